@@ -1,0 +1,1 @@
+"""The stylegan-studio desktop app (Qt only, never torch)."""

@@ -1,0 +1,50 @@
+"""The headless command line: `stylegan-studio COMMAND ...` (torch only, never Qt)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import cli_model, cli_render
+from .config import ConfigError
+from .errors import UserError
+from .fileio import WriteError
+from .modelfile import ModelFileError
+from .specs import SpecError
+
+COMMAND_MODULES = [cli_model, cli_render]
+COMMANDS = ("new", "info", "generate", "mix")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with one subcommand per engine feature."""
+    parser = _Parser(prog="stylegan-studio", description="Explore and train StyleGAN v1 generators.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one CLI command; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except (UserError, ModelFileError, SpecError, ConfigError, WriteError) as exc:
+        print(f"stylegan-studio: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stylegan-studio: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

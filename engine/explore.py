@@ -1,0 +1,176 @@
+"""Pure, batched exploration operations of the paper: mapping, truncation, mixing, noise."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from .networks import Generator
+from .specs import Latent, NoiseSpec, RenderSettings, seed_to_z
+
+
+def default_device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_of(G: Generator) -> torch.device:
+    """The device G's weights live on."""
+    return G.w_avg.device
+
+
+@torch.inference_mode()
+def map_z(G: Generator, z: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """z [N, z_dim] → w [N, w_dim]."""
+    z = torch.as_tensor(z, dtype=torch.float32, device=device_of(G))
+    return G.mapping(z)
+
+
+def latents_to_w(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
+    """Seeds and explicit ws → w [N, w_dim], mapping all seeds in one pass."""
+    dev = device_of(G)
+    out = torch.empty(len(latents), G.cfg.w_dim, device=dev)
+    seeded = [i for i, lat in enumerate(latents) if lat.seed is not None]
+    if seeded:
+        out[seeded] = map_z(G, seed_to_z([latents[i].seed for i in seeded], G.cfg.z_dim))
+    for i, lat in enumerate(latents):
+        if lat.w is not None:
+            out[i] = torch.as_tensor(np.asarray(lat.w, dtype=np.float32).reshape(-1), device=dev)
+    return out
+
+
+def broadcast(w: torch.Tensor, num_ws: int) -> torch.Tensor:
+    """w [N, w_dim] → ws [N, num_ws, w_dim]."""
+    return w.unsqueeze(1).repeat(1, num_ws, 1)
+
+
+def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
+    """w′ = w_avg + ψ·(w − w_avg) on layers with index < cutoff (None: all layers)."""
+    if psi == 1.0:
+        return ws
+    out = ws.clone()
+    cut = ws.shape[1] if cutoff is None else min(cutoff, ws.shape[1])
+    out[:, :cut] = torch.lerp(w_avg.to(ws.dtype), ws[:, :cut], psi)
+    return out
+
+
+def mix(ws_row: torch.Tensor, ws_col: torch.Tensor, layers: Sequence[int]) -> torch.Tensor:
+    """The row ws with the listed layers taken from the column ws."""
+    out = ws_row.clone()
+    idx = list(layers)
+    if idx:
+        out[:, idx] = ws_col[:, idx]
+    return out
+
+
+def noise_maps(G: Generator, spec: NoiseSpec, batch: int = 1) -> list:
+    """One noise map per synthesis layer as chosen per resolution (None where noise is off).
+
+    'random' maps come from numpy's RandomState(seed) so a noise seed means the same pixels
+    on every platform; they are shared by the whole batch so an image never depends on its
+    neighbours. `batch` > 1 only matters for per-image draws (see noise_draws).
+    """
+    dev, out = device_of(G), []
+    for res in G.cfg.resolutions:
+        setting = spec.at(res)
+        if setting.mode == "zero" or setting.strength == 0.0:
+            out += [None, None]
+            continue
+        if setting.mode == "const":
+            maps = [G.synthesis.stored_noise(2 * (G.cfg.resolutions.index(res)) + k) for k in (0, 1)]
+        else:
+            rnd = np.random.RandomState(setting.seed % 2**32).randn(2, 1, 1, res, res).astype(np.float32)
+            maps = [torch.from_numpy(rnd[k]).to(dev) for k in (0, 1)]
+        out += [m * setting.strength if setting.strength != 1.0 else m for m in maps]
+    return out
+
+
+@torch.inference_mode()
+def synthesize(G: Generator, ws: torch.Tensor, noise: list) -> torch.Tensor:
+    """ws [N, num_ws, w_dim] → images [N, C, H, W] in about [-1, 1]."""
+    return G.synthesis(ws, noise=noise)
+
+
+def to_uint8(img: torch.Tensor) -> np.ndarray:
+    """[N, C, H, W] in [-1, 1] → [N, H, W, C] uint8."""
+    img = (img.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+    return img.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def styled_ws(G: Generator, w: torch.Tensor, settings: RenderSettings) -> torch.Tensor:
+    """w [N, w_dim] → truncated ws [N, num_ws, w_dim]."""
+    return truncate(broadcast(w, G.num_ws), G.w_avg, settings.psi, settings.cutoff)
+
+
+@torch.inference_mode()
+def render_ws(G: Generator, ws: torch.Tensor, settings: RenderSettings, batch: int = 16) -> np.ndarray:
+    """ws → uint8 images [N, H, W, C], in chunks of `batch` (ws already truncated)."""
+    noise = noise_maps(G, settings.noise)
+    chunks = [to_uint8(synthesize(G, ws[i:i + batch], noise)) for i in range(0, ws.shape[0], batch)]
+    return np.concatenate(chunks)
+
+
+@torch.inference_mode()
+def render_latents(G: Generator, latents: Sequence[Latent], settings: RenderSettings,
+                   batch: int = 16) -> np.ndarray:
+    """Latents → uint8 images [N, H, W, C] with truncation and noise applied."""
+    return render_ws(G, styled_ws(G, latents_to_w(G, latents), settings), settings, batch)
+
+
+@torch.inference_mode()
+def render_mixing(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
+                  settings: RenderSettings, batch: int = 16) -> np.ndarray:
+    """Cell (r, c): row latent with `layers` from column latent → uint8 [R, C, H, W, 3]."""
+    ws_rows = styled_ws(G, latents_to_w(G, rows), settings)  # [R, num_ws, w_dim]
+    ws_cols = styled_ws(G, latents_to_w(G, cols), settings)  # [C, num_ws, w_dim]
+    R, C = len(rows), len(cols)
+    grid = mix(ws_rows.repeat_interleave(C, 0), ws_cols.repeat(R, 1, 1), layers)
+    imgs = render_ws(G, grid, settings, batch)
+    return imgs.reshape(R, C, *imgs.shape[1:])
+
+
+@torch.inference_mode()
+def noise_draws(G: Generator, w: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
+                batch: int = 16) -> np.ndarray:
+    """One latent under `draws` fresh noise realisations at every resolution whose noise is on.
+
+    Returns float32 images [draws, H, W, C] in [-1, 1]; resolutions set to 'zero' stay off.
+    """
+    ws = styled_ws(G, w.reshape(1, -1), settings)
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, draws, batch):
+        n = min(batch, draws - start)
+        noise = []
+        for res in G.cfg.resolutions:
+            s = settings.noise.at(res)
+            on = s.mode != "zero" and s.strength != 0.0
+            noise += [torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None
+                      for _ in (0, 1)]
+        out.append(synthesize(G, ws.expand(n, -1, -1), noise).float().permute(0, 2, 3, 1).cpu().numpy())
+    return np.concatenate(out)
+
+
+def variation_map(G: Generator, w: torch.Tensor, settings: RenderSettings, draws: int = 100,
+                  seed: int = 0) -> np.ndarray:
+    """Per-pixel standard deviation over `draws` noise realisations (mean over colour), [H, W]."""
+    imgs = noise_draws(G, w, settings, draws, seed)
+    return imgs.std(axis=0).mean(axis=-1).astype(np.float32)
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    """Linear interpolation (for W)."""
+    return a + (b - a) * t
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    """Spherical interpolation along the great circle (for Z), keeping the norm's interpolation."""
+    na, nb = a.norm(dim=-1, keepdim=True), b.norm(dim=-1, keepdim=True)
+    ua, ub = a / na, b / nb
+    dot = (ua * ub).sum(-1, keepdim=True).clamp(-1 + eps, 1 - eps)
+    omega = torch.acos(dot)
+    so = torch.sin(omega)
+    t = torch.as_tensor(t, dtype=a.dtype, device=a.device)
+    direction = (torch.sin((1 - t) * omega) * ua + torch.sin(t * omega) * ub) / so
+    return direction * (na + (nb - na) * t)

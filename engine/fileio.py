@@ -1,0 +1,70 @@
+"""Atomic file writes: a temporary file beside the target, fsync, then rename."""
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+
+class WriteError(OSError):
+    """A file could not be written; the previous file (if any) is untouched."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One plain line for an OSError."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "permission denied"
+    if exc.errno == errno.ENOENT:
+        return "the folder does not exist"
+    return exc.strerror or str(exc)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` so readers see either the old file or the whole new one."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def temp_path_for(path: str | Path) -> Path:
+    """A fresh temporary path in the target's folder (for writers that need a file name)."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent or ".")
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
+    os.close(fd)
+    return Path(tmp)
+
+
+def commit_temp(tmp: str | Path, path: str | Path) -> None:
+    """Rename a finished temporary file onto its target."""
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
+
+
+def _remove_quietly(p: str | Path) -> None:
+    try:
+        os.unlink(p)
+    except OSError:
+        pass

@@ -1,0 +1,129 @@
+"""Building blocks of StyleGAN v1 with equalised learning rate (torch only)."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SQRT2 = math.sqrt(2.0)
+
+
+class EqualLinear(nn.Module):
+    """Dense layer with equalised learning rate: weights scaled by He std at run time."""
+
+    def __init__(self, in_dim: int, out_dim: int, gain: float = SQRT2, lr_mul: float = 1.0,
+                 bias_init: float = 0.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init) / lr_mul))
+        self.w_scale = gain / math.sqrt(in_dim) * lr_mul
+        self.lr_mul = lr_mul
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight * self.w_scale, self.bias * self.lr_mul)
+
+
+class EqualConv(nn.Module):
+    """Square convolution with equalised learning rate (no bias; callers add it where the paper does)."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, gain: float = SQRT2) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel, kernel))
+        self.w_scale = gain / math.sqrt(in_ch * kernel * kernel)
+        self.pad = kernel // 2
+
+    def scaled_weight(self) -> torch.Tensor:
+        """Weight times its He constant."""
+        return self.weight * self.w_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.scaled_weight(), padding=self.pad)
+
+
+def upconv_weight(w: torch.Tensor) -> torch.Tensor:
+    """3×3 conv weight → 4×4 transposed-conv weight equal to nearest-upsample×2 then conv."""
+    # Each output phase of (upsample, conv3x3) sees a 2×2 window of the input whose taps are
+    # sums of the 3×3 taps; a stride-2 transposed conv with this 4×4 kernel computes all four.
+    w = F.pad(w, (1, 1, 1, 1))
+    w = w[:, :, 1:, 1:] + w[:, :, :-1, 1:] + w[:, :, 1:, :-1] + w[:, :, :-1, :-1]  # [O, I, 4, 4]
+    # conv_transpose2d is the adjoint of correlation: taps run backwards, weights are [I, O, kh, kw].
+    return w.flip((2, 3)).transpose(0, 1)
+
+
+def downconv_weight(w: torch.Tensor) -> torch.Tensor:
+    """3×3 conv weight → 4×4 stride-2 conv weight equal to conv then 2×2 average pooling."""
+    w = F.pad(w, (1, 1, 1, 1))
+    return (w[:, :, 1:, 1:] + w[:, :, :-1, 1:] + w[:, :, 1:, :-1] + w[:, :, :-1, :-1]) * 0.25
+
+
+class UpConv(EqualConv):
+    """Nearest ×2 upsampling followed by a 3×3 conv, computed as one transposed conv."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv_transpose2d(x, upconv_weight(self.scaled_weight()), stride=2, padding=1)
+
+
+class DownConv(EqualConv):
+    """A 3×3 conv followed by 2×2 average pooling, computed as one stride-2 conv."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, downconv_weight(self.scaled_weight()), stride=2, padding=1)
+
+
+class Blur(nn.Module):
+    """Normalised [1, 2, 1] ⊗ [1, 2, 1] low-pass filter, depthwise, zero padded."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        k = torch.tensor([1.0, 2.0, 1.0])
+        k = torch.outer(k, k)
+        k = (k / k.sum()).expand(channels, 1, 3, 3).contiguous()
+        self.register_buffer("kernel", k, persistent=False)
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.kernel.to(x.dtype), padding=1, groups=self.channels)
+
+
+class Epilogue(nn.Module):
+    """Noise → bias → leaky ReLU → instance norm → AdaIN style, one synthesis layer's ending."""
+
+    def __init__(self, channels: int, w_dim: int) -> None:
+        super().__init__()
+        self.noise_strength = nn.Parameter(torch.zeros(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.style = EqualLinear(w_dim, channels * 2, gain=1.0)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        # x [N, C, H, W]; w [N, w_dim]; noise [N or 1, 1, H, W] or None (no noise)
+        bias = self.bias.view(1, -1, 1, 1)
+        if noise is not None:
+            x = torch.addcmul(x + bias, noise, self.noise_strength.view(1, -1, 1, 1))
+        else:
+            x = x + bias
+        x = F.leaky_relu(x, 0.2)
+        var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+        style = self.style(w).unsqueeze(-1).unsqueeze(-1)  # [N, 2C, 1, 1]
+        s, b = style.chunk(2, dim=1)
+        # Instance norm and AdaIN folded into one scale and shift per channel.
+        scale = (s + 1.0) * torch.rsqrt(var + 1e-8)
+        return torch.addcmul(b - mean * scale, x, scale)
+
+
+class MinibatchStd(nn.Module):
+    """Appends the mean standard deviation over minibatch groups as one extra feature map."""
+
+    def __init__(self, group: int) -> None:
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        g = math.gcd(min(self.group, n), n)
+        y = x.reshape(g, n // g, c, h, w)
+        y = (y - y.mean(dim=0)).square().mean(dim=0)
+        y = (y + 1e-8).sqrt().mean(dim=(1, 2, 3))  # [N/g]
+        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
+        return torch.cat([x, y], dim=1)

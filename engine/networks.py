@@ -1,0 +1,189 @@
+"""StyleGAN v1 mapping, synthesis, generator and discriminator (Karras et al. 2019)."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ModelConfig
+from .layers import SQRT2, Blur, DownConv, EqualConv, EqualLinear, Epilogue, MinibatchStd, UpConv
+
+
+def pixel_norm(x: torch.Tensor) -> torch.Tensor:
+    """x / sqrt(mean(x²) + 1e-8) over the feature axis."""
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
+
+
+class MappingNetwork(nn.Module):
+    """f: z → w, a pixel-normalised MLP with lr multiplier 0.01."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        dims = [cfg.z_dim] + [cfg.mapping_fmaps] * (cfg.mapping_layers - 1) + [cfg.w_dim]
+        self.fcs = nn.ModuleList(
+            EqualLinear(a, b, lr_mul=cfg.mapping_lr_mul) for a, b in zip(dims[:-1], dims[1:]))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = pixel_norm(z)  # [N, z_dim]
+        for fc in self.fcs:
+            x = F.leaky_relu(fc(x), 0.2)
+        return x  # [N, w_dim]
+
+
+class SynthesisBlock(nn.Module):
+    """Two styled layers at one resolution; the 4² block starts from a learned constant."""
+
+    def __init__(self, cfg: ModelConfig, res: int) -> None:
+        super().__init__()
+        out_ch = cfg.channels(res)
+        self.res = res
+        if res == 4:
+            self.const = nn.Parameter(torch.ones(1, out_ch, 4, 4))
+        else:
+            self.conv0 = UpConv(cfg.channels(res // 2), out_ch, 3)
+            self.blur = Blur(out_ch)
+        self.epi0 = Epilogue(out_ch, cfg.w_dim)
+        self.conv1 = EqualConv(out_ch, out_ch, 3)
+        self.epi1 = Epilogue(out_ch, cfg.w_dim)
+        self.to_rgb = EqualConv(out_ch, cfg.img_channels, 1, gain=1.0)
+        self.rgb_bias = nn.Parameter(torch.zeros(cfg.img_channels))
+
+    def forward(self, x: torch.Tensor | None, ws: torch.Tensor, noise: tuple) -> torch.Tensor:
+        # ws [N, 2, w_dim] for this block's two layers; noise: two maps or None.
+        if x is None:
+            x = self.const.expand(ws.shape[0], -1, -1, -1)
+        else:
+            x = self.blur(self.conv0(x))
+        x = self.epi0(x, ws[:, 0], noise[0])
+        return self.epi1(self.conv1(x), ws[:, 1], noise[1])
+
+    def rgb(self, x: torch.Tensor) -> torch.Tensor:
+        """This resolution's ToRGB (1×1 conv + bias)."""
+        return self.to_rgb(x) + self.rgb_bias.view(1, -1, 1, 1)
+
+
+class SynthesisNetwork(nn.Module):
+    """g: ws → image, from the 4² constant up to the model resolution."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.blocks = nn.ModuleList(SynthesisBlock(cfg, r) for r in cfg.resolutions)
+        for i in range(cfg.num_ws):  # stored "const" noise, one single-channel map per layer
+            r = cfg.layer_resolution(i)
+            self.register_buffer(f"noise_const_{i}", torch.randn(1, 1, r, r))
+
+    def stored_noise(self, layer: int) -> torch.Tensor:
+        """The stored constant noise map of one layer, [1, 1, H, W]."""
+        return getattr(self, f"noise_const_{layer}")
+
+    def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
+                alpha: float = 1.0) -> torch.Tensor:
+        """Render ws [N, num_ws, w_dim] at `res` (default: full), fading in with `alpha`."""
+        res = res or self.cfg.resolution
+        noise = noise if noise is not None else [self.stored_noise(i) for i in range(self.cfg.num_ws)]
+        x, prev = None, None
+        for i, block in enumerate(self.blocks):
+            if block.res > res:
+                break
+            prev = x
+            x = block(x, ws[:, 2 * i:2 * i + 2], noise[2 * i:2 * i + 2])
+        last = int(math.log2(res)) - 2
+        img = self.blocks[last].rgb(x)
+        if alpha < 1.0 and last > 0:
+            low = F.interpolate(self.blocks[last - 1].rgb(prev), scale_factor=2, mode="nearest")
+            img = torch.lerp(low, img, alpha)
+        return img  # [N, C, res, res]
+
+
+class Generator(nn.Module):
+    """G = mapping + synthesis, with the running average w_avg used for truncation."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.mapping = MappingNetwork(cfg)
+        self.synthesis = SynthesisNetwork(cfg)
+        self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
+
+    @property
+    def num_ws(self) -> int:
+        """Number of per-layer ws the synthesis network takes."""
+        return self.cfg.num_ws
+
+    def update_w_avg(self, w: torch.Tensor) -> None:
+        """w_avg ← lerp(batch mean of w, w_avg, β) as in the official trainer."""
+        with torch.no_grad():
+            self.w_avg.copy_(torch.lerp(w.detach().mean(dim=0), self.w_avg, self.cfg.w_avg_beta))
+
+    def forward(self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None, **kw) -> torch.Tensor:
+        w = self.mapping(z)
+        ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)  # [N, num_ws, w_dim]
+        if psi != 1.0:
+            cut = self.num_ws if cutoff is None else cutoff
+            ws[:, :cut] = torch.lerp(self.w_avg.to(ws.dtype), ws[:, :cut], psi)
+        return self.synthesis(ws, **kw)
+
+
+class DiscriminatorBlock(nn.Module):
+    """conv 3×3 → blur → conv 3×3 with 2× downsampling, at one resolution."""
+
+    def __init__(self, cfg: ModelConfig, res: int) -> None:
+        super().__init__()
+        stage = int(math.log2(res))
+        self.res = res
+        in_ch, out_ch = cfg.nf(stage - 1), cfg.nf(stage - 2)
+        self.from_rgb = EqualConv(cfg.img_channels, in_ch, 1)
+        self.rgb_bias = nn.Parameter(torch.zeros(in_ch))
+        self.conv0 = EqualConv(in_ch, in_ch, 3)
+        self.bias0 = nn.Parameter(torch.zeros(in_ch))
+        self.blur = Blur(in_ch)
+        self.conv1 = DownConv(in_ch, out_ch, 3)
+        self.bias1 = nn.Parameter(torch.zeros(out_ch))
+
+    def rgb(self, img: torch.Tensor) -> torch.Tensor:
+        """FromRGB: 1×1 conv, bias, leaky ReLU."""
+        return F.leaky_relu(self.from_rgb(img) + self.rgb_bias.view(1, -1, 1, 1), 0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.leaky_relu(self.conv0(x) + self.bias0.view(1, -1, 1, 1), 0.2)
+        return F.leaky_relu(self.conv1(self.blur(x)) + self.bias1.view(1, -1, 1, 1), 0.2)
+
+
+class Discriminator(nn.Module):
+    """D: FromRGB, blocks down to 4², minibatch stddev, conv, dense, dense → one score."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.blocks = nn.ModuleDict({str(r): DiscriminatorBlock(cfg, r) for r in cfg.resolutions[1:]})
+        ch = cfg.nf(1)
+        self.from_rgb4 = EqualConv(cfg.img_channels, ch, 1)
+        self.rgb_bias4 = nn.Parameter(torch.zeros(ch))
+        self.mbstd = MinibatchStd(cfg.mbstd_group)
+        self.conv = EqualConv(ch + 1, ch, 3)
+        self.conv_bias = nn.Parameter(torch.zeros(ch))
+        self.fc = EqualLinear(ch * 16, cfg.nf(0))
+        self.out = EqualLinear(cfg.nf(0), 1, gain=1.0)
+
+    def _from_rgb(self, img: torch.Tensor, res: int) -> torch.Tensor:
+        if res == 4:
+            return F.leaky_relu(self.from_rgb4(img) + self.rgb_bias4.view(1, -1, 1, 1), 0.2)
+        return self.blocks[str(res)].rgb(img)
+
+    def forward(self, img: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+        """Score images [N, C, R, R] at their own resolution R, fading in the top block with `alpha`."""
+        res = img.shape[-1]
+        x = self._from_rgb(img, res)
+        while res > 4:
+            x = self.blocks[str(res)](x)
+            res //= 2
+            if alpha < 1.0 and res == img.shape[-1] // 2:
+                low = self._from_rgb(F.avg_pool2d(img, 2), res)
+                x = torch.lerp(low, x, alpha)
+        x = self.mbstd(x)
+        x = F.leaky_relu(self.conv(x) + self.conv_bias.view(1, -1, 1, 1), 0.2)
+        x = F.leaky_relu(self.fc(x.flatten(1)), 0.2)
+        return self.out(x).squeeze(1)  # [N]

@@ -1,0 +1,47 @@
+"""PNG files carrying their provenance, and image grids (numpy + Pillow)."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from .fileio import atomic_write_bytes
+
+PROVENANCE_KEY = "stylegan-studio"
+
+
+def encode_png(img: np.ndarray, provenance: dict | None = None) -> bytes:
+    """uint8 [H, W, 3] → PNG bytes with a JSON provenance text chunk."""
+    info = PngImagePlugin.PngInfo()
+    if provenance is not None:
+        info.add_text(PROVENANCE_KEY, json.dumps(provenance, sort_keys=True))
+        info.add_text("Software", "stylegan-studio")
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG", pnginfo=info, compress_level=6)
+    return buf.getvalue()
+
+
+def save_png(path: str | Path, img: np.ndarray, provenance: dict | None = None) -> None:
+    """Write a PNG atomically, with provenance."""
+    atomic_write_bytes(path, encode_png(img, provenance))
+
+
+def read_provenance(path: str | Path) -> dict | None:
+    """The provenance a studio PNG carries, or None."""
+    with Image.open(path) as im:
+        text = im.text.get(PROVENANCE_KEY) if hasattr(im, "text") else None
+    return json.loads(text) if text else None
+
+
+def make_grid(imgs: np.ndarray, cols: int, pad: int = 0, fill: int = 255) -> np.ndarray:
+    """[N, H, W, C] → one [rows·H, cols·W, C] image, row-major, blank cells filled."""
+    n, h, w, c = imgs.shape
+    rows = -(-n // cols)
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad, c), fill, np.uint8)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        out[r * (h + pad):r * (h + pad) + h, k * (w + pad):k * (w + pad) + w] = imgs[i]
+    return out

@@ -1,0 +1,1 @@
+"""Data files shipped with stylegan-studio (the bundled model and its card)."""
