@@ -1,0 +1,385 @@
+"""Requests, commands and events between the app and the engine thread.
+
+Frozen dataclasses of numbers, strings, tuples and numpy arrays, never tensors. This module
+imports only the standard library, numpy and engine.specs (itself stdlib + numpy), so the Qt
+app can import it without torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
+
+
+# ---------------------------------------------------------------- render requests (latest wins per target)
+@dataclass(frozen=True)
+class RenderRequest:
+    """Base of all render requests: `target` names the slot, `stamp` orders requests."""
+
+    target: str
+    stamp: int
+
+
+@dataclass(frozen=True)
+class RenderImage(RenderRequest):
+    """One image: `latent`, optionally with `mix_layers` taken from `mix_with`; `size` px (None = native)."""
+
+    latent: Latent = None
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    mix_with: Latent | None = None
+    mix_layers: tuple[int, ...] = ()
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class RenderSeedGrid(RenderRequest):
+    """Thumbnails for `seeds`, streamed back in chunks of `chunk`."""
+
+    seeds: tuple[int, ...] = ()
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    thumb: int = 64
+    chunk: int = 8
+
+
+@dataclass(frozen=True)
+class RenderMixGrid(RenderRequest):
+    """Sources and cells: cell (r, c) = rows[r] with `layers` from cols[c]."""
+
+    rows: tuple[Latent, ...] = ()
+    cols: tuple[Latent, ...] = ()
+    layers: tuple[int, ...] = ()
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    thumb: int = 96
+
+
+@dataclass(frozen=True)
+class RenderVariation(RenderRequest):
+    """Per-pixel std over `draws` noise realisations of one latent (resolutions set to zero stay off)."""
+
+    latent: Latent = None
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    mix_with: Latent | None = None
+    mix_layers: tuple[int, ...] = ()
+    draws: int = 32
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RenderTruncationStrip(RenderRequest):
+    """One latent at each ψ in `psis` (other settings from `settings`)."""
+
+    latent: Latent = None
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    psis: tuple[float, ...] = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
+    thumb: int = 64
+
+
+# ---------------------------------------------------------------- commands (FIFO, never dropped)
+@dataclass(frozen=True)
+class Command:
+    """Base of all commands."""
+
+
+@dataclass(frozen=True)
+class LoadModel(Command):
+    """Open a model file (on failure the previous model stays loaded)."""
+
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class NewModel(Command):
+    """Create a freshly initialised model in memory."""
+
+    resolution: int = 64
+    channels: int = 128
+    z_dim: int = 128
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SaveModel(Command):
+    """Write the current model to `path`."""
+
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class StartTraining(Command):
+    """Train on `data` into `run_dir` (or continue `resume_dir` when set)."""
+
+    data: str = ""
+    run_dir: str = ""
+    resume_dir: str = ""
+    resolution: int = 32
+    kimg: float = 10.0
+    batch: int = 0          # 0: the trainer's default for the resolution
+    gamma: float = 10.0
+    mirror: bool = True
+    growing: bool = True
+    channels: int = 64
+
+
+@dataclass(frozen=True)
+class PauseTraining(Command):
+    """Pause the running training job after its current minibatch."""
+
+
+@dataclass(frozen=True)
+class ResumeTraining(Command):
+    """Continue a paused training job."""
+
+
+@dataclass(frozen=True)
+class StopTraining(Command):
+    """Finish the current minibatch, write a snapshot and end the training job."""
+
+
+@dataclass(frozen=True)
+class ExploreTraining(Command):
+    """live=True: renders use the run's current G_ema (refreshed every `refresh_s`); False: back to the model."""
+
+    live: bool = True
+    refresh_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class ExportImage(Command):
+    """Save one image as a PNG with provenance."""
+
+    path: str = ""
+    latent: Latent = None
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    mix_with: Latent | None = None
+    mix_layers: tuple[int, ...] = ()
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class ExportMixGrid(Command):
+    """Save a style-mixing grid (sources on top and left) as a PNG with provenance."""
+
+    path: str = ""
+    rows: tuple[Latent, ...] = ()
+    cols: tuple[Latent, ...] = ()
+    layers: tuple[int, ...] = ()
+    settings: RenderSettings = field(default_factory=RenderSettings)
+
+
+@dataclass(frozen=True)
+class SaveLatents(Command):
+    """Write the ws of `latents` to an .npz (keys: w [N, w_dim], labels)."""
+
+    path: str = ""
+    latents: tuple[Latent, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportVideo(Command):
+    """Render a video job; `spec` is an engine.specs.VideoSpec-like frozen dataclass."""
+
+    path: str = ""
+    spec: object = None
+
+
+@dataclass(frozen=True)
+class ValidateDataset(Command):
+    """Check a folder or zip of images; answers with DatasetSummary."""
+
+    path: str = ""
+    resolution: int = 0          # 0: choose from the images
+
+
+@dataclass(frozen=True)
+class CancelJob(Command):
+    """Cancel a running job by id (0: every job)."""
+
+    job_id: int = 0
+
+
+# ---------------------------------------------------------------- events (engine → app)
+@dataclass(frozen=True)
+class Event:
+    """Base of all events."""
+
+
+@dataclass(frozen=True)
+class ModelInfo(Event):
+    """The model now used for rendering."""
+
+    name: str
+    path: str
+    model_id: str
+    resolution: int
+    num_ws: int
+    z_dim: int
+    w_dim: int
+    layer_resolutions: tuple[int, ...]
+    device: str
+    kimg: float = 0.0
+    live: bool = False   # True while renders use a training run's G_ema
+
+
+@dataclass(frozen=True)
+class FrameReady(Event):
+    """A rendered image for a request."""
+
+    target: str
+    stamp: int
+    image: np.ndarray            # [H, W, 3] uint8
+    seconds: float
+    request: RenderRequest | None = None
+
+
+@dataclass(frozen=True)
+class GridChunk(Event):
+    """Thumbnails images[k] for seeds[start + k] of a seed-grid request."""
+
+    target: str
+    stamp: int
+    start: int
+    images: np.ndarray           # [K, h, w, 3] uint8
+    total: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class MixGridReady(Event):
+    """Rendered mixing grid: row/column sources and cells."""
+
+    target: str
+    stamp: int
+    row_images: np.ndarray       # [R, h, w, 3]
+    col_images: np.ndarray       # [C, h, w, 3]
+    cells: np.ndarray            # [R, C, h, w, 3]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class VariationReady(Event):
+    """Mean image and per-pixel standard deviation over noise draws."""
+
+    target: str
+    stamp: int
+    image: np.ndarray            # [H, W, 3] uint8, one draw
+    std_map: np.ndarray          # [H, W] float32
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StripReady(Event):
+    """One latent rendered at several ψ values."""
+
+    target: str
+    stamp: int
+    psis: tuple[float, ...]
+    images: np.ndarray           # [K, h, w, 3]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class JobStarted(Event):
+    """A long job began."""
+
+    job_id: int
+    kind: str                    # "train" | "video" | ...
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class JobProgress(Event):
+    """A job advanced: `done` of `total` units (total 0 = unknown)."""
+
+    job_id: int
+    kind: str
+    done: float
+    total: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class JobFinished(Event):
+    """A job ended: ok, cancelled or failed, with a one-line message and an output path if any."""
+
+    job_id: int
+    kind: str
+    status: str                  # "ok" | "cancelled" | "failed"
+    message: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class TrainingTick(Event):
+    """One tick of training statistics."""
+
+    job_id: int
+    run_dir: str
+    tick: int
+    kimg: float
+    total_kimg: float
+    resolution: int
+    fade: float                  # 1.0 when the resolution is fully faded in
+    batch: int
+    sec_per_kimg: float
+    images_per_s: float
+    loss_g: float
+    loss_d: float
+    r1: float
+    score_real: float
+    score_fake: float
+    seconds: float
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class TrainingFakes(Event):
+    """The latest grid of fakes from the run's fixed latents."""
+
+    job_id: int
+    kimg: float
+    image: np.ndarray            # [H, W, 3] uint8
+
+
+@dataclass(frozen=True)
+class TrainingSnapshot(Event):
+    """A model snapshot was written."""
+
+    job_id: int
+    path: str
+    kimg: float
+
+
+@dataclass(frozen=True)
+class TrainingState(Event):
+    """Training state changed: 'running', 'paused' or 'stopped'."""
+
+    job_id: int
+    state: str
+
+
+@dataclass(frozen=True)
+class DatasetSummary(Event):
+    """Validation of a dataset: counts, resolution and skipped files with reasons."""
+
+    path: str
+    count: int
+    resolution: int
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Saved(Event):
+    """A file was written by a command."""
+
+    path: str
+    what: str                    # "image" | "grid" | "model" | "latents"
+
+
+@dataclass(frozen=True)
+class ErrorEvent(Event):
+    """A request, command or job failed; `message` is one plain line."""
+
+    message: str
+    source: object = None
