@@ -1,0 +1,99 @@
+"""The headless CLI: new, info, generate, mix; one-line errors."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylegan_studio.engine.cli import main
+from stylegan_studio.engine.pngio import read_provenance
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
+    assert main(["new", "--resolution", "16", "--channels", "16", "--z-dim", "16", "--out", str(path)]) == 0
+    return path
+
+
+def test_new_is_seeded(tmp_path, model):
+    other = tmp_path / "again.safetensors"
+    main(["new", "--resolution", "16", "--channels", "16", "--z-dim", "16", "--out", str(other)])
+    assert other.read_bytes()[-4096:] == model.read_bytes()[-4096:]
+
+
+def test_info_prints_config_and_layers(model, capsys):
+    assert main(["info", "--model", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "resolution      16" in out and "G total" in out
+    assert "    5    16²" in out and "middle" in out
+
+
+def test_generate_files_and_grid(tmp_path, model):
+    out = tmp_path / "imgs"
+    assert main(["generate", "--model", str(model), "--seeds", "0-2,9", "--psi", "0.7", "--out", str(out)]) == 0
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["seed0000.png", "seed0001.png", "seed0002.png", "seed0009.png"]
+    prov = read_provenance(out / "seed0009.png")
+    assert prov["seeds"] == [9] and prov["psi"] == 0.7 and prov["model_id"]
+    grid = tmp_path / "g.png"
+    assert main(["generate", "--model", str(model), "--seeds", "0-2,9", "--psi", "0.7", "--grid", str(grid)]) == 0
+    g = np.asarray(Image.open(grid))
+    assert g.shape == (32, 32, 3)
+    np.testing.assert_array_equal(g[16:, 16:], np.asarray(Image.open(out / "seed0009.png")))
+
+
+def test_mix_sources_equal_generate(tmp_path, model):
+    out = tmp_path / "mix.png"
+    assert main(["mix", "--model", str(model), "--rows", "1,2,3", "--cols", "10,11", "--layers", "coarse",
+                 "--noise", "random", "--noise-seed", "4", "--out", str(out)]) == 0
+    img = np.asarray(Image.open(out))
+    assert img.shape == (4 * 16, 3 * 16, 3)
+    main(["generate", "--model", str(model), "--seeds", "2,11", "--noise", "random", "--noise-seed", "4",
+          "--out", str(tmp_path / "s")])
+    np.testing.assert_array_equal(img[32:48, :16], np.asarray(Image.open(tmp_path / "s" / "seed0002.png")))
+    np.testing.assert_array_equal(img[:16, 32:48], np.asarray(Image.open(tmp_path / "s" / "seed0011.png")))
+    prov = read_provenance(out)
+    assert prov["layers"] == [0, 1, 2, 3] and prov["noise"] == "random#4"
+
+
+@pytest.mark.parametrize("args, text", [
+    (["generate", "--seeds", "x", "--out", "o"], "cannot read seed"),
+    (["generate", "--seeds", "1", "--cutoff", "99", "--out", "o"], "beyond"),
+    (["mix", "--rows", "1", "--cols", "2", "--layers", "40", "--out", "o.png"], "does not exist"),
+    (["generate", "--seeds", "1", "--noise", "loud", "--out", "o"], "noise"),
+    (["generate", "--seeds", "1", "--out", "/proc/nope/o"], "cannot create /proc/nope/o"),
+])
+def test_user_errors_are_one_line(tmp_path, model, capsys, args, text):
+    args = [str(tmp_path / a) if a in ("o", "o.png") else a for a in args] + ["--model", str(model)]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stylegan-studio: error:") and text in err
+    assert "\n" not in err and "Traceback" not in err
+
+
+def test_impossible_config_and_usage_errors(tmp_path, capsys):
+    assert main(["new", "--resolution", "48", "--out", str(tmp_path / "m")]) == 1
+    assert "power of two" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--seeds", "1"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "required" in err and "\n" not in err
+
+
+def test_bad_model_file_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    assert main(["info", "--model", str(bad)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stylegan-studio: error:") and "\n" not in err
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "stylegan_studio.app", "generate", "--model",
+                             str(tmp_path / "missing.safetensors"), "--seeds", "1", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"stylegan-studio: error: {tmp_path / 'missing.safetensors'}: no such model file"

@@ -1,0 +1,63 @@
+"""The app/engine boundary: engine never imports Qt, app never imports torch, one bridge crosses."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QT = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "qtawesome", "qtpy")
+TORCH = ("torch", "safetensors")
+DATA_ONLY = ("messages", "specs", "videospec")  # engine modules the app may import (stdlib + numpy)
+
+
+def imports(path: Path) -> list[tuple[str, int]]:
+    """(module, relative level) for every import in a file."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out += [(a.name, 0) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            out.append((node.module or "", node.level))
+            if node.module is None or node.module == "engine":
+                out += [(f"engine.{a.name}", node.level) for a in node.names]
+    return out
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_engine_never_imports_qt():
+    for path in (ROOT / "engine").rglob("*.py"):
+        bad = [m for m, lvl in imports(path) if lvl == 0 and top(m) in QT]
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_app_never_imports_torch_and_only_the_bridge_reaches_the_engine():
+    for path in (ROOT / "app").rglob("*.py"):
+        mods = imports(path)
+        assert not [m for m, lvl in mods if lvl == 0 and top(m) in TORCH], f"{path.name} imports torch"
+        engine = [m for m, lvl in mods if (lvl >= 2 and top(m) == "engine") or m.startswith("stylegan_studio.engine")]
+        if path.name != "bridge.py":
+            bad = [m for m in engine if m.split(".")[-1] not in DATA_ONLY]
+            assert not bad, f"{path.relative_to(ROOT)} reaches into the engine: {bad}"
+
+
+def test_data_modules_import_only_stdlib_and_numpy():
+    import sys
+    allowed = set(sys.stdlib_module_names) | {"numpy", "__future__"}
+    for name in DATA_ONLY:
+        path = ROOT / "engine" / f"{name}.py"
+        if not path.exists():
+            continue
+        for mod, lvl in imports(path):
+            if lvl == 0:
+                assert top(mod) in allowed, f"{name}.py imports {mod}"
+            else:
+                assert mod.split(".")[-1] in DATA_ONLY, f"{name}.py imports .{mod}"
+
+
+def test_importing_the_data_modules_does_not_load_torch():
+    import subprocess, sys
+    code = ("import sys; import stylegan_studio.engine.messages, stylegan_studio.engine.specs; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

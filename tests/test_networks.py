@@ -1,0 +1,89 @@
+"""Shapes, equalised-lr details and the fused up/down convolutions of the StyleGAN v1 networks."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from stylegan_studio.engine.config import ConfigError, ModelConfig
+from stylegan_studio.engine.layers import downconv_weight, upconv_weight
+from stylegan_studio.engine.networks import Discriminator, Generator
+
+
+def tiny(res: int) -> ModelConfig:
+    return ModelConfig.small(resolution=res, channels=16, z_dim=16)
+
+
+@pytest.mark.parametrize("res", [8, 16, 32])
+def test_generator_and_discriminator_shapes(res):
+    cfg = tiny(res)
+    G, D = Generator(cfg), Discriminator(cfg)
+    img = G(torch.randn(3, cfg.z_dim))
+    assert img.shape == (3, 3, res, res)
+    assert D(img).shape == (3,)
+    assert cfg.num_ws == 2 * (res.bit_length() - 1) - 2
+
+
+def test_progressive_growing_renders_and_scores_each_resolution():
+    cfg = tiny(32)
+    G, D = Generator(cfg), Discriminator(cfg)
+    ws = G.mapping(torch.randn(4, cfg.z_dim)).unsqueeze(1).repeat(1, cfg.num_ws, 1)
+    for res in (4, 8, 16, 32):
+        img = G.synthesis(ws, res=res, alpha=0.5)
+        assert img.shape == (4, 3, res, res)
+        assert D(img, alpha=0.5).shape == (4,)
+
+
+def test_paper_channel_rule():
+    cfg = ModelConfig(resolution=1024)
+    assert [cfg.channels(r) for r in cfg.resolutions] == [512, 512, 512, 512, 256, 128, 64, 32, 16]
+    assert cfg.num_ws == 18
+
+
+def test_config_rejects_bad_resolution_and_roundtrips():
+    with pytest.raises(ConfigError):
+        ModelConfig(resolution=48)
+    cfg = tiny(16)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ConfigError):
+        ModelConfig.from_dict({**cfg.to_dict(), "bogus": 1})
+
+
+def test_equalised_lr_init_and_mapping_lr_multiplier():
+    G = Generator(tiny(8))
+    fc = G.mapping.fcs[0]
+    # weights stored at N(0, 1/lrmul): std ≈ 100 for lr multiplier 0.01
+    assert 60 < fc.weight.std().item() < 140
+    assert fc.lr_mul == pytest.approx(0.01)
+    block = G.synthesis.blocks[0]
+    assert torch.equal(block.const, torch.ones_like(block.const))
+    assert torch.count_nonzero(block.epi0.noise_strength) == 0
+
+
+def test_fused_upsample_and_downsample_convs_match_reference():
+    x = torch.randn(2, 5, 8, 8, dtype=torch.float64)
+    w = torch.randn(7, 5, 3, 3, dtype=torch.float64)
+    ref_up = F.conv2d(F.interpolate(x, scale_factor=2, mode="nearest"), w, padding=1)
+    up = F.conv_transpose2d(x, upconv_weight(w), stride=2, padding=1)
+    torch.testing.assert_close(up, ref_up)
+    ref_down = F.avg_pool2d(F.conv2d(x, w, padding=1), 2)
+    down = F.conv2d(x, downconv_weight(w), stride=2, padding=1)
+    torch.testing.assert_close(down, ref_down)
+
+
+def test_noise_strength_gates_noise():
+    G = Generator(tiny(16)).eval()
+    z = torch.randn(1, G.cfg.z_dim)
+    with torch.no_grad():
+        a = G(z)
+        noise = [torch.randn_like(G.synthesis.stored_noise(i)) for i in range(G.num_ws)]
+        b = G(z, noise=noise)
+        assert torch.equal(a, b)  # per-channel strength starts at 0: noise has no effect yet
+        for block in G.synthesis.blocks:
+            block.epi0.noise_strength.fill_(0.5)
+        assert not torch.equal(G(z), G(z, noise=noise))
+
+
+def test_w_avg_update_moves_toward_batch_mean():
+    G = Generator(tiny(8))
+    w = torch.ones(4, G.cfg.w_dim)
+    G.update_w_avg(w)
+    assert torch.allclose(G.w_avg, torch.full_like(G.w_avg, 0.005))
