@@ -53,15 +53,17 @@ class SynthesisBlock(nn.Module):
     def forward(self, x: torch.Tensor | None, ws: torch.Tensor, noise: tuple) -> torch.Tensor:
         # ws [N, 2, w_dim] for this block's two layers; noise: two maps or None.
         if x is None:
-            x = self.const.expand(ws.shape[0], -1, -1, -1)
+            x = (self.const + self.epi0.bias.view(1, -1, 1, 1)).expand(ws.shape[0], -1, -1, -1)
         else:
-            x = self.blur(self.conv0(x))
+            # The bias goes after the blur, where the paper adds it (the zero-padded blur
+            # would scale a bias carried inside the convolution at the border pixels).
+            x = self.blur(self.conv0(x), self.epi0.bias)
         x = self.epi0(x, ws[:, 0], noise[0])
-        return self.epi1(self.conv1(x), ws[:, 1], noise[1])
+        return self.epi1(self.conv1(x, self.epi1.bias), ws[:, 1], noise[1])
 
     def rgb(self, x: torch.Tensor) -> torch.Tensor:
         """This resolution's ToRGB (1×1 conv + bias)."""
-        return self.to_rgb(x) + self.rgb_bias.view(1, -1, 1, 1)
+        return self.to_rgb(x, self.rgb_bias)
 
 
 class SynthesisNetwork(nn.Module):
@@ -145,11 +147,11 @@ class DiscriminatorBlock(nn.Module):
 
     def rgb(self, img: torch.Tensor) -> torch.Tensor:
         """FromRGB: 1×1 conv, bias, leaky ReLU."""
-        return F.leaky_relu(self.from_rgb(img) + self.rgb_bias.view(1, -1, 1, 1), 0.2)
+        return F.leaky_relu(self.from_rgb(img, self.rgb_bias), 0.2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.leaky_relu(self.conv0(x) + self.bias0.view(1, -1, 1, 1), 0.2)
-        return F.leaky_relu(self.conv1(self.blur(x)) + self.bias1.view(1, -1, 1, 1), 0.2)
+        x = F.leaky_relu(self.conv0(x, self.bias0), 0.2)
+        return F.leaky_relu(self.conv1(self.blur(x), self.bias1), 0.2)
 
 
 class Discriminator(nn.Module):
@@ -170,7 +172,7 @@ class Discriminator(nn.Module):
 
     def _from_rgb(self, img: torch.Tensor, res: int) -> torch.Tensor:
         if res == 4:
-            return F.leaky_relu(self.from_rgb4(img) + self.rgb_bias4.view(1, -1, 1, 1), 0.2)
+            return F.leaky_relu(self.from_rgb4(img, self.rgb_bias4), 0.2)
         return self.blocks[str(res)].rgb(img)
 
     def forward(self, img: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -184,6 +186,6 @@ class Discriminator(nn.Module):
                 low = self._from_rgb(F.avg_pool2d(img, 2), res)
                 x = torch.lerp(low, x, alpha)
         x = self.mbstd(x)
-        x = F.leaky_relu(self.conv(x) + self.conv_bias.view(1, -1, 1, 1), 0.2)
+        x = F.leaky_relu(self.conv(x, self.conv_bias), 0.2)
         x = F.leaky_relu(self.fc(x.flatten(1)), 0.2)
         return self.out(x).squeeze(1)  # [N]
