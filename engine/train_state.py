@@ -1,0 +1,165 @@
+"""Run directories: config, stats, fakes, model snapshots and full training states (no pickle)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save as st_save
+
+from .errors import UserError
+from .fileio import WriteError, atomic_write_bytes
+from .modelfile import ModelMeta, save_model
+from .train_config import TrainConfig
+
+STATE_FORMAT = "stylegan-studio/train-state"
+
+
+class RunFiles:
+    """Names and bookkeeping of the files in one run directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def start(self, cfg: TrainConfig, write: bool) -> None:
+        """Create the run directory and write its config (refuses to overwrite another run)."""
+        if not write:
+            return
+        if (self.root / "config.json").exists():
+            raise UserError(f"{self.root} already holds a run; use --resume to continue it or pick a new --out")
+        try:
+            (self.root / "fakes").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create {self.root}: {exc.strerror}") from None
+        atomic_write_bytes(self.root / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
+
+    def resumed_config(self, total_kimg: float | None) -> TrainConfig:
+        """The run's stored config, made longer when `total_kimg` exceeds its length."""
+        path = self.root / "config.json"
+        if not path.is_file():
+            raise UserError(f"{self.root}: not a run directory (no config.json)")
+        cfg = TrainConfig.from_dict(json.loads(path.read_text()))
+        if total_kimg is not None and total_kimg > cfg.total_kimg:
+            cfg = TrainConfig.from_dict({**cfg.to_dict(), "total_kimg": total_kimg})
+            atomic_write_bytes(path, json.dumps(cfg.to_dict(), indent=2).encode())
+        return cfg
+
+    def state_path(self, tick: int) -> Path:
+        return self.root / f"state-{tick:06d}.safetensors"
+
+    def model_path(self, tick: int) -> Path:
+        return self.root / f"snapshot-{tick:06d}.safetensors"
+
+    def fakes_path(self, tick: int) -> Path:
+        return self.root / "fakes" / f"fakes-{tick:06d}.png"
+
+    def _ticks(self, prefix: str) -> list[int]:
+        return sorted(int(m.group(1)) for p in self.root.glob(f"{prefix}-*.safetensors")
+                      if (m := re.fullmatch(rf"{prefix}-(\d+)\.safetensors", p.name)))
+
+    def latest_state(self) -> Path | None:
+        """The newest full training state, or None."""
+        ticks = self._ticks("state")
+        return self.state_path(ticks[-1]) if ticks else None
+
+    def snapshots(self) -> list[Path]:
+        """Model snapshots, oldest first."""
+        return [self.model_path(t) for t in self._ticks("snapshot")]
+
+    def write_model(self, run) -> Path:
+        """The G_ema model file for the current tick."""
+        path = self.model_path(run.tick)
+        meta = ModelMeta(name=f"{self.root.name}-{run.tick:06d}", source=f"training run {self.root}",
+                         kimg=round(run.kimg, 3), dataset=run.cfg.data, seed=run.cfg.seed)
+        save_model(run.G_ema, path, meta)
+        return path
+
+    def append_stats(self, stats) -> None:
+        """One JSON line per tick."""
+        with open(self.root / "stats.jsonl", "a") as f:
+            f.write(json.dumps(stats.__dict__) + "\n")
+
+    def prune(self, keep: int) -> None:
+        """Keep the newest `keep` states and snapshots."""
+        for prefix in ("state", "snapshot"):
+            for tick in self._ticks(prefix)[:-keep]:
+                (self.root / f"{prefix}-{tick:06d}.safetensors").unlink(missing_ok=True)
+
+
+def _opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors = {}
+    for idx, st in sd["state"].items():
+        for k, v in st.items():
+            tensors[f"{name}.{idx}.{k}"] = torch.as_tensor(v).detach().clone()
+    return tensors, {"param_groups": sd["param_groups"], "indices": sorted(sd["state"])}
+
+
+def save_state(run, path: Path) -> None:
+    """Everything needed to continue bit for bit: nets, optimizers, RNG streams, counters."""
+    tensors = {f"G.{k}": v for k, v in run.G.state_dict().items()}
+    tensors.update({f"D.{k}": v for k, v in run.D.state_dict().items()})
+    tensors.update({f"G_ema.{k}": v for k, v in run.G_ema.state_dict().items()})
+    opt_meta = {}
+    for name in ("opt_G", "opt_D"):
+        t, m = _opt_tensors(getattr(run, name), name)
+        tensors.update(t)
+        opt_meta[name] = m
+    tensors["gen_state"] = run.gen.get_state()
+    meta = {"format": STATE_FORMAT, "version": "1", "config": json.dumps(run.cfg.to_dict()),
+            "counters": json.dumps({"nimg": run.nimg, "tick": run.tick, "cur_res": run.cur_res,
+                                    "tick_start_kimg": run._tick_acc.start_kimg}),
+            "rng": json.dumps(run.rng.bit_generator.state), "opt": json.dumps(opt_meta),
+            "dataset": json.dumps({"path": run.report.path, "count": run.report.count, "key": run.report.key})}
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    try:
+        atomic_write_bytes(path, st_save(tensors, metadata=meta))
+    except WriteError as exc:
+        raise UserError(f"{exc} (the previous snapshot is intact)") from None
+
+
+def _restore_opt(opt: torch.optim.Optimizer, name: str, meta: dict, tensors: dict) -> None:
+    state = {}
+    for idx in meta["indices"]:
+        prefix = f"{name}.{idx}."
+        state[idx] = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def load_state(run, path: Path | None) -> None:
+    """Restore a run from a full training state file."""
+    if path is None:
+        raise UserError(f"{run.files.root}: no training state to resume from")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:
+        raise UserError(f"{path}: damaged training state ({str(exc)[:120]})") from None
+    if meta.get("format") != STATE_FORMAT:
+        raise UserError(f"{path}: not a stylegan-studio training state")
+    for name in ("G", "D", "G_ema"):
+        sub = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
+        getattr(run, name).load_state_dict(sub)
+    counters = json.loads(meta["counters"])
+    run.nimg, run.tick = counters["nimg"], counters["tick"]
+    run._prepare_phase(counters["cur_res"])
+    opt = json.loads(meta["opt"])
+    _restore_opt(run.opt_G, "opt_G", opt["opt_G"], tensors)
+    _restore_opt(run.opt_D, "opt_D", opt["opt_D"], tensors)
+    run.gen.set_state(tensors["gen_state"])
+    run.rng.bit_generator.state = json.loads(meta["rng"])
+    from .training import _TickAccumulator
+    run._tick_acc = _TickAccumulator(counters["tick_start_kimg"])
+    dataset = json.loads(meta["dataset"])
+    if dataset["key"] != run.report.key:
+        run.dataset_changed = True  # reported by the CLI; training continues on the current files
+
+
+def stats_records(root: Path) -> list[dict]:
+    """All lines of a run's stats.jsonl."""
+    path = root / "stats.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+

@@ -1,0 +1,299 @@
+"""The StyleGAN v1 training loop as a generator job that yields after every minibatch."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import distributed as dist_util
+from .dataset import load_images
+from .errors import UserError
+from .explore import to_uint8
+from .networks import Discriminator, Generator
+from .pngio import make_grid, save_png
+from .train_config import TrainConfig
+from .train_state import RunFiles, load_state, save_state
+
+
+@dataclass(frozen=True)
+class TickStats:
+    """Statistics of one tick (one line of stats.jsonl)."""
+
+    tick: int
+    kimg: float
+    resolution: int
+    fade: float
+    batch: int
+    sec_per_kimg: float
+    images_per_s: float
+    loss_g: float
+    loss_d: float
+    r1: float
+    score_real: float
+    score_fake: float
+    time: float
+
+
+@dataclass(frozen=True)
+class TrainUpdate:
+    """What one minibatch did; tick_stats/snapshot_path/fakes are set when a tick ends."""
+
+    kimg: float
+    total_kimg: float
+    resolution: int
+    fade: float
+    tick: int
+    tick_stats: TickStats | None = None
+    snapshot_path: str | None = None
+    fakes: np.ndarray | None = None
+    message: str = ""
+
+
+class TrainingRun:
+    """Holds G, D, G_ema, optimizers and random streams of one run; `steps()` advances it."""
+
+    def __init__(self, cfg: TrainConfig | None, run_dir: str | Path, resume: bool = False,
+                 total_kimg: float | None = None) -> None:
+        """A new run from `cfg`, or (resume=True) the run stored in `run_dir`, optionally made longer."""
+        self.rank, self.world = dist_util.rank_and_world()
+        self.files = RunFiles(Path(run_dir))
+        if resume:
+            cfg = self.files.resumed_config(total_kimg)
+        self.cfg = cfg
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        images, self.report = load_images(cfg.data, cfg.resolution)
+        self.images = images[self.rank::self.world]  # each rank trains on its own shard
+        if len(self.images) == 0:
+            raise UserError(f"{cfg.data}: no images for rank {self.rank}")
+        torch.manual_seed(cfg.seed)
+        mcfg = cfg.model_config()
+        self.G, self.D = Generator(mcfg), Discriminator(mcfg)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
+        self.rng = np.random.Generator(np.random.PCG64(cfg.seed * 1000 + self.rank))
+        self.nimg, self.tick, self.cur_res = 0, 0, 0
+        self.grid_z = torch.randn(32, mcfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 123))
+        self.bad_steps = 0
+        if resume:
+            load_state(self, self.files.latest_state())
+        else:
+            self.files.start(cfg, self.rank == 0)
+        dist_util.broadcast_params([self.G, self.D, self.G_ema])
+        self._tick_acc = _TickAccumulator()
+
+    # ---------------------------------------------------------------- schedule
+    @property
+    def kimg(self) -> float:
+        """Thousands of real images shown so far (over all ranks)."""
+        return self.nimg / 1000.0
+
+    def _prepare_phase(self, res: int) -> None:
+        """Reset Adam when the training resolution changes (official behaviour)."""
+        if res == self.cur_res:
+            return
+        lr = self.cfg.lr_at(res)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.0, 0.99), eps=1e-8)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.0, 0.99), eps=1e-8)
+        self.cur_res = res
+
+    # ---------------------------------------------------------------- data and latents
+    def _reals(self, n: int, res: int, alpha: float) -> torch.Tensor:
+        """A minibatch of reals at `res`, blended like the official fade-in, [-1, 1]."""
+        idx = self.rng.integers(0, len(self.images), n)
+        x = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        if self.cfg.mirror:
+            flip = torch.from_numpy(self.rng.random(n) < 0.5)
+            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+        if res < x.shape[-1]:
+            x = F.avg_pool2d(x, x.shape[-1] // res)
+        if alpha < 1.0:
+            low = F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode="nearest")
+            x = torch.lerp(low, x, alpha)
+        return x
+
+    def _ws(self, n: int, res: int) -> torch.Tensor:
+        """Mapped latents with style-mixing regularisation, [n, num_ws, w_dim]."""
+        z = torch.randn(n, self.G.cfg.z_dim, generator=self.gen)
+        w = self.G.mapping(z)
+        self.G.update_w_avg(w)
+        ws = w.unsqueeze(1).repeat(1, self.G.num_ws, 1)
+        if torch.rand((), generator=self.gen).item() < self.cfg.style_mixing:
+            layers = 2 * int(math.log2(res)) - 2  # layers in use at this resolution
+            cross = int(torch.randint(1, max(layers, 2), (), generator=self.gen))
+            w2 = self.G.mapping(torch.randn(n, self.G.cfg.z_dim, generator=self.gen))
+            ws[:, cross:] = w2.unsqueeze(1)
+        return ws
+
+    def _noise(self, n: int, res: int) -> list:
+        """Fresh per-image noise maps for every layer up to `res`."""
+        maps = []
+        for r in self.G.cfg.resolutions:
+            maps += [torch.randn(n, 1, r, r, generator=self.gen) if r <= res else None for _ in (0, 1)]
+        return maps
+
+    def _fakes(self, n: int, res: int, alpha: float) -> torch.Tensor:
+        return self.G.synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
+
+    # ---------------------------------------------------------------- one minibatch
+    def _d_step(self, n: int, res: int, alpha: float) -> dict:
+        reals = self._reals(n, res, alpha)
+        with torch.no_grad():
+            fakes = self._fakes(n, res, alpha)
+        lazy = self.cfg.r1_interval
+        do_r1 = self.cfg.gamma > 0 and (self.nimg // max(n * self.world, 1)) % lazy == 0
+        reals.requires_grad_(do_r1)
+        real_score, fake_score = self.D(reals, alpha), self.D(fakes, alpha)
+        loss = F.softplus(fake_score).mean() + F.softplus(-real_score).mean()
+        r1 = torch.zeros(())
+        if do_r1:
+            (grad,) = torch.autograd.grad(real_score.sum(), reals, create_graph=True)
+            r1 = grad.square().sum(dim=(1, 2, 3)).mean()
+            loss = loss + r1 * (self.cfg.gamma / 2 * lazy)
+        return {"loss_d": loss, "r1": r1.detach(), "score_real": real_score.detach().mean(),
+                "score_fake": fake_score.detach().mean()}
+
+    def _g_step(self, n: int, res: int, alpha: float) -> torch.Tensor:
+        return F.softplus(-self.D(self._fakes(n, res, alpha), alpha)).mean()
+
+    def _apply(self, opt: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module) -> bool:
+        """Backward and step unless the loss is not finite; True when stepped."""
+        opt.zero_grad(set_to_none=True)
+        if not torch.isfinite(loss):
+            return False
+        loss.backward()
+        dist_util.average_grads(module)
+        opt.step()
+        return True
+
+    def _update_ema(self, n: int) -> None:
+        beta = 0.5 ** (n * self.world / max(self.cfg.ema_kimg * 1000.0, 1e-8))
+        with torch.no_grad():
+            for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+                p_ema.lerp_(p, 1.0 - beta)
+            for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+                b_ema.copy_(b)
+
+    def step(self) -> dict:
+        """Train D then G on one minibatch; returns its scalar statistics."""
+        res, alpha = self.cfg.phase(self.kimg)
+        self._prepare_phase(res)
+        n = max(1, self.cfg.batch_at(res) // self.world)
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(True)
+        d = self._d_step(n, res, alpha)
+        ok_d = self._apply(self.opt_D, d["loss_d"], self.D)
+        self.G.requires_grad_(True)
+        self.D.requires_grad_(False)
+        loss_g = self._g_step(n, res, alpha)
+        ok_g = self._apply(self.opt_G, loss_g, self.G)
+        loss_g = loss_g.detach()
+        if not (ok_d and ok_g):
+            return self._recover(res)
+        self._update_ema(n)
+        self.nimg += n * self.world
+        self.bad_steps = 0
+        return {"loss_g": loss_g.item(), **{k: float(v.detach()) for k, v in d.items()}, "res": res, "alpha": alpha,
+                "n": n * self.world}
+
+    def _recover(self, res: int) -> dict:
+        """A non-finite loss: the step was not applied; after repeated failures reload the last state."""
+        self.bad_steps += 1
+        msg = f"non-finite loss at {self.kimg:.2f} kimg: step skipped, weights kept from the last good step"
+        if self.bad_steps >= 5:
+            path = self.files.latest_state()
+            if path is None:
+                raise UserError("training diverged (non-finite losses) before the first snapshot")
+            load_state(self, path)
+            self.cur_res = 0
+            msg = f"training diverged; rolled back to {path.name} ({self.kimg:.2f} kimg)"
+            self.bad_steps = 0
+        return {"message": msg, "res": res, "alpha": self.cfg.phase(self.kimg)[1], "n": 0}
+
+    # ---------------------------------------------------------------- ticks, snapshots, the job
+    def fakes_grid(self) -> np.ndarray:
+        """G_ema on the run's fixed latents at the full resolution, as one uint8 grid."""
+        with torch.no_grad():
+            imgs = self.G_ema(self.grid_z, noise=None)
+        return make_grid(to_uint8(imgs), 8)
+
+    def snapshot(self) -> Path | None:
+        """Write the G_ema model file and the full training state now (rank 0 only)."""
+        if self.rank != 0:
+            return None
+        save_state(self, self.files.state_path(self.tick))
+        path = self.files.write_model(self)
+        self.files.prune(self.cfg.keep_snapshots)
+        return path
+
+    def _end_tick(self, stats: "TickStats") -> TrainUpdate:
+        snap, fakes = None, None
+        if self.rank == 0:
+            fakes = self.fakes_grid()
+            save_png(self.files.fakes_path(self.tick), fakes, {"kind": "training fakes", "kimg": self.kimg})
+            self.files.append_stats(stats)
+            if self.tick % self.cfg.snapshot_ticks == 0 or self.kimg >= self.cfg.total_kimg:
+                snap = str(self.snapshot())
+        return TrainUpdate(self.kimg, self.cfg.total_kimg, stats.resolution, stats.fade, self.tick, stats,
+                           snap, fakes)
+
+    def steps(self) -> Iterator[TrainUpdate]:
+        """The job: yields after every minibatch until total_kimg is reached."""
+        acc = self._tick_acc
+        while self.kimg < self.cfg.total_kimg:
+            out = self.step()
+            acc.add(out)
+            res, alpha = out["res"], out["alpha"]
+            if self.kimg >= acc.start_kimg + self.cfg.tick_kimg or self.kimg >= self.cfg.total_kimg:
+                self.tick += 1
+                stats = acc.finish(self.tick, self.kimg, res, alpha)
+                self._tick_acc = acc = _TickAccumulator(self.kimg)
+                yield self._end_tick(stats)
+            else:
+                yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
+                                  message=out.get("message", ""))
+
+
+class _TickAccumulator:
+    """Running sums of one tick's statistics."""
+
+    def __init__(self, start_kimg: float = 0.0) -> None:
+        self.start_kimg, self.t0, self.sums, self.count, self.images = start_kimg, time.time(), {}, 0, 0
+
+    def add(self, out: dict) -> None:
+        if "loss_g" not in out:
+            return
+        self.count += 1
+        self.images += out["n"]
+        for k in ("loss_g", "loss_d", "r1", "score_real", "score_fake"):
+            self.sums[k] = self.sums.get(k, 0.0) + out[k]
+        self.batch = out["n"]
+
+    def finish(self, tick: int, kimg: float, res: int, alpha: float) -> TickStats:
+        dt = max(time.time() - self.t0, 1e-9)
+        mean = {k: v / max(self.count, 1) for k, v in self.sums.items()}
+        ips = self.images / dt
+        return TickStats(tick, round(kimg, 3), res, round(alpha, 4), getattr(self, "batch", 0),
+                         round(dt / max(self.images / 1000, 1e-9), 2), round(ips, 2), mean.get("loss_g", math.nan),
+                         mean.get("loss_d", math.nan), mean.get("r1", math.nan), mean.get("score_real", math.nan),
+                         mean.get("score_fake", math.nan), round(time.time(), 2))
+
+
+def stats_line(s: TickStats) -> str:
+    """One human line per tick."""
+    return (f"tick {s.tick:<4} kimg {s.kimg:<8.2f} res {s.resolution:<4} fade {s.fade:<5.2f} batch {s.batch:<3} "
+            f"{s.sec_per_kimg:7.1f} s/kimg {s.images_per_s:6.1f} img/s  G {s.loss_g:6.3f}  D {s.loss_d:6.3f}  "
+            f"R1 {s.r1:7.4f}  real {s.score_real:6.2f} fake {s.score_fake:6.2f}")
+
+
+def json_stats(s: TickStats) -> str:
+    """stats.jsonl line."""
+    return json.dumps(s.__dict__)
