@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "with --resume a larger value extends the run")
     p.add_argument("--batch", type=int, default=0, help="minibatch (default: per resolution)")
     p.add_argument("--gamma", type=float, default=10.0, help="R1 weight")
+    p.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (0.001: official per-resolution schedule)")
     p.add_argument("--r1-interval", type=int, default=1, help="lazy R1: penalty every N steps")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True, help="x-flip augmentation")
     p.add_argument("--no-growing", action="store_true", help="train at full resolution from the start")
@@ -81,7 +82,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(data=args.data or "", resolution=args.resolution, channels=args.channels,
                        z_dim=args.z_dim, total_kimg=args.kimg or 100.0, growing=not args.no_growing,
                        start_res=args.start_res, fade_kimg=args.fade_kimg, stable_kimg=args.stable_kimg,
-                       batch=args.batch, gamma=args.gamma, r1_interval=args.r1_interval, mirror=args.mirror,
+                       batch=args.batch, lr=args.lr, gamma=args.gamma, r1_interval=args.r1_interval, mirror=args.mirror,
                        tick_kimg=args.tick_kimg, snapshot_ticks=args.snapshot_ticks, seed=args.seed)
 
 
