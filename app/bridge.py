@@ -1,8 +1,130 @@
-"""The one module that crosses from the Qt app into the torch engine."""
+"""The one module that crosses from the Qt app into the torch engine.
+
+EngineBridge owns an Engine and re-emits its events as Qt signals on the GUI thread: the engine
+calls back on its own thread, the bridge forwards through a queued connection, and on the GUI
+thread emits `event_received` plus one typed signal per event kind.
+"""
 from __future__ import annotations
+
+import itertools
+import threading
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from ..engine import messages as m
 
 
 def run_cli(argv: list[str]) -> int:
     """Run a headless CLI command in the engine."""
     from ..engine.cli import main as cli_main
     return cli_main(argv)
+
+
+# Event type → name of the typed signal that carries it.
+TYPED_SIGNALS = {
+    m.FrameReady: "frame_ready", m.GridChunk: "grid_chunk", m.MixGridReady: "mix_grid_ready",
+    m.VariationReady: "variation_ready", m.StripReady: "strip_ready", m.ModelInfo: "model_info",
+    m.JobStarted: "job_started", m.JobProgress: "job_progress", m.JobFinished: "job_finished",
+    m.TrainingTick: "training_tick", m.TrainingFakes: "training_fakes", m.TrainingSnapshot: "training_snapshot",
+    m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
+    m.ErrorEvent: "error",
+}
+RENDER_RESULTS = (m.FrameReady, m.GridChunk, m.MixGridReady, m.VariationReady, m.StripReady)
+
+
+class EngineBridge(QObject):
+    """Qt face of the engine: submit/post from the GUI, receive events as signals on the GUI thread."""
+
+    event_received = Signal(object)
+    frame_ready = Signal(object)
+    grid_chunk = Signal(object)
+    mix_grid_ready = Signal(object)
+    variation_ready = Signal(object)
+    strip_ready = Signal(object)
+    model_info = Signal(object)
+    job_started = Signal(object)
+    job_progress = Signal(object)
+    job_finished = Signal(object)
+    training_tick = Signal(object)
+    training_fakes = Signal(object)
+    training_snapshot = Signal(object)
+    training_state = Signal(object)
+    dataset_summary = Signal(object)
+    saved = Signal(object)
+    error = Signal(object)
+    _arrived = Signal(object)  # engine thread → GUI thread
+
+    def __init__(self, parent: QObject | None = None, model_path: str | None = None, load_bundled: bool = True,
+                 threads: int | None = None) -> None:
+        super().__init__(parent)
+        from ..engine.engine import Engine  # torch loads here, once, on the GUI thread (1.5 s)
+        self._engine = Engine(self._from_engine, threads=threads)
+        self._model_path, self._load_bundled = model_path, load_bundled
+        self._stamp = itertools.count(1)
+        self._stamp_lock = threading.Lock()
+        self._submitted: dict[str, int] = {}   # newest stamp submitted per target
+        self._delivered: dict[str, int] = {}   # newest stamp delivered per target
+        self._closed = False
+        self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    # ---------------------------------------------------------------- API for the GUI
+    def start(self) -> None:
+        """Start the engine thread and open the initial model (the given file, else the bundled one)."""
+        self._engine.start()
+        path = self._model_path
+        if path is None and self._load_bundled:
+            from ..engine.bundled import bundled_model_path
+            bundled = bundled_model_path()
+            path = str(bundled) if bundled else None
+        if path:
+            self.post(m.LoadModel(path))
+
+    def next_stamp(self) -> int:
+        """A new, strictly increasing stamp for a render request."""
+        with self._stamp_lock:
+            return next(self._stamp)
+
+    def submit(self, request: m.RenderRequest) -> None:
+        """Send a render request (latest wins per target)."""
+        self._submitted[request.target] = max(request.stamp, self._submitted.get(request.target, request.stamp))
+        self._engine.submit(request)
+
+    def post(self, command: m.Command) -> None:
+        """Send a command (FIFO, never dropped)."""
+        self._engine.post(command)
+
+    def close(self) -> None:
+        """Stop the engine (returns within about a second); later events are not delivered."""
+        self._closed = True
+        self._engine.close()
+
+    @property
+    def engine_thread(self) -> threading.Thread:
+        """The engine's thread (for tests and diagnostics)."""
+        return self._engine.thread
+
+    # ---------------------------------------------------------------- delivery
+    def _from_engine(self, event: m.Event) -> None:
+        """Called on the engine thread: queue the event to the GUI thread."""
+        if not self._closed:
+            self._arrived.emit(event)
+
+    def is_stale(self, event: m.Event) -> bool:
+        """True for a render result older than one already shown, or a grid chunk of a replaced grid."""
+        if not isinstance(event, RENDER_RESULTS):
+            return False
+        if isinstance(event, m.GridChunk) and event.stamp < self._submitted.get(event.target, event.stamp):
+            return True
+        return event.stamp < self._delivered.get(event.target, event.stamp)
+
+    @Slot(object)
+    def _deliver(self, event: m.Event) -> None:
+        """On the GUI thread: drop stale results, then emit event_received and the typed signal."""
+        if self._closed or self.is_stale(event):
+            return
+        if isinstance(event, RENDER_RESULTS):
+            self._delivered[event.target] = event.stamp
+        self.event_received.emit(event)
+        name = TYPED_SIGNALS.get(type(event))
+        if name is not None:
+            getattr(self, name).emit(event)

@@ -120,6 +120,15 @@ class StartTraining(Command):
     mirror: bool = True
     growing: bool = True
     channels: int = 64
+    z_dim: int = 128
+    start_res: int = 8
+    fade_kimg: float = 10.0
+    stable_kimg: float = 10.0
+    tick_kimg: float = 1.0
+    snapshot_ticks: int = 5
+    lr: float = 0.001            # 0.001: the official per-resolution schedule
+    r1_interval: int = 1
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,7 @@ class SaveLatents(Command):
 
 @dataclass(frozen=True)
 class ExportVideo(Command):
-    """Render a video job; `spec` is an engine.specs.VideoSpec-like frozen dataclass."""
+    """Render a video job; `spec` is an engine.videospec.VideoSpec."""
 
     path: str = ""
     spec: object = None
@@ -374,7 +383,7 @@ class Saved(Event):
     """A file was written by a command."""
 
     path: str
-    what: str                    # "image" | "grid" | "model" | "latents"
+    what: str                    # "image" | "grid" | "model" | "latents" | "video"
 
 
 @dataclass(frozen=True)

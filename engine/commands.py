@@ -1,0 +1,201 @@
+"""Command handlers of the engine thread: models, training control, exports, dataset checks."""
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .cli_render import mixing_figure
+from .errors import UserError
+from .explore import latents_to_w
+from .fileio import atomic_write_bytes
+from .jobs import Outcome, TrainingJob, Unit
+from .messages import (CancelJob, DatasetSummary, ErrorEvent, ExploreTraining, ExportImage, ExportMixGrid,
+                       ExportVideo, LoadModel, NewModel, PauseTraining, ResumeTraining, Saved, SaveLatents,
+                       SaveModel, StartTraining, StopTraining, TrainingState, ValidateDataset)
+from .pngio import save_png
+from .provenance import provenance
+from .renderer import mixing, render_image
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+# ---------------------------------------------------------------- models
+def load(eng: "Engine", cmd: LoadModel) -> None:
+    """Open a model file; on failure the previous model stays and an error is reported."""
+    eng.model.load(cmd.path)
+    eng.emit(eng.model.info())
+
+
+def new(eng: "Engine", cmd: NewModel) -> None:
+    """Create a fresh model in memory."""
+    eng.model.new(cmd)
+    eng.emit(eng.model.info())
+
+
+def save(eng: "Engine", cmd: SaveModel) -> None:
+    """Write the current model."""
+    eng.model.save(cmd.path)
+    eng.emit(Saved(cmd.path, "model"))
+    eng.emit(eng.model.info())
+
+
+# ---------------------------------------------------------------- training
+def start_training(eng: "Engine", cmd: StartTraining) -> None:
+    """Start the (only) training job."""
+    if eng.jobs.find("train") is not None:
+        raise UserError("a training run is already going; stop it first")
+    where = cmd.resume_dir or cmd.run_dir
+    holder = {}
+
+    def factory(job):
+        holder["t"] = TrainingJob(cmd, job, eng.emit)
+        return _ending(eng, holder["t"], holder["t"].units())
+    job = eng.jobs.add("train", f"training {'(resumed) ' if cmd.resume_dir else ''}{where}", factory, cmd)
+    eng.training[job.job_id] = holder["t"]
+
+
+def _ending(eng: "Engine", training: TrainingJob, units):
+    """Pass the training units through; when the run ends, a live view keeps its last G_ema as the model."""
+    try:
+        out = yield from units
+        return out
+    finally:
+        eng.training.pop(training.job.job_id, None)
+        snaps = training.run.files.snapshots() if training.run is not None else []
+        if eng.model.run_ended(training, str(snaps[-1]) if snaps else ""):
+            eng.emit(eng.model.info())
+
+
+def _training(eng: "Engine") -> TrainingJob:
+    job = eng.jobs.find("train")
+    if job is None:
+        raise UserError("no training run is going")
+    return eng.training[job.job_id]
+
+
+def pause(eng: "Engine", cmd: PauseTraining) -> None:
+    """Stop advancing the training job after its current minibatch."""
+    t = _training(eng)
+    t.job.paused = True
+    eng.emit(TrainingState(t.job.job_id, "paused"))
+
+
+def resume(eng: "Engine", cmd: ResumeTraining) -> None:
+    """Continue a paused training job."""
+    t = _training(eng)
+    t.job.paused = False
+    eng.emit(TrainingState(t.job.job_id, "running"))
+
+
+def stop(eng: "Engine", cmd: StopTraining) -> None:
+    """Snapshot and end the training job at its next unit (also when paused)."""
+    t = _training(eng)
+    t.request_stop()
+    t.job.paused = False
+
+
+def explore(eng: "Engine", cmd: ExploreTraining) -> None:
+    """Render with the run's live G_ema (refreshed every refresh_s), or go back to the model."""
+    if not cmd.live:
+        was_live = eng.model.live_source is not None
+        eng.model.stop_live()
+        if was_live and eng.model.G is not None:
+            eng.emit(eng.model.info())
+        return
+    if eng.model.start_live(_training(eng), cmd.refresh_s):
+        eng.emit(eng.model.info())
+
+
+def cancel(eng: "Engine", cmd: CancelJob) -> None:
+    """Cancel a job (0: all) at its next unit."""
+    if not eng.jobs.cancel(cmd.job_id):
+        raise UserError(f"no running job {cmd.job_id}" if cmd.job_id else "no job is running")
+
+
+# ---------------------------------------------------------------- exports
+def _provenance(eng: "Engine", settings, kind: str, **extra) -> dict:
+    m = eng.model
+    if m.live:
+        extra["training_kimg"] = round(m.live_kimg, 3)
+    return provenance(m.meta, m.path, settings, kind, **extra)
+
+
+def _latent_record(lat) -> dict:
+    return {"seed": lat.seed} if lat.seed is not None else {"w": np.asarray(lat.w, np.float32).ravel().tolist()}
+
+
+def export_image(eng: "Engine", cmd: ExportImage) -> None:
+    """One PNG with provenance."""
+    G = eng.model.render_G
+    img = render_image(G, cmd.latent, cmd.settings, cmd.mix_with, cmd.mix_layers, cmd.size)
+    extra = {"latent": _latent_record(cmd.latent)}
+    if cmd.latent is not None and cmd.latent.seed is not None:
+        extra["seeds"] = [cmd.latent.seed]
+    if cmd.mix_with is not None and cmd.mix_layers:
+        extra.update(mix_with=_latent_record(cmd.mix_with), layers=list(cmd.mix_layers))
+    save_png(cmd.path, img, _provenance(eng, cmd.settings, "image", size=img.shape[0], **extra))
+    eng.emit(Saved(cmd.path, "image"))
+
+
+def export_mix_grid(eng: "Engine", cmd: ExportMixGrid) -> None:
+    """A style-mixing figure: sources along the top and left, cells inside."""
+    rows, cols, cells = mixing(eng.model.render_G, cmd.rows, cmd.cols, cmd.layers, cmd.settings, None)
+    record = _provenance(eng, cmd.settings, "mix", rows=[_latent_record(x) for x in cmd.rows],
+                         cols=[_latent_record(x) for x in cmd.cols], layers=list(cmd.layers))
+    save_png(cmd.path, mixing_figure(rows, cols, cells), record)
+    eng.emit(Saved(cmd.path, "grid"))
+
+
+def save_latents(eng: "Engine", cmd: SaveLatents) -> None:
+    """An .npz with w [N, w_dim] (before truncation) and one label per latent."""
+    if not cmd.latents:
+        raise UserError("no latents to save")
+    w = latents_to_w(eng.model.render_G, list(cmd.latents)).cpu().numpy().astype(np.float32)
+    labels = np.array([lat.label() for lat in cmd.latents])
+    buf = io.BytesIO()
+    np.savez(buf, w=w, labels=labels)
+    atomic_write_bytes(cmd.path, buf.getvalue())
+    eng.emit(Saved(cmd.path, "latents"))
+
+
+def export_video(eng: "Engine", cmd: ExportVideo) -> None:
+    """Render a video as a job, one frame per unit."""
+    try:
+        from .video import video_job
+    except ImportError:
+        raise UserError("video export is not available in this build") from None
+    if not cmd.path:
+        raise UserError("no video file name given")
+    G, meta, model_path = eng.model.render_G, eng.model.meta, eng.model.path
+
+    def factory(job):
+        for done, total in video_job(G, meta, model_path, cmd.spec, cmd.path):
+            yield Unit(done, total, f"frame {done} of {total}")
+        eng.emit(Saved(cmd.path, "video"))
+        return Outcome(f"wrote {Path(cmd.path).name}", cmd.path)
+    eng.jobs.add("video", f"video {Path(cmd.path).name}", factory, cmd)
+
+
+def validate_dataset(eng: "Engine", cmd: ValidateDataset) -> None:
+    """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
+    from .dataset import validate
+
+    def work() -> None:
+        try:
+            report, _ = validate(cmd.path, cmd.resolution)
+            event = DatasetSummary(str(cmd.path), report.count, report.resolution, report.skipped)
+        except Exception as exc:
+            event = ErrorEvent(eng.describe(exc), cmd)
+        eng.call_soon(lambda: eng.emit(event))
+    threading.Thread(target=work, name="dataset-check", daemon=True).start()
+
+
+HANDLERS = {LoadModel: load, NewModel: new, SaveModel: save, StartTraining: start_training,
+            PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
+            CancelJob: cancel, ExportImage: export_image, ExportMixGrid: export_mix_grid,
+            SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset}

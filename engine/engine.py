@@ -1,0 +1,230 @@
+"""The engine thread: one thread owns every torch object; latest-wins renders, FIFO commands, jobs."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+
+from . import commands, renderer
+from .errors import UserError
+from .explore import default_device
+from .fileio import WriteError
+from .jobs import JobSet, Unit
+from .messages import (Command, ErrorEvent, Event, FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid,
+                       RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady,
+                       VariationReady)
+from .modelfile import ModelFileError
+from .models import ModelSlot
+from .specs import SpecError
+
+log = logging.getLogger(__name__)
+EXPECTED = (UserError, ModelFileError, SpecError, WriteError, OSError, ValueError)  # reported without a traceback
+
+
+@dataclass(frozen=True)
+class _Call(Command):
+    """Internal: run a function on the engine thread (answers of helper threads, custom jobs)."""
+
+    fn: Callable[[], None] = None
+
+
+class Engine:
+    """Owns G and every job on one thread; `on_event` is called on that thread with each Event."""
+
+    def __init__(self, on_event: Callable[[Event], None], threads: int | None = None,
+                 device: torch.device | str | None = None) -> None:
+        self.on_event = on_event
+        self.threads = threads or os.cpu_count() or 1
+        self.device = torch.device(device) if device is not None else default_device()
+        self.model = ModelSlot(self.device)
+        self.jobs = JobSet(self.emit, self._job_failed)
+        self.training: dict = {}                        # job id → TrainingJob
+        self._cond = threading.Condition()
+        self._slots: dict[str, RenderRequest] = {}      # newest pending request per target
+        self._stamps: dict[str, int] = {}               # newest accepted stamp per target
+        self._commands: deque[Command] = deque()
+        self._streams: dict[str, tuple[RenderSeedGrid, Iterator]] = {}  # seed grids being streamed
+        self._closing = False
+        self.thread = threading.Thread(target=self._run, name="stylegan-engine", daemon=True)
+
+    # ---------------------------------------------------------------- API (any thread)
+    def start(self) -> None:
+        """Start the engine thread."""
+        self.thread.start()
+
+    def submit(self, request: RenderRequest) -> bool:
+        """Queue a render; it replaces any pending one for its target. False when its stamp is stale."""
+        if not isinstance(request, RenderRequest):
+            raise TypeError(f"submit() takes a render request, not {type(request).__name__}")
+        with self._cond:
+            if request.stamp < self._stamps.get(request.target, request.stamp):
+                return False
+            self._stamps[request.target] = request.stamp
+            self._slots[request.target] = request
+            self._cond.notify()
+        return True
+
+    def post(self, command: Command) -> None:
+        """Queue a command (FIFO, never dropped)."""
+        if not isinstance(command, Command):
+            raise TypeError(f"post() takes a command, not {type(command).__name__}")
+        with self._cond:
+            self._commands.append(command)
+            self._cond.notify()
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on the engine thread, in order with the commands."""
+        self.post(_Call(fn))
+
+    def start_job(self, kind: str, factory: Callable[[object], Iterator[Unit]], description: str = "") -> None:
+        """Run a custom generator job: `factory(job)` is called on the engine thread and yields Units."""
+        self.call_soon(lambda: self.jobs.add(kind, description or kind, factory))
+
+    def close(self, timeout: float = 1.0) -> bool:
+        """Stop the loop at its next unit and join; returns within `timeout` s. True when the thread ended."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    # ---------------------------------------------------------------- events and errors
+    def emit(self, event: Event) -> None:
+        """Hand an event to the app; a failing callback never takes the loop down."""
+        if self._closing:
+            return
+        try:
+            self.on_event(event)
+        except Exception:
+            log.exception("engine event callback failed")
+
+    def describe(self, exc: BaseException) -> str:
+        """One plain line for an exception."""
+        if isinstance(exc, EXPECTED):
+            text = str(exc) or type(exc).__name__
+        else:
+            log.error("engine error", exc_info=exc)
+            text = f"internal error: {type(exc).__name__}: {exc}"
+        line = " ".join(text.split())
+        return line if len(line) <= 300 else line[:297] + "..."
+
+    def report(self, exc: BaseException, source: object) -> str:
+        """Emit an ErrorEvent for `source`; returns the message."""
+        message = self.describe(exc)
+        self.emit(ErrorEvent(message, source))
+        return message
+
+    def _job_failed(self, exc: BaseException, source: object) -> str:
+        return self.report(exc, source)
+
+    # ---------------------------------------------------------------- the loop
+    def _run(self) -> None:
+        torch.set_num_threads(self.threads)  # intra-op threads are per thread: set them where torch runs
+        try:
+            while self._wait_for_work():
+                self._cycle()
+        finally:
+            self.jobs.close_all()
+            for _, gen in self._streams.values():
+                gen.close()
+
+    def _wait_for_work(self) -> bool:
+        """Block until something can be done; False when closing."""
+        with self._cond:
+            while not self._closing:
+                if self._commands or self._slots or self._streams or self.jobs.runnable():
+                    return True
+                self._cond.wait(1.0)
+            return False
+
+    def _cycle(self) -> None:
+        """One command, then every pending render, one chunk of each grid, one unit of one job."""
+        try:
+            with self._cond:
+                cmd = self._commands.popleft() if self._commands else None
+            if cmd is not None:
+                self._command(cmd)
+            self._serve_renders()
+            self._advance_streams()
+            if self._closing:
+                return
+            if self.model.refresh():
+                self.emit(self.model.info())
+            self.jobs.advance()
+        except Exception as exc:  # the loop never dies
+            self.report(exc, None)
+
+    def _command(self, cmd: Command) -> None:
+        try:
+            if isinstance(cmd, _Call):
+                cmd.fn()
+                return
+            handler = commands.HANDLERS.get(type(cmd))
+            if handler is None:
+                raise UserError(f"the engine does not know the command {type(cmd).__name__}")
+            handler(self, cmd)
+        except Exception as exc:
+            self.report(exc, cmd)
+
+    def _take_renders(self) -> list[RenderRequest]:
+        with self._cond:
+            pending = list(self._slots.values())
+            self._slots.clear()
+        return pending
+
+    def _serve_renders(self) -> None:
+        for req in self._take_renders():
+            if self._closing:
+                return
+            self._streams.pop(req.target, None)  # a newer request for a streaming grid's target replaces it
+            try:
+                self._render(req)
+            except Exception as exc:
+                self.report(exc, req)
+
+    def _render(self, req: RenderRequest) -> None:
+        G, t0 = self.model.render_G, time.perf_counter()
+        if isinstance(req, RenderSeedGrid):
+            self._streams[req.target] = (req, renderer.grid_chunks(G, req))
+        elif isinstance(req, RenderImage):
+            img = renderer.frame(G, req)
+            self.emit(FrameReady(req.target, req.stamp, img, time.perf_counter() - t0, req))
+        elif isinstance(req, RenderMixGrid):
+            rows, cols, cells = renderer.mix_grid(G, req)
+            self.emit(MixGridReady(req.target, req.stamp, rows, cols, cells, time.perf_counter() - t0))
+        elif isinstance(req, RenderVariation):
+            img, std = renderer.variation(G, req)
+            self.emit(VariationReady(req.target, req.stamp, img, std, time.perf_counter() - t0))
+        elif isinstance(req, RenderTruncationStrip):
+            imgs = renderer.truncation_strip(G, req)
+            self.emit(StripReady(req.target, req.stamp, tuple(req.psis), imgs, time.perf_counter() - t0))
+        else:
+            raise UserError(f"the engine cannot render {type(req).__name__}")
+
+    def _advance_streams(self) -> None:
+        """One chunk of every seed grid being streamed; chunks of a superseded grid are dropped."""
+        for target, (req, gen) in list(self._streams.items()):
+            if self._closing:
+                return
+            t0 = time.perf_counter()
+            try:
+                start, imgs = next(gen)
+            except StopIteration:
+                self._streams.pop(target, None)
+                continue
+            except Exception as exc:
+                self._streams.pop(target, None)
+                self.report(exc, req)
+                continue
+            with self._cond:
+                stale = self._stamps.get(target, req.stamp) > req.stamp
+            if stale:
+                continue  # the newer request is pending and will replace this stream
+            self.emit(GridChunk(target, req.stamp, start, imgs, len(req.seeds), time.perf_counter() - t0))
