@@ -1,0 +1,344 @@
+"""The engine thread without Qt: latest-wins renders, FIFO commands, jobs, errors, close, training."""
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegan_studio.engine import messages as m
+from stylegan_studio.engine.engine import Engine
+from stylegan_studio.engine.explore import latents_to_w, variation_map
+from stylegan_studio.engine.jobs import Outcome, Unit
+from stylegan_studio.engine.pngio import read_provenance
+from stylegan_studio.engine.specs import Latent, NoiseSpec, RenderSettings, ResNoise
+
+
+class Recorder:
+    """Collects events from the engine thread; wait() blocks until one matches."""
+
+    def __init__(self) -> None:
+        self.events, self.cond = [], threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self.cond:
+            self.events.append(event)
+            self.cond.notify_all()
+
+    def of(self, cls, **attrs) -> list:
+        with self.cond:
+            return [e for e in self.events if isinstance(e, cls) and all(getattr(e, k) == v for k, v in attrs.items())]
+
+    def wait(self, cls, timeout: float = 20.0, **attrs):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                hits = [e for e in self.events if isinstance(e, cls)
+                        and all(getattr(e, k) == v for k, v in attrs.items())]
+                if hits:
+                    return hits[0]
+                left = deadline - time.monotonic()
+                assert left > 0, f"no {cls.__name__} {attrs} within {timeout} s; got {self.events[-5:]}"
+                self.cond.wait(left)
+
+
+@pytest.fixture
+def eng():
+    rec = Recorder()
+    engine = Engine(rec, threads=1)
+    engine.rec = rec
+    engine.start()
+    engine.post(m.NewModel(resolution=16, channels=16, z_dim=16, seed=0))
+    rec.wait(m.ModelInfo)
+    yield engine
+    assert engine.close(), "engine thread did not stop"
+
+
+def job(units, log, fail_at=None, post=None):
+    """A factory for a custom job of `units` units that logs each unit and its cleanup."""
+    def factory(j):
+        try:
+            for i in range(units):
+                log.append(i)
+                if i == fail_at:
+                    raise RuntimeError("boom in unit")
+                if post is not None:
+                    post(i, j)
+                yield Unit(i + 1, units, f"unit {i}")
+            return Outcome("all done", "")
+        finally:
+            log.append("closed")
+    return factory
+
+
+def test_all_torch_work_happens_on_the_engine_thread(eng, tmp_path):
+    threads = set()
+    hook = torch.nn.modules.module.register_module_forward_pre_hook(
+        lambda mod, args: threads.add(threading.get_ident()))
+    try:
+        lat = Latent(seed=1)
+        eng.submit(m.RenderImage("a", 1, lat, size=32))
+        eng.submit(m.RenderSeedGrid("b", 2, seeds=tuple(range(6)), thumb=8))
+        eng.submit(m.RenderMixGrid("c", 3, rows=(lat,), cols=(Latent(seed=2),), layers=(0,)))
+        eng.submit(m.RenderVariation("d", 4, latent=lat, draws=4))
+        eng.submit(m.RenderTruncationStrip("e", 5, latent=lat))
+        eng.post(m.ExportImage(str(tmp_path / "x.png"), lat))
+        for kind in (m.FrameReady, m.MixGridReady, m.VariationReady, m.StripReady, m.Saved):
+            eng.rec.wait(kind)
+        eng.rec.wait(m.GridChunk, start=2)
+    finally:
+        hook.remove()
+    assert threads == {eng.thread.ident}
+
+
+def test_fifty_rapid_submits_render_far_fewer_and_the_last(eng):
+    for stamp in range(1, 51):
+        eng.submit(m.RenderImage("main", stamp, Latent(seed=stamp), settings=RenderSettings(psi=0.7)))
+    last = eng.rec.wait(m.FrameReady, stamp=50)
+    frames = eng.rec.of(m.FrameReady, target="main")
+    assert len(frames) <= 10 and frames[-1] is last
+    assert [f.stamp for f in frames] == sorted(f.stamp for f in frames)
+
+
+def test_a_stale_stamp_is_dropped(eng):
+    assert eng.submit(m.RenderImage("main", 10, Latent(seed=1)))
+    assert not eng.submit(m.RenderImage("main", 9, Latent(seed=2)))
+    eng.rec.wait(m.FrameReady, stamp=10)
+    eng.submit(m.RenderImage("other", 11, Latent(seed=3)))
+    eng.rec.wait(m.FrameReady, stamp=11)
+    assert [f.stamp for f in eng.rec.of(m.FrameReady)] == [10, 11]
+
+
+def test_commands_are_never_dropped_and_keep_their_order(eng, tmp_path):
+    paths = [str(tmp_path / f"l{i}.npz") for i in range(30)]
+    for i, p in enumerate(paths):
+        eng.post(m.SaveLatents(p, (Latent(seed=i),)))
+        eng.submit(m.RenderImage("main", i + 1, Latent(seed=i)))
+    eng.rec.wait(m.Saved, path=paths[-1])
+    assert [e.path for e in eng.rec.of(m.Saved)] == paths
+    data = np.load(paths[3])
+    assert data["w"].shape == (1, 16) and list(data["labels"]) == ["seed 3"]
+
+
+def test_cancel_stops_a_job_at_its_next_unit(eng):
+    log = []
+    eng.start_job("demo", job(100, log, post=lambda i, j: i == 2 and eng.post(m.CancelJob(j.job_id))))
+    done = eng.rec.wait(m.JobFinished)
+    assert done.status == "cancelled" and done.kind == "demo"
+    assert log == [0, 1, 2, "closed"]
+    assert eng.rec.of(m.JobStarted) and eng.rec.of(m.JobProgress, job_id=done.job_id)
+
+
+def test_a_failing_job_becomes_an_error_and_the_engine_keeps_serving(eng):
+    log = []
+    eng.start_job("demo", job(10, log, fail_at=2))
+    done = eng.rec.wait(m.JobFinished)
+    err = eng.rec.wait(m.ErrorEvent)
+    assert done.status == "failed" and "boom in unit" in done.message and "\n" not in err.message
+    eng.submit(m.RenderImage("main", 1, Latent(seed=1)))
+    assert eng.rec.wait(m.FrameReady).image.shape == (16, 16, 3)
+
+
+def test_jobs_run_side_by_side_and_renders_are_served_between_units(eng):
+    log_a, log_b, seen = [], [], []
+    def post(i, j):
+        if i == 1:
+            eng.submit(m.RenderImage("main", 1, Latent(seed=1)))
+        if i == 3:
+            seen.append(bool(eng.rec.of(m.FrameReady)))
+    eng.start_job("a", job(5, log_a, post=post))
+    eng.start_job("b", job(5, log_b))
+    eng.rec.wait(m.JobFinished, kind="a")
+    eng.rec.wait(m.JobFinished, kind="b")
+    assert seen == [True]                     # the render came between units, not after the job
+    assert all(f.status == "ok" and f.message == "all done" for f in eng.rec.of(m.JobFinished))
+
+
+def test_close_mid_job_returns_quickly():
+    rec, log = Recorder(), []
+
+    def endless(j):
+        try:
+            while True:
+                log.append(1)
+                time.sleep(0.05)
+                yield Unit(len(log), 0)
+        finally:
+            log.append("closed")
+    engine = Engine(rec, threads=1)
+    engine.start()
+    engine.start_job("endless", endless)
+    rec.wait(m.JobProgress)
+    t = time.monotonic()
+    assert engine.close()
+    assert time.monotonic() - t < 1.0 and not engine.thread.is_alive()
+    assert log[-1] == "closed"
+
+
+def test_bad_requests_and_commands_become_one_line_errors(eng):
+    bad = m.RenderImage("main", 1, Latent(seed=1), mix_with=Latent(seed=2), mix_layers=(99,))
+    eng.submit(bad)
+    err = eng.rec.wait(m.ErrorEvent)
+    assert err.source == bad and "layer 99" in err.message
+    eng.post(m.LoadModel("/no/such/file.safetensors"))
+    err = eng.rec.wait(m.ErrorEvent, source=m.LoadModel("/no/such/file.safetensors"))
+    assert "no such model file" in err.message and "\n" not in err.message
+    eng.post(m.PauseTraining())
+    assert "no training run" in eng.rec.wait(m.ErrorEvent, source=m.PauseTraining()).message
+    eng.submit(m.RenderImage("main", 2, Latent(seed=1)))
+    assert eng.rec.wait(m.FrameReady, stamp=2)
+
+
+def test_failed_load_keeps_the_previous_model(eng, tmp_path):
+    eng.submit(m.RenderImage("main", 1, Latent(seed=4)))
+    before = eng.rec.wait(m.FrameReady, stamp=1).image
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    eng.post(m.LoadModel(str(bad)))
+    eng.rec.wait(m.ErrorEvent)
+    eng.submit(m.RenderImage("main", 2, Latent(seed=4)))
+    assert np.array_equal(eng.rec.wait(m.FrameReady, stamp=2).image, before)
+    assert len(eng.rec.of(m.ModelInfo)) == 1
+
+
+def test_save_and_load_round_trip_emit_model_info(eng, tmp_path):
+    path = str(tmp_path / "g.safetensors")
+    eng.submit(m.RenderImage("main", 1, Latent(seed=4)))
+    before = eng.rec.wait(m.FrameReady, stamp=1).image
+    eng.post(m.SaveModel(path))
+    eng.post(m.NewModel(resolution=16, channels=16, z_dim=16, seed=7))
+    eng.post(m.LoadModel(path))
+    info = eng.rec.wait(m.ModelInfo, path=path, name="g")
+    while len(eng.rec.of(m.ModelInfo)) < 4:    # first, after save, after new, after load
+        time.sleep(0.01)
+    assert eng.rec.of(m.ModelInfo)[-1] == info
+    assert info.model_id and info.num_ws == 6 and info.layer_resolutions == (4, 4, 8, 8, 16, 16)
+    eng.submit(m.RenderImage("main", 2, Latent(seed=4)))
+    assert np.array_equal(eng.rec.wait(m.FrameReady, stamp=2).image, before)
+
+
+def test_render_kinds_have_the_requested_sizes(eng):
+    lat, noise = Latent(seed=3), NoiseSpec(ResNoise("random", 5))
+    eng.submit(m.RenderImage("i", 1, lat, size=8))
+    eng.submit(m.RenderMixGrid("x", 2, rows=(lat, Latent(seed=4)), cols=(Latent(seed=5),), layers=(0, 1), thumb=12))
+    eng.submit(m.RenderTruncationStrip("s", 3, latent=lat, psis=(1.0, 0.0), thumb=10))
+    eng.submit(m.RenderVariation("v", 4, latent=lat, settings=RenderSettings(noise=noise), draws=6, seed=2))
+    assert eng.rec.wait(m.FrameReady).image.shape == (8, 8, 3)
+    mix = eng.rec.wait(m.MixGridReady)
+    assert mix.cells.shape == (2, 1, 12, 12, 3) and mix.row_images.shape == (2, 12, 12, 3)
+    strip = eng.rec.wait(m.StripReady)
+    assert strip.images.shape == (2, 10, 10, 3) and strip.psis == (1.0, 0.0)
+    assert not np.array_equal(strip.images[0], strip.images[1])
+    var = eng.rec.wait(m.VariationReady)
+    assert var.std_map.shape == (16, 16) and var.std_map.dtype == np.float32 and var.std_map.max() > 0
+
+
+def test_variation_matches_the_exploration_op(eng):
+    """The engine's variation map is explore.variation_map for an unmixed latent."""
+    settings = RenderSettings(psi=0.8, noise=NoiseSpec(ResNoise("random", 1)))
+    eng.submit(m.RenderVariation("v", 1, latent=Latent(seed=3), settings=settings, draws=5, seed=9))
+    got = eng.rec.wait(m.VariationReady).std_map
+    box = {}
+    eng.call_soon(lambda: box.update(
+        want=variation_map(eng.model.render_G, latents_to_w(eng.model.render_G, [Latent(seed=3)])[0], settings, 5, 9)))
+    eng.submit(m.RenderImage("sync", 2, Latent(seed=0)))
+    eng.rec.wait(m.FrameReady, stamp=2)
+    np.testing.assert_allclose(got, box["want"], atol=1e-5)
+
+
+def test_seed_grid_streams_in_chunks_covering_every_seed(eng):
+    seeds = tuple(range(100, 111))
+    eng.submit(m.RenderSeedGrid("g", 1, seeds=seeds, thumb=8, chunk=4))
+    chunks = []
+    while sum(len(c.images) for c in chunks) < len(seeds):
+        chunks = eng.rec.of(m.GridChunk, stamp=1) or [eng.rec.wait(m.GridChunk)]
+        time.sleep(0.01)
+    assert [c.start for c in chunks] == [0, 2, 6, 10]     # a small first chunk, then `chunk` at a time
+    assert all(c.total == len(seeds) and c.images.shape[1:] == (8, 8, 3) for c in chunks)
+    eng.submit(m.RenderImage("one", 2, Latent(seed=106), size=8))
+    assert np.array_equal(eng.rec.wait(m.FrameReady).image, chunks[2].images[0])
+
+
+def test_a_newer_grid_replaces_one_being_streamed(eng):
+    eng.submit(m.RenderSeedGrid("g", 1, seeds=tuple(range(200)), thumb=8, chunk=2))
+    eng.rec.wait(m.GridChunk, stamp=1)
+    eng.submit(m.RenderSeedGrid("g", 2, seeds=(1, 2, 3), thumb=8))
+    eng.rec.wait(m.GridChunk, stamp=2, start=2)
+    time.sleep(0.1)
+    stamps = [c.stamp for c in eng.rec.of(m.GridChunk)]
+    assert stamps[-1] == 2 and 1 not in stamps[stamps.index(2):]
+    assert sum(len(c.images) for c in eng.rec.of(m.GridChunk, stamp=1)) < 200
+
+
+def test_export_image_writes_a_png_with_provenance(eng, tmp_path):
+    path = tmp_path / "img.png"
+    eng.post(m.ExportImage(str(path), Latent(seed=5), RenderSettings(psi=0.5), mix_with=Latent(seed=6),
+                           mix_layers=(0, 1), size=32))
+    eng.rec.wait(m.Saved, path=str(path))
+    rec = read_provenance(path)
+    assert rec["seeds"] == [5] and rec["psi"] == 0.5 and rec["layers"] == [0, 1] and rec["size"] == 32
+    assert Image.open(path).size == (32, 32)
+    eng.post(m.ExportMixGrid(str(tmp_path / "mix.png"), rows=(Latent(seed=1),), cols=(Latent(seed=2),), layers=(0,)))
+    eng.rec.wait(m.Saved, what="grid")
+    assert Image.open(tmp_path / "mix.png").size == (32, 32)   # sources on top and left, one cell
+
+
+def test_validate_dataset_answers_with_a_summary(eng, tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG broken")
+    eng.post(m.ValidateDataset(str(tmp_path)))
+    summary = eng.rec.wait(m.DatasetSummary)
+    assert summary.count == 3 and summary.resolution == 16 and [n for n, _ in summary.skipped] == ["broken.png"]
+
+
+@pytest.fixture
+def dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return str(folder)
+
+
+def test_training_job_ticks_pauses_explores_live_and_stops_with_a_snapshot(eng, dataset, tmp_path):
+    run_dir = str(tmp_path / "run")
+    eng.post(m.StartTraining(data=dataset, run_dir=run_dir, resolution=16, channels=8, z_dim=8, kimg=100.0,
+                             batch=4, growing=False, tick_kimg=0.008, snapshot_ticks=1000))
+    eng.rec.wait(m.TrainingState, state="running")
+    eng.post(m.ExploreTraining(live=True, refresh_s=0.2))
+    info = eng.rec.wait(m.ModelInfo, live=True)
+    assert info.resolution == 16 and info.z_dim == 8
+    tick = eng.rec.wait(m.TrainingTick)
+    assert tick.run_dir == run_dir and tick.resolution == 16 and tick.batch == 4
+    assert eng.rec.wait(m.TrainingFakes).image.ndim == 3
+    eng.submit(m.RenderImage("main", 1, Latent(seed=1)))
+    assert eng.rec.wait(m.FrameReady).image.shape == (16, 16, 3)     # served while training runs
+    eng.post(m.PauseTraining())
+    eng.rec.wait(m.TrainingState, state="paused")
+    time.sleep(0.1)
+    count = len(eng.rec.of(m.JobProgress))
+    time.sleep(0.3)
+    assert len(eng.rec.of(m.JobProgress)) == count                   # a paused job does not advance
+    eng.post(m.ResumeTraining())
+    eng.post(m.StopTraining())
+    snap = eng.rec.wait(m.TrainingSnapshot)
+    done = eng.rec.wait(m.JobFinished, kind="train")
+    assert done.status == "ok" and done.path == snap.path and snap.path.startswith(run_dir)
+    eng.rec.wait(m.TrainingState, state="stopped")
+    final = eng.rec.wait(m.ModelInfo, live=False, path=snap.path)   # the explored run's G_ema stays as the model
+    assert final.z_dim == 8
+
+
+def test_training_with_a_bad_dataset_fails_alone(eng, tmp_path):
+    eng.post(m.StartTraining(data=str(tmp_path / "missing"), run_dir=str(tmp_path / "run"), resolution=16))
+    done = eng.rec.wait(m.JobFinished, kind="train")
+    assert done.status == "failed" and "no such dataset" in done.message
+    assert eng.rec.wait(m.ErrorEvent).source.__class__ is m.StartTraining
+    eng.rec.wait(m.TrainingState, state="stopped")
+    eng.submit(m.RenderImage("main", 1, Latent(seed=1)))
+    eng.rec.wait(m.FrameReady)
