@@ -83,12 +83,12 @@ class TrainingRun:
         self.nimg, self.tick, self.cur_res = 0, 0, 0
         self.grid_z = torch.randn(32, mcfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 123))
         self.bad_steps = 0
+        self._tick_acc = _TickAccumulator()
         if resume:
             load_state(self, self.files.latest_state())
         else:
             self.files.start(cfg, self.rank == 0)
         dist_util.broadcast_params([self.G, self.D, self.G_ema])
-        self._tick_acc = _TickAccumulator()
 
     # ---------------------------------------------------------------- schedule
     @property

@@ -1,0 +1,175 @@
+"""Training: learning signal, exact resume, bad datasets, atomic snapshots, CLI."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegan_studio.engine.cli import main
+from stylegan_studio.engine.dataset import validate
+from stylegan_studio.engine.errors import UserError
+from stylegan_studio.engine.explore import to_uint8
+from stylegan_studio.engine.modelfile import load_model
+from stylegan_studio.engine.train_config import TrainConfig
+from stylegan_studio.engine.training import TrainingRun
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+
+
+def make_folder(root, n=64, size=24):
+    """Warm-coloured discs on a cool background: a distribution far from a random G's output."""
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True, exist_ok=True)
+    yy, xx = np.mgrid[:size, :size]
+    for i in range(n):
+        img = np.zeros((size, size, 3), np.uint8)
+        img[:] = (30, 60, 160)
+        cy, cx, r = rng.integers(8, 16), rng.integers(8, 16), rng.integers(4, 8)
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = (230, 180 + rng.integers(0, 40), 40)
+        Image.fromarray(img).save(root / f"{i:03d}.png")
+    return root
+
+
+def tiny_cfg(data, **kw):
+    base = dict(data=str(data), resolution=16, channels=16, z_dim=16, total_kimg=0.128, start_res=8,
+                fade_kimg=0.032, stable_kimg=0.032, batch=8, tick_kimg=0.064, snapshot_ticks=1, ema_kimg=0.05,
+                lr=0.002)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def colour_stats(imgs: np.ndarray) -> np.ndarray:
+    """Per-channel mean and std of a uint8 batch (a crude but honest distribution summary)."""
+    x = imgs.reshape(-1, 3).astype(np.float32) / 255
+    return np.concatenate([x.mean(0), x.std(0)])
+
+
+def test_short_run_learns_colour_statistics(tmp_path):
+    data = make_folder(tmp_path / "data", n=64)
+    run = TrainingRun(tiny_cfg(data, total_kimg=3.0, growing=False, tick_kimg=0.75, snapshot_ticks=4, lr=0.004),
+                      tmp_path / "r")
+    reals = run.images[:64]
+    def distance():
+        with torch.no_grad():
+            fakes = to_uint8(run.G_ema(torch.randn(64, 16, generator=torch.Generator().manual_seed(1))))
+        return float(np.abs(colour_stats(fakes) - colour_stats(reals)).sum())
+    before = distance()
+    for _ in run.steps():
+        pass
+    after = distance()
+    assert after < 0.5 * before, (before, after)
+    lines = [json.loads(x) for x in (tmp_path / "r" / "stats.jsonl").read_text().splitlines()]
+    assert len(lines) == 4 and {"kimg", "resolution", "fade", "loss_g", "loss_d", "r1", "images_per_s"} <= set(lines[0])
+    G, meta = load_model(sorted((tmp_path / "r").glob("snapshot-*.safetensors"))[-1])
+    assert meta.kimg == pytest.approx(3.0, abs=0.01)
+
+
+def weights(run):
+    return torch.cat([p.detach().flatten() for p in list(run.G.parameters()) + list(run.D.parameters())
+                      + list(run.G_ema.parameters())])
+
+
+def test_resume_is_exact(tmp_path):
+    data = make_folder(tmp_path / "data", n=32)
+    straight = TrainingRun(tiny_cfg(data), tmp_path / "a")
+    for _ in straight.steps():
+        pass
+    first = TrainingRun(tiny_cfg(data, total_kimg=0.064), tmp_path / "b")
+    for _ in first.steps():
+        pass
+    resumed = TrainingRun(None, tmp_path / "b", resume=True, total_kimg=0.128)
+    assert resumed.kimg == pytest.approx(first.kimg) and resumed.tick == 1
+    for _ in resumed.steps():
+        pass
+    assert resumed.tick == straight.tick == 2
+    torch.testing.assert_close(weights(resumed), weights(straight), rtol=0, atol=1e-6)
+
+
+def test_progressive_schedule():
+    cfg = TrainConfig(data="x", resolution=64, start_res=8, stable_kimg=10, fade_kimg=10)
+    assert cfg.phase(0) == (8, 1.0)
+    assert cfg.phase(15) == (16, 0.5)
+    assert cfg.phase(25) == (16, 1.0)
+    assert cfg.phase(35) == (32, 0.5)
+    assert cfg.phase(1000) == (64, 1.0)
+    assert TrainConfig(data="x", resolution=64, growing=False).phase(0) == (64, 1.0)
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path):
+    data = make_folder(tmp_path / "data", n=6)
+    good = (data / "000.png").read_bytes()
+    (data / "trunc.png").write_bytes(good[: len(good) // 2])
+    (data / "junk.jpg").write_bytes(b"this is not a jpeg")
+    (data / "empty.webp").write_bytes(b"")
+    Image.new("RGB", (3, 3)).save(data / "tiny.png")
+    (data / "sub").mkdir()
+    Image.new("RGB", (20, 30), "red").save(data / "sub" / "nested.jpg")
+    report, usable = validate(data, 16)
+    reasons = dict(report.skipped)
+    assert report.count == 7 and "sub/nested.jpg" in usable
+    assert set(reasons) == {"trunc.png", "junk.jpg", "empty.webp", "tiny.png"}
+    assert reasons["tiny.png"].startswith("too small") and reasons["empty.webp"] == "empty file"
+    run = TrainingRun(tiny_cfg(data, total_kimg=0.016), tmp_path / "r")
+    for _ in run.steps():
+        pass
+    assert run.kimg >= 0.016
+
+
+def test_unusable_datasets_give_clear_errors(tmp_path):
+    with pytest.raises(UserError, match="no such dataset"):
+        validate(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no image files"):
+        validate(tmp_path / "empty")
+    (tmp_path / "bad.zip").write_bytes(b"PK nope")
+    with pytest.raises(UserError, match="not a readable zip"):
+        validate(tmp_path / "bad.zip")
+
+
+def test_interrupted_snapshot_leaves_previous_loadable(tmp_path, monkeypatch):
+    data = make_folder(tmp_path / "data", n=16)
+    run = TrainingRun(tiny_cfg(data, total_kimg=0.064), tmp_path / "r")
+    for _ in run.steps():
+        pass
+    snap = sorted((tmp_path / "r").glob("snapshot-*.safetensors"))[-1]
+    import os
+    def disk_full(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "replace", disk_full)
+    run.tick += 1
+    with pytest.raises(UserError, match="disk is full"):
+        run.snapshot()
+    monkeypatch.undo()
+    load_model(snap)  # the previous snapshot still loads
+    assert not [p for p in (tmp_path / "r").iterdir() if p.name.startswith(".")]
+
+
+def test_non_finite_loss_skips_the_step(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    run = TrainingRun(tiny_cfg(data), tmp_path / "r")
+    run.step()
+    before = weights(run).clone()
+    with torch.no_grad():
+        run.D.out.bias.fill_(float("nan"))
+    out = run.step()
+    assert "non-finite" in out["message"]
+    d_params = sum(p.numel() for p in run.D.parameters())
+    g_count = sum(p.numel() for p in run.G.parameters())
+    torch.testing.assert_close(weights(run)[:g_count], before[:g_count], rtol=0, atol=0)
+
+
+def test_cli_train_and_resume(tmp_path, capsys):
+    data = make_folder(tmp_path / "data", n=16)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--resolution", "16", "--kimg", "0.032",
+            "--channels", "16", "--z-dim", "16", "--batch", "8", "--tick-kimg", "0.016", "--start-res", "16"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "16 images at 16²" in out and "tick 2" in out
+    assert main(["train", "--resume", str(tmp_path / "run"), "--kimg", "0.048"]) == 0
+    assert "tick 3" in capsys.readouterr().out
+    assert main(args) == 1
+    assert "already holds a run" in capsys.readouterr().err
