@@ -80,10 +80,14 @@ def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.nda
     start = 0
     while start < len(seeds):
         n = min(FIRST_CHUNK, chunk) if start == 0 else chunk
-        with torch.inference_mode():
-            ws = styled_ws(G, latents_to_w(G, [Latent(seed=s) for s in seeds[start:start + n]]), req.settings)
-            yield start, render_thumbs(G, ws, req.settings, req.thumb)
-        start += n
+        yield start, _seed_thumbs(G, seeds[start:start + n], req)  # never yield inside inference_mode:
+        start += n                                                   # it would leak into the next job unit
+
+
+@torch.inference_mode()
+def _seed_thumbs(G: Generator, seeds: Sequence[int], req: RenderSeedGrid) -> np.ndarray:
+    ws = styled_ws(G, latents_to_w(G, [Latent(seed=s) for s in seeds]), req.settings)
+    return render_thumbs(G, ws, req.settings, req.thumb)
 
 
 @torch.inference_mode()

@@ -318,6 +318,11 @@ def test_training_job_ticks_pauses_explores_live_and_stops_with_a_snapshot(eng, 
     assert eng.rec.wait(m.TrainingFakes).image.ndim == 3
     eng.submit(m.RenderImage("main", 1, Latent(seed=1)))
     assert eng.rec.wait(m.FrameReady).image.shape == (16, 16, 3)     # served while training runs
+    eng.submit(m.RenderSeedGrid("grid", 2, seeds=tuple(range(12)), thumb=8, chunk=2))
+    eng.rec.wait(m.GridChunk, start=10)
+    ticks = len(eng.rec.of(m.TrainingTick))
+    eng.rec.wait(m.TrainingTick, tick=ticks + 2)                     # training goes on between grid chunks
+    assert not eng.rec.of(m.ErrorEvent)
     eng.post(m.PauseTraining())
     eng.rec.wait(m.TrainingState, state="paused")
     time.sleep(0.1)

@@ -1,0 +1,159 @@
+"""Engine latency: submit-to-frame (median, p95) idle and while training; first/last thumbnail of a 64-seed grid.
+
+Run: python bench/bench_latency.py [--channels 128 64] [--threads N] [--train-res 8 32 64] [--frames 60]
+Prints a table; not a test. Times are taken at the engine's event callback (no Qt in the loop).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+TUNE = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
+if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
+    os.environ["GLIBC_TUNABLES"] = TUNE  # platform.md: only effective from process start
+    # Idle OpenMP workers sleep instead of spinning: on a shared 2-core machine spinning workers
+    # wait for descheduled peers and a 30 ms render takes 900 ms.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+from stylegan_studio.engine import messages as m  # noqa: E402
+from stylegan_studio.engine.engine import Engine  # noqa: E402
+from stylegan_studio.engine.specs import Latent, RenderSettings  # noqa: E402
+
+
+class Clock:
+    """Records when each event arrives (on the engine thread) and lets the caller wait for one."""
+
+    def __init__(self) -> None:
+        self.cond, self.log = threading.Condition(), []
+
+    def __call__(self, event) -> None:
+        with self.cond:
+            self.log.append((time.perf_counter(), event))
+            self.cond.notify_all()
+
+    def wait(self, pred, timeout: float = 120.0):
+        deadline = time.perf_counter() + timeout
+        with self.cond:
+            while True:
+                for t, e in self.log:
+                    if pred(e):
+                        return t, e
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError("no matching event")
+                self.cond.wait(left)
+
+    def clear(self) -> None:
+        with self.cond:
+            self.log.clear()
+
+
+def pct(xs: list[float], q: float) -> float:
+    """q-th percentile (nearest rank) in ms."""
+    xs = sorted(xs)
+    return 1000 * xs[min(len(xs) - 1, max(0, round(q / 100 * len(xs)) - 1))]
+
+
+def drag(eng: Engine, clock: Clock, frames: int, hz: float, stamp0: int) -> list[float]:
+    """A ψ-slider drag: requests at `hz`; latency of every delivered frame from the submit of its stamp."""
+    sent = {}
+    for i in range(frames):
+        stamp = stamp0 + i
+        sent[stamp] = time.perf_counter()
+        eng.submit(m.RenderImage("main", stamp, Latent(seed=7), RenderSettings(psi=1.0 - i / frames)))
+        time.sleep(1.0 / hz)
+    clock.wait(lambda e: isinstance(e, m.FrameReady) and e.stamp == stamp0 + frames - 1)
+    return [t - sent[e.stamp] for t, e in clock.log if isinstance(e, m.FrameReady) and e.stamp in sent]
+
+
+def single(eng: Engine, clock: Clock, frames: int, stamp0: int) -> list[float]:
+    """One request at a time: submit, wait for its frame, pause briefly (so training advances), repeat."""
+    out = []
+    for i in range(frames):
+        stamp = stamp0 + i
+        t0 = time.perf_counter()
+        eng.submit(m.RenderImage("main", stamp, Latent(seed=i), RenderSettings(psi=0.7)))
+        t, _ = clock.wait(lambda e, s=stamp: isinstance(e, m.FrameReady) and e.stamp == s)
+        out.append(t - t0)
+        time.sleep(0.037)  # submit times fall anywhere inside a training minibatch
+    return out
+
+
+def grid(eng: Engine, clock: Clock, stamp: int) -> tuple[float, float]:
+    """(first, last) thumbnail times of a 64-seed grid at 64²."""
+    clock.clear()
+    t0 = time.perf_counter()
+    eng.submit(m.RenderSeedGrid("grid", stamp, seeds=tuple(range(1000, 1064)), thumb=64, chunk=8))
+    first, _ = clock.wait(lambda e: isinstance(e, m.GridChunk) and e.stamp == stamp)
+    last, _ = clock.wait(lambda e: isinstance(e, m.GridChunk) and e.stamp == stamp and e.start + len(e.images) == 64)
+    return first - t0, last - t0
+
+
+def row(label: str, xs: list[float]) -> str:
+    return f"{label:<44}{len(xs):>5}{1000 * statistics.median(xs):>9.1f}{pct(xs, 95):>9.1f}{1000 * max(xs):>9.1f}"
+
+
+def training_phase(eng: Engine, clock: Clock, data: str, res: int, tmp: str) -> float:
+    """Start a run training at `res`² (64² model) and return its mean minibatch time once warm."""
+    eng.post(m.StartTraining(data=data, run_dir=os.path.join(tmp, f"run{res}"), resolution=64, channels=64,
+                             z_dim=128, kimg=1e6, growing=res < 64, start_res=min(res, 64), stable_kimg=1e6,
+                             tick_kimg=1e6, r1_interval=4))
+    clock.wait(lambda e: isinstance(e, m.TrainingState) and e.state == "running")
+    clock.clear()
+    time.sleep(3.0)
+    prog = [(t, e) for t, e in clock.log if isinstance(e, m.JobProgress)]
+    kimg = prog[-1][1].done - prog[0][1].done
+    batch = 16 if res >= 32 else 32
+    return (prog[-1][0] - prog[0][0]) / max(kimg * 1000 / batch, 1e-9)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--channels", type=int, nargs="+", default=[128, 64])
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--train-res", type=int, nargs="*", default=[8, 32, 64])
+    ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--no-tune", action="store_true")
+    args = ap.parse_args()
+    print(f"threads {args.threads}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}, "
+          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    tmp = tempfile.mkdtemp()
+    data = None
+    print(f"{'64² model, measurement':<44}{'n':>5}{'median':>9}{'p95':>9}{'max':>9}   (ms)")
+    for ch in args.channels:
+        clock = Clock()
+        eng = Engine(clock, threads=args.threads)
+        eng.start()
+        eng.post(m.NewModel(resolution=64, channels=ch, z_dim=128))
+        clock.wait(lambda e: isinstance(e, m.ModelInfo))
+        single(eng, clock, 5, 1)  # warm-up
+        print(row(f"{ch} ch idle: one request at a time", single(eng, clock, args.frames, 100)))
+        clock.clear()
+        print(row(f"{ch} ch idle: ψ drag at 60 Hz", drag(eng, clock, args.frames, 60, 1000)))
+        first, last = grid(eng, clock, 5000)
+        print(f"{f'{ch} ch idle: 64-seed grid, first / last thumbnail':<44}{'':>5}{1000 * first:>9.1f}{1000 * last:>9.1f}")
+        for res in args.train_res:
+            if data is None:
+                from stylegan_studio.engine.avatars import build_avatar_zip
+                data = os.path.join(tmp, "av.zip")
+                build_avatar_zip(data, 256, 64, seed=0)
+            mb = training_phase(eng, clock, data, res, tmp)
+            clock.clear()
+            lat = single(eng, clock, args.frames, 10000 + 1000 * res)
+            print(row(f"{ch} ch training at {res}² (minibatch {1000 * mb:.0f} ms)", lat))
+            first, last = grid(eng, clock, 20000 + res)
+            print(f"{f'{ch} ch training at {res}²: grid first / last':<44}{'':>5}{1000 * first:>9.1f}{1000 * last:>9.1f}")
+            eng.post(m.StopTraining())
+            clock.wait(lambda e: isinstance(e, m.JobFinished))
+        eng.close()
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
