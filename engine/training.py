@@ -220,9 +220,12 @@ class TrainingRun:
 
     # ---------------------------------------------------------------- ticks, snapshots, the job
     def fakes_grid(self) -> np.ndarray:
-        """G_ema on the run's fixed latents at the full resolution, as one uint8 grid."""
+        """G_ema on the run's fixed latents at the current training resolution, shown at full size."""
+        res, alpha = self.cfg.phase(self.kimg)
         with torch.no_grad():
-            imgs = self.G_ema(self.grid_z, noise=None)
+            imgs = self.G_ema(self.grid_z, res=res, alpha=alpha)
+            if res < self.cfg.resolution:  # layers above `res` are still untrained
+                imgs = F.interpolate(imgs, size=self.cfg.resolution, mode="nearest")
         return make_grid(to_uint8(imgs), 8)
 
     def snapshot(self) -> Path | None:
