@@ -99,9 +99,9 @@ def row(label: str, xs: list[float]) -> str:
     return f"{label:<44}{len(xs):>5}{1000 * statistics.median(xs):>9.1f}{pct(xs, 95):>9.1f}{1000 * max(xs):>9.1f}"
 
 
-def training_phase(eng: Engine, clock: Clock, data: str, res: int, tmp: str) -> float:
+def training_phase(eng: Engine, clock: Clock, data: str, res: int, run_dir: str) -> float:
     """Start a run training at `res`² (64² model) and return its mean minibatch time once warm."""
-    eng.post(m.StartTraining(data=data, run_dir=os.path.join(tmp, f"run{res}"), resolution=64, channels=64,
+    eng.post(m.StartTraining(data=data, run_dir=run_dir, resolution=64, channels=64,
                              z_dim=128, kimg=1e6, growing=res < 64, start_res=min(res, 64), stable_kimg=1e6,
                              tick_kimg=1e6, r1_interval=4))
     clock.wait(lambda e: isinstance(e, m.TrainingState) and e.state == "running")
@@ -143,7 +143,7 @@ def main() -> None:
                 from stylegan_studio.engine.avatars import build_avatar_zip
                 data = os.path.join(tmp, "av.zip")
                 build_avatar_zip(data, 256, 64, seed=0)
-            mb = training_phase(eng, clock, data, res, tmp)
+            mb = training_phase(eng, clock, data, res, os.path.join(tmp, f"run{ch}-{res}"))
             clock.clear()
             lat = single(eng, clock, args.frames, 10000 + 1000 * res)
             print(row(f"{ch} ch training at {res}² (minibatch {1000 * mb:.0f} ms)", lat))

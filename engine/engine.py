@@ -24,6 +24,7 @@ from .models import ModelSlot
 from .specs import SpecError
 
 log = logging.getLogger(__name__)
+STREAM_PRIORITY_S = 1.0  # while a seed grid streams, jobs get one unit per this many seconds
 EXPECTED = (UserError, ModelFileError, SpecError, WriteError, OSError, ValueError)  # reported without a traceback
 
 
@@ -51,6 +52,7 @@ class Engine:
         self._commands: deque[Command] = deque()
         self._streams: dict[str, tuple[RenderSeedGrid, Iterator]] = {}  # seed grids being streamed
         self._closing = False
+        self._job_at = 0.0                              # when a job unit last ran
         self.thread = threading.Thread(target=self._run, name="stylegan-engine", daemon=True)
 
     # ---------------------------------------------------------------- API (any thread)
@@ -157,6 +159,9 @@ class Engine:
                 return
             if self.model.refresh():
                 self.emit(self.model.info())
+            if self._streams and time.monotonic() - self._job_at < STREAM_PRIORITY_S:
+                return  # a grid being streamed goes first, but cannot hold jobs back for long
+            self._job_at = time.monotonic()
             self.jobs.advance()
         except Exception as exc:  # the loop never dies
             self.report(exc, None)
