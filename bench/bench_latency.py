@@ -69,7 +69,9 @@ def drag(eng: Engine, clock: Clock, frames: int, hz: float, stamp0: int) -> list
         eng.submit(m.RenderImage("main", stamp, Latent(seed=7), RenderSettings(psi=1.0 - i / frames)))
         time.sleep(1.0 / hz)
     clock.wait(lambda e: isinstance(e, m.FrameReady) and e.stamp == stamp0 + frames - 1)
-    return [t - sent[e.stamp] for t, e in clock.log if isinstance(e, m.FrameReady) and e.stamp in sent]
+    got = [(t, e) for t, e in clock.log if isinstance(e, m.FrameReady) and e.stamp in sent]
+    drag.fps = (len(got) - 1) / max(got[-1][0] - got[0][0], 1e-9)
+    return [t - sent[e.stamp] for t, e in got]
 
 
 def single(eng: Engine, clock: Clock, frames: int, stamp0: int) -> list[float]:
@@ -135,7 +137,8 @@ def main() -> None:
         single(eng, clock, 5, 1)  # warm-up
         print(row(f"{ch} ch idle: one request at a time", single(eng, clock, args.frames, 100)))
         clock.clear()
-        print(row(f"{ch} ch idle: ψ drag at 60 Hz", drag(eng, clock, args.frames, 60, 1000)))
+        lat = drag(eng, clock, args.frames, 60, 1000)
+        print(row(f"{ch} ch idle: ψ drag at 60 Hz ({drag.fps:.0f} frames/s)", lat))
         first, last = grid(eng, clock, 5000)
         print(f"{f'{ch} ch idle: 64-seed grid, first / last thumbnail':<44}{'':>5}{1000 * first:>9.1f}{1000 * last:>9.1f}")
         for res in args.train_res:

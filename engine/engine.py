@@ -161,8 +161,8 @@ class Engine:
                 self.emit(self.model.info())
             if self._streams and time.monotonic() - self._job_at < STREAM_PRIORITY_S:
                 return  # a grid being streamed goes first, but cannot hold jobs back for long
-            self._job_at = time.monotonic()
             self.jobs.advance()
+            self._job_at = time.monotonic()  # after the unit: a unit longer than the window must not void it
         except Exception as exc:  # the loop never dies
             self.report(exc, None)
 
