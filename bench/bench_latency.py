@@ -109,10 +109,8 @@ def training_phase(eng: Engine, clock: Clock, data: str, res: int, run_dir: str)
     clock.wait(lambda e: isinstance(e, m.TrainingState) and e.state == "running")
     clock.clear()
     time.sleep(3.0)
-    prog = [(t, e) for t, e in clock.log if isinstance(e, m.JobProgress)]
-    kimg = prog[-1][1].done - prog[0][1].done
-    batch = 16 if res >= 32 else 32
-    return (prog[-1][0] - prog[0][0]) / max(kimg * 1000 / batch, 1e-9)
+    times = [t for t, e in clock.log if isinstance(e, m.JobProgress)]  # one per minibatch (each > 0.1 s)
+    return statistics.median(b - a for a, b in zip(times, times[1:]))
 
 
 def main() -> None:

@@ -347,3 +347,30 @@ def test_training_with_a_bad_dataset_fails_alone(eng, tmp_path):
     eng.rec.wait(m.TrainingState, state="stopped")
     eng.submit(m.RenderImage("main", 1, Latent(seed=1)))
     eng.rec.wait(m.FrameReady)
+
+
+def test_export_video_runs_the_video_job_one_frame_per_unit(eng, tmp_path, monkeypatch):
+    """The wiring of ExportVideo: engine.video.video_job(G, meta, model_path, spec, out) runs as a job."""
+    import sys
+    import types
+    calls = []
+
+    def video_job(G, meta, model_path, spec, out_path):
+        calls.append((G.cfg.resolution, meta.name, model_path, spec, out_path, threading.get_ident()))
+        try:
+            for i in range(spec["frames"]):
+                yield i + 1, spec["frames"]
+            open(out_path, "wb").write(b"video")
+        finally:
+            calls.append("cleanup")
+    monkeypatch.setitem(sys.modules, "stylegan_studio.engine.video", types.SimpleNamespace(video_job=video_job))
+    out = str(tmp_path / "a.mp4")
+    eng.post(m.ExportVideo(out, {"frames": 5}))
+    done = eng.rec.wait(m.JobFinished, kind="video")
+    assert done.status == "ok" and done.path == out and eng.rec.wait(m.Saved, path=out).what == "video"
+    assert calls[0][:5] == (16, "new model", "", {"frames": 5}, out) and calls[0][5] == eng.thread.ident
+    eng.post(m.ExportVideo(str(tmp_path / "b.mp4"), {"frames": 10 ** 6}))
+    started = eng.rec.wait(m.JobStarted, kind="video", description="video b.mp4")
+    eng.post(m.CancelJob(started.job_id))
+    assert eng.rec.wait(m.JobFinished, job_id=started.job_id).status == "cancelled"
+    assert calls[-1] == "cleanup" and not (tmp_path / "b.mp4").exists()
