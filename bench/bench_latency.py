@@ -108,8 +108,10 @@ def training_phase(eng: Engine, clock: Clock, data: str, res: int, run_dir: str)
                              tick_kimg=1e6, r1_interval=4))
     clock.wait(lambda e: isinstance(e, m.TrainingState) and e.state == "running")
     clock.clear()
-    time.sleep(3.0)
-    times = [t for t, e in clock.log if isinstance(e, m.JobProgress)]  # one per minibatch (each > 0.1 s)
+    times: list[float] = []
+    while len(times) < 6:  # JobProgress comes once per minibatch here (each takes over 0.1 s)
+        time.sleep(0.5)
+        times = [t for t, e in clock.log if isinstance(e, m.JobProgress)]
     return statistics.median(b - a for a, b in zip(times, times[1:]))
 
 

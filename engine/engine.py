@@ -1,9 +1,11 @@
 """The engine thread: one thread owns every torch object; latest-wins renders, FIFO commands, jobs."""
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
+import weakref
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -24,6 +26,7 @@ from .models import ModelSlot
 from .specs import SpecError
 
 log = logging.getLogger(__name__)
+EXIT_JOIN_S = 30.0       # at interpreter exit, wait this long for a unit still running (see _join_at_exit)
 STREAM_PRIORITY_S = 1.0  # while a seed grid streams, jobs get one unit per this many seconds
 EXPECTED = (UserError, ModelFileError, SpecError, WriteError, OSError, ValueError)  # reported without a traceback
 
@@ -33,6 +36,20 @@ class _Call(Command):
     """Internal: run a function on the engine thread (answers of helper threads, custom jobs)."""
 
     fn: Callable[[], None] = None
+
+
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+@atexit.register
+def _join_at_exit() -> None:
+    """Let a unit still running after close() finish: a daemon thread killed inside torch aborts the process."""
+    for engine in list(_ENGINES):
+        with engine._cond:
+            engine._closing = True
+            engine._cond.notify()
+        if engine.thread.is_alive():
+            engine.thread.join(EXIT_JOIN_S)
 
 
 class Engine:
@@ -54,6 +71,7 @@ class Engine:
         self._closing = False
         self._job_at = 0.0                              # when a job unit last ran
         self.thread = threading.Thread(target=self._run, name="stylegan-engine", daemon=True)
+        _ENGINES.add(self)
 
     # ---------------------------------------------------------------- API (any thread)
     def start(self) -> None:

@@ -3,6 +3,22 @@
 Frozen dataclasses of numbers, strings, tuples and numpy arrays, never tensors. This module
 imports only the standard library, numpy and engine.specs (itself stdlib + numpy), so the Qt
 app can import it without torch.
+
+How the engine (engine/engine.py) treats them:
+- Render requests: one slot per `target`; a newer request replaces a pending one, and a request
+  whose stamp is lower than the last one accepted for its target is dropped. Every finished render
+  is emitted (during a drag the newest finished frame shows); seed grids stream GridChunks (a first
+  chunk of 2, then `chunk` at a time) and a newer request for the target stops the stream.
+  EngineBridge also drops results older than one already delivered for the target, and grid chunks
+  of a grid that was replaced.
+- Commands: FIFO, never dropped; a failure is an ErrorEvent with the command as `source` (a failed
+  LoadModel keeps the previous model).
+- ModelInfo follows every model change: load, new, save, ExploreTraining on/off, each live G_ema
+  refresh (live=True, kimg updated: re-request what is shown), and the end of an explored run
+  (its last G_ema stays as the model, path = its last snapshot).
+- Jobs (train, video): JobStarted, JobProgress (at most 10 a second per job, and the last unit),
+  JobFinished(ok | cancelled | failed). Cancelling training writes a snapshot first. Closing the
+  engine drops running jobs without a snapshot: post StopTraining and wait for JobFinished first.
 """
 from __future__ import annotations
 

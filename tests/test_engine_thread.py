@@ -374,3 +374,31 @@ def test_export_video_runs_the_video_job_one_frame_per_unit(eng, tmp_path, monke
     eng.post(m.CancelJob(started.job_id))
     assert eng.rec.wait(m.JobFinished, job_id=started.job_id).status == "cancelled"
     assert calls[-1] == "cleanup" and not (tmp_path / "b.mp4").exists()
+
+
+def test_the_process_exits_cleanly_when_close_returns_mid_unit(tmp_path):
+    """close() returns after 1 s; the unit still running inside torch finishes before the interpreter exits."""
+    import subprocess
+    import sys
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import time, torch\n"
+        "from stylegan_studio.engine.engine import Engine\n"
+        "from stylegan_studio.engine.jobs import Unit\n"
+        "def slow(job):\n"
+        "    x = torch.randn(400, 400)\n"
+        "    while True:\n"
+        "        end = time.monotonic() + 1.6\n"
+        "        while time.monotonic() < end:\n"
+        "            x = torch.tanh(x @ x)\n"
+        "        yield Unit(0, 0)\n"
+        "e = Engine(lambda ev: None, threads=1)\n"
+        "e.start()\n"
+        "e.start_job('slow', slow)\n"
+        "time.sleep(0.3)\n"
+        "t = time.monotonic()\n"
+        "print(e.close(), round(time.monotonic() - t, 1))\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-300:]
+    alive, seconds = out.stdout.split()
+    assert alive == "False" and float(seconds) <= 1.2
