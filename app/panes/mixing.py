@@ -1,0 +1,221 @@
+"""The Style Mixing pane: drop faces on the top row and left column; cells mix the chosen layers."""
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
+                               QScrollArea, QVBoxLayout, QWidget)
+
+from ...engine.messages import ExportMixGrid, RenderMixGrid
+from ...engine.specs import Latent, layer_ranges
+from ..qtutil import icon, latent_from_mime, to_pixmap
+
+TILE = 80
+
+
+class MixGrid(QWidget):
+    """Paints sources along the top and left and the mixed cells; accepts latent drops on the headers."""
+
+    source_dropped = Signal(str, int, object)    # "row" | "col", index (len = append), latent
+    source_removed = Signal(str, int)
+    cell_clicked = Signal(int, int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Latent] = []
+        self.cols: list[Latent] = []
+        self.row_images = self.col_images = self.cells = None
+        self.setAcceptDrops(True)
+        self.setMinimumSize(2 * TILE, 2 * TILE)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize((len(self.cols) + 2) * TILE, (len(self.rows) + 2) * TILE)
+
+    def hit(self, x: int, y: int) -> tuple[str, int, int]:
+        """('row'|'col'|'cell'|'corner', r, c) under a point; r/c may equal the count (the empty slot)."""
+        c, r = x // TILE - 1, y // TILE - 1
+        if r < 0 and c < 0:
+            return "corner", -1, -1
+        if r < 0:
+            return "col", -1, min(c, len(self.cols))
+        if c < 0:
+            return "row", min(r, len(self.rows)), -1
+        return "cell", r, c
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#2b2b2b"))
+        p.setPen(QColor("#888"))
+        for c in range(len(self.cols) + 1):
+            self._tile(p, 0, c + 1, self.col_images, c, "drop a face\nfor a column")
+        for r in range(len(self.rows) + 1):
+            self._tile(p, r + 1, 0, self.row_images, r, "drop a face\nfor a row")
+            for c in range(len(self.cols)):
+                img = self.cells[r, c] if self.cells is not None and r < self.cells.shape[0] \
+                    and c < self.cells.shape[1] else None
+                if r < len(self.rows) and img is not None:
+                    p.drawPixmap(QRect((c + 1) * TILE, (r + 1) * TILE, TILE - 2, TILE - 2), to_pixmap(img))
+
+    def _tile(self, p: QPainter, r: int, c: int, images, k: int, hint: str) -> None:
+        rect = QRect(c * TILE, r * TILE, TILE - 2, TILE - 2)
+        if images is not None and k < len(images):
+            p.drawPixmap(rect, to_pixmap(images[k]))
+        else:
+            p.drawRect(rect)
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, hint)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if latent_from_mime(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        kind = self.hit(int(event.position().x()), int(event.position().y()))[0]
+        event.setAccepted(kind in ("row", "col"))
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        latent = latent_from_mime(event.mimeData())
+        pos = event.position() if hasattr(event, "position") else event.pos()
+        kind, r, c = self.hit(int(pos.x()), int(pos.y()))
+        if latent is None or kind not in ("row", "col"):
+            return
+        self.source_dropped.emit(kind, r if kind == "row" else c, latent)
+        event.acceptProposedAction()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        kind, r, c = self.hit(int(event.position().x()), int(event.position().y()))
+        if event.button() == Qt.MouseButton.RightButton and kind in ("row", "col"):
+            idx = r if kind == "row" else c
+            if idx < (len(self.rows) if kind == "row" else len(self.cols)):
+                menu = QMenu(self)
+                menu.addAction("Remove this source", lambda: self.source_removed.emit(kind, idx))
+                menu.popup(event.globalPosition().toPoint())
+        elif kind == "cell" and r < len(self.rows) and c < len(self.cols):
+            self.cell_clicked.emit(r, c)
+
+
+class MixingPane(QWidget):
+    """Sources, layer selector and the grid; cell (r, c) = row face with the chosen layers from column c."""
+
+    cell_chosen = Signal(object, object, tuple)   # row latent, column latent, layers
+    status = Signal(str)
+
+    def __init__(self, bridge, state) -> None:
+        super().__init__()
+        self.bridge, self.state = bridge, state
+        self.grid = MixGrid()
+        self.grid.source_dropped.connect(self.set_source)
+        self.grid.source_removed.connect(self.remove_source)
+        self.grid.cell_clicked.connect(self._cell)
+        self.layers: set[int] = set()
+        self.toggles: list[QCheckBox] = []
+        self.toggle_box = QGridLayout()
+        presets = QHBoxLayout()
+        for name in ("Coarse", "Middle", "Fine"):
+            b = QPushButton(name)
+            b.clicked.connect(lambda _=False, n=name.lower(): self.preset(n))
+            presets.addWidget(b)
+        export = QPushButton(icon("fa5s.file-export"), "Export PNG…")
+        export.clicked.connect(lambda: self.export())
+        clear = QPushButton(icon("fa5s.trash"), "Clear")
+        clear.clicked.connect(self.clear)
+        presets.addStretch(1)
+        presets.addWidget(clear)
+        presets.addWidget(export)
+        explain = QLabel("Each cell = the row's face with the selected layers taken from the column's face. "
+                         "Drag faces from Seeds onto the top row or left column; right-click a source to remove it.")
+        explain.setWordWrap(True)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.grid)
+        lay = QVBoxLayout(self)
+        lay.addWidget(explain)
+        lay.addLayout(presets)
+        lay.addLayout(self.toggle_box)
+        lay.addWidget(scroll, 1)
+        bridge.mix_grid_ready.connect(self.on_grid)
+        state.model_changed.connect(self.on_model)
+        state.changed.connect(self.request)
+
+    def on_model(self, info) -> None:
+        """Rebuild the per-layer toggles (labelled with their resolution)."""
+        for t in self.toggles:
+            t.deleteLater()
+        self.toggles = []
+        for i, res in enumerate(info.layer_resolutions):
+            t = QCheckBox(str(res))
+            t.setToolTip(f"layer {i} ({res}×{res})")
+            t.toggled.connect(lambda on, i=i: self.toggle(i, on))
+            self.toggle_box.addWidget(t, 0, i)
+            self.toggles.append(t)
+        if not self.layers:
+            self.preset("coarse")
+        self.layers = {i for i in self.layers if i < info.num_ws}
+
+    def preset(self, name: str) -> None:
+        """Select the paper's coarse / middle / fine layers."""
+        if self.state.model is None:
+            return
+        self.layers = set(layer_ranges(self.state.model.resolution)[name])
+        for i, t in enumerate(self.toggles):
+            t.blockSignals(True)
+            t.setChecked(i in self.layers)
+            t.blockSignals(False)
+        self.request()
+
+    def toggle(self, layer: int, on: bool) -> None:
+        """One layer on or off."""
+        (self.layers.add if on else self.layers.discard)(layer)
+        self.request()
+
+    def set_source(self, kind: str, index: int, latent: Latent) -> None:
+        """Add (index == count) or replace a row/column source."""
+        items = self.grid.rows if kind == "row" else self.grid.cols
+        if index >= len(items):
+            items.append(latent)
+        else:
+            items[index] = latent
+        self.request()
+
+    def remove_source(self, kind: str, index: int) -> None:
+        """Drop a row/column source."""
+        (self.grid.rows if kind == "row" else self.grid.cols).pop(index)
+        self.grid.row_images = self.grid.col_images = self.grid.cells = None
+        self.request()
+
+    def clear(self) -> None:
+        """Remove every source."""
+        self.grid.rows.clear()
+        self.grid.cols.clear()
+        self.grid.row_images = self.grid.col_images = self.grid.cells = None
+        self.grid.updateGeometry()
+        self.grid.update()
+
+    def request(self) -> None:
+        """Render sources and cells with the current settings."""
+        self.grid.updateGeometry()
+        self.grid.update()
+        if not (self.grid.rows or self.grid.cols) or self.state.model is None:
+            return
+        self.bridge.submit(RenderMixGrid("mixing", self.bridge.next_stamp(), tuple(self.grid.rows),
+                                         tuple(self.grid.cols), tuple(sorted(self.layers)), self.state.settings,
+                                         thumb=TILE))
+
+    def on_grid(self, ev) -> None:
+        """Show a rendered grid."""
+        if ev.target != "mixing":
+            return
+        self.grid.row_images, self.grid.col_images, self.grid.cells = ev.row_images, ev.col_images, ev.cells
+        self.grid.update()
+
+    def _cell(self, r: int, c: int) -> None:
+        self.cell_chosen.emit(self.grid.rows[r], self.grid.cols[c], tuple(sorted(self.layers)))
+
+    def export(self, path: str | None = None) -> None:
+        """Save the grid with sources as a PNG (with provenance)."""
+        if not (self.grid.rows and self.grid.cols):
+            self.status.emit("Add at least one row and one column face first")
+            return
+        path = path or QFileDialog.getSaveFileName(self, "Export mixing grid", "mixing.png", "PNG (*.png)")[0]
+        if path:
+            self.bridge.post(ExportMixGrid(path, tuple(self.grid.rows), tuple(self.grid.cols),
+                                           tuple(sorted(self.layers)), self.state.settings))
+

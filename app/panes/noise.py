@@ -1,0 +1,135 @@
+"""The Noise pane: per-resolution mode, resample and strength; variation map; animation."""
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from ...engine.messages import RenderVariation
+from ...engine.specs import NoiseSpec, ResNoise
+from ..qtutil import grey_pixmap, icon
+
+MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))
+
+
+class NoisePane(QWidget):
+    """One row per resolution; changes go straight into the exploration state."""
+
+    def __init__(self, bridge, state) -> None:
+        super().__init__()
+        self.bridge, self.state = bridge, state
+        self.seeds = itertools.count(1)
+        self.rows: dict[int, tuple[QComboBox, QSlider]] = {}
+        self.table = QGridLayout()
+        fine, coarse = QPushButton(icon("fa5s.random"), "Resample fine"), QPushButton(icon("fa5s.random"),
+                                                                                       "Resample coarse")
+        fine.setToolTip("Ctrl+Shift+F")
+        coarse.setToolTip("Ctrl+Shift+C")
+        fine.clicked.connect(lambda: self.resample_group("fine"))
+        coarse.clicked.connect(lambda: self.resample_group("coarse"))
+        self.animate = QCheckBox("Animate")
+        self.timer = QTimer(self, interval=120)
+        self.timer.timeout.connect(self.resample_all)
+        self.animate.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
+        self.variation = QLabel("Variation: per-pixel standard deviation over noise draws")
+        self.variation.setMinimumHeight(140)
+        self.variation.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.draws = QSpinBox(minimum=4, maximum=200, value=32)
+        show = QPushButton(icon("fa5s.chart-area"), "Show variation")
+        show.clicked.connect(self.request_variation)
+        bar = QHBoxLayout()
+        for w in (fine, coarse, self.animate):
+            bar.addWidget(w)
+        var_bar = QHBoxLayout()
+        for w in (QLabel("Draws"), self.draws, show):
+            var_bar.addWidget(w)
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.table)
+        lay.addLayout(bar)
+        lay.addLayout(var_bar)
+        lay.addWidget(self.variation, 1)
+        state.model_changed.connect(self.on_model)
+        bridge.variation_ready.connect(self.on_variation)
+
+    def on_model(self, info) -> None:
+        """Build one row per resolution of the model."""
+        while self.table.count():
+            self.table.takeAt(0).widget().deleteLater()
+        self.rows.clear()
+        for r, res in enumerate(sorted(set(info.layer_resolutions))):
+            mode = QComboBox()
+            mode.addItems([m[0] for m in MODES])
+            strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=200, value=100)
+            strength.setToolTip("strength (100% = as trained)")
+            again = QPushButton(icon("fa5s.redo"), "Resample")
+            mode.currentIndexChanged.connect(lambda _=0, res=res: self.changed(res))
+            strength.valueChanged.connect(lambda _=0, res=res: self.changed(res))
+            again.clicked.connect(lambda _=False, res=res: self.resample(res))
+            for c, w in enumerate((QLabel(f"{res}×{res}"), mode, again, strength)):
+                self.table.addWidget(w, r, c)
+            self.rows[res] = (mode, strength)
+        self.apply_spec(self.state.settings.noise)
+
+    def apply_spec(self, spec: NoiseSpec) -> None:
+        """Show a spec in the widgets without echoing changes back."""
+        for res, (mode, strength) in self.rows.items():
+            s = spec.at(res)
+            for w in (mode, strength):
+                w.blockSignals(True)
+            mode.setCurrentIndex([m[1] for m in MODES].index(s.mode))
+            strength.setValue(round(s.strength * 100))
+            for w in (mode, strength):
+                w.blockSignals(False)
+
+    def changed(self, res: int, seed: int | None = None) -> None:
+        """A row changed: update that resolution's noise."""
+        mode, strength = self.rows[res]
+        old = self.state.settings.noise.at(res)
+        setting = ResNoise(MODES[mode.currentIndex()][1], old.seed if seed is None else seed, strength.value() / 100)
+        self.state.set_noise(self.state.settings.noise.with_res(res, setting))
+
+    def resample(self, res: int) -> None:
+        """A new noise seed for one resolution (switching it to Resampled)."""
+        mode, _ = self.rows[res]
+        mode.blockSignals(True)
+        mode.setCurrentIndex(1)
+        mode.blockSignals(False)
+        self.changed(res, seed=next(self.seeds))
+
+    def resample_group(self, name: str) -> None:
+        """Resample every coarse (4²–8²) or fine (≥ 64², or the top two for small models) resolution."""
+        resolutions = sorted(self.rows)
+        if name == "coarse":
+            chosen = [r for r in resolutions if r <= 8]
+        else:
+            chosen = [r for r in resolutions if r >= 64] or resolutions[-2:]
+        spec = self.state.settings.noise
+        for res in chosen:
+            spec = spec.with_res(res, ResNoise("random", next(self.seeds), spec.at(res).strength))
+        self.state.set_noise(spec)
+        self.apply_spec(spec)
+
+    def resample_all(self) -> None:
+        """Animation step: fresh noise at every resolution that is not off."""
+        spec = self.state.settings.noise
+        for res in self.rows:
+            s = spec.at(res)
+            if s.mode != "zero":
+                spec = spec.with_res(res, ResNoise("random", next(self.seeds), s.strength))
+        self.state.set_noise(spec)
+        self.apply_spec(spec)
+
+    def request_variation(self) -> None:
+        """Ask for the std map of the current image over N noise draws."""
+        st = self.state
+        self.bridge.submit(RenderVariation("variation", self.bridge.next_stamp(), st.latent, st.settings,
+                                           st.mix_with, st.mix_layers, draws=self.draws.value()))
+        self.variation.setText("Computing variation…")
+
+    def on_variation(self, ev) -> None:
+        """Show the standard-deviation map."""
+        if ev.target == "variation":
+            side = max(128, min(self.variation.width(), self.variation.height()) - 4)
+            self.variation.setPixmap(grey_pixmap(ev.std_map, side))

@@ -1,0 +1,168 @@
+"""The Seeds pane: a paged grid of thumbnails for a seed range, and a small latent library."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from ...engine.messages import RenderSeedGrid, SaveLatents
+from ...engine.specs import Latent, SpecError, parse_seeds
+from ..qtutil import icon, latent_to_mime, to_pixmap
+
+PAGE = 64
+ROLE = Qt.ItemDataRole.UserRole
+
+
+class LatentList(QListWidget):
+    """Icon grid whose items carry a Latent and can be dragged out with the studio MIME type."""
+
+    def __init__(self, thumb: int) -> None:
+        super().__init__()
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(thumb, thumb))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setDragEnabled(True)
+        self.setUniformItemSizes(True)
+        self.setGridSize(QSize(thumb + 10, thumb + 22))
+        blank = QPixmap(thumb, thumb)
+        blank.fill(QColor("#3a3a3a"))
+        self.blank = QIcon(blank)  # placeholder until the thumbnail streams in
+
+    def mimeData(self, items):  # noqa: N802 (Qt name)
+        latent = items[0].data(ROLE) if items else None
+        return latent_to_mime(latent) if latent is not None else super().mimeData(items)
+
+    def add_latent(self, latent: Latent, text: str) -> QListWidgetItem:
+        """Append an item for `latent`."""
+        item = QListWidgetItem(self.blank, text)
+        item.setData(ROLE, latent)
+        self.addItem(item)
+        return item
+
+
+class SeedsPane(QWidget):
+    """Seed range entry, paging, progressive thumbnails, favourites."""
+
+    latent_chosen = Signal(object)
+    status = Signal(str)
+
+    def __init__(self, bridge, state, thumb: int = 64) -> None:
+        super().__init__()
+        self.bridge, self.state, self.thumb = bridge, state, thumb
+        self.seeds: tuple[int, ...] = tuple(range(PAGE))
+        self.page = 0
+        self.entry = QLineEdit("0-63", placeholderText="e.g. 0-63 or 7, 42, 100-120")
+        self.entry.returnPressed.connect(self.apply_range)
+        self.prev_btn = QPushButton(icon("fa5s.chevron-left"), "")
+        self.next_btn = QPushButton(icon("fa5s.chevron-right"), "")
+        self.prev_btn.clicked.connect(lambda: self.turn(-1))
+        self.next_btn.clicked.connect(lambda: self.turn(1))
+        self.page_label = QLabel()
+        self.grid = LatentList(thumb)
+        self.grid.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
+        self.favs = LatentList(40)
+        self.favs.setMaximumHeight(100)
+        self.favs.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
+        keep, save, load = (QPushButton(icon(i), t) for i, t in
+                            (("fa5s.star", "Keep current"), ("fa5s.save", "Save…"), ("fa5s.folder-open", "Load…")))
+        keep.clicked.connect(self.keep_current)
+        save.clicked.connect(self.save_favourites)
+        load.clicked.connect(self.load_favourites)
+        top = QHBoxLayout()
+        for w in (QLabel("Seeds"), self.entry, self.prev_btn, self.page_label, self.next_btn):
+            top.addWidget(w)
+        fav_bar = QHBoxLayout()
+        for w in (QLabel("Favourites"), keep, save, load):
+            fav_bar.addWidget(w)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.grid, 1)
+        lay.addLayout(fav_bar)
+        lay.addWidget(self.favs)
+        bridge.grid_chunk.connect(self.on_chunk)
+        state.model_changed.connect(lambda _: self.request())
+
+    def apply_range(self) -> None:
+        """Parse the entry and show its first page."""
+        try:
+            self.seeds = parse_seeds(self.entry.text())
+        except SpecError as exc:
+            self.status.emit(str(exc))
+            return
+        self.page = 0
+        self.request()
+
+    def turn(self, step: int) -> None:
+        """Previous / next page of the range."""
+        last = (len(self.seeds) - 1) // PAGE
+        self.page = min(max(self.page + step, 0), last)
+        self.request()
+
+    def page_seeds(self) -> tuple[int, ...]:
+        """Seeds on the current page."""
+        return self.seeds[self.page * PAGE:(self.page + 1) * PAGE]
+
+    def request(self) -> None:
+        """Ask for the current page's thumbnails (placeholders appear at once)."""
+        seeds = self.page_seeds()
+        self.grid.clear()
+        for s in seeds:
+            self.grid.add_latent(Latent(seed=s), str(s))
+        pages = (len(self.seeds) - 1) // PAGE + 1
+        self.page_label.setText(f"{self.page + 1}/{pages}")
+        self.bridge.submit(RenderSeedGrid("seeds", self.bridge.next_stamp(), seeds, self.state.settings,
+                                          thumb=self.thumb, chunk=8))
+
+    def on_chunk(self, ev) -> None:
+        """Fill thumbnails as they stream in."""
+        if ev.target != "seeds":
+            return
+        for k, img in enumerate(ev.images):
+            item = self.grid.item(ev.start + k)
+            if item is not None:
+                item.setIcon(to_pixmap(img, self.thumb))
+
+    def keep_current(self) -> None:
+        """Add the viewer's latent to the favourites."""
+        lat = self.state.latent
+        item = self.favs.add_latent(lat, lat.label())
+        current = self._icon_for(lat)
+        if current is not None:
+            item.setIcon(current)
+
+    def _icon_for(self, lat: Latent):
+        for i in range(self.grid.count()):
+            if self.grid.item(i).data(ROLE) == lat:
+                return self.grid.item(i).icon()
+        return None
+
+    def favourites(self) -> tuple[Latent, ...]:
+        """The kept latents, in order."""
+        return tuple(self.favs.item(i).data(ROLE) for i in range(self.favs.count()))
+
+    def save_favourites(self, path: str | None = None) -> None:
+        """Write the favourites' w to an .npz (the engine maps seeds to w)."""
+        if not self.favourites():
+            self.status.emit("No favourites to save yet: use Keep current")
+            return
+        path = path or QFileDialog.getSaveFileName(self, "Save latents", "latents.npz", "Latents (*.npz)")[0]
+        if path:
+            self.bridge.post(SaveLatents(path, self.favourites()))
+
+    def load_favourites(self, path: str | None = None) -> None:
+        """Read an .npz of w (key 'w', optional 'labels') into the favourites."""
+        path = path or QFileDialog.getOpenFileName(self, "Load latents", "", "Latents (*.npz)")[0]
+        if not path:
+            return
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                ws = np.asarray(data["w"], dtype=np.float32)
+                labels = [str(x) for x in data["labels"]] if "labels" in data else []
+        except (OSError, ValueError, KeyError) as exc:
+            self.status.emit(f"Cannot read {path}: {exc}")
+            return
+        for i, w in enumerate(ws.reshape(len(ws), -1)):
+            self.favs.add_latent(Latent(w=w), labels[i] if i < len(labels) else f"w #{i}")

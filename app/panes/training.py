@@ -1,0 +1,184 @@
+"""The Training pane: dataset, settings, run control, live curves, fakes and snapshots."""
+from __future__ import annotations
+
+import os
+import time
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from ...engine.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
+                                StopTraining, ValidateDataset)
+from ..qtutil import icon, to_pixmap
+
+CURVES = (("loss_g", "G loss", "#4e79a7"), ("loss_d", "D loss", "#e15759"), ("r1", "R1 penalty", "#76b7b2"),
+          ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"))
+
+
+class TrainingPane(QWidget):
+    """Start/pause/resume/stop a run and watch it; explore its snapshots or its live G_ema."""
+
+    status = Signal(str)
+
+    def __init__(self, bridge, state) -> None:
+        super().__init__()
+        self.bridge, self.state = bridge, state
+        self.history: dict[str, list[float]] = {k: [] for k, *_ in CURVES}
+        self.kimgs: list[float] = []
+        self.running = False
+        self.data = QLineEdit(placeholderText="folder or zip of images")
+        self.summary = QLabel("No dataset checked yet")
+        self.summary.setWordWrap(True)
+        self.run_dir = QLineEdit(os.path.join(os.path.expanduser("~"), "stylegan-runs", time.strftime("run-%Y%m%d-%H%M")))
+        self.resolution = QComboBox()
+        self.resolution.addItems(["16", "32", "64", "128"])
+        self.resolution.setCurrentText("32")
+        self.kimg = QDoubleSpinBox(minimum=0.01, maximum=100000, value=20, decimals=2)
+        self.batch = QSpinBox(minimum=0, maximum=256, value=0, specialValueText="auto")
+        self.gamma = QDoubleSpinBox(minimum=0, maximum=1000, value=10)
+        self.mirror = QCheckBox("Mirror (x-flip)", checked=True)
+        self.growing = QCheckBox("Progressive growing", checked=True)
+        self.buttons = {n: QPushButton(icon(i), n) for n, i in
+                        (("Start", "fa5s.play"), ("Pause", "fa5s.pause"), ("Resume", "fa5s.play-circle"),
+                         ("Stop", "fa5s.stop"))}
+        self.buttons["Start"].clicked.connect(self.start)
+        self.buttons["Pause"].clicked.connect(lambda: bridge.post(PauseTraining()))
+        self.buttons["Resume"].clicked.connect(lambda: bridge.post(ResumeTraining()))
+        self.buttons["Stop"].clicked.connect(lambda: bridge.post(StopTraining()))
+        self.readout = QLabel("Not training")
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.addLegend(offset=(5, 5))
+        self.plot.setLabel("bottom", "kimg")
+        self.curves = {k: self.plot.plot([], [], pen=pg.mkPen(c, width=2), name=n) for k, n, c in CURVES}
+        self.plot.setMinimumHeight(160)
+        self.fakes = QLabel("Fakes appear after the first tick", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.snapshots = QListWidget()
+        self.snapshots.setMaximumHeight(80)
+        self.live = QCheckBox("Explore live while training")
+        self.live.toggled.connect(lambda on: bridge.post(ExploreTraining(live=on)))
+        explore = QPushButton(icon("fa5s.search"), "Explore this snapshot")
+        explore.clicked.connect(self.explore_snapshot)
+        self._layout(explore)
+        self._enable()
+        bridge.training_tick.connect(self.on_tick)
+        bridge.training_fakes.connect(lambda ev: self.fakes.setPixmap(to_pixmap(ev.image)))
+        bridge.training_snapshot.connect(lambda ev: self.snapshots.addItem(ev.path))
+        bridge.training_state.connect(self.on_state)
+        bridge.dataset_summary.connect(self.on_summary)
+        bridge.job_finished.connect(self.on_finished)
+
+    def _layout(self, explore: QPushButton) -> None:
+        browse_dir, browse_zip, check = QPushButton("Folder…"), QPushButton("Zip…"), QPushButton("Check")
+        browse_dir.clicked.connect(lambda: self._pick(QFileDialog.getExistingDirectory(self, "Image folder")))
+        browse_zip.clicked.connect(lambda: self._pick(QFileDialog.getOpenFileName(self, "Image zip", "",
+                                                                                   "Zip (*.zip)")[0]))
+        check.clicked.connect(self.check)
+        resume = QPushButton(icon("fa5s.history"), "Resume run…")
+        resume.clicked.connect(self.resume_run)
+        data_row = QHBoxLayout()
+        for w in (self.data, browse_dir, browse_zip, check):
+            data_row.addWidget(w)
+        form = QFormLayout()
+        form.addRow("Dataset", data_row)
+        form.addRow("", self.summary)
+        form.addRow("Run folder", self.run_dir)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("Length (kimg)", self.kimg)
+        form.addRow("Minibatch", self.batch)
+        form.addRow("R1 γ", self.gamma)
+        opts = QHBoxLayout()
+        opts.addWidget(self.mirror)
+        opts.addWidget(self.growing)
+        form.addRow("", opts)
+        controls = QHBoxLayout()
+        for b in self.buttons.values():
+            controls.addWidget(b)
+        controls.addWidget(resume)
+        snaps = QHBoxLayout()
+        snaps.addWidget(explore)
+        snaps.addWidget(self.live)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addLayout(controls)
+        lay.addWidget(self.readout)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.fakes)
+        lay.addWidget(QLabel("Snapshots"))
+        lay.addWidget(self.snapshots)
+        lay.addLayout(snaps)
+
+    def _pick(self, path: str) -> None:
+        if path:
+            self.data.setText(path)
+            self.check()
+
+    def check(self) -> None:
+        """Validate the dataset (answer: DatasetSummary)."""
+        if self.data.text().strip():
+            self.summary.setText("Checking…")
+            self.bridge.post(ValidateDataset(self.data.text().strip(), int(self.resolution.currentText())))
+
+    def on_summary(self, ev) -> None:
+        skipped = "; ".join(f"{n}: {r}" for n, r in ev.skipped[:5])
+        more = f" (+{len(ev.skipped) - 5} more)" if len(ev.skipped) > 5 else ""
+        self.summary.setText(f"{ev.count} images at {ev.resolution}², {len(ev.skipped)} skipped"
+                             + (f" — {skipped}{more}" if skipped else ""))
+
+    def start(self) -> None:
+        """Start a new run with the form's settings."""
+        if not self.data.text().strip():
+            self.status.emit("Choose a dataset folder or zip first")
+            return
+        self._reset_curves()
+        self.bridge.post(StartTraining(data=self.data.text().strip(), run_dir=self.run_dir.text().strip(),
+                                       resolution=int(self.resolution.currentText()), kimg=self.kimg.value(),
+                                       batch=self.batch.value(), gamma=self.gamma.value(),
+                                       mirror=self.mirror.isChecked(), growing=self.growing.isChecked()))
+
+    def resume_run(self, path: str | None = None) -> None:
+        """Continue a run directory where it stopped."""
+        path = path or QFileDialog.getExistingDirectory(self, "Run folder to resume")
+        if path:
+            self._reset_curves()
+            self.bridge.post(StartTraining(resume_dir=path, kimg=self.kimg.value()))
+
+    def explore_snapshot(self) -> None:
+        """Open the selected (or newest) snapshot in the explorer panes."""
+        item = self.snapshots.currentItem() or self.snapshots.item(self.snapshots.count() - 1)
+        if item is not None:
+            self.bridge.post(LoadModel(item.text()))
+
+    def _reset_curves(self) -> None:
+        self.kimgs.clear()
+        for v in self.history.values():
+            v.clear()
+        for c in self.curves.values():
+            c.setData([], [])
+
+    def on_tick(self, ev) -> None:
+        """New statistics: extend the curves and the readouts."""
+        self.kimgs.append(ev.kimg)
+        for key, curve in self.curves.items():
+            self.history[key].append(getattr(ev, key))
+            curve.setData(self.kimgs, self.history[key])
+        eta = f"{ev.eta_s / 60:.0f} min" if ev.eta_s == ev.eta_s and ev.eta_s > 0 else "–"
+        self.readout.setText(f"kimg {ev.kimg:.2f} / {ev.total_kimg:g} · {ev.resolution}² fade {ev.fade:.2f} · "
+                             f"batch {ev.batch} · {ev.images_per_s:.1f} img/s · ETA {eta}")
+
+    def on_state(self, ev) -> None:
+        self.running = ev.state in ("running", "paused")
+        self.readout.setText(f"Training {ev.state}" if ev.state != "running" else self.readout.text())
+        self._enable(ev.state)
+
+    def on_finished(self, ev) -> None:
+        if ev.kind == "train":
+            self.running = False
+            self._enable()
+
+    def _enable(self, state: str = "") -> None:
+        self.buttons["Start"].setEnabled(not self.running)
+        self.buttons["Pause"].setEnabled(state == "running")
+        self.buttons["Resume"].setEnabled(state == "paused")
+        self.buttons["Stop"].setEnabled(self.running)

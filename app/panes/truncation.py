@@ -1,0 +1,95 @@
+"""The Truncation pane: ψ and cutoff sliders, presets, and a ψ strip of the current face."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from ...engine.messages import RenderTruncationStrip
+from ..qtutil import to_pixmap
+
+PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
+
+
+class TruncationPane(QWidget):
+    """ψ from −1 to 2 in 0.01 steps; cutoff from 0 to the number of layers (= all)."""
+
+    def __init__(self, bridge, state) -> None:
+        super().__init__()
+        self.bridge, self.state = bridge, state
+        self.psi = QSlider(Qt.Orientation.Horizontal, minimum=-100, maximum=200, value=70)
+        self.psi_label = QLabel()
+        self.cutoff = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=10, value=10)
+        self.cutoff_label = QLabel()
+        self.psi.valueChanged.connect(self.on_psi)
+        self.cutoff.valueChanged.connect(self.on_cutoff)
+        one, paper = QPushButton("ψ 1.0 (none)"), QPushButton("ψ 0.7 / cutoff 8 (paper)")
+        one.clicked.connect(lambda: self.set_values(1.0, None))
+        paper.clicked.connect(lambda: self.set_values(0.7, 8))
+        self.strip = [QLabel(alignment=Qt.AlignmentFlag.AlignCenter) for _ in PSIS]
+        form = QGridLayout()
+        form.addWidget(QLabel("ψ"), 0, 0)
+        form.addWidget(self.psi, 0, 1)
+        form.addWidget(self.psi_label, 0, 2)
+        form.addWidget(QLabel("Cutoff"), 1, 0)
+        form.addWidget(self.cutoff, 1, 1)
+        form.addWidget(self.cutoff_label, 1, 2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(one)
+        buttons.addWidget(paper)
+        strip = QGridLayout()
+        for k, (psi, lab) in enumerate(zip(PSIS, self.strip)):
+            strip.addWidget(lab, 0, k)
+            strip.addWidget(QLabel(f"ψ {psi:g}", alignment=Qt.AlignmentFlag.AlignCenter), 1, k)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addLayout(strip)
+        lay.addStretch(1)
+        state.model_changed.connect(self.on_model)
+        state.changed.connect(self.request_strip)
+        bridge.strip_ready.connect(self.on_strip)
+        self._labels()
+
+    def on_model(self, info) -> None:
+        """Cutoff range follows the model's number of layers."""
+        self.cutoff.blockSignals(True)
+        self.cutoff.setMaximum(info.num_ws)
+        cut = self.state.settings.cutoff
+        self.cutoff.setValue(info.num_ws if cut is None else cut)
+        self.cutoff.blockSignals(False)
+        self._labels()
+
+    def set_values(self, psi: float, cutoff: int | None) -> None:
+        """Apply a preset."""
+        self.psi.setValue(round(psi * 100))
+        top = self.cutoff.maximum()
+        self.cutoff.setValue(top if cutoff is None else min(cutoff, top))
+
+    def on_psi(self, value: int) -> None:
+        self._labels()
+        self.state.set_settings(psi=value / 100)
+
+    def on_cutoff(self, value: int) -> None:
+        self._labels()
+        self.state.set_settings(cutoff=None if value >= self.cutoff.maximum() else value)
+
+    def _labels(self) -> None:
+        self.psi_label.setText(f"{self.psi.value() / 100:+.2f}")
+        top = self.cutoff.value() >= self.cutoff.maximum()
+        self.cutoff_label.setText("all layers" if top else f"layers < {self.cutoff.value()}")
+
+    def request_strip(self) -> None:
+        """Render the current face at the paper's ψ values."""
+        if self.state.model is None or not self.isVisible():
+            return
+        self.bridge.submit(RenderTruncationStrip("truncation-strip", self.bridge.next_stamp(), self.state.latent,
+                                                 self.state.settings, PSIS, thumb=72))
+
+    def on_strip(self, ev) -> None:
+        if ev.target == "truncation-strip":
+            for lab, img in zip(self.strip, ev.images):
+                lab.setPixmap(to_pixmap(img, 72))
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.request_strip()

@@ -1,0 +1,62 @@
+"""Small Qt helpers: numpy images to pixmaps, icons, the studio's latent MIME type."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+
+from ..engine.specs import Latent
+
+LATENT_MIME = "application/x-stylegan-studio-latent"
+
+
+def to_pixmap(img: np.ndarray, size: int | None = None) -> QPixmap:
+    """uint8 [H, W, 3] → QPixmap, optionally scaled to `size` px (crisp when enlarging)."""
+    img = np.ascontiguousarray(img)
+    h, w = img.shape[:2]
+    qimg = QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # copy: numpy owns img.data
+    pix = QPixmap.fromImage(qimg)
+    if size and size != w:
+        mode = Qt.TransformationMode.FastTransformation if size > w else Qt.TransformationMode.SmoothTransformation
+        pix = pix.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode)
+    return pix
+
+
+def grey_pixmap(values: np.ndarray, size: int | None = None) -> QPixmap:
+    """float [H, W] → a pixmap normalised to its own maximum (for the noise-variation map)."""
+    top = float(values.max()) or 1.0
+    grey = (np.clip(values / top, 0, 1) * 255).astype(np.uint8)
+    return to_pixmap(np.repeat(grey[..., None], 3, axis=2), size)
+
+
+def icon(name: str) -> QIcon:
+    """A Font Awesome icon from qtawesome (empty icon if the font cannot load)."""
+    try:
+        import qtawesome
+        return qtawesome.icon(name)
+    except Exception:  # icons are decoration; never fail the UI over one
+        return QIcon()
+
+
+def latent_to_mime(latent: Latent) -> QMimeData:
+    """Drag payload carrying a seed or an explicit w."""
+    data = {"seed": latent.seed} if latent.seed is not None else {"w": np.asarray(latent.w).tolist()}
+    mime = QMimeData()
+    mime.setData(LATENT_MIME, json.dumps(data).encode())
+    mime.setText(latent.label())
+    return mime
+
+
+def latent_from_mime(mime: QMimeData) -> Latent | None:
+    """The latent a drop carries, or None."""
+    if not mime.hasFormat(LATENT_MIME):
+        return None
+    try:
+        data = json.loads(bytes(mime.data(LATENT_MIME)).decode())
+        if "seed" in data:
+            return Latent(seed=int(data["seed"]))
+        return Latent(w=np.asarray(data["w"], dtype=np.float32))
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,75 @@
+"""The central viewer: the current image, fit-to-window or 1:1, with an info line."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from .qtutil import latent_from_mime, to_pixmap
+
+
+class ImageViewer(QWidget):
+    """Shows one image; accepts latent drops (shows the dropped face)."""
+
+    latent_dropped = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image: np.ndarray | None = None
+        self.fit = True
+        self.label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.label.setMinimumSize(128, 128)
+        self.label.setStyleSheet("background: #202124;")
+        self.scroll = QScrollArea(widgetResizable=True)
+        self.scroll.setWidget(self.label)
+        self.info = QLabel("Opening model…")
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.scroll, 1)
+        lay.addWidget(self.info)
+        self.setAcceptDrops(True)
+
+    def show_image(self, img: np.ndarray, info: str) -> None:
+        """Display a new frame and its description."""
+        self.image = img
+        self.info.setText(info)
+        self._refresh()
+
+    def set_fit(self, fit: bool) -> None:
+        """Fit to the window (True) or show pixels 1:1 (False)."""
+        self.fit = fit
+        self.scroll.setWidgetResizable(fit)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self.image is None:
+            return
+        pix = to_pixmap(self.image)
+        if self.fit:
+            side = max(1, min(self.scroll.viewport().width(), self.scroll.viewport().height()) - 8)
+            pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        else:
+            self.label.resize(pix.size())
+        self.label.setPixmap(pix)
+
+    def pixmap(self) -> QPixmap | None:
+        """What is shown (for tests and screenshots)."""
+        return self.label.pixmap()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._refresh()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if latent_from_mime(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        latent = latent_from_mime(event.mimeData())
+        if latent is not None:
+            self.latent_dropped.emit(latent)
+            event.acceptProposedAction()

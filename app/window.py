@@ -1,0 +1,229 @@
+"""The main window: wires the viewer, the five panes, menus, status bar and settings together."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+
+from ..engine.messages import ExportImage, LoadModel, RenderImage
+from ..engine.specs import Latent
+from .panes.mixing import MixingPane
+from .panes.noise import NoisePane
+from .panes.seeds import SeedsPane
+from .panes.training import TrainingPane
+from .panes.truncation import TruncationPane
+from .qtutil import icon
+from .state import ExploreState
+from .viewer import ImageViewer
+
+PANES = ("Seeds", "Style Mixing", "Noise", "Truncation", "Training")
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    """Central viewer plus dock panes; renders the current image whenever the state changes."""
+
+    def __init__(self, bridge, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.qsettings = settings or QSettings("stylegan-studio", "stylegan-studio")
+        self.state = ExploreState()
+        self.viewer = ImageViewer()
+        self.setCentralWidget(self.viewer)
+        self.setWindowTitle("StyleGAN Studio")
+        self.setAcceptDrops(True)
+        self.resize(1360, 860)
+        self.panes = {"Seeds": SeedsPane(bridge, self.state), "Style Mixing": MixingPane(bridge, self.state),
+                      "Noise": NoisePane(bridge, self.state), "Truncation": TruncationPane(bridge, self.state),
+                      "Training": TrainingPane(bridge, self.state)}
+        self.docks = {name: self._dock(name, pane) for name, pane in self.panes.items()}
+        self._arrange()
+        self.default_state = self.saveState()
+        self._status_widgets()
+        self._menus()
+        self._connect()
+        self._restore()
+
+    # ---------------------------------------------------------------- construction
+    def _dock(self, name: str, pane) -> QDockWidget:
+        dock = QDockWidget(name, self)
+        dock.setObjectName(name)
+        dock.setWidget(pane)
+        return dock
+
+    def _arrange(self) -> None:
+        left, right, bottom = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea, \
+            Qt.DockWidgetArea.BottomDockWidgetArea
+        self.addDockWidget(left, self.docks["Seeds"])
+        self.addDockWidget(right, self.docks["Truncation"])
+        self.addDockWidget(right, self.docks["Noise"])
+        self.addDockWidget(bottom, self.docks["Style Mixing"])
+        self.addDockWidget(bottom, self.docks["Training"])
+        self.tabifyDockWidget(self.docks["Style Mixing"], self.docks["Training"])
+        self.docks["Style Mixing"].raise_()
+
+    def _status_widgets(self) -> None:
+        self.model_label, self.render_label = QLabel("No model"), QLabel("")
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.render_label)
+
+    def _action(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
+        act = QAction(icon(icon_name) if icon_name else QAction(text).icon(), text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
+        self.recent_menu = file.addMenu("Recent Models")
+        self._action(file, "Save Image…", self.save_image_dialog, QKeySequence.StandardKey.Save, "fa5s.save")
+        self._action(file, "Export Mixing Grid…", lambda: self.panes["Style Mixing"].export(), None,
+                     "fa5s.th")
+        file.addSeparator()
+        self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = self.menuBar().addMenu("&View")
+        for k, name in enumerate(PANES, 1):
+            act = self.docks[name].toggleViewAction()
+            act.setShortcut(QKeySequence(f"Ctrl+{k}"))
+            view.addAction(act)
+        view.addSeparator()
+        self._action(view, "Fit to Window", lambda: self.viewer.set_fit(True), "Ctrl+0")
+        self._action(view, "Actual Pixels (1:1)", lambda: self.viewer.set_fit(False), "Ctrl+Shift+0")
+        self._action(view, "Reset Layout", lambda: self.restoreState(self.default_state))
+        seeds = self.menuBar().addMenu("&Seed")
+        self._action(seeds, "Next Seed", lambda: self.step_seed(1), "Ctrl+Right", "fa5s.chevron-right")
+        self._action(seeds, "Previous Seed", lambda: self.step_seed(-1), "Ctrl+Left", "fa5s.chevron-left")
+        self._action(seeds, "Random Seed", self.random_seed, "Ctrl+R", "fa5s.dice")
+        self._action(seeds, "Resample Fine Noise", lambda: self.panes["Noise"].resample_group("fine"),
+                     "Ctrl+Shift+F")
+        self._action(seeds, "Resample Coarse Noise", lambda: self.panes["Noise"].resample_group("coarse"),
+                     "Ctrl+Shift+C")
+        help_ = self.menuBar().addMenu("&Help")
+        self._action(help_, "Keyboard Shortcuts", self.show_shortcuts)
+        self._action(help_, "About", self.show_about)
+        self._refresh_recent()
+
+    def _connect(self) -> None:
+        b = self.bridge
+        b.frame_ready.connect(self.on_frame)
+        b.model_info.connect(self.on_model)
+        b.error.connect(self.on_error)
+        b.saved.connect(lambda ev: self.statusBar().showMessage(f"Saved {ev.what}: {ev.path}", 8000))
+        self.state.changed.connect(self.render)
+        self.viewer.latent_dropped.connect(self.state.set_latent)
+        self.panes["Seeds"].latent_chosen.connect(self.state.set_latent)
+        self.panes["Style Mixing"].cell_chosen.connect(self.state.set_latent)
+        for pane in self.panes.values():
+            if hasattr(pane, "status"):
+                pane.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+
+    # ---------------------------------------------------------------- rendering
+    def render(self) -> None:
+        """Ask for the current image (latest wins: a slider drag collapses to its newest value)."""
+        st = self.state
+        if st.model is None:
+            return
+        self.bridge.submit(RenderImage("viewer", self.bridge.next_stamp(), st.latent, st.settings,
+                                       st.mix_with, st.mix_layers))
+
+    def on_frame(self, ev) -> None:
+        if ev.target == "viewer":
+            self.viewer.show_image(ev.image, self.state.describe() + f" · {ev.seconds * 1000:.0f} ms")
+            self.render_label.setText(f"render {ev.seconds * 1000:.0f} ms")
+
+    def on_model(self, info) -> None:
+        """A model is in use: update the status bar, the recent list and every pane."""
+        live = " (live training G_ema)" if info.live else ""
+        self.model_label.setText(f"{info.name}{live} · {info.resolution}² · {info.device}")
+        if info.path and not info.live and Path(info.path).is_file():
+            self._add_recent(info.path)
+        self.state.set_model(info)
+
+    def on_error(self, ev) -> None:
+        """Errors are shown, never fatal; a failed open keeps the previous model."""
+        self.statusBar().showMessage(f"Error: {ev.message}", 15000)
+        if isinstance(ev.source, LoadModel):
+            box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open model", ev.message, parent=self)
+            box.setInformativeText("The previous model stays open.")
+            box.open()
+
+    # ---------------------------------------------------------------- actions
+    def open_model(self, path: str) -> None:
+        """Load a model file (in the engine; the GUI never waits)."""
+        self.statusBar().showMessage(f"Opening {path}…", 5000)
+        self.bridge.post(LoadModel(str(path)))
+
+    def open_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.safetensors);;All files (*)")
+        if path:
+            self.open_model(path)
+
+    def save_image(self, path: str) -> None:
+        """Write the current image as a PNG with provenance."""
+        st = self.state
+        self.bridge.post(ExportImage(path, st.latent, st.settings, st.mix_with, st.mix_layers))
+
+    def save_image_dialog(self) -> None:
+        name = f"seed{self.state.seed():04d}.png" if self.state.seed() is not None else "image.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save image", name, "PNG (*.png)")
+        if path:
+            self.save_image(path)
+
+    def step_seed(self, step: int) -> None:
+        seed = self.state.seed()
+        self.state.set_latent(Latent(seed=max(0, (seed if seed is not None else 0) + step)))
+
+    def random_seed(self) -> None:
+        self.state.set_latent(Latent(seed=random.randrange(2 ** 31)))
+
+    def show_shortcuts(self) -> None:
+        text = ("Ctrl+Right / Ctrl+Left  next / previous seed\nCtrl+R  random seed\nCtrl+S  save image\n"
+                "Ctrl+O  open model\nCtrl+Shift+F / Ctrl+Shift+C  resample fine / coarse noise\n"
+                "Ctrl+1 … Ctrl+5  show or hide Seeds, Style Mixing, Noise, Truncation, Training\n"
+                "Ctrl+0 / Ctrl+Shift+0  fit / actual pixels")
+        QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", text, parent=self).open()
+
+    def show_about(self) -> None:
+        QMessageBox(QMessageBox.Icon.Information, "About StyleGAN Studio",
+                    "StyleGAN Studio — explore and train StyleGAN v1 generators on CPU or GPU.",
+                    parent=self).open()
+
+    # ---------------------------------------------------------------- recent files, layout, drops
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in self.qsettings.value("recent", [], type=list) if p != path]
+        self.qsettings.setValue("recent", [path] + recent[:MAX_RECENT - 1])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self.qsettings.value("recent", [], type=list):
+            self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_model(p)).setToolTip(p)
+
+    def _restore(self) -> None:
+        geometry, layout = self.qsettings.value("geometry"), self.qsettings.value("layout")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if layout is not None:
+            self.restoreState(layout)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.qsettings.setValue("geometry", self.saveGeometry())
+        self.qsettings.setValue("layout", self.saveState())
+        super().closeEvent(event)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if any(u.toLocalFile().endswith(".safetensors") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        for url in event.mimeData().urls():
+            if url.toLocalFile().endswith(".safetensors"):
+                self.open_model(url.toLocalFile())
+                event.acceptProposedAction()
+                return
