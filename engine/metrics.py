@@ -53,3 +53,23 @@ def fid_from_features(f1: np.ndarray, f2: np.ndarray) -> float:
     mu1, mu2 = f1.mean(0), f2.mean(0)
     s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * _sqrtm_trace(s1, s2))
+
+
+@torch.inference_mode()
+def generated_images(G, count: int, seed: int = 0, psi: float = 1.0, batch: int = 50) -> np.ndarray:
+    """`count` uint8 images from G with seeds seed..seed+count-1 (NVIDIA seed convention), random noise."""
+    from .explore import to_uint8
+    from .specs import seed_to_z
+    out = []
+    for i in range(seed, seed + count, batch):
+        seeds = range(i, min(i + batch, seed + count))
+        z = torch.from_numpy(seed_to_z(list(seeds), G.cfg.z_dim)).float()
+        noise = [torch.randn(len(z), 1, r, r) for r in G.cfg.resolutions for _ in (0, 1)]
+        out.append(to_uint8(G(z, psi=psi, noise=noise)))
+    return np.concatenate(out)
+
+
+def fid(G, real_features: np.ndarray, count: int, net=None, seed: int = 0, psi: float = 1.0) -> float:
+    """FID of `count` samples from G against precomputed real features."""
+    net = net if net is not None else load_inception()
+    return fid_from_features(features(net, generated_images(G, count, seed, psi)), real_features)
