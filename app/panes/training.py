@@ -135,7 +135,8 @@ class TrainingPane(QWidget):
         self.bridge.post(StartTraining(data=self.data.text().strip(), run_dir=self.run_dir.text().strip(),
                                        resolution=int(self.resolution.currentText()), kimg=self.kimg.value(),
                                        batch=self.batch.value(), gamma=self.gamma.value(),
-                                       mirror=self.mirror.isChecked(), growing=self.growing.isChecked()))
+                                       mirror=self.mirror.isChecked(), growing=self.growing.isChecked(),
+                                       tick_kimg=tick_length(self.kimg.value())))
 
     def resume_run(self, path: str | None = None) -> None:
         """Continue a run directory where it stopped."""
@@ -182,3 +183,8 @@ class TrainingPane(QWidget):
         self.buttons["Pause"].setEnabled(state == "running")
         self.buttons["Resume"].setEnabled(state == "paused")
         self.buttons["Stop"].setEnabled(self.running)
+
+
+def tick_length(total_kimg: float) -> float:
+    """About 20 curve points for short runs, one per kimg for long ones."""
+    return max(0.008, min(1.0, total_kimg / 20))

@@ -1,0 +1,164 @@
+"""Each pane against a fake bridge: widgets produce the right requests; events update widgets."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from fake_bridge import FakeBridge
+from stylegan_studio.app.panes.mixing import TILE, MixingPane
+from stylegan_studio.app.panes.noise import NoisePane
+from stylegan_studio.app.panes.seeds import SeedsPane
+from stylegan_studio.app.panes.training import TrainingPane
+from stylegan_studio.app.panes.truncation import TruncationPane
+from stylegan_studio.app.qtutil import latent_from_mime, latent_to_mime
+from stylegan_studio.app.state import ExploreState
+from stylegan_studio.engine import messages as m
+from stylegan_studio.engine.specs import Latent
+
+INFO = m.ModelInfo(name="t", path="", model_id="x", resolution=16, num_ws=6, z_dim=16, w_dim=16,
+                   layer_resolutions=(4, 4, 8, 8, 16, 16), device="cpu")
+
+
+@pytest.fixture
+def env(qtbot):
+    bridge, state = FakeBridge(), ExploreState()
+    return bridge, state
+
+
+def drop(widget, mime, x, y):
+    pos = QPoint(x, y)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    ev = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+    return enter.isAccepted(), ev.isAccepted()
+
+
+def test_seeds_pane_requests_pages_and_fills_thumbnails(env, qtbot):
+    bridge, state = env
+    pane = SeedsPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.entry.setText("7, 42, 100-102")
+    pane.apply_range()
+    req = bridge.last(m.RenderSeedGrid)
+    assert req.seeds == (7, 42, 100, 101, 102) and pane.grid.count() == 5
+    img = np.full((2, 8, 8, 3), 200, np.uint8)
+    bridge.grid_chunk.emit(m.GridChunk("seeds", req.stamp, 1, img, 5, 0.01))
+    assert not pane.grid.item(1).icon().isNull()
+    pane.entry.setText("nonsense")
+    with qtbot.waitSignal(pane.status):
+        pane.apply_range()
+    with qtbot.waitSignal(pane.latent_chosen) as sig:
+        pane.grid.itemClicked.emit(pane.grid.item(1))
+    assert sig.args[0] == Latent(seed=42)
+    mime = pane.grid.mimeData([pane.grid.item(2)])
+    assert latent_from_mime(mime) == Latent(seed=100)
+
+
+def test_paging_a_long_range(env, qtbot):
+    bridge, state = env
+    pane = SeedsPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.entry.setText("0-199")
+    pane.apply_range()
+    pane.turn(1)
+    assert bridge.last(m.RenderSeedGrid).seeds[0] == 64 and pane.page_label.text() == "2/4"
+
+
+def test_latent_mime_roundtrip_with_w():
+    w = np.arange(4, dtype=np.float32)
+    back = latent_from_mime(latent_to_mime(Latent(w=w)))
+    np.testing.assert_array_equal(back.w, w)
+
+
+def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qtbot):
+    bridge, state = env
+    pane = MixingPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.resize(600, 500)
+    pane.show()
+    state.set_model(INFO)
+    grid = pane.grid
+    assert drop(grid, latent_to_mime(Latent(seed=5)), TILE + 5, 5) == (True, True)      # top row → column
+    assert drop(grid, latent_to_mime(Latent(seed=6)), 5, TILE + 5)[1]                 # left column → row
+    drop(grid, latent_to_mime(Latent(seed=9)), TILE + 5, 5)                           # replaces column 0
+    req = bridge.last(m.RenderMixGrid)
+    assert req.cols == (Latent(seed=9),) and req.rows == (Latent(seed=6),)
+    assert req.layers == (0, 1, 2, 3)
+    pane.preset("middle")
+    assert bridge.last(m.RenderMixGrid).layers == (4, 5)
+    pane.toggles[0].setChecked(True)
+    assert bridge.last(m.RenderMixGrid).layers == (0, 4, 5)
+    cells = np.zeros((1, 1, 8, 8, 3), np.uint8)
+    bridge.mix_grid_ready.emit(m.MixGridReady("mixing", req.stamp, cells[0], cells[0], cells, 0.1))
+    assert grid.cells is not None
+    with qtbot.waitSignal(pane.cell_chosen) as sig:
+        grid.cell_clicked.emit(0, 0)
+    assert sig.args[0] == Latent(seed=6) and sig.args[1] == Latent(seed=9)
+    pane.remove_source("col", 0)
+    assert grid.cols == []
+
+
+def test_noise_pane_resample_changes_one_resolution(env, qtbot):
+    bridge, state = env
+    pane = NoisePane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO)
+    assert sorted(pane.rows) == [4, 8, 16]
+    pane.resample(16)
+    n = state.settings.noise
+    assert n.at(16).mode == "random" and n.at(8).mode == "const"
+    pane.rows[8][0].setCurrentIndex(2)
+    assert state.settings.noise.at(8).mode == "zero"
+    pane.rows[4][1].setValue(50)
+    assert state.settings.noise.at(4).strength == 0.5
+    pane.resample_group("coarse")
+    assert state.settings.noise.at(4).mode == "random" and state.settings.noise.at(8).mode == "random"
+    pane.request_variation()
+    assert isinstance(bridge.last(m.RenderVariation), m.RenderVariation)
+    bridge.variation_ready.emit(m.VariationReady("variation", 1, np.zeros((16, 16, 3), np.uint8),
+                                                 np.random.rand(16, 16).astype(np.float32), 0.1))
+    assert pane.variation.pixmap() is not None and not pane.variation.pixmap().isNull()
+
+
+def test_truncation_pane_sets_psi_and_cutoff(env, qtbot):
+    bridge, state = env
+    pane = TruncationPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.show()
+    state.set_model(INFO)
+    pane.psi.setValue(-50)
+    assert state.settings.psi == -0.5 and pane.psi_label.text() == "-0.50"
+    pane.set_values(0.7, 8)
+    assert state.settings.psi == 0.7 and state.settings.cutoff is None  # 8 ≥ 6 layers → all
+    pane.cutoff.setValue(3)
+    assert state.settings.cutoff == 3
+    assert bridge.last(m.RenderTruncationStrip).psis == (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
+
+
+def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.data.setText(str(tmp_path))
+    pane.check()
+    assert bridge.last(m.ValidateDataset).path == str(tmp_path)
+    bridge.dataset_summary.emit(m.DatasetSummary(str(tmp_path), 10, 32, (("bad.png", "corrupt"),)))
+    assert "10 images" in pane.summary.text() and "bad.png" in pane.summary.text()
+    pane.start()
+    start = bridge.last(m.StartTraining)
+    assert start.data == str(tmp_path) and start.resolution == 32
+    tick = m.TrainingTick(1, "r", 1, 0.5, 20, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 1.0, 60.0)
+    bridge.training_tick.emit(tick)
+    bridge.training_tick.emit(m.TrainingTick(1, "r", 2, 1.0, 20, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4,
+                                             -0.3, 2.0, 50.0))
+    xs, ys = pane.curves["loss_g"].getData()
+    assert list(xs) == [0.5, 1.0] and list(ys) == pytest.approx([0.7, 0.6])
+    assert "img/s" in pane.readout.text()
+    bridge.training_state.emit(m.TrainingState(1, "running"))
+    assert pane.buttons["Pause"].isEnabled() and not pane.buttons["Start"].isEnabled()
+    pane.buttons["Stop"].click()
+    assert isinstance(bridge.commands[-1], m.StopTraining)

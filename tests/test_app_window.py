@@ -1,0 +1,98 @@
+"""The window on a real engine and a tiny model: images, seed grid, mixing drops, noise, ψ, save, training."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
+from helpers import tiny_generator
+from stylegan_studio.app.bridge import EngineBridge
+from stylegan_studio.app.panes.mixing import TILE
+from stylegan_studio.app.qtutil import latent_to_mime
+from stylegan_studio.app.window import MainWindow
+from stylegan_studio.engine.modelfile import save_model
+from stylegan_studio.engine.pngio import read_provenance
+from stylegan_studio.engine.specs import Latent
+from test_app_panes import drop
+from test_training import make_folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    model = tmp_path / "tiny.safetensors"
+    save_model(tiny_generator(16), model)
+    bridge = EngineBridge(model_path=str(model), threads=1)
+    win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(bridge.frame_ready, timeout=30000):
+        bridge.start()
+        win.show()
+    yield win
+    bridge.close()
+
+
+def frame(qtbot, win, action):
+    """Run `action` and return the next viewer image."""
+    with qtbot.waitSignal(win.bridge.frame_ready, timeout=20000,
+                          check_params_cb=lambda ev: ev.target == "viewer") as sig:
+        action()
+    return sig.args[0].image
+
+
+def test_opens_on_a_model_and_shows_an_image(window):
+    assert window.viewer.image is not None and window.viewer.image.shape == (16, 16, 3)
+    assert "tiny" in window.model_label.text() and "16²" in window.model_label.text()
+    assert "seed 0" in window.viewer.info.text()
+
+
+def test_seed_grid_fills(window, qtbot):
+    pane = window.panes["Seeds"]
+    pane.entry.setText("0-9")
+    pane.apply_range()
+    qtbot.waitUntil(lambda: all(not pane.grid.item(i).icon().isNull() and pane.grid.item(i).icon().cacheKey()
+                                != pane.grid.blank.cacheKey() for i in range(10)), timeout=20000)
+
+
+def test_mixing_drop_and_layer_toggle(window, qtbot):
+    pane = window.panes["Style Mixing"]
+    window.docks["Style Mixing"].raise_()
+    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000):
+        drop(pane.grid, latent_to_mime(Latent(seed=1)), 5, TILE + 5)
+        drop(pane.grid, latent_to_mime(Latent(seed=2)), TILE + 5, 5)
+    qtbot.waitUntil(lambda: pane.grid.cells is not None and pane.grid.cells.shape[:2] == (1, 1), timeout=20000)
+    assert pane.grid.rows == [Latent(seed=1)] and pane.grid.cols == [Latent(seed=2)]
+    before = pane.grid.cells.copy()
+    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000):
+        pane.preset("fine")
+    assert not np.array_equal(before, pane.grid.cells)
+
+
+def test_resample_one_resolution_and_psi_change_the_image(window, qtbot):
+    start = window.viewer.image.copy()
+    resampled = frame(qtbot, window, lambda: window.panes["Noise"].resample(16))
+    assert not np.array_equal(start, resampled)
+    moved = frame(qtbot, window, lambda: window.panes["Truncation"].psi.setValue(-40))
+    assert not np.array_equal(resampled, moved)
+
+
+def test_save_image_writes_png_with_provenance(window, qtbot, tmp_path):
+    out = tmp_path / "out.png"
+    with qtbot.waitSignal(window.bridge.saved, timeout=20000):
+        window.save_image(str(out))
+    prov = read_provenance(out)
+    assert prov["seeds"] == [0] or prov.get("seed") == 0 or "0" in str(prov)
+    assert prov["psi"] == pytest.approx(0.7)
+
+
+def test_start_then_stop_training_delivers_stats(window, qtbot, tmp_path):
+    pane = window.panes["Training"]
+    pane.data.setText(str(make_folder(tmp_path / "data", n=16)))
+    pane.run_dir.setText(str(tmp_path / "run"))
+    pane.resolution.setCurrentText("16")
+    pane.kimg.setValue(0.2)
+    pane.batch.setValue(8)
+    with qtbot.waitSignal(window.bridge.training_tick, timeout=60000):
+        pane.start()
+    with qtbot.waitSignal(window.bridge.job_finished, timeout=60000):
+        pane.buttons["Stop"].click()
+    xs, _ = pane.curves["loss_d"].getData()
+    assert xs is not None and len(xs) >= 1
+    assert pane.snapshots.count() >= 1
