@@ -10,9 +10,9 @@ from .bundled import resolve_model
 from .errors import UserError
 from .explore import default_device, render_latents, render_mixing
 from .fileio import WriteError, describe_os_error
-from .modelfile import load_model
-from .pngio import make_grid, save_png
-from .provenance import provenance
+from .modelfile import load_model, read_header
+from .pngio import make_grid, read_provenance, save_png
+from .provenance import provenance, settings_from
 from .specs import Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
 
 
@@ -29,9 +29,10 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `generate` and `mix` to the CLI."""
     p = sub.add_parser("generate", help="render seeds to PNG files or one grid")
-    p.add_argument("--seeds", required=True, help="e.g. 0-7,42")
+    p.add_argument("--seeds", help="e.g. 0-7,42")
+    p.add_argument("--from-png", help="regenerate a studio PNG exactly from its provenance")
     add_render_options(p)
-    out = p.add_mutually_exclusive_group(required=True)
+    out = p.add_mutually_exclusive_group()
     out.add_argument("--out", help="folder for one PNG per seed")
     out.add_argument("--grid", help="one PNG holding all seeds")
     p.add_argument("--cols", type=int, help="grid columns (default: about square)")
@@ -73,8 +74,33 @@ def ensure_dir(path: Path) -> None:
         raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
 
 
+def from_png(args: argparse.Namespace) -> argparse.Namespace:
+    """Arguments recovered from a studio PNG's provenance (model, seeds, ψ, cutoff, noise, layout)."""
+    try:
+        record = read_provenance(args.from_png)
+    except OSError as exc:
+        raise UserError(f"cannot read {args.from_png}: {exc}") from None
+    if not record or record.get("kind") not in ("image", "grid"):
+        raise UserError(f"{args.from_png} carries no stylegan-studio image provenance")
+    model = args.model or record["model_path"]
+    cfg_id = read_header(resolve_model(model))[1].model_id
+    if cfg_id != record["model_id"]:
+        raise UserError(f"{model} is model {cfg_id}, but the PNG was made with model {record['model_id']}")
+    s = settings_from(record)
+    stem = Path(args.from_png).with_suffix("")
+    grid = args.grid or (f"{stem}-regenerated.png" if record["kind"] == "grid" and not args.out else None)
+    return argparse.Namespace(**{**vars(args), "model": model, "psi": s.psi, "cutoff": s.cutoff,
+                                 "noise": s.noise.describe(), "noise_seed": 0, "grid": grid,
+                                 "seeds": ",".join(map(str, record["seeds"])), "cols": record.get("cols"),
+                                 "out": args.out or (None if grid else f"{stem}-regenerated")})
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """`generate`: one PNG per seed (--out) or a single grid (--grid)."""
+    if args.from_png:
+        args = from_png(args)
+    if not args.seeds or not (args.out or args.grid):
+        raise UserError("generate needs --seeds and --out DIR or --grid FILE (or --from-png FILE)")
     seeds = parse_seeds(args.seeds)
     settings = settings_from_args(args)
     G, meta, path = load_cli_model(args)

@@ -1,0 +1,84 @@
+"""CLI commands that export: `video` and `figure`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import figures
+from .cli_render import load_cli_model
+from .pngio import save_png
+from .specs import parse_layers, parse_seeds
+from .video import video_job
+from .videospec import KINDS, VideoSpec, check_format
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `video` and `figure` to the CLI."""
+    p = sub.add_parser("video", help="export a latent walk, ψ sweep, noise animation, morph or grid video")
+    p.add_argument("--kind", choices=KINDS, default="walk")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--space", choices=("w", "z"), default="w", help="interpolate in W (lerp) or Z (slerp)")
+    p.add_argument("--frames-per-step", type=int, default=30)
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--size", type=int, help="output size in px (upscaled with --filter)")
+    p.add_argument("--psi", type=float, default=0.7)
+    p.add_argument("--cutoff", type=int)
+    p.add_argument("--layers", default="", help="morph: layers to interpolate (coarse, middle, fine, 0-3 …)")
+    p.add_argument("--noise-res", default="", help="noise: resolutions to animate, e.g. 32,64 (default all)")
+    p.add_argument("--psi-range", default="-1,1.5", help="truncation: from,to")
+    p.add_argument("--no-loop", action="store_true")
+    p.add_argument("--easing", choices=("linear", "smooth"), default="smooth")
+    p.add_argument("--quality", type=int, default=80)
+    p.add_argument("--filter", choices=("nearest", "bilinear", "lanczos"), default="lanczos")
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--out", required=True, help="FILE.mp4, .webm, .gif or .webp")
+    p.set_defaults(run=run_video)
+    p = sub.add_parser("figure", help="reproduce one of the paper's figures on a model")
+    p.add_argument("name", choices=figures.FIGURES)
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--seeds", help="seeds to use (uncurated: 0-63)")
+    p.add_argument("--psi", type=float, default=0.7)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=run_figure)
+
+
+def spec_from_args(args: argparse.Namespace, resolution: int) -> VideoSpec:
+    """VideoSpec from the command line."""
+    a, _, b = args.psi_range.partition(",")
+    return VideoSpec(kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
+                     frames_per_step=args.frames_per_step, fps=args.fps, size=args.size, psi=args.psi,
+                     cutoff=args.cutoff, layers=parse_layers(args.layers, resolution) if args.layers else (),
+                     noise_res=tuple(int(r) for r in args.noise_res.split(",") if r.strip()),
+                     psi_range=(float(a), float(b or a)), loop=not args.no_loop, easing=args.easing,
+                     quality=args.quality, filter=args.filter)
+
+
+def run_video(args: argparse.Namespace) -> int:
+    """`video`: render and encode with a progress bar."""
+    check_format(args.out)
+    G, meta, path = load_cli_model(args)
+    spec = spec_from_args(args, G.cfg.resolution)
+    for done, total in video_job(G, meta, path, spec, args.out):
+        if sys.stderr.isatty():
+            fill = int(30 * done / total)
+            sys.stderr.write(f"\rvideo [{'#' * fill}{'.' * (30 - fill)}] {done}/{total} frames")
+    print(f"\nwrote {args.out} ({total} frames at {spec.fps} fps)")
+    return 0
+
+
+def run_figure(args: argparse.Namespace) -> int:
+    """`figure`: one of the paper's figure recipes as a PNG with provenance."""
+    G, meta, path = load_cli_model(args)
+    seeds = parse_seeds(args.seeds) if args.seeds else None
+    if args.name == "uncurated":
+        img = figures.uncurated(G, seeds or range(64), psi=args.psi)
+    elif args.name == "mixing":
+        img = figures.mixing(G, *((seeds[:5], seeds[5:11]) if seeds and len(seeds) >= 11 else ()))
+    elif args.name == "noise":
+        img = figures.noise(G, seed=seeds[0] if seeds else 0, psi=args.psi)
+    else:
+        img = figures.truncation(G, seeds or (0, 1, 2))
+    save_png(args.out, img, {"app": "stylegan-studio", "kind": f"figure {args.name}", "model_id": meta.model_id,
+                             "model_path": str(path), "seeds": list(seeds) if seeds else None, "psi": args.psi})
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,59 @@
+"""What a video export renders (stdlib + numpy only, so the Qt app can build one)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .specs import SpecError
+
+KINDS = ("walk", "truncation", "noise", "morph", "grid")
+FORMATS = (".mp4", ".webm", ".gif", ".webp")
+EASINGS = ("linear", "smooth")
+FILTERS = ("nearest", "bilinear", "lanczos")
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """A latent walk, ψ sweep, noise animation, layer morph or grid of walks."""
+
+    kind: str = "walk"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    space: str = "w"                      # walk/grid: lerp in W or slerp in Z
+    frames_per_step: int = 30
+    fps: int = 30
+    size: int | None = None               # output side in px (None: the model's resolution)
+    psi: float = 0.7
+    cutoff: int | None = None
+    layers: tuple[int, ...] = ()          # morph: layers interpolated from A to B (empty: all)
+    noise_res: tuple[int, ...] = ()       # noise: resolutions redrawn over time (empty: all)
+    psi_range: tuple[float, float] = (-1.0, 1.5)
+    loop: bool = True
+    easing: str = "smooth"
+    quality: int = 80                     # 0–100
+    filter: str = "lanczos"               # upscaling filter
+    grid_cols: int = 0                    # grid: columns (0: about square)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SpecError(f"video kind must be one of {', '.join(KINDS)}")
+        if not self.seeds:
+            raise SpecError("a video needs at least one seed")
+        if self.kind in ("walk", "morph", "grid") and len(self.seeds) < 2:
+            raise SpecError(f"a {self.kind} video needs at least two seeds")
+        if self.space not in ("w", "z"):
+            raise SpecError("space must be w or z")
+        if not 1 <= self.frames_per_step <= 10000 or not 1 <= self.fps <= 240:
+            raise SpecError("frames per step must be 1-10000 and fps 1-240")
+        if self.size is not None and not 8 <= self.size <= 4096:
+            raise SpecError("size must be from 8 to 4096 px")
+        if self.easing not in EASINGS or self.filter not in FILTERS:
+            raise SpecError(f"easing must be {'/'.join(EASINGS)}; filter {'/'.join(FILTERS)}")
+        if not 0 <= self.quality <= 100:
+            raise SpecError("quality must be 0-100")
+
+
+def check_format(path: str) -> str:
+    """The container suffix of an output path, or a SpecError."""
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix not in FORMATS:
+        raise SpecError(f"video file must end in {', '.join(FORMATS)}")
+    return suffix

@@ -1,0 +1,111 @@
+"""Video export: frame counts, sizes and durations per format; first frame; cancel; errors; figures; --from-png."""
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import tiny_generator
+from stylegan_studio.engine.cli import main
+from stylegan_studio.engine.explore import render_latents
+from stylegan_studio.engine.modelfile import ModelMeta, save_model
+from stylegan_studio.engine.specs import Latent, RenderSettings, SpecError
+from stylegan_studio.engine.video import frame_count, video_job
+from stylegan_studio.engine.videospec import VideoSpec
+
+META = ModelMeta(model_id="test")
+
+
+def decode(path):
+    """(frames [N, H, W, 3], seconds) by decoding the whole file."""
+    if path.suffix in (".mp4", ".webm"):
+        with av.open(str(path)) as c:
+            frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+            rate = c.streams.video[0].average_rate
+        return np.stack(frames), len(frames) / float(rate)
+    im = Image.open(path)
+    frames, ms = [], 0
+    for k in range(im.n_frames):
+        im.seek(k)
+        frames.append(np.asarray(im.convert("RGB")))
+        ms += im.info.get("duration", 0)
+    return np.stack(frames), ms / 1000
+
+
+def run(G, spec, path):
+    for _ in video_job(G, META, "m", spec, path):
+        pass
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".webm", ".gif", ".webp"])
+def test_formats_have_the_right_frames_size_and_duration(tmp_path, ext):
+    G = tiny_generator(16)
+    spec = VideoSpec(kind="walk", seeds=(0, 1), frames_per_step=5, fps=10, size=32, psi=1.0)
+    out = tmp_path / f"v{ext}"
+    run(G, spec, out)
+    frames, seconds = decode(out)
+    assert frames.shape == (10, 32, 32, 3) and frame_count(G, spec) == 10
+    assert seconds == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("kind", ["truncation", "noise", "morph", "grid"])
+def test_every_kind_renders(tmp_path, kind):
+    G = tiny_generator(16)
+    spec = VideoSpec(kind=kind, seeds=(0, 1, 2, 3), frames_per_step=3, fps=10, layers=(0, 1))
+    out = tmp_path / "k.webm"
+    run(G, spec, out)
+    frames, _ = decode(out)
+    assert len(frames) == frame_count(G, spec)
+    assert frames.shape[1] == (32 if kind == "grid" else 16)
+    assert not np.array_equal(frames[0], frames[len(frames) // 2])
+
+
+def test_first_frame_of_a_walk_is_the_still_image(tmp_path):
+    G = tiny_generator(16)
+    out = tmp_path / "w.webp"
+    spec = VideoSpec(kind="walk", seeds=(3, 4), frames_per_step=4, fps=10, psi=0.7, quality=100)
+    frames = []
+    from stylegan_studio.engine.video import frames_walk
+    frames = np.concatenate(list(frames_walk(G, spec)))
+    still = render_latents(G, [Latent(seed=3)], RenderSettings(psi=0.7))[0]
+    assert np.abs(frames[0].astype(int) - still.astype(int)).max() <= 1
+    run(G, VideoSpec(kind="walk", seeds=(3, 4), frames_per_step=4, fps=10, psi=0.7), tmp_path / "w.gif")
+    gif, _ = decode(tmp_path / "w.gif")
+    assert np.abs(gif[0].astype(int) - still.astype(int)).mean() < 8  # palette quantisation only
+
+
+def test_cancel_leaves_no_file(tmp_path):
+    G = tiny_generator(16)
+    out = tmp_path / "c.mp4"
+    job = video_job(G, META, "m", VideoSpec(seeds=(0, 1, 2), frames_per_step=20), out)
+    next(job)
+    job.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_settings_and_unwritable_path_give_one_line(tmp_path, capsys):
+    with pytest.raises(SpecError):
+        VideoSpec(kind="walk", seeds=(1,))
+    model = tmp_path / "m.safetensors"
+    save_model(tiny_generator(16), model)
+    assert main(["video", "--model", str(model), "--out", "/proc/nope/v.mp4", "--frames-per-step", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stylegan-studio: error: cannot write") and "\n" not in err
+    assert main(["video", "--model", str(model), "--out", str(tmp_path / "v.avi")]) == 1
+
+
+def test_figures_and_from_png_roundtrip(tmp_path):
+    model = tmp_path / "m.safetensors"
+    save_model(tiny_generator(16), model)
+    for name in ("uncurated", "mixing", "noise", "truncation"):
+        out = tmp_path / f"{name}.png"
+        assert main(["figure", name, "--model", str(model), "--seeds", "0-11", "--out", str(out)]) == 0
+        assert Image.open(out).size[0] > 16
+    assert Image.open(tmp_path / "mixing.png").size == (6 * 16, 7 * 16)
+    assert main(["generate", "--model", str(model), "--seeds", "5", "--psi", "0.6", "--noise",
+                 "const; 16:random#3", "--out", str(tmp_path / "a")]) == 0
+    assert main(["generate", "--from-png", str(tmp_path / "a" / "seed0005.png"), "--out", str(tmp_path / "b")]) == 0
+    a = np.asarray(Image.open(tmp_path / "a" / "seed0005.png"))
+    b = np.asarray(Image.open(tmp_path / "b" / "seed0005.png"))
+    np.testing.assert_array_equal(a, b)
+    save_model(tiny_generator(16, seed=9), model)
+    assert main(["generate", "--from-png", str(tmp_path / "a" / "seed0005.png"), "--out", str(tmp_path / "c")]) == 1
