@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from ..engine.messages import ExportImage, LoadModel, RenderImage
 from ..engine.specs import Latent
+from .dialogs.export_video import ExportVideoDialog
 from .panes.mixing import MixingPane
 from .panes.noise import NoisePane
 from .panes.seeds import SeedsPane
@@ -31,6 +32,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.qsettings = settings or QSettings("stylegan-studio", "stylegan-studio")
         self.state = ExploreState()
+        self.video_dialog = None
         self.viewer = ImageViewer()
         self.setCentralWidget(self.viewer)
         self.setWindowTitle("StyleGAN Studio")
@@ -85,6 +87,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Save Image…", self.save_image_dialog, QKeySequence.StandardKey.Save, "fa5s.save")
         self._action(file, "Export Mixing Grid…", lambda: self.panes["Style Mixing"].export(), None,
                      "fa5s.th")
+        self._action(file, "Export Video…", self.export_video_dialog, "Ctrl+E", "fa5s.film")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         view = self.menuBar().addMenu("&View")
@@ -174,6 +177,13 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save image", name, "PNG (*.png)")
         if path:
             self.save_image(path)
+
+    def export_video_dialog(self) -> None:
+        """Open the (non-modal) Export Video dialog."""
+        if self.video_dialog is None:
+            self.video_dialog = ExportVideoDialog(self.bridge, self.state, self)
+        self.video_dialog.show()
+        self.video_dialog.raise_()
 
     def step_seed(self, step: int) -> None:
         seed = self.state.seed()

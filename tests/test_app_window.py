@@ -96,3 +96,19 @@ def test_start_then_stop_training_delivers_stats(window, qtbot, tmp_path):
     xs, _ = pane.curves["loss_d"].getData()
     assert xs is not None and len(xs) >= 1
     assert pane.snapshots.count() >= 1
+
+
+def test_export_video_dialog_runs_the_job(window, qtbot, tmp_path):
+    window.export_video_dialog()
+    dlg = window.video_dialog
+    dlg.seeds.setText("1, 2")
+    dlg.frames.setValue(3)
+    dlg.size.setValue(0)
+    dlg.path.setText(str(tmp_path / "walk.gif"))
+    with qtbot.waitSignal(window.bridge.job_finished, timeout=60000) as sig:
+        dlg.start()
+    assert sig.args[0].status == "ok" and (tmp_path / "walk.gif").is_file()
+    assert dlg.progress.value() == 100
+    dlg.path.setText(str(tmp_path / "bad.avi"))
+    dlg.start()
+    assert "must end in" in dlg.message.text()

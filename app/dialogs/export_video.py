@@ -1,0 +1,116 @@
+"""Export Video: choose a kind, seeds and format; the engine renders it as a cancellable job."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
+
+from ...engine.messages import CancelJob, ExportVideo
+from ...engine.specs import SpecError, parse_layers, parse_seeds
+from ...engine.videospec import KINDS, VideoSpec, check_format
+
+KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
+             "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks"}
+
+
+class ExportVideoDialog(QDialog):
+    """Non-modal: the window stays usable while the video renders; progress and Cancel here."""
+
+    def __init__(self, bridge, state, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export Video")
+        self.bridge, self.state, self.job_id = bridge, state, 0
+        self.kind = QComboBox()
+        for k in KINDS:
+            self.kind.addItem(KIND_TEXT[k], k)
+        seed = state.seed() if state.seed() is not None else 0
+        self.seeds = QLineEdit(f"{seed}, {seed + 1}, {seed + 2}")
+        self.space = QComboBox()
+        self.space.addItems(["w", "z"])
+        self.frames = QSpinBox(minimum=2, maximum=1000, value=30)
+        self.fps = QSpinBox(minimum=1, maximum=120, value=30)
+        self.size = QSpinBox(minimum=0, maximum=2048, value=256, specialValueText="native")
+        self.layers = QLineEdit("coarse")
+        self.loop = QCheckBox("Loop back to the start", checked=True)
+        self.path = QLineEdit("video.mp4")
+        browse = QPushButton("…")
+        browse.clicked.connect(self.browse)
+        self.progress = QProgressBar()
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.buttons = QDialogButtonBox()
+        self.start_btn = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_btn = self.buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)
+        self.start_btn.clicked.connect(self.start)
+        self.cancel_btn.clicked.connect(self.cancel)
+        self._layout(browse)
+        bridge.job_started.connect(self.on_started)
+        bridge.job_progress.connect(self.on_progress)
+        bridge.job_finished.connect(self.on_finished)
+
+    def _layout(self, browse) -> None:
+        out = QHBoxLayout()
+        out.addWidget(self.path)
+        out.addWidget(browse)
+        form = QFormLayout()
+        for label, w in (("Kind", self.kind), ("Seeds", self.seeds), ("Interpolate in", self.space),
+                         ("Frames per step", self.frames), ("Frames per second", self.fps),
+                         ("Size (px)", self.size), ("Morph layers", self.layers), ("", self.loop), ("File", out)):
+            form.addRow(label, w)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.message)
+        lay.addWidget(self.buttons)
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Video file", self.path.text(),
+                                              "Video (*.mp4 *.webm *.gif *.webp)")
+        if path:
+            self.path.setText(path)
+
+    def spec(self) -> VideoSpec:
+        """The VideoSpec the form describes (raises SpecError on bad input)."""
+        res = self.state.model.resolution if self.state.model else 64
+        s = self.state.settings
+        return VideoSpec(kind=self.kind.currentData(), seeds=parse_seeds(self.seeds.text()),
+                         space=self.space.currentText(), frames_per_step=self.frames.value(), fps=self.fps.value(),
+                         size=self.size.value() or None, psi=s.psi, cutoff=s.cutoff,
+                         layers=parse_layers(self.layers.text(), res) if self.layers.text().strip() else (),
+                         loop=self.loop.isChecked())
+
+    def start(self) -> None:
+        """Validate and post the export job."""
+        try:
+            spec = self.spec()
+            check_format(self.path.text())
+        except SpecError as exc:
+            self.message.setText(str(exc))
+            return
+        self.progress.setValue(0)
+        self.message.setText("Starting…")
+        self.start_btn.setEnabled(False)
+        self.bridge.post(ExportVideo(self.path.text(), spec))
+
+    def cancel(self) -> None:
+        """Cancel a running export, or close the dialog."""
+        if self.job_id:
+            self.bridge.post(CancelJob(self.job_id))
+        else:
+            self.reject()
+
+    def on_started(self, ev) -> None:
+        if ev.kind == "video":
+            self.job_id = ev.job_id
+
+    def on_progress(self, ev) -> None:
+        if ev.job_id == self.job_id and ev.total:
+            self.progress.setValue(int(100 * ev.done / ev.total))
+            self.message.setText(f"{ev.done:g} / {ev.total:g} frames")
+
+    def on_finished(self, ev) -> None:
+        if ev.job_id != self.job_id:
+            return
+        self.job_id = 0
+        self.start_btn.setEnabled(True)
+        self.message.setText({"ok": f"Saved {ev.path or self.path.text()}", "cancelled": "Cancelled: no file written"}
+                             .get(ev.status, f"Failed: {ev.message}"))
