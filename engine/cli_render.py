@@ -105,7 +105,7 @@ def run_generate(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     G, meta, path = load_cli_model(args)
     check_cutoff(settings, G.num_ws)
-    imgs = render_latents(G, [Latent(seed=s) for s in seeds], settings)
+    imgs = render_latents(G, [Latent(seed=s) for s in seeds], settings, batch=8, pad=True)
     if args.grid:
         cols = args.cols or int(np.ceil(np.sqrt(len(seeds))))
         save_png(args.grid, make_grid(imgs, cols),
@@ -141,8 +141,8 @@ def run_mix(args: argparse.Namespace) -> int:
     check_cutoff(settings, G.num_ws)
     layers = parse_layers(args.layers, G.cfg.resolution)
     row_lat, col_lat = [Latent(seed=s) for s in rows], [Latent(seed=s) for s in cols]
-    sources = render_latents(G, row_lat + col_lat, settings)
-    cells = render_mixing(G, row_lat, col_lat, layers, settings)
+    sources = render_latents(G, row_lat + col_lat, settings, batch=8, pad=True)
+    cells = render_mixing(G, row_lat, col_lat, layers, settings, batch=8, pad=True)
     figure = mixing_figure(sources[:len(rows)], sources[len(rows):], cells)
     save_png(args.out, figure, provenance(meta, path, settings, "mix", rows=list(rows), cols=list(cols),
                                           layers=list(layers)))

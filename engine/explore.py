@@ -22,9 +22,13 @@ def device_of(G: Generator) -> torch.device:
 
 @torch.inference_mode()
 def map_z(G: Generator, z: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """z [N, z_dim] → w [N, w_dim]."""
+    """z [N, z_dim] → w [N, w_dim], one row at a time.
+
+    BLAS blocks a matrix product by its row count, so a batched mapping can differ in the last bit
+    depending on the batch; mapping rows singly (cheap: a few MMACs) keeps a seed's w exact.
+    """
     z = torch.as_tensor(z, dtype=torch.float32, device=device_of(G))
-    return G.mapping(z)
+    return torch.cat([G.mapping(z[i:i + 1]) for i in range(z.shape[0])]) if len(z) else G.mapping(z)
 
 
 def latents_to_w(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
@@ -104,29 +108,39 @@ def styled_ws(G: Generator, w: torch.Tensor, settings: RenderSettings) -> torch.
 
 
 @torch.inference_mode()
-def render_ws(G: Generator, ws: torch.Tensor, settings: RenderSettings, batch: int = 16) -> np.ndarray:
-    """ws → uint8 images [N, H, W, C], in chunks of `batch` (ws already truncated)."""
+def render_ws(G: Generator, ws: torch.Tensor, settings: RenderSettings, batch: int = 16,
+              pad: bool = False) -> np.ndarray:
+    """ws → uint8 images [N, H, W, C], in chunks of `batch` (ws already truncated).
+
+    pad=True runs every chunk at exactly `batch` rows: oneDNN picks kernels by shape, so the
+    same seed then gives the same pixels whatever else shares its batch (used by exports).
+    """
     noise = noise_maps(G, settings.noise)
-    chunks = [to_uint8(synthesize(G, ws[i:i + batch], noise)) for i in range(0, ws.shape[0], batch)]
+    chunks = []
+    for i in range(0, ws.shape[0], batch):
+        part = ws[i:i + batch]
+        if pad and len(part) < batch:
+            part = torch.cat([part, part[-1:].expand(batch - len(part), -1, -1)])
+        chunks.append(to_uint8(synthesize(G, part, noise))[:min(batch, ws.shape[0] - i)])
     return np.concatenate(chunks)
 
 
 @torch.inference_mode()
 def render_latents(G: Generator, latents: Sequence[Latent], settings: RenderSettings,
-                   batch: int = 16) -> np.ndarray:
+                   batch: int = 16, pad: bool = False) -> np.ndarray:
     """Latents → uint8 images [N, H, W, C] with truncation and noise applied."""
-    return render_ws(G, styled_ws(G, latents_to_w(G, latents), settings), settings, batch)
+    return render_ws(G, styled_ws(G, latents_to_w(G, latents), settings), settings, batch, pad)
 
 
 @torch.inference_mode()
 def render_mixing(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
-                  settings: RenderSettings, batch: int = 16) -> np.ndarray:
+                  settings: RenderSettings, batch: int = 16, pad: bool = False) -> np.ndarray:
     """Cell (r, c): row latent with `layers` from column latent → uint8 [R, C, H, W, 3]."""
     ws_rows = styled_ws(G, latents_to_w(G, rows), settings)  # [R, num_ws, w_dim]
     ws_cols = styled_ws(G, latents_to_w(G, cols), settings)  # [C, num_ws, w_dim]
     R, C = len(rows), len(cols)
     grid = mix(ws_rows.repeat_interleave(C, 0), ws_cols.repeat(R, 1, 1), layers)
-    imgs = render_ws(G, grid, settings, batch)
+    imgs = render_ws(G, grid, settings, batch, pad)
     return imgs.reshape(R, C, *imgs.shape[1:])
 
 

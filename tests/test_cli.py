@@ -76,11 +76,13 @@ def test_user_errors_are_one_line(tmp_path, model, capsys, args, text):
 def test_impossible_config_and_usage_errors(tmp_path, capsys):
     assert main(["new", "--resolution", "48", "--out", str(tmp_path / "m")]) == 1
     assert "power of two" in capsys.readouterr().err
+    assert main(["generate", "--seeds", "1"]) == 1
+    assert "needs --seeds and --out" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
-        main(["generate", "--seeds", "1"])
+        main(["generate", "--seeds", "1", "--psi", "abc"])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert "required" in err and "\n" not in err
+    assert "invalid float" in err and "\n" not in err
 
 
 def test_bad_model_file_is_one_line(tmp_path, capsys):
