@@ -63,7 +63,7 @@ class TrainingPane(QWidget):
         self._layout(explore)
         self._enable()
         bridge.training_tick.connect(self.on_tick)
-        bridge.training_fakes.connect(lambda ev: self.fakes.setPixmap(to_pixmap(ev.image)))
+        bridge.training_fakes.connect(lambda ev: self.fakes.setPixmap(to_pixmap(ev.image, 2 * ev.image.shape[1])))
         bridge.training_snapshot.connect(lambda ev: self.snapshots.addItem(ev.path))
         bridge.training_state.connect(self.on_state)
         bridge.dataset_summary.connect(self.on_summary)
