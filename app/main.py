@@ -14,6 +14,8 @@ def _tune_allocator(argv: list[str]) -> None:
     if sys.platform != "linux" or "GLIBC_TUNABLES" in os.environ or os.environ.get("STYLEGAN_STUDIO_NO_REEXEC"):
         return
     os.environ["GLIBC_TUNABLES"] = MALLOC_TUNING
+    # Idle OpenMP workers sleep instead of spinning, so the GUI and a render don't fight for cores.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         os.execv(sys.executable, [sys.executable, "-m", "stylegan_studio.app", *argv])
     except OSError:
