@@ -1,32 +1,16 @@
 """A stand-in for EngineBridge that records requests and commands (for pane tests)."""
 import itertools
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
+
+from stylegan_studio.app.bridge import EngineBridge
 
 
-class FakeBridge(QObject):
-    """Same signals and methods as EngineBridge; nothing is rendered."""
-
-    event_received = Signal(object)
-    frame_ready = Signal(object)
-    grid_chunk = Signal(object)
-    mix_grid_ready = Signal(object)
-    variation_ready = Signal(object)
-    strip_ready = Signal(object)
-    model_info = Signal(object)
-    job_started = Signal(object)
-    job_progress = Signal(object)
-    job_finished = Signal(object)
-    training_tick = Signal(object)
-    training_fakes = Signal(object)
-    training_snapshot = Signal(object)
-    training_state = Signal(object)
-    dataset_summary = Signal(object)
-    saved = Signal(object)
-    error = Signal(object)
+class FakeBridge(EngineBridge):
+    """EngineBridge's signals and methods without an engine; nothing is rendered."""
 
     def __init__(self) -> None:
-        super().__init__()
+        QObject.__init__(self)  # skip EngineBridge.__init__: no engine, no torch work
         self.requests, self.commands = [], []
         self._stamps = itertools.count(1)
 
