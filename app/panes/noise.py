@@ -34,7 +34,7 @@ class NoisePane(QWidget):
         self.timer.timeout.connect(self.resample_all)
         self.animate.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
         self.variation = QLabel("Variation: per-pixel standard deviation over noise draws")
-        self.variation.setMinimumHeight(140)
+        self.variation.setMinimumHeight(100)
         self.variation.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.draws = QSpinBox(minimum=4, maximum=200, value=32)
         show = QPushButton(icon("fa5s.chart-area"), "Show variation")

@@ -64,7 +64,7 @@ class SeedsPane(QWidget):
         self.grid = LatentList(thumb)
         self.grid.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
         self.favs = LatentList(40)
-        self.favs.setMaximumHeight(100)
+        self.favs.setMaximumHeight(76)
         self.favs.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
         keep, save, load = (QPushButton(icon(i), t) for i, t in
                             (("fa5s.star", "Keep current"), ("fa5s.save", "Save…"), ("fa5s.folder-open", "Load…")))

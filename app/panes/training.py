@@ -48,14 +48,17 @@ class TrainingPane(QWidget):
         self.buttons["Resume"].clicked.connect(lambda: bridge.post(ResumeTraining()))
         self.buttons["Stop"].clicked.connect(lambda: bridge.post(StopTraining()))
         self.readout = QLabel("Not training")
+        self.readout.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.addLegend(offset=(5, 5))
         self.plot.setLabel("bottom", "kimg")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
         self.curves = {k: self.plot.plot([], [], pen=pg.mkPen(c, width=2), name=n) for k, n, c in CURVES}
         self.plot.setMinimumHeight(160)
         self.fakes = QLabel("Fakes appear after the first tick", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.fakes.setMinimumSize(160, 90)
         self.snapshots = QListWidget()
-        self.snapshots.setMaximumHeight(80)
+        self.snapshots.setMaximumHeight(70)
         self.live = QCheckBox("Explore live while training")
         self.live.toggled.connect(lambda on: bridge.post(ExploreTraining(live=on)))
         explore = QPushButton(icon("fa5s.search"), "Explore this snapshot")
@@ -63,7 +66,7 @@ class TrainingPane(QWidget):
         self._layout(explore)
         self._enable()
         bridge.training_tick.connect(self.on_tick)
-        bridge.training_fakes.connect(lambda ev: self.fakes.setPixmap(to_pixmap(ev.image, 2 * ev.image.shape[1])))
+        bridge.training_fakes.connect(self.on_fakes)
         bridge.training_snapshot.connect(lambda ev: self.snapshots.addItem(ev.path))
         bridge.training_state.connect(self.on_state)
         bridge.dataset_summary.connect(self.on_summary)
@@ -83,11 +86,12 @@ class TrainingPane(QWidget):
         form = QFormLayout()
         form.addRow("Dataset", data_row)
         form.addRow("", self.summary)
-        form.addRow("Run folder", self.run_dir)
-        form.addRow("Resolution", self.resolution)
-        form.addRow("Length (kimg)", self.kimg)
-        form.addRow("Minibatch", self.batch)
-        form.addRow("R1 γ", self.gamma)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_dir)
+        run_row.addWidget(resume)
+        form.addRow("Run folder", run_row)
+        form.addRow("Resolution", pair(self.resolution, "Length (kimg)", self.kimg))
+        form.addRow("Minibatch", pair(self.batch, "R1 γ", self.gamma))
         opts = QHBoxLayout()
         opts.addWidget(self.mirror)
         opts.addWidget(self.growing)
@@ -95,19 +99,24 @@ class TrainingPane(QWidget):
         controls = QHBoxLayout()
         for b in self.buttons.values():
             controls.addWidget(b)
-        controls.addWidget(resume)
         snaps = QHBoxLayout()
         snaps.addWidget(explore)
         snaps.addWidget(self.live)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addLayout(controls)
-        lay.addWidget(self.readout)
-        lay.addWidget(self.plot, 1)
-        lay.addWidget(self.fakes)
-        lay.addWidget(QLabel("Snapshots"))
-        lay.addWidget(self.snapshots)
-        lay.addLayout(snaps)
+        # three columns so the pane fits a bottom dock: settings | curves | fakes and snapshots
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addLayout(controls)
+        left.addWidget(self.readout)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.fakes, 1)
+        right.addWidget(QLabel("Snapshots"))
+        right.addWidget(self.snapshots)
+        right.addLayout(snaps)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left, 3)
+        lay.addWidget(self.plot, 4)
+        lay.addLayout(right, 3)
 
     def _pick(self, path: str) -> None:
         if path:
@@ -168,9 +177,17 @@ class TrainingPane(QWidget):
         self.readout.setText(f"kimg {ev.kimg:.2f} / {ev.total_kimg:g} · {ev.resolution}² fade {ev.fade:.2f} · "
                              f"batch {ev.batch} · {ev.images_per_s:.1f} img/s · ETA {eta}")
 
+    def on_fakes(self, ev) -> None:
+        """Show the latest fakes grid, scaled to the space the pane gives it."""
+        h, w = ev.image.shape[:2]
+        scale = max(0.25, min(2.0, (self.fakes.width() - 4) / w, (self.fakes.height() - 4) / h))
+        self.fakes.setPixmap(to_pixmap(ev.image, round(w * scale)))
+
     def on_state(self, ev) -> None:
         self.running = ev.state in ("running", "paused")
-        self.readout.setText(f"Training {ev.state}" if ev.state != "running" else self.readout.text())
+        if ev.state != "running":  # keep the last statistics visible after pause/stop
+            last = self.readout.text().split(" — ")[-1] if self.kimgs else ""
+            self.readout.setText(f"Training {ev.state}" + (f" — {last}" if last else ""))
         self._enable(ev.state)
 
     def on_finished(self, ev) -> None:
@@ -183,6 +200,15 @@ class TrainingPane(QWidget):
         self.buttons["Pause"].setEnabled(state == "running")
         self.buttons["Resume"].setEnabled(state == "paused")
         self.buttons["Stop"].setEnabled(self.running)
+
+
+def pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
+    """Two form fields on one row (keeps the pane short enough for a bottom dock)."""
+    row = QHBoxLayout()
+    row.addWidget(first, 1)
+    row.addWidget(QLabel(label))
+    row.addWidget(second, 1)
+    return row
 
 
 def tick_length(total_kimg: float) -> float:

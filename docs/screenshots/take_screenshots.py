@@ -7,7 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -21,7 +22,10 @@ model, data, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
 app = QApplication(sys.argv[:1])
 bridge = EngineBridge(model_path=model)
-win = MainWindow(bridge)
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+# a fresh settings file: the screenshots show the default layout, not the last user's
+settings = QSettings(str(Path(tempfile.mkdtemp()) / "studio.ini"), QSettings.Format.IniFormat)
+win = MainWindow(bridge, settings)
 bridge.start()
 win.show()
 
