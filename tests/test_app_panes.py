@@ -162,3 +162,9 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     assert pane.buttons["Pause"].isEnabled() and not pane.buttons["Start"].isEnabled()
     pane.buttons["Stop"].click()
     assert isinstance(bridge.commands[-1], m.StopTraining)
+    bridge.training_state.emit(m.TrainingState(1, "stopped"))
+    assert "stopped" in pane.readout.text() and "img/s" in pane.readout.text()  # last stats stay visible
+    snap = str(tmp_path / "run" / "snapshot-000002.safetensors")
+    bridge.training_snapshot.emit(m.TrainingSnapshot(1, snap, 1.0))
+    pane.explore_snapshot()
+    assert bridge.last(m.LoadModel).path == snap

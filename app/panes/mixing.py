@@ -146,6 +146,9 @@ class MixingPane(QWidget):
             t.toggled.connect(lambda on, i=i: self.toggle(i, on))
             self.toggle_box.addWidget(t, 0, i)
             self.toggles.append(t)
+        for c in range(self.toggle_box.columnCount()):
+            self.toggle_box.setColumnStretch(c, 0)
+        self.toggle_box.setColumnStretch(len(self.toggles), 1)  # keep the toggles together on the left
         if not self.layers:
             self.preset("coarse")
         self.layers = {i for i in self.layers if i < info.num_ws}

@@ -7,7 +7,7 @@ import time
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
                                 StopTraining, ValidateDataset)
@@ -67,7 +67,7 @@ class TrainingPane(QWidget):
         self._enable()
         bridge.training_tick.connect(self.on_tick)
         bridge.training_fakes.connect(self.on_fakes)
-        bridge.training_snapshot.connect(lambda ev: self.snapshots.addItem(ev.path))
+        bridge.training_snapshot.connect(self.on_snapshot)
         bridge.training_state.connect(self.on_state)
         bridge.dataset_summary.connect(self.on_summary)
         bridge.job_finished.connect(self.on_finished)
@@ -158,7 +158,7 @@ class TrainingPane(QWidget):
         """Open the selected (or newest) snapshot in the explorer panes."""
         item = self.snapshots.currentItem() or self.snapshots.item(self.snapshots.count() - 1)
         if item is not None:
-            self.bridge.post(LoadModel(item.text()))
+            self.bridge.post(LoadModel(item.data(Qt.ItemDataRole.UserRole)))
 
     def _reset_curves(self) -> None:
         self.kimgs.clear()
@@ -176,6 +176,13 @@ class TrainingPane(QWidget):
         eta = f"{ev.eta_s / 60:.0f} min" if ev.eta_s == ev.eta_s and ev.eta_s > 0 else "–"
         self.readout.setText(f"kimg {ev.kimg:.2f} / {ev.total_kimg:g} · {ev.resolution}² fade {ev.fade:.2f} · "
                              f"batch {ev.batch} · {ev.images_per_s:.1f} img/s · ETA {eta}")
+
+    def on_snapshot(self, ev) -> None:
+        """List a written snapshot by file name (full path in the tooltip and item data)."""
+        item = QListWidgetItem(f"{os.path.basename(ev.path)} · {ev.kimg:.2f} kimg")
+        item.setToolTip(ev.path)
+        item.setData(Qt.ItemDataRole.UserRole, ev.path)
+        self.snapshots.addItem(item)
 
     def on_fakes(self, ev) -> None:
         """Show the latest fakes grid, scaled to the space the pane gives it."""
