@@ -22,6 +22,13 @@ def describe_os_error(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _umask_mode() -> int:
+    """0o666 minus the process umask: what a plain open() would have created."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write `data` to `path` so readers see either the old file or the whole new one."""
     path = Path(path)
@@ -34,6 +41,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())  # mkstemp makes 0600 files; users expect normal permissions
         os.replace(tmp, path)
     except OSError as exc:
         _remove_quietly(tmp)
@@ -51,6 +59,7 @@ def temp_path_for(path: str | Path) -> Path:
     except OSError as exc:
         raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
     os.close(fd)
+    os.chmod(tmp, _umask_mode())
     return Path(tmp)
 
 
