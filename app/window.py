@@ -66,8 +66,6 @@ class MainWindow(QMainWindow):
         self.addDockWidget(bottom, self.docks["Training"])
         self.tabifyDockWidget(self.docks["Style Mixing"], self.docks["Training"])
         self.docks["Style Mixing"].raise_()
-        # the mixing grid needs height more than the viewer does
-        self.resizeDocks([self.docks["Style Mixing"]], [330], Qt.Orientation.Vertical)
 
     def _status_widgets(self) -> None:
         self.model_label, self.render_label = QLabel("No model"), QLabel("")
