@@ -38,6 +38,8 @@ def main() -> None:
     ap.add_argument("--data")
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--only-small", action="store_true")
+    ap.add_argument("--only-paper", action="store_true")
+    ap.add_argument("--res", type=int, nargs="*", help="only these resolutions")
     args = ap.parse_args()
     data = args.data
     if not data:
@@ -46,9 +48,11 @@ def main() -> None:
     rows = [("paper-shaped", 512, 512, 8, (16, 32, 64))] if not args.only_small else []
     rows += [("small 128 ch", 128, 128, 16, (16, 32, 64)), ("small 64 ch", 64, 128, 16, (16, 32, 64)),
              ("small 64 ch", 64, 128, 32, (16, 32)), ("small 32 ch", 32, 128, 16, (32, 64))]
+    if args.only_paper:
+        rows = rows[:1]
     print(f"{'model':<14}{'batch':>6}{'res':>5}{'R1':>8}{'img/s':>9}")
     for name, ch, z, batch, resolutions in rows:
-        for res in resolutions:
+        for res in [r for r in resolutions if not args.res or r in args.res]:
             for r1 in (1, 4):
                 ips = measure(data, res, ch, z, batch, args.steps, r1)
                 print(f"{name:<14}{batch:>6}{res:>5}{'every' if r1 == 1 else 'lazy/4':>8}{ips:>9.2f}", flush=True)
