@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(bottom, self.docks["Training"])
         self.tabifyDockWidget(self.docks["Style Mixing"], self.docks["Training"])
         self.docks["Style Mixing"].raise_()
+        # A mixing grid of three rows needs about a third of the window's height to show without scrolling.
+        self.resizeDocks([self.docks["Style Mixing"]], [330], Qt.Orientation.Vertical)
 
     def _status_widgets(self) -> None:
         self.model_label, self.render_label = QLabel("No model"), QLabel("")

@@ -6,7 +6,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from fake_bridge import FakeBridge
-from stylegan_studio.app.panes.mixing import TILE, MixingPane
+from stylegan_studio.app.panes.mixing import MIN_TILE, MixingPane
 from stylegan_studio.app.panes.noise import NoisePane
 from stylegan_studio.app.panes.seeds import SeedsPane
 from stylegan_studio.app.panes.training import TrainingPane
@@ -82,9 +82,9 @@ def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qt
     pane.show()
     state.set_model(INFO)
     grid = pane.grid
-    assert drop(grid, latent_to_mime(Latent(seed=5)), TILE + 5, 5) == (True, True)      # top row → column
-    assert drop(grid, latent_to_mime(Latent(seed=6)), 5, TILE + 5)[1]                 # left column → row
-    drop(grid, latent_to_mime(Latent(seed=9)), TILE + 5, 5)                           # replaces column 0
+    assert drop(grid, latent_to_mime(Latent(seed=5)), grid.tile + 5, 5) == (True, True)      # top row → column
+    assert drop(grid, latent_to_mime(Latent(seed=6)), 5, grid.tile + 5)[1]                 # left column → row
+    drop(grid, latent_to_mime(Latent(seed=9)), grid.tile + 5, 5)                           # replaces column 0
     req = bridge.last(m.RenderMixGrid)
     assert req.cols == (Latent(seed=9),) and req.rows == (Latent(seed=6),)
     assert req.layers == (0, 1, 2, 3)
@@ -100,6 +100,27 @@ def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qt
     assert sig.args[0] == Latent(seed=6) and sig.args[1] == Latent(seed=9)
     pane.remove_source("col", 0)
     assert grid.cols == []
+
+
+def test_mixing_tiles_fill_the_pane_then_scroll(env, qtbot):
+    bridge, state = env
+    pane = MixingPane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO)
+    grid = pane.grid
+    for k in range(3):
+        pane.set_source("row", k, Latent(seed=k))
+    pane.set_source("col", 0, Latent(seed=9))
+    pane.resize(700, 700)
+    pane.show()
+    qtbot.waitUntil(lambda: grid.height() > 400)
+    big = grid.tile
+    assert 5 * big <= grid.height() and big > 80          # five tiles down: header, 3 rows, the drop slot
+    for k in range(3, 12):
+        pane.set_source("row", k, Latent(seed=k))
+    qtbot.waitUntil(lambda: grid.height() >= 14 * MIN_TILE)  # too many rows: the grid grows and scrolls ...
+    assert grid.tile == MIN_TILE                               # ... with tiles at their minimum size
+    assert grid.hit(2 * MIN_TILE + 3, 3 * MIN_TILE + 3) == ("cell", 2, 1)
 
 
 def test_noise_pane_resample_changes_one_resolution(env, qtbot):

@@ -5,7 +5,6 @@ from PySide6.QtCore import QSettings
 
 from helpers import tiny_generator
 from stylegan_studio.app.bridge import EngineBridge
-from stylegan_studio.app.panes.mixing import TILE
 from stylegan_studio.app.qtutil import latent_to_mime
 from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.modelfile import save_model
@@ -55,8 +54,8 @@ def test_mixing_drop_and_layer_toggle(window, qtbot):
     pane = window.panes["Style Mixing"]
     window.docks["Style Mixing"].raise_()
     with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000):
-        drop(pane.grid, latent_to_mime(Latent(seed=1)), 5, TILE + 5)
-        drop(pane.grid, latent_to_mime(Latent(seed=2)), TILE + 5, 5)
+        drop(pane.grid, latent_to_mime(Latent(seed=1)), 5, pane.grid.tile + 5)
+        drop(pane.grid, latent_to_mime(Latent(seed=2)), pane.grid.tile + 5, 5)
     qtbot.waitUntil(lambda: pane.grid.cells is not None and pane.grid.cells.shape[:2] == (1, 1), timeout=20000)
     assert pane.grid.rows == [Latent(seed=1)] and pane.grid.cols == [Latent(seed=2)]
     before = pane.grid.cells.copy()

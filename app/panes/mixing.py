@@ -10,7 +10,9 @@ from ...engine.messages import ExportMixGrid, RenderMixGrid
 from ...engine.specs import Latent, layer_ranges
 from ..qtutil import icon, latent_from_mime, to_pixmap
 
-TILE = 80
+TILE = 80        # preferred tile size and the thumbnail size asked of the engine
+MIN_TILE = 48    # below this the grid scrolls instead of shrinking
+MAX_TILE = 160
 
 
 class MixGrid(QWidget):
@@ -25,15 +27,39 @@ class MixGrid(QWidget):
         self.rows: list[Latent] = []
         self.cols: list[Latent] = []
         self.row_images = self.col_images = self.cells = None
+        self.tile = TILE
         self.setAcceptDrops(True)
-        self.setMinimumSize(2 * TILE, 2 * TILE)
+
+    def _slots(self) -> tuple[int, int]:
+        """Tiles across and down: header, sources and the empty drop slot."""
+        return len(self.cols) + 2, len(self.rows) + 2
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize((len(self.cols) + 2) * TILE, (len(self.rows) + 2) * TILE)
+        across, down = self._slots()
+        return QSize(across * TILE, down * TILE)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        across, down = self._slots()
+        return QSize(across * MIN_TILE, down * MIN_TILE)
+
+    def sources_changed(self) -> None:
+        """Sources were added or removed: recompute geometry and repaint."""
+        self.updateGeometry()
+        self._fit()
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self._fit()
+        super().resizeEvent(event)
+
+    def _fit(self) -> None:
+        # Tiles grow to fill the pane (so a tall dock shows every row) and shrink to MIN_TILE before scrolling.
+        across, down = self._slots()
+        self.tile = max(MIN_TILE, min(MAX_TILE, self.width() // across, self.height() // down))
 
     def hit(self, x: int, y: int) -> tuple[str, int, int]:
         """('row'|'col'|'cell'|'corner', r, c) under a point; r/c may equal the count (the empty slot)."""
-        c, r = x // TILE - 1, y // TILE - 1
+        c, r = x // self.tile - 1, y // self.tile - 1
         if r < 0 and c < 0:
             return "corner", -1, -1
         if r < 0:
@@ -44,6 +70,7 @@ class MixGrid(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.fillRect(self.rect(), QColor("#2b2b2b"))
         p.setPen(QColor("#888"))
         for c in range(len(self.cols) + 1):
@@ -54,10 +81,12 @@ class MixGrid(QWidget):
                 img = self.cells[r, c] if self.cells is not None and r < self.cells.shape[0] \
                     and c < self.cells.shape[1] else None
                 if r < len(self.rows) and img is not None:
-                    p.drawPixmap(QRect((c + 1) * TILE, (r + 1) * TILE, TILE - 2, TILE - 2), to_pixmap(img))
+                    t = self.tile
+                    p.drawPixmap(QRect((c + 1) * t, (r + 1) * t, t - 2, t - 2), to_pixmap(img))
 
     def _tile(self, p: QPainter, r: int, c: int, images, k: int, hint: str) -> None:
-        rect = QRect(c * TILE, r * TILE, TILE - 2, TILE - 2)
+        t = self.tile
+        rect = QRect(c * t, r * t, t - 2, t - 2)
         if images is not None and k < len(images):
             p.drawPixmap(rect, to_pixmap(images[k]))
         else:
@@ -118,6 +147,8 @@ class MixingPane(QWidget):
         export.clicked.connect(lambda: self.export())
         clear = QPushButton(icon("fa5s.trash"), "Clear")
         clear.clicked.connect(self.clear)
+        presets.addSpacing(8)
+        presets.addLayout(self.toggle_box)  # the per-layer toggles sit beside the presets: one row, more grid
         presets.addStretch(1)
         presets.addWidget(clear)
         presets.addWidget(export)
@@ -129,7 +160,6 @@ class MixingPane(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(explain)
         lay.addLayout(presets)
-        lay.addLayout(self.toggle_box)
         lay.addWidget(scroll, 1)
         bridge.mix_grid_ready.connect(self.on_grid)
         state.model_changed.connect(self.on_model)
@@ -146,9 +176,6 @@ class MixingPane(QWidget):
             t.toggled.connect(lambda on, i=i: self.toggle(i, on))
             self.toggle_box.addWidget(t, 0, i)
             self.toggles.append(t)
-        for c in range(self.toggle_box.columnCount()):
-            self.toggle_box.setColumnStretch(c, 0)
-        self.toggle_box.setColumnStretch(len(self.toggles), 1)  # keep the toggles together on the left
         if not self.layers:
             self.preset("coarse")
         self.layers = {i for i in self.layers if i < info.num_ws}
@@ -189,13 +216,11 @@ class MixingPane(QWidget):
         self.grid.rows.clear()
         self.grid.cols.clear()
         self.grid.row_images = self.grid.col_images = self.grid.cells = None
-        self.grid.updateGeometry()
-        self.grid.update()
+        self.grid.sources_changed()
 
     def request(self) -> None:
         """Render sources and cells with the current settings."""
-        self.grid.updateGeometry()
-        self.grid.update()
+        self.grid.sources_changed()
         if not (self.grid.rows or self.grid.cols) or self.state.model is None:
             return
         self.bridge.submit(RenderMixGrid("mixing", self.bridge.next_stamp(), tuple(self.grid.rows),

@@ -13,7 +13,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from stylegan_studio.app.bridge import EngineBridge
-from stylegan_studio.app.panes.mixing import TILE
 from stylegan_studio.app.qtutil import latent_to_mime
 from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.specs import Latent
@@ -49,9 +48,9 @@ def steps():
     p = win.panes
     yield lambda: (p["Seeds"].entry.setText("0-63"), p["Seeds"].apply_range())
     for k, seed in enumerate((3, 7, 12)):  # three faces as rows (left column)
-        yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), 5, (k + 1) * TILE + 5)
+        yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), 5, (k + 1) * p["Style Mixing"].grid.tile + 5)
     for k, seed in enumerate((21, 40)):    # two faces as columns (top row)
-        yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), (k + 1) * TILE + 5, 5)
+        yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), (k + 1) * p["Style Mixing"].grid.tile + 5, 5)
     yield lambda: p["Style Mixing"].preset("middle")
     yield lambda: p["Noise"].resample(max(p["Noise"].rows))
     yield lambda: p["Noise"].request_variation()
