@@ -125,7 +125,7 @@ def run_train(args: argparse.Namespace) -> int:
                     print(f"\n{update.message}")
                 if update.tick_stats:
                     print("\r" + stats_line(update.tick_stats) + " " * 10)
-            if stop.hit:
+            if stop.hit and not update.partial:  # a minibatch is never left half done
                 path = run.snapshot()
                 if lead:
                     print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {path}")

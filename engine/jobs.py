@@ -178,11 +178,13 @@ class TrainingJob:
             total = self.run.cfg.total_kimg
             yield Unit(self.run.kimg, total, self.run.report.summary(), (TrainingState(jid, "running"),))
             t0, steps = time.monotonic(), self.run.steps()
-            while not self.stopping:
+            mid = False  # D has stepped but G not: finish the minibatch before stopping, so resume stays exact
+            while mid or not self.stopping:
                 update = next(steps, None)
                 if update is None:
                     snaps = self.run.files.snapshots()
                     return Outcome(f"finished at {self.run.kimg:.2f} kimg", str(snaps[-1]) if snaps else "")
+                mid = update.partial
                 yield Unit(update.kimg, total, update.message or f"{update.kimg:.2f} kimg at {update.resolution}²",
                            self._events(update, time.monotonic() - t0))
             path = self.run.snapshot()

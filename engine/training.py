@@ -55,6 +55,7 @@ class TrainUpdate:
     snapshot_path: str | None = None
     fakes: np.ndarray | None = None
     message: str = ""
+    partial: bool = False   # D has stepped, G has not: the minibatch is half done
 
 
 class TrainingRun:
@@ -182,8 +183,8 @@ class TrainingRun:
             for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 b_ema.copy_(b)
 
-    def step(self) -> dict:
-        """Train D then G on one minibatch; returns its scalar statistics."""
+    def _minibatch(self) -> Iterator[dict | None]:
+        """Train D, yield None (the caller may serve other work there), then train G and yield the statistics."""
         res, alpha = self.cfg.phase(self.kimg)
         self._prepare_phase(res)
         n = max(1, self.cfg.batch_at(res) // self.world)
@@ -191,18 +192,25 @@ class TrainingRun:
         self.D.requires_grad_(True)
         d = self._d_step(n, res, alpha)
         ok_d = self._apply(self.opt_D, d["loss_d"], self.D)
+        yield None
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         loss_g = self._g_step(n, res, alpha)
         ok_g = self._apply(self.opt_G, loss_g, self.G)
         loss_g = loss_g.detach()
         if not (ok_d and ok_g):
-            return self._recover(res)
+            yield self._recover(res)
+            return
         self._update_ema(n)
         self.nimg += n * self.world
         self.bad_steps = 0
-        return {"loss_g": loss_g.item(), **{k: float(v.detach()) for k, v in d.items()}, "res": res, "alpha": alpha,
-                "n": n * self.world}
+        yield {"loss_g": loss_g.item(), **{k: float(v.detach()) for k, v in d.items()}, "res": res, "alpha": alpha,
+               "n": n * self.world}
+
+    def step(self) -> dict:
+        """Train D then G on one minibatch; returns its scalar statistics."""
+        *_, out = self._minibatch()
+        return out
 
     def _recover(self, res: int) -> dict:
         """A non-finite loss: the step was not applied; after repeated failures reload the last state."""
@@ -249,10 +257,14 @@ class TrainingRun:
                            snap, fakes)
 
     def steps(self) -> Iterator[TrainUpdate]:
-        """The job: yields after every minibatch until total_kimg is reached."""
+        """The job: yields halfway through and after every minibatch until total_kimg is reached."""
         acc = self._tick_acc
         while self.kimg < self.cfg.total_kimg:
-            out = self.step()
+            # Yielding between the D and G steps halves the longest wait of renders served between units.
+            for out in self._minibatch():
+                if out is None:
+                    res, alpha = self.cfg.phase(self.kimg)
+                    yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick, partial=True)
             acc.add(out)
             res, alpha = out["res"], out["alpha"]
             if self.kimg >= acc.start_kimg + self.cfg.tick_kimg or self.kimg >= self.cfg.total_kimg:

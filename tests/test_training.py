@@ -148,6 +148,41 @@ def test_interrupted_snapshot_leaves_previous_loadable(tmp_path, monkeypatch):
     assert not [p for p in (tmp_path / "r").iterdir() if p.name.startswith(".")]
 
 
+def test_steps_yield_between_the_d_and_g_steps(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    run = TrainingRun(tiny_cfg(data), tmp_path / "r")
+    g0 = torch.cat([p.flatten() for p in run.G.parameters()]).clone()
+    d0 = torch.cat([p.flatten() for p in run.D.parameters()]).clone()
+    it = run.steps()
+    half = next(it)
+    assert half.partial and half.tick_stats is None and run.nimg == 0
+    assert torch.equal(torch.cat([p.flatten() for p in run.G.parameters()]), g0)       # G waits ...
+    assert not torch.equal(torch.cat([p.flatten() for p in run.D.parameters()]), d0)   # ... D has stepped
+    full = next(it)
+    assert not full.partial and run.nimg == 8
+    assert not torch.equal(torch.cat([p.flatten() for p in run.G.parameters()]), g0)
+
+
+def test_engine_job_stopped_mid_minibatch_finishes_it_first(tmp_path):
+    from stylegan_studio.engine.jobs import Job, TrainingJob
+    from stylegan_studio.engine.messages import StartTraining
+    data = make_folder(tmp_path / "data", n=16)
+    cmd = StartTraining(data=str(data), run_dir=str(tmp_path / "r"), resolution=16, channels=16, z_dim=16,
+                        kimg=1.0, batch=8, start_res=16, growing=False)
+    events = []
+    job = Job(1, "train", "t", iter(()))
+    tj = TrainingJob(cmd, job, events.append)
+    units = tj.units()
+    next(units)                        # the run is built
+    next(units)                        # D has stepped, G not yet
+    assert tj.run.nimg == 0
+    job.stop()
+    rest = list(units)                 # the G half runs, then the snapshot is written
+    assert len(rest) == 1 and tj.run.nimg == 8
+    again = TrainingRun(None, tmp_path / "r", resume=True)
+    assert again.nimg == 8
+
+
 def test_non_finite_loss_skips_the_step(tmp_path):
     data = make_folder(tmp_path / "data", n=16)
     run = TrainingRun(tiny_cfg(data), tmp_path / "r")
