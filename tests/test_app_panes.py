@@ -172,6 +172,14 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     pane.start()
     start = bridge.last(m.StartTraining)
     assert start.data == str(tmp_path) and start.resolution == 32
+    # A 20 kimg run to 32² grows in 4 kimg phases, so it ends with 4 kimg of stable training at 32².
+    assert start.fade_kimg == start.stable_kimg == 4.0 and "then 4 kimg at 32²" in pane.schedule.text()
+    from stylegan_studio.engine.train_config import TrainConfig
+    cfg = TrainConfig(data="x", resolution=32, total_kimg=start.kimg, fade_kimg=start.fade_kimg,
+                      stable_kimg=start.stable_kimg)
+    assert cfg.phase(16.5) == (32, 1.0) and cfg.phase(15.0)[0] == 32 and cfg.phase(15.0)[1] < 1
+    pane.kimg.setValue(500)
+    assert "10 kimg per fade-in" in pane.schedule.text() and "then 460 kimg at 32²" in pane.schedule.text()
     tick = m.TrainingTick(1, "r", 1, 0.5, 20, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 1.0, 60.0)
     bridge.training_tick.emit(tick)
     bridge.training_tick.emit(m.TrainingTick(1, "r", 2, 1.0, 20, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4,

@@ -1,6 +1,7 @@
 """The Training pane: dataset, settings, run control, live curves, fakes and snapshots."""
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -40,6 +41,11 @@ class TrainingPane(QWidget):
         self.gamma = QDoubleSpinBox(minimum=0, maximum=1000, value=10)
         self.mirror = QCheckBox("Mirror (x-flip)", checked=True)
         self.growing = QCheckBox("Progressive growing", checked=True)
+        self.schedule = QLabel()
+        self.schedule.setWordWrap(True)
+        for signal in (self.resolution.currentTextChanged, self.kimg.valueChanged, self.growing.toggled):
+            signal.connect(self._show_schedule)
+        self._show_schedule()
         self.buttons = {n: QPushButton(icon(i), n) for n, i in
                         (("Start", "fa5s.play"), ("Pause", "fa5s.pause"), ("Resume", "fa5s.play-circle"),
                          ("Stop", "fa5s.stop"))}
@@ -96,6 +102,7 @@ class TrainingPane(QWidget):
         opts.addWidget(self.mirror)
         opts.addWidget(self.growing)
         form.addRow("", opts)
+        form.addRow("", self.schedule)
         controls = QHBoxLayout()
         for b in self.buttons.values():
             controls.addWidget(b)
@@ -145,7 +152,21 @@ class TrainingPane(QWidget):
                                        resolution=int(self.resolution.currentText()), kimg=self.kimg.value(),
                                        batch=self.batch.value(), gamma=self.gamma.value(),
                                        mirror=self.mirror.isChecked(), growing=self.growing.isChecked(),
+                                       fade_kimg=self._phase(), stable_kimg=self._phase(),
                                        tick_kimg=tick_length(self.kimg.value())))
+
+    def _phase(self) -> float:
+        return phase_kimg(self.kimg.value(), int(self.resolution.currentText()))
+
+    def _show_schedule(self) -> None:
+        res, total = int(self.resolution.currentText()), self.kimg.value()
+        if not self.growing.isChecked() or res <= START_RES:
+            self.schedule.setText(f"Trains at {res}² throughout")
+            return
+        phase, steps = self._phase(), growth_doublings(res)
+        last = total - 2 * steps * phase
+        self.schedule.setText(f"Grows {START_RES}² → {res}²: {phase:g} kimg per fade-in and per stable phase, "
+                              f"then {last:g} kimg at {res}²")
 
     def resume_run(self, path: str | None = None) -> None:
         """Continue a run directory where it stopped."""
@@ -216,6 +237,21 @@ def pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
     row.addWidget(QLabel(label))
     row.addWidget(second, 1)
     return row
+
+
+START_RES = 8          # the trainer's default first resolution
+LONGEST_PHASE = 10.0   # kimg per fade-in / stable phase on long runs (the CLI's default)
+
+
+def growth_doublings(resolution: int) -> int:
+    """Resolution doublings from START_RES to `resolution`."""
+    return max(0, int(math.log2(resolution // START_RES))) if resolution > START_RES else 0
+
+
+def phase_kimg(total_kimg: float, resolution: int) -> float:
+    """Length of each fade-in and stable phase, shortened so that a short run still reaches `resolution`."""
+    # A run of d doublings has 2d phases before the last resolution; that one gets at least a phase of its own.
+    return round(min(LONGEST_PHASE, total_kimg / (2 * growth_doublings(resolution) + 1)), 3)
 
 
 def tick_length(total_kimg: float) -> float:
