@@ -24,6 +24,7 @@ if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.pl
 from stylegan_studio.engine import messages as m  # noqa: E402
 from stylegan_studio.engine.engine import Engine  # noqa: E402
 from stylegan_studio.engine.specs import Latent, RenderSettings  # noqa: E402
+from stylegan_studio.engine.train_config import DEFAULT_BATCH  # noqa: E402
 
 
 class Clock:
@@ -108,11 +109,13 @@ def training_phase(eng: Engine, clock: Clock, data: str, res: int, run_dir: str)
                              tick_kimg=1e6, r1_interval=4))
     clock.wait(lambda e: isinstance(e, m.TrainingState) and e.state == "running")
     clock.clear()
-    times: list[float] = []
-    while len(times) < 6:  # JobProgress comes once per minibatch here (each takes over 0.1 s)
+    seen: list[tuple[float, float]] = []
+    while len(seen) < 8:  # JobProgress: throttled to 10/s, and twice per minibatch (after D, after G)
         time.sleep(0.5)
-        times = [t for t, e in clock.log if isinstance(e, m.JobProgress)]
-    return statistics.median(b - a for a, b in zip(times, times[1:]))
+        seen = [(t, e.done) for t, e in clock.log if isinstance(e, m.JobProgress)]
+    (t0, k0), (t1, k1) = seen[1], seen[-1]
+    minibatches = (k1 - k0) * 1000 / dict(DEFAULT_BATCH)[res]
+    return (t1 - t0) / max(minibatches, 1e-9)
 
 
 def main() -> None:

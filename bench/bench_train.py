@@ -1,6 +1,6 @@
 """Training speed: images/s at 16², 32², 64² for the paper-shaped and small models (prints a table).
 
-Run: python bench/bench_train.py [--data ZIP] [--steps N]   (builds a small avatar zip when --data is absent)
+Run: python bench/bench_train.py [--data ZIP] [--steps N] [--precision fp32 bf16]   (builds a small avatar zip when --data is absent)
 """
 from __future__ import annotations
 
@@ -20,11 +20,12 @@ from stylegan_studio.engine.train_config import TrainConfig  # noqa: E402
 from stylegan_studio.engine.training import TrainingRun  # noqa: E402
 
 
-def measure(data: str, res: int, channels: int, z_dim: int, batch: int, steps: int, r1: int) -> float:
+def measure(data: str, res: int, channels: int, z_dim: int, batch: int, steps: int, r1: int,
+            precision: str = "fp32") -> float:
     """Images/s over `steps` minibatches after two warm-up steps, at a fixed resolution."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = TrainConfig(data=data, resolution=res, channels=channels, z_dim=z_dim, growing=False,
-                          batch=batch, total_kimg=1e6, r1_interval=r1)
+                          batch=batch, total_kimg=1e6, r1_interval=r1, precision=precision)
         run = TrainingRun(cfg, os.path.join(tmp, "run"))
         run.step(), run.step()
         t = time.perf_counter()
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--only-small", action="store_true")
     ap.add_argument("--only-paper", action="store_true")
     ap.add_argument("--res", type=int, nargs="*", help="only these resolutions")
+    ap.add_argument("--precision", nargs="*", default=["fp32", "bf16"], help="fp32 and/or bf16 (autocast)")
     args = ap.parse_args()
     data = args.data
     if not data:
@@ -50,12 +52,14 @@ def main() -> None:
              ("small 64 ch", 64, 128, 32, (16, 32)), ("small 32 ch", 32, 128, 16, (32, 64))]
     if args.only_paper:
         rows = rows[:1]
-    print(f"{'model':<14}{'batch':>6}{'res':>5}{'R1':>8}{'img/s':>9}")
+    print(f"{'model':<14}{'batch':>6}{'res':>5}{'R1':>8}{'prec':>6}{'img/s':>9}")
     for name, ch, z, batch, resolutions in rows:
         for res in [r for r in resolutions if not args.res or r in args.res]:
             for r1 in (1, 4):
-                ips = measure(data, res, ch, z, batch, args.steps, r1)
-                print(f"{name:<14}{batch:>6}{res:>5}{'every' if r1 == 1 else 'lazy/4':>8}{ips:>9.2f}", flush=True)
+                for prec in args.precision:
+                    ips = measure(data, res, ch, z, batch, args.steps, r1, prec)
+                    print(f"{name:<14}{batch:>6}{res:>5}{'every' if r1 == 1 else 'lazy/4':>8}{prec:>6}{ips:>9.2f}",
+                          flush=True)
 
 
 if __name__ == "__main__":

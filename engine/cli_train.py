@@ -41,9 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stable-kimg", type=float, default=10.0)
     p.add_argument("--channels", type=int, default=64)
     p.add_argument("--z-dim", type=int, default=128)
+    p.add_argument("--ema-kimg", type=float, default=2.0, help="G_ema half-life in kimg (official: 10)")
     p.add_argument("--tick-kimg", type=float, default=1.0)
     p.add_argument("--snapshot-ticks", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                   help="bf16: bfloat16 autocast for convolutions and dense layers (weights stay fp32)")
     p.set_defaults(run=run_train)
 
 
@@ -83,7 +86,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                        z_dim=args.z_dim, total_kimg=args.kimg or 100.0, growing=not args.no_growing,
                        start_res=args.start_res, fade_kimg=args.fade_kimg, stable_kimg=args.stable_kimg,
                        batch=args.batch, lr=args.lr, gamma=args.gamma, r1_interval=args.r1_interval, mirror=args.mirror,
-                       tick_kimg=args.tick_kimg, snapshot_ticks=args.snapshot_ticks, seed=args.seed)
+                       ema_kimg=args.ema_kimg, tick_kimg=args.tick_kimg, snapshot_ticks=args.snapshot_ticks, seed=args.seed,
+                       precision=args.precision)
 
 
 class _Interrupt:

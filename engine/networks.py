@@ -118,7 +118,7 @@ class Generator(nn.Module):
     def update_w_avg(self, w: torch.Tensor) -> None:
         """w_avg ← lerp(batch mean of w, w_avg, β) as in the official trainer."""
         with torch.no_grad():
-            self.w_avg.copy_(torch.lerp(w.detach().mean(dim=0), self.w_avg, self.cfg.w_avg_beta))
+            self.w_avg.copy_(torch.lerp(w.detach().float().mean(dim=0), self.w_avg, self.cfg.w_avg_beta))
 
     def forward(self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None, **kw) -> torch.Tensor:
         w = self.mapping(z)

@@ -144,15 +144,20 @@ class TrainingRun:
     def _fakes(self, n: int, res: int, alpha: float) -> torch.Tensor:
         return self.G.synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
 
+    def _autocast(self) -> torch.autocast:
+        """bfloat16 autocast for the forward passes when the run asks for it (weights and Adam stay fp32)."""
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
+
     # ---------------------------------------------------------------- one minibatch
     def _d_step(self, n: int, res: int, alpha: float) -> dict:
         reals = self._reals(n, res, alpha)
-        with torch.no_grad():
-            fakes = self._fakes(n, res, alpha)
+        with torch.no_grad(), self._autocast():
+            fakes = self._fakes(n, res, alpha).float()
         lazy = self.cfg.r1_interval
         do_r1 = self.cfg.gamma > 0 and (self.nimg // max(n * self.world, 1)) % lazy == 0
         reals.requires_grad_(do_r1)
-        real_score, fake_score = self.D(reals, alpha), self.D(fakes, alpha)
+        with self._autocast():
+            real_score, fake_score = self.D(reals, alpha).float(), self.D(fakes, alpha).float()
         loss = F.softplus(fake_score).mean() + F.softplus(-real_score).mean()
         r1 = torch.zeros(())
         if do_r1:
@@ -163,7 +168,9 @@ class TrainingRun:
                 "score_fake": fake_score.detach().mean()}
 
     def _g_step(self, n: int, res: int, alpha: float) -> torch.Tensor:
-        return F.softplus(-self.D(self._fakes(n, res, alpha), alpha)).mean()
+        with self._autocast():
+            score = self.D(self._fakes(n, res, alpha), alpha).float()
+        return F.softplus(-score).mean()
 
     def _apply(self, opt: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module) -> bool:
         """Backward and step unless the loss is not finite; True when stepped."""

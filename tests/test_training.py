@@ -230,3 +230,25 @@ def test_ctrl_c_finishes_the_step_snapshots_and_exits_0(tmp_path):
     assert "interrupted at" in out
     snaps = list((tmp_path / "run").glob("snapshot-*.safetensors"))
     assert snaps and load_model(snaps[-1])[1].kimg > 0
+
+
+def test_bf16_autocast_trains_with_fp32_weights(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    run = TrainingRun(tiny_cfg(data, precision="bf16", growing=False, total_kimg=0.032), tmp_path / "r")
+    before = weights(run).clone()
+    out = run.step()
+    assert all(np.isfinite(out[k]) for k in ("loss_g", "loss_d", "r1"))
+    assert all(p.dtype == torch.float32 for p in list(run.G.parameters()) + list(run.D.parameters()))
+    assert run.G.w_avg.dtype == torch.float32 and bool(torch.isfinite(run.G.w_avg).all())
+    assert not torch.equal(weights(run), before)
+    with pytest.raises(UserError, match="precision"):
+        tiny_cfg(data, precision="fp8")
+
+
+def test_cli_training_options_reach_the_run_config(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--resolution", "16", "--kimg", "0.016",
+                 "--channels", "16", "--z-dim", "16", "--batch", "8", "--start-res", "16", "--precision", "bf16",
+                 "--ema-kimg", "3.5", "--gamma", "0.3", "--r1-interval", "4"]) == 0
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (cfg["precision"], cfg["ema_kimg"], cfg["gamma"], cfg["r1_interval"]) == ("bf16", 3.5, 0.3, 4)
