@@ -1,0 +1,22 @@
+"""The launcher's re-exec: allocator tuning for every command, passive OpenMP waits only for the window."""
+import sys
+
+import pytest
+
+from stylegan_studio.app import main as launcher
+
+
+@pytest.mark.parametrize("argv, passive", [([], True), (["--model", "m.safetensors"], True),
+                                           (["m.safetensors"], True), (["train", "--data", "d"], False),
+                                           (["generate", "--seeds", "0"], False)])
+def test_reexec_environment(monkeypatch, argv, passive):
+    if sys.platform != "linux":
+        pytest.skip("the allocator tuning is Linux-only")
+    for name in ("GLIBC_TUNABLES", "OMP_WAIT_POLICY", "STYLEGAN_STUDIO_NO_REEXEC"):
+        monkeypatch.delenv(name, raising=False)
+    calls = []
+    monkeypatch.setattr(launcher.os, "execv", lambda exe, args: calls.append(args))
+    launcher._tune_allocator(argv)
+    assert calls and calls[0][3:] == argv  # [python, -m, stylegan_studio.app, *argv]
+    assert launcher.os.environ["GLIBC_TUNABLES"] == launcher.MALLOC_TUNING
+    assert (launcher.os.environ.get("OMP_WAIT_POLICY") == "PASSIVE") is passive
