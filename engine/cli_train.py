@@ -31,9 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kimg", type=float, help="total length in thousands of images (0.1 = 100; default 100); "
                    "with --resume a larger value extends the run")
     p.add_argument("--batch", type=int, default=0, help="minibatch (default: per resolution)")
-    p.add_argument("--gamma", type=float, default=10.0, help="R1 weight")
-    p.add_argument("--lr", type=float, default=0.001, help="Adam learning rate (0.001: official per-resolution schedule)")
-    p.add_argument("--r1-interval", type=int, default=1, help="lazy R1: penalty every N steps")
+    # None marks "not given": a resumed run keeps its stored value unless one is given.
+    p.add_argument("--gamma", type=float, help="R1 weight (default 10)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default 0.001: official per-resolution schedule)")
+    p.add_argument("--r1-interval", type=int, help="lazy R1: penalty every N steps (default 1)")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True, help="x-flip augmentation")
     p.add_argument("--no-growing", action="store_true", help="train at full resolution from the start")
     p.add_argument("--start-res", type=int, default=8)
@@ -41,11 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stable-kimg", type=float, default=10.0)
     p.add_argument("--channels", type=int, default=64)
     p.add_argument("--z-dim", type=int, default=128)
-    p.add_argument("--ema-kimg", type=float, default=2.0, help="G_ema half-life in kimg (official: 10)")
+    p.add_argument("--ema-kimg", type=float, help="G_ema half-life in kimg (default 2; official 10)")
     p.add_argument("--tick-kimg", type=float, default=1.0)
     p.add_argument("--snapshot-ticks", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+    p.add_argument("--precision", choices=("fp32", "bf16"),
                    help="bf16: bfloat16 autocast for convolutions and dense layers (weights stay fp32)")
     p.set_defaults(run=run_train)
 
@@ -85,9 +86,15 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(data=args.data or "", resolution=args.resolution, channels=args.channels,
                        z_dim=args.z_dim, total_kimg=args.kimg or 100.0, growing=not args.no_growing,
                        start_res=args.start_res, fade_kimg=args.fade_kimg, stable_kimg=args.stable_kimg,
-                       batch=args.batch, lr=args.lr, gamma=args.gamma, r1_interval=args.r1_interval, mirror=args.mirror,
-                       ema_kimg=args.ema_kimg, tick_kimg=args.tick_kimg, snapshot_ticks=args.snapshot_ticks, seed=args.seed,
-                       precision=args.precision)
+                       batch=args.batch, mirror=args.mirror, tick_kimg=args.tick_kimg,
+                       snapshot_ticks=args.snapshot_ticks, seed=args.seed,
+                       **{k: v for k, v in _overrides(args).items() if v is not None})
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    """The settings given on the command line that a resumed run may change (None: not given)."""
+    return {"gamma": args.gamma, "lr": args.lr, "r1_interval": args.r1_interval, "ema_kimg": args.ema_kimg,
+            "precision": args.precision}
 
 
 class _Interrupt:
@@ -110,7 +117,7 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.resume and not (args.data and args.out):
         raise UserError("train needs --data and --out (or --resume RUNDIR)")
     if args.resume:
-        run = TrainingRun(None, args.resume, resume=True, total_kimg=args.kimg)
+        run = TrainingRun(None, args.resume, resume=True, total_kimg=args.kimg, overrides=_overrides(args))
     else:
         run = TrainingRun(config_from_args(args), args.out)
     lead = run.rank == 0

@@ -17,6 +17,10 @@ from .train_config import TrainConfig
 STATE_FORMAT = "stylegan-studio/train-state"
 
 
+# Settings a resumed run may change; the architecture, data and schedule stay as they were.
+RESUME_OVERRIDES = ("gamma", "lr", "r1_interval", "ema_kimg", "precision")
+
+
 class RunFiles:
     """Names and bookkeeping of the files in one run directory."""
 
@@ -35,14 +39,21 @@ class RunFiles:
             raise UserError(f"cannot create {self.root}: {exc.strerror}") from None
         atomic_write_bytes(self.root / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
 
-    def resumed_config(self, total_kimg: float | None) -> TrainConfig:
-        """The run's stored config, made longer when `total_kimg` exceeds its length."""
+    def resumed_config(self, total_kimg: float | None, overrides: dict | None = None) -> TrainConfig:
+        """The run's stored config, made longer when `total_kimg` exceeds its length, with `overrides` applied.
+
+        Overrides (e.g. a new R1 weight or learning rate) are written back to config.json, so the run
+        directory always states the settings it continues with.
+        """
         path = self.root / "config.json"
         if not path.is_file():
             raise UserError(f"{self.root}: not a run directory (no config.json)")
-        cfg = TrainConfig.from_dict(json.loads(path.read_text()))
-        if total_kimg is not None and total_kimg > cfg.total_kimg:
-            cfg = TrainConfig.from_dict({**cfg.to_dict(), "total_kimg": total_kimg})
+        stored = TrainConfig.from_dict(json.loads(path.read_text()))
+        changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES and v is not None}
+        if total_kimg is not None and total_kimg > stored.total_kimg:
+            changes["total_kimg"] = total_kimg
+        cfg = TrainConfig.from_dict({**stored.to_dict(), **changes})
+        if cfg != stored:
             atomic_write_bytes(path, json.dumps(cfg.to_dict(), indent=2).encode())
         return cfg
 
@@ -149,6 +160,8 @@ def load_state(run, path: Path | None) -> None:
     opt = json.loads(meta["opt"])
     _restore_opt(run.opt_G, "opt_G", opt["opt_G"], tensors)
     _restore_opt(run.opt_D, "opt_D", opt["opt_D"], tensors)
+    for group in run.opt_G.param_groups + run.opt_D.param_groups:  # a resume may have changed the lr
+        group["lr"] = run.cfg.lr_at(run.cur_res)
     run.gen.set_state(tensors["gen_state"])
     run.rng.bit_generator.state = json.loads(meta["rng"])
     from .training import _TickAccumulator

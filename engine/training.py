@@ -62,12 +62,12 @@ class TrainingRun:
     """Holds G, D, G_ema, optimizers and random streams of one run; `steps()` advances it."""
 
     def __init__(self, cfg: TrainConfig | None, run_dir: str | Path, resume: bool = False,
-                 total_kimg: float | None = None) -> None:
-        """A new run from `cfg`, or (resume=True) the run stored in `run_dir`, optionally made longer."""
+                 total_kimg: float | None = None, overrides: dict | None = None) -> None:
+        """A new run from `cfg`, or (resume=True) the run stored in `run_dir`, optionally longer or with `overrides`."""
         self.rank, self.world = dist_util.rank_and_world()
         self.files = RunFiles(Path(run_dir))
         if resume:
-            cfg = self.files.resumed_config(total_kimg)
+            cfg = self.files.resumed_config(total_kimg, overrides)
         self.cfg = cfg
         if cfg.threads:
             torch.set_num_threads(cfg.threads)

@@ -252,3 +252,16 @@ def test_cli_training_options_reach_the_run_config(tmp_path):
                  "--ema-kimg", "3.5", "--gamma", "0.3", "--r1-interval", "4"]) == 0
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
     assert (cfg["precision"], cfg["ema_kimg"], cfg["gamma"], cfg["r1_interval"]) == ("bf16", 3.5, 0.3, 4)
+
+
+def test_resume_can_change_r1_weight_and_lr_and_says_so(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    base = ["--channels", "16", "--z-dim", "16", "--batch", "8", "--tick-kimg", "0.016", "--start-res", "16",
+            "--resolution", "16"]
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--kimg", "0.016", *base]) == 0
+    assert main(["train", "--resume", str(tmp_path / "run"), "--kimg", "0.032", "--gamma", "0.1"]) == 0
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (cfg["gamma"], cfg["lr"], cfg["total_kimg"]) == (0.1, 0.001, 0.032)  # lr kept: not given
+    run = TrainingRun(None, tmp_path / "run", resume=True, overrides={"lr": 0.0005, "channels": 99})
+    assert run.cfg.lr == 0.0005 and run.cfg.channels == 16  # architecture is not a resume setting
+    assert all(g["lr"] == 0.0005 for g in run.opt_G.param_groups + run.opt_D.param_groups)
