@@ -11,6 +11,7 @@ from .errors import UserError
 # Official minibatch per resolution on one GPU, halved for CPU where it would not fit a laptop's time.
 DEFAULT_BATCH = ((4, 32), (8, 32), (16, 32), (32, 16), (64, 16), (128, 8), (256, 4), (512, 4), (1024, 4))
 PRECISIONS = ("fp32", "bf16")
+EMA_RAMPUP = 0.25
 DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
 
 
@@ -81,6 +82,24 @@ class TrainConfig:
             res *= 2
             t -= self.fade_kimg + self.stable_kimg
         return res, 1.0
+
+    def phase_start(self, kimg: float) -> float:
+        """kimg at which the current training resolution began (its fade-in); 0 for the first."""
+        if not self.growing:
+            return 0.0
+        res, start, k = min(self.start_res, self.resolution), 0.0, self.stable_kimg
+        while res < self.resolution and kimg >= k:
+            start, res, k = k, res * 2, k + self.fade_kimg + self.stable_kimg
+        return start
+
+    def ema_half_life(self, kimg: float) -> float:
+        """G_ema half-life in kimg at `kimg`: `ema_kimg`, shortened after each resolution change.
+
+        A new block starts from random weights; with a half-life comparable to a short fade-in, G_ema
+        would keep a large share of them and render garbage. The ramp (a quarter of the kimg since the
+        resolution changed, like StyleGAN2's ema_rampup) lets G_ema forget them within the fade.
+        """
+        return min(self.ema_kimg, max(EMA_RAMPUP * (kimg - self.phase_start(kimg)), 0.01))
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""

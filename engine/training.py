@@ -183,7 +183,7 @@ class TrainingRun:
         return True
 
     def _update_ema(self, n: int) -> None:
-        beta = 0.5 ** (n * self.world / max(self.cfg.ema_kimg * 1000.0, 1e-8))
+        beta = 0.5 ** (n * self.world / (self.cfg.ema_half_life(self.kimg) * 1000.0))
         with torch.no_grad():
             for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
                 p_ema.lerp_(p, 1.0 - beta)

@@ -265,3 +265,13 @@ def test_resume_can_change_r1_weight_and_lr_and_says_so(tmp_path):
     run = TrainingRun(None, tmp_path / "run", resume=True, overrides={"lr": 0.0005, "channels": 99})
     assert run.cfg.lr == 0.0005 and run.cfg.channels == 16  # architecture is not a resume setting
     assert all(g["lr"] == 0.0005 for g in run.opt_G.param_groups + run.opt_D.param_groups)
+
+
+def test_ema_half_life_ramps_up_after_each_resolution_change():
+    cfg = TrainConfig(data="x", resolution=64, start_res=8, stable_kimg=30, fade_kimg=20, ema_kimg=10)
+    assert [cfg.phase_start(k) for k in (0, 29, 30, 79, 80, 131, 1000)] == [0, 0, 30, 30, 80, 130, 130]
+    assert cfg.ema_half_life(130.4) == pytest.approx(0.1)   # a new block: G_ema follows G closely
+    assert cfg.ema_half_life(150) == pytest.approx(5.0)
+    assert cfg.ema_half_life(500) == 10.0
+    still = TrainConfig(data="x", growing=False, ema_kimg=3)  # one phase: the ramp applies from the start
+    assert (still.ema_half_life(0.5), still.ema_half_life(100)) == (0.125, 3.0)
