@@ -40,7 +40,7 @@ class TrainConfig:
     keep_snapshots: int = 3
     seed: int = 0
     threads: int = 0              # 0: all cores
-    precision: str = "fp32"       # "bf16": forward/backward under bfloat16 autocast (about 2x on AVX-512 BF16 CPUs)
+    precision: str = "fp32"       # "bf16": bfloat16 autocast; slower for 64-channel models here (bench_train.py)
 
     def __post_init__(self) -> None:
         for name in ("resolution", "start_res"):
@@ -99,7 +99,8 @@ class TrainConfig:
         would keep a large share of them and render garbage. The ramp (a quarter of the kimg since the
         resolution changed, like StyleGAN2's ema_rampup) lets G_ema forget them within the fade.
         """
-        return min(self.ema_kimg, max(EMA_RAMPUP * (kimg - self.phase_start(kimg)), 0.01))
+        ramp = max(EMA_RAMPUP * (kimg - self.phase_start(kimg)), 0.01)
+        return max(min(self.ema_kimg, ramp), 1e-8)  # ema_kimg 0: G_ema simply copies G
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
