@@ -10,6 +10,7 @@ from .avatars import build_avatar_zip
 from .dataset import validate
 from .errors import UserError
 from .train_config import TrainConfig
+from .train_state import RESUME_OVERRIDES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -93,8 +94,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def _overrides(args: argparse.Namespace) -> dict:
     """The settings given on the command line that a resumed run may change (None: not given)."""
-    return {"gamma": args.gamma, "lr": args.lr, "r1_interval": args.r1_interval, "ema_kimg": args.ema_kimg,
-            "precision": args.precision}
+    return {name: getattr(args, name) for name in RESUME_OVERRIDES}  # CLI dests share the field names
 
 
 class _Interrupt:

@@ -70,27 +70,25 @@ class TrainConfig:
         """Learning rate at a training resolution (official schedule above 64²)."""
         return dict(DEFAULT_LR).get(res, self.lr) if self.lr == 0.001 else self.lr
 
-    def phase(self, kimg: float) -> tuple[int, float]:
-        """(training resolution, fade-in alpha) at `kimg` images seen."""
+    def _walk(self, kimg: float) -> tuple[int, float]:
+        """(training resolution at `kimg`, kimg at which that resolution began its fade-in; 0 for the first)."""
         if not self.growing:
-            return self.resolution, 1.0
-        res = min(self.start_res, self.resolution)
-        t = kimg - self.stable_kimg
-        while res < self.resolution and t >= 0:
-            if t < self.fade_kimg:
-                return res * 2, t / self.fade_kimg
-            res *= 2
-            t -= self.fade_kimg + self.stable_kimg
-        return res, 1.0
-
-    def phase_start(self, kimg: float) -> float:
-        """kimg at which the current training resolution began (its fade-in); 0 for the first."""
-        if not self.growing:
-            return 0.0
+            return self.resolution, 0.0
         res, start, k = min(self.start_res, self.resolution), 0.0, self.stable_kimg
         while res < self.resolution and kimg >= k:
             start, res, k = k, res * 2, k + self.fade_kimg + self.stable_kimg
-        return start
+        return res, start
+
+    def phase(self, kimg: float) -> tuple[int, float]:
+        """(training resolution, fade-in alpha) at `kimg` images seen."""
+        res, start = self._walk(kimg)
+        if not self.growing or res == min(self.start_res, self.resolution) or self.fade_kimg <= 0:
+            return res, 1.0
+        return res, min((kimg - start) / self.fade_kimg, 1.0)
+
+    def phase_start(self, kimg: float) -> float:
+        """kimg at which the current training resolution began (its fade-in); 0 for the first."""
+        return self._walk(kimg)[1]
 
     def ema_half_life(self, kimg: float) -> float:
         """G_ema half-life in kimg at `kimg`: `ema_kimg`, shortened after each resolution change.
