@@ -1,6 +1,7 @@
 """Command handlers of the engine thread: models, training control, exports, dataset checks."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 from pathlib import Path
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- models
 def load(eng: "Engine", cmd: LoadModel) -> None:
     """Open a model file; on failure the previous model stays and an error is reported."""
-    eng.model.load(cmd.path)
-    eng.emit(eng.model.info())
+    notice = eng.model.load(cmd.path)
+    eng.emit(dataclasses.replace(eng.model.info(), notice=notice))
 
 
 def new(eng: "Engine", cmd: NewModel) -> None:

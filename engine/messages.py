@@ -245,6 +245,7 @@ class ModelInfo(Event):
     device: str
     kimg: float = 0.0
     live: bool = False   # True while renders use a training run's G_ema
+    notice: str = ""     # one line to show once, e.g. that an official pickle was converted and cached
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -35,6 +35,7 @@ class ModelMeta:
     kimg: float = 0.0
     dataset: str = ""
     seed: int | None = None
+    imported: dict = field(default_factory=dict)  # for an imported official pickle: file, sha256, static_kwargs
 
 
 def _model_id(tensors: dict[str, torch.Tensor]) -> str:
@@ -79,10 +80,18 @@ def read_header(path: str | Path) -> tuple[ModelConfig, ModelMeta]:
                              f"(this studio reads version {FORMAT_VERSION})")
     try:
         cfg = ModelConfig.from_dict(json.loads(header["config"]))
-        meta = ModelMeta(**json.loads(header["meta"]))
+        meta = _meta(json.loads(header["meta"]))
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise ModelFileError(f"{path}: damaged model header ({_short(exc)})") from None
     return cfg, meta
+
+
+def _meta(data: dict) -> ModelMeta:
+    """ModelMeta from the header, ignoring keys a newer studio may have added."""
+    if not isinstance(data, dict):
+        raise TypeError("meta is not a JSON object")
+    known = {f.name for f in dataclasses.fields(ModelMeta)}
+    return ModelMeta(**{k: v for k, v in data.items() if k in known})
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Generator, ModelMeta]:

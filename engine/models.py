@@ -8,6 +8,7 @@ import torch
 
 from .config import ModelConfig
 from .errors import UserError
+from .imported import cached_conversion, is_official_pickle
 from .messages import ModelInfo, NewModel
 from .modelfile import ModelMeta, load_model, save_model
 from .networks import Generator
@@ -53,13 +54,20 @@ class ModelSlot:
                          live=self.live)
 
     # ---------------------------------------------------------------- model files
-    def load(self, path: str) -> None:
-        """Open a model file; on failure the current model stays (ModelFileError propagates)."""
+    def load(self, path: str) -> str:
+        """Open a model file or official .pkl (converted once, cached); returns a notice for the user.
+
+        On failure the current model stays (ModelFileError or PickleRefused propagates).
+        """
         if not path:
             raise UserError("no model file given")
-        G, meta = load_model(path, self.device)
+        source, notice = path, ""
+        if is_official_pickle(path):
+            source, notice = cached_conversion(path)
+        G, meta = load_model(source, self.device)
         self.G, self.meta, self.path = G, meta, str(path)
         self.stop_live()
+        return notice
 
     def new(self, cmd: NewModel) -> None:
         """A freshly initialised small model, w_avg centred on its mapping's mean."""

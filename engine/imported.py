@@ -1,0 +1,50 @@
+"""Official StyleGAN v1 pickles as studio model files: the `import` conversion and the window's cache."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+from .modelfile import ModelFileError, ModelMeta, read_header, save_model
+from .official import OfficialModels, load_official, snapshot_kimg
+from .tfpickle import file_sha256
+
+CONVERTER_VERSION = 1  # part of the cache key: a fixed conversion never reuses an older cache entry
+
+
+def is_official_pickle(path: str | Path) -> bool:
+    """True for a path the studio treats as an official pickle (by its .pkl suffix)."""
+    return Path(path).suffix.lower() == ".pkl"
+
+
+def import_to_file(pkl: str | Path, out: str | Path, half: bool = False,
+                   sha: str | None = None) -> tuple[OfficialModels, ModelMeta]:
+    """Convert the pickle's Gs and write it as a model file whose provenance names the source."""
+    pkl = Path(pkl)
+    models = load_official(pkl, sha=sha)
+    meta = ModelMeta(name=pkl.stem, source=f"imported {pkl.name} ({models.record['network']})",
+                     kimg=snapshot_kimg(pkl), imported=models.record)
+    return models, save_model(models.G_ema, out, meta, half=half)
+
+
+def cache_dir() -> Path:
+    """Where converted pickles are kept (beside the dataset cache)."""
+    return Path(os.environ.get("STYLEGAN_STUDIO_CACHE") or user_cache_dir("stylegan-studio")) / "imported"
+
+
+def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
+    """(model file, notice) for an official pickle, converting it only the first time it is opened."""
+    pkl = Path(pkl)
+    sha = file_sha256(pkl)
+    target = cache_dir() / f"{sha[:32]}-v{CONVERTER_VERSION}.safetensors"
+    if target.is_file():
+        try:
+            read_header(target)
+            return target, f"Opened {pkl.name} from its cached conversion ({target})"
+        except ModelFileError:
+            pass  # a damaged cache entry is simply converted again
+    target.parent.mkdir(parents=True, exist_ok=True)
+    models, _ = import_to_file(pkl, target, sha=sha)
+    notes = "".join(f"; note: {n}" for n in models.notes)
+    return target, f"Converted the official StyleGAN pickle {pkl.name} once; cached as {target}{notes}"
