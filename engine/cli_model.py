@@ -7,8 +7,10 @@ import torch
 
 from .config import ModelConfig
 from .explore import default_device
+from .imported import describe_import, is_official_pickle
 from .modelfile import ModelMeta, load_model, read_header, save_model
 from .networks import Discriminator, Generator
+from .official import load_official
 from .bundled import resolve_model
 from .specs import layer_ranges
 
@@ -77,8 +79,14 @@ def layer_table(cfg: ModelConfig) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     """`info`: print config, provenance, parameter counts and the layer table."""
     path = resolve_model(args.model)
-    cfg, meta = read_header(path)
-    G, _ = load_model(path)
+    if is_official_pickle(path):  # what an import would give, converted in memory only
+        models = load_official(path)
+        G, cfg = models.G_ema, models.cfg
+        meta = ModelMeta(name=path.stem, source=f"official pickle {path.name} (not converted)",
+                         imported=models.record)
+    else:
+        cfg, meta = read_header(path)
+        G, _ = load_model(path)
     D = Discriminator(cfg)
     lines = [f"model     {path}", f"id        {meta.model_id}", f"name      {meta.name}",
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
@@ -87,5 +95,6 @@ def run_info(args: argparse.Namespace) -> int:
     lines += ["parameters", f"  mapping         {count(G.mapping):,}", f"  synthesis       {count(G.synthesis):,}",
               f"  G total         {count(G):,}", f"  D (same config) {count(D):,}",
               f"layers ({cfg.num_ws} ws, device here: {default_device().type})"]
-    print("\n".join(lines + layer_table(cfg)))
+    imported = describe_import(meta.imported) if meta.imported else []
+    print("\n".join(lines + layer_table(cfg) + imported))
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from .bundled import resolve_model
 from .errors import UserError
 from .explore import default_device, render_latents, render_mixing
 from .fileio import WriteError, describe_os_error
+from .imported import cached_conversion, is_official_pickle
 from .modelfile import load_model, read_header
 from .pngio import make_grid, read_provenance, save_png
 from .provenance import provenance, settings_from
@@ -54,9 +56,13 @@ def settings_from_args(args: argparse.Namespace) -> RenderSettings:
 
 
 def load_cli_model(args: argparse.Namespace):
-    """(G, meta, path) for the --model option, on CUDA when present."""
+    """(G, meta, path) for the --model option, on CUDA when present; an official .pkl is converted once (cached)."""
     path = resolve_model(args.model)
-    G, meta = load_model(path, default_device())
+    source = path
+    if is_official_pickle(path):
+        source, notice = cached_conversion(path)
+        print(notice, file=sys.stderr)
+    G, meta = load_model(source, default_device())
     return G, meta, path
 
 

@@ -48,3 +48,18 @@ def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
     models, _ = import_to_file(pkl, target, sha=sha)
     notes = "".join(f"; note: {n}" for n in models.notes)
     return target, f"Converted the official StyleGAN pickle {pkl.name} once; cached as {target}{notes}"
+
+
+def describe_import(record: dict) -> list[str]:
+    """Lines describing an import record, for `import` and `info`."""
+    kw = record.get("static_kwargs", {})
+    lines = [f"imported  {record.get('file', '?')} ({record.get('network', '?')})",
+             f"sha256    {record.get('sha256', '?')}",
+             f"official  truncation ψ {record.get('truncation_psi')}, cutoff {record.get('truncation_cutoff')} "
+             "(NVIDIA's examples: --psi 0.7 --cutoff 8)",
+             "static_kwargs  " + (", ".join(f"{k}={v}" for k, v in sorted(kw.items())) or "(none)")]
+    for name, comp in sorted(record.get("components", {}).items()):
+        lines.append(f"  {name:<12} " + (", ".join(f"{k}={v}" for k, v in sorted(comp.items())) or "(none)"))
+    if record.get("lod"):
+        lines.append(f"lod       {record['lod']:g} (snapshot taken while growing)")
+    return lines
