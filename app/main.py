@@ -26,7 +26,7 @@ def _tune_allocator(argv: list[str]) -> None:
 
 def _is_cli(argv: list[str]) -> bool:
     """True when the arguments name a CLI command rather than opening the window."""
-    return bool(argv) and argv[0] != "--model" and not argv[0].endswith(".safetensors")
+    return bool(argv) and argv[0] != "--model" and not argv[0].lower().endswith((".safetensors", ".pkl"))
 
 
 def run(argv: list[str]) -> int:

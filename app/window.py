@@ -22,6 +22,12 @@ from .viewer import ImageViewer
 
 PANES = ("Seeds", "Style Mixing", "Noise", "Truncation", "Training")
 MAX_RECENT = 8
+MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files and NVIDIA's official StyleGAN v1 pickles
+
+
+def is_model_path(path: str) -> bool:
+    """True for a file name the window opens as a model."""
+    return path.lower().endswith(MODEL_SUFFIXES)
 
 
 class MainWindow(QMainWindow):
@@ -148,6 +154,8 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{info.name}{live} · {info.resolution}² · {info.device}")
         if info.path and not info.live and Path(info.path).is_file():
             self._add_recent(info.path)
+        if info.notice:
+            self.statusBar().showMessage(info.notice, 20000)
         self.state.set_model(info)
 
     def on_error(self, ev) -> None:
@@ -160,12 +168,16 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- actions
     def open_model(self, path: str) -> None:
-        """Load a model file (in the engine; the GUI never waits)."""
-        self.statusBar().showMessage(f"Opening {path}…", 5000)
+        """Load a model file or an official .pkl (in the engine; the GUI never waits)."""
+        first = " (an official pickle is converted the first time; large ones take a while)" \
+            if str(path).lower().endswith(".pkl") else ""
+        self.statusBar().showMessage(f"Opening {path}{first}…", 0 if first else 5000)
         self.bridge.post(LoadModel(str(path)))
 
     def open_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.safetensors);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.safetensors *.pkl);;"
+                                              "Studio models (*.safetensors);;Official StyleGAN pickles (*.pkl);;"
+                                              "All files (*)")
         if path:
             self.open_model(path)
 
@@ -230,12 +242,12 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if any(u.toLocalFile().endswith(".safetensors") for u in event.mimeData().urls()):
+        if any(is_model_path(u.toLocalFile()) for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
         for url in event.mimeData().urls():
-            if url.toLocalFile().endswith(".safetensors"):
+            if is_model_path(url.toLocalFile()):
                 self.open_model(url.toLocalFile())
                 event.acceptProposedAction()
                 return

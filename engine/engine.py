@@ -18,16 +18,15 @@ from .errors import UserError
 from .explore import default_device
 from .fileio import WriteError
 from .jobs import JobSet, Unit
-from .messages import (Command, ErrorEvent, Event, FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid,
-                       RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady,
-                       VariationReady)
+from .messages import Command, ErrorEvent, Event, FrameReady, RenderImage, RenderRequest
 from .modelfile import ModelFileError
 from .models import ModelSlot
 from .specs import SpecError
+from .streams import STREAMED, stream
 
 log = logging.getLogger(__name__)
 EXIT_JOIN_S = 30.0       # at interpreter exit, wait this long for a unit still running (see _join_at_exit)
-STREAM_PRIORITY_S = 1.0  # while a seed grid streams, jobs get one unit per this many seconds
+STREAM_PRIORITY_S = 1.0  # while renders stream, jobs get one unit per this many seconds
 EXPECTED = (UserError, ModelFileError, SpecError, WriteError, OSError, ValueError)  # reported without a traceback
 
 
@@ -67,7 +66,7 @@ class Engine:
         self._slots: dict[str, RenderRequest] = {}      # newest pending request per target
         self._stamps: dict[str, int] = {}               # newest accepted stamp per target
         self._commands: deque[Command] = deque()
-        self._streams: dict[str, tuple[RenderSeedGrid, Iterator]] = {}  # seed grids being streamed
+        self._streams: dict[str, tuple[RenderRequest, Iterator]] = {}  # multi-image renders in progress
         self._closing = False
         self._job_at = 0.0                              # when a job unit last ran
         self.thread = threading.Thread(target=self._run, name="stylegan-engine", daemon=True)
@@ -214,40 +213,33 @@ class Engine:
 
     def _render(self, req: RenderRequest) -> None:
         G, t0 = self.model.render_G, time.perf_counter()
-        if isinstance(req, RenderSeedGrid):
-            self._streams[req.target] = (req, renderer.grid_chunks(G, req))
+        if isinstance(req, STREAMED):
+            self._streams[req.target] = (req, stream(G, req))
         elif isinstance(req, RenderImage):
             img = renderer.frame(G, req)
             self.emit(FrameReady(req.target, req.stamp, img, time.perf_counter() - t0, req))
-        elif isinstance(req, RenderMixGrid):
-            rows, cols, cells = renderer.mix_grid(G, req)
-            self.emit(MixGridReady(req.target, req.stamp, rows, cols, cells, time.perf_counter() - t0))
-        elif isinstance(req, RenderVariation):
-            img, std = renderer.variation(G, req)
-            self.emit(VariationReady(req.target, req.stamp, img, std, time.perf_counter() - t0))
-        elif isinstance(req, RenderTruncationStrip):
-            imgs = renderer.truncation_strip(G, req)
-            self.emit(StripReady(req.target, req.stamp, tuple(req.psis), imgs, time.perf_counter() - t0))
         else:
             raise UserError(f"the engine cannot render {type(req).__name__}")
 
     def _advance_streams(self) -> None:
-        """One chunk of every seed grid being streamed; chunks of a superseded grid are dropped."""
-        for target, (req, gen) in list(self._streams.items()):
-            if self._closing:
-                return
-            t0 = time.perf_counter()
-            try:
-                start, imgs = next(gen)
-            except StopIteration:
-                self._streams.pop(target, None)
-                continue
-            except Exception as exc:
-                self._streams.pop(target, None)
-                self.report(exc, req)
-                continue
-            with self._cond:
-                stale = self._stamps.get(target, req.stamp) > req.stamp
-            if stale:
-                continue  # the newer request is pending and will replace this stream
-            self.emit(GridChunk(target, req.stamp, start, imgs, len(req.seeds), time.perf_counter() - t0))
+        """One unit of the stream whose turn it is (round robin); units of a superseded request are dropped.
+
+        One unit per cycle, not one per stream: with a large model each unit is an image taking
+        seconds, and the viewer's next request is served at the start of the next cycle.
+        """
+        if not self._streams or self._closing:
+            return
+        target = next(iter(self._streams))
+        req, gen = self._streams.pop(target)
+        try:
+            event = next(gen)
+        except StopIteration:
+            return
+        except Exception as exc:
+            self.report(exc, req)
+            return
+        self._streams[target] = (req, gen)  # back of the queue
+        with self._cond:
+            stale = self._stamps.get(target, req.stamp) > req.stamp
+        if not stale:  # else the newer request is pending and will replace this stream
+            self.emit(event)

@@ -8,7 +8,10 @@ How the engine (engine/engine.py) treats them:
 - Render requests: one slot per `target`; a newer request replaces a pending one, and a request
   whose stamp is lower than the last one accepted for its target is dropped. Every finished render
   is emitted (during a drag the newest finished frame shows); seed grids stream GridChunks (a first
-  chunk of 2, then `chunk` at a time) and a newer request for the target stops the stream.
+  chunk of 2, then `chunk` at a time) and a newer request for the target stops the stream. Mixing
+  grids, ψ strips and variation maps stream too: for a large model (a unit is one image at 1024² on
+  a CPU) partial results arrive with `done` set, the complete one with `done` None; a small model
+  gives the complete result at once. Single images are never streamed and go first.
   EngineBridge also drops results older than one already delivered for the target, and grid chunks
   of a grid that was replaced.
 - Commands: FIFO, never dropped; a failure is an ErrorEvent with the command as `source` (a failed
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
+from .train_config import TrainConfig  # noqa: F401  (stdlib only; the app builds it from the Training pane)
 
 
 # ---------------------------------------------------------------- render requests (latest wins per target)
@@ -124,27 +128,12 @@ class SaveModel(Command):
 
 @dataclass(frozen=True)
 class StartTraining(Command):
-    """Train on `data` into `run_dir` (or continue `resume_dir` when set)."""
+    """Train with `config` into `run_dir`, or continue `resume_dir` (optionally to a longer `kimg`)."""
 
-    data: str = ""
+    config: TrainConfig | None = None
     run_dir: str = ""
     resume_dir: str = ""
-    resolution: int = 32
-    kimg: float = 10.0
-    batch: int = 0          # 0: the trainer's default for the resolution
-    gamma: float = 10.0
-    mirror: bool = True
-    growing: bool = True
-    channels: int = 64
-    z_dim: int = 128
-    start_res: int = 8
-    fade_kimg: float = 10.0
-    stable_kimg: float = 10.0
-    tick_kimg: float = 1.0
-    snapshot_ticks: int = 5
-    lr: float = 0.001            # 0.001: the official per-resolution schedule
-    r1_interval: int = 1
-    seed: int = 0
+    kimg: float = 0.0       # resume only: a larger total length extends the run
 
 
 @dataclass(frozen=True)
@@ -281,6 +270,7 @@ class MixGridReady(Event):
     col_images: np.ndarray       # [C, h, w, 3]
     cells: np.ndarray            # [R, C, h, w, 3]
     seconds: float
+    done: int | None = None      # while streaming: images rendered so far (rows, columns, then cells row by row)
 
 
 @dataclass(frozen=True)
@@ -292,6 +282,7 @@ class VariationReady(Event):
     image: np.ndarray            # [H, W, 3] uint8, one draw
     std_map: np.ndarray          # [H, W] float32
     seconds: float
+    done: int | None = None      # while streaming: draws so far (the map refines until all are in)
 
 
 @dataclass(frozen=True)
@@ -303,6 +294,7 @@ class StripReady(Event):
     psis: tuple[float, ...]
     images: np.ndarray           # [K, h, w, 3]
     seconds: float
+    done: int | None = None      # while streaming: images[:done] are rendered, the rest blank
 
 
 @dataclass(frozen=True)
@@ -357,6 +349,16 @@ class TrainingTick(Event):
     score_fake: float
     seconds: float
     eta_s: float
+
+
+@dataclass(frozen=True)
+class TrainingMetric(Event):
+    """A quality measurement of the run's G_ema (e.g. FID of 1,000 samples)."""
+
+    job_id: int
+    kimg: float
+    name: str
+    value: float
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,32 @@ import torch.nn.functional as F
 
 from .errors import UserError
 from .explore import latents_to_w, mix, noise_maps, styled_ws, synthesize, to_uint8, truncate, broadcast
-from .messages import RenderImage, RenderMixGrid, RenderSeedGrid, RenderTruncationStrip, RenderVariation
+from .messages import RenderImage, RenderSeedGrid, RenderTruncationStrip, RenderVariation
+from .config import ModelConfig
 from .networks import Generator
 from .specs import Latent, RenderSettings
 
 FIRST_CHUNK = 2  # the first grid chunk is small so the first thumbnails appear quickly
+# Work per stream unit: multiply-accumulates one unit may take (~0.2 s on a laptop CPU), so a 1024²
+# model (3·10¹⁰ MACs an image) renders one image per unit and the viewer is served between them.
+UNIT_MACS = {"cpu": 4e9, "cuda": 2e11}
+
+
+def image_macs(cfg: ModelConfig) -> float:
+    """Multiply-accumulates of one synthesis pass (convolutions; the mapping and styles are small)."""
+    total = 0.0
+    for res in cfg.resolutions:
+        c = cfg.channels(res)
+        total += c * c * 9 * res * res
+        if res > 4:
+            total += cfg.channels(res // 2) * c * 16 * (res // 2) ** 2  # the up-conv runs as a 4×4 transposed conv
+    return total + cfg.channels(cfg.resolution) * cfg.img_channels * cfg.resolution ** 2
+
+
+def unit_images(G: Generator, cap: int) -> int:
+    """How many images one stream unit renders: as many as fit the unit's work, 1 to `cap`."""
+    budget = UNIT_MACS.get(G.w_avg.device.type, UNIT_MACS["cpu"])
+    return max(1, min(int(cap), int(budget // image_macs(G.cfg))))
 
 
 def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], settings: RenderSettings) -> None:
@@ -39,6 +60,7 @@ def resize(img: torch.Tensor, size: int | None) -> torch.Tensor:
                          align_corners=False)
 
 
+@torch.inference_mode()
 def latent_ws(G: Generator, latent: Latent, settings: RenderSettings, mix_with: Latent | None = None,
               mix_layers: Sequence[int] = ()) -> torch.Tensor:
     """One latent, truncated, optionally with `mix_layers` from `mix_with` → ws [1, num_ws, w_dim]."""
@@ -73,10 +95,13 @@ def render_thumbs(G: Generator, ws: torch.Tensor, settings: RenderSettings, thum
 
 
 def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.ndarray]]:
-    """(start, thumbnails) for the seeds of a grid: a small first chunk, then `req.chunk` at a time."""
+    """(start, thumbnails) for the seeds of a grid: a small first chunk, then `req.chunk` at a time.
+
+    Large models render fewer per chunk (see unit_images), down to one thumbnail.
+    """
     if req.settings.cutoff is not None and req.settings.cutoff > G.num_ws:
         check_request(G, Latent(seed=0), (), req.settings)
-    seeds, chunk = list(req.seeds), max(1, req.chunk)
+    seeds, chunk = list(req.seeds), unit_images(G, max(1, req.chunk))
     start = 0
     while start < len(seeds):
         n = min(FIRST_CHUNK, chunk) if start == 0 else chunk
@@ -91,15 +116,17 @@ def _seed_thumbs(G: Generator, seeds: Sequence[int], req: RenderSeedGrid) -> np.
 
 
 @torch.inference_mode()
-def mix_grid(G: Generator, req: RenderMixGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row sources [R, t, t, 3], column sources [C, t, t, 3], cells [R, C, t, t, 3])."""
-    return mixing(G, req.rows, req.cols, req.layers, req.settings, req.thumb)
-
-
-@torch.inference_mode()
 def mixing(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
            settings: RenderSettings, thumb: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sources and cells of a style-mixing grid: cell (r, c) is row r with `layers` from column c."""
+    imgs = render_thumbs(G, mix_ws(G, rows, cols, layers, settings), settings, thumb)
+    return split_mix(imgs, len(rows), len(cols))
+
+
+@torch.inference_mode()
+def mix_ws(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
+           settings: RenderSettings) -> torch.Tensor:
+    """ws of a mixing grid's rows, columns, then cells row by row: [R + C + R·C, num_ws, w_dim]."""
     if not rows or not cols:
         raise UserError("a mixing grid needs at least one row and one column")
     for lat in (*rows, *cols):
@@ -108,44 +135,67 @@ def mixing(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers:
     R, C = len(rows), len(cols)
     ws_rows, ws_cols = ws[:R], ws[R:]
     cells = mix(ws_rows.repeat_interleave(C, 0), ws_cols.repeat(R, 1, 1), layers)  # [R·C, num_ws, w_dim]
-    imgs = render_thumbs(G, torch.cat([ws, cells]), settings, thumb)
-    cell_imgs = imgs[R + C:]
-    return imgs[:R], imgs[R:R + C], cell_imgs.reshape(R, C, *cell_imgs.shape[1:])
+    return torch.cat([ws, cells])
+
+
+def split_mix(imgs: np.ndarray, R: int, C: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Images in mix_ws order → (rows [R, …], columns [C, …], cells [R, C, …])."""
+    cells = imgs[R + C:]
+    return imgs[:R], imgs[R:R + C], cells.reshape(R, C, *cells.shape[1:])
 
 
 @torch.inference_mode()
 def variation(G: Generator, req: RenderVariation, batch: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """(one draw [H, W, 3] uint8, per-pixel std over `draws` noise draws [H, W] float32).
+    """(one draw [H, W, 3] uint8, per-pixel std over `draws` noise draws [H, W] float32)."""
+    for _, image, std in variation_units(G, req, batch):
+        pass
+    return image, std
 
-    Same noise stream as explore.noise_draws (torch.Generator seeded with `seed`), but on the
-    already mixed ws so a mixed image can be examined too.
+
+def variation_units(G: Generator, req: RenderVariation, batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(draws so far, first draw, std map so far) after each batch of noise draws.
+
+    Same noise stream as explore.noise_draws (torch.Generator seeded with `seed`, `batch` draws at a
+    time), but on the already mixed ws so a mixed image can be examined too. The moments are merged
+    batch by batch (Chan et al.), so memory stays at one batch however many draws are asked for.
     """
     if req.draws < 2 or req.draws > 1024:
         raise UserError(f"noise draws must be 2 to 1024, got {req.draws}")
     ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)  # [1, num_ws, w_dim]
     gen = torch.Generator().manual_seed(req.seed)
-    out = []
+    count, mean, m2, first = 0, 0.0, 0.0, None
     for start in range(0, req.draws, batch):
-        n = min(batch, req.draws - start)
-        noise = []
-        for res in G.cfg.resolutions:
-            s = req.settings.noise.at(res)
-            on = s.mode != "zero" and s.strength != 0.0
-            noise += [torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None
-                      for _ in (0, 1)]
-        out.append(synthesize(G, ws.expand(n, -1, -1), noise).float())
-    imgs = torch.cat(out)  # [draws, C, H, W]
-    std = imgs.permute(0, 2, 3, 1).cpu().numpy().std(axis=0).mean(axis=-1).astype(np.float32)
-    return to_uint8(imgs[:1])[0], std
+        imgs = _noise_batch(G, ws, req.settings, min(batch, req.draws - start), gen)  # [n, H, W, C] float64
+        first = first if first is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
+        n, batch_mean = len(imgs), imgs.mean(axis=0)
+        delta = batch_mean - mean
+        m2 = m2 + ((imgs - batch_mean) ** 2).sum(axis=0) + delta ** 2 * count * n / (count + n)
+        mean, count = mean + delta * n / (count + n), count + n
+        yield count, first, np.sqrt(m2 / count).mean(axis=-1).astype(np.float32)
+
+
+@torch.inference_mode()
+def _noise_batch(G: Generator, ws: torch.Tensor, settings: RenderSettings, n: int, gen) -> np.ndarray:
+    noise = []
+    for res in G.cfg.resolutions:
+        s = settings.noise.at(res)
+        on = s.mode != "zero" and s.strength != 0.0
+        noise += [torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None
+                  for _ in (0, 1)]
+    return synthesize(G, ws.expand(n, -1, -1), noise).float().permute(0, 2, 3, 1).cpu().numpy().astype(np.float64)
 
 
 @torch.inference_mode()
 def truncation_strip(G: Generator, req: RenderTruncationStrip) -> np.ndarray:
     """One latent at each ψ of the request → [K, t, t, 3] uint8."""
+    return render_thumbs(G, strip_ws(G, req), req.settings, req.thumb)
+
+
+@torch.inference_mode()
+def strip_ws(G: Generator, req: RenderTruncationStrip) -> torch.Tensor:
+    """ws of the request's latent at each ψ: [K, num_ws, w_dim]."""
     if not req.psis:
         raise UserError("a truncation strip needs at least one ψ value")
     check_request(G, req.latent, (), req.settings)
     ws = broadcast(latents_to_w(G, [req.latent]), G.num_ws)  # [1, num_ws, w_dim]
-    cut = req.settings.cutoff
-    strip = torch.cat([truncate(ws, G.w_avg, float(psi), cut) for psi in req.psis])
-    return render_thumbs(G, strip, req.settings, req.thumb)
+    return torch.cat([truncate(ws, G.w_avg, float(psi), req.settings.cutoff) for psi in req.psis])

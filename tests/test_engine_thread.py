@@ -220,6 +220,8 @@ def test_save_and_load_round_trip_emit_model_info(eng, tmp_path):
 
 def test_render_kinds_have_the_requested_sizes(eng):
     lat, noise = Latent(seed=3), NoiseSpec(ResNoise("random", 5))
+    # A fresh model's noise strengths are 0; give them a value so the variation map is not all zero.
+    eng.call_soon(lambda: [b.epi1.noise_strength.fill_(0.5) for b in eng.model.render_G.synthesis.blocks])
     eng.submit(m.RenderImage("i", 1, lat, size=8))
     eng.submit(m.RenderMixGrid("x", 2, rows=(lat, Latent(seed=4)), cols=(Latent(seed=5),), layers=(0, 1), thumb=12))
     eng.submit(m.RenderTruncationStrip("s", 3, latent=lat, psis=(1.0, 0.0), thumb=10))
@@ -307,8 +309,9 @@ def dataset(tmp_path, monkeypatch):
 
 def test_training_job_ticks_pauses_explores_live_and_stops_with_a_snapshot(eng, dataset, tmp_path):
     run_dir = str(tmp_path / "run")
-    eng.post(m.StartTraining(data=dataset, run_dir=run_dir, resolution=16, channels=8, z_dim=8, kimg=100.0,
-                             batch=4, growing=False, tick_kimg=0.008, snapshot_ticks=1000))
+    cfg = m.TrainConfig(data=dataset, resolution=16, channels=8, z_dim=8, total_kimg=100.0, batch=4, growing=False,
+                        tick_kimg=0.008, snapshot_ticks=1000)
+    eng.post(m.StartTraining(config=cfg, run_dir=run_dir))
     eng.rec.wait(m.TrainingState, state="running")
     eng.post(m.ExploreTraining(live=True, refresh_s=0.2))
     info = eng.rec.wait(m.ModelInfo, live=True)
@@ -340,7 +343,8 @@ def test_training_job_ticks_pauses_explores_live_and_stops_with_a_snapshot(eng, 
 
 
 def test_training_with_a_bad_dataset_fails_alone(eng, tmp_path):
-    eng.post(m.StartTraining(data=str(tmp_path / "missing"), run_dir=str(tmp_path / "run"), resolution=16))
+    eng.post(m.StartTraining(config=m.TrainConfig(data=str(tmp_path / "missing"), resolution=16),
+                             run_dir=str(tmp_path / "run")))
     done = eng.rec.wait(m.JobFinished, kind="train")
     assert done.status == "failed" and "no such dataset" in done.message
     assert eng.rec.wait(m.ErrorEvent).source.__class__ is m.StartTraining

@@ -15,6 +15,19 @@ MIN_TILE = 48    # below this the grid scrolls instead of shrinking
 MAX_TILE = 160
 
 
+def merge_images(old: tuple, new: tuple, done: int) -> tuple:
+    """(rows, columns, cells) with the first `done` images (in that order, cells row by row) from `new`."""
+    out, k = [], 0
+    for o, n in zip(old, new):
+        o = o.copy()
+        flat_o, flat_n = o.reshape(-1, *o.shape[-3:]), n.reshape(-1, *n.shape[-3:])
+        m = max(0, min(done - k, len(flat_n)))
+        flat_o[:m] = flat_n[:m]
+        out.append(o)
+        k += len(flat_n)
+    return tuple(out)
+
+
 class MixGrid(QWidget):
     """Paints sources along the top and left and the mixed cells; accepts latent drops on the headers."""
 
@@ -27,6 +40,7 @@ class MixGrid(QWidget):
         self.rows: list[Latent] = []
         self.cols: list[Latent] = []
         self.row_images = self.col_images = self.cells = None
+        self.ready: int | None = None  # while a grid streams in: how many images (rows, columns, cells) are real
         self.tile = TILE
         self.setAcceptDrops(True)
 
@@ -74,15 +88,22 @@ class MixGrid(QWidget):
         p.fillRect(self.rect(), QColor("#2b2b2b"))
         p.setPen(QColor("#888"))
         for c in range(len(self.cols) + 1):
-            self._tile(p, 0, c + 1, self.col_images, c, "drop a face\nfor a column")
+            self._tile(p, 0, c + 1, self.col_images if self._real(1, c) else None, c, "drop a face\nfor a column")
         for r in range(len(self.rows) + 1):
-            self._tile(p, r + 1, 0, self.row_images, r, "drop a face\nfor a row")
+            self._tile(p, r + 1, 0, self.row_images if self._real(0, r) else None, r, "drop a face\nfor a row")
             for c in range(len(self.cols)):
                 img = self.cells[r, c] if self.cells is not None and r < self.cells.shape[0] \
-                    and c < self.cells.shape[1] else None
+                    and c < self.cells.shape[1] and self._real(2, r * self.cells.shape[1] + c) else None
                 if r < len(self.rows) and img is not None:
                     t = self.tile
                     p.drawPixmap(QRect((c + 1) * t, (r + 1) * t, t - 2, t - 2), to_pixmap(img))
+
+    def _real(self, part: int, k: int) -> bool:
+        """Whether image k of part 0 (rows), 1 (columns) or 2 (cells) has been rendered."""
+        if self.ready is None:
+            return True
+        sizes = [len(a) if a is not None else 0 for a in (self.row_images, self.col_images)]
+        return sum(sizes[:part]) + k < self.ready
 
     def _tile(self, p: QPainter, r: int, c: int, images, k: int, hint: str) -> None:
         t = self.tile
@@ -138,6 +159,8 @@ class MixingPane(QWidget):
         self.layers: set[int] = set()
         self.toggles: list[QCheckBox] = []
         self.toggle_box = QGridLayout()
+        self.toggle_box.setSpacing(0)
+        self.toggle_box.setHorizontalSpacing(2)
         presets = QHBoxLayout()
         for name in ("Coarse", "Middle", "Fine"):
             b = QPushButton(name)
@@ -166,15 +189,19 @@ class MixingPane(QWidget):
         state.changed.connect(self.request)
 
     def on_model(self, info) -> None:
-        """Rebuild the per-layer toggles (labelled with their resolution)."""
-        for t in self.toggles:
-            t.deleteLater()
+        """Rebuild the per-layer toggles: a column per resolution, its label over its two layers' boxes."""
+        while self.toggle_box.count():
+            self.toggle_box.takeAt(0).widget().deleteLater()
         self.toggles = []
         for i, res in enumerate(info.layer_resolutions):
-            t = QCheckBox(str(res))
+            if i % 2 == 0:  # compact so 18 layers (1024²) fit beside the presets on one line
+                label = QLabel(str(res), alignment=Qt.AlignmentFlag.AlignCenter)
+                label.setStyleSheet("font-size: 9px; color: #777;")
+                self.toggle_box.addWidget(label, 0, i, 1, 2)
+            t = QCheckBox()
             t.setToolTip(f"layer {i} ({res}×{res})")
             t.toggled.connect(lambda on, i=i: self.toggle(i, on))
-            self.toggle_box.addWidget(t, 0, i)
+            self.toggle_box.addWidget(t, 1, i)
             self.toggles.append(t)
         if not self.layers:
             self.preset("coarse")
@@ -209,6 +236,7 @@ class MixingPane(QWidget):
         """Drop a row/column source."""
         (self.grid.rows if kind == "row" else self.grid.cols).pop(index)
         self.grid.row_images = self.grid.col_images = self.grid.cells = None
+        self.grid.ready = None
         self.request()
 
     def clear(self) -> None:
@@ -216,6 +244,7 @@ class MixingPane(QWidget):
         self.grid.rows.clear()
         self.grid.cols.clear()
         self.grid.row_images = self.grid.col_images = self.grid.cells = None
+        self.grid.ready = None
         self.grid.sources_changed()
 
     def request(self) -> None:
@@ -228,11 +257,18 @@ class MixingPane(QWidget):
                                          thumb=TILE))
 
     def on_grid(self, ev) -> None:
-        """Show a rendered grid."""
+        """Show a rendered grid; a streamed one replaces the shown images as its new ones arrive."""
         if ev.target != "mixing":
             return
-        self.grid.row_images, self.grid.col_images, self.grid.cells = ev.row_images, ev.col_images, ev.cells
-        self.grid.update()
+        g, new = self.grid, (ev.row_images, ev.col_images, ev.cells)
+        old = (g.row_images, g.col_images, g.cells)
+        if ev.done is not None and all(o is not None and o.shape == n.shape for o, n in zip(old, new)):
+            new = merge_images(old, new, ev.done)  # large models: keep the previous images until replaced
+            ready = None if g.ready is None else max(g.ready, ev.done)
+        else:
+            ready = ev.done
+        (g.row_images, g.col_images, g.cells), g.ready = new, ready
+        g.update()
 
     def _cell(self, r: int, c: int) -> None:
         self.cell_chosen.emit(self.grid.rows[r], self.grid.cols[c], tuple(sorted(self.layers)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.messages import RenderVariation
 from ...engine.specs import NoiseSpec, ResNoise
@@ -34,7 +34,7 @@ class NoisePane(QWidget):
         self.timer.timeout.connect(self.resample_all)
         self.animate.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
         self.variation = QLabel("Variation: per-pixel standard deviation over noise draws")
-        self.variation.setMinimumHeight(100)
+        self.variation.setMinimumHeight(64)
         self.variation.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.draws = QSpinBox(minimum=4, maximum=200, value=32)
         show = QPushButton(icon("fa5s.chart-area"), "Show variation")
@@ -45,11 +45,17 @@ class NoisePane(QWidget):
         var_bar = QHBoxLayout()
         for w in (QLabel("Draws"), self.draws, show):
             var_bar.addWidget(w)
+        rows = QWidget()
+        rows.setLayout(self.table)
+        self.rows_area = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self.rows_area.setWidget(rows)
+        # Up to 9 resolutions (1024²): the rows scroll rather than push the window taller than the screen.
+        self.rows_area.setMinimumHeight(4 * 30)
         lay = QVBoxLayout(self)
-        lay.addLayout(self.table)
+        lay.addWidget(self.rows_area, 1)
         lay.addLayout(bar)
         lay.addLayout(var_bar)
-        lay.addWidget(self.variation, 1)
+        lay.addWidget(self.variation, 0)
         state.model_changed.connect(self.on_model)
         bridge.variation_ready.connect(self.on_variation)
 
@@ -63,7 +69,8 @@ class NoisePane(QWidget):
             mode.addItems([m[0] for m in MODES])
             strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=200, value=100)
             strength.setToolTip("strength (100% = as trained)")
-            again = QPushButton(icon("fa5s.redo"), "Resample")
+            again = QPushButton(icon("fa5s.redo"), "")
+            again.setToolTip(f"Resample the {res}×{res} noise")
             mode.currentIndexChanged.connect(lambda _=0, res=res: self.changed(res))
             strength.valueChanged.connect(lambda _=0, res=res: self.changed(res))
             again.clicked.connect(lambda _=False, res=res: self.resample(res))
@@ -129,7 +136,8 @@ class NoisePane(QWidget):
         self.variation.setText("Computing variation…")
 
     def on_variation(self, ev) -> None:
-        """Show the standard-deviation map."""
+        """Show the standard-deviation map (a large model's map refines as draws arrive)."""
         if ev.target == "variation":
             side = max(128, min(self.variation.width(), self.variation.height()) - 4)
             self.variation.setPixmap(grey_pixmap(ev.std_map, side))
+            self.variation.setToolTip("" if ev.done is None else f"{ev.done} draws so far")

@@ -87,7 +87,8 @@ class TruncationPane(QWidget):
 
     def on_strip(self, ev) -> None:
         if ev.target == "truncation-strip":
-            for lab, img in zip(self.strip, ev.images):
+            done = len(ev.images) if ev.done is None else ev.done  # a large model's strip streams in
+            for lab, img in zip(self.strip, ev.images[:done]):
                 lab.setPixmap(to_pixmap(img, 72))
 
     def showEvent(self, event) -> None:  # noqa: N802
