@@ -25,7 +25,8 @@ TYPED_SIGNALS = {
     m.FrameReady: "frame_ready", m.GridChunk: "grid_chunk", m.MixGridReady: "mix_grid_ready",
     m.VariationReady: "variation_ready", m.StripReady: "strip_ready", m.ModelInfo: "model_info",
     m.JobStarted: "job_started", m.JobProgress: "job_progress", m.JobFinished: "job_finished",
-    m.TrainingTick: "training_tick", m.TrainingFakes: "training_fakes", m.TrainingSnapshot: "training_snapshot",
+    m.TrainingTick: "training_tick", m.TrainingMetric: "training_metric", m.TrainingFakes: "training_fakes",
+    m.TrainingSnapshot: "training_snapshot",
     m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
     m.ErrorEvent: "error",
 }
@@ -46,6 +47,7 @@ class EngineBridge(QObject):
     job_progress = Signal(object)
     job_finished = Signal(object)
     training_tick = Signal(object)
+    training_metric = Signal(object)
     training_fakes = Signal(object)
     training_snapshot = Signal(object)
     training_state = Signal(object)

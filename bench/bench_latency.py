@@ -104,9 +104,9 @@ def row(label: str, xs: list[float]) -> str:
 
 def training_phase(eng: Engine, clock: Clock, data: str, res: int, run_dir: str) -> float:
     """Start a run training at `res`² (64² model) and return its mean minibatch time once warm."""
-    eng.post(m.StartTraining(data=data, run_dir=run_dir, resolution=64, channels=64,
-                             z_dim=128, kimg=1e6, growing=res < 64, start_res=min(res, 64), stable_kimg=1e6,
-                             tick_kimg=1e6, r1_interval=4))
+    cfg = m.TrainConfig(data=data, resolution=64, channels=64, z_dim=128, total_kimg=1e6, growing=res < 64,
+                        start_res=min(res, 64), stable_kimg=1e6, tick_kimg=1e6, r1_interval=4)
+    eng.post(m.StartTraining(config=cfg, run_dir=run_dir))
     clock.wait(lambda e: isinstance(e, m.TrainingState) and e.state == "running")
     clock.clear()
     seen: list[tuple[float, float]] = []

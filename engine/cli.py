@@ -4,15 +4,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli_export, cli_import, cli_model, cli_render, cli_train
+from . import cli_export, cli_import, cli_metrics, cli_model, cli_render, cli_train
 from .config import ConfigError
 from .errors import UserError
 from .fileio import WriteError
 from .modelfile import ModelFileError
 from .specs import SpecError
 
-COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export]
-COMMANDS = ("new", "info", "import", "generate", "mix", "dataset", "train", "video", "figure")
+COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics]
+COMMANDS = ("new", "info", "import", "generate", "mix", "dataset", "train", "video", "figure", "metrics")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -9,7 +9,7 @@ import time
 from .avatars import build_avatar_zip
 from .dataset import validate
 from .errors import UserError
-from .train_config import TrainConfig
+from .train_config import TrainConfig, option_kind, options
 from .train_state import RESUME_OVERRIDES
 
 
@@ -25,30 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="zip to write (for 'avatars')")
     p.set_defaults(run=run_dataset)
     p = sub.add_parser("train", help="train a StyleGAN v1 on a folder or zip of images")
-    p.add_argument("--data", help="folder or zip of images")
     p.add_argument("--out", help="new run directory")
-    p.add_argument("--resume", help="run directory to continue")
-    p.add_argument("--resolution", type=int, default=64)
-    p.add_argument("--kimg", type=float, help="total length in thousands of images (0.1 = 100; default 100); "
-                   "with --resume a larger value extends the run")
-    p.add_argument("--batch", type=int, default=0, help="minibatch (default: per resolution)")
-    # None marks "not given": a resumed run keeps its stored value unless one is given.
-    p.add_argument("--gamma", type=float, help="R1 weight (default 10)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (default 0.001: official per-resolution schedule)")
-    p.add_argument("--r1-interval", type=int, help="lazy R1: penalty every N steps (default 1)")
-    p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True, help="x-flip augmentation")
-    p.add_argument("--no-growing", action="store_true", help="train at full resolution from the start")
-    p.add_argument("--start-res", type=int, default=8)
-    p.add_argument("--fade-kimg", type=float, default=10.0)
-    p.add_argument("--stable-kimg", type=float, default=10.0)
-    p.add_argument("--channels", type=int, default=64)
-    p.add_argument("--z-dim", type=int, default=128)
-    p.add_argument("--ema-kimg", type=float, help="G_ema half-life in kimg (default 2; official 10)")
-    p.add_argument("--tick-kimg", type=float, default=1.0)
-    p.add_argument("--snapshot-ticks", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--precision", choices=("fp32", "bf16"),
-                   help="bf16: bfloat16 autocast for convolutions and dense layers (weights stay fp32)")
+    p.add_argument("--resume", help="run directory to continue (a larger --kimg extends it; the settings "
+                   "marked 'resumable' may change)")
+    for f in options():
+        add_option(p, f)
     p.set_defaults(run=run_train)
 
 
@@ -82,19 +63,45 @@ def _bar(done: float, total: float, what: str) -> None:
     sys.stderr.flush()
 
 
+def add_option(p: argparse.ArgumentParser, f) -> None:
+    """One TrainConfig field as a flag; every flag defaults to None, meaning "not given"."""
+    meta, kind = f.metadata, option_kind(f)
+    flag = "--" + (meta["flag"] or f.name.replace("_", "-"))
+    default = "auto" if f.default is None else f.default if f.default != "" else "none"
+    help_text = f"{meta['help']} (default {default!s}{'; resumable' if meta['resume'] else ''})"
+    if kind == "bool":
+        p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        return
+    types = {"int": int, "float": float, "auto-float": _auto_float, "str": str,
+             "choice": type(meta["choices"][-1]) if meta["choices"] else str}
+    choices = [c for c in meta["choices"] if c != ""] + (["none"] if "" in meta["choices"] else [])
+    p.add_argument(flag, dest=f.name, type=types[kind], choices=choices or None, default=None, help=help_text,
+                   metavar=None if choices else flag[2:].upper().replace("-", "_"))
+
+
+def _auto_float(text: str) -> float | str:
+    if text == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
+
+
+def given_options(args: argparse.Namespace, names: tuple[str, ...] | None = None) -> dict:
+    """The TrainConfig settings given on the command line ('auto' → None, 'none' → '')."""
+    out = {}
+    for f in options():
+        v = getattr(args, f.name, None)
+        if v is None or (names is not None and f.name not in names):
+            continue
+        out[f.name] = None if v == "auto" else "" if v == "none" else v
+    return out
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """TrainConfig from the command line."""
-    return TrainConfig(data=args.data or "", resolution=args.resolution, channels=args.channels,
-                       z_dim=args.z_dim, total_kimg=args.kimg or 100.0, growing=not args.no_growing,
-                       start_res=args.start_res, fade_kimg=args.fade_kimg, stable_kimg=args.stable_kimg,
-                       batch=args.batch, mirror=args.mirror, tick_kimg=args.tick_kimg,
-                       snapshot_ticks=args.snapshot_ticks, seed=args.seed,
-                       **{k: v for k, v in _overrides(args).items() if v is not None})
-
-
-def _overrides(args: argparse.Namespace) -> dict:
-    """The settings given on the command line that a resumed run may change (None: not given)."""
-    return {name: getattr(args, name) for name in RESUME_OVERRIDES}  # CLI dests share the field names
+    return TrainConfig(**given_options(args))
 
 
 class _Interrupt:
@@ -117,7 +124,8 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.resume and not (args.data and args.out):
         raise UserError("train needs --data and --out (or --resume RUNDIR)")
     if args.resume:
-        run = TrainingRun(None, args.resume, resume=True, total_kimg=args.kimg, overrides=_overrides(args))
+        run = TrainingRun(None, args.resume, resume=True, total_kimg=args.total_kimg,
+                          overrides=given_options(args, RESUME_OVERRIDES))
     else:
         run = TrainingRun(config_from_args(args), args.out)
     lead = run.rank == 0
@@ -135,7 +143,7 @@ def run_train(args: argparse.Namespace) -> int:
                 if update.message:
                     print(f"\n{update.message}")
                 if update.tick_stats:
-                    print("\r" + stats_line(update.tick_stats) + " " * 10)
+                    print("\r" + stats_line(update.tick_stats) + " " * 10, flush=True)
             if stop.hit and not update.partial:  # a minibatch is never left half done
                 path = run.snapshot()
                 if lead:

@@ -82,7 +82,8 @@ class ModelConfig:
         return cls(**kwargs)
 
     @classmethod
-    def small(cls, resolution: int = 64, channels: int = 128, z_dim: int = 128) -> "ModelConfig":
+    def small(cls, resolution: int = 64, channels: int = 128, z_dim: int = 128,
+              mapping_layers: int = 8) -> "ModelConfig":
         """A CPU-friendly model: `channels` feature maps at every resolution up to 32², halving above."""
-        return cls(resolution=resolution, z_dim=z_dim, w_dim=z_dim, mapping_fmaps=z_dim,
-                   fmap_base=channels * 16, fmap_max=channels)
+        return cls(resolution=resolution, z_dim=z_dim, w_dim=z_dim, mapping_layers=mapping_layers,
+                   mapping_fmaps=z_dim, fmap_base=channels * 16, fmap_max=channels)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .messages import (Command, Event, JobFinished, JobProgress, JobStarted, StartTraining, TrainingFakes,
-                       TrainingSnapshot, TrainingState, TrainingTick)
+                       TrainingMetric, TrainingSnapshot, TrainingState, TrainingTick)
 
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress events a second per job
 
@@ -135,16 +135,6 @@ def _close_quietly(gen: Iterator) -> None:
 
 
 # ---------------------------------------------------------------- training
-def train_config(cmd: StartTraining):
-    """The TrainConfig a StartTraining command describes."""
-    from .train_config import TrainConfig
-    return TrainConfig(data=cmd.data, resolution=cmd.resolution, channels=cmd.channels, z_dim=cmd.z_dim,
-                       total_kimg=cmd.kimg, growing=cmd.growing, start_res=cmd.start_res, fade_kimg=cmd.fade_kimg,
-                       stable_kimg=cmd.stable_kimg, batch=cmd.batch, lr=cmd.lr, gamma=cmd.gamma,
-                       r1_interval=cmd.r1_interval, mirror=cmd.mirror, tick_kimg=cmd.tick_kimg,
-                       snapshot_ticks=cmd.snapshot_ticks, seed=cmd.seed)
-
-
 class TrainingJob:
     """Runs a TrainingRun one minibatch per unit; stop() makes the next unit write a snapshot and end."""
 
@@ -164,9 +154,11 @@ class TrainingJob:
         from .training import TrainingRun
         if self.cmd.resume_dir:
             return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None)
-        if not self.cmd.data or not self.cmd.run_dir:
+        if not self.cmd.config or not self.cmd.config.data or not self.cmd.run_dir:
             raise UserError("training needs a dataset and a run folder")
-        return TrainingRun(train_config(self.cmd), self.cmd.run_dir)
+        if self.cmd.config is None:
+            raise UserError("training needs its settings")
+        return TrainingRun(self.cmd.config, self.cmd.run_dir)
 
     def units(self) -> Iterator[Unit]:
         """The job: build the run, then one minibatch per unit; always ends with TrainingState 'stopped'."""
@@ -201,6 +193,8 @@ class TrainingJob:
             out.append(TrainingTick(jid, self.run_dir, s.tick, s.kimg, update.total_kimg, s.resolution, s.fade,
                                     s.batch, s.sec_per_kimg, s.images_per_s, s.loss_g, s.loss_d, s.r1,
                                     s.score_real, s.score_fake, seconds, eta))
+        if update.metric is not None:
+            out.append(TrainingMetric(jid, update.kimg, *update.metric))
         if update.fakes is not None:
             out.append(TrainingFakes(jid, update.kimg, update.fakes))
         if update.snapshot_path:

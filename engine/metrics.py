@@ -7,13 +7,16 @@ against the reference pytorch-fid weights, so our figures compare with each othe
 from __future__ import annotations
 
 import importlib.util
+import io
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .errors import UserError
+from .explore import to_uint8
 
 
 def inception_path() -> Path:
@@ -58,7 +61,6 @@ def fid_from_features(f1: np.ndarray, f2: np.ndarray) -> float:
 @torch.inference_mode()
 def generated_images(G, count: int, seed: int = 0, psi: float = 1.0, batch: int = 50) -> np.ndarray:
     """`count` uint8 images from G with seeds seed..seed+count-1 (NVIDIA seed convention), random noise."""
-    from .explore import to_uint8
     from .specs import seed_to_z
     out = []
     for i in range(seed, seed + count, batch):
@@ -73,3 +75,76 @@ def fid(G, real_features: np.ndarray, count: int, net=None, seed: int = 0, psi: 
     """FID of `count` samples from G against precomputed real features."""
     net = net if net is not None else load_inception()
     return fid_from_features(features(net, generated_images(G, count, seed, psi)), real_features)
+
+
+def _feature_cache(key: str, count: int) -> Path:
+    from .dataset import cache_dir
+    return cache_dir().parent / "fid" / f"{key}-{count}.npy"
+
+
+def cached_features(net, images: np.ndarray, key: str) -> np.ndarray:
+    """Features of held-out `images`, cached on disk by their dataset's identity `key` and count."""
+    path = _feature_cache(key, len(images))
+    if path.is_file():
+        return np.load(path, allow_pickle=False)
+    out = features(net, np.ascontiguousarray(images), 25)
+    _save_npy(path, out)
+    return out
+
+
+def _save_npy(path: Path, arr: np.ndarray) -> None:
+    from .fileio import atomic_write_bytes
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+class FidMonitor:
+    """FID of 1,000 G_ema samples (random noise, ψ 1) against held-out features, in small yielding steps.
+
+    The held-out features are computed once (the first measurement) and cached by dataset identity, so
+    runs on the same held-out set share them. Each step encodes one small batch, so a training job in the
+    engine thread keeps serving renders while it measures.
+    """
+
+    FAKES = 1000
+    BATCH = 10
+    MAX_REAL = 5000
+
+    def __init__(self, data: str, resolution: int) -> None:
+        self.data, self.resolution = data, resolution
+        self.net, self.real = None, None
+
+    def _real_features(self) -> Iterator[None]:
+        from .dataset import load_images
+        images, report = load_images(self.data, self.resolution)
+        images = images[:self.MAX_REAL]
+        path = _feature_cache(report.key, len(images))
+        if path.is_file():
+            self.real = np.load(path, allow_pickle=False)
+            return
+        parts = []
+        for i in range(0, len(images), self.BATCH):
+            parts.append(features(self.net, np.ascontiguousarray(images[i:i + self.BATCH]), self.BATCH))
+            yield
+        self.real = np.concatenate(parts)
+        _save_npy(path, self.real)
+
+    def measure(self, G, res: int, alpha: float, seed: int = 0) -> Iterator[float | None]:
+        """Yields None between batches, then the FID (samples at the current phase, shown at full size)."""
+        self.net = self.net or load_inception()
+        if self.real is None:
+            yield from self._real_features()
+        gen = torch.Generator().manual_seed(seed)
+        feats = []
+        for i in range(0, self.FAKES, self.BATCH):
+            with torch.inference_mode():
+                z = torch.randn(self.BATCH, G.cfg.z_dim, generator=gen)
+                noise = [torch.randn(self.BATCH, 1, r, r, generator=gen) for r in G.cfg.resolutions for _ in (0, 1)]
+                img = G(z, noise=noise, res=res, alpha=alpha)
+                if res < self.resolution:
+                    img = F.interpolate(img, size=self.resolution, mode="nearest")
+                feats.append(features(self.net, to_uint8(img), self.BATCH))
+            yield None
+        yield fid_from_features(np.concatenate(feats), self.real)

@@ -11,7 +11,28 @@ from .errors import UserError
 # Official minibatch per resolution on one GPU, halved for CPU where it would not fit a laptop's time.
 DEFAULT_BATCH = ((4, 32), (8, 32), (16, 32), (32, 16), (64, 16), (128, 8), (256, 4), (512, 4), (1024, 4))
 PRECISIONS = ("fp32", "bf16")
+METRICS = ("", "fid1k")
+AUGMENT_OPS = ("color", "translation", "cutout")  # engine/augment.py implements them
+
+
+def parse_policy(policy: str) -> tuple[str, ...]:
+    """'color,translation' → ('color', 'translation'); '' → (); unknown names are a ValueError."""
+    names = tuple(p.strip() for p in policy.split(",") if p.strip())
+    bad = [n for n in names if n not in AUGMENT_OPS]
+    if bad:
+        raise ValueError(f"unknown augmentation {', '.join(bad)} (choose from {', '.join(AUGMENT_OPS)})")
+    return names
+
+
+def opt(default, help: str, label: str, flag: str = "", choices: tuple = (), resume: bool = False,
+        ui: bool = True):
+    """A TrainConfig field with what the CLI and the Training pane need to offer it (declared once)."""
+    return dataclasses.field(default=default, metadata={"help": help, "label": label, "flag": flag,
+                                                        "choices": choices, "resume": resume, "ui": ui})
+
+
 EMA_RAMPUP = 0.25
+_RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
 
 
@@ -19,28 +40,44 @@ DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
 class TrainConfig:
     """Hyperparameters of one run (official StyleGAN v1 settings, kimg scaled down for CPU)."""
 
-    data: str
-    resolution: int = 64
-    channels: int = 64            # feature maps up to 32² (fmap_max); halved per doubling above
-    z_dim: int = 128
-    total_kimg: float = 100.0
-    growing: bool = True
-    start_res: int = 8
-    fade_kimg: float = 10.0       # official: 600
-    stable_kimg: float = 10.0     # official: 600
-    batch: int = 0                # 0: DEFAULT_BATCH for the current resolution
-    lr: float = 0.001
-    gamma: float = 10.0           # R1 weight
-    r1_interval: int = 1          # 1: R1 on every D step (official); k > 1: lazy R1, weight × k
-    style_mixing: float = 0.9
-    ema_kimg: float = 2.0         # G_ema half-life; official 10 (runs of thousands of kimg)
-    mirror: bool = True
-    tick_kimg: float = 1.0
-    snapshot_ticks: int = 5
-    keep_snapshots: int = 3
-    seed: int = 0
-    threads: int = 0              # 0: all cores
-    precision: str = "fp32"       # "bf16": bfloat16 autocast; slower for 64-channel models here (bench_train.py)
+    data: str = opt("", "folder or zip of training images", "Dataset", ui=False)
+    resolution: int = opt(64, "output resolution", "Resolution", choices=(8, 16, 32, 64, 128, 256, 512, 1024))
+    channels: int = opt(64, "G's feature maps up to 32² (halved per doubling above)", "G channels")
+    z_dim: int = opt(128, "size of z and w", "Latent size")
+    total_kimg: float = opt(100.0, "length in thousands of real images shown", "Length (kimg)", flag="kimg")
+    growing: bool = opt(True, "progressive growing from --start-res", "Progressive growing")
+    start_res: int = opt(8, "first resolution when growing", "Start resolution", choices=(4, 8, 16, 32, 64))
+    fade_kimg: float = opt(10.0, "kimg of each fade-in (official 600)", "Fade-in (kimg)")
+    stable_kimg: float = opt(10.0, "kimg of each stable phase (official 600)", "Stable (kimg)")
+    batch: int = opt(0, "minibatch; 0: per resolution (official, halved)", "Minibatch")
+    lr: float = opt(0.001, "Adam learning rate; 0.001: the official per-resolution schedule", "Learning rate",
+                    resume=True)
+    gamma: float | None = opt(None, "R1 weight; auto: 0.0002 · res² / minibatch (StyleGAN2-ADA)", "R1 γ",
+                              resume=True)
+    r1_interval: int = opt(1, "lazy R1: penalty every N D steps, weight × N (1: every step, official)",
+                           "R1 every", resume=True)
+    r1_full_res: bool = opt(True, "R1 as the official code takes it, on reals at full size", "R1 at full size",
+                            resume=True)
+    mapping_layers: int = opt(8, "depth of the mapping network z → w", "Mapping layers")
+    d_channels: int = opt(0, "D's feature maps up to 32²; 0: as G", "D channels")
+    noise_res: int = opt(1024, "noise inputs only at resolutions up to this while training; 0: none",
+                         "Noise up to", resume=True)
+    augment: str = opt("", "differentiable augmentation for D: comma list of color, translation, cutout",
+                       "Augment D", resume=True)
+    metric: str = opt("", "fid1k: FID of 1,000 G_ema samples against --metric-data", "Metric", choices=METRICS,
+                      resume=True)
+    metric_data: str = opt("", "held-out images (zip or folder) for the metric", "Held-out images", resume=True)
+    metric_ticks: int = opt(10, "ticks between metric measurements", "Metric every (ticks)", resume=True)
+    style_mixing: float = opt(0.9, "probability of style-mixing regularisation", "Style mixing")
+    ema_kimg: float = opt(2.0, "G_ema half-life in kimg (official 10)", "G_ema half-life", resume=True)
+    mirror: bool = opt(True, "x-flip augmentation of the reals", "Mirror (x-flip)")
+    tick_kimg: float = opt(1.0, "kimg per tick (one stats line, one fakes grid)", "Tick (kimg)")
+    snapshot_ticks: int = opt(5, "ticks between snapshots", "Snapshot every (ticks)")
+    keep_snapshots: int = opt(3, "snapshots and states to keep", "Keep snapshots", resume=True)
+    seed: int = opt(0, "random seed of the run", "Seed")
+    threads: int = opt(0, "torch threads; 0: all cores", "Threads", ui=False)
+    precision: str = opt("fp32", "bf16: bfloat16 autocast (slower for 64-channel models on AVX2 CPUs)",
+                         "Precision", choices=PRECISIONS, resume=True)
 
     def __post_init__(self) -> None:
         for name in ("resolution", "start_res"):
@@ -51,16 +88,53 @@ class TrainConfig:
             raise UserError("resolution must be at least 8")
         if self.total_kimg <= 0 or self.tick_kimg <= 0:
             raise UserError("--kimg and tick length must be positive")
-        if self.channels < 1 or self.z_dim < 1 or self.batch < 0 or self.gamma < 0 or self.r1_interval < 1:
-            raise UserError("channels, z-dim, batch, gamma and R1 interval must be positive")
+        if self.channels < 1 or self.z_dim < 1 or self.batch < 0 or self.r1_interval < 1:
+            raise UserError("channels, z-dim, batch and R1 interval must be positive")
+        if self.resolution not in _RESOLUTIONS:
+            raise UserError(f"resolution must be a power of two from 8 to 1024, got {self.resolution}")
         if self.precision not in PRECISIONS:
             raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.gamma is not None and self.gamma < 0:
+            raise UserError("gamma must be positive (or auto)")
+        if self.mapping_layers < 1 or self.d_channels < 0 or self.noise_res < 0 or self.metric_ticks < 1:
+            raise UserError("mapping layers, D channels, noise resolution and metric interval must be positive")
+        try:
+            parse_policy(self.augment)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if self.metric not in METRICS:
+            raise UserError(f"metric must be one of {', '.join(m for m in METRICS if m)}, got {self.metric!r}")
+        if self.metric and not self.metric_data:
+            raise UserError("a training metric needs held-out images (--metric-data)")
         if not 0.0 <= self.style_mixing <= 1.0:
             raise UserError("style-mixing probability must be between 0 and 1")
 
     def model_config(self) -> ModelConfig:
-        """The generator/discriminator architecture of this run."""
-        return ModelConfig.small(self.resolution, self.channels, self.z_dim)
+        """The generator's architecture (D's too unless `d_channels` widens it)."""
+        return ModelConfig.small(self.resolution, self.channels, self.z_dim, self.mapping_layers)
+
+    def d_config(self) -> ModelConfig:
+        """The discriminator's architecture."""
+        return ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim, self.mapping_layers)
+
+    def gamma_at(self, res: int) -> float:
+        """R1 weight at a training resolution: the given gamma, or the heuristic 0.0002 · res² / minibatch."""
+        if self.gamma is not None:
+            return self.gamma
+        return 0.0002 * res * res / self.batch_at(res)
+
+    def r1_scale(self, res: int) -> float:
+        """Factor on R1 taken on reals at `res`, so it equals R1 on the reals upsampled to full size.
+
+        The official trainer feeds D full-size reals (nearest-upsampled from `res`) and D average-pools
+        them; the gradient at each full-size pixel is then 1/k² of ours (k = resolution / res) and
+        there are k² of them, so its R1 is ours / k².
+        """
+        return (res / self.resolution) ** 2 if self.r1_full_res else 1.0
+
+    def noise_at(self, res: int) -> bool:
+        """Whether the synthesis layers at `res` get noise inputs during training."""
+        return res <= self.noise_res
 
     def batch_at(self, res: int) -> int:
         """Minibatch size at a training resolution."""
@@ -112,6 +186,41 @@ class TrainConfig:
         if unknown:
             raise UserError(f"unknown training config keys: {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+def options() -> tuple[dataclasses.Field, ...]:
+    """The settings a user can give, in declaration order (the CLI's flags and the pane's form)."""
+    return tuple(f for f in dataclasses.fields(TrainConfig) if f.metadata)
+
+
+def option_kind(f: dataclasses.Field) -> str:
+    """'bool', 'int', 'float', 'auto-float' (a number or auto), 'str' or 'choice'."""
+    if f.metadata["choices"]:
+        return "choice"
+    return {"float | None": "auto-float"}.get(str(f.type), str(f.type))
+
+
+def resume_options() -> tuple[str, ...]:
+    """Names of the settings a resumed run may change (the architecture, data and schedule stay)."""
+    return tuple(f.name for f in options() if f.metadata["resume"])
+
+
+def fitted_phase_kimg(total_kimg: float, resolution: int, start_res: int = 8, longest: float = 10.0) -> float:
+    """Fade-in/stable phase length shortened so that a run of `total_kimg` still reaches `resolution`."""
+    doublings = max(0, int(math.log2(resolution // start_res))) if resolution > start_res else 0
+    # A run of d doublings has 2d phases before the last resolution; that one gets at least a phase of its own.
+    return round(min(longest, total_kimg / (2 * doublings + 1)), 3)
+
+
+def schedule_text(cfg: TrainConfig) -> str:
+    """One line describing the growing schedule of `cfg`."""
+    first = min(cfg.start_res, cfg.resolution)
+    if not cfg.growing or first == cfg.resolution:
+        return f"Trains at {cfg.resolution}² throughout"
+    steps = growth_steps(cfg)
+    last = cfg.total_kimg - cfg.stable_kimg - steps * cfg.fade_kimg - (steps - 1) * cfg.stable_kimg
+    return (f"Grows {first}² → {cfg.resolution}²: {cfg.fade_kimg:g} kimg per fade-in, {cfg.stable_kimg:g} per "
+            f"stable phase, then {max(last, 0):g} kimg at {cfg.resolution}²")
 
 
 def growth_steps(cfg: TrainConfig) -> int:

@@ -12,13 +12,13 @@ from safetensors.torch import save as st_save
 from .errors import UserError
 from .fileio import WriteError, atomic_write_bytes
 from .modelfile import ModelMeta, save_model
-from .train_config import TrainConfig
+from .train_config import TrainConfig, resume_options
 
 STATE_FORMAT = "stylegan-studio/train-state"
 
 
 # Settings a resumed run may change; the architecture, data and schedule stay as they were.
-RESUME_OVERRIDES = ("gamma", "lr", "r1_interval", "ema_kimg", "precision")
+RESUME_OVERRIDES = resume_options()
 
 
 class RunFiles:
@@ -49,7 +49,7 @@ class RunFiles:
         if not path.is_file():
             raise UserError(f"{self.root}: not a run directory (no config.json)")
         stored = TrainConfig.from_dict(json.loads(path.read_text()))
-        changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES and v is not None}
+        changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES}
         if total_kimg is not None and total_kimg > stored.total_kimg:
             changes["total_kimg"] = total_kimg
         cfg = TrainConfig.from_dict({**stored.to_dict(), **changes})
@@ -91,6 +91,11 @@ class RunFiles:
         """One JSON line per tick."""
         with open(self.root / "stats.jsonl", "a") as f:
             f.write(json.dumps(stats.__dict__) + "\n")
+
+    def append_metric(self, record: dict) -> None:
+        """One JSON line per quality measurement (metrics.jsonl)."""
+        with open(self.root / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
 
     def prune(self, keep: int) -> None:
         """Keep the newest `keep` states and snapshots."""
@@ -171,8 +176,8 @@ def load_state(run, path: Path | None) -> None:
         run.dataset_changed = True  # reported by the CLI; training continues on the current files
 
 
-def stats_records(root: Path) -> list[dict]:
-    """All lines of a run's stats.jsonl."""
-    path = root / "stats.jsonl"
+def stats_records(root: Path, name: str = "stats.jsonl") -> list[dict]:
+    """All lines of a run's stats.jsonl (or metrics.jsonl)."""
+    path = root / name
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 

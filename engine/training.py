@@ -14,12 +14,14 @@ import torch
 import torch.nn.functional as F
 
 from . import distributed as dist_util
+from .augment import augment
 from .dataset import load_images
 from .errors import UserError
 from .explore import to_uint8
+from .metrics import FidMonitor
 from .networks import Discriminator, Generator
 from .pngio import make_grid, save_png
-from .train_config import TrainConfig
+from .train_config import TrainConfig, parse_policy
 from .train_state import RunFiles, load_state, save_state
 
 
@@ -56,6 +58,7 @@ class TrainUpdate:
     fakes: np.ndarray | None = None
     message: str = ""
     partial: bool = False   # D has stepped, G has not: the minibatch is half done
+    metric: tuple[str, float] | None = None   # (name, value) when a quality measurement finished
 
 
 class TrainingRun:
@@ -77,7 +80,9 @@ class TrainingRun:
             raise UserError(f"{cfg.data}: no images for rank {self.rank}")
         torch.manual_seed(cfg.seed)
         mcfg = cfg.model_config()
-        self.G, self.D = Generator(mcfg), Discriminator(mcfg)
+        self.G, self.D = Generator(mcfg), Discriminator(cfg.d_config())
+        self.policy = parse_policy(cfg.augment)
+        self.monitor = FidMonitor(cfg.metric_data, cfg.resolution) if cfg.metric else None
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
         self.rng = np.random.Generator(np.random.PCG64(cfg.seed * 1000 + self.rank))
@@ -138,11 +143,18 @@ class TrainingRun:
         """Fresh per-image noise maps for every layer up to `res`."""
         maps = []
         for r in self.G.cfg.resolutions:
-            maps += [torch.randn(n, 1, r, r, generator=self.gen) if r <= res else None for _ in (0, 1)]
+            use = r <= res and self.cfg.noise_at(r)
+            maps += [torch.randn(n, 1, r, r, generator=self.gen) if use else None for _ in (0, 1)]
         return maps
 
     def _fakes(self, n: int, res: int, alpha: float) -> torch.Tensor:
         return self.G.synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
+
+    def _D(self, img: torch.Tensor, alpha: float) -> torch.Tensor:
+        """D's score of images seen through the run's differentiable augmentation."""
+        if self.policy:
+            img = augment(img, self.policy, self.gen)
+        return self.D(img, alpha).float()
 
     def _autocast(self) -> torch.autocast:
         """bfloat16 autocast for the forward passes when the run asks for it (weights and Adam stay fp32)."""
@@ -154,22 +166,23 @@ class TrainingRun:
         with torch.no_grad(), self._autocast():
             fakes = self._fakes(n, res, alpha).float()
         lazy = self.cfg.r1_interval
-        do_r1 = self.cfg.gamma > 0 and (self.nimg // max(n * self.world, 1)) % lazy == 0
-        reals.requires_grad_(do_r1)
+        gamma = self.cfg.gamma_at(res) * self.cfg.r1_scale(res)
+        do_r1 = gamma > 0 and (self.nimg // max(n * self.world, 1)) % lazy == 0
+        reals.requires_grad_(do_r1)  # R1 is taken on the reals before augmentation, as in StyleGAN2-ADA
         with self._autocast():
-            real_score, fake_score = self.D(reals, alpha).float(), self.D(fakes, alpha).float()
+            real_score, fake_score = self._D(reals, alpha), self._D(fakes, alpha)
         loss = F.softplus(fake_score).mean() + F.softplus(-real_score).mean()
         r1 = torch.zeros(())
         if do_r1:
             (grad,) = torch.autograd.grad(real_score.sum(), reals, create_graph=True)
             r1 = grad.square().sum(dim=(1, 2, 3)).mean()
-            loss = loss + r1 * (self.cfg.gamma / 2 * lazy)
+            loss = loss + r1 * (gamma / 2 * lazy)
         return {"loss_d": loss, "r1": r1.detach(), "score_real": real_score.detach().mean(),
                 "score_fake": fake_score.detach().mean()}
 
     def _g_step(self, n: int, res: int, alpha: float) -> torch.Tensor:
         with self._autocast():
-            score = self.D(self._fakes(n, res, alpha), alpha).float()
+            score = self._D(self._fakes(n, res, alpha), alpha)
         return F.softplus(-score).mean()
 
     def _apply(self, opt: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module) -> bool:
@@ -277,11 +290,33 @@ class TrainingRun:
             if self.kimg >= acc.start_kimg + self.cfg.tick_kimg or self.kimg >= self.cfg.total_kimg:
                 self.tick += 1
                 stats = acc.finish(self.tick, self.kimg, res, alpha)
-                self._tick_acc = acc = _TickAccumulator(self.kimg)
                 yield self._end_tick(stats)
+                if self._metric_due():
+                    yield from self._measure()
+                self._tick_acc = acc = _TickAccumulator(self.kimg)  # the measurement's time is not the tick's
             else:
                 yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
                                   message=out.get("message", ""))
+
+
+    def _metric_due(self) -> bool:
+        done = self.kimg >= self.cfg.total_kimg
+        return self.monitor is not None and self.rank == 0 and (self.tick % self.cfg.metric_ticks == 0 or done)
+
+    def _measure(self) -> Iterator[TrainUpdate]:
+        """FID of G_ema now, in small steps (each yields), then one update carrying the value."""
+        res, alpha = self.cfg.phase(self.kimg)
+        t0 = time.time()
+        for value in self.monitor.measure(self.G_ema, res, alpha, seed=self.cfg.seed):
+            if value is None:
+                yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick)
+                continue
+            record = {"tick": self.tick, "kimg": round(self.kimg, 3), self.cfg.metric: round(value, 3),
+                      "seconds": round(time.time() - t0, 1)}
+            self.files.append_metric(record)
+            yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
+                              message=f"{self.cfg.metric} {value:.2f} at {self.kimg:.2f} kimg",
+                              metric=(self.cfg.metric, value))
 
 
 class _TickAccumulator:

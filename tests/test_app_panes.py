@@ -170,16 +170,28 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     bridge.dataset_summary.emit(m.DatasetSummary(str(tmp_path), 10, 32, (("bad.png", "corrupt"),)))
     assert "10 images" in pane.summary.text() and "bad.png" in pane.summary.text()
     pane.start()
-    start = bridge.last(m.StartTraining)
-    assert start.data == str(tmp_path) and start.resolution == 32
+    cfg = bridge.last(m.StartTraining).config
+    assert cfg.data == str(tmp_path) and cfg.resolution == 32
     # A 20 kimg run to 32² grows in 4 kimg phases, so it ends with 4 kimg of stable training at 32².
-    assert start.fade_kimg == start.stable_kimg == 4.0 and "then 4 kimg at 32²" in pane.schedule.text()
-    from stylegan_studio.engine.train_config import TrainConfig
-    cfg = TrainConfig(data="x", resolution=32, total_kimg=start.kimg, fade_kimg=start.fade_kimg,
-                      stable_kimg=start.stable_kimg)
+    assert cfg.fade_kimg == cfg.stable_kimg == 4.0 and "then 4 kimg at 32²" in pane.schedule.text()
     assert cfg.phase(16.5) == (32, 1.0) and cfg.phase(15.0)[0] == 32 and cfg.phase(15.0)[1] < 1
     pane.kimg.setValue(500)
     assert "10 kimg per fade-in" in pane.schedule.text() and "then 460 kimg at 32²" in pane.schedule.text()
+    # Every setting the CLI offers is in the form, and reaches the command.
+    from stylegan_studio.engine.train_config import options
+    assert {f.name for f in options() if f.metadata["ui"]} <= set(pane.form.widgets)
+    pane.form.widgets["augment"].setText("color,cutout")
+    pane.form.widgets["gamma"].setText("0.5")
+    pane.form.widgets["mapping_layers"].setValue(2)
+    pane.form.widgets["metric"].setCurrentText("fid1k")
+    pane.start()
+    assert "held-out" in pane_status(pane, qtbot)  # a metric without held-out images is refused in one line
+    pane.form.widgets["metric_data"].setText(str(tmp_path))
+    pane.start()
+    cfg = bridge.last(m.StartTraining).config
+    assert (cfg.augment, cfg.gamma, cfg.mapping_layers, cfg.metric) == ("color,cutout", 0.5, 2, "fid1k")
+    bridge.training_metric.emit(m.TrainingMetric(1, 4.0, "fid1k", 120.5))
+    assert list(pane.metric_curve.getData()[1]) == [120.5] and not pane.metric_plot.isHidden()
     tick = m.TrainingTick(1, "r", 1, 0.5, 20, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 1.0, 60.0)
     bridge.training_tick.emit(tick)
     bridge.training_tick.emit(m.TrainingTick(1, "r", 2, 1.0, 20, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4,
@@ -197,3 +209,11 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     bridge.training_snapshot.emit(m.TrainingSnapshot(1, snap, 1.0))
     pane.explore_snapshot()
     assert bridge.last(m.LoadModel).path == snap
+
+
+def pane_status(pane, qtbot) -> str:
+    """The last status line the pane emitted (recorded by pressing Start again)."""
+    seen = []
+    pane.status.connect(seen.append)
+    pane.start()
+    return seen[-1] if seen else ""

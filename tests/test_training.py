@@ -37,7 +37,7 @@ def make_folder(root, n=64, size=24):
 def tiny_cfg(data, **kw):
     base = dict(data=str(data), resolution=16, channels=16, z_dim=16, total_kimg=0.128, start_res=8,
                 fade_kimg=0.032, stable_kimg=0.032, batch=8, tick_kimg=0.064, snapshot_ticks=1, ema_kimg=0.05,
-                lr=0.002)
+                lr=0.002, gamma=10.0, mapping_layers=8, augment="", noise_res=1024)  # the loop, not the recipe
     base.update(kw)
     return TrainConfig(**base)
 
@@ -167,8 +167,9 @@ def test_engine_job_stopped_mid_minibatch_finishes_it_first(tmp_path):
     from stylegan_studio.engine.jobs import Job, TrainingJob
     from stylegan_studio.engine.messages import StartTraining
     data = make_folder(tmp_path / "data", n=16)
-    cmd = StartTraining(data=str(data), run_dir=str(tmp_path / "r"), resolution=16, channels=16, z_dim=16,
-                        kimg=1.0, batch=8, start_res=16, growing=False)
+    cfg = TrainConfig(data=str(data), resolution=16, channels=16, z_dim=16, total_kimg=1.0, batch=8, start_res=16,
+                      growing=False)
+    cmd = StartTraining(config=cfg, run_dir=str(tmp_path / "r"))
     events = []
     job = Job(1, "train", "t", iter(()))
     tj = TrainingJob(cmd, job, events.append)

@@ -7,12 +7,15 @@ import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
+from ...engine.errors import UserError
 from ...engine.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
-                                StopTraining, ValidateDataset)
+                                StopTraining, TrainConfig, ValidateDataset)
+from ...engine.train_config import fitted_phase_kimg, schedule_text
 from ..qtutil import icon, to_pixmap
+from .train_form import TrainForm, changed_signal
 
 CURVES = (("loss_g", "G loss", "#4e79a7"), ("loss_d", "D loss", "#e15759"), ("r1", "R1 penalty", "#76b7b2"),
           ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"))
@@ -33,19 +36,17 @@ class TrainingPane(QWidget):
         self.summary = QLabel("No dataset checked yet")
         self.summary.setWordWrap(True)
         self.run_dir = QLineEdit(os.path.join(os.path.expanduser("~"), "stylegan-runs", time.strftime("run-%Y%m%d-%H%M")))
-        self.resolution = QComboBox()
-        self.resolution.addItems(["16", "32", "64", "128"])
-        self.resolution.setCurrentText("32")
-        self.kimg = QDoubleSpinBox(minimum=0.01, maximum=100000, value=20, decimals=2)
-        self.batch = QSpinBox(minimum=0, maximum=256, value=0, specialValueText="auto")
-        self.gamma = QDoubleSpinBox(minimum=0, maximum=1000, value=10)
-        self.mirror = QCheckBox("Mirror (x-flip)", checked=True)
-        self.growing = QCheckBox("Progressive growing", checked=True)
+        self.form = TrainForm()
+        self.form.set_config(TrainConfig(resolution=32, total_kimg=20))  # a first run that ends in minutes
+        w = self.form.widgets
+        self.resolution, self.kimg, self.batch, self.gamma = (w["resolution"], w["total_kimg"], w["batch"],
+                                                               w["gamma"])
         self.schedule = QLabel()
         self.schedule.setWordWrap(True)
-        for signal in (self.resolution.currentTextChanged, self.kimg.valueChanged, self.growing.toggled):
-            signal.connect(self._show_schedule)
-        self._show_schedule()
+        for name in ("resolution", "total_kimg", "start_res", "growing"):
+            changed_signal(w[name]).connect(self._fit_phases)
+        self.form.changed.connect(self._show_schedule)
+        self._fit_phases()
         self.buttons = {n: QPushButton(icon(i), n) for n, i in
                         (("Start", "fa5s.play"), ("Pause", "fa5s.pause"), ("Resume", "fa5s.play-circle"),
                          ("Stop", "fa5s.stop"))}
@@ -60,7 +61,15 @@ class TrainingPane(QWidget):
         self.plot.setLabel("bottom", "kimg")
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
         self.curves = {k: self.plot.plot([], [], pen=pg.mkPen(c, width=2), name=n) for k, n, c in CURVES}
-        self.plot.setMinimumHeight(160)
+        self.plot.setMinimumHeight(120)
+        self.metric_plot = pg.PlotWidget(background="w")
+        self.metric_plot.setLabel("bottom", "kimg")
+        self.metric_plot.setLabel("left", "FID")
+        self.metric_plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.metric_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#b07aa1", width=2), symbol="o", symbolSize=5)
+        self.metric_points: list[tuple[float, float]] = []
+        self.metric_plot.setMinimumHeight(70)
+        self.metric_plot.hide()  # shown with the first measurement
         self.fakes = QLabel("Fakes appear after the first tick", alignment=Qt.AlignmentFlag.AlignCenter)
         self.fakes.setMinimumSize(160, 90)
         self.snapshots = QListWidget()
@@ -72,6 +81,7 @@ class TrainingPane(QWidget):
         self._layout(explore)
         self._enable()
         bridge.training_tick.connect(self.on_tick)
+        bridge.training_metric.connect(self.on_metric)
         bridge.training_fakes.connect(self.on_fakes)
         bridge.training_snapshot.connect(self.on_snapshot)
         bridge.training_state.connect(self.on_state)
@@ -96,12 +106,10 @@ class TrainingPane(QWidget):
         run_row.addWidget(self.run_dir)
         run_row.addWidget(resume)
         form.addRow("Run folder", run_row)
-        form.addRow("Resolution", pair(self.resolution, "Length (kimg)", self.kimg))
-        form.addRow("Minibatch", pair(self.batch, "R1 γ", self.gamma))
-        opts = QHBoxLayout()
-        opts.addWidget(self.mirror)
-        opts.addWidget(self.growing)
-        form.addRow("", opts)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.form)
+        scroll.setMinimumHeight(120)
+        form.addRow(scroll)
         form.addRow("", self.schedule)
         controls = QHBoxLayout()
         for b in self.buttons.values():
@@ -122,7 +130,10 @@ class TrainingPane(QWidget):
         right.addLayout(snaps)
         lay = QHBoxLayout(self)
         lay.addLayout(left, 3)
-        lay.addWidget(self.plot, 4)
+        middle = QVBoxLayout()
+        middle.addWidget(self.plot, 3)
+        middle.addWidget(self.metric_plot, 2)
+        lay.addLayout(middle, 4)
         lay.addLayout(right, 3)
 
     def _pick(self, path: str) -> None:
@@ -147,26 +158,28 @@ class TrainingPane(QWidget):
         if not self.data.text().strip():
             self.status.emit("Choose a dataset folder or zip first")
             return
+        try:
+            cfg = self.form.config(self.data.text().strip())
+        except UserError as exc:
+            self.status.emit(str(exc))
+            return
         self._reset_curves()
-        self.bridge.post(StartTraining(data=self.data.text().strip(), run_dir=self.run_dir.text().strip(),
-                                       resolution=int(self.resolution.currentText()), kimg=self.kimg.value(),
-                                       batch=self.batch.value(), gamma=self.gamma.value(),
-                                       mirror=self.mirror.isChecked(), growing=self.growing.isChecked(),
-                                       fade_kimg=self._phase(), stable_kimg=self._phase(),
-                                       tick_kimg=tick_length(self.kimg.value())))
+        self.bridge.post(StartTraining(config=cfg, run_dir=self.run_dir.text().strip()))
 
-    def _phase(self) -> float:
-        return phase_kimg(self.kimg.value(), int(self.resolution.currentText()))
+    def _fit_phases(self, *_: object) -> None:
+        """Shorten the growing phases so that a short run still reaches the chosen resolution."""
+        v = self.form.values()
+        phase = fitted_phase_kimg(v["total_kimg"], v["resolution"], v["start_res"])
+        self.form.widgets["fade_kimg"].setValue(phase)
+        self.form.widgets["stable_kimg"].setValue(phase)
+        self.form.widgets["tick_kimg"].setValue(tick_length(v["total_kimg"]))
+        self._show_schedule()
 
     def _show_schedule(self) -> None:
-        res, total = int(self.resolution.currentText()), self.kimg.value()
-        if not self.growing.isChecked() or res <= START_RES:
-            self.schedule.setText(f"Trains at {res}² throughout")
-            return
-        phase, steps = self._phase(), growth_doublings(res)
-        last = total - 2 * steps * phase
-        self.schedule.setText(f"Grows {START_RES}² → {res}²: {phase:g} kimg per fade-in and per stable phase, "
-                              f"then {last:g} kimg at {res}²")
+        try:
+            self.schedule.setText(schedule_text(self.form.config("")))
+        except UserError as exc:
+            self.schedule.setText(str(exc))
 
     def resume_run(self, path: str | None = None) -> None:
         """Continue a run directory where it stopped."""
@@ -183,6 +196,8 @@ class TrainingPane(QWidget):
 
     def _reset_curves(self) -> None:
         self.kimgs.clear()
+        self.metric_points.clear()
+        self.metric_curve.setData([], [])
         for v in self.history.values():
             v.clear()
         for c in self.curves.values():
@@ -197,6 +212,13 @@ class TrainingPane(QWidget):
         eta = f"{ev.eta_s / 60:.0f} min" if ev.eta_s == ev.eta_s and ev.eta_s > 0 else "–"
         self.readout.setText(f"kimg {ev.kimg:.2f} / {ev.total_kimg:g} · {ev.resolution}² fade {ev.fade:.2f} · "
                              f"batch {ev.batch} · {ev.images_per_s:.1f} img/s · ETA {eta}")
+
+    def on_metric(self, ev) -> None:
+        """A quality measurement (e.g. FID of 1,000 samples): extend its curve."""
+        self.metric_points.append((ev.kimg, ev.value))
+        self.metric_curve.setData([k for k, _ in self.metric_points], [v for _, v in self.metric_points])
+        self.metric_plot.setLabel("left", ev.name.upper().replace("FID1K", "FID (1k)"))
+        self.metric_plot.show()
 
     def on_snapshot(self, ev) -> None:
         """List a written snapshot by file name (full path in the tooltip and item data)."""
@@ -228,30 +250,6 @@ class TrainingPane(QWidget):
         self.buttons["Pause"].setEnabled(state == "running")
         self.buttons["Resume"].setEnabled(state == "paused")
         self.buttons["Stop"].setEnabled(self.running)
-
-
-def pair(first: QWidget, label: str, second: QWidget) -> QHBoxLayout:
-    """Two form fields on one row (keeps the pane short enough for a bottom dock)."""
-    row = QHBoxLayout()
-    row.addWidget(first, 1)
-    row.addWidget(QLabel(label))
-    row.addWidget(second, 1)
-    return row
-
-
-START_RES = 8          # the trainer's default first resolution
-LONGEST_PHASE = 10.0   # kimg per fade-in / stable phase on long runs (the CLI's default)
-
-
-def growth_doublings(resolution: int) -> int:
-    """Resolution doublings from START_RES to `resolution`."""
-    return max(0, int(math.log2(resolution // START_RES))) if resolution > START_RES else 0
-
-
-def phase_kimg(total_kimg: float, resolution: int) -> float:
-    """Length of each fade-in and stable phase, shortened so that a short run still reaches `resolution`."""
-    # A run of d doublings has 2d phases before the last resolution; that one gets at least a phase of its own.
-    return round(min(LONGEST_PHASE, total_kimg / (2 * growth_doublings(resolution) + 1)), 3)
 
 
 def tick_length(total_kimg: float) -> float:

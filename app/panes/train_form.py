@@ -1,0 +1,109 @@
+"""The Training pane's settings form, built from TrainConfig's declared options (one place for both)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QLineEdit, QSpinBox,
+                               QWidget)
+
+from ...engine.messages import TrainConfig
+from ...engine.train_config import option_kind, options
+
+BASIC = ("resolution", "total_kimg", "batch", "gamma", "augment", "mapping_layers", "growing", "mirror")
+
+
+class TrainForm(QWidget):
+    """One widget per user-settable TrainConfig field; `config(data)` reads them back."""
+
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields = {f.name: f for f in options() if f.metadata["ui"]}
+        self.widgets = {name: _widget(f) for name, f in self.fields.items()}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        names = [n for n in BASIC if n in self.widgets] + [n for n in self.widgets if n not in BASIC]
+        for i, name in enumerate(names):
+            w = self.widgets[name]
+            w.setToolTip(self.fields[name].metadata["help"])
+            row, col = divmod(i, 2)
+            if isinstance(w, QCheckBox):
+                grid.addWidget(w, row, 2 * col, 1, 2)
+            else:
+                grid.addWidget(QLabel(self.fields[name].metadata["label"]), row, 2 * col)
+                grid.addWidget(w, row, 2 * col + 1)
+            changed_signal(w).connect(self.changed)
+        self.set_config(TrainConfig())
+
+    def set_config(self, cfg: TrainConfig) -> None:
+        """Show the settings of `cfg`."""
+        for name, w in self.widgets.items():
+            _set(w, getattr(cfg, name))
+
+    def values(self) -> dict:
+        """The settings as TrainConfig keyword arguments."""
+        return {name: _get(w, self.fields[name]) for name, w in self.widgets.items()}
+
+    def config(self, data: str) -> TrainConfig:
+        """A TrainConfig with the form's settings (raises UserError for impossible ones)."""
+        return TrainConfig(data=data, **self.values())
+
+
+def _widget(f) -> QWidget:
+    kind = option_kind(f)
+    if kind == "bool":
+        return QCheckBox(f.metadata["label"])
+    if kind == "choice":
+        box = QComboBox()
+        box.addItems([str(c) if c != "" else "none" for c in f.metadata["choices"]])
+        return box
+    if kind == "int":
+        return QSpinBox(minimum=0, maximum=1_000_000)
+    if kind == "float":
+        return QDoubleSpinBox(minimum=0, maximum=1_000_000, decimals=4)
+    return QLineEdit(placeholderText="auto" if kind == "auto-float" else "none")
+
+
+def changed_signal(w: QWidget):
+    """The signal a settings widget emits when its value changes."""
+    if isinstance(w, QCheckBox):
+        return w.toggled
+    if isinstance(w, QComboBox):
+        return w.currentTextChanged
+    if isinstance(w, QLineEdit):
+        return w.textChanged
+    return w.valueChanged
+
+
+def _set(w: QWidget, value) -> None:
+    if isinstance(w, QCheckBox):
+        w.setChecked(bool(value))
+    elif isinstance(w, QComboBox):
+        w.setCurrentText(str(value) if value != "" else "none")
+    elif isinstance(w, QLineEdit):
+        w.setText("auto" if value is None else str(value))
+    else:
+        w.setValue(value)
+
+
+def _get(w: QWidget, f):
+    kind = option_kind(f)
+    if kind == "bool":
+        return w.isChecked()
+    if kind == "choice":
+        text = w.currentText()
+        return "" if text == "none" else type(f.metadata["choices"][-1])(text)
+    if kind in ("int", "float"):
+        return w.value()
+    text = w.text().strip()
+    if kind == "auto-float":
+        return None if text in ("", "auto") else _number(text, f.metadata["label"])
+    return text
+
+
+def _number(text: str, label: str) -> float:
+    from ...engine.errors import UserError
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"{label}: expected a number or auto, got {text!r}") from None
