@@ -88,9 +88,11 @@ class MixGrid(QWidget):
         p.fillRect(self.rect(), QColor("#2b2b2b"))
         p.setPen(QColor("#888"))
         for c in range(len(self.cols) + 1):
-            self._tile(p, 0, c + 1, self.col_images if self._real(1, c) else None, c, "drop a face\nfor a column")
+            hint = "rendering…" if c < len(self.cols) else "drop a face\nfor a column"
+            self._tile(p, 0, c + 1, self.col_images if self._real(1, c) else None, c, hint)
         for r in range(len(self.rows) + 1):
-            self._tile(p, r + 1, 0, self.row_images if self._real(0, r) else None, r, "drop a face\nfor a row")
+            hint = "rendering…" if r < len(self.rows) else "drop a face\nfor a row"
+            self._tile(p, r + 1, 0, self.row_images if self._real(0, r) else None, r, hint)
             for c in range(len(self.cols)):
                 img = self.cells[r, c] if self.cells is not None and r < self.cells.shape[0] \
                     and c < self.cells.shape[1] and self._real(2, r * self.cells.shape[1] + c) else None
