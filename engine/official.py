@@ -77,7 +77,7 @@ def _fixed(net: NetworkState, fixed: dict, name: str) -> None:
         if isinstance(want, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
             same = math.isclose(got, want)
         else:
-            same = got == want or (isinstance(want, list) and list(got or []) == want)
+            same = got == want or (isinstance(got, (list, tuple)) and list(got) == want)
         if not same:
             raise PickleRefused(f"{name}: {net.name} uses {key}={got!r}; this studio implements the paper's "
                                 f"StyleGAN ({key}={want!r}) and cannot import it")
@@ -89,12 +89,12 @@ def generator_config(Gs: NetworkState, name: str) -> ModelConfig:
     _fixed(syn, SYNTHESIS_FIXED, name)
     _fixed(mapping, MAPPING_FIXED, name)
     s, m = syn.static_kwargs, mapping.static_kwargs
-    if s.get("dlatent_size", 512) != m.get("dlatent_size", 512):
-        raise PickleRefused(f"{name}: the mapping and synthesis networks disagree on the size of w")
-    if m.get("mapping_layers", 8) < 1:
-        raise PickleRefused(f"{name}: a generator without mapping layers cannot be imported")
     beta = Gs.static_kwargs.get("dlatent_avg_beta", 0.995)
     try:
+        if int(s.get("dlatent_size", 512)) != int(m.get("dlatent_size", 512)):
+            raise ConfigError("the mapping and synthesis networks disagree on the size of w")
+        if int(m.get("mapping_layers", 8)) < 1:
+            raise ConfigError("a generator without mapping layers is not supported")
         return ModelConfig(resolution=int(s.get("resolution", 1024)), z_dim=int(m.get("latent_size", 512)),
                            w_dim=int(m.get("dlatent_size", 512)), mapping_layers=int(m.get("mapping_layers", 8)),
                            mapping_fmaps=int(m.get("mapping_fmaps", 512)),
@@ -197,8 +197,11 @@ def fill(module: torch.nn.Module, variables: dict[str, np.ndarray], names: dict,
     for key, (var, convert) in names.items():
         if var not in variables:
             raise PickleRefused(f"{what}: variable {var} is missing")
-        value = np.array(convert(variables[var]), dtype=np.float32, order="C")  # a writable copy
         want = tuple(expected[key].shape)
+        try:
+            value = np.array(convert(variables[var]), dtype=np.float32, order="C")  # a writable copy
+        except ValueError:  # too few or many axes for the layout conversion
+            value = np.zeros(0, np.float32)
         if value.shape != want:
             raise PickleRefused(f"{what}: variable {var} has shape {tuple(variables[var].shape)}; "
                                 f"this architecture needs {want} (after layout conversion)")
@@ -231,9 +234,10 @@ def convert_discriminator(net: NetworkState, cfg: ModelConfig, name: str) -> Dis
             and kw.get("fmap_max", 512) == cfg.fmap_max and kw.get("num_channels", 1) == cfg.img_channels)
     if not same:
         raise PickleRefused(f"{name}: the discriminator's resolution or feature maps differ from the generator's")
-    if kw.get("mbstd_group_size", 4) < 2:
+    group = kw.get("mbstd_group_size", 4)
+    if not isinstance(group, int) or group < 2:
         raise PickleRefused(f"{name}: a discriminator without minibatch stddev cannot be imported")
-    D = Discriminator(ModelConfig(**{**cfg.to_dict(), "mbstd_group": int(kw.get("mbstd_group_size", 4))}))
+    D = Discriminator(ModelConfig(**{**cfg.to_dict(), "mbstd_group": group}))
     fill(D, net.all_vars(), discriminator_names(D.cfg), f"{name}: {net.name}")
     return D.eval()
 

@@ -32,14 +32,14 @@ class PickleRefused(UserError):
 class NetworkState:
     """Stand-in for `dnnlib.tflib.network.Network`: holds the pickled state and nothing else."""
 
-    def __init__(self) -> None:
-        self.name = ""
-        self.static_kwargs: dict = {}
-        self.components: dict = {}
-        self.build_func_name = ""
-        self.build_module_src = ""
-        self.variables: list = []
-        self.version = 0
+    # Class-level defaults: unpickling creates instances without __init__ and may never BUILD them.
+    name = ""
+    static_kwargs: dict = {}
+    components: dict = {}
+    build_func_name = ""
+    build_module_src = ""
+    variables: list = []
+    version = 0
 
     def __setstate__(self, state) -> None:
         if not isinstance(state, dict):
@@ -294,9 +294,12 @@ def read_pickle(path: str | Path):
     except OSError as exc:
         raise PickleRefused(f"{path}: cannot read ({exc.strerror or exc})") from None
     except Exception as exc:  # the unpickler raises many types for damaged input
-        raise PickleRefused(f"{path.name}: not a readable pickle ({type(exc).__name__}: "
-                            f"{' '.join(str(exc).split())[:120]})") from None
+        detail = " ".join(str(exc).split())[:120]
+        raise PickleRefused(f"{path.name}: not a readable pickle ({type(exc).__name__}"
+                            f"{': ' + detail if detail else ''})") from None
     try:
         return _plain(obj)
     except PickleRefused as exc:
         raise PickleRefused(f"{path.name}: refused to open: {exc} (nothing in it was run)") from None
+    except Exception as exc:  # odd values where the format has numbers, lists or dicts
+        raise PickleRefused(f"{path.name}: a damaged StyleGAN pickle ({type(exc).__name__})") from None
