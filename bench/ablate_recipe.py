@@ -29,6 +29,9 @@ RUNS = {
     "map2-aug-noise0": ["--gamma", "auto", "--mapping-layers", "2", "--augment", "color,translation,cutout",
                         "--noise-res", "0"],
     "map2-aug-gamma0.3": ["--gamma", "0.3", "--mapping-layers", "2", "--augment", "color,translation,cutout"],
+    "map2-aug-gamma1-noise16": ["--gamma", "1", "--mapping-layers", "2", "--augment", "color,translation,cutout",
+                                "--noise-res", "16"],
+    "map8-aug-gamma1": ["--gamma", "1", "--mapping-layers", "8", "--augment", "color,translation,cutout"],
 }
 
 

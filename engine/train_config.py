@@ -118,10 +118,14 @@ class TrainConfig:
         return ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim, self.mapping_layers)
 
     def gamma_at(self, res: int) -> float:
-        """R1 weight at a training resolution: the given gamma, or the heuristic 0.0002 · res² / minibatch."""
+        """R1 weight while training at `res`: the given gamma, or 0.0002 · resolution² / minibatch.
+
+        The heuristic is StyleGAN2-ADA's, for R1 on full-size reals; `r1_scale` brings R1 taken at a lower
+        growing resolution to that scale, so the heuristic uses the final resolution.
+        """
         if self.gamma is not None:
             return self.gamma
-        return 0.0002 * res * res / self.batch_at(res)
+        return 0.0002 * self.resolution ** 2 / self.batch_at(res)
 
     def r1_scale(self, res: int) -> float:
         """Factor on R1 taken on reals at `res`, so it equals R1 on the reals upsampled to full size.

@@ -290,10 +290,11 @@ class TrainingRun:
             if self.kimg >= acc.start_kimg + self.cfg.tick_kimg or self.kimg >= self.cfg.total_kimg:
                 self.tick += 1
                 stats = acc.finish(self.tick, self.kimg, res, alpha)
+                self._tick_acc = acc = _TickAccumulator(self.kimg)  # before the snapshot, which stores it
                 yield self._end_tick(stats)
                 if self._metric_due():
                     yield from self._measure()
-                self._tick_acc = acc = _TickAccumulator(self.kimg)  # the measurement's time is not the tick's
+                    acc.t0 = time.time()  # the measurement's time is not the next tick's
             else:
                 yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
                                   message=out.get("message", ""))

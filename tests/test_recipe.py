@@ -53,6 +53,7 @@ def test_gamma_auto_is_the_heuristic_and_r1_is_taken_at_full_size():
     cfg = TrainConfig(data="x", resolution=64, batch=32)
     assert cfg.gamma is None and cfg.gamma_at(64) == pytest.approx(0.0002 * 64 * 64 / 32)
     assert TrainConfig(data="x", gamma=2.0).gamma_at(16) == 2.0
+    assert cfg.gamma_at(16) == cfg.gamma_at(64)          # the final resolution's γ; r1_scale does the rest
     assert cfg.r1_scale(64) == 1.0 and cfg.r1_scale(16) == pytest.approx(1 / 16)
     assert TrainConfig(data="x", r1_full_res=False).r1_scale(16) == 1.0
 
