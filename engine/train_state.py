@@ -1,4 +1,7 @@
-"""Run directories: config, stats, fakes, model snapshots and full training states (no pickle)."""
+"""Run directories (config, stats, fakes, snapshots) and the training-state file format (no pickle).
+
+TrainingRun.save_state/load_state decide what a state holds; this module only writes and reads the file,
+so it never imports the trainer.
 from __future__ import annotations
 
 import json
@@ -104,7 +107,8 @@ class RunFiles:
                 (self.root / f"{prefix}-{tick:06d}.safetensors").unlink(missing_ok=True)
 
 
-def _opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:
+def opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:
+    """An optimizer's state as flat tensors `name.index.key`, and the JSON rest (param groups, indices)."""
     sd = opt.state_dict()
     tensors = {}
     for idx, st in sd["state"].items():
@@ -113,30 +117,8 @@ def _opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:
     return tensors, {"param_groups": sd["param_groups"], "indices": sorted(sd["state"])}
 
 
-def save_state(run, path: Path) -> None:
-    """Everything needed to continue bit for bit: nets, optimizers, RNG streams, counters."""
-    tensors = {f"G.{k}": v for k, v in run.G.state_dict().items()}
-    tensors.update({f"D.{k}": v for k, v in run.D.state_dict().items()})
-    tensors.update({f"G_ema.{k}": v for k, v in run.G_ema.state_dict().items()})
-    opt_meta = {}
-    for name in ("opt_G", "opt_D"):
-        t, m = _opt_tensors(getattr(run, name), name)
-        tensors.update(t)
-        opt_meta[name] = m
-    tensors["gen_state"] = run.gen.get_state()
-    meta = {"format": STATE_FORMAT, "version": "1", "config": json.dumps(run.cfg.to_dict()),
-            "counters": json.dumps({"nimg": run.nimg, "tick": run.tick, "cur_res": run.cur_res,
-                                    "tick_start_kimg": run._tick_acc.start_kimg}),
-            "rng": json.dumps(run.rng.bit_generator.state), "opt": json.dumps(opt_meta),
-            "dataset": json.dumps({"path": run.report.path, "count": run.report.count, "key": run.report.key})}
-    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    try:
-        atomic_write_bytes(path, st_save(tensors, metadata=meta))
-    except WriteError as exc:
-        raise UserError(f"{exc} (the previous snapshot is intact)") from None
-
-
-def _restore_opt(opt: torch.optim.Optimizer, name: str, meta: dict, tensors: dict) -> None:
+def restore_opt(opt: torch.optim.Optimizer, name: str, meta: dict, tensors: dict) -> None:
+    """Load what `opt_tensors` stored back into `opt`."""
     state = {}
     for idx in meta["indices"]:
         prefix = f"{name}.{idx}."
@@ -144,10 +126,23 @@ def _restore_opt(opt: torch.optim.Optimizer, name: str, meta: dict, tensors: dic
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
-def load_state(run, path: Path | None) -> None:
-    """Restore a run from a full training state file."""
-    if path is None:
-        raise UserError(f"{run.files.root}: no training state to resume from")
+def module_tensors(tensors: dict, name: str) -> dict:
+    """The state dict stored under `name.` (G, D or G_ema)."""
+    return {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
+
+
+def write_state(path: Path, tensors: dict, meta: dict) -> None:
+    """Write a training state atomically: `tensors` and JSON-string `meta` under our format tag."""
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    meta = {"format": STATE_FORMAT, "version": "1", **meta}
+    try:
+        atomic_write_bytes(path, st_save(tensors, metadata=meta))
+    except WriteError as exc:
+        raise UserError(f"{exc} (the previous snapshot is intact)") from None
+
+
+def read_state(path: Path) -> tuple[dict, dict]:
+    """(meta, tensors) of a training state file; a damaged or foreign file is one UserError line."""
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
@@ -156,24 +151,7 @@ def load_state(run, path: Path | None) -> None:
         raise UserError(f"{path}: damaged training state ({str(exc)[:120]})") from None
     if meta.get("format") != STATE_FORMAT:
         raise UserError(f"{path}: not a stylegan-studio training state")
-    for name in ("G", "D", "G_ema"):
-        sub = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
-        getattr(run, name).load_state_dict(sub)
-    counters = json.loads(meta["counters"])
-    run.nimg, run.tick = counters["nimg"], counters["tick"]
-    run._prepare_phase(counters["cur_res"])
-    opt = json.loads(meta["opt"])
-    _restore_opt(run.opt_G, "opt_G", opt["opt_G"], tensors)
-    _restore_opt(run.opt_D, "opt_D", opt["opt_D"], tensors)
-    for group in run.opt_G.param_groups + run.opt_D.param_groups:  # a resume may have changed the lr
-        group["lr"] = run.cfg.lr_at(run.cur_res)
-    run.gen.set_state(tensors["gen_state"])
-    run.rng.bit_generator.state = json.loads(meta["rng"])
-    from .training import _TickAccumulator
-    run._tick_acc = _TickAccumulator(counters["tick_start_kimg"])
-    dataset = json.loads(meta["dataset"])
-    if dataset["key"] != run.report.key:
-        run.dataset_changed = True  # reported by the CLI; training continues on the current files
+    return meta, tensors
 
 
 def stats_records(root: Path, name: str = "stats.jsonl") -> list[dict]:

@@ -22,7 +22,7 @@ from .metrics import FidMonitor
 from .networks import Discriminator, Generator
 from .pngio import make_grid, save_png
 from .train_config import TrainConfig, parse_policy
-from .train_state import RunFiles, load_state, save_state
+from .train_state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,47 @@ class TrainingRun:
         self.bad_steps = 0
         self._tick_acc = _TickAccumulator()
         if resume:
-            load_state(self, self.files.latest_state())
+            self.load_state(self.files.latest_state())
         else:
             self.files.start(cfg, self.rank == 0)
         dist_util.broadcast_params([self.G, self.D, self.G_ema])
+
+    # ---------------------------------------------------------------- full training state
+    def save_state(self, path: Path) -> None:
+        """Everything needed to continue bit for bit: nets, optimizers, RNG streams, counters."""
+        tensors = {f"{n}.{k}": v for n in ("G", "D", "G_ema") for k, v in getattr(self, n).state_dict().items()}
+        opt_meta = {}
+        for name in ("opt_G", "opt_D"):
+            t, opt_meta[name] = opt_tensors(getattr(self, name), name)
+            tensors.update(t)
+        tensors["gen_state"] = self.gen.get_state()
+        counters = {"nimg": self.nimg, "tick": self.tick, "cur_res": self.cur_res,
+                    "tick_start_kimg": self._tick_acc.start_kimg}
+        dataset = {"path": self.report.path, "count": self.report.count, "key": self.report.key}
+        write_state(path, tensors, {"config": json.dumps(self.cfg.to_dict()), "counters": json.dumps(counters),
+                                    "rng": json.dumps(self.rng.bit_generator.state), "opt": json.dumps(opt_meta),
+                                    "dataset": json.dumps(dataset)})
+
+    def load_state(self, path: Path | None) -> None:
+        """Restore the run from a full training state file."""
+        if path is None:
+            raise UserError(f"{self.files.root}: no training state to resume from")
+        meta, tensors = read_state(path)
+        for name in ("G", "D", "G_ema"):
+            getattr(self, name).load_state_dict(module_tensors(tensors, name))
+        counters = json.loads(meta["counters"])
+        self.nimg, self.tick = counters["nimg"], counters["tick"]
+        self._prepare_phase(counters["cur_res"])
+        opt = json.loads(meta["opt"])
+        restore_opt(self.opt_G, "opt_G", opt["opt_G"], tensors)
+        restore_opt(self.opt_D, "opt_D", opt["opt_D"], tensors)
+        for group in self.opt_G.param_groups + self.opt_D.param_groups:  # a resume may have changed the lr
+            group["lr"] = self.cfg.lr_at(self.cur_res)
+        self.gen.set_state(tensors["gen_state"])
+        self.rng.bit_generator.state = json.loads(meta["rng"])
+        self._tick_acc = _TickAccumulator(counters["tick_start_kimg"])
+        if json.loads(meta["dataset"])["key"] != self.report.key:
+            self.dataset_changed = True  # reported by the CLI; training continues on the current files
 
     # ---------------------------------------------------------------- schedule
     @property
@@ -240,7 +277,7 @@ class TrainingRun:
             path = self.files.latest_state()
             if path is None:
                 raise UserError("training diverged (non-finite losses) before the first snapshot")
-            load_state(self, path)
+            self.load_state(path)
             self.cur_res = 0
             msg = f"training diverged; rolled back to {path.name} ({self.kimg:.2f} kimg)"
             self.bad_steps = 0
@@ -260,7 +297,7 @@ class TrainingRun:
         """Write the G_ema model file and the full training state now (rank 0 only)."""
         if self.rank != 0:
             return None
-        save_state(self, self.files.state_path(self.tick))
+        self.save_state(self.files.state_path(self.tick))
         path = self.files.write_model(self)
         self.files.prune(self.cfg.keep_snapshots)
         return path
