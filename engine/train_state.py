@@ -1,7 +1,8 @@
 """Run directories (config, stats, fakes, snapshots) and the training-state file format (no pickle).
 
 TrainingRun.save_state/load_state decide what a state holds; this module only writes and reads the file,
-so it never imports the trainer.
+so it never imports the trainer."""
+
 from __future__ import annotations
 
 import json
