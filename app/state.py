@@ -6,7 +6,7 @@ import dataclasses
 from PySide6.QtCore import QObject, Signal
 
 from ..engine.messages import ModelInfo
-from ..engine.specs import Latent, NoiseSpec, RenderSettings
+from ..engine.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings
 
 
 class ExploreState(QObject):
@@ -18,7 +18,7 @@ class ExploreState(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.latent = Latent(seed=0)
-        self.settings = RenderSettings(psi=0.7, cutoff=None)
+        self.settings = RenderSettings(psi=DEFAULT_PSI, cutoff=None)
         self.mix_with: Latent | None = None
         self.mix_layers: tuple[int, ...] = ()
         self.model: ModelInfo | None = None

@@ -8,8 +8,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
 
-from ..engine.messages import ExportImage, LoadModel, RenderImage
+from ..engine.messages import ExportStill, LoadModel, RenderImage
 from ..engine.specs import Latent
+from ..engine.stillspec import ImageSpec
 from .dialogs.export_video import ExportVideoDialog
 from .panes.mixing import MixingPane
 from .panes.noise import NoisePane
@@ -184,7 +185,7 @@ class MainWindow(QMainWindow):
     def save_image(self, path: str) -> None:
         """Write the current image as a PNG with provenance."""
         st = self.state
-        self.bridge.post(ExportImage(path, st.latent, st.settings, st.mix_with, st.mix_layers))
+        self.bridge.post(ExportStill(path, ImageSpec(st.latent, st.settings, st.mix_with, st.mix_layers)))
 
     def save_image_dialog(self) -> None:
         name = f"seed{self.state.seed():04d}.png" if self.state.seed() is not None else "image.png"

@@ -5,14 +5,9 @@ import argparse
 import sys
 
 from . import cli_export, cli_import, cli_metrics, cli_model, cli_render, cli_train
-from .config import ConfigError
-from .errors import UserError
-from .fileio import WriteError
-from .modelfile import ModelFileError
-from .specs import SpecError
+from .errors import EXPECTED
 
 COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics]
-COMMANDS = ("new", "info", "import", "generate", "mix", "dataset", "train", "video", "figure", "metrics")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except (UserError, ModelFileError, SpecError, ConfigError, WriteError) as exc:
+    except EXPECTED as exc:
         print(f"stylegan-studio: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

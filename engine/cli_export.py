@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import figures
-from .cli_render import load_cli_model
-from .pngio import save_png
-from .specs import parse_layers, parse_seeds
+from . import exports
+from .cli_render import cli_model_record, load_cli_model
+from .specs import DEFAULT_PSI, parse_layers, parse_seeds
+from .stillspec import FIGURES, FigureSpec
 from .video import video_job
 from .videospec import KINDS, VideoSpec, check_format
 
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames-per-step", type=int, default=30)
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--size", type=int, help="output size in px (upscaled with --filter)")
-    p.add_argument("--psi", type=float, default=0.7)
+    p.add_argument("--psi", type=float, default=DEFAULT_PSI, help=f"truncation ψ (default {DEFAULT_PSI})")
     p.add_argument("--cutoff", type=int)
     p.add_argument("--layers", default="", help="morph: layers to interpolate (coarse, middle, fine, 0-3 …)")
     p.add_argument("--noise-res", default="", help="noise: resolutions to animate, e.g. 32,64 (default all)")
@@ -34,10 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="FILE.mp4, .webm, .gif or .webp")
     p.set_defaults(run=run_video)
     p = sub.add_parser("figure", help="reproduce one of the paper's figures on a model")
-    p.add_argument("name", choices=figures.FIGURES)
+    p.add_argument("name", choices=FIGURES)
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("--seeds", help="seeds to use (uncurated: 0-63)")
-    p.add_argument("--psi", type=float, default=0.7)
+    p.add_argument("--psi", type=float, default=DEFAULT_PSI, help=f"truncation ψ (default {DEFAULT_PSI})")
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_figure)
 
@@ -69,16 +69,7 @@ def run_video(args: argparse.Namespace) -> int:
 def run_figure(args: argparse.Namespace) -> int:
     """`figure`: one of the paper's figure recipes as a PNG with provenance."""
     G, meta, path = load_cli_model(args)
-    seeds = parse_seeds(args.seeds) if args.seeds else None
-    if args.name == "uncurated":
-        img = figures.uncurated(G, seeds or range(64), psi=args.psi)
-    elif args.name == "mixing":
-        img = figures.mixing(G, *((seeds[:5], seeds[5:11]) if seeds and len(seeds) >= 11 else ()))
-    elif args.name == "noise":
-        img = figures.noise(G, seed=seeds[0] if seeds else 0, psi=args.psi)
-    else:
-        img = figures.truncation(G, seeds or (0, 1, 2))
-    save_png(args.out, img, {"app": "stylegan-studio", "kind": f"figure {args.name}", "model_id": meta.model_id,
-                             "model_path": str(path), "seeds": list(seeds) if seeds else None, "psi": args.psi})
+    spec = FigureSpec(args.name, parse_seeds(args.seeds) if args.seeds else (), args.psi)
+    exports.save(args.out, G, spec, cli_model_record(meta, path))
     print(f"wrote {args.out}")
     return 0

@@ -6,7 +6,8 @@ import argparse
 import torch
 
 from .config import ModelConfig
-from .explore import default_device
+from .device import default_device
+from .explore import init_w_avg
 from .imported import describe_import, is_official_pickle
 from .modelfile import ModelMeta, load_model, read_header, save_model
 from .networks import Discriminator, Generator
@@ -41,13 +42,6 @@ def config_from_args(args: argparse.Namespace) -> ModelConfig:
                            fmap_base=ch * 16, fmap_max=ch, mapping_layers=args.mapping_layers)
     cfg = ModelConfig.small(args.resolution, args.channels or 128, args.z_dim or 128)
     return ModelConfig(**{**cfg.to_dict(), "mapping_layers": args.mapping_layers})
-
-
-def init_w_avg(G: Generator, samples: int = 4096, seed: int = 0) -> None:
-    """Centre truncation on this model's mean w (a trained model keeps its running mean)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        G.w_avg.copy_(G.mapping(torch.randn(samples, G.cfg.z_dim, generator=gen)).mean(0))
 
 
 def run_new(args: argparse.Namespace) -> int:

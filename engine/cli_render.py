@@ -1,27 +1,28 @@
-"""CLI commands that render images: `generate` and `mix`."""
+"""CLI commands that render images: `generate` and `mix` (thin callers of engine/exports.py)."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
+from . import exports
 from .bundled import resolve_model
+from .device import default_device
 from .errors import UserError
-from .explore import default_device, render_latents, render_mixing
 from .fileio import WriteError, describe_os_error
 from .imported import cached_conversion, is_official_pickle
 from .modelfile import load_model, read_header
-from .pngio import make_grid, read_provenance, save_png
-from .provenance import provenance, settings_from
-from .specs import Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
-
+from .pngio import read_provenance
+from .provenance import model_record, spec_from
+from .specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
+from .stillspec import GridSpec, ImageSpec, MixGridSpec, StillSpec
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
     """--model, --psi, --cutoff, --noise, --noise-seed."""
     p.add_argument("--model", help="model file (default: the bundled model)")
-    p.add_argument("--psi", type=float, default=1.0, help="truncation ψ (1 = none; the paper uses 0.7)")
+    p.add_argument("--psi", type=float, default=DEFAULT_PSI,
+                   help=f"truncation ψ (default {DEFAULT_PSI}, as the paper and the window; 1 = none)")
     p.add_argument("--cutoff", type=int, help="truncate only layers below this index (default: all)")
     p.add_argument("--noise", default="const",
                    help="const (stored maps), random, zero, or per resolution: 'const; 64:random#3x0.5'")
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `generate` and `mix` to the CLI."""
     p = sub.add_parser("generate", help="render seeds to PNG files or one grid")
     p.add_argument("--seeds", help="e.g. 0-7,42")
-    p.add_argument("--from-png", help="regenerate a studio PNG exactly from its provenance")
+    p.add_argument("--from-png", help="regenerate a studio PNG exactly from its provenance (image, grid, "
+                   "mixing grid, figure, noise map or ψ strip, saved by the window or the CLI)")
     add_render_options(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--out", help="folder for one PNG per seed")
@@ -56,7 +58,7 @@ def settings_from_args(args: argparse.Namespace) -> RenderSettings:
 
 
 def load_cli_model(args: argparse.Namespace):
-    """(G, meta, path) for the --model option, on CUDA when present; an official .pkl is converted once (cached)."""
+    """(G, meta, path) for the --model option, on CUDA when present; an official .pkl is converted once."""
     path = resolve_model(args.model)
     source = path
     if is_official_pickle(path):
@@ -64,6 +66,11 @@ def load_cli_model(args: argparse.Namespace):
         print(notice, file=sys.stderr)
     G, meta = load_model(source, default_device())
     return G, meta, path
+
+
+def cli_model_record(meta, path) -> dict:
+    """The provenance's model part for a model the CLI opened."""
+    return model_record(meta.model_id, meta.name, path)
 
 
 def check_cutoff(settings: RenderSettings, num_ws: int) -> None:
@@ -80,77 +87,74 @@ def ensure_dir(path: Path) -> None:
         raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
 
 
-def from_png(args: argparse.Namespace) -> argparse.Namespace:
-    """Arguments recovered from a studio PNG's provenance (model, seeds, ψ, cutoff, noise, layout)."""
+def read_png_spec(args: argparse.Namespace) -> tuple[StillSpec, dict]:
+    """(spec, record) a studio PNG carries; the model it names must be the one used."""
     try:
-        record = read_provenance(args.from_png)
-    except OSError as exc:
+        rec = read_provenance(args.from_png)
+    except (OSError, ValueError) as exc:
         raise UserError(f"cannot read {args.from_png}: {exc}") from None
-    if not record or record.get("kind") not in ("image", "grid"):
-        raise UserError(f"{args.from_png} carries no stylegan-studio image provenance")
-    model = args.model or record["model_path"]
+    if not rec or rec.get("app") != "stylegan-studio":
+        raise UserError(f"{args.from_png} carries no stylegan-studio provenance")
+    spec = spec_from(rec)
+    model = args.model or rec.get("model_path", "")
     cfg_id = read_header(resolve_model(model))[1].model_id
-    if cfg_id != record["model_id"]:
-        raise UserError(f"{model} is model {cfg_id}, but the PNG was made with model {record['model_id']}")
-    s = settings_from(record)
+    if cfg_id != rec.get("model_id"):
+        raise UserError(f"{model} is model {cfg_id}, but the PNG was made with model {rec.get('model_id')}")
+    args.model = model
+    return spec, rec
+
+
+def regenerate(args: argparse.Namespace) -> int:
+    """`generate --from-png`: the same spec rendered again (an image into --out DIR, others to a file)."""
+    spec, rec = read_png_spec(args)
     stem = Path(args.from_png).with_suffix("")
-    grid = args.grid or (f"{stem}-regenerated.png" if record["kind"] == "grid" and not args.out else None)
-    return argparse.Namespace(**{**vars(args), "model": model, "psi": s.psi, "cutoff": s.cutoff,
-                                 "noise": s.noise.describe(), "noise_seed": 0, "grid": grid,
-                                 "seeds": ",".join(map(str, record["seeds"])), "cols": record.get("cols"),
-                                 "out": args.out or (None if grid else f"{stem}-regenerated")})
+    if isinstance(spec, ImageSpec):
+        folder = Path(args.out or f"{stem}-regenerated")
+        ensure_dir(folder)
+        target = folder / (f"seed{spec.latent.seed:04d}.png" if spec.latent.seed is not None else Path(args.from_png).name)
+    else:
+        target = Path(args.grid or args.out or f"{stem}-regenerated.png")
+    G, meta, path = load_cli_model(args)
+    model = cli_model_record(meta, path)
+    exports.save(target, G, spec, model)
+    print(f"wrote {target} ({rec['kind']})")
+    return 0
 
 
 def run_generate(args: argparse.Namespace) -> int:
     """`generate`: one PNG per seed (--out) or a single grid (--grid)."""
     if args.from_png:
-        args = from_png(args)
+        return regenerate(args)
     if not args.seeds or not (args.out or args.grid):
         raise UserError("generate needs --seeds and --out DIR or --grid FILE (or --from-png FILE)")
     seeds = parse_seeds(args.seeds)
     settings = settings_from_args(args)
     G, meta, path = load_cli_model(args)
+    model = cli_model_record(meta, path)
     check_cutoff(settings, G.num_ws)
-    imgs = render_latents(G, [Latent(seed=s) for s in seeds], settings, batch=8, pad=True)
     if args.grid:
-        cols = args.cols or int(np.ceil(np.sqrt(len(seeds))))
-        save_png(args.grid, make_grid(imgs, cols),
-                 provenance(meta, path, settings, "grid", seeds=list(seeds), cols=cols))
+        spec = GridSpec(seeds, settings, args.cols or math.ceil(math.sqrt(len(seeds))))
+        exports.save(args.grid, G, spec, model)
         print(f"wrote {args.grid} ({len(seeds)} images)")
         return 0
     out = Path(args.out)
     ensure_dir(out)
-    for seed, img in zip(seeds, imgs):
-        save_png(out / f"seed{seed:04d}.png", img, provenance(meta, path, settings, "image", seeds=[seed]))
+    specs = [ImageSpec(Latent(seed=s), settings) for s in seeds]
+    for spec, img in zip(specs, exports.images(G, specs)):
+        exports.save_image(out / f"seed{spec.latent.seed:04d}.png", img, spec, model)
     print(f"wrote {len(seeds)} images to {out}")
     return 0
 
 
-def mixing_figure(sources_r: np.ndarray, sources_c: np.ndarray, cells: np.ndarray, fill: int = 255) -> np.ndarray:
-    """Sources along the top and left, cells [R, C, H, W, 3] inside, blank corner."""
-    R, C, H, W, ch = cells.shape
-    canvas = np.full(((R + 1) * H, (C + 1) * W, ch), fill, np.uint8)
-    for c in range(C):
-        canvas[:H, (c + 1) * W:(c + 2) * W] = sources_c[c]
-    for r in range(R):
-        canvas[(r + 1) * H:(r + 2) * H, :W] = sources_r[r]
-        for c in range(C):
-            canvas[(r + 1) * H:(r + 2) * H, (c + 1) * W:(c + 2) * W] = cells[r, c]
-    return canvas
-
-
 def run_mix(args: argparse.Namespace) -> int:
-    """`mix`: cell (r, c) is row r with the chosen layers from column c."""
+    """`mix`: a grid whose cell (r, c) is row r with the chosen layers from column c."""
     rows, cols = parse_seeds(args.rows), parse_seeds(args.cols)
     settings = settings_from_args(args)
     G, meta, path = load_cli_model(args)
+    model = cli_model_record(meta, path)
     check_cutoff(settings, G.num_ws)
     layers = parse_layers(args.layers, G.cfg.resolution)
-    row_lat, col_lat = [Latent(seed=s) for s in rows], [Latent(seed=s) for s in cols]
-    sources = render_latents(G, row_lat + col_lat, settings, batch=8, pad=True)
-    cells = render_mixing(G, row_lat, col_lat, layers, settings, batch=8, pad=True)
-    figure = mixing_figure(sources[:len(rows)], sources[len(rows):], cells)
-    save_png(args.out, figure, provenance(meta, path, settings, "mix", rows=list(rows), cols=list(cols),
-                                          layers=list(layers)))
+    spec = MixGridSpec(tuple(Latent(seed=s) for s in rows), tuple(Latent(seed=s) for s in cols), layers, settings)
+    exports.save(args.out, G, spec, model)
     print(f"wrote {args.out} ({len(rows)}×{len(cols)} cells, layers {','.join(map(str, layers)) or 'none'})")
     return 0

@@ -4,41 +4,51 @@ from __future__ import annotations
 import dataclasses
 import io
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from .cli_render import mixing_figure
+from . import exports
 from .errors import UserError
 from .explore import latents_to_w
 from .fileio import atomic_write_bytes
-from .jobs import Outcome, TrainingJob, Unit
-from .messages import (CancelJob, DatasetSummary, ErrorEvent, ExploreTraining, ExportImage, ExportMixGrid,
-                       ExportVideo, LoadModel, NewModel, PauseTraining, ResumeTraining, Saved, SaveLatents,
-                       SaveModel, StartTraining, StopTraining, TrainingState, ValidateDataset)
-from .pngio import save_png
-from .provenance import provenance
-from .renderer import mixing, render_image
+from .jobs import JobSet, Outcome, TrainingJob, Unit
+from .messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
+                       LoadModel, NewModel, PauseTraining, ResumeTraining, Saved, SaveLatents, SaveModel,
+                       StartTraining, StopTraining, TrainingState, ValidateDataset)
+from .model_slot import ModelSlot
+from .provenance import model_record
+from .stillspec import ImageSpec, MixGridSpec
 
-if TYPE_CHECKING:
-    from .engine import Engine
+
+class EngineContext(Protocol):
+    """What a handler may use of the engine (engine.Engine provides it; this module never imports it)."""
+
+    model: ModelSlot
+    jobs: JobSet
+    training: dict
+
+    def emit(self, event: Event) -> None: ...
+    def describe(self, exc: BaseException) -> str: ...
+    def call_soon(self, fn: Callable[[], None]) -> None: ...
 
 
 # ---------------------------------------------------------------- models
-def load(eng: "Engine", cmd: LoadModel) -> None:
+def load(eng: EngineContext, cmd: LoadModel) -> None:
     """Open a model file; on failure the previous model stays and an error is reported."""
     notice = eng.model.load(cmd.path)
     eng.emit(dataclasses.replace(eng.model.info(), notice=notice))
 
 
-def new(eng: "Engine", cmd: NewModel) -> None:
+def new(eng: EngineContext, cmd: NewModel) -> None:
     """Create a fresh model in memory."""
     eng.model.new(cmd)
     eng.emit(eng.model.info())
 
 
-def save(eng: "Engine", cmd: SaveModel) -> None:
+def save(eng: EngineContext, cmd: SaveModel) -> None:
     """Write the current model."""
     eng.model.save(cmd.path)
     eng.emit(Saved(cmd.path, "model"))
@@ -46,7 +56,7 @@ def save(eng: "Engine", cmd: SaveModel) -> None:
 
 
 # ---------------------------------------------------------------- training
-def start_training(eng: "Engine", cmd: StartTraining) -> None:
+def start_training(eng: EngineContext, cmd: StartTraining) -> None:
     """Start the (only) training job."""
     if eng.jobs.find("train") is not None:
         raise UserError("a training run is already going; stop it first")
@@ -60,7 +70,7 @@ def start_training(eng: "Engine", cmd: StartTraining) -> None:
     eng.training[job.job_id] = holder["t"]
 
 
-def _ending(eng: "Engine", training: TrainingJob, units):
+def _ending(eng: EngineContext, training: TrainingJob, units):
     """Pass the training units through; when the run ends, a live view keeps its last G_ema as the model."""
     try:
         out = yield from units
@@ -72,35 +82,35 @@ def _ending(eng: "Engine", training: TrainingJob, units):
             eng.emit(eng.model.info())
 
 
-def _training(eng: "Engine") -> TrainingJob:
+def _training(eng: EngineContext) -> TrainingJob:
     job = eng.jobs.find("train")
     if job is None:
         raise UserError("no training run is going")
     return eng.training[job.job_id]
 
 
-def pause(eng: "Engine", cmd: PauseTraining) -> None:
+def pause(eng: EngineContext, cmd: PauseTraining) -> None:
     """Stop advancing the training job after its current minibatch."""
     t = _training(eng)
     t.job.paused = True
     eng.emit(TrainingState(t.job.job_id, "paused"))
 
 
-def resume(eng: "Engine", cmd: ResumeTraining) -> None:
+def resume(eng: EngineContext, cmd: ResumeTraining) -> None:
     """Continue a paused training job."""
     t = _training(eng)
     t.job.paused = False
     eng.emit(TrainingState(t.job.job_id, "running"))
 
 
-def stop(eng: "Engine", cmd: StopTraining) -> None:
+def stop(eng: EngineContext, cmd: StopTraining) -> None:
     """Snapshot and end the training job at its next unit (also when paused)."""
     t = _training(eng)
     t.request_stop()
     t.job.paused = False
 
 
-def explore(eng: "Engine", cmd: ExploreTraining) -> None:
+def explore(eng: EngineContext, cmd: ExploreTraining) -> None:
     """Render with the run's live G_ema (refreshed every refresh_s), or go back to the model."""
     if not cmd.live:
         was_live = eng.model.live_source is not None
@@ -112,47 +122,25 @@ def explore(eng: "Engine", cmd: ExploreTraining) -> None:
         eng.emit(eng.model.info())
 
 
-def cancel(eng: "Engine", cmd: CancelJob) -> None:
+def cancel(eng: EngineContext, cmd: CancelJob) -> None:
     """Cancel a job (0: all) at its next unit."""
     if not eng.jobs.cancel(cmd.job_id):
         raise UserError(f"no running job {cmd.job_id}" if cmd.job_id else "no job is running")
 
 
 # ---------------------------------------------------------------- exports
-def _provenance(eng: "Engine", settings, kind: str, **extra) -> dict:
+SAVED_WHAT = {ImageSpec: "image", MixGridSpec: "grid"}  # how the status bar names a still; others: "image"
+
+
+def export_still(eng: EngineContext, cmd: ExportStill) -> None:
+    """A still (image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
     m = eng.model
-    if m.live:
-        extra["training_kimg"] = round(m.live_kimg, 3)
-    return provenance(m.meta, m.path, settings, kind, **extra)
+    extra = {"training_kimg": round(m.live_kimg, 3)} if m.live else {}
+    exports.save(cmd.path, m.render_G, cmd.spec, model_record(m.meta.model_id, m.meta.name, m.path, **extra))
+    eng.emit(Saved(cmd.path, SAVED_WHAT.get(type(cmd.spec), "image")))
 
 
-def _latent_record(lat) -> dict:
-    return {"seed": lat.seed} if lat.seed is not None else {"w": np.asarray(lat.w, np.float32).ravel().tolist()}
-
-
-def export_image(eng: "Engine", cmd: ExportImage) -> None:
-    """One PNG with provenance."""
-    G = eng.model.render_G
-    img = render_image(G, cmd.latent, cmd.settings, cmd.mix_with, cmd.mix_layers, cmd.size)
-    extra = {"latent": _latent_record(cmd.latent)}
-    if cmd.latent is not None and cmd.latent.seed is not None:
-        extra["seeds"] = [cmd.latent.seed]
-    if cmd.mix_with is not None and cmd.mix_layers:
-        extra.update(mix_with=_latent_record(cmd.mix_with), layers=list(cmd.mix_layers))
-    save_png(cmd.path, img, _provenance(eng, cmd.settings, "image", size=img.shape[0], **extra))
-    eng.emit(Saved(cmd.path, "image"))
-
-
-def export_mix_grid(eng: "Engine", cmd: ExportMixGrid) -> None:
-    """A style-mixing figure: sources along the top and left, cells inside."""
-    rows, cols, cells = mixing(eng.model.render_G, cmd.rows, cmd.cols, cmd.layers, cmd.settings, None)
-    record = _provenance(eng, cmd.settings, "mix", rows=[_latent_record(x) for x in cmd.rows],
-                         cols=[_latent_record(x) for x in cmd.cols], layers=list(cmd.layers))
-    save_png(cmd.path, mixing_figure(rows, cols, cells), record)
-    eng.emit(Saved(cmd.path, "grid"))
-
-
-def save_latents(eng: "Engine", cmd: SaveLatents) -> None:
+def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:
     """An .npz with w [N, w_dim] (before truncation) and one label per latent."""
     if not cmd.latents:
         raise UserError("no latents to save")
@@ -164,7 +152,7 @@ def save_latents(eng: "Engine", cmd: SaveLatents) -> None:
     eng.emit(Saved(cmd.path, "latents"))
 
 
-def export_video(eng: "Engine", cmd: ExportVideo) -> None:
+def export_video(eng: EngineContext, cmd: ExportVideo) -> None:
     """Render a video as a job, one frame per unit."""
     try:
         from .video import video_job
@@ -182,7 +170,7 @@ def export_video(eng: "Engine", cmd: ExportVideo) -> None:
     eng.jobs.add("video", f"video {Path(cmd.path).name}", factory, cmd)
 
 
-def validate_dataset(eng: "Engine", cmd: ValidateDataset) -> None:
+def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
     from .dataset import validate
 
@@ -198,5 +186,5 @@ def validate_dataset(eng: "Engine", cmd: ValidateDataset) -> None:
 
 HANDLERS = {LoadModel: load, NewModel: new, SaveModel: save, StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
-            CancelJob: cancel, ExportImage: export_image, ExportMixGrid: export_mix_grid,
+            CancelJob: cancel, ExportStill: export_still,
             SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset}

@@ -5,8 +5,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from .errors import StudioError
 
-class ConfigError(ValueError):
+
+class ConfigError(StudioError, ValueError):
     """A configuration that cannot describe a StyleGAN v1 model."""
 
 

@@ -14,20 +14,16 @@ from dataclasses import dataclass
 import torch
 
 from . import commands, renderer
-from .errors import UserError
-from .explore import default_device
-from .fileio import WriteError
+from .errors import EXPECTED, UserError
+from .device import default_device
 from .jobs import JobSet, Unit
 from .messages import Command, ErrorEvent, Event, FrameReady, RenderImage, RenderRequest
-from .modelfile import ModelFileError
-from .models import ModelSlot
-from .specs import SpecError
+from .model_slot import ModelSlot
 from .streams import STREAMED, stream
 
 log = logging.getLogger(__name__)
 EXIT_JOIN_S = 30.0       # at interpreter exit, wait this long for a unit still running (see _join_at_exit)
 STREAM_PRIORITY_S = 1.0  # while renders stream, jobs get one unit per this many seconds
-EXPECTED = (UserError, ModelFileError, SpecError, WriteError, OSError, ValueError)  # reported without a traceback
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,18 @@
-"""Pure, batched exploration operations of the paper: mapping, truncation, mixing, noise."""
+"""The paper's operations on latents, batched: mapping, truncation, mixing, noise, synthesis to uint8."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from .device import device_of
+from .errors import UserError
 from .networks import Generator
 from .specs import Latent, NoiseSpec, RenderSettings, seed_to_z
 
-
-def default_device() -> torch.device:
-    """CUDA when present, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def device_of(G: Generator) -> torch.device:
-    """The device G's weights live on."""
-    return G.w_avg.device
+STILL_BATCH = 8  # stills render in padded batches of this size (see render_still)
 
 
 @torch.inference_mode()
@@ -107,9 +102,19 @@ def styled_ws(G: Generator, w: torch.Tensor, settings: RenderSettings) -> torch.
     return truncate(broadcast(w, G.num_ws), G.w_avg, settings.psi, settings.cutoff)
 
 
+def resize(img: torch.Tensor, size: int | None) -> torch.Tensor:
+    """[N, C, H, W] → [N, C, size, size], antialiased when shrinking (None or same size: unchanged)."""
+    if size is None or size == img.shape[-1]:
+        return img
+    if size < 1 or size > 4096:
+        raise UserError(f"output size must be 1 to 4096 pixels, got {size}")
+    return F.interpolate(img.float(), size=(size, size), mode="bilinear", antialias=size < img.shape[-1],
+                         align_corners=False)
+
+
 @torch.inference_mode()
 def render_ws(G: Generator, ws: torch.Tensor, settings: RenderSettings, batch: int = 16,
-              pad: bool = False) -> np.ndarray:
+              pad: bool = False, size: int | None = None) -> np.ndarray:
     """ws → uint8 images [N, H, W, C], in chunks of `batch` (ws already truncated).
 
     pad=True runs every chunk at exactly `batch` rows: oneDNN picks kernels by shape, so the
@@ -121,8 +126,18 @@ def render_ws(G: Generator, ws: torch.Tensor, settings: RenderSettings, batch: i
         part = ws[i:i + batch]
         if pad and len(part) < batch:
             part = torch.cat([part, part[-1:].expand(batch - len(part), -1, -1)])
-        chunks.append(to_uint8(synthesize(G, part, noise))[:min(batch, ws.shape[0] - i)])
+        chunks.append(to_uint8(resize(synthesize(G, part, noise), size))[:min(batch, ws.shape[0] - i)])
     return np.concatenate(chunks)
+
+
+def render_still(G: Generator, ws: torch.Tensor, settings: RenderSettings, size: int | None = None) -> np.ndarray:
+    """ws → uint8 images as every still export renders them (window and CLI alike): padded batches of 8."""
+    return render_ws(G, ws, settings, STILL_BATCH, pad=True, size=size)
+
+
+def psi_sweep(ws: torch.Tensor, w_avg: torch.Tensor, psis: Sequence[float], cutoff: int | None = None) -> torch.Tensor:
+    """ws [1, num_ws, w_dim] truncated at each ψ of `psis` → [K, num_ws, w_dim]."""
+    return torch.cat([truncate(ws, w_avg, float(psi), cutoff) for psi in psis])
 
 
 @torch.inference_mode()
@@ -133,18 +148,20 @@ def render_latents(G: Generator, latents: Sequence[Latent], settings: RenderSett
 
 
 @torch.inference_mode()
-def render_mixing(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
-                  settings: RenderSettings, batch: int = 16, pad: bool = False) -> np.ndarray:
-    """Cell (r, c): row latent with `layers` from column latent → uint8 [R, C, H, W, 3]."""
-    ws_rows = styled_ws(G, latents_to_w(G, rows), settings)  # [R, num_ws, w_dim]
-    ws_cols = styled_ws(G, latents_to_w(G, cols), settings)  # [C, num_ws, w_dim]
-    R, C = len(rows), len(cols)
-    grid = mix(ws_rows.repeat_interleave(C, 0), ws_cols.repeat(R, 1, 1), layers)
-    imgs = render_ws(G, grid, settings, batch, pad)
-    return imgs.reshape(R, C, *imgs.shape[1:])
+def noise_batch(G: Generator, ws: torch.Tensor, settings: RenderSettings, n: int, gen: torch.Generator) -> np.ndarray:
+    """ws [1, num_ws, w_dim] under `n` fresh noise draws from `gen` → float64 images [n, H, W, C] in [-1, 1].
+
+    Resolutions set to 'zero' (or strength 0) stay off; the others draw at their strength.
+    """
+    noise = []
+    for res in G.cfg.resolutions:
+        s = settings.noise.at(res)
+        on = s.mode != "zero" and s.strength != 0.0
+        noise += [torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None
+                  for _ in (0, 1)]
+    return synthesize(G, ws.expand(n, -1, -1), noise).float().permute(0, 2, 3, 1).cpu().numpy().astype(np.float64)
 
 
-@torch.inference_mode()
 def noise_draws(G: Generator, w: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
                 batch: int = 16) -> np.ndarray:
     """One latent under `draws` fresh noise realisations at every resolution whose noise is on.
@@ -153,17 +170,8 @@ def noise_draws(G: Generator, w: torch.Tensor, settings: RenderSettings, draws: 
     """
     ws = styled_ws(G, w.reshape(1, -1), settings)
     gen = torch.Generator().manual_seed(seed)
-    out = []
-    for start in range(0, draws, batch):
-        n = min(batch, draws - start)
-        noise = []
-        for res in G.cfg.resolutions:
-            s = settings.noise.at(res)
-            on = s.mode != "zero" and s.strength != 0.0
-            noise += [torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None
-                      for _ in (0, 1)]
-        out.append(synthesize(G, ws.expand(n, -1, -1), noise).float().permute(0, 2, 3, 1).cpu().numpy())
-    return np.concatenate(out)
+    return np.concatenate([noise_batch(G, ws, settings, min(batch, draws - start), gen)
+                           for start in range(0, draws, batch)]).astype(np.float32)
 
 
 def variation_map(G: Generator, w: torch.Tensor, settings: RenderSettings, draws: int = 100,
@@ -171,6 +179,13 @@ def variation_map(G: Generator, w: torch.Tensor, settings: RenderSettings, draws
     """Per-pixel standard deviation over `draws` noise realisations (mean over colour), [H, W]."""
     imgs = noise_draws(G, w, settings, draws, seed)
     return imgs.std(axis=0).mean(axis=-1).astype(np.float32)
+
+
+def init_w_avg(G: Generator, samples: int = 4096, seed: int = 0) -> None:
+    """Centre truncation on a fresh model's mean w (a trained model keeps its running mean)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        G.w_avg.copy_(G.mapping(torch.randn(samples, G.cfg.z_dim, generator=gen)).mean(0))
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:

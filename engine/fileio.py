@@ -6,8 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import StudioError
 
-class WriteError(OSError):
+
+class WriteError(StudioError, OSError):
     """A file could not be written; the previous file (if any) is untouched."""
 
 

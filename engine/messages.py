@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
+from .stillspec import StillSpec
 from .train_config import TrainConfig  # noqa: F401  (stdlib only; the app builds it from the Training pane)
 
 
@@ -160,26 +161,11 @@ class ExploreTraining(Command):
 
 
 @dataclass(frozen=True)
-class ExportImage(Command):
-    """Save one image as a PNG with provenance."""
+class ExportStill(Command):
+    """Save a still (an engine.stillspec spec: image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
 
     path: str = ""
-    latent: Latent = None
-    settings: RenderSettings = field(default_factory=RenderSettings)
-    mix_with: Latent | None = None
-    mix_layers: tuple[int, ...] = ()
-    size: int | None = None
-
-
-@dataclass(frozen=True)
-class ExportMixGrid(Command):
-    """Save a style-mixing grid (sources on top and left) as a PNG with provenance."""
-
-    path: str = ""
-    rows: tuple[Latent, ...] = ()
-    cols: tuple[Latent, ...] = ()
-    layers: tuple[int, ...] = ()
-    settings: RenderSettings = field(default_factory=RenderSettings)
+    spec: StillSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from safetensors import safe_open
 from safetensors.torch import save as st_save
 
 from .config import ConfigError, ModelConfig
+from .errors import StudioError
 from .fileio import atomic_write_bytes
 from .networks import Generator
 
@@ -20,7 +21,7 @@ FORMAT = "stylegan-studio/model"
 FORMAT_VERSION = 1
 
 
-class ModelFileError(Exception):
+class ModelFileError(StudioError):
     """A model file that cannot be read or written; the message is one plain line."""
 
 

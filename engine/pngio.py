@@ -45,3 +45,20 @@ def make_grid(imgs: np.ndarray, cols: int, pad: int = 0, fill: int = 255) -> np.
         r, k = divmod(i, cols)
         out[r * (h + pad):r * (h + pad) + h, k * (w + pad):k * (w + pad) + w] = imgs[i]
     return out
+
+
+def mixing_figure(sources_r: np.ndarray, sources_c: np.ndarray, cells: np.ndarray, fill: int = 255) -> np.ndarray:
+    """Sources along the top and left, cells [R, C, H, W, 3] inside, blank corner."""
+    R, C, H, W, ch = cells.shape
+    canvas = np.full(((R + 1) * H, (C + 1) * W, ch), fill, np.uint8)
+    canvas[:H, W:] = np.concatenate(list(sources_c), axis=1)
+    canvas[H:, :W] = np.concatenate(list(sources_r), axis=0)
+    canvas[H:, W:] = cells.transpose(0, 2, 1, 3, 4).reshape(R * H, C * W, ch)
+    return canvas
+
+
+def grey_image(values: np.ndarray) -> np.ndarray:
+    """float [H, W] → uint8 [H, W, 3] grey, normalised to its own maximum (e.g. a noise std map)."""
+    top = max(float(values.max()), 1e-8)
+    grey = (np.clip(values / top, 0, 1) * 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)

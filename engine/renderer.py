@@ -5,11 +5,11 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .errors import UserError
-from .explore import latents_to_w, mix, noise_maps, styled_ws, synthesize, to_uint8, truncate, broadcast
-from .messages import RenderImage, RenderSeedGrid, RenderTruncationStrip, RenderVariation
+from .explore import (broadcast, latents_to_w, mix, noise_batch, noise_maps, psi_sweep, resize, styled_ws,
+                      synthesize, to_uint8)
+from .messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
 from .config import ModelConfig
 from .networks import Generator
 from .specs import Latent, RenderSettings
@@ -48,16 +48,6 @@ def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], se
         raise UserError(f"layer {bad[0]} does not exist: this model has layers 0-{G.num_ws - 1}")
     if settings.cutoff is not None and settings.cutoff > G.num_ws:
         raise UserError(f"cutoff {settings.cutoff} is beyond this model's {G.num_ws} layers")
-
-
-def resize(img: torch.Tensor, size: int | None) -> torch.Tensor:
-    """[N, C, H, W] → [N, C, size, size], antialiased when shrinking (None or same size: unchanged)."""
-    if size is None or size == img.shape[-1]:
-        return img
-    if size < 1 or size > 4096:
-        raise UserError(f"output size must be 1 to 4096 pixels, got {size}")
-    return F.interpolate(img.float(), size=(size, size), mode="bilinear", antialias=size < img.shape[-1],
-                         align_corners=False)
 
 
 @torch.inference_mode()
@@ -116,19 +106,14 @@ def _seed_thumbs(G: Generator, seeds: Sequence[int], req: RenderSeedGrid) -> np.
 
 
 @torch.inference_mode()
-def mixing(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
-           settings: RenderSettings, thumb: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sources and cells of a style-mixing grid: cell (r, c) is row r with `layers` from column c."""
-    imgs = render_thumbs(G, mix_ws(G, rows, cols, layers, settings), settings, thumb)
-    return split_mix(imgs, len(rows), len(cols))
-
-
-@torch.inference_mode()
 def mix_ws(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
            settings: RenderSettings) -> torch.Tensor:
-    """ws of a mixing grid's rows, columns, then cells row by row: [R + C + R·C, num_ws, w_dim]."""
-    if not rows or not cols:
-        raise UserError("a mixing grid needs at least one row and one column")
+    """ws of a mixing grid's rows, columns, then cells row by row: [R + C + R·C, num_ws, w_dim].
+
+    A half-filled grid (rows or columns only) gives just its sources, so they show while it waits.
+    """
+    if not rows and not cols:
+        raise UserError("a mixing grid needs at least one row or column face")
     for lat in (*rows, *cols):
         check_request(G, lat, layers, settings)
     ws = styled_ws(G, latents_to_w(G, [*rows, *cols]), settings)  # [R + C, num_ws, w_dim]
@@ -144,28 +129,20 @@ def split_mix(imgs: np.ndarray, R: int, C: int) -> tuple[np.ndarray, np.ndarray,
     return imgs[:R], imgs[R:R + C], cells.reshape(R, C, *cells.shape[1:])
 
 
-@torch.inference_mode()
-def variation(G: Generator, req: RenderVariation, batch: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """(one draw [H, W, 3] uint8, per-pixel std over `draws` noise draws [H, W] float32)."""
-    for _, image, std in variation_units(G, req, batch):
-        pass
-    return image, std
-
-
-def variation_units(G: Generator, req: RenderVariation, batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(draws so far, first draw, std map so far) after each batch of noise draws.
+def variation_units(G: Generator, ws: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
+                    batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(draws so far, first draw, std map so far) after each batch of noise draws of ws [1, num_ws, w_dim].
 
     Same noise stream as explore.noise_draws (torch.Generator seeded with `seed`, `batch` draws at a
-    time), but on the already mixed ws so a mixed image can be examined too. The moments are merged
-    batch by batch (Chan et al.), so memory stays at one batch however many draws are asked for.
+    time), on ws that may be mixed. The moments are merged batch by batch (Chan et al.), so memory
+    stays at one batch however many draws are asked for.
     """
-    if req.draws < 2 or req.draws > 1024:
-        raise UserError(f"noise draws must be 2 to 1024, got {req.draws}")
-    ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)  # [1, num_ws, w_dim]
-    gen = torch.Generator().manual_seed(req.seed)
+    if draws < 2 or draws > 1024:
+        raise UserError(f"noise draws must be 2 to 1024, got {draws}")
+    gen = torch.Generator().manual_seed(seed)
     count, mean, m2, first = 0, 0.0, 0.0, None
-    for start in range(0, req.draws, batch):
-        imgs = _noise_batch(G, ws, req.settings, min(batch, req.draws - start), gen)  # [n, H, W, C] float64
+    for start in range(0, draws, batch):
+        imgs = noise_batch(G, ws, settings, min(batch, draws - start), gen)  # [n, H, W, C] float64
         first = first if first is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
         n, batch_mean = len(imgs), imgs.mean(axis=0)
         delta = batch_mean - mean
@@ -175,27 +152,10 @@ def variation_units(G: Generator, req: RenderVariation, batch: int = 16) -> Iter
 
 
 @torch.inference_mode()
-def _noise_batch(G: Generator, ws: torch.Tensor, settings: RenderSettings, n: int, gen) -> np.ndarray:
-    noise = []
-    for res in G.cfg.resolutions:
-        s = settings.noise.at(res)
-        on = s.mode != "zero" and s.strength != 0.0
-        noise += [torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None
-                  for _ in (0, 1)]
-    return synthesize(G, ws.expand(n, -1, -1), noise).float().permute(0, 2, 3, 1).cpu().numpy().astype(np.float64)
-
-
-@torch.inference_mode()
-def truncation_strip(G: Generator, req: RenderTruncationStrip) -> np.ndarray:
-    """One latent at each ψ of the request → [K, t, t, 3] uint8."""
-    return render_thumbs(G, strip_ws(G, req), req.settings, req.thumb)
-
-
-@torch.inference_mode()
 def strip_ws(G: Generator, req: RenderTruncationStrip) -> torch.Tensor:
     """ws of the request's latent at each ψ: [K, num_ws, w_dim]."""
     if not req.psis:
         raise UserError("a truncation strip needs at least one ψ value")
     check_request(G, req.latent, (), req.settings)
     ws = broadcast(latents_to_w(G, [req.latent]), G.num_ws)  # [1, num_ws, w_dim]
-    return torch.cat([truncate(ws, G.w_avg, float(psi), req.settings.cutoff) for psi in req.psis])
+    return psi_sweep(ws, G.w_avg, req.psis, req.settings.cutoff)

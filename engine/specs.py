@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import StudioError
+
 NOISE_MODES = ("const", "random", "zero")
+DEFAULT_PSI = 0.7  # where the window, `generate`, `mix`, `video` and `figure` start: the paper's ψ
 
 
-class SpecError(ValueError):
+class SpecError(StudioError, ValueError):
     """A seed list, layer list or noise setting that cannot be understood."""
 
 

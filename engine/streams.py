@@ -16,7 +16,7 @@ from .errors import UserError
 from .messages import (Event, GridChunk, MixGridReady, RenderMixGrid, RenderRequest, RenderSeedGrid,
                        RenderTruncationStrip, RenderVariation, StripReady, VariationReady)
 from .networks import Generator
-from .renderer import grid_chunks, mix_ws, render_thumbs, split_mix, strip_ws, unit_images, variation_units
+from .renderer import grid_chunks, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws, unit_images, variation_units
 from .specs import RenderSettings
 
 STREAMED = (RenderSeedGrid, RenderMixGrid, RenderTruncationStrip, RenderVariation)
@@ -80,5 +80,6 @@ def _strip(G: Generator, req: RenderTruncationStrip) -> Iterator[Event]:
 
 def _variation(G: Generator, req: RenderVariation) -> Iterator[Event]:
     batch = unit_images(G, VARIATION_BATCH)
-    for (count, image, std), secs in _timed(variation_units(G, req, batch)):
+    ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)  # [1, num_ws, w_dim]
+    for (count, image, std), secs in _timed(variation_units(G, ws, req.settings, req.draws, req.seed, batch)):
         yield VariationReady(req.target, req.stamp, image, std, secs, None if count == req.draws else count)

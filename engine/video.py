@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .explore import broadcast, latents_to_w, map_z, noise_maps, slerp, synthesize, to_uint8, truncate
+from .explore import broadcast, latents_to_w, map_z, noise_maps, psi_sweep, slerp, styled_ws, synthesize, to_uint8
 from .fileio import WriteError, commit_temp, describe_os_error, temp_path_for
 from .modelfile import ModelMeta
 from .networks import Generator
@@ -48,7 +48,7 @@ def _walk_ws(G: Generator, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.Ten
     else:
         wa, wb = latents_to_w(G, [Latent(seed=s) for s in a]), latents_to_w(G, [Latent(seed=s) for s in b])
         w = torch.lerp(wa, wb, t.to(wa.device))
-    return truncate(broadcast(w, G.num_ws), G.w_avg, spec.psi, spec.cutoff)
+    return styled_ws(G, w, RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
 
 
 def _batches(G: Generator, ws: torch.Tensor, settings: RenderSettings) -> Iterator[np.ndarray]:
@@ -64,14 +64,10 @@ def frames_walk(G, spec):
 
 def frames_truncation(G, spec):
     """ψ swept from psi_range[0] to psi_range[1] for each seed in turn."""
-    w = latents_to_w(G, [Latent(seed=s) for s in spec.seeds])
+    ws = broadcast(latents_to_w(G, [Latent(seed=s) for s in spec.seeds]), G.num_ws)  # [S, num_ws, w_dim]
     psis = np.linspace(*spec.psi_range, spec.frames_per_step)
-    ws = torch.cat([truncate(broadcast(w[k:k + 1], G.num_ws).expand(len(psis), -1, -1), G.w_avg, 1.0)
-                    for k in range(len(spec.seeds))])
-    cut = G.num_ws if spec.cutoff is None else spec.cutoff
-    p = torch.tensor(np.tile(psis, len(spec.seeds)), dtype=ws.dtype).view(-1, 1, 1)
-    ws[:, :cut] = G.w_avg + p * (ws[:, :cut] - G.w_avg)
-    return _batches(G, ws, RenderSettings())
+    return _batches(G, torch.cat([psi_sweep(ws[k:k + 1], G.w_avg, psis, spec.cutoff) for k in range(len(ws))]),
+                    RenderSettings())
 
 
 def frames_morph(G, spec):
@@ -86,7 +82,7 @@ def frames_morph(G, spec):
 
 def frames_noise(G, spec) -> Iterator[np.ndarray]:
     """One latent; chosen resolutions' noise drifts smoothly (unit variance kept), others stay stored."""
-    ws = truncate(broadcast(latents_to_w(G, [Latent(seed=spec.seeds[0])]), G.num_ws), G.w_avg, spec.psi, spec.cutoff)
+    ws = styled_ws(G, latents_to_w(G, [Latent(seed=spec.seeds[0])]), RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
     chosen = set(spec.noise_res or G.cfg.resolutions)
     keys = max(2, len(spec.seeds)) if spec.loop else 2
     gen = torch.Generator().manual_seed(spec.seeds[0])

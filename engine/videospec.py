@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .specs import SpecError
+from .specs import DEFAULT_PSI, SpecError
 
 KINDS = ("walk", "truncation", "noise", "morph", "grid")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")
@@ -21,7 +21,7 @@ class VideoSpec:
     frames_per_step: int = 30
     fps: int = 30
     size: int | None = None               # output side in px (None: the model's resolution)
-    psi: float = 0.7
+    psi: float = DEFAULT_PSI
     cutoff: int | None = None
     layers: tuple[int, ...] = ()          # morph: layers interpolated from A to B (empty: all)
     noise_res: tuple[int, ...] = ()       # noise: resolutions redrawn over time (empty: all)

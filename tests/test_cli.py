@@ -36,7 +36,7 @@ def test_generate_files_and_grid(tmp_path, model):
     files = sorted(p.name for p in out.iterdir())
     assert files == ["seed0000.png", "seed0001.png", "seed0002.png", "seed0009.png"]
     prov = read_provenance(out / "seed0009.png")
-    assert prov["seeds"] == [9] and prov["psi"] == 0.7 and prov["model_id"]
+    assert prov["latent"] == {"seed": 9} and prov["psi"] == 0.7 and prov["model_id"]
     grid = tmp_path / "g.png"
     assert main(["generate", "--model", str(model), "--seeds", "0-2,9", "--psi", "0.7", "--grid", str(grid)]) == 0
     g = np.asarray(Image.open(grid))

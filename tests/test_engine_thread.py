@@ -10,6 +10,7 @@ from PIL import Image
 from stylegan_studio.engine import messages as m
 from stylegan_studio.engine.engine import Engine
 from stylegan_studio.engine.explore import latents_to_w, variation_map
+from stylegan_studio.engine.stillspec import ImageSpec, MixGridSpec
 from stylegan_studio.engine.jobs import Outcome, Unit
 from stylegan_studio.engine.pngio import read_provenance
 from stylegan_studio.engine.specs import Latent, NoiseSpec, RenderSettings, ResNoise
@@ -83,7 +84,7 @@ def test_all_torch_work_happens_on_the_engine_thread(eng, tmp_path):
         eng.submit(m.RenderMixGrid("c", 3, rows=(lat,), cols=(Latent(seed=2),), layers=(0,)))
         eng.submit(m.RenderVariation("d", 4, latent=lat, draws=4))
         eng.submit(m.RenderTruncationStrip("e", 5, latent=lat))
-        eng.post(m.ExportImage(str(tmp_path / "x.png"), lat))
+        eng.post(m.ExportStill(str(tmp_path / "x.png"), ImageSpec(lat)))
         for kind in (m.FrameReady, m.MixGridReady, m.VariationReady, m.StripReady, m.Saved):
             eng.rec.wait(kind)
         eng.rec.wait(m.GridChunk, start=2)
@@ -275,13 +276,14 @@ def test_a_newer_grid_replaces_one_being_streamed(eng):
 
 def test_export_image_writes_a_png_with_provenance(eng, tmp_path):
     path = tmp_path / "img.png"
-    eng.post(m.ExportImage(str(path), Latent(seed=5), RenderSettings(psi=0.5), mix_with=Latent(seed=6),
-                           mix_layers=(0, 1), size=32))
+    eng.post(m.ExportStill(str(path), ImageSpec(Latent(seed=5), RenderSettings(psi=0.5), mix_with=Latent(seed=6),
+                                                layers=(0, 1), size=32)))
     eng.rec.wait(m.Saved, path=str(path))
     rec = read_provenance(path)
-    assert rec["seeds"] == [5] and rec["psi"] == 0.5 and rec["layers"] == [0, 1] and rec["size"] == 32
+    assert rec["latent"] == {"seed": 5} and rec["psi"] == 0.5 and rec["layers"] == [0, 1] and rec["size"] == 32
+    assert rec["mix_with"] == {"seed": 6} and rec["kind"] == "image"
     assert Image.open(path).size == (32, 32)
-    eng.post(m.ExportMixGrid(str(tmp_path / "mix.png"), rows=(Latent(seed=1),), cols=(Latent(seed=2),), layers=(0,)))
+    eng.post(m.ExportStill(str(tmp_path / "mix.png"), MixGridSpec((Latent(seed=1),), (Latent(seed=2),), (0,))))
     eng.rec.wait(m.Saved, what="grid")
     assert Image.open(tmp_path / "mix.png").size == (32, 32)   # sources on top and left, one cell
 

@@ -5,6 +5,7 @@ import torch
 
 from helpers import tiny_generator
 from stylegan_studio.engine import explore as ex
+from stylegan_studio.engine.renderer import mix_ws, split_mix
 from stylegan_studio.engine.specs import (Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, layer_ranges,
                                           parse_layers, parse_seeds, seed_to_z)
 
@@ -60,14 +61,16 @@ def test_mixing_all_layers_equals_column_and_none_equals_row():
     G = tiny_generator()
     s = RenderSettings(psi=0.8)
     rows, cols = SEEDS[:2], SEEDS[2:]
-    plain = ex.render_latents(G, SEEDS, s)
-    all_layers = ex.render_mixing(G, rows, cols, range(G.num_ws), s)
-    none = ex.render_mixing(G, rows, cols, (), s)
+    plain = ex.render_latents(G, SEEDS, s, batch=ex.STILL_BATCH, pad=True)
+
+    def cells(layers):
+        return split_mix(ex.render_still(G, mix_ws(G, rows, cols, layers, s), s), 2, 2)[2]
+    all_layers, none = cells(range(G.num_ws)), cells(())
     for r in range(2):
         for c in range(2):
             np.testing.assert_array_equal(all_layers[r, c], plain[2 + c])
             np.testing.assert_array_equal(none[r, c], plain[r])
-    some = ex.render_mixing(G, rows, cols, (0, 1), s)
+    some = cells((0, 1))
     assert not np.array_equal(some[0, 0], plain[0]) and not np.array_equal(some[0, 0], plain[2])
 
 

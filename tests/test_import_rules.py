@@ -5,7 +5,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 QT = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "qtawesome", "qtpy")
 TORCH = ("torch", "safetensors")
-DATA_ONLY = ("messages", "specs", "videospec", "train_config", "config", "errors")  # stdlib + numpy only
+DATA_ONLY = ("messages", "specs", "videospec", "stillspec", "train_config", "config", "errors")  # stdlib + numpy only
 
 
 def imports(path: Path) -> list[tuple[str, int]]:

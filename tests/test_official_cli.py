@@ -9,7 +9,7 @@ import official_reference as ref
 from stylegan_studio.engine.cli import main
 from stylegan_studio.engine.messages import LoadModel
 from stylegan_studio.engine.modelfile import load_model, read_header
-from stylegan_studio.engine.models import ModelSlot
+from stylegan_studio.engine.model_slot import ModelSlot
 from stylegan_studio.engine.pngio import read_provenance
 from stylegan_studio.engine.specs import seed_to_z
 from stylegan_studio.engine.tfpickle import file_sha256

@@ -6,7 +6,7 @@ from helpers import tiny_generator
 from stylegan_studio.engine import messages as m
 from stylegan_studio.engine import renderer
 from stylegan_studio.engine.config import ModelConfig
-from stylegan_studio.engine.renderer import image_macs, mixing, unit_images
+from stylegan_studio.engine.renderer import image_macs, mix_ws, render_thumbs, split_mix, unit_images
 from stylegan_studio.engine.specs import Latent, NoiseSpec, RenderSettings, ResNoise
 from stylegan_studio.engine.streams import stream
 from test_engine_thread import eng  # noqa: F401  (the engine fixture)
@@ -35,7 +35,7 @@ def test_mix_grid_fills_in_unit_by_unit_and_ends_complete(one_image_units):
     events = list(stream(G, req))
     assert [e.done for e in events] == [1, 2, 3, 4, None]        # rows, column, then cells
     assert events[0].row_images[0].any() and not events[0].col_images.any() and not events[0].cells.any()
-    want = mixing(G, rows, cols, (0, 1), RenderSettings(), None)
+    want = split_mix(render_thumbs(G, mix_ws(G, rows, cols, (0, 1), RenderSettings()), RenderSettings(), None), 2, 1)
     for got, ref in zip((events[-1].row_images, events[-1].col_images, events[-1].cells), want):
         assert np.abs(got.astype(int) - ref).max() <= 1
 

@@ -6,8 +6,9 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
-from ...engine.messages import ExportMixGrid, RenderMixGrid
+from ...engine.messages import ExportStill, RenderMixGrid
 from ...engine.specs import Latent, layer_ranges
+from ...engine.stillspec import MixGridSpec
 from ..qtutil import icon, latent_from_mime, to_pixmap
 
 TILE = 80        # preferred tile size and the thumbnail size asked of the engine
@@ -282,6 +283,6 @@ class MixingPane(QWidget):
             return
         path = path or QFileDialog.getSaveFileName(self, "Export mixing grid", "mixing.png", "PNG (*.png)")[0]
         if path:
-            self.bridge.post(ExportMixGrid(path, tuple(self.grid.rows), tuple(self.grid.cols),
-                                           tuple(sorted(self.layers)), self.state.settings))
+            self.bridge.post(ExportStill(path, MixGridSpec(tuple(self.grid.rows), tuple(self.grid.cols),
+                                                           tuple(sorted(self.layers)), self.state.settings)))
 

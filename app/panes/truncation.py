@@ -16,7 +16,7 @@ class TruncationPane(QWidget):
     def __init__(self, bridge, state) -> None:
         super().__init__()
         self.bridge, self.state = bridge, state
-        self.psi = QSlider(Qt.Orientation.Horizontal, minimum=-100, maximum=200, value=70)
+        self.psi = QSlider(Qt.Orientation.Horizontal, minimum=-100, maximum=200, value=round(state.settings.psi * 100))
         self.psi_label = QLabel()
         self.cutoff = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=10, value=10)
         self.cutoff_label = QLabel()

@@ -8,6 +8,7 @@ import torch
 
 from .config import ModelConfig
 from .errors import UserError
+from .explore import init_w_avg
 from .imported import cached_conversion, is_official_pickle
 from .messages import ModelInfo, NewModel
 from .modelfile import ModelMeta, load_model, save_model
@@ -71,7 +72,6 @@ class ModelSlot:
 
     def new(self, cmd: NewModel) -> None:
         """A freshly initialised small model, w_avg centred on its mapping's mean."""
-        from .cli_model import init_w_avg
         cfg = ModelConfig.small(cmd.resolution, cmd.channels, cmd.z_dim)
         torch.manual_seed(cmd.seed)
         G = Generator(cfg).eval().requires_grad_(False)
