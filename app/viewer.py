@@ -1,12 +1,41 @@
-"""The central viewer: the current image, fit-to-window or 1:1, with an info line."""
+"""The central viewer: the current image, fit-to-window or 1:1, crisp or smooth, with an info line."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from .qtutil import latent_from_mime, to_pixmap
+
+
+class ElidedLabel(QLabel):
+    """One line elided to its width (full text in the tooltip): a long caption never widens the window."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        """Show `text`, elided if it does not fit."""
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight, max(0, self.width())))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, super().sizeHint().height())
 
 
 class ImageViewer(QWidget):
@@ -18,13 +47,14 @@ class ImageViewer(QWidget):
         super().__init__()
         self.image: np.ndarray | None = None
         self.fit = True
+        self.crisp = True   # small outputs (64²) enlarged with nearest neighbour: pixels stay sharp, not blurred
         self.label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.label.setMinimumSize(128, 128)
         self.label.setStyleSheet("background: #202124;")
         self.scroll = QScrollArea(widgetResizable=True)
         self.scroll.setWidget(self.label)
-        self.info = QLabel("Opening model…")
+        self.info = ElidedLabel("Opening model…")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -35,7 +65,12 @@ class ImageViewer(QWidget):
     def show_image(self, img: np.ndarray, info: str) -> None:
         """Display a new frame and its description."""
         self.image = img
-        self.info.setText(info)
+        self.info.set_full_text(info)
+        self._refresh()
+
+    def set_crisp(self, crisp: bool) -> None:
+        """Enlarge with nearest neighbour (True) or smoothly (False); shrinking is always smooth."""
+        self.crisp = crisp
         self._refresh()
 
     def set_fit(self, fit: bool) -> None:
@@ -50,8 +85,9 @@ class ImageViewer(QWidget):
         pix = to_pixmap(self.image)
         if self.fit:
             side = max(1, min(self.scroll.viewport().width(), self.scroll.viewport().height()) - 8)
-            pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
+            crisp = self.crisp and side > pix.width()
+            mode = Qt.TransformationMode.FastTransformation if crisp else Qt.TransformationMode.SmoothTransformation
+            pix = pix.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)
         else:
             self.label.resize(pix.size())
         self.label.setPixmap(pix)

@@ -6,23 +6,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
 
 from ..engine.messages import ExportStill, LoadModel, RenderImage
 from ..engine.specs import Latent
 from ..engine.stillspec import ImageSpec
 from .dialogs.export_video import ExportVideoDialog
-from .panes.mixing import MixingPane
-from .panes.noise import NoisePane
-from .panes.seeds import SeedsPane
-from .panes.training import TrainingPane
-from .panes.truncation import TruncationPane
+from .panes.registry import PANES
 from .qtutil import icon
 from .state import ExploreState
 from .viewer import ImageViewer
 
-PANES = ("Seeds", "Style Mixing", "Noise", "Truncation", "Training")
 MAX_RECENT = 8
+START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
 MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files and NVIDIA's official StyleGAN v1 pickles
 
 
@@ -44,11 +40,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.viewer)
         self.setWindowTitle("StyleGAN Studio")
         self.setAcceptDrops(True)
-        self.resize(1360, 860)
-        self.panes = {"Seeds": SeedsPane(bridge, self.state), "Style Mixing": MixingPane(bridge, self.state),
-                      "Noise": NoisePane(bridge, self.state), "Truncation": TruncationPane(bridge, self.state),
-                      "Training": TrainingPane(bridge, self.state)}
-        self.docks = {name: self._dock(name, pane) for name, pane in self.panes.items()}
+        self._fit_to_screen()
+        self.panes = {e.title: e.cls(bridge, self.state) for e in PANES}
+        self.docks = {e.title: self._dock(e.title, self.panes[e.title]) for e in PANES}
         self._arrange()
         self.default_state = self.saveState()
         self._status_widgets()
@@ -57,21 +51,26 @@ class MainWindow(QMainWindow):
         self._restore()
 
     # ---------------------------------------------------------------- construction
+    def _fit_to_screen(self) -> None:
+        screen = self.screen().availableGeometry()
+        self.resize(min(START_SIZE[0], screen.width()), min(START_SIZE[1], screen.height()))
+
     def _dock(self, name: str, pane) -> QDockWidget:
+        # A pane squeezed below its own minimum scrolls inside its dock: the window never grows to fit a pane,
+        # and a small screen (1280×720) gets scroll bars instead of overlapping widgets.
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(pane)
         dock = QDockWidget(name, self)
         dock.setObjectName(name)
-        dock.setWidget(pane)
+        dock.setWidget(scroll)
         return dock
 
     def _arrange(self) -> None:
-        left, right, bottom = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea, \
-            Qt.DockWidgetArea.BottomDockWidgetArea
-        self.addDockWidget(left, self.docks["Seeds"])
-        self.addDockWidget(right, self.docks["Truncation"])
-        self.addDockWidget(right, self.docks["Noise"])
-        self.addDockWidget(bottom, self.docks["Style Mixing"])
-        self.addDockWidget(bottom, self.docks["Training"])
-        self.tabifyDockWidget(self.docks["Style Mixing"], self.docks["Training"])
+        for entry in PANES:
+            self.addDockWidget(entry.area, self.docks[entry.title])
+            if entry.tab_with:
+                self.tabifyDockWidget(self.docks[entry.tab_with], self.docks[entry.title])
         self.docks["Style Mixing"].raise_()
         # A mixing grid of three rows needs about a third of the window's height to show without scrolling.
         self.resizeDocks([self.docks["Style Mixing"]], [330], Qt.Orientation.Vertical)
@@ -100,13 +99,17 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         view = self.menuBar().addMenu("&View")
-        for k, name in enumerate(PANES, 1):
-            act = self.docks[name].toggleViewAction()
-            act.setShortcut(QKeySequence(f"Ctrl+{k}"))
+        for entry in PANES:
+            act = self.docks[entry.title].toggleViewAction()
+            act.setShortcut(QKeySequence(entry.shortcut))
             view.addAction(act)
         view.addSeparator()
         self._action(view, "Fit to Window", lambda: self.viewer.set_fit(True), "Ctrl+0")
         self._action(view, "Actual Pixels (1:1)", lambda: self.viewer.set_fit(False), "Ctrl+Shift+0")
+        self.crisp_action = self._action(view, "Crisp Pixels When Enlarging", self.set_crisp)
+        self.crisp_action.setCheckable(True)
+        self.crisp_action.setChecked(self.qsettings.value("crisp", True, type=bool))
+        self.viewer.set_crisp(self.crisp_action.isChecked())
         self._action(view, "Reset Layout", lambda: self.restoreState(self.default_state))
         seeds = self.menuBar().addMenu("&Seed")
         self._action(seeds, "Next Seed", lambda: self.step_seed(1), "Ctrl+Right", "fa5s.chevron-right")
@@ -200,6 +203,11 @@ class MainWindow(QMainWindow):
         self.video_dialog.show()
         self.video_dialog.raise_()
 
+    def set_crisp(self, crisp: bool) -> None:
+        """Nearest-neighbour enlarging of small images in the viewer (remembered)."""
+        self.viewer.set_crisp(crisp)
+        self.qsettings.setValue("crisp", bool(crisp))
+
     def step_seed(self, step: int) -> None:
         seed = self.state.seed()
         self.state.set_latent(Latent(seed=max(0, (seed if seed is not None else 0) + step)))
@@ -207,12 +215,15 @@ class MainWindow(QMainWindow):
     def random_seed(self) -> None:
         self.state.set_latent(Latent(seed=random.randrange(2 ** 31)))
 
-    def show_shortcuts(self) -> None:
-        text = ("Ctrl+Right / Ctrl+Left  next / previous seed\nCtrl+R  random seed\nCtrl+S  save image\n"
+    def shortcut_text(self) -> str:
+        """Help → Keyboard Shortcuts: the fixed ones and one line per pane."""
+        panes = "\n".join(f"{e.shortcut}  show or hide {e.title}" for e in PANES)
+        return ("Ctrl+Right / Ctrl+Left  next / previous seed\nCtrl+R  random seed\nCtrl+S  save image\n"
                 "Ctrl+O  open model\nCtrl+Shift+F / Ctrl+Shift+C  resample fine / coarse noise\n"
-                "Ctrl+1 … Ctrl+5  show or hide Seeds, Style Mixing, Noise, Truncation, Training\n"
-                "Ctrl+0 / Ctrl+Shift+0  fit / actual pixels")
-        QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", text, parent=self).open()
+                f"{panes}\nCtrl+0 / Ctrl+Shift+0  fit / actual pixels")
+
+    def show_shortcuts(self) -> None:
+        QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", self.shortcut_text(), parent=self).open()
 
     def show_about(self) -> None:
         QMessageBox(QMessageBox.Icon.Information, "About StyleGAN Studio",

@@ -81,6 +81,7 @@ def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qt
     pane.resize(600, 500)
     pane.show()
     state.set_model(INFO)
+    pane.clear()  # start from an empty grid (a first model pre-fills one)
     grid = pane.grid
     assert drop(grid, latent_to_mime(Latent(seed=5)), grid.tile + 5, 5) == (True, True)      # top row → column
     assert drop(grid, latent_to_mime(Latent(seed=6)), 5, grid.tile + 5)[1]                 # left column → row
@@ -107,6 +108,7 @@ def test_mixing_tiles_fill_the_pane_then_scroll(env, qtbot):
     pane = MixingPane(bridge, state)
     qtbot.addWidget(pane)
     state.set_model(INFO)
+    pane.clear()  # start from an empty grid (a first model pre-fills one)
     grid = pane.grid
     for k in range(3):
         pane.set_source("row", k, Latent(seed=k))
@@ -217,3 +219,58 @@ def pane_status(pane, qtbot) -> str:
     pane.status.connect(seen.append)
     pane.start()
     return seen[-1] if seen else ""
+
+
+INFO_32 = m.ModelInfo(name="t32", path="", model_id="y", resolution=32, num_ws=8, z_dim=16, w_dim=16,
+                      layer_resolutions=(4, 4, 8, 8, 16, 16, 32, 32), device="cpu")
+
+
+def test_a_first_model_prefills_the_mixing_grid_with_the_coarse_preset(env, qtbot):
+    from stylegan_studio.app.panes.mixing import START_COLS, START_ROWS
+    bridge, state = env
+    pane = MixingPane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO)
+    req = bridge.last(m.RenderMixGrid)
+    assert req.rows == tuple(Latent(seed=s) for s in START_ROWS) and len(req.rows) == 3
+    assert req.cols == tuple(Latent(seed=s) for s in START_COLS) and len(req.cols) == 4
+    assert req.layers == (0, 1, 2, 3)
+    pane.clear()
+    state.set_model(INFO_32)  # a later model keeps what the user has (here: nothing)
+    assert pane.grid.rows == [] and pane.grid.cols == []
+
+
+def test_layer_toggles_stay_in_sync_after_a_model_switch_and_name_index_and_resolution(env, qtbot):
+    bridge, state = env
+    pane = MixingPane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO_32)
+    for t in pane.toggles[1:]:
+        t.setChecked(False)
+    assert pane.layers == {0}
+    state.set_model(INFO)            # another model: the toggles are rebuilt
+    assert [i for i, t in enumerate(pane.toggles) if t.isChecked()] == [0] and pane.layers == {0}
+    assert bridge.last(m.RenderMixGrid).layers == (0,)
+    box = pane.toggle_box
+    for i, res in enumerate(INFO.layer_resolutions):
+        assert box.itemAtPosition(2, i).widget().text() == str(i)             # the layer's index under its box
+        assert box.itemAtPosition(0, i - i % 2).widget().text() == f"{res}²"  # its resolution over the pair
+
+
+def test_a_half_filled_grid_shows_its_sources_and_waits(env, qtbot):
+    bridge, state = env
+    pane = MixingPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.resize(600, 400)
+    pane.show()
+    state.set_model(INFO)
+    pane.clear()
+    pane.set_source("col", 0, Latent(seed=4))
+    req = bridge.last(m.RenderMixGrid)
+    assert req.rows == () and req.cols == (Latent(seed=4),)
+    col = np.full((1, 8, 8, 3), 200, np.uint8)
+    bridge.mix_grid_ready.emit(m.MixGridReady("mixing", req.stamp, col[:0], col, col[:0].reshape(0, 1, 8, 8, 3), 0.1))
+    assert pane.grid.col_images is col
+    image = pane.grid.grab().toImage()
+    t = pane.grid.tile
+    assert image.pixelColor(t + t // 2, t // 2).red() == 200   # the column's face shows while the rows wait

@@ -56,6 +56,7 @@ def test_seed_grid_fills(window, qtbot):
 def test_mixing_drop_and_layer_toggle(window, qtbot):
     pane = window.panes["Style Mixing"]
     window.docks["Style Mixing"].raise_()
+    pane.clear()
     with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000):
         drop(pane.grid, latent_to_mime(Latent(seed=1)), 5, pane.grid.tile + 5)
         drop(pane.grid, latent_to_mime(Latent(seed=2)), pane.grid.tile + 5, 5)
@@ -65,6 +66,62 @@ def test_mixing_drop_and_layer_toggle(window, qtbot):
     with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000):
         pane.preset("fine")
     assert not np.array_equal(before, pane.grid.cells)
+
+
+def test_window_fits_1280x720_and_never_grows_by_itself(window, qtbot):
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720 - 40  # 40 px: a title bar
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.size().width() == 1280 and window.size().height() == 720, timeout=5000)
+    noise = window.panes["Noise"]
+    top = max(noise.rows)
+    noise.rows[top][0].setCurrentIndex(1)   # Resampled
+    noise.rows[top][1].setValue(150)
+    noise.animate.setChecked(True)          # the caption lists every resolution's fresh noise seed
+    qtbot.waitUntil(lambda: len(window.viewer.info.full) > 80, timeout=20000)
+    qtbot.wait(500)
+    noise.animate.setChecked(False)
+    assert window.size().width() == 1280 and window.size().height() == 720
+    assert window.minimumSizeHint().width() <= 1280
+    for name, dock in window.docks.items():   # squeezed panes scroll instead of overlapping their widgets
+        pane = window.panes[name]
+        if dock.isVisible() and not pane.visibleRegion().isEmpty():
+            assert pane.width() >= pane.minimumSizeHint().width(), name
+            assert pane.height() >= pane.minimumSizeHint().height(), name
+
+
+def test_a_half_filled_mixing_grid_shows_its_faces_without_an_error(window, qtbot):
+    pane = window.panes["Style Mixing"]
+    pane.clear()
+    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000,
+                          check_params_cb=lambda ev: ev.done is None and len(ev.col_images) == 1):
+        pane.set_source("col", 0, Latent(seed=4))
+    qtbot.waitUntil(lambda: pane.grid.col_images is not None and pane.grid.col_images[0].any(), timeout=5000)
+    assert "needs at least" not in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000,
+                          check_params_cb=lambda ev: ev.done is None and ev.cells.shape[:2] == (1, 1)):
+        pane.set_source("row", 0, Latent(seed=5))
+    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000,
+                          check_params_cb=lambda ev: ev.done is None and len(ev.row_images) == 0):
+        pane.remove_source("row", 0)    # removing every row keeps the column's face on screen
+    qtbot.waitUntil(lambda: pane.grid.col_images is not None and len(pane.grid.col_images) == 1, timeout=5000)
+
+
+def test_crisp_pixels_enlarge_small_images_with_nearest_neighbour(window, qtbot):
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.viewer.pixmap() is not None and window.viewer.pixmap().width() > 64,
+                    timeout=5000)
+
+    def distinct_greys():
+        img = window.viewer.pixmap().toImage()
+        row = [img.pixelColor(x, img.height() // 2).rgb() for x in range(img.width())]
+        return len(set(row))
+    assert window.crisp_action.isChecked()             # on by default
+    crisp = distinct_greys()
+    window.crisp_action.trigger()
+    assert not window.viewer.crisp and distinct_greys() > crisp   # smooth scaling blends neighbouring pixels
+    assert crisp <= 16                                            # nearest: at most one colour per source pixel
+    window.crisp_action.trigger()
 
 
 def test_resample_one_resolution_and_psi_change_the_image(window, qtbot):
@@ -127,3 +184,12 @@ def test_export_video_dialog_runs_the_job(window, qtbot, tmp_path):
     dlg.path.setText(str(tmp_path / "bad.avi"))
     dlg.start()
     assert "must end in" in dlg.message.text()
+
+
+def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
+    from stylegan_studio.app.panes.registry import PANES
+    assert list(window.panes) == [e.title for e in PANES]
+    for e in PANES:
+        assert isinstance(window.panes[e.title], e.cls) and window.dockWidgetArea(window.docks[e.title]) == e.area
+        assert window.docks[e.title].toggleViewAction().shortcut().toString() == e.shortcut
+        assert f"{e.shortcut}  show or hide {e.title}" in window.shortcut_text()

@@ -50,6 +50,7 @@ def test_a_streamed_mixing_grid_fills_in_and_keeps_old_images_until_replaced(env
     pane = MixingPane(bridge, state)
     qtbot.addWidget(pane)
     state.set_model(INFO)
+    pane.clear()  # start from an empty grid (a first model pre-fills one)
     for k in range(2):
         pane.set_source("row", k, Latent(seed=k))
     pane.set_source("col", 0, Latent(seed=9))

@@ -61,3 +61,11 @@ def test_viewer_is_served_between_units_of_long_streams(eng, one_image_units):  
     eng.rec.wait(m.StripReady, done=None)
     assert len(eng.rec.of(m.MixGridReady)) < 20                   # the two streams take turns
     eng.rec.wait(m.MixGridReady, done=None, timeout=60)
+
+
+def test_a_half_filled_mixing_grid_renders_its_sources():
+    G = tiny_generator(16)
+    for rows, cols in (((), (Latent(seed=3),)), ((Latent(seed=1), Latent(seed=2)), ())):
+        last = list(stream(G, m.RenderMixGrid("x", 1, rows=rows, cols=cols, layers=(0,), thumb=None)))[-1]
+        assert last.done is None and len(last.row_images) == len(rows) and len(last.col_images) == len(cols)
+        assert last.cells.shape[:2] == (len(rows), len(cols)) and (last.row_images.any() or last.col_images.any())

@@ -12,6 +12,7 @@ from ...engine.stillspec import MixGridSpec
 from ..qtutil import icon, latent_from_mime, to_pixmap
 
 TILE = 80        # preferred tile size and the thumbnail size asked of the engine
+START_ROWS, START_COLS = (1, 2, 3), (10, 11, 12, 13)  # the grid a first launch shows: the paper's experiment at once
 MIN_TILE = 48    # below this the grid scrolls instead of shrinking
 MAX_TILE = 160
 
@@ -27,6 +28,13 @@ def merge_images(old: tuple, new: tuple, done: int) -> tuple:
         out.append(o)
         k += len(flat_n)
     return tuple(out)
+
+
+def _small(text: str) -> QLabel:
+    """A small grey caption of the layer toggles."""
+    label = QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("font-size: 9px; color: #777;")
+    return label
 
 
 class MixGrid(QWidget):
@@ -160,6 +168,7 @@ class MixingPane(QWidget):
         self.grid.source_removed.connect(self.remove_source)
         self.grid.cell_clicked.connect(self._cell)
         self.layers: set[int] = set()
+        self.prefilled = False
         self.toggles: list[QCheckBox] = []
         self.toggle_box = QGridLayout()
         self.toggle_box.setSpacing(0)
@@ -192,33 +201,47 @@ class MixingPane(QWidget):
         state.changed.connect(self.request)
 
     def on_model(self, info) -> None:
-        """Rebuild the per-layer toggles: a column per resolution, its label over its two layers' boxes."""
+        """Rebuild the per-layer toggles for the model's layers, ticked as the layers in use."""
+        self._build_toggles(info.layer_resolutions)
+        self.layers = {i for i in self.layers if i < info.num_ws}
+        if not self.prefilled:  # a first launch shows a grid at once
+            self.prefilled = True
+            self.grid.rows[:], self.grid.cols[:] = [Latent(seed=s) for s in START_ROWS], \
+                [Latent(seed=s) for s in START_COLS]
+            self.layers.clear()
+        if not self.layers:
+            self.preset("coarse")
+        self._tick()
+
+    def _build_toggles(self, resolutions) -> None:
+        """A compact column per resolution (18 layers of 1024² fit beside the presets): "res²" over its two
+        layers' boxes, each box's layer index under it."""
         while self.toggle_box.count():
             self.toggle_box.takeAt(0).widget().deleteLater()
         self.toggles = []
-        for i, res in enumerate(info.layer_resolutions):
-            if i % 2 == 0:  # compact so 18 layers (1024²) fit beside the presets on one line
-                label = QLabel(str(res), alignment=Qt.AlignmentFlag.AlignCenter)
-                label.setStyleSheet("font-size: 9px; color: #777;")
-                self.toggle_box.addWidget(label, 0, i, 1, 2)
+        for i, res in enumerate(resolutions):
+            if i % 2 == 0:
+                self.toggle_box.addWidget(_small(f"{res}²"), 0, i, 1, 2)
             t = QCheckBox()
             t.setToolTip(f"layer {i} ({res}×{res})")
             t.toggled.connect(lambda on, i=i: self.toggle(i, on))
-            self.toggle_box.addWidget(t, 1, i)
+            self.toggle_box.addWidget(t, 1, i, alignment=Qt.AlignmentFlag.AlignCenter)
+            self.toggle_box.addWidget(_small(str(i)), 2, i)
             self.toggles.append(t)
-        if not self.layers:
-            self.preset("coarse")
-        self.layers = {i for i in self.layers if i < info.num_ws}
+
+    def _tick(self) -> None:
+        """Show self.layers in the toggles without echoing changes back."""
+        for i, t in enumerate(self.toggles):
+            t.blockSignals(True)
+            t.setChecked(i in self.layers)
+            t.blockSignals(False)
 
     def preset(self, name: str) -> None:
         """Select the paper's coarse / middle / fine layers."""
         if self.state.model is None:
             return
         self.layers = set(layer_ranges(self.state.model.resolution)[name])
-        for i, t in enumerate(self.toggles):
-            t.blockSignals(True)
-            t.setChecked(i in self.layers)
-            t.blockSignals(False)
+        self._tick()
         self.request()
 
     def toggle(self, layer: int, on: bool) -> None:
