@@ -9,7 +9,7 @@ import time
 from .avatars import build_avatar_zip
 from .dataset import validate
 from .errors import UserError
-from .train_config import TrainConfig, option_kind, options
+from .train_config import MODEL_OPTIONS, TrainConfig, option_kind, options
 from .train_state import RESUME_OVERRIDES
 
 
@@ -75,8 +75,9 @@ def add_option(p: argparse.ArgumentParser, f) -> None:
     types = {"int": int, "float": float, "auto-float": _auto_float, "str": str,
              "choice": type(meta["choices"][-1]) if meta["choices"] else str}
     choices = [c for c in meta["choices"] if c != ""] + (["none"] if "" in meta["choices"] else [])
+    name = meta["pick"][0].rstrip("…") if meta.get("pick") else flag[2:]  # --init MODEL, not --init INIT
     p.add_argument(flag, dest=f.name, type=types[kind], choices=choices or None, default=None, help=help_text,
-                   metavar=None if choices else flag[2:].upper().replace("-", "_"))
+                   metavar=None if choices else name.upper().replace("-", "_"))
 
 
 def _auto_float(text: str) -> float | str:
@@ -102,6 +103,15 @@ def given_options(args: argparse.Namespace, names: tuple[str, ...] | None = None
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """TrainConfig from the command line."""
     return TrainConfig(**given_options(args))
+
+
+def _unused_by_init(args: argparse.Namespace, cfg: TrainConfig) -> tuple[str, ...]:
+    """A note naming the architecture flags a run started from a model (--init) did not use."""
+    unused = {k: v for k, v in given_options(args, MODEL_OPTIONS).items() if cfg.init and v != getattr(cfg, k)}
+    if not unused:
+        return ()
+    flags = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in unused.items())
+    return (f"{flags} not used: a run started from a model takes its architecture, without growing",)
 
 
 class _Interrupt:
@@ -135,6 +145,8 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"  skipped {name}: {reason}")
         if getattr(run, "dataset_changed", False):
             print("note: the dataset changed since the snapshot; continuing on the current files")
+        for note in run.notes + _unused_by_init(args, run.cfg):
+            print(f"note: {note}")
     stop = _Interrupt()
     try:
         for update in run.steps():

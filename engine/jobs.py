@@ -168,7 +168,8 @@ class TrainingJob:
                 return Outcome("stopped before it started")
             self.run = self._build()
             total = self.run.cfg.total_kimg
-            yield Unit(self.run.kimg, total, self.run.report.summary(), (TrainingState(jid, "running"),))
+            summary = "; ".join((self.run.report.summary(), *self.run.notes))  # notes: a run started from a model
+            yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"),))
             t0, steps = time.monotonic(), self.run.steps()
             mid = False  # D has stepped but G not: finish the minibatch before stopping, so resume stays exact
             while mid or not self.stopping:

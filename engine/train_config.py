@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from .config import ModelConfig
 from .errors import UserError
@@ -25,15 +26,22 @@ def parse_policy(policy: str) -> tuple[str, ...]:
 
 
 def opt(default, help: str, label: str, flag: str = "", choices: tuple = (), resume: bool = False,
-        ui: bool = True):
-    """A TrainConfig field with what the CLI and the Training pane need to offer it (declared once)."""
+        ui: bool = True, pick: tuple[str, str] = ()):
+    """A TrainConfig field with what the CLI and the Training pane need to offer it (declared once).
+
+    `pick` = (button text, file filter) gives a text setting a file picker in the pane.
+    """
     return dataclasses.field(default=default, metadata={"help": help, "label": label, "flag": flag,
-                                                        "choices": choices, "resume": resume, "ui": ui})
+                                                        "choices": choices, "resume": resume, "ui": ui,
+                                                        "pick": pick})
 
 
 EMA_RAMPUP = 0.25
 _RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
+# Settings a run started from a model (--init) takes from that model instead: its architecture, no growing.
+MODEL_OPTIONS = ("resolution", "channels", "z_dim", "mapping_layers", "d_channels", "growing", "start_res",
+                 "fade_kimg", "stable_kimg")
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,12 @@ class TrainConfig:
     threads: int = opt(0, "torch threads; 0: all cores", "Threads", ui=False)
     precision: str = opt("fp32", "bf16: bfloat16 autocast (slower for 64-channel models on AVX2 CPUs)",
                          "Precision", choices=PRECISIONS, resume=True)
+    init: str = opt("", "start from a model file (ours, .safetensors, or an official StyleGAN v1 .pkl): its G_ema, "
+                    "G and D when it has them, at its resolution and architecture, without growing",
+                    "Start from model", pick=("Model…", "StyleGAN models (*.safetensors *.pkl)"))
+    # Filled in when a run starts from `init` (not options): G's and D's architecture, and the model's id.
+    arch: ModelConfig | None = None
+    init_id: str = ""
 
     def __post_init__(self) -> None:
         for name in ("resolution", "start_res"):
@@ -108,14 +122,23 @@ class TrainConfig:
             raise UserError("a training metric needs held-out images (--metric-data)")
         if not 0.0 <= self.style_mixing <= 1.0:
             raise UserError("style-mixing probability must be between 0 and 1")
+        if self.arch is not None and (self.arch.resolution != self.resolution or self.growing):
+            raise UserError("a run with the architecture of a model trains at its resolution, without growing")
 
     def model_config(self) -> ModelConfig:
-        """The generator's architecture (D's too unless `d_channels` widens it)."""
-        return ModelConfig.small(self.resolution, self.channels, self.z_dim, self.mapping_layers)
+        """The generator's architecture: the init model's, or ours (D's too unless `d_channels` widens it)."""
+        return self.arch or ModelConfig.small(self.resolution, self.channels, self.z_dim, self.mapping_layers)
 
     def d_config(self) -> ModelConfig:
         """The discriminator's architecture."""
-        return ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim, self.mapping_layers)
+        return self.arch or ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim,
+                                              self.mapping_layers)
+
+    def with_model(self, arch: ModelConfig, model_id: str) -> "TrainConfig":
+        """This config for a run that starts from the model `arch` describes: its architecture, no growing."""
+        return dataclasses.replace(self, arch=arch, init_id=model_id, resolution=arch.resolution,
+                                   channels=arch.fmap_max, z_dim=arch.z_dim, mapping_layers=arch.mapping_layers,
+                                   d_channels=0, growing=False)
 
     def gamma_at(self, res: int) -> float:
         """R1 weight while training at `res`: the given gamma, or 0.0002 · resolution² / minibatch.
@@ -175,6 +198,8 @@ class TrainConfig:
         would keep a large share of them and render garbage. The ramp (a quarter of the kimg since the
         resolution changed, like StyleGAN2's ema_rampup) lets G_ema forget them within the fade.
         """
+        if self.init:  # no random weights to forget (the official v1 code never ramps the half-life)
+            return max(self.ema_kimg, 1e-8)
         ramp = max(EMA_RAMPUP * (kimg - self.phase_start(kimg)), 0.01)
         return max(min(self.ema_kimg, ramp), 1e-8)  # ema_kimg 0: G_ema simply copies G
 
@@ -189,6 +214,11 @@ class TrainConfig:
         unknown = set(data) - names
         if unknown:
             raise UserError(f"unknown training config keys: {', '.join(sorted(unknown))}")
+        if isinstance(data.get("arch"), dict):
+            try:
+                data = {**data, "arch": ModelConfig.from_dict(data["arch"])}
+            except ValueError as exc:  # ConfigError
+                raise UserError(f"training config: {exc}") from None
         return cls(**data)
 
 
@@ -218,6 +248,8 @@ def fitted_phase_kimg(total_kimg: float, resolution: int, start_res: int = 8, lo
 
 def schedule_text(cfg: TrainConfig) -> str:
     """One line describing the growing schedule of `cfg`."""
+    if cfg.init:
+        return f"Starts from {PurePath(cfg.init).name} at its own resolution and architecture, without growing"
     first = min(cfg.start_res, cfg.resolution)
     if not cfg.growing or first == cfg.resolution:
         return f"Trains at {cfg.resolution}² throughout"

@@ -2,7 +2,6 @@
 
 TrainingRun.save_state/load_state decide what a state holds; this module only writes and reads the file,
 so it never imports the trainer."""
-
 from __future__ import annotations
 
 import json
@@ -86,7 +85,9 @@ class RunFiles:
     def write_model(self, run) -> Path:
         """The G_ema model file for the current tick."""
         path = self.model_path(run.tick)
-        meta = ModelMeta(name=f"{self.root.name}-{run.tick:06d}", source=f"training run {self.root}",
+        source = f"training run {self.root}" + (f", started from {run.cfg.init} ({run.cfg.init_id})"
+                                                if run.cfg.init else "")
+        meta = ModelMeta(name=f"{self.root.name}-{run.tick:06d}", source=source,
                          kimg=round(run.kimg, 3), dataset=run.cfg.data, seed=run.cfg.seed)
         save_model(run.G_ema, path, meta)
         return path

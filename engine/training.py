@@ -22,6 +22,7 @@ from .metrics import FidMonitor
 from .networks import Discriminator, Generator
 from .pngio import make_grid, save_png
 from .train_config import TrainConfig, parse_policy
+from .train_init import init_notes, read_init, start_from
 from .train_state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
 
 
@@ -71,7 +72,11 @@ class TrainingRun:
         self.files = RunFiles(Path(run_dir))
         if resume:
             cfg = self.files.resumed_config(total_kimg, overrides)
+        init = read_init(cfg.init) if cfg.init and not resume else None  # a resume continues from its state
+        if init is not None:
+            cfg = cfg.with_model(init.cfg, init.model_id)
         self.cfg = cfg
+        self.notes = init_notes(cfg, init)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         images, self.report = load_images(cfg.data, cfg.resolution)
@@ -84,6 +89,8 @@ class TrainingRun:
         self.policy = parse_policy(cfg.augment)
         self.monitor = FidMonitor(cfg.metric_data, cfg.resolution) if cfg.metric else None
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        if init is not None:
+            start_from(init, self.G, self.G_ema, self.D)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
         self.rng = np.random.Generator(np.random.PCG64(cfg.seed * 1000 + self.rank))
         self.nimg, self.tick, self.cur_res = 0, 0, 0

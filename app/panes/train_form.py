@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QLineEdit, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from ...engine.messages import TrainConfig
-from ...engine.train_config import option_kind, options
+from ...engine.train_config import MODEL_OPTIONS, option_kind, options
 
 BASIC = ("resolution", "total_kimg", "batch", "gamma", "augment", "mapping_layers", "growing", "mirror")
 
@@ -20,20 +20,56 @@ class TrainForm(QWidget):
         super().__init__()
         self.fields = {f.name: f for f in options() if f.metadata["ui"]}
         self.widgets = {name: _widget(f) for name, f in self.fields.items()}
+        self.pickers: dict[str, QPushButton] = {}  # option name → its file-picker button
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         names = [n for n in BASIC if n in self.widgets] + [n for n in self.widgets if n not in BASIC]
-        for i, name in enumerate(names):
-            w = self.widgets[name]
-            w.setToolTip(self.fields[name].metadata["help"])
+        picks = [n for n in names if self.fields[n].metadata["pick"]]  # a file path: a whole row, first
+        for row, name in enumerate(picks):
+            self._place(grid, name, row, 0, 3)
+        for i, name in enumerate([n for n in names if n not in picks]):
             row, col = divmod(i, 2)
-            if isinstance(w, QCheckBox):
-                grid.addWidget(w, row, 2 * col, 1, 2)
-            else:
-                grid.addWidget(QLabel(self.fields[name].metadata["label"]), row, 2 * col)
-                grid.addWidget(w, row, 2 * col + 1)
-            changed_signal(w).connect(self.changed)
+            self._place(grid, name, len(picks) + row, 2 * col, 1)
+        if "init" in self.widgets:
+            self.widgets["init"].textChanged.connect(self._show_model_options)
         self.set_config(TrainConfig())
+
+    def _place(self, grid: QGridLayout, name: str, row: int, col: int, span: int) -> None:
+        """One setting at (row, col): a check box, or a label and its widget spanning `span` columns."""
+        w = self.widgets[name]
+        w.setToolTip(self.fields[name].metadata["help"])
+        if isinstance(w, QCheckBox):
+            grid.addWidget(w, row, col, 1, span + 1)
+        else:
+            grid.addWidget(QLabel(self.fields[name].metadata["label"]), row, col)
+            grid.addWidget(self._with_picker(name, w), row, col + 1, 1, span)
+        changed_signal(w).connect(self.changed)
+
+    def _with_picker(self, name: str, edit: QWidget) -> QWidget:
+        """`edit` with a file-picker button beside it when the option declares one."""
+        if not self.fields[name].metadata.get("pick"):
+            return edit
+        text, file_filter = self.fields[name].metadata["pick"]
+        button = QPushButton(text)
+        button.clicked.connect(lambda: self._pick_file(edit, text.rstrip("…"), file_filter))
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(button)  # first: the path beside it may run past a narrow pane's edge
+        row.addWidget(edit, 1)
+        self.pickers[name] = button
+        return box
+
+    def _pick_file(self, edit: QLineEdit, title: str, file_filter: str) -> None:
+        path = QFileDialog.getOpenFileName(self, title, "", file_filter)[0]
+        if path:
+            edit.setText(path)
+
+    def _show_model_options(self, init: str) -> None:
+        """A run started from a model takes these settings from it: grey them out."""
+        for name in MODEL_OPTIONS:
+            if name in self.widgets:
+                self.widgets[name].setEnabled(not init.strip())
 
     def set_config(self, cfg: TrainConfig) -> None:
         """Show the settings of `cfg`."""
