@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from ..engine.messages import ExportStill, LoadModel, RenderImage
 from ..engine.specs import Latent
-from ..engine.stillspec import ImageSpec
+from ..engine.stillspec import FIGURES, FigureSpec, ImageSpec
 from .dialogs.export_video import ExportVideoDialog
 from .panes.registry import PANES
 from .qtutil import icon
@@ -95,6 +95,9 @@ class MainWindow(QMainWindow):
         self._action(file, "Save Image…", self.save_image_dialog, QKeySequence.StandardKey.Save, "fa5s.save")
         self._action(file, "Export Mixing Grid…", lambda: self.panes["Style Mixing"].export(), None,
                      "fa5s.th")
+        figures = file.addMenu("Export Figure")
+        for name in FIGURES:
+            self._action(figures, f"{name.capitalize()} (paper figure)…", lambda _=False, n=name: self.export_figure(n))
         self._action(file, "Export Video…", self.export_video_dialog, "Ctrl+E", "fa5s.film")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -195,6 +198,12 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save image", name, "PNG (*.png)")
         if path:
             self.save_image(path)
+
+    def export_figure(self, name: str, path: str | None = None) -> None:
+        """One of the paper's figures on the current model, at the current ψ, as a PNG with provenance."""
+        path = path or QFileDialog.getSaveFileName(self, "Export figure", f"figure-{name}.png", "PNG (*.png)")[0]
+        if path:
+            self.bridge.post(ExportStill(path, FigureSpec(name, psi=self.state.settings.psi)))
 
     def export_video_dialog(self) -> None:
         """Open the (non-modal) Export Video dialog."""

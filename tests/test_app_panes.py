@@ -10,7 +10,7 @@ from stylegan_studio.app.panes.mixing import MIN_TILE, MixingPane
 from stylegan_studio.app.panes.noise import NoisePane
 from stylegan_studio.app.panes.seeds import SeedsPane
 from stylegan_studio.app.panes.training import TrainingPane
-from stylegan_studio.app.panes.truncation import TruncationPane
+from stylegan_studio.app.panes.truncation import PSIS, TruncationPane
 from stylegan_studio.app.qtutil import latent_from_mime, latent_to_mime
 from stylegan_studio.app.state import ExploreState
 from stylegan_studio.engine import messages as m
@@ -274,3 +274,19 @@ def test_a_half_filled_grid_shows_its_sources_and_waits(env, qtbot):
     image = pane.grid.grab().toImage()
     t = pane.grid.tile
     assert image.pixelColor(t + t // 2, t // 2).red() == 200   # the column's face shows while the rows wait
+
+
+def test_noise_map_and_psi_strip_save_as_stills(env, qtbot):
+    from stylegan_studio.engine.stillspec import NoiseMapSpec, StripSpec
+    bridge, state = env
+    noise, trunc = NoisePane(bridge, state), TruncationPane(bridge, state)
+    qtbot.addWidget(noise)
+    qtbot.addWidget(trunc)
+    state.set_model(INFO)
+    state.set_latent(Latent(seed=3), Latent(seed=4), (0, 1))
+    noise.save_variation("map.png")
+    cmd = bridge.last(m.ExportStill)
+    assert cmd.path == "map.png" and cmd.spec == NoiseMapSpec(Latent(seed=3), state.settings, Latent(seed=4), (0, 1),
+                                                              draws=noise.draws.value())
+    trunc.save_strip("strip.png")
+    assert bridge.last(m.ExportStill).spec == StripSpec(Latent(seed=3), state.settings, PSIS)

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction
 
 from helpers import tiny_generator
 from stylegan_studio.app.bridge import EngineBridge
@@ -193,3 +194,13 @@ def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
         assert isinstance(window.panes[e.title], e.cls) and window.dockWidgetArea(window.docks[e.title]) == e.area
         assert window.docks[e.title].toggleViewAction().shortcut().toString() == e.shortcut
         assert f"{e.shortcut}  show or hide {e.title}" in window.shortcut_text()
+
+
+def test_export_figure_from_the_window(window, qtbot, tmp_path):
+    out = tmp_path / "fig.png"
+    with qtbot.waitSignal(window.bridge.saved, timeout=60000):
+        window.export_figure("truncation", str(out))
+    prov = read_provenance(out)
+    assert prov["kind"] == "figure" and prov["name"] == "truncation" and prov["psi"] == pytest.approx(0.7)
+    assert Image.open(out).size == (6 * 16 + 5 * 2, 3 * 16 + 2 * 2)
+    assert any(a.text().startswith("Truncation") for a in window.findChildren(QAction))

@@ -4,10 +4,11 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from ...engine.messages import RenderVariation
+from ...engine.messages import ExportStill, RenderVariation
+from ...engine.stillspec import NoiseMapSpec
 from ...engine.specs import NoiseSpec, ResNoise
 from ..qtutil import grey_pixmap, icon
 
@@ -39,11 +40,13 @@ class NoisePane(QWidget):
         self.draws = QSpinBox(minimum=4, maximum=200, value=32)
         show = QPushButton(icon("fa5s.chart-area"), "Show variation")
         show.clicked.connect(self.request_variation)
+        save = QPushButton(icon("fa5s.save"), "Save map…")
+        save.clicked.connect(lambda: self.save_variation())
         bar = QHBoxLayout()
         for w in (fine, coarse, self.animate):
             bar.addWidget(w)
         var_bar = QHBoxLayout()
-        for w in (QLabel("Draws"), self.draws, show):
+        for w in (QLabel("Draws"), self.draws, show, save):
             var_bar.addWidget(w)
         rows = QWidget()
         rows.setLayout(self.table)
@@ -134,6 +137,14 @@ class NoisePane(QWidget):
         self.bridge.submit(RenderVariation("variation", self.bridge.next_stamp(), st.latent, st.settings,
                                            st.mix_with, st.mix_layers, draws=self.draws.value()))
         self.variation.setText("Computing variation…")
+
+    def save_variation(self, path: str | None = None) -> None:
+        """Save the std map of the current image as a grey PNG with provenance."""
+        path = path or QFileDialog.getSaveFileName(self, "Save noise variation map", "noise-map.png", "PNG (*.png)")[0]
+        st = self.state
+        if path:
+            self.bridge.post(ExportStill(path, NoiseMapSpec(st.latent, st.settings, st.mix_with, st.mix_layers,
+                                                            draws=self.draws.value())))
 
     def on_variation(self, ev) -> None:
         """Show the standard-deviation map (a large model's map refines as draws arrive)."""

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from ...engine.messages import RenderTruncationStrip
+from ...engine.messages import ExportStill, RenderTruncationStrip
+from ...engine.stillspec import StripSpec
 from ..qtutil import to_pixmap
 
 PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
@@ -36,6 +37,9 @@ class TruncationPane(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(one)
         buttons.addWidget(paper)
+        save = QPushButton("Save strip…")
+        save.clicked.connect(lambda: self.save_strip())
+        buttons.addWidget(save)
         strip = QGridLayout()
         for k, (psi, lab) in enumerate(zip(PSIS, self.strip)):
             strip.addWidget(lab, 0, k)
@@ -84,6 +88,12 @@ class TruncationPane(QWidget):
             return
         self.bridge.submit(RenderTruncationStrip("truncation-strip", self.bridge.next_stamp(), self.state.latent,
                                                  self.state.settings, PSIS, thumb=72))
+
+    def save_strip(self, path: str | None = None) -> None:
+        """Save the current face at the strip's ψ values as one PNG with provenance."""
+        path = path or QFileDialog.getSaveFileName(self, "Save ψ strip", "truncation-strip.png", "PNG (*.png)")[0]
+        if path:
+            self.bridge.post(ExportStill(path, StripSpec(self.state.latent, self.state.settings, PSIS)))
 
     def on_strip(self, ev) -> None:
         if ev.target == "truncation-strip":
