@@ -2,7 +2,8 @@
 
 EngineBridge owns an Engine and re-emits its events as Qt signals on the GUI thread: the engine
 calls back on its own thread, the bridge forwards through a queued connection, and on the GUI
-thread emits `event_received` plus one typed signal per event kind.
+thread emits `event_received` plus one typed signal per event kind; render results (any
+RenderResult) go to the signal of their target, `results(target)`, and to `render_result`.
 """
 from __future__ import annotations
 
@@ -20,28 +21,27 @@ def run_cli(argv: list[str]) -> int:
     return cli_main(argv)
 
 
-# Event type → name of the typed signal that carries it.
+# Event type → name of the typed signal that carries it (render results go by target instead).
 TYPED_SIGNALS = {
-    m.FrameReady: "frame_ready", m.GridChunk: "grid_chunk", m.MixGridReady: "mix_grid_ready",
-    m.VariationReady: "variation_ready", m.StripReady: "strip_ready", m.ModelInfo: "model_info",
-    m.JobStarted: "job_started", m.JobProgress: "job_progress", m.JobFinished: "job_finished",
+    m.ModelInfo: "model_info", m.JobStarted: "job_started", m.JobProgress: "job_progress", m.JobFinished: "job_finished",
     m.TrainingTick: "training_tick", m.TrainingMetric: "training_metric", m.TrainingFakes: "training_fakes",
     m.TrainingSnapshot: "training_snapshot",
     m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
     m.ErrorEvent: "error",
 }
-RENDER_RESULTS = (m.FrameReady, m.GridChunk, m.MixGridReady, m.VariationReady, m.StripReady)
+
+
+class _TargetResults(QObject):
+    """The results of one render target."""
+
+    ready = Signal(object)
 
 
 class EngineBridge(QObject):
     """Qt face of the engine: submit/post from the GUI, receive events as signals on the GUI thread."""
 
     event_received = Signal(object)
-    frame_ready = Signal(object)
-    grid_chunk = Signal(object)
-    mix_grid_ready = Signal(object)
-    variation_ready = Signal(object)
-    strip_ready = Signal(object)
+    render_result = Signal(object)   # every fresh RenderResult, whatever its target
     model_info = Signal(object)
     job_started = Signal(object)
     job_progress = Signal(object)
@@ -66,6 +66,7 @@ class EngineBridge(QObject):
         self._stamp_lock = threading.Lock()
         self._submitted: dict[str, int] = {}   # newest stamp submitted per target
         self._delivered: dict[str, int] = {}   # newest stamp delivered per target
+        self._targets: dict[str, _TargetResults] = {}
         self._closed = False
         self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
@@ -111,22 +112,31 @@ class EngineBridge(QObject):
         if not self._closed:
             self._arrived.emit(event)
 
+    def results(self, target: str):
+        """The signal carrying each fresh render result for `target` (created on first use)."""
+        if target not in self._targets:
+            self._targets[target] = _TargetResults(self)
+        return self._targets[target].ready
+
     def is_stale(self, event: m.Event) -> bool:
-        """True for a render result older than one already shown, or a grid chunk of a replaced grid."""
-        if not isinstance(event, RENDER_RESULTS):
+        """True for a render result older than one already shown, or one of a replaced request that says so."""
+        if not isinstance(event, m.RenderResult):
             return False
-        if isinstance(event, m.GridChunk) and event.stamp < self._submitted.get(event.target, event.stamp):
+        if event.dropped_when_replaced and event.stamp < self._submitted.get(event.target, event.stamp):
             return True
         return event.stamp < self._delivered.get(event.target, event.stamp)
 
     @Slot(object)
     def _deliver(self, event: m.Event) -> None:
-        """On the GUI thread: drop stale results, then emit event_received and the typed signal."""
+        """On the GUI thread: drop stale results, then emit event_received and the typed or target signal."""
         if self._closed or self.is_stale(event):
             return
-        if isinstance(event, RENDER_RESULTS):
-            self._delivered[event.target] = event.stamp
         self.event_received.emit(event)
+        if isinstance(event, m.RenderResult):
+            self._delivered[event.target] = event.stamp
+            self.render_result.emit(event)
+            self.results(event.target).emit(event)
+            return
         name = TYPED_SIGNALS.get(type(event))
         if name is not None:
             getattr(self, name).emit(event)

@@ -17,6 +17,7 @@ from .qtutil import icon
 from .state import ExploreState
 from .viewer import ImageViewer
 
+VIEWER = "viewer"   # the render target of the central image
 MAX_RECENT = 8
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
 MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files and NVIDIA's official StyleGAN v1 pickles
@@ -129,7 +130,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         b = self.bridge
-        b.frame_ready.connect(self.on_frame)
+        b.results(VIEWER).connect(self.on_frame)
         b.model_info.connect(self.on_model)
         b.error.connect(self.on_error)
         b.saved.connect(lambda ev: self.statusBar().showMessage(f"Saved {ev.what}: {ev.path}", 8000))
@@ -147,13 +148,12 @@ class MainWindow(QMainWindow):
         st = self.state
         if st.model is None:
             return
-        self.bridge.submit(RenderImage("viewer", self.bridge.next_stamp(), st.latent, st.settings,
+        self.bridge.submit(RenderImage(VIEWER, self.bridge.next_stamp(), st.latent, st.settings,
                                        st.mix_with, st.mix_layers))
 
     def on_frame(self, ev) -> None:
-        if ev.target == "viewer":
-            self.viewer.show_image(ev.image, self.state.describe() + f" · {ev.seconds * 1000:.0f} ms")
-            self.render_label.setText(f"render {ev.seconds * 1000:.0f} ms")
+        self.viewer.show_image(ev.image, self.state.describe() + f" · {ev.seconds * 1000:.0f} ms")
+        self.render_label.setText(f"render {ev.seconds * 1000:.0f} ms")
 
     def on_model(self, info) -> None:
         """A model is in use: update the status bar, the recent list and every pane."""

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import torch
 
-from . import commands, renderer
+from . import commands
 from .errors import EXPECTED, UserError
 from .device import default_device
 from .jobs import JobSet, Unit
-from .messages import Command, ErrorEvent, Event, FrameReady, RenderImage, RenderRequest
+from .messages import Command, ErrorEvent, Event, RenderRequest
 from .model_slot import ModelSlot
-from .streams import STREAMED, stream
+from .streams import renderer_for
 
 log = logging.getLogger(__name__)
 EXIT_JOIN_S = 30.0       # at interpreter exit, wait this long for a unit still running (see _join_at_exit)
@@ -208,14 +208,14 @@ class Engine:
                 self.report(exc, req)
 
     def _render(self, req: RenderRequest) -> None:
-        G, t0 = self.model.render_G, time.perf_counter()
-        if isinstance(req, STREAMED):
-            self._streams[req.target] = (req, stream(G, req))
-        elif isinstance(req, RenderImage):
-            img = renderer.frame(G, req)
-            self.emit(FrameReady(req.target, req.stamp, img, time.perf_counter() - t0, req))
-        else:
-            raise UserError(f"the engine cannot render {type(req).__name__}")
+        """Run the request's renderer: a streamed kind joins the round robin, others emit at once."""
+        kind = renderer_for(req)
+        events = kind.fn(self.model.render_G, req)
+        if kind.streamed:
+            self._streams[req.target] = (req, events)
+            return
+        for event in events:
+            self.emit(event)
 
     def _advance_streams(self) -> None:
         """One unit of the stream whose turn it is (round robin); units of a superseded request are dropped.

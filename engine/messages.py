@@ -6,14 +6,15 @@ app can import it without torch.
 
 How the engine (engine/engine.py) treats them:
 - Render requests: one slot per `target`; a newer request replaces a pending one, and a request
-  whose stamp is lower than the last one accepted for its target is dropped. Every finished render
+  whose stamp is lower than the last one accepted for its target is dropped. Each request type has
+  one renderer (engine/streams.py) that yields RenderResult events. Every finished render
   is emitted (during a drag the newest finished frame shows); seed grids stream GridChunks (a first
   chunk of 2, then `chunk` at a time) and a newer request for the target stops the stream. Mixing
   grids, ψ strips and variation maps stream too: for a large model (a unit is one image at 1024² on
   a CPU) partial results arrive with `done` set, the complete one with `done` None; a small model
   gives the complete result at once. Single images are never streamed and go first.
   EngineBridge also drops results older than one already delivered for the target, and grid chunks
-  of a grid that was replaced.
+  of a grid that was replaced, and offers each target's results as one signal (bridge.results(target)).
 - Commands: FIFO, never dropped; a failure is an ErrorEvent with the command as `source` (a failed
   LoadModel keeps the previous model).
 - ModelInfo follows every model change: load, new, save, ExploreTraining on/off, each live G_ema
@@ -26,6 +27,7 @@ How the engine (engine/engine.py) treats them:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -224,62 +226,62 @@ class ModelInfo(Event):
 
 
 @dataclass(frozen=True)
-class FrameReady(Event):
-    """A rendered image for a request."""
+class RenderResult(Event):
+    """Base of render results: the request's `target` and `stamp`, and the `seconds` the render (or unit) took.
 
+    Results of one target arrive in stamp order; the bridge drops one older than a result already
+    delivered, and, for kinds with `dropped_when_replaced`, one whose request has been replaced.
+    """
+
+    dropped_when_replaced: ClassVar[bool] = False
     target: str
     stamp: int
-    image: np.ndarray            # [H, W, 3] uint8
     seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrameReady(RenderResult):
+    """A rendered image for a RenderImage."""
+
+    image: np.ndarray            # [H, W, 3] uint8
     request: RenderRequest | None = None
 
 
-@dataclass(frozen=True)
-class GridChunk(Event):
+@dataclass(frozen=True, kw_only=True)
+class GridChunk(RenderResult):
     """Thumbnails images[k] for seeds[start + k] of a seed-grid request."""
 
-    target: str
-    stamp: int
+    dropped_when_replaced: ClassVar[bool] = True  # a replaced grid's placeholders are gone
     start: int
     images: np.ndarray           # [K, h, w, 3] uint8
     total: int
-    seconds: float
 
 
-@dataclass(frozen=True)
-class MixGridReady(Event):
-    """Rendered mixing grid: row/column sources and cells."""
+@dataclass(frozen=True, kw_only=True)
+class MixGridReady(RenderResult):
+    """Rendered mixing grid: row/column sources and cells (a half-filled grid: its sources only)."""
 
-    target: str
-    stamp: int
     row_images: np.ndarray       # [R, h, w, 3]
     col_images: np.ndarray       # [C, h, w, 3]
     cells: np.ndarray            # [R, C, h, w, 3]
-    seconds: float
     done: int | None = None      # while streaming: images rendered so far (rows, columns, then cells row by row)
 
 
-@dataclass(frozen=True)
-class VariationReady(Event):
+@dataclass(frozen=True, kw_only=True)
+class VariationReady(RenderResult):
     """Mean image and per-pixel standard deviation over noise draws."""
 
-    target: str
-    stamp: int
     image: np.ndarray            # [H, W, 3] uint8, one draw
     std_map: np.ndarray          # [H, W] float32
-    seconds: float
     done: int | None = None      # while streaming: draws so far (the map refines until all are in)
 
 
-@dataclass(frozen=True)
-class StripReady(Event):
+@dataclass(frozen=True, kw_only=True)
+class StripReady(RenderResult):
     """One latent rendered at several ψ values."""
 
-    target: str
-    stamp: int
     psis: tuple[float, ...]
     images: np.ndarray           # [K, h, w, 3]
-    seconds: float
     done: int | None = None      # while streaming: images[:done] are rendered, the rest blank
 
 

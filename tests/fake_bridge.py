@@ -11,7 +11,7 @@ class FakeBridge(EngineBridge):
 
     def __init__(self) -> None:
         QObject.__init__(self)  # skip EngineBridge.__init__: no engine, no torch work
-        self.requests, self.commands = [], []
+        self.requests, self.commands, self._targets = [], [], {}
         self._stamps = itertools.count(1)
 
     def start(self) -> None:

@@ -46,7 +46,7 @@ def test_seeds_pane_requests_pages_and_fills_thumbnails(env, qtbot):
     req = bridge.last(m.RenderSeedGrid)
     assert req.seeds == (7, 42, 100, 101, 102) and pane.grid.count() == 5
     img = np.full((2, 8, 8, 3), 200, np.uint8)
-    bridge.grid_chunk.emit(m.GridChunk("seeds", req.stamp, 1, img, 5, 0.01))
+    bridge.results("seeds").emit(m.GridChunk("seeds", req.stamp, 0.01, start=1, images=img, total=5))
     assert not pane.grid.item(1).icon().isNull()
     pane.entry.setText("nonsense")
     with qtbot.waitSignal(pane.status):
@@ -94,7 +94,8 @@ def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qt
     pane.toggles[0].setChecked(True)
     assert bridge.last(m.RenderMixGrid).layers == (0, 4, 5)
     cells = np.zeros((1, 1, 8, 8, 3), np.uint8)
-    bridge.mix_grid_ready.emit(m.MixGridReady("mixing", req.stamp, cells[0], cells[0], cells, 0.1))
+    bridge.results("mixing").emit(m.MixGridReady("mixing", req.stamp, 0.1, row_images=cells[0], col_images=cells[0],
+                                                  cells=cells))
     assert grid.cells is not None
     with qtbot.waitSignal(pane.cell_chosen) as sig:
         grid.cell_clicked.emit(0, 0)
@@ -142,8 +143,8 @@ def test_noise_pane_resample_changes_one_resolution(env, qtbot):
     assert state.settings.noise.at(4).mode == "random" and state.settings.noise.at(8).mode == "random"
     pane.request_variation()
     assert isinstance(bridge.last(m.RenderVariation), m.RenderVariation)
-    bridge.variation_ready.emit(m.VariationReady("variation", 1, np.zeros((16, 16, 3), np.uint8),
-                                                 np.random.rand(16, 16).astype(np.float32), 0.1))
+    bridge.results("variation").emit(m.VariationReady("variation", 1, 0.1, image=np.zeros((16, 16, 3), np.uint8),
+                                                      std_map=np.random.rand(16, 16).astype(np.float32)))
     assert pane.variation.pixmap() is not None and not pane.variation.pixmap().isNull()
 
 
@@ -269,7 +270,8 @@ def test_a_half_filled_grid_shows_its_sources_and_waits(env, qtbot):
     req = bridge.last(m.RenderMixGrid)
     assert req.rows == () and req.cols == (Latent(seed=4),)
     col = np.full((1, 8, 8, 3), 200, np.uint8)
-    bridge.mix_grid_ready.emit(m.MixGridReady("mixing", req.stamp, col[:0], col, col[:0].reshape(0, 1, 8, 8, 3), 0.1))
+    bridge.results("mixing").emit(m.MixGridReady("mixing", req.stamp, 0.1, row_images=col[:0], col_images=col,
+                                                  cells=col[:0].reshape(0, 1, 8, 8, 3)))
     assert pane.grid.col_images is col
     image = pane.grid.grab().toImage()
     t = pane.grid.tile

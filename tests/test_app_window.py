@@ -25,7 +25,7 @@ def window(qtbot, tmp_path):
     bridge = EngineBridge(model_path=str(model), threads=1)
     win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
-    with qtbot.waitSignal(bridge.frame_ready, timeout=30000):
+    with qtbot.waitSignal(bridge.results("viewer"), timeout=30000):
         bridge.start()
         win.show()
     yield win
@@ -34,7 +34,7 @@ def window(qtbot, tmp_path):
 
 def frame(qtbot, win, action):
     """Run `action` and return the next viewer image."""
-    with qtbot.waitSignal(win.bridge.frame_ready, timeout=20000,
+    with qtbot.waitSignal(win.bridge.results("viewer"), timeout=20000,
                           check_params_cb=lambda ev: ev.target == "viewer") as sig:
         action()
     return sig.args[0].image
@@ -58,13 +58,13 @@ def test_mixing_drop_and_layer_toggle(window, qtbot):
     pane = window.panes["Style Mixing"]
     window.docks["Style Mixing"].raise_()
     pane.clear()
-    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000):
+    with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000):
         drop(pane.grid, latent_to_mime(Latent(seed=1)), 5, pane.grid.tile + 5)
         drop(pane.grid, latent_to_mime(Latent(seed=2)), pane.grid.tile + 5, 5)
     qtbot.waitUntil(lambda: pane.grid.cells is not None and pane.grid.cells.shape[:2] == (1, 1), timeout=20000)
     assert pane.grid.rows == [Latent(seed=1)] and pane.grid.cols == [Latent(seed=2)]
     before = pane.grid.cells.copy()
-    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000):
+    with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000):
         pane.preset("fine")
     assert not np.array_equal(before, pane.grid.cells)
 
@@ -94,15 +94,15 @@ def test_window_fits_1280x720_and_never_grows_by_itself(window, qtbot):
 def test_a_half_filled_mixing_grid_shows_its_faces_without_an_error(window, qtbot):
     pane = window.panes["Style Mixing"]
     pane.clear()
-    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000,
+    with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000,
                           check_params_cb=lambda ev: ev.done is None and len(ev.col_images) == 1):
         pane.set_source("col", 0, Latent(seed=4))
     qtbot.waitUntil(lambda: pane.grid.col_images is not None and pane.grid.col_images[0].any(), timeout=5000)
     assert "needs at least" not in window.statusBar().currentMessage()
-    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000,
+    with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000,
                           check_params_cb=lambda ev: ev.done is None and ev.cells.shape[:2] == (1, 1)):
         pane.set_source("row", 0, Latent(seed=5))
-    with qtbot.waitSignal(window.bridge.mix_grid_ready, timeout=20000,
+    with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000,
                           check_params_cb=lambda ev: ev.done is None and len(ev.row_images) == 0):
         pane.remove_source("row", 0)    # removing every row keeps the column's face on screen
     qtbot.waitUntil(lambda: pane.grid.col_images is not None and len(pane.grid.col_images) == 1, timeout=5000)

@@ -41,8 +41,8 @@ def test_nine_noise_rows_scroll_instead_of_growing_the_window(env, qtbot):
 
 def grid_event(stamp, value, done, rows=2, cols=1):
     img = lambda n: np.full((n, 4, 4, 3), value, np.uint8)  # noqa: E731
-    return m.MixGridReady("mixing", stamp, img(rows), img(cols), img(rows * cols).reshape(rows, cols, 4, 4, 3),
-                          0.1, done)
+    return m.MixGridReady("mixing", stamp, 0.1, row_images=img(rows), col_images=img(cols),
+                          cells=img(rows * cols).reshape(rows, cols, 4, 4, 3), done=done)
 
 
 def test_a_streamed_mixing_grid_fills_in_and_keeps_old_images_until_replaced(env, qtbot):
@@ -55,11 +55,11 @@ def test_a_streamed_mixing_grid_fills_in_and_keeps_old_images_until_replaced(env
         pane.set_source("row", k, Latent(seed=k))
     pane.set_source("col", 0, Latent(seed=9))
     g = pane.grid
-    bridge.mix_grid_ready.emit(grid_event(1, 10, done=1))
+    bridge.results("mixing").emit(grid_event(1, 10, done=1))
     assert g.ready == 1 and g._real(0, 0) and not g._real(0, 1) and not g._real(2, 0)
-    bridge.mix_grid_ready.emit(grid_event(1, 10, done=None))
+    bridge.results("mixing").emit(grid_event(1, 10, done=None))
     assert g.ready is None and g._real(2, 1)
-    bridge.mix_grid_ready.emit(grid_event(2, 20, done=3))       # a new grid (ψ changed) streams in
+    bridge.results("mixing").emit(grid_event(2, 20, done=3))       # a new grid (ψ changed) streams in
     assert g.ready is None                                     # ... over the complete previous one
     assert g.row_images[1, 0, 0, 0] == 20 and g.col_images[0, 0, 0, 0] == 20 and g.cells[0, 0, 0, 0, 0] == 10
 
@@ -70,5 +70,6 @@ def test_a_streamed_strip_fills_its_first_images(env, qtbot):
     qtbot.addWidget(pane)
     state.set_model(INFO)
     imgs = np.zeros((6, 8, 8, 3), np.uint8)
-    bridge.strip_ready.emit(m.StripReady("truncation-strip", 1, (1.0,) * 6, imgs, 0.1, done=2))
+    bridge.results("truncation-strip").emit(m.StripReady("truncation-strip", 1, 0.1, psis=(1.0,) * 6, images=imgs,
+                                                         done=2))
     assert [lab.pixmap().isNull() for lab in pane.strip] == [False, False, True, True, True, True]

@@ -22,7 +22,7 @@ def start_window(qtbot, tmp_path, model: str) -> MainWindow:
     bridge = EngineBridge(model_path=model, threads=1)
     win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
-    with qtbot.waitSignal(bridge.frame_ready, timeout=120000):
+    with qtbot.waitSignal(bridge.results("viewer"), timeout=120000):
         bridge.start()
         win.show()
     return win
@@ -94,7 +94,7 @@ def test_1024_window_fits_and_keeps_the_viewer_responsive(qtbot, tmp_path):
         mixing.set_source("col", 0, Latent(seed=9))
         time.sleep(2)  # let the seed grid, the mixing grid and the ψ strip start streaming
         t0 = time.monotonic()
-        with qtbot.waitSignal(win.bridge.frame_ready, timeout=120000,
+        with qtbot.waitSignal(win.bridge.results("viewer"), timeout=120000,
                               check_params_cb=lambda ev: ev.target == "viewer") as sig:
             win.step_seed(1)
         waited, one = time.monotonic() - t0, sig.args[0].seconds

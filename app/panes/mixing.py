@@ -11,6 +11,7 @@ from ...engine.specs import Latent, layer_ranges
 from ...engine.stillspec import MixGridSpec
 from ..qtutil import icon, latent_from_mime, to_pixmap
 
+TARGET = "mixing"  # render target of the grid
 TILE = 80        # preferred tile size and the thumbnail size asked of the engine
 START_ROWS, START_COLS = (1, 2, 3), (10, 11, 12, 13)  # the grid a first launch shows: the paper's experiment at once
 MIN_TILE = 48    # below this the grid scrolls instead of shrinking
@@ -196,7 +197,7 @@ class MixingPane(QWidget):
         lay.addWidget(explain)
         lay.addLayout(presets)
         lay.addWidget(scroll, 1)
-        bridge.mix_grid_ready.connect(self.on_grid)
+        bridge.results(TARGET).connect(self.on_grid)
         state.model_changed.connect(self.on_model)
         state.changed.connect(self.request)
 
@@ -278,14 +279,12 @@ class MixingPane(QWidget):
         self.grid.sources_changed()
         if not (self.grid.rows or self.grid.cols) or self.state.model is None:
             return
-        self.bridge.submit(RenderMixGrid("mixing", self.bridge.next_stamp(), tuple(self.grid.rows),
+        self.bridge.submit(RenderMixGrid(TARGET, self.bridge.next_stamp(), tuple(self.grid.rows),
                                          tuple(self.grid.cols), tuple(sorted(self.layers)), self.state.settings,
                                          thumb=TILE))
 
     def on_grid(self, ev) -> None:
         """Show a rendered grid; a streamed one replaces the shown images as its new ones arrive."""
-        if ev.target != "mixing":
-            return
         g, new = self.grid, (ev.row_images, ev.col_images, ev.cells)
         old = (g.row_images, g.col_images, g.cells)
         if ev.done is not None and all(o is not None and o.shape == n.shape for o, n in zip(old, new)):

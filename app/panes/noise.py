@@ -13,6 +13,7 @@ from ...engine.specs import NoiseSpec, ResNoise
 from ..qtutil import grey_pixmap, icon
 
 MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))
+TARGET = "variation"  # render target of the std map
 
 
 class NoisePane(QWidget):
@@ -60,7 +61,7 @@ class NoisePane(QWidget):
         lay.addLayout(var_bar)
         lay.addWidget(self.variation, 0)
         state.model_changed.connect(self.on_model)
-        bridge.variation_ready.connect(self.on_variation)
+        bridge.results(TARGET).connect(self.on_variation)
 
     def on_model(self, info) -> None:
         """Build one row per resolution of the model."""
@@ -134,7 +135,7 @@ class NoisePane(QWidget):
     def request_variation(self) -> None:
         """Ask for the std map of the current image over N noise draws."""
         st = self.state
-        self.bridge.submit(RenderVariation("variation", self.bridge.next_stamp(), st.latent, st.settings,
+        self.bridge.submit(RenderVariation(TARGET, self.bridge.next_stamp(), st.latent, st.settings,
                                            st.mix_with, st.mix_layers, draws=self.draws.value()))
         self.variation.setText("Computing variation…")
 
@@ -148,7 +149,6 @@ class NoisePane(QWidget):
 
     def on_variation(self, ev) -> None:
         """Show the standard-deviation map (a large model's map refines as draws arrive)."""
-        if ev.target == "variation":
-            side = max(128, min(self.variation.width(), self.variation.height()) - 4)
-            self.variation.setPixmap(grey_pixmap(ev.std_map, side))
-            self.variation.setToolTip("" if ev.done is None else f"{ev.done} draws so far")
+        side = max(128, min(self.variation.width(), self.variation.height()) - 4)
+        self.variation.setPixmap(grey_pixmap(ev.std_map, side))
+        self.variation.setToolTip("" if ev.done is None else f"{ev.done} draws so far")

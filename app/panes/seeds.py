@@ -12,6 +12,7 @@ from ...engine.specs import Latent, SpecError, parse_seeds
 from ..qtutil import icon, latent_to_mime, to_pixmap
 
 PAGE = 64
+TARGET = "seeds"  # render target of the thumbnails
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -82,7 +83,7 @@ class SeedsPane(QWidget):
         lay.addWidget(self.grid, 1)
         lay.addLayout(fav_bar)
         lay.addWidget(self.favs)
-        bridge.grid_chunk.connect(self.on_chunk)
+        bridge.results(TARGET).connect(self.on_chunk)
         state.model_changed.connect(lambda _: self.request())
 
     def apply_range(self) -> None:
@@ -113,13 +114,11 @@ class SeedsPane(QWidget):
             self.grid.add_latent(Latent(seed=s), str(s))
         pages = (len(self.seeds) - 1) // PAGE + 1
         self.page_label.setText(f"{self.page + 1}/{pages}")
-        self.bridge.submit(RenderSeedGrid("seeds", self.bridge.next_stamp(), seeds, self.state.settings,
+        self.bridge.submit(RenderSeedGrid(TARGET, self.bridge.next_stamp(), seeds, self.state.settings,
                                           thumb=self.thumb, chunk=8))
 
     def on_chunk(self, ev) -> None:
         """Fill thumbnails as they stream in."""
-        if ev.target != "seeds":
-            return
         for k, img in enumerate(ev.images):
             item = self.grid.item(ev.start + k)
             if item is not None:

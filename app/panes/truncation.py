@@ -9,6 +9,7 @@ from ...engine.stillspec import StripSpec
 from ..qtutil import to_pixmap
 
 PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
+TARGET = "truncation-strip"  # render target of the strip
 
 
 class TruncationPane(QWidget):
@@ -51,7 +52,7 @@ class TruncationPane(QWidget):
         lay.addStretch(1)
         state.model_changed.connect(self.on_model)
         state.changed.connect(self.request_strip)
-        bridge.strip_ready.connect(self.on_strip)
+        bridge.results(TARGET).connect(self.on_strip)
         self._labels()
 
     def on_model(self, info) -> None:
@@ -86,7 +87,7 @@ class TruncationPane(QWidget):
         """Render the current face at the paper's ψ values."""
         if self.state.model is None or not self.isVisible():
             return
-        self.bridge.submit(RenderTruncationStrip("truncation-strip", self.bridge.next_stamp(), self.state.latent,
+        self.bridge.submit(RenderTruncationStrip(TARGET, self.bridge.next_stamp(), self.state.latent,
                                                  self.state.settings, PSIS, thumb=72))
 
     def save_strip(self, path: str | None = None) -> None:
@@ -96,10 +97,9 @@ class TruncationPane(QWidget):
             self.bridge.post(ExportStill(path, StripSpec(self.state.latent, self.state.settings, PSIS)))
 
     def on_strip(self, ev) -> None:
-        if ev.target == "truncation-strip":
-            done = len(ev.images) if ev.done is None else ev.done  # a large model's strip streams in
-            for lab, img in zip(self.strip, ev.images[:done]):
-                lab.setPixmap(to_pixmap(img, 72))
+        done = len(ev.images) if ev.done is None else ev.done  # a large model's strip streams in
+        for lab, img in zip(self.strip, ev.images[:done]):
+            lab.setPixmap(to_pixmap(img, 72))
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
