@@ -119,9 +119,9 @@ def test_mixing_tiles_fill_the_pane_then_scroll(env, qtbot):
     qtbot.waitUntil(lambda: grid.height() > 400)
     big = grid.tile
     assert 5 * big <= grid.height() and big > 80          # five tiles down: header, 3 rows, the drop slot
-    for k in range(3, 12):
+    for k in range(3, 16):
         pane.set_source("row", k, Latent(seed=k))
-    qtbot.waitUntil(lambda: grid.height() >= 14 * MIN_TILE)  # too many rows: the grid grows and scrolls ...
+    qtbot.waitUntil(lambda: grid.height() >= 18 * MIN_TILE)  # too many rows: the grid grows and scrolls ...
     assert grid.tile == MIN_TILE                               # ... with tiles at their minimum size
     assert grid.hit(2 * MIN_TILE + 3, 3 * MIN_TILE + 3) == ("cell", 2, 1)
 

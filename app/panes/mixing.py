@@ -14,7 +14,7 @@ from ..qtutil import icon, latent_from_mime, to_pixmap
 TARGET = "mixing"  # render target of the grid
 TILE = 80        # preferred tile size and the thumbnail size asked of the engine
 START_ROWS, START_COLS = (1, 2, 3), (10, 11, 12, 13)  # the grid a first launch shows: the paper's experiment at once
-MIN_TILE = 48    # below this the grid scrolls instead of shrinking
+MIN_TILE = 40    # below this the grid scrolls instead of shrinking
 MAX_TILE = 160
 
 
@@ -98,10 +98,10 @@ class MixGrid(QWidget):
         p.fillRect(self.rect(), QColor("#2b2b2b"))
         p.setPen(QColor("#888"))
         for c in range(len(self.cols) + 1):
-            hint = "rendering…" if c < len(self.cols) else "drop a face\nfor a column"
+            hint = "rendering…" if c < len(self.cols) else self._hint("column")
             self._tile(p, 0, c + 1, self.col_images if self._real(1, c) else None, c, hint)
         for r in range(len(self.rows) + 1):
-            hint = "rendering…" if r < len(self.rows) else "drop a face\nfor a row"
+            hint = "rendering…" if r < len(self.rows) else self._hint("row")
             self._tile(p, r + 1, 0, self.row_images if self._real(0, r) else None, r, hint)
             for c in range(len(self.cols)):
                 img = self.cells[r, c] if self.cells is not None and r < self.cells.shape[0] \
@@ -109,6 +109,10 @@ class MixGrid(QWidget):
                 if r < len(self.rows) and img is not None:
                     t = self.tile
                     p.drawPixmap(QRect((c + 1) * t, (r + 1) * t, t - 2, t - 2), to_pixmap(img))
+
+    def _hint(self, what: str) -> str:
+        """The empty slot's text, short when tiles are small."""
+        return f"drop a face\nfor a {what}" if self.tile >= 80 else f"+ {what}"
 
     def _real(self, part: int, k: int) -> bool:
         """Whether image k of part 0 (rows), 1 (columns) or 2 (cells) has been rendered."""
@@ -124,7 +128,13 @@ class MixGrid(QWidget):
             p.drawPixmap(rect, to_pixmap(images[k]))
         else:
             p.drawRect(rect)
-            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, hint)
+            font = p.font()
+            if t < 80:  # small tiles: a smaller hint that still fits
+                font.setPixelSize(max(8, t // 5))
+            p.save()
+            p.setFont(font)
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, hint)
+            p.restore()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if latent_from_mime(event.mimeData()) is not None:

@@ -25,10 +25,9 @@ class NoisePane(QWidget):
         self.seeds = itertools.count(1)
         self.rows: dict[int, tuple[QComboBox, QSlider]] = {}
         self.table = QGridLayout()
-        fine, coarse = QPushButton(icon("fa5s.random"), "Resample fine"), QPushButton(icon("fa5s.random"),
-                                                                                       "Resample coarse")
-        fine.setToolTip("Ctrl+Shift+F")
-        coarse.setToolTip("Ctrl+Shift+C")
+        fine, coarse = QPushButton(icon("fa5s.random"), "Fine"), QPushButton(icon("fa5s.random"), "Coarse")
+        fine.setToolTip("Resample the fine noise (Ctrl+Shift+F)")
+        coarse.setToolTip("Resample the coarse noise (Ctrl+Shift+C)")
         fine.clicked.connect(lambda: self.resample_group("fine"))
         coarse.clicked.connect(lambda: self.resample_group("coarse"))
         self.animate = QCheckBox("Animate")
@@ -37,6 +36,7 @@ class NoisePane(QWidget):
         self.animate.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
         self.variation = QLabel("Variation: per-pixel standard deviation over noise draws")
         self.variation.setMinimumHeight(64)
+        self.variation.setWordWrap(True)
         self.variation.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.draws = QSpinBox(minimum=4, maximum=200, value=32)
         show = QPushButton(icon("fa5s.chart-area"), "Show variation")
@@ -44,10 +44,10 @@ class NoisePane(QWidget):
         save = QPushButton(icon("fa5s.save"), "Save map…")
         save.clicked.connect(lambda: self.save_variation())
         bar = QHBoxLayout()
-        for w in (fine, coarse, self.animate):
+        for w in (QLabel("Resample"), fine, coarse, self.animate):
             bar.addWidget(w)
         var_bar = QHBoxLayout()
-        for w in (QLabel("Draws"), self.draws, show, save):
+        for w in (QLabel("Draws"), self.draws, show):
             var_bar.addWidget(w)
         rows = QWidget()
         rows.setLayout(self.table)
@@ -60,6 +60,7 @@ class NoisePane(QWidget):
         lay.addLayout(bar)
         lay.addLayout(var_bar)
         lay.addWidget(self.variation, 0)
+        lay.addWidget(save, 0, Qt.AlignmentFlag.AlignRight)
         state.model_changed.connect(self.on_model)
         bridge.results(TARGET).connect(self.on_variation)
 

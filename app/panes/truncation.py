@@ -9,6 +9,7 @@ from ...engine.stillspec import StripSpec
 from ..qtutil import to_pixmap
 
 PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
+THUMB = 64  # the strip's thumbnails, three to a row
 TARGET = "truncation-strip"  # render target of the strip
 
 
@@ -24,7 +25,7 @@ class TruncationPane(QWidget):
         self.cutoff_label = QLabel()
         self.psi.valueChanged.connect(self.on_psi)
         self.cutoff.valueChanged.connect(self.on_cutoff)
-        one, paper = QPushButton("ψ 1.0 (none)"), QPushButton("ψ 0.7 / cutoff 8 (paper)")
+        one, paper = QPushButton("ψ 1 (none)"), QPushButton("ψ 0.7, cutoff 8 (paper)")
         one.clicked.connect(lambda: self.set_values(1.0, None))
         paper.clicked.connect(lambda: self.set_values(0.7, 8))
         self.strip = [QLabel(alignment=Qt.AlignmentFlag.AlignCenter) for _ in PSIS]
@@ -40,15 +41,19 @@ class TruncationPane(QWidget):
         buttons.addWidget(paper)
         save = QPushButton("Save strip…")
         save.clicked.connect(lambda: self.save_strip())
-        buttons.addWidget(save)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(save)
         strip = QGridLayout()
-        for k, (psi, lab) in enumerate(zip(PSIS, self.strip)):
-            strip.addWidget(lab, 0, k)
-            strip.addWidget(QLabel(f"ψ {psi:g}", alignment=Qt.AlignmentFlag.AlignCenter), 1, k)
+        for k, (psi, lab) in enumerate(zip(PSIS, self.strip)):  # two rows of three: fits a narrow side dock
+            r, c = divmod(k, 3)
+            strip.addWidget(lab, 2 * r, c)
+            strip.addWidget(QLabel(f"ψ {psi:g}", alignment=Qt.AlignmentFlag.AlignCenter), 2 * r + 1, c)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addLayout(buttons)
         lay.addLayout(strip)
+        lay.addLayout(save_row)
         lay.addStretch(1)
         state.model_changed.connect(self.on_model)
         state.changed.connect(self.request_strip)
@@ -88,7 +93,7 @@ class TruncationPane(QWidget):
         if self.state.model is None or not self.isVisible():
             return
         self.bridge.submit(RenderTruncationStrip(TARGET, self.bridge.next_stamp(), self.state.latent,
-                                                 self.state.settings, PSIS, thumb=72))
+                                                 self.state.settings, PSIS, thumb=THUMB))
 
     def save_strip(self, path: str | None = None) -> None:
         """Save the current face at the strip's ψ values as one PNG with provenance."""
@@ -99,7 +104,7 @@ class TruncationPane(QWidget):
     def on_strip(self, ev) -> None:
         done = len(ev.images) if ev.done is None else ev.done  # a large model's strip streams in
         for lab, img in zip(self.strip, ev.images[:done]):
-            lab.setPixmap(to_pixmap(img, 72))
+            lab.setPixmap(to_pixmap(img, THUMB))
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
