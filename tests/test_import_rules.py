@@ -61,3 +61,33 @@ def test_importing_the_data_modules_does_not_load_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def engine_graph() -> dict[str, set[str]]:
+    """Engine module → the engine modules it imports (anywhere in the file)."""
+    graph = {}
+    for path in (ROOT / "engine").glob("*.py"):
+        deps = set()
+        for mod, lvl in imports(path):
+            if mod.startswith("engine."):
+                deps.add(mod.split(".")[1])
+            elif lvl == 1 and mod:
+                deps.add(mod.split(".")[0])
+        graph[path.stem] = deps
+    return graph
+
+
+def test_the_engine_core_never_imports_the_command_line():
+    for mod, deps in engine_graph().items():
+        if not mod.startswith("cli"):
+            assert not [d for d in deps if d.startswith("cli")], f"engine/{mod}.py imports {deps}"
+
+
+def test_engine_modules_import_no_circle():
+    graph = engine_graph()
+
+    def reaches(start: str, goal: str, seen: set) -> bool:
+        return any(d == goal or (d not in seen and not seen.add(d) and reaches(d, goal, seen))
+                   for d in graph.get(start, ()))
+    circles = [m for m in graph if reaches(m, m, set())]
+    assert not circles, f"import circles through {sorted(circles)}"
