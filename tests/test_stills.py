@@ -77,3 +77,17 @@ def test_one_default_psi_everywhere():
     assert ExploreState().settings.psi == DEFAULT_PSI
     sub = parser._subparsers._group_actions[0].choices["generate"]
     assert "default 0.7" in sub.format_help()
+
+
+@pytest.mark.parametrize("rec, text", [
+    ({"app": "stylegan-studio", "provenance_version": 2, "kind": "image", "latent": {"seed": 1}}, "damaged"),
+    ({"app": "stylegan-studio", "provenance_version": 2, "kind": "video"}, "cannot be regenerated"),
+    ({"app": "another tool"}, "no stylegan-studio provenance"),
+])
+def test_unusable_provenance_is_one_line(rec, text, model, tmp_path, capsys):
+    from stylegan_studio.engine.pngio import save_png
+    path = tmp_path / "x.png"
+    save_png(path, np.zeros((4, 4, 3), np.uint8), {**rec, "model_path": str(model)})
+    assert main(["generate", "--from-png", str(path), "--model", str(model)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert text in err and "\n" not in err
