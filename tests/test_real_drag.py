@@ -47,6 +47,8 @@ def test_a_real_mouse_drag_from_seeds_to_the_mixing_grid(xvfb):
     env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb", "STYLEGAN_STUDIO_NO_REEXEC": "1"}
     out = subprocess.run([sys.executable, str(HERE / "real_drag_app.py")], env=env, capture_output=True,
                          text=True, timeout=120)
+    if out.returncode != 0 and 'platform plugin "xcb"' in out.stderr:
+        pytest.skip("Qt's xcb platform plugin cannot load here (libxcb-cursor0 and friends missing)")
     assert out.returncode == 0, out.stderr[-2000:]
     assert "columns: ['seed 3'] rows: []" in out.stdout, out.stdout + out.stderr[-2000:]
     assert "requested columns: ['seed 3']" in out.stdout
