@@ -18,6 +18,8 @@ AUGMENT_OPS = ("color", "translation", "cutout")  # engine/augment.py implements
 
 def parse_policy(policy: str) -> tuple[str, ...]:
     """'color,translation' → ('color', 'translation'); '' → (); unknown names are a ValueError."""
+    if policy.strip() == "none":
+        return ()
     names = tuple(p.strip() for p in policy.split(",") if p.strip())
     bad = [n for n in names if n not in AUGMENT_OPS]
     if bad:
@@ -62,15 +64,17 @@ class TrainConfig:
                     resume=True)
     gamma: float | None = opt(None, "R1 weight; auto: 0.0002 · res² / minibatch (StyleGAN2-ADA)", "R1 γ",
                               resume=True)
-    r1_interval: int = opt(1, "lazy R1: penalty every N D steps, weight × N (1: every step, official)",
+    r1_interval: int = opt(4, "lazy R1: penalty every N D steps, weight × N (1: every step, official)",
                            "R1 every", resume=True)
     r1_full_res: bool = opt(True, "R1 as the official code takes it, on reals at full size", "R1 at full size",
                             resume=True)
-    mapping_layers: int = opt(8, "depth of the mapping network z → w", "Mapping layers")
+    mapping_layers: int = opt(2, "depth of the mapping network z → w (official 8)", "Mapping layers")
     d_channels: int = opt(0, "D's feature maps up to 32²; 0: as G", "D channels")
-    noise_res: int = opt(1024, "noise inputs only at resolutions up to this while training; 0: none",
+    noise_res: int = opt(16, "noise inputs only at resolutions up to this while training (0: none; "
+                         "above 16² G paints speckle with them)",
                          "Noise up to", resume=True)
-    augment: str = opt("", "differentiable augmentation for D: comma list of color, translation, cutout",
+    augment: str = opt("color,translation,cutout", "differentiable augmentation for D: comma list of color, "
+                       "translation, cutout, or none",
                        "Augment D", resume=True)
     metric: str = opt("", "fid1k: FID of 1,000 G_ema samples against --metric-data", "Metric", choices=METRICS,
                       resume=True)
