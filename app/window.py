@@ -20,7 +20,6 @@ from .viewer import ImageViewer
 VIEWER = "viewer"   # the render target of the central image
 MAX_RECENT = 8
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
-SHORT = 800               # a window less tall than this tabs the panes that say tab_when_short
 MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files and NVIDIA's official StyleGAN v1 pickles
 
 
@@ -71,9 +70,8 @@ class MainWindow(QMainWindow):
     def _arrange(self) -> None:
         for entry in PANES:
             self.addDockWidget(entry.area, self.docks[entry.title])
-            tab_with = entry.tab_with or (entry.tab_when_short if self.height() < SHORT else "")
-            if tab_with:
-                self.tabifyDockWidget(self.docks[tab_with], self.docks[entry.title])
+            if entry.tab_with:
+                self.tabifyDockWidget(self.docks[entry.tab_with], self.docks[entry.title])
         self.docks["Style Mixing"].raise_()
         self.docks["Noise"].raise_()
         self._size_docks()
@@ -81,6 +79,8 @@ class MainWindow(QMainWindow):
     def _size_docks(self) -> None:
         # A mixing grid of three rows needs about a third of the window's height to show without scrolling.
         self.resizeDocks([self.docks["Style Mixing"]], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
+        # The noise rows' strength sliders need room; the viewer keeps the rest.
+        self.resizeDocks([self.docks["Noise"]], [max(340, self.width() // 4)], Qt.Orientation.Horizontal)
 
     def _status_widgets(self) -> None:
         self.model_label, self.render_label = QLabel("No model"), QLabel("")

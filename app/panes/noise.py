@@ -25,6 +25,8 @@ class NoisePane(QWidget):
         self.seeds = itertools.count(1)
         self.rows: dict[int, tuple[QComboBox, QSlider]] = {}
         self.table = QGridLayout()
+        self.table.setColumnStretch(3, 1)  # the strength slider takes the spare width
+        # Short labels so the pane fits a narrow side dock; the tooltips say what they do.
         fine, coarse = QPushButton(icon("fa5s.random"), "Fine"), QPushButton(icon("fa5s.random"), "Coarse")
         fine.setToolTip("Resample the fine noise (Ctrl+Shift+F)")
         coarse.setToolTip("Resample the coarse noise (Ctrl+Shift+C)")
@@ -44,7 +46,7 @@ class NoisePane(QWidget):
         save = QPushButton(icon("fa5s.save"), "Save map…")
         save.clicked.connect(lambda: self.save_variation())
         bar = QHBoxLayout()
-        for w in (QLabel("Resample"), fine, coarse, self.animate):
+        for w in (fine, coarse, self.animate):
             bar.addWidget(w)
         var_bar = QHBoxLayout()
         for w in (QLabel("Draws"), self.draws, show):

@@ -16,21 +16,19 @@ Area = Qt.DockWidgetArea
 
 @dataclass(frozen=True)
 class PaneEntry:
-    """A pane class (built as cls(bridge, state)), its dock title and area, its View shortcut, a dock to tab
-    with (always, or only when the window is short, e.g. on a 1280×720 screen)."""
+    """A pane class (built as cls(bridge, state)), its dock title and area, its View shortcut, a dock to tab with."""
 
     cls: type
     title: str
     area: Qt.DockWidgetArea
     shortcut: str
     tab_with: str = ""
-    tab_when_short: str = ""
 
 
 PANES = (
     PaneEntry(SeedsPane, "Seeds", Area.LeftDockWidgetArea, "Ctrl+1"),
     PaneEntry(MixingPane, "Style Mixing", Area.BottomDockWidgetArea, "Ctrl+2"),
     PaneEntry(NoisePane, "Noise", Area.RightDockWidgetArea, "Ctrl+3"),
-    PaneEntry(TruncationPane, "Truncation", Area.RightDockWidgetArea, "Ctrl+4", tab_when_short="Noise"),
+    PaneEntry(TruncationPane, "Truncation", Area.RightDockWidgetArea, "Ctrl+4", tab_with="Noise"),
     PaneEntry(TrainingPane, "Training", Area.BottomDockWidgetArea, "Ctrl+5", tab_with="Style Mixing"),
 )
