@@ -47,6 +47,7 @@ def shot(name):
 def steps():
     p = win.panes
     yield lambda: (p["Seeds"].entry.setText("0-63"), p["Seeds"].apply_range())
+    yield lambda: p["Style Mixing"].clear()  # the grid a first launch pre-fills, replaced by chosen faces
     for k, seed in enumerate((3, 7, 12)):  # three faces as rows (left column)
         yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), 5, (k + 1) * p["Style Mixing"].grid.tile + 5)
     for k, seed in enumerate((21, 40)):    # two faces as columns (top row)
@@ -58,6 +59,8 @@ def steps():
         yield lambda psi=psi: p["Truncation"].psi.setValue(psi)
     yield lambda: win.save_image(str(out / "saved-image.png"))
     yield lambda: shot("explore")
+    yield lambda: win.docks["Truncation"].raise_()  # tabbed with Noise
+    yield lambda: shot("explore-truncation")
     yield lambda: (win.docks["Training"].raise_(), p["Training"].data.setText(data), p["Training"].check())
     yield lambda: (p["Training"].resolution.setCurrentText("32"), p["Training"].kimg.setValue(0.5),
                    p["Training"].run_dir.setText(tempfile.mkdtemp() + "/run"), p["Training"].start())
