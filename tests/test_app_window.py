@@ -140,6 +140,9 @@ def test_save_image_writes_png_with_provenance(window, qtbot, tmp_path):
     prov = read_provenance(out)
     assert prov["latent"] == {"seed": 0} and prov["kind"] == "image"
     assert prov["psi"] == pytest.approx(0.7)
+    # the same pixels as the CLI's generate for that seed at its default ψ (both render stills the same way)
+    assert main(["generate", "--model", window.state.model.path, "--seeds", "0", "--out", str(tmp_path / "cli")]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "cli" / "seed0000.png")))
 
 
 def test_window_save_of_a_mixed_w_face_regenerates_exactly_from_the_cli(window, qtbot, tmp_path):
