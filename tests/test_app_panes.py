@@ -74,14 +74,22 @@ def test_latent_mime_roundtrip_with_w():
     np.testing.assert_array_equal(back.w, w)
 
 
-def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qtbot):
+def empty_mixing_pane(env, qtbot, size=None, info=INFO):
+    """A Mixing pane on a model, its pre-filled grid cleared; shown at `size` if given."""
     bridge, state = env
     pane = MixingPane(bridge, state)
     qtbot.addWidget(pane)
-    pane.resize(600, 500)
-    pane.show()
-    state.set_model(INFO)
-    pane.clear()  # start from an empty grid (a first model pre-fills one)
+    if size:
+        pane.resize(*size)
+        pane.show()
+    state.set_model(info)
+    pane.clear()
+    return pane
+
+
+def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qtbot):
+    bridge, state = env
+    pane = empty_mixing_pane(env, qtbot, (600, 500))
     grid = pane.grid
     assert drop(grid, latent_to_mime(Latent(seed=5)), grid.tile + 5, 5) == (True, True)      # top row → column
     assert drop(grid, latent_to_mime(Latent(seed=6)), 5, grid.tile + 5)[1]                 # left column → row
@@ -105,11 +113,7 @@ def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qt
 
 
 def test_mixing_tiles_fill_the_pane_then_scroll(env, qtbot):
-    bridge, state = env
-    pane = MixingPane(bridge, state)
-    qtbot.addWidget(pane)
-    state.set_model(INFO)
-    pane.clear()  # start from an empty grid (a first model pre-fills one)
+    pane = empty_mixing_pane(env, qtbot)
     grid = pane.grid
     for k in range(3):
         pane.set_source("row", k, Latent(seed=k))
@@ -260,12 +264,7 @@ def test_layer_toggles_stay_in_sync_after_a_model_switch_and_name_index_and_reso
 
 def test_a_half_filled_grid_shows_its_sources_and_waits(env, qtbot):
     bridge, state = env
-    pane = MixingPane(bridge, state)
-    qtbot.addWidget(pane)
-    pane.resize(600, 400)
-    pane.show()
-    state.set_model(INFO)
-    pane.clear()
+    pane = empty_mixing_pane(env, qtbot, (600, 400))
     pane.set_source("col", 0, Latent(seed=4))
     req = bridge.last(m.RenderMixGrid)
     assert req.rows == () and req.cols == (Latent(seed=4),)

@@ -9,6 +9,7 @@ from stylegan_studio.app.panes.truncation import TruncationPane
 from stylegan_studio.app.state import ExploreState
 from stylegan_studio.engine import messages as m
 from stylegan_studio.engine.specs import Latent
+from test_app_panes import empty_mixing_pane
 
 RES = tuple(2 ** (i // 2 + 2) for i in range(18))
 INFO = m.ModelInfo(name="big", path="", model_id="x", resolution=1024, num_ws=18, z_dim=512, w_dim=512,
@@ -47,10 +48,7 @@ def grid_event(stamp, value, done, rows=2, cols=1):
 
 def test_a_streamed_mixing_grid_fills_in_and_keeps_old_images_until_replaced(env, qtbot):
     bridge, state = env
-    pane = MixingPane(bridge, state)
-    qtbot.addWidget(pane)
-    state.set_model(INFO)
-    pane.clear()  # start from an empty grid (a first model pre-fills one)
+    pane = empty_mixing_pane(env, qtbot, info=INFO)
     for k in range(2):
         pane.set_source("row", k, Latent(seed=k))
     pane.set_source("col", 0, Latent(seed=9))
