@@ -99,3 +99,15 @@ def test_console_script_runs_without_traceback(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip() == f"stylegan-studio: error: {tmp_path / 'missing.safetensors'}: no such model file"
+
+
+def test_one_error_base_and_one_list_of_expected_errors():
+    from stylegan_studio.engine import cli, engine, errors
+    from stylegan_studio.engine.config import ConfigError
+    from stylegan_studio.engine.fileio import WriteError
+    from stylegan_studio.engine.modelfile import ModelFileError
+    from stylegan_studio.engine.specs import SpecError
+    from stylegan_studio.engine.tfpickle import PickleRefused
+    for cls in (errors.UserError, SpecError, ConfigError, WriteError, ModelFileError, PickleRefused):
+        assert issubclass(cls, errors.StudioError)
+    assert engine.EXPECTED is errors.EXPECTED and cli.EXPECTED is errors.EXPECTED
