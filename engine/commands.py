@@ -20,7 +20,6 @@ from .messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTrai
                        StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
 from .provenance import model_record
-from .stillspec import ImageSpec, MixGridSpec
 
 
 class EngineContext(Protocol):
@@ -129,15 +128,12 @@ def cancel(eng: EngineContext, cmd: CancelJob) -> None:
 
 
 # ---------------------------------------------------------------- exports
-SAVED_WHAT = {ImageSpec: "image", MixGridSpec: "grid"}  # how the status bar names a still; others: "image"
-
-
 def export_still(eng: EngineContext, cmd: ExportStill) -> None:
     """A still (image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
     m = eng.model
     extra = {"training_kimg": round(m.live_kimg, 3)} if m.live else {}
     exports.save(cmd.path, m.render_G, cmd.spec, model_record(m.meta.model_id, m.meta.name, m.path, **extra))
-    eng.emit(Saved(cmd.path, SAVED_WHAT.get(type(cmd.spec), "image")))
+    eng.emit(Saved(cmd.path, cmd.spec.kind))
 
 
 def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:

@@ -390,7 +390,7 @@ class Saved(Event):
     """A file was written by a command."""
 
     path: str
-    what: str                    # "image" | "grid" | "model" | "latents" | "video"
+    what: str                    # "model" | "latents" | "video" | a still's kind ("image", "mix", "figure", ...)
 
 
 @dataclass(frozen=True)

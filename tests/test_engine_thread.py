@@ -284,7 +284,7 @@ def test_export_image_writes_a_png_with_provenance(eng, tmp_path):
     assert rec["mix_with"] == {"seed": 6} and rec["kind"] == "image"
     assert Image.open(path).size == (32, 32)
     eng.post(m.ExportStill(str(tmp_path / "mix.png"), MixGridSpec((Latent(seed=1),), (Latent(seed=2),), (0,))))
-    eng.rec.wait(m.Saved, what="grid")
+    eng.rec.wait(m.Saved, what="mix")
     assert Image.open(tmp_path / "mix.png").size == (32, 32)   # sources on top and left, one cell
 
 
