@@ -20,7 +20,7 @@ from stylegan_studio.engine.pngio import save_png
 from stylegan_studio.engine.specs import Latent, RenderSettings
 
 REFERENCE = Path(__file__).resolve().parents[2] / "tests" / "data" / "bundled_seeds0-3_psi07.png"
-DATASET = "avatars64.zip (stylegan-studio dataset avatars --count 20000 --resolution 64 --seed 0)"
+DATASET = "avatars64-100k.zip (stylegan-studio dataset avatars --count 100000 --resolution 64 --seed 0)"
 
 
 def render(G) -> np.ndarray:
