@@ -42,8 +42,8 @@ EMA_RAMPUP = 0.25
 _RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
 # Settings a run started from a model (--init) takes from that model instead: its architecture, no growing.
-MODEL_OPTIONS = ("resolution", "channels", "z_dim", "mapping_layers", "d_channels", "growing", "start_res",
-                 "fade_kimg", "stable_kimg")
+MODEL_OPTIONS = ("resolution", "channels", "z_dim", "mapping_layers", "d_channels", "mbstd_group", "growing",
+                 "start_res", "fade_kimg", "stable_kimg")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ class TrainConfig:
                             resume=True)
     mapping_layers: int = opt(2, "depth of the mapping network z → w (official 8)", "Mapping layers")
     d_channels: int = opt(0, "D's feature maps up to 32²; 0: as G", "D channels")
+    mbstd_group: int = opt(4, "D's minibatch-stddev group size (official 4); larger groups let D see a batch's "
+                           "lack of variety", "D mbstd group")
     noise_res: int = opt(16, "noise inputs only at resolutions up to this while training (0: none; "
                          "above 16² G paints speckle with them)",
                          "Noise up to", resume=True)
@@ -114,7 +116,7 @@ class TrainConfig:
             raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.gamma is not None and self.gamma < 0:
             raise UserError("gamma must be positive (or auto)")
-        if self.mapping_layers < 1 or self.d_channels < 0 or self.noise_res < 0 or self.metric_ticks < 1:
+        if self.mapping_layers < 1 or self.mbstd_group < 1 or self.d_channels < 0 or self.noise_res < 0 or self.metric_ticks < 1:
             raise UserError("mapping layers, D channels, noise resolution and metric interval must be positive")
         try:
             parse_policy(self.augment)
@@ -135,8 +137,10 @@ class TrainConfig:
 
     def d_config(self) -> ModelConfig:
         """The discriminator's architecture."""
-        return self.arch or ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim,
-                                              self.mapping_layers)
+        if self.arch:
+            return self.arch
+        d = ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim, self.mapping_layers)
+        return dataclasses.replace(d, mbstd_group=self.mbstd_group)
 
     def with_model(self, arch: ModelConfig, model_id: str) -> "TrainConfig":
         """This config for a run that starts from the model `arch` describes: its architecture, no growing."""

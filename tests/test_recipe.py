@@ -84,9 +84,10 @@ def test_noise_inputs_off_above_noise_res_and_rendering_still_works(tmp_path):
 
 def test_d_channels_and_mapping_layers_shape_the_networks(tmp_path):
     data = make_folder(tmp_path / "data", n=16)
-    run = TrainingRun(tiny_cfg(data, d_channels=32, mapping_layers=2, augment="color,translation,cutout"),
-                      tmp_path / "r")
+    run = TrainingRun(tiny_cfg(data, d_channels=32, mapping_layers=2, augment="color,translation,cutout",
+                               mbstd_group=8), tmp_path / "r")
     assert len(run.G.mapping.fcs) == 2 and run.D.cfg.fmap_max == 32 and run.G.cfg.fmap_max == 16
+    assert run.D.mbstd.group == 8 and run.G.cfg.mbstd_group == 4
     for _ in run.steps():
         pass
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
