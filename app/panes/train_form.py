@@ -25,11 +25,10 @@ class TrainForm(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         names = [n for n in BASIC if n in self.widgets] + [n for n in self.widgets if n not in BASIC]
         picks = [n for n in names if self.fields[n].metadata["pick"]]  # a file path: a whole row, first
-        for row, name in enumerate(picks):
-            self._place(grid, name, row, 0, 3)
-        for i, name in enumerate([n for n in names if n not in picks]):
-            row, col = divmod(i, 2)
-            self._place(grid, name, len(picks) + row, 2 * col, 1)
+        # One setting per row: two columns were clipped at the right edge in a bottom dock (seen under Xvfb).
+        for row, name in enumerate(picks + [n for n in names if n not in picks]):
+            self._place(grid, name, row, 0, 1)
+        grid.setColumnStretch(1, 1)
         if "init" in self.widgets:
             self.widgets["init"].textChanged.connect(self._show_model_options)
         self.set_config(TrainConfig())
