@@ -31,6 +31,8 @@ RUNS = {
     "map2-aug-gamma0.3": ["--gamma", "0.3", "--mapping-layers", "2", "--augment", "color,translation,cutout"],
     "map2-aug-gamma1-noise16": ["--gamma", "1", "--mapping-layers", "2", "--augment", "color,translation,cutout",
                                 "--noise-res", "16"],
+    "map2-aug-noise16-d128": ["--gamma", "auto", "--mapping-layers", "2", "--augment", "color,translation,cutout",
+                              "--noise-res", "16", "--d-channels", "128"],
     "map8-aug-gamma1": ["--gamma", "1", "--mapping-layers", "8", "--augment", "color,translation,cutout"],
 }
 
