@@ -113,6 +113,7 @@ class FidMonitor:
     MAX_REAL = 5000
 
     def __init__(self, data: str, resolution: int) -> None:
+        inception_path()  # a missing metrics extra is one line when the run starts, not at its first tick
         self.data, self.resolution = data, resolution
         self.net, self.real = None, None
 

