@@ -1,8 +1,8 @@
 """FID of a model (default: the bundled one) and of a freshly initialised model of the same config.
 
 Run: python bench/measure_fid.py --heldout HELDOUT.zip [--real 5000] [--fake 5000] [--fresh]
-Real features are cached in --cache (extended in place when more are asked for), so the held-out
-set is encoded once. Prints one JSON line per model with the sample counts and seconds taken.
+Real features are cached by dataset identity and count (engine.metrics, shared with `stylegan-studio metrics
+fid` and `train --metric`), so the held-out set is encoded once. Prints one JSON line per model with the sample counts and seconds taken.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 TUNE = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
 if "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
@@ -28,22 +27,12 @@ from stylegan_studio.engine.modelfile import load_model  # noqa: E402
 from stylegan_studio.engine.networks import Generator  # noqa: E402
 
 
-def real_features(net, heldout: str, count: int, cache: Path) -> np.ndarray:
-    """Inception features of the first `count` held-out images, computing only what the cache lacks."""
-    path = cache / f"{Path(heldout).stem}-features.npy"
-    have = np.load(path) if path.exists() else np.zeros((0, 2048))
-    if len(have) < count:
-        imgs, _ = load_images(heldout, 0)
-        if len(imgs) < count:
-            sys.exit(f"{heldout}: only {len(imgs)} images, {count} asked for")
-        t = time.perf_counter()
-        for i in range(len(have), count, 500):  # save as we go: a long encode can be resumed
-            part = metrics.features(net, np.ascontiguousarray(imgs[i:min(i + 500, count)]), batch=25)
-            have = np.concatenate([have, part])
-            np.save(str(path) + ".tmp.npy", have)
-            os.replace(str(path) + ".tmp.npy", path)
-            print(f"real features {len(have)}/{count} ({time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
-    return have[:count]
+def real_features(net, heldout: str, count: int) -> np.ndarray:
+    """Inception features of the first `count` held-out images (cached like `metrics fid` caches them)."""
+    imgs, report = load_images(heldout, 0)
+    if len(imgs) < count:
+        sys.exit(f"{heldout}: only {len(imgs)} images, {count} asked for")
+    return metrics.cached_features(net, imgs[:count], report.key)
 
 
 def main() -> None:
@@ -56,14 +45,11 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="also measure a freshly initialised model (torch seed 0)")
     ap.add_argument("--skip-model", action="store_true", help="only the fresh model")
     ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "stylegan-studio" / "fid"))
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
     net = metrics.load_inception()
-    real = real_features(net, args.heldout, args.real, cache)
+    real = real_features(net, args.heldout, args.real)
     G, meta = load_model(resolve_model(args.model))
     runs = [] if args.skip_model else [(f"{meta.name} ({meta.kimg:g} kimg)", G)]
     if args.fresh:

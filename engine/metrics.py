@@ -82,13 +82,27 @@ def _feature_cache(key: str, count: int) -> Path:
     return cache_dir().parent / "fid" / f"{key}-{count}.npy"
 
 
-def cached_features(net, images: np.ndarray, key: str) -> np.ndarray:
-    """Features of held-out `images`, cached on disk by their dataset's identity `key` and count."""
+def feature_steps(net, images: np.ndarray, key: str, batch: int = 10) -> Iterator[np.ndarray | None]:
+    """Features of held-out `images`, cached on disk by their dataset's identity `key` and count.
+
+    Yields None after each encoded batch (a job can serve other work there), then the features.
+    """
     path = _feature_cache(key, len(images))
     if path.is_file():
-        return np.load(path, allow_pickle=False)
-    out = features(net, np.ascontiguousarray(images), 25)
+        yield np.load(path, allow_pickle=False)
+        return
+    parts = []
+    for i in range(0, len(images), batch):
+        parts.append(features(net, np.ascontiguousarray(images[i:i + batch]), batch))
+        yield None
+    out = np.concatenate(parts)
     _save_npy(path, out)
+    yield out
+
+
+def cached_features(net, images: np.ndarray, key: str) -> np.ndarray:
+    """`feature_steps` run to the end."""
+    *_, out = feature_steps(net, images, key, 25)
     return out
 
 
@@ -120,17 +134,10 @@ class FidMonitor:
     def _real_features(self) -> Iterator[None]:
         from .dataset import load_images
         images, report = load_images(self.data, self.resolution)
-        images = images[:self.MAX_REAL]
-        path = _feature_cache(report.key, len(images))
-        if path.is_file():
-            self.real = np.load(path, allow_pickle=False)
-            return
-        parts = []
-        for i in range(0, len(images), self.BATCH):
-            parts.append(features(self.net, np.ascontiguousarray(images[i:i + self.BATCH]), self.BATCH))
-            yield
-        self.real = np.concatenate(parts)
-        _save_npy(path, self.real)
+        for out in feature_steps(self.net, images[:self.MAX_REAL], report.key, self.BATCH):
+            if out is None:
+                yield
+            self.real = out
 
     def measure(self, G, res: int, alpha: float, seed: int = 0) -> Iterator[float | None]:
         """Yields None between batches, then the FID (samples at the current phase, shown at full size)."""
