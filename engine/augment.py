@@ -8,9 +8,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .train_config import AUGMENT_OPS, parse_policy  # noqa: F401  (the policy is part of the config)
-
-
 def augment(x: torch.Tensor, policy: tuple[str, ...], gen: torch.Generator | None = None) -> torch.Tensor:
     """Apply each op of `policy` to x [N, C, H, W] with fresh random parameters per image."""
     for name in policy:
@@ -59,4 +56,4 @@ def cutout(x: torch.Tensor, gen: torch.Generator | None = None, ratio: float = 0
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
-_OPS = {"color": color, "translation": translation, "cutout": cutout}
+_OPS = {"color": color, "translation": translation, "cutout": cutout}  # the names are train_config.AUGMENT_OPS

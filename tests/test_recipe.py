@@ -29,6 +29,9 @@ def test_augment_keeps_shape_is_random_per_image_and_passes_gradients():
     (g,) = torch.autograd.grad(y.square().sum(), x)
     assert g.abs().sum() > 0                                       # G learns through the transforms
     assert torch.equal(augment(x, (), gen), x)
+    from stylegan_studio.engine import augment as aug_module
+    from stylegan_studio.engine.train_config import AUGMENT_OPS
+    assert tuple(aug_module._OPS) == AUGMENT_OPS                  # every name the config accepts is implemented
 
 
 def test_translation_shifts_content_and_fills_zeros():
