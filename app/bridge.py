@@ -17,7 +17,7 @@ from ..engine import messages as m
 
 def run_cli(argv: list[str]) -> int:
     """Run a headless CLI command in the engine."""
-    from ..engine.cli import main as cli_main
+    from ..engine.cli.main import main as cli_main
     return cli_main(argv)
 
 
@@ -59,7 +59,7 @@ class EngineBridge(QObject):
     def __init__(self, parent: QObject | None = None, model_path: str | None = None, load_bundled: bool = True,
                  threads: int | None = None) -> None:
         super().__init__(parent)
-        from ..engine.engine import Engine  # torch loads here, once, on the GUI thread (1.5 s)
+        from ..engine.thread.engine import Engine  # torch loads here, once, on the GUI thread (1.5 s)
         self._engine = Engine(self._from_engine, threads=threads)
         self._model_path, self._load_bundled = model_path, load_bundled
         self._stamp = itertools.count(1)
@@ -76,7 +76,7 @@ class EngineBridge(QObject):
         self._engine.start()
         path = self._model_path
         if path is None and self._load_bundled:
-            from ..engine.bundled import bundled_model_path
+            from ..engine.files.bundled import bundled_model_path
             bundled = bundled_model_path()
             path = str(bundled) if bundled else None
         if path:

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
-from ..engine.specs import Latent
+from ..engine.render.specs import Latent
 
 LATENT_MIME = "application/x-stylegan-studio-latent"
 

@@ -6,7 +6,7 @@ import dataclasses
 from PySide6.QtCore import QObject, Signal
 
 from ..engine.messages import ModelInfo
-from ..engine.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings
+from ..engine.render.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings
 
 
 class ExploreState(QObject):

@@ -9,8 +9,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
 
 from ..engine.messages import ExportStill, LoadModel, RenderImage
-from ..engine.specs import Latent
-from ..engine.stillspec import FIGURES, FigureSpec, ImageSpec
+from ..engine.render.specs import Latent
+from ..engine.render.stillspec import FIGURES, FigureSpec, ImageSpec
 from .dialogs.export_video import ExportVideoDialog
 from .panes.registry import PANES
 from .qtutil import icon

@@ -18,10 +18,10 @@ if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.pl
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from stylegan_studio.engine import explore as ex  # noqa: E402
-from stylegan_studio.engine.config import ModelConfig  # noqa: E402
-from stylegan_studio.engine.networks import Generator  # noqa: E402
-from stylegan_studio.engine.specs import Latent, RenderSettings  # noqa: E402
+from stylegan_studio.engine.render import synth as ex# noqa: E402
+from stylegan_studio.engine.nets.config import ModelConfig  # noqa: E402
+from stylegan_studio.engine.nets.networks import Generator  # noqa: E402
+from stylegan_studio.engine.render.specs import Latent, RenderSettings  # noqa: E402
 
 
 def timed(fn, repeat: int) -> list[float]:

@@ -21,10 +21,10 @@ if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.pl
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
-from stylegan_studio.engine import messages as m  # noqa: E402
-from stylegan_studio.engine.engine import Engine  # noqa: E402
-from stylegan_studio.engine.specs import Latent, RenderSettings  # noqa: E402
-from stylegan_studio.engine.train_config import DEFAULT_BATCH  # noqa: E402
+from stylegan_studio.engine import messages as m# noqa: E402
+from stylegan_studio.engine.thread.engine import Engine  # noqa: E402
+from stylegan_studio.engine.render.specs import Latent, RenderSettings  # noqa: E402
+from stylegan_studio.engine.train.config import DEFAULT_BATCH  # noqa: E402
 
 
 class Clock:
@@ -146,7 +146,7 @@ def main() -> None:
         print(f"{f'{ch} ch idle: 64-seed grid, first / last thumbnail':<44}{'':>5}{1000 * first:>9.1f}{1000 * last:>9.1f}")
         for res in args.train_res:
             if data is None:
-                from stylegan_studio.engine.avatars import build_avatar_zip
+                from stylegan_studio.engine.train.avatars import build_avatar_zip
                 data = os.path.join(tmp, "av.zip")
                 build_avatar_zip(data, 256, 64, seed=0)
             mb = training_phase(eng, clock, data, res, os.path.join(tmp, f"run{ch}-{res}"))

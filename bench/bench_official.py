@@ -31,10 +31,10 @@ def child(res: int, repeat: int, threads: int) -> dict:
 
     import torch
 
-    from stylegan_studio.engine.config import ModelConfig
-    from stylegan_studio.engine.networks import Generator
-    from stylegan_studio.engine.renderer import render_image
-    from stylegan_studio.engine.specs import Latent, RenderSettings
+    from stylegan_studio.engine.nets.config import ModelConfig
+    from stylegan_studio.engine.nets.networks import Generator
+    from stylegan_studio.engine.render.renderer import render_image
+    from stylegan_studio.engine.render.specs import Latent, RenderSettings
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     t = time.perf_counter()

@@ -15,9 +15,9 @@ if "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
     os.environ["GLIBC_TUNABLES"] = TUNE  # platform.md: effective only from process start
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
-from stylegan_studio.engine.avatars import build_avatar_zip  # noqa: E402
-from stylegan_studio.engine.train_config import TrainConfig  # noqa: E402
-from stylegan_studio.engine.training import TrainingRun  # noqa: E402
+from stylegan_studio.engine.train.avatars import build_avatar_zip  # noqa: E402
+from stylegan_studio.engine.train.config import TrainConfig  # noqa: E402
+from stylegan_studio.engine.train.run import TrainingRun  # noqa: E402
 
 
 def measure(data: str, res: int, channels: int, z_dim: int, batch: int, steps: int, r1: int,

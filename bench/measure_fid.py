@@ -20,11 +20,11 @@ if "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from stylegan_studio.engine import metrics  # noqa: E402
-from stylegan_studio.engine.bundled import resolve_model  # noqa: E402
-from stylegan_studio.engine.dataset import load_images  # noqa: E402
-from stylegan_studio.engine.modelfile import load_model  # noqa: E402
-from stylegan_studio.engine.networks import Generator  # noqa: E402
+from stylegan_studio.engine.metrics import fid as metrics# noqa: E402
+from stylegan_studio.engine.files.bundled import resolve_model  # noqa: E402
+from stylegan_studio.engine.train.dataset import load_images  # noqa: E402
+from stylegan_studio.engine.files.modelfile import load_model  # noqa: E402
+from stylegan_studio.engine.nets.networks import Generator  # noqa: E402
 
 
 def real_features(net, heldout: str, count: int) -> np.ndarray:

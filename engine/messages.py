@@ -4,10 +4,10 @@ Frozen dataclasses of numbers, strings, tuples and numpy arrays, never tensors. 
 imports only the standard library, numpy and engine.specs (itself stdlib + numpy), so the Qt
 app can import it without torch.
 
-How the engine (engine/engine.py) treats them:
+How the engine (engine/thread/engine.py) treats them:
 - Render requests: one slot per `target`; a newer request replaces a pending one, and a request
   whose stamp is lower than the last one accepted for its target is dropped. Each request type has
-  one renderer (engine/streams.py) that yields RenderResult events. Every finished render
+  one renderer (engine/render/streams.py) that yields RenderResult events. Every finished render
   is emitted (during a drag the newest finished frame shows); seed grids stream GridChunks (a first
   chunk of 2, then `chunk` at a time) and a newer request for the target stops the stream. Mixing
   grids, ψ strips and variation maps stream too: for a large model (a unit is one image at 1024² on
@@ -31,9 +31,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
-from .stillspec import StillSpec
-from .train_config import TrainConfig  # noqa: F401  (stdlib only; the app builds it from the Training pane)
+from .render.specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
+from .render.stillspec import StillSpec
+from .train.config import TrainConfig  # noqa: F401  (stdlib only; the app builds it from the Training pane)
 
 
 # ---------------------------------------------------------------- render requests (latest wins per target)

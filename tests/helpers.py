@@ -1,8 +1,8 @@
 """Small shared helpers for engine tests."""
 import torch
 
-from stylegan_studio.engine.config import ModelConfig
-from stylegan_studio.engine.networks import Generator
+from stylegan_studio.engine.nets.config import ModelConfig
+from stylegan_studio.engine.nets.networks import Generator
 
 
 def tiny_generator(res: int = 16, seed: int = 0, noisy: bool = True) -> Generator:

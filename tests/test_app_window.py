@@ -8,12 +8,12 @@ from helpers import tiny_generator
 from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.qtutil import latent_to_mime
 from stylegan_studio.app.window import MainWindow
-from stylegan_studio.engine.modelfile import save_model
+from stylegan_studio.engine.files.modelfile import save_model
 from PIL import Image
 
-from stylegan_studio.engine.cli import main
-from stylegan_studio.engine.pngio import read_provenance
-from stylegan_studio.engine.specs import Latent
+from stylegan_studio.engine.cli.main import main
+from stylegan_studio.engine.files.pngio import read_provenance
+from stylegan_studio.engine.render.specs import Latent
 from test_app_panes import drop
 from test_training import make_folder
 

@@ -8,8 +8,8 @@ from PySide6.QtCore import QThread
 
 from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.specs import Latent
-from stylegan_studio.engine.streams import renders
+from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.render.streams import renders
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylegan_studio.engine.cli import main
-from stylegan_studio.engine.pngio import read_provenance
+from stylegan_studio.engine.cli.main import main
+from stylegan_studio.engine.files.pngio import read_provenance
 
 
 @pytest.fixture(scope="module")
@@ -102,12 +102,14 @@ def test_console_script_runs_without_traceback(tmp_path):
 
 
 def test_one_error_base_and_one_list_of_expected_errors():
-    from stylegan_studio.engine import cli, engine, errors
-    from stylegan_studio.engine.config import ConfigError
-    from stylegan_studio.engine.fileio import WriteError
-    from stylegan_studio.engine.modelfile import ModelFileError
-    from stylegan_studio.engine.specs import SpecError
-    from stylegan_studio.engine.tfpickle import PickleRefused
+    from stylegan_studio.engine.cli import main as cli
+    from stylegan_studio.engine.thread import engine
+    from stylegan_studio.engine import errors
+    from stylegan_studio.engine.nets.config import ConfigError
+    from stylegan_studio.engine.files.fileio import WriteError
+    from stylegan_studio.engine.files.modelfile import ModelFileError
+    from stylegan_studio.engine.render.specs import SpecError
+    from stylegan_studio.engine.files.tfpickle import PickleRefused
     for cls in (errors.UserError, SpecError, ConfigError, WriteError, ModelFileError, PickleRefused):
         assert issubclass(cls, errors.StudioError)
     assert engine.EXPECTED is errors.EXPECTED and cli.EXPECTED is errors.EXPECTED

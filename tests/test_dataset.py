@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylegan_studio.engine import dataset
-from stylegan_studio.engine.avatars import as_array, build_avatar_zip, read_attributes, render_avatar
+from stylegan_studio.engine.train import dataset
+from stylegan_studio.engine.train.avatars import as_array, build_avatar_zip, read_attributes, render_avatar
 
 
 @pytest.fixture(autouse=True)

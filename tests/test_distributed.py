@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 def _worker(base: Path) -> None:
     """One rank: train the tiny run, then rank 0 records whether every rank holds the same weights."""
-    from stylegan_studio.engine.training import TrainingRun
+    from stylegan_studio.engine.train.run import TrainingRun
     torch.set_num_threads(1)
     out = base / "run"
     run = TrainingRun(tiny_cfg(base / "data", total_kimg=0.048, tick_kimg=0.048), out)

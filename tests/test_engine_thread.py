@@ -8,12 +8,12 @@ import torch
 from PIL import Image
 
 from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.engine import Engine
-from stylegan_studio.engine.explore import latents_to_w, variation_map
-from stylegan_studio.engine.stillspec import ImageSpec, MixGridSpec
-from stylegan_studio.engine.jobs import Outcome, Unit
-from stylegan_studio.engine.pngio import read_provenance
-from stylegan_studio.engine.specs import Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.thread.engine import Engine
+from stylegan_studio.engine.render.synth import latents_to_w, variation_map
+from stylegan_studio.engine.render.stillspec import ImageSpec, MixGridSpec
+from stylegan_studio.engine.thread.jobs import Outcome, Unit
+from stylegan_studio.engine.files.pngio import read_provenance
+from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, ResNoise
 
 
 class Recorder:
@@ -369,7 +369,7 @@ def test_export_video_runs_the_video_job_one_frame_per_unit(eng, tmp_path, monke
             open(out_path, "wb").write(b"video")
         finally:
             calls.append("cleanup")
-    monkeypatch.setitem(sys.modules, "stylegan_studio.engine.video", types.SimpleNamespace(video_job=video_job))
+    monkeypatch.setitem(sys.modules, "stylegan_studio.engine.render.video", types.SimpleNamespace(video_job=video_job))
     out = str(tmp_path / "a.mp4")
     eng.post(m.ExportVideo(out, {"frames": 5}))
     done = eng.rec.wait(m.JobFinished, kind="video")
@@ -389,8 +389,8 @@ def test_the_process_exits_cleanly_when_close_returns_mid_unit(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(
         "import time, torch\n"
-        "from stylegan_studio.engine.engine import Engine\n"
-        "from stylegan_studio.engine.jobs import Unit\n"
+        "from stylegan_studio.engine.thread.engine import Engine\n"
+        "from stylegan_studio.engine.thread.jobs import Unit\n"
         "def slow(job):\n"
         "    x = torch.randn(400, 400)\n"
         "    while True:\n"

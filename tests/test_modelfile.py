@@ -5,10 +5,10 @@ import torch
 from safetensors.torch import save_file
 
 from helpers import tiny_generator
-from stylegan_studio.engine import explore as ex
-from stylegan_studio.engine.fileio import atomic_write_bytes
-from stylegan_studio.engine.modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
-from stylegan_studio.engine.specs import Latent, RenderSettings
+from stylegan_studio.engine.render import synth as ex
+from stylegan_studio.engine.files.fileio import atomic_write_bytes
+from stylegan_studio.engine.files.modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
+from stylegan_studio.engine.render.specs import Latent, RenderSettings
 
 
 def test_roundtrip_gives_identical_pixels(tmp_path):

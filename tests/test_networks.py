@@ -3,9 +3,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stylegan_studio.engine.config import ConfigError, ModelConfig
-from stylegan_studio.engine.layers import downconv_weight, upconv_weight
-from stylegan_studio.engine.networks import Discriminator, Generator
+from stylegan_studio.engine.nets.config import ConfigError, ModelConfig
+from stylegan_studio.engine.nets.layers import downconv_weight, upconv_weight
+from stylegan_studio.engine.nets.networks import Discriminator, Generator
 
 
 def tiny(res: int) -> ModelConfig:

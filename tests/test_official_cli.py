@@ -6,13 +6,13 @@ from PIL import Image
 
 import official_fixtures as fx
 import official_reference as ref
-from stylegan_studio.engine.cli import main
+from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.messages import LoadModel
-from stylegan_studio.engine.modelfile import load_model, read_header
-from stylegan_studio.engine.model_slot import ModelSlot
-from stylegan_studio.engine.pngio import read_provenance
-from stylegan_studio.engine.specs import seed_to_z
-from stylegan_studio.engine.tfpickle import file_sha256
+from stylegan_studio.engine.files.modelfile import load_model, read_header
+from stylegan_studio.engine.thread.model_slot import ModelSlot
+from stylegan_studio.engine.files.pngio import read_provenance
+from stylegan_studio.engine.render.specs import seed_to_z
+from stylegan_studio.engine.files.tfpickle import file_sha256
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_engine_slot_converts_once_then_uses_the_cache(official, cache):
 
 
 def test_engine_reports_a_refused_pickle_and_keeps_the_model(official, tmp_path):
-    from stylegan_studio.engine.engine import Engine
+    from stylegan_studio.engine.thread.engine import Engine
     events = []
     eng = Engine(events.append, threads=1, device="cpu")
     eng.start()

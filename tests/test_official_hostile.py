@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import official_fixtures as fx
-from stylegan_studio.engine.official import load_official
-from stylegan_studio.engine.tfpickle import PickleRefused, read_pickle
+from stylegan_studio.engine.files.official import load_official
+from stylegan_studio.engine.files.tfpickle import PickleRefused, read_pickle
 
 
 class Calls:

@@ -5,9 +5,9 @@ import torch
 
 import official_fixtures as fx
 import official_reference as ref
-from stylegan_studio.engine import explore as ex
-from stylegan_studio.engine.official import load_official
-from stylegan_studio.engine.tfpickle import NetworkState, PickleRefused, read_pickle
+from stylegan_studio.engine.render import synth as ex
+from stylegan_studio.engine.files.official import load_official
+from stylegan_studio.engine.files.tfpickle import NetworkState, PickleRefused, read_pickle
 
 
 def as64(net) -> dict:

@@ -8,8 +8,8 @@ import official_fixtures as fx
 from helpers import tiny_generator
 from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.window import MainWindow
-from stylegan_studio.engine.modelfile import save_model
-from stylegan_studio.engine.specs import Latent
+from stylegan_studio.engine.files.modelfile import save_model
+from stylegan_studio.engine.render.specs import Latent
 from test_app_panes import drop
 
 

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from stylegan_studio.engine import metrics
-from stylegan_studio.engine.augment import augment, cutout, translation
-from stylegan_studio.engine.cli import main
+from stylegan_studio.engine.metrics import fid as metrics
+from stylegan_studio.engine.train.augment import augment, cutout, translation
+from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.errors import UserError
-from stylegan_studio.engine.train_config import TrainConfig, options, resume_options
-from stylegan_studio.engine.training import TrainingRun
+from stylegan_studio.engine.train.config import TrainConfig, options, resume_options
+from stylegan_studio.engine.train.run import TrainingRun
 
 from test_training import make_folder, tiny_cfg
 
@@ -29,8 +29,8 @@ def test_augment_keeps_shape_is_random_per_image_and_passes_gradients():
     (g,) = torch.autograd.grad(y.square().sum(), x)
     assert g.abs().sum() > 0                                       # G learns through the transforms
     assert torch.equal(augment(x, (), gen), x)
-    from stylegan_studio.engine import augment as aug_module
-    from stylegan_studio.engine.train_config import AUGMENT_OPS
+    from stylegan_studio.engine.train import augment as aug_module
+    from stylegan_studio.engine.train.config import AUGMENT_OPS
     assert tuple(aug_module._OPS) == AUGMENT_OPS                  # every name the config accepts is implemented
 
 
@@ -135,7 +135,7 @@ def test_every_option_is_a_cli_flag_and_reaches_config_json(tmp_path):
                  "--augment", "cutout"]) == 0
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
     assert (cfg["gamma"], cfg["augment"], cfg["total_kimg"]) == (0.5, "cutout", 0.024)
-    from stylegan_studio.engine.cli import build_parser
+    from stylegan_studio.engine.cli.main import build_parser
     train = build_parser()._subparsers._group_actions[0].choices["train"]
     flags = {a.dest for a in train._actions}
     assert {f.name for f in options()} <= flags

@@ -5,13 +5,13 @@ from PIL import Image
 
 from helpers import tiny_generator
 from stylegan_studio.app.state import ExploreState
-from stylegan_studio.engine import exports
-from stylegan_studio.engine.cli import build_parser, main
-from stylegan_studio.engine.modelfile import read_header, save_model
-from stylegan_studio.engine.pngio import read_provenance
-from stylegan_studio.engine.provenance import model_record, record, spec_from
-from stylegan_studio.engine.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise
-from stylegan_studio.engine.stillspec import (FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec,
+from stylegan_studio.engine.render import exports
+from stylegan_studio.engine.cli.main import build_parser, main
+from stylegan_studio.engine.files.modelfile import read_header, save_model
+from stylegan_studio.engine.files.pngio import read_provenance
+from stylegan_studio.engine.files.provenance import model_record, record, spec_from
+from stylegan_studio.engine.render.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.render.stillspec import (FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec,
                                               StripSpec)
 
 W = np.linspace(-1, 1, 16).astype(np.float32)
@@ -85,7 +85,7 @@ def test_one_default_psi_everywhere():
     ({"app": "another tool"}, "no stylegan-studio provenance"),
 ])
 def test_unusable_provenance_is_one_line(rec, text, model, tmp_path, capsys):
-    from stylegan_studio.engine.pngio import save_png
+    from stylegan_studio.engine.files.pngio import save_png
     path = tmp_path / "x.png"
     save_png(path, np.zeros((4, 4, 3), np.uint8), {**rec, "model_path": str(model)})
     assert main(["generate", "--from-png", str(path), "--model", str(model)]) == 1

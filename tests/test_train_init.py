@@ -5,14 +5,14 @@ import pytest
 import torch
 
 import official_fixtures as fx
-from stylegan_studio.engine.cli import main
-from stylegan_studio.engine.config import ModelConfig
+from stylegan_studio.engine.cli.main import main
+from stylegan_studio.engine.nets.config import ModelConfig
 from stylegan_studio.engine.errors import UserError
-from stylegan_studio.engine.modelfile import ModelMeta, load_model, save_model
-from stylegan_studio.engine.networks import Generator
-from stylegan_studio.engine.official import load_official
-from stylegan_studio.engine.train_config import TrainConfig
-from stylegan_studio.engine.training import TrainingRun
+from stylegan_studio.engine.files.modelfile import ModelMeta, load_model, save_model
+from stylegan_studio.engine.nets.networks import Generator
+from stylegan_studio.engine.files.official import load_official
+from stylegan_studio.engine.train.config import TrainConfig
+from stylegan_studio.engine.train.run import TrainingRun
 
 from test_training import make_folder, tiny_cfg, weights
 

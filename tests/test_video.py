@@ -5,12 +5,12 @@ import pytest
 from PIL import Image
 
 from helpers import tiny_generator
-from stylegan_studio.engine.cli import main
-from stylegan_studio.engine.explore import render_latents
-from stylegan_studio.engine.modelfile import ModelMeta, save_model
-from stylegan_studio.engine.specs import Latent, RenderSettings, SpecError
-from stylegan_studio.engine.video import frame_count, video_job
-from stylegan_studio.engine.videospec import VideoSpec
+from stylegan_studio.engine.cli.main import main
+from stylegan_studio.engine.render.synth import render_latents
+from stylegan_studio.engine.files.modelfile import ModelMeta, save_model
+from stylegan_studio.engine.render.specs import Latent, RenderSettings, SpecError
+from stylegan_studio.engine.render.video import frame_count, video_job
+from stylegan_studio.engine.render.videospec import VideoSpec
 
 META = ModelMeta(model_id="test")
 
@@ -64,7 +64,7 @@ def test_first_frame_of_a_walk_is_the_still_image(tmp_path):
     out = tmp_path / "w.webp"
     spec = VideoSpec(kind="walk", seeds=(3, 4), frames_per_step=4, fps=10, psi=0.7, quality=100)
     frames = []
-    from stylegan_studio.engine.video import frames_walk
+    from stylegan_studio.engine.render.video import frames_walk
     frames = np.concatenate(list(frames_walk(G, spec)))
     still = render_latents(G, [Latent(seed=3)], RenderSettings(psi=0.7))[0]
     assert np.abs(frames[0].astype(int) - still.astype(int)).max() <= 1

@@ -5,8 +5,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from ...engine.messages import CancelJob, ExportVideo
-from ...engine.specs import SpecError, parse_layers, parse_seeds
-from ...engine.videospec import KINDS, VideoSpec, check_format
+from ...engine.render.specs import SpecError, parse_layers, parse_seeds
+from ...engine.render.videospec import KINDS, VideoSpec, check_format
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
              "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks"}

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QScrollArea, QVBoxLayout, QWidget)
 
 from ...engine.messages import ExportStill, RenderMixGrid
-from ...engine.specs import Latent, layer_ranges
-from ...engine.stillspec import MixGridSpec
+from ...engine.render.specs import Latent, layer_ranges
+from ...engine.render.stillspec import MixGridSpec
 from ..qtutil import icon, latent_from_mime, to_pixmap
 
 TARGET = "mixing"  # render target of the grid

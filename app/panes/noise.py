@@ -8,8 +8,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridL
                                QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.messages import ExportStill, RenderVariation
-from ...engine.stillspec import NoiseMapSpec
-from ...engine.specs import NoiseSpec, ResNoise
+from ...engine.render.stillspec import NoiseMapSpec
+from ...engine.render.specs import NoiseSpec, ResNoise
 from ..qtutil import grey_pixmap, icon
 
 MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
                                QPushButton, QVBoxLayout, QWidget)
 
 from ...engine.messages import RenderSeedGrid, SaveLatents
-from ...engine.specs import Latent, SpecError, parse_seeds
+from ...engine.render.specs import Latent, SpecError, parse_seeds
 from ..qtutil import icon, latent_to_mime, to_pixmap
 
 PAGE = 64

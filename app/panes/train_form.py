@@ -6,7 +6,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from ...engine.messages import TrainConfig
-from ...engine.train_config import MODEL_OPTIONS, option_kind, options
+from ...engine.train.config import MODEL_OPTIONS, option_kind, options
 
 BASIC = ("resolution", "total_kimg", "batch", "gamma", "augment", "mapping_layers", "growing", "mirror")
 

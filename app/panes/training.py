@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
 from ...engine.errors import UserError
 from ...engine.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
                                 StopTraining, TrainConfig, ValidateDataset)
-from ...engine.train_config import fitted_phase_kimg, schedule_text
+from ...engine.train.config import fitted_phase_kimg, schedule_text
 from ..qtutil import icon, to_pixmap
 from .train_form import TrainForm, changed_signal
 

@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from ...engine.messages import ExportStill, RenderTruncationStrip
-from ...engine.stillspec import StripSpec
+from ...engine.render.stillspec import StripSpec
 from ..qtutil import to_pixmap
 
 PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stylegan_studio.engine.bundled import BUNDLED_MODEL
-from stylegan_studio.engine.explore import latents_to_w, noise_draws, render_latents
-from stylegan_studio.engine.modelfile import load_model
-from stylegan_studio.engine.pngio import make_grid, save_png
-from stylegan_studio.engine.specs import Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.files.bundled import BUNDLED_MODEL
+from stylegan_studio.engine.render.synth import latents_to_w, noise_draws, render_latents
+from stylegan_studio.engine.files.modelfile import load_model
+from stylegan_studio.engine.files.pngio import make_grid, save_png
+from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, ResNoise
 
 OUT = Path(__file__).resolve().parent
 CLI = [sys.executable, "-m", "stylegan_studio.app"]

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.qtutil import latent_to_mime
 from stylegan_studio.app.window import MainWindow
-from stylegan_studio.engine.specs import Latent
+from stylegan_studio.engine.render.specs import Latent
 
 model, data, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,75 @@
+"""CLI commands that export: `video` and `figure`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..render import exports
+from .render import cli_model_record, load_cli_model
+from ..render.specs import DEFAULT_PSI, parse_layers, parse_seeds
+from ..render.stillspec import FIGURES, FigureSpec
+from ..render.video import video_job
+from ..render.videospec import KINDS, VideoSpec, check_format
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `video` and `figure` to the CLI."""
+    p = sub.add_parser("video", help="export a latent walk, ψ sweep, noise animation, morph or grid video")
+    p.add_argument("--kind", choices=KINDS, default="walk")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--space", choices=("w", "z"), default="w", help="interpolate in W (lerp) or Z (slerp)")
+    p.add_argument("--frames-per-step", type=int, default=30)
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--size", type=int, help="output size in px (upscaled with --filter)")
+    p.add_argument("--psi", type=float, default=DEFAULT_PSI, help=f"truncation ψ (default {DEFAULT_PSI})")
+    p.add_argument("--cutoff", type=int)
+    p.add_argument("--layers", default="", help="morph: layers to interpolate (coarse, middle, fine, 0-3 …)")
+    p.add_argument("--noise-res", default="", help="noise: resolutions to animate, e.g. 32,64 (default all)")
+    p.add_argument("--psi-range", default="-1,1.5", help="truncation: from,to")
+    p.add_argument("--no-loop", action="store_true")
+    p.add_argument("--easing", choices=("linear", "smooth"), default="smooth")
+    p.add_argument("--quality", type=int, default=80)
+    p.add_argument("--filter", choices=("nearest", "bilinear", "lanczos"), default="lanczos")
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--out", required=True, help="FILE.mp4, .webm, .gif or .webp")
+    p.set_defaults(run=run_video)
+    p = sub.add_parser("figure", help="reproduce one of the paper's figures on a model")
+    p.add_argument("name", choices=FIGURES)
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--seeds", help="seeds to use (uncurated: 0-63)")
+    p.add_argument("--psi", type=float, default=DEFAULT_PSI, help=f"truncation ψ (default {DEFAULT_PSI})")
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=run_figure)
+
+
+def spec_from_args(args: argparse.Namespace, resolution: int) -> VideoSpec:
+    """VideoSpec from the command line."""
+    a, _, b = args.psi_range.partition(",")
+    return VideoSpec(kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
+                     frames_per_step=args.frames_per_step, fps=args.fps, size=args.size, psi=args.psi,
+                     cutoff=args.cutoff, layers=parse_layers(args.layers, resolution) if args.layers else (),
+                     noise_res=tuple(int(r) for r in args.noise_res.split(",") if r.strip()),
+                     psi_range=(float(a), float(b or a)), loop=not args.no_loop, easing=args.easing,
+                     quality=args.quality, filter=args.filter)
+
+
+def run_video(args: argparse.Namespace) -> int:
+    """`video`: render and encode with a progress bar."""
+    check_format(args.out)
+    G, meta, path = load_cli_model(args)
+    spec = spec_from_args(args, G.cfg.resolution)
+    for done, total in video_job(G, meta, path, spec, args.out):
+        if sys.stderr.isatty():
+            fill = int(30 * done / total)
+            sys.stderr.write(f"\rvideo [{'#' * fill}{'.' * (30 - fill)}] {done}/{total} frames")
+    print(f"\nwrote {args.out} ({total} frames at {spec.fps} fps)")
+    return 0
+
+
+def run_figure(args: argparse.Namespace) -> int:
+    """`figure`: one of the paper's figure recipes as a PNG with provenance."""
+    G, meta, path = load_cli_model(args)
+    spec = FigureSpec(args.name, parse_seeds(args.seeds) if args.seeds else (), args.psi)
+    exports.save(args.out, G, spec, cli_model_record(meta, path))
+    print(f"wrote {args.out}")
+    return 0

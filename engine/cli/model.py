@@ -1,0 +1,94 @@
+"""CLI commands that create and describe model files: `new`, `info`."""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from ..nets.config import ModelConfig
+from ..device import default_device
+from ..render.synth import init_w_avg
+from ..files.imported import describe_import, is_official_pickle
+from ..files.modelfile import ModelMeta, load_model, read_header, save_model
+from ..nets.networks import Discriminator, Generator
+from ..files.official import load_official
+from ..files.bundled import resolve_model
+from ..render.specs import layer_ranges
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `new` and `info` to the CLI."""
+    p = sub.add_parser("new", help="create a freshly initialised model file")
+    p.add_argument("--resolution", type=int, default=64, help="output resolution, a power of two 8-1024")
+    p.add_argument("--preset", choices=("paper", "small"), default="small",
+                   help="paper: 512 channels up to 32² (fmap_base 8192); small: CPU-friendly (default)")
+    p.add_argument("--channels", type=int, help="feature maps at low resolutions (sets fmap_max)")
+    p.add_argument("--z-dim", type=int, help="size of z and w")
+    p.add_argument("--mapping-layers", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0, help="initialisation seed")
+    p.add_argument("--half", action="store_true", help="store weights as float16")
+    p.add_argument("--out", required=True, help="model file to write")
+    p.set_defaults(run=run_new)
+    p = sub.add_parser("info", help="show a model's config, parameter counts and layers")
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.set_defaults(run=run_info)
+
+
+def config_from_args(args: argparse.Namespace) -> ModelConfig:
+    """ModelConfig for `new` from the preset and overrides."""
+    if args.preset == "paper":
+        ch, z = args.channels or 512, args.z_dim or 512
+        return ModelConfig(resolution=args.resolution, z_dim=z, w_dim=z, mapping_fmaps=z,
+                           fmap_base=ch * 16, fmap_max=ch, mapping_layers=args.mapping_layers)
+    cfg = ModelConfig.small(args.resolution, args.channels or 128, args.z_dim or 128)
+    return ModelConfig(**{**cfg.to_dict(), "mapping_layers": args.mapping_layers})
+
+
+def run_new(args: argparse.Namespace) -> int:
+    """`new`: initialise G with a seed and write it."""
+    cfg = config_from_args(args)
+    torch.manual_seed(args.seed)
+    G = Generator(cfg).eval()
+    init_w_avg(G, seed=args.seed)
+    meta = save_model(G, args.out, ModelMeta(source=f"new (seed {args.seed})", seed=args.seed), half=args.half)
+    print(f"wrote {args.out}: {cfg.resolution}² model, {count(G):,} parameters, id {meta.model_id}")
+    return 0
+
+
+def count(module: torch.nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def layer_table(cfg: ModelConfig) -> list[str]:
+    """Rows 'layer  res  channels  group' for every synthesis layer."""
+    groups = {i: name for name, idx in layer_ranges(cfg.resolution).items() for i in idx}
+    rows = [f"  {'layer':>5}  {'res':>5}  {'channels':>8}  group"]
+    for i in range(cfg.num_ws):
+        r = cfg.layer_resolution(i)
+        rows.append(f"  {i:>5}  {f'{r}²':>5}  {cfg.channels(r):>8}  {groups[i]}")
+    return rows
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """`info`: print config, provenance, parameter counts and the layer table."""
+    path = resolve_model(args.model)
+    if is_official_pickle(path):  # what an import would give, converted in memory only
+        models = load_official(path)
+        G, cfg = models.G_ema, models.cfg
+        meta = ModelMeta(name=path.stem, source=f"official pickle {path.name} (not converted)",
+                         imported=models.record)
+    else:
+        cfg, meta = read_header(path)
+        G, _ = load_model(path)
+    D = Discriminator(cfg)
+    lines = [f"model     {path}", f"id        {meta.model_id}", f"name      {meta.name}",
+             f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
+             f"dataset   {meta.dataset or '-'}", "config"]
+    lines += [f"  {k:<16}{v}" for k, v in cfg.to_dict().items()]
+    lines += ["parameters", f"  mapping         {count(G.mapping):,}", f"  synthesis       {count(G.synthesis):,}",
+              f"  G total         {count(G):,}", f"  D (same config) {count(D):,}",
+              f"layers ({cfg.num_ws} ws, device here: {default_device().type})"]
+    imported = describe_import(meta.imported) if meta.imported else []
+    print("\n".join(lines + layer_table(cfg) + imported))
+    return 0

@@ -1,0 +1,160 @@
+"""CLI commands that render images: `generate` and `mix` (thin callers of engine/render/exports.py)."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from ..render import exports
+from ..files.bundled import resolve_model
+from ..device import default_device
+from ..errors import UserError
+from ..files.fileio import WriteError, describe_os_error
+from ..files.imported import cached_conversion, is_official_pickle
+from ..files.modelfile import load_model, read_header
+from ..files.pngio import read_provenance
+from ..files.provenance import model_record, spec_from
+from ..render.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
+from ..render.stillspec import GridSpec, ImageSpec, MixGridSpec, StillSpec
+
+def add_render_options(p: argparse.ArgumentParser) -> None:
+    """--model, --psi, --cutoff, --noise, --noise-seed."""
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--psi", type=float, default=DEFAULT_PSI,
+                   help=f"truncation ψ (default {DEFAULT_PSI}, as the paper and the window; 1 = none)")
+    p.add_argument("--cutoff", type=int, help="truncate only layers below this index (default: all)")
+    p.add_argument("--noise", default="const",
+                   help="const (stored maps), random, zero, or per resolution: 'const; 64:random#3x0.5'")
+    p.add_argument("--noise-seed", type=int, default=0, help="seed of the noise maps for --noise random")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `generate` and `mix` to the CLI."""
+    p = sub.add_parser("generate", help="render seeds to PNG files or one grid")
+    p.add_argument("--seeds", help="e.g. 0-7,42")
+    p.add_argument("--from-png", help="regenerate a studio PNG exactly from its provenance (image, grid, "
+                   "mixing grid, figure, noise map or ψ strip, saved by the window or the CLI)")
+    add_render_options(p)
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--out", help="folder for one PNG per seed")
+    out.add_argument("--grid", help="one PNG holding all seeds")
+    p.add_argument("--cols", type=int, help="grid columns (default: about square)")
+    p.set_defaults(run=run_generate)
+    p = sub.add_parser("mix", help="render a style-mixing grid")
+    p.add_argument("--rows", required=True, help="row seeds (take the layers not chosen)")
+    p.add_argument("--cols", required=True, help="column seeds (give the chosen layers)")
+    p.add_argument("--layers", default="coarse", help="coarse, middle, fine, all or indices like 0-3,7")
+    add_render_options(p)
+    p.add_argument("--out", required=True, help="PNG file of the grid")
+    p.set_defaults(run=run_mix)
+
+
+def settings_from_args(args: argparse.Namespace) -> RenderSettings:
+    """RenderSettings from --psi/--cutoff/--noise/--noise-seed."""
+    text = args.noise.strip()
+    noise = NoiseSpec(ResNoise("random", args.noise_seed)) if text == "random" else NoiseSpec.parse(text)
+    return RenderSettings(psi=args.psi, cutoff=args.cutoff, noise=noise)
+
+
+def load_cli_model(args: argparse.Namespace):
+    """(G, meta, path) for the --model option, on CUDA when present; an official .pkl is converted once."""
+    path = resolve_model(args.model)
+    source = path
+    if is_official_pickle(path):
+        source, notice = cached_conversion(path)
+        print(notice, file=sys.stderr)
+    G, meta = load_model(source, default_device())
+    return G, meta, path
+
+
+def cli_model_record(meta, path) -> dict:
+    """The provenance's model part for a model the CLI opened."""
+    return model_record(meta.model_id, meta.name, path)
+
+
+def check_cutoff(settings: RenderSettings, num_ws: int) -> None:
+    """Reject a cutoff beyond the model's layers."""
+    if settings.cutoff is not None and settings.cutoff > num_ws:
+        raise UserError(f"--cutoff {settings.cutoff} is beyond this model's {num_ws} layers")
+
+
+def ensure_dir(path: Path) -> None:
+    """Create an output folder, or fail with one line."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
+
+
+def read_png_spec(args: argparse.Namespace) -> tuple[StillSpec, dict]:
+    """(spec, record) a studio PNG carries; the model it names must be the one used."""
+    try:
+        rec = read_provenance(args.from_png)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {args.from_png}: {exc}") from None
+    if not rec or rec.get("app") != "stylegan-studio":
+        raise UserError(f"{args.from_png} carries no stylegan-studio provenance")
+    spec = spec_from(rec)
+    model = args.model or rec.get("model_path", "")
+    cfg_id = read_header(resolve_model(model))[1].model_id
+    if cfg_id != rec.get("model_id"):
+        raise UserError(f"{model} is model {cfg_id}, but the PNG was made with model {rec.get('model_id')}")
+    args.model = model
+    return spec, rec
+
+
+def regenerate(args: argparse.Namespace) -> int:
+    """`generate --from-png`: the same spec rendered again (an image into --out DIR, others to a file)."""
+    spec, rec = read_png_spec(args)
+    stem = Path(args.from_png).with_suffix("")
+    if isinstance(spec, ImageSpec):
+        folder = Path(args.out or f"{stem}-regenerated")
+        ensure_dir(folder)
+        target = folder / (f"seed{spec.latent.seed:04d}.png" if spec.latent.seed is not None else Path(args.from_png).name)
+    else:
+        target = Path(args.grid or args.out or f"{stem}-regenerated.png")
+    G, meta, path = load_cli_model(args)
+    model = cli_model_record(meta, path)
+    exports.save(target, G, spec, model)
+    print(f"wrote {target} ({rec['kind']})")
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """`generate`: one PNG per seed (--out) or a single grid (--grid)."""
+    if args.from_png:
+        return regenerate(args)
+    if not args.seeds or not (args.out or args.grid):
+        raise UserError("generate needs --seeds and --out DIR or --grid FILE (or --from-png FILE)")
+    seeds = parse_seeds(args.seeds)
+    settings = settings_from_args(args)
+    G, meta, path = load_cli_model(args)
+    model = cli_model_record(meta, path)
+    check_cutoff(settings, G.num_ws)
+    if args.grid:
+        spec = GridSpec(seeds, settings, args.cols or math.ceil(math.sqrt(len(seeds))))
+        exports.save(args.grid, G, spec, model)
+        print(f"wrote {args.grid} ({len(seeds)} images)")
+        return 0
+    out = Path(args.out)
+    ensure_dir(out)
+    specs = [ImageSpec(Latent(seed=s), settings) for s in seeds]
+    for spec, img in zip(specs, exports.images(G, specs)):
+        exports.save_image(out / f"seed{spec.latent.seed:04d}.png", img, spec, model)
+    print(f"wrote {len(seeds)} images to {out}")
+    return 0
+
+
+def run_mix(args: argparse.Namespace) -> int:
+    """`mix`: a grid whose cell (r, c) is row r with the chosen layers from column c."""
+    rows, cols = parse_seeds(args.rows), parse_seeds(args.cols)
+    settings = settings_from_args(args)
+    G, meta, path = load_cli_model(args)
+    model = cli_model_record(meta, path)
+    check_cutoff(settings, G.num_ws)
+    layers = parse_layers(args.layers, G.cfg.resolution)
+    spec = MixGridSpec(tuple(Latent(seed=s) for s in rows), tuple(Latent(seed=s) for s in cols), layers, settings)
+    exports.save(args.out, G, spec, model)
+    print(f"wrote {args.out} ({len(rows)}×{len(cols)} cells, layers {','.join(map(str, layers)) or 'none'})")
+    return 0

@@ -1,0 +1,169 @@
+"""CLI commands for datasets and training: `dataset`, `train`."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from ..train.avatars import build_avatar_zip
+from ..train.dataset import validate
+from ..errors import UserError
+from ..train.config import MODEL_OPTIONS, TrainConfig, option_kind, options
+from ..train.state import RESUME_OVERRIDES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `dataset` and `train` to the CLI."""
+    p = sub.add_parser("dataset", help="build or check a training dataset")
+    p.add_argument("kind", choices=("avatars", "check"), help="avatars: generate faces; check: validate PATH")
+    p.add_argument("path", nargs="?", help="folder or zip to check (for 'check')")
+    p.add_argument("--count", type=int, default=20000)
+    p.add_argument("--resolution", type=int, help="image size (avatars: default 64; check: chosen from the images)")
+    p.add_argument("--seed", type=int, default=0, help="first avatar seed (avatar i uses seed+i)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", help="zip to write (for 'avatars')")
+    p.set_defaults(run=run_dataset)
+    p = sub.add_parser("train", help="train a StyleGAN v1 on a folder or zip of images")
+    p.add_argument("--out", help="new run directory")
+    p.add_argument("--resume", help="run directory to continue (a larger --kimg extends it; the settings "
+                   "marked 'resumable' may change)")
+    for f in options():
+        add_option(p, f)
+    p.set_defaults(run=run_train)
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    """`dataset avatars` builds a zip; `dataset check PATH` prints the validation report."""
+    if args.kind == "check":
+        if not args.path:
+            raise UserError("dataset check needs a PATH")
+        report, _ = validate(args.path, args.resolution or 0)
+        print(report.summary())
+        for name, reason in report.skipped:
+            print(f"  skipped {name}: {reason}")
+        return 0
+    if not args.out:
+        raise UserError("dataset avatars needs --out FILE.zip")
+    if args.count < 1:
+        raise UserError("--count must be at least 1")
+    t0 = time.time()
+    res = args.resolution or 64
+    build_avatar_zip(args.out, args.count, res, args.seed, args.workers, progress=lambda d, n: _bar(d, n, "avatars"))
+    print(f"\nwrote {args.out}: {args.count} avatars at {res}² in {time.time() - t0:.1f} s")
+    return 0
+
+
+def _bar(done: float, total: float, what: str) -> None:
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    fill = int(width * min(done / max(total, 1e-9), 1.0))
+    sys.stderr.write(f"\r{what} [{'#' * fill}{'.' * (width - fill)}] {done:g}/{total:g}")
+    sys.stderr.flush()
+
+
+def add_option(p: argparse.ArgumentParser, f) -> None:
+    """One TrainConfig field as a flag; every flag defaults to None, meaning "not given"."""
+    meta, kind = f.metadata, option_kind(f)
+    flag = "--" + (meta["flag"] or f.name.replace("_", "-"))
+    default = "auto" if f.default is None else f.default if f.default != "" else "none"
+    help_text = f"{meta['help']} (default {default!s}{'; resumable' if meta['resume'] else ''})"
+    if kind == "bool":
+        p.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        return
+    types = {"int": int, "float": float, "auto-float": _auto_float, "str": str,
+             "choice": type(meta["choices"][-1]) if meta["choices"] else str}
+    choices = [c for c in meta["choices"] if c != ""] + (["none"] if "" in meta["choices"] else [])
+    name = meta["pick"][0].rstrip("…") if meta.get("pick") else flag[2:]  # --init MODEL, not --init INIT
+    p.add_argument(flag, dest=f.name, type=types[kind], choices=choices or None, default=None, help=help_text,
+                   metavar=None if choices else name.upper().replace("-", "_"))
+
+
+def _auto_float(text: str) -> float | str:
+    if text == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
+
+
+def given_options(args: argparse.Namespace, names: tuple[str, ...] | None = None) -> dict:
+    """The TrainConfig settings given on the command line ('auto' → None, 'none' → '')."""
+    out = {}
+    for f in options():
+        v = getattr(args, f.name, None)
+        if v is None or (names is not None and f.name not in names):
+            continue
+        out[f.name] = None if v == "auto" else "" if v == "none" else v
+    return out
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """TrainConfig from the command line."""
+    return TrainConfig(**given_options(args))
+
+
+def _unused_by_init(args: argparse.Namespace, cfg: TrainConfig) -> tuple[str, ...]:
+    """A note naming the architecture flags a run started from a model (--init) did not use."""
+    unused = {k: v for k, v in given_options(args, MODEL_OPTIONS).items() if cfg.init and v != getattr(cfg, k)}
+    if not unused:
+        return ()
+    flags = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in unused.items())
+    return (f"{flags} not used: a run started from a model takes its architecture, without growing",)
+
+
+class _Interrupt:
+    """Ctrl-C sets a flag; the loop finishes its minibatch, snapshots and exits 0."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self.prev = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, *_: object) -> None:
+        self.hit = True
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGINT, self.prev)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """`train`: run (or resume) a training job with one line per tick."""
+    from ..train.run import TrainingRun, stats_line
+    if not args.resume and not (args.data and args.out):
+        raise UserError("train needs --data and --out (or --resume RUNDIR)")
+    if args.resume:
+        run = TrainingRun(None, args.resume, resume=True, total_kimg=args.total_kimg,
+                          overrides=given_options(args, RESUME_OVERRIDES))
+    else:
+        run = TrainingRun(config_from_args(args), args.out)
+    lead = run.rank == 0
+    if lead:
+        print(f"dataset: {run.report.summary()}")
+        for name, reason in run.report.skipped:
+            print(f"  skipped {name}: {reason}")
+        if getattr(run, "dataset_changed", False):
+            print("note: the dataset changed since the snapshot; continuing on the current files")
+        for note in run.notes + _unused_by_init(args, run.cfg):
+            print(f"note: {note}")
+    stop = _Interrupt()
+    try:
+        for update in run.steps():
+            if lead:
+                _bar(round(update.kimg, 3), run.cfg.total_kimg, f"res {update.resolution}")
+                if update.message:
+                    print(f"\n{update.message}")
+                if update.tick_stats:
+                    print("\r" + stats_line(update.tick_stats) + " " * 10, flush=True)
+            if stop.hit and not update.partial:  # a minibatch is never left half done
+                path = run.snapshot()
+                if lead:
+                    print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {path}")
+                return 0
+    finally:
+        stop.restore()
+    if lead:
+        print(f"done: {run.kimg:.2f} kimg; latest snapshot {run.files.snapshots()[-1]}")
+    return 0
+

@@ -1,0 +1,1 @@
+"""Files: model files, atomic writes, PNG provenance, official pickles read without running them."""

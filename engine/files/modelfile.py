@@ -1,0 +1,118 @@
+"""Model files: safetensors tensors plus JSON config/provenance; never unpickles anything."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save as st_save
+
+from ..nets.config import ConfigError, ModelConfig
+from ..errors import StudioError
+from .fileio import atomic_write_bytes
+from ..nets.networks import Generator
+
+FORMAT = "stylegan-studio/model"
+FORMAT_VERSION = 1
+
+
+class ModelFileError(StudioError):
+    """A model file that cannot be read or written; the message is one plain line."""
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """Provenance stored in a model file."""
+
+    model_id: str = ""
+    name: str = ""
+    created: str = ""
+    source: str = ""
+    kimg: float = 0.0
+    dataset: str = ""
+    seed: int | None = None
+    imported: dict = field(default_factory=dict)  # for an imported official pickle: file, sha256, static_kwargs
+
+
+def _model_id(tensors: dict[str, torch.Tensor]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(tensors):
+        h.update(key.encode())
+        h.update(tensors[key].contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
+def save_model(G: Generator, path: str | Path, meta: ModelMeta | None = None, half: bool = False) -> ModelMeta:
+    """Write G (config, weights, w_avg, stored noise) atomically; returns the stored provenance."""
+    dtype = torch.float16 if half else torch.float32
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in G.state_dict().items()}
+    meta = meta or ModelMeta()
+    meta = dataclasses.replace(
+        meta, model_id=_model_id(tensors), name=meta.name or Path(path).stem,
+        created=meta.created or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
+              "config": json.dumps(G.cfg.to_dict()), "meta": json.dumps(dataclasses.asdict(meta))}
+    try:
+        atomic_write_bytes(path, st_save(tensors, metadata=header))
+    except OSError as exc:
+        raise ModelFileError(str(exc)) from None
+    return meta
+
+
+def read_header(path: str | Path) -> tuple[ModelConfig, ModelMeta]:
+    """Config and provenance of a model file without loading its weights."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = f.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise ModelFileError(f"{path}: not a readable model file ({_short(exc)})") from None
+    if header.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a stylegan-studio model file")
+    if header.get("format_version") != str(FORMAT_VERSION):
+        raise ModelFileError(f"{path}: model format version {header.get('format_version')} is not supported "
+                             f"(this studio reads version {FORMAT_VERSION})")
+    try:
+        cfg = ModelConfig.from_dict(json.loads(header["config"]))
+        meta = _meta(json.loads(header["meta"]))
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise ModelFileError(f"{path}: damaged model header ({_short(exc)})") from None
+    return cfg, meta
+
+
+def _meta(data: dict) -> ModelMeta:
+    """ModelMeta from the header, ignoring keys a newer studio may have added."""
+    if not isinstance(data, dict):
+        raise TypeError("meta is not a JSON object")
+    known = {f.name for f in dataclasses.fields(ModelMeta)}
+    return ModelMeta(**{k: v for k, v in data.items() if k in known})
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Generator, ModelMeta]:
+    """Read a model file into an eval-mode float32 Generator on `device`."""
+    cfg, meta = read_header(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            tensors = {k: f.get_tensor(k).float() for k in f.keys()}
+    except Exception as exc:
+        raise ModelFileError(f"{path}: damaged or truncated model file ({_short(exc)})") from None
+    G = Generator(cfg)
+    try:
+        G.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise ModelFileError(f"{path}: weights do not match the model config ({_short(exc)})") from None
+    if not all(torch.isfinite(t).all() for t in tensors.values()):
+        raise ModelFileError(f"{path}: the model holds non-finite weights")
+    return G.to(device).eval().requires_grad_(False), meta
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:157] + "..."

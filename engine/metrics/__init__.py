@@ -1,0 +1,1 @@
+"""Quality measurements of a generator (FID against held-out images)."""

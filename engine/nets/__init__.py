@@ -1,0 +1,1 @@
+"""The StyleGAN v1 networks: model config, layers, mapping, synthesis, discriminator."""

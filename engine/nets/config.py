@@ -1,0 +1,91 @@
+"""Typed, frozen model configuration that travels inside every model file."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from ..errors import StudioError
+
+
+class ConfigError(StudioError, ValueError):
+    """A configuration that cannot describe a StyleGAN v1 model."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyperparameters of one StyleGAN v1 generator/discriminator pair."""
+
+    resolution: int = 64
+    z_dim: int = 512
+    w_dim: int = 512
+    mapping_layers: int = 8
+    mapping_fmaps: int = 512
+    mapping_lr_mul: float = 0.01
+    fmap_base: int = 8192
+    fmap_max: int = 512
+    img_channels: int = 3
+    mbstd_group: int = 4
+    w_avg_beta: float = 0.995
+
+    def __post_init__(self) -> None:
+        res = self.resolution
+        if res < 8 or res > 1024 or res & (res - 1):
+            raise ConfigError(f"resolution must be a power of two from 8 to 1024, got {res}")
+        for name in ("z_dim", "w_dim", "mapping_layers", "mapping_fmaps", "fmap_base", "fmap_max",
+                     "img_channels", "mbstd_group"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    @property
+    def log2_res(self) -> int:
+        """log2 of the output resolution."""
+        return int(math.log2(self.resolution))
+
+    @property
+    def num_ws(self) -> int:
+        """Number of synthesis layers, each taking its own w (2·log2(res) − 2)."""
+        return 2 * self.log2_res - 2
+
+    @property
+    def resolutions(self) -> tuple[int, ...]:
+        """Synthesis resolutions from 4 up to the output resolution."""
+        return tuple(2 ** r for r in range(2, self.log2_res + 1))
+
+    def nf(self, stage: int) -> int:
+        """Feature maps at a stage (stage = log2(res) − 1), as in the paper."""
+        return max(1, min(int(self.fmap_base / 2.0 ** stage), self.fmap_max))
+
+    def channels(self, res: int) -> int:
+        """Feature maps of the synthesis layers at resolution `res`."""
+        return self.nf(int(math.log2(res)) - 1)
+
+    def layer_resolution(self, layer: int) -> int:
+        """Resolution of synthesis layer `layer` (0, 1 → 4; 2, 3 → 8; ...)."""
+        return 2 ** (layer // 2 + 2)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        """Build from a dict, rejecting unknown keys and wrong types."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(data) - set(fields)
+        if unknown:
+            raise ConfigError(f"unknown model config keys: {', '.join(sorted(unknown))}")
+        kwargs = {}
+        for key, value in data.items():
+            want = float if fields[key].type in ("float", float) else int
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"model config {key} must be a number, got {value!r}")
+            kwargs[key] = want(value)
+        return cls(**kwargs)
+
+    @classmethod
+    def small(cls, resolution: int = 64, channels: int = 128, z_dim: int = 128,
+              mapping_layers: int = 8) -> "ModelConfig":
+        """A CPU-friendly model: `channels` feature maps at every resolution up to 32², halving above."""
+        return cls(resolution=resolution, z_dim=z_dim, w_dim=z_dim, mapping_layers=mapping_layers,
+                   mapping_fmaps=z_dim, fmap_base=channels * 16, fmap_max=channels)

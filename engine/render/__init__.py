@@ -1,0 +1,1 @@
+"""Exploration and rendering: latent specs, w-space maths and synthesis, renderers, stills, figures, video."""

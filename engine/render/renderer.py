@@ -1,0 +1,161 @@
+"""Render requests → numpy images: pure functions of (G, request), run on the engine thread."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import UserError
+from .synth import (broadcast, latents_to_w, mix, noise_batch, noise_maps, psi_sweep, resize, styled_ws,
+                      synthesize, to_uint8)
+from ..messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
+from ..nets.config import ModelConfig
+from ..nets.networks import Generator
+from .specs import Latent, RenderSettings
+
+FIRST_CHUNK = 2  # the first grid chunk is small so the first thumbnails appear quickly
+# Work per stream unit: multiply-accumulates one unit may take (~0.2 s on a laptop CPU), so a 1024²
+# model (3·10¹⁰ MACs an image) renders one image per unit and the viewer is served between them.
+UNIT_MACS = {"cpu": 4e9, "cuda": 2e11}
+
+
+def image_macs(cfg: ModelConfig) -> float:
+    """Multiply-accumulates of one synthesis pass (convolutions; the mapping and styles are small)."""
+    total = 0.0
+    for res in cfg.resolutions:
+        c = cfg.channels(res)
+        total += c * c * 9 * res * res
+        if res > 4:
+            total += cfg.channels(res // 2) * c * 16 * (res // 2) ** 2  # the up-conv runs as a 4×4 transposed conv
+    return total + cfg.channels(cfg.resolution) * cfg.img_channels * cfg.resolution ** 2
+
+
+def unit_images(G: Generator, cap: int) -> int:
+    """How many images one stream unit renders: as many as fit the unit's work, 1 to `cap`."""
+    budget = UNIT_MACS.get(G.w_avg.device.type, UNIT_MACS["cpu"])
+    return max(1, min(int(cap), int(budget // image_macs(G.cfg))))
+
+
+def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], settings: RenderSettings) -> None:
+    """Reject latents, layers and cutoffs this model cannot use, with one plain line."""
+    if latent is None:
+        raise UserError("nothing to render: no seed or latent given")
+    if latent.w is not None and np.asarray(latent.w).size != G.cfg.w_dim:
+        raise UserError(f"a custom w has {np.asarray(latent.w).size} values; this model needs {G.cfg.w_dim}")
+    bad = [i for i in layers if not 0 <= i < G.num_ws]
+    if bad:
+        raise UserError(f"layer {bad[0]} does not exist: this model has layers 0-{G.num_ws - 1}")
+    if settings.cutoff is not None and settings.cutoff > G.num_ws:
+        raise UserError(f"cutoff {settings.cutoff} is beyond this model's {G.num_ws} layers")
+
+
+@torch.inference_mode()
+def latent_ws(G: Generator, latent: Latent, settings: RenderSettings, mix_with: Latent | None = None,
+              mix_layers: Sequence[int] = ()) -> torch.Tensor:
+    """One latent, truncated, optionally with `mix_layers` from `mix_with` → ws [1, num_ws, w_dim]."""
+    check_request(G, latent, mix_layers if mix_with is not None else (), settings)
+    if mix_with is None or not mix_layers:
+        return styled_ws(G, latents_to_w(G, [latent]), settings)
+    check_request(G, mix_with, mix_layers, settings)
+    ws = styled_ws(G, latents_to_w(G, [latent, mix_with]), settings)  # [2, num_ws, w_dim]
+    return mix(ws[:1], ws[1:], mix_layers)
+
+
+@torch.inference_mode()
+def render_image(G: Generator, latent: Latent, settings: RenderSettings, mix_with: Latent | None = None,
+                 mix_layers: Sequence[int] = (), size: int | None = None) -> np.ndarray:
+    """One image [H, W, 3] uint8."""
+    ws = latent_ws(G, latent, settings, mix_with, mix_layers)
+    return to_uint8(resize(synthesize(G, ws, noise_maps(G, settings.noise)), size))[0]
+
+
+def frame(G: Generator, req: RenderImage) -> np.ndarray:
+    """The image a RenderImage asks for."""
+    return render_image(G, req.latent, req.settings, req.mix_with, req.mix_layers, req.size)
+
+
+@torch.inference_mode()
+def render_thumbs(G: Generator, ws: torch.Tensor, settings: RenderSettings, thumb: int | None,
+                  batch: int = 16) -> np.ndarray:
+    """ws [N, num_ws, w_dim] → thumbnails [N, thumb, thumb, 3] uint8, in batches."""
+    noise = noise_maps(G, settings.noise)
+    out = [to_uint8(resize(synthesize(G, ws[i:i + batch], noise), thumb)) for i in range(0, ws.shape[0], batch)]
+    return np.concatenate(out)
+
+
+def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.ndarray]]:
+    """(start, thumbnails) for the seeds of a grid: a small first chunk, then `req.chunk` at a time.
+
+    Large models render fewer per chunk (see unit_images), down to one thumbnail.
+    """
+    if req.settings.cutoff is not None and req.settings.cutoff > G.num_ws:
+        check_request(G, Latent(seed=0), (), req.settings)
+    seeds, chunk = list(req.seeds), unit_images(G, max(1, req.chunk))
+    start = 0
+    while start < len(seeds):
+        n = min(FIRST_CHUNK, chunk) if start == 0 else chunk
+        yield start, _seed_thumbs(G, seeds[start:start + n], req)  # never yield inside inference_mode:
+        start += n                                                   # it would leak into the next job unit
+
+
+@torch.inference_mode()
+def _seed_thumbs(G: Generator, seeds: Sequence[int], req: RenderSeedGrid) -> np.ndarray:
+    ws = styled_ws(G, latents_to_w(G, [Latent(seed=s) for s in seeds]), req.settings)
+    return render_thumbs(G, ws, req.settings, req.thumb)
+
+
+@torch.inference_mode()
+def mix_ws(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
+           settings: RenderSettings) -> torch.Tensor:
+    """ws of a mixing grid's rows, columns, then cells row by row: [R + C + R·C, num_ws, w_dim].
+
+    A half-filled grid (rows or columns only) gives just its sources, so they show while it waits.
+    """
+    if not rows and not cols:
+        raise UserError("a mixing grid needs at least one row or column face")
+    for lat in (*rows, *cols):
+        check_request(G, lat, layers, settings)
+    ws = styled_ws(G, latents_to_w(G, [*rows, *cols]), settings)  # [R + C, num_ws, w_dim]
+    R, C = len(rows), len(cols)
+    ws_rows, ws_cols = ws[:R], ws[R:]
+    cells = mix(ws_rows.repeat_interleave(C, 0), ws_cols.repeat(R, 1, 1), layers)  # [R·C, num_ws, w_dim]
+    return torch.cat([ws, cells])
+
+
+def split_mix(imgs: np.ndarray, R: int, C: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Images in mix_ws order → (rows [R, …], columns [C, …], cells [R, C, …])."""
+    cells = imgs[R + C:]
+    return imgs[:R], imgs[R:R + C], cells.reshape(R, C, *cells.shape[1:])
+
+
+def variation_units(G: Generator, ws: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
+                    batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(draws so far, first draw, std map so far) after each batch of noise draws of ws [1, num_ws, w_dim].
+
+    Same noise stream as explore.noise_draws (torch.Generator seeded with `seed`, `batch` draws at a
+    time), on ws that may be mixed. The moments are merged batch by batch (Chan et al.), so memory
+    stays at one batch however many draws are asked for.
+    """
+    if draws < 2 or draws > 1024:
+        raise UserError(f"noise draws must be 2 to 1024, got {draws}")
+    gen = torch.Generator().manual_seed(seed)
+    count, mean, m2, first = 0, 0.0, 0.0, None
+    for start in range(0, draws, batch):
+        imgs = noise_batch(G, ws, settings, min(batch, draws - start), gen)  # [n, H, W, C] float64
+        first = first if first is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
+        n, batch_mean = len(imgs), imgs.mean(axis=0)
+        delta = batch_mean - mean
+        m2 = m2 + ((imgs - batch_mean) ** 2).sum(axis=0) + delta ** 2 * count * n / (count + n)
+        mean, count = mean + delta * n / (count + n), count + n
+        yield count, first, np.sqrt(m2 / count).mean(axis=-1).astype(np.float32)
+
+
+@torch.inference_mode()
+def strip_ws(G: Generator, req: RenderTruncationStrip) -> torch.Tensor:
+    """ws of the request's latent at each ψ: [K, num_ws, w_dim]."""
+    if not req.psis:
+        raise UserError("a truncation strip needs at least one ψ value")
+    check_request(G, req.latent, (), req.settings)
+    ws = broadcast(latents_to_w(G, [req.latent]), G.num_ws)  # [1, num_ws, w_dim]
+    return psi_sweep(ws, G.w_avg, req.psis, req.settings.cutoff)

@@ -1,0 +1,180 @@
+"""Plain-data descriptions of what to render: seeds, layers, noise (stdlib + numpy only)."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import StudioError
+
+NOISE_MODES = ("const", "random", "zero")
+DEFAULT_PSI = 0.7  # where the window, `generate`, `mix`, `video` and `figure` start: the paper's ψ
+
+
+class SpecError(StudioError, ValueError):
+    """A seed list, layer list or noise setting that cannot be understood."""
+
+
+def seed_to_z(seeds, z_dim: int) -> np.ndarray:
+    """Seeds → z [N, z_dim] float32, as NVIDIA's tools do: RandomState(seed).randn(z_dim).
+
+    numpy's legacy RandomState stream is frozen by numpy's compatibility policy, so a seed
+    means the same z on every platform, in every release, and in NVIDIA's own scripts.
+    """
+    return np.stack([np.random.RandomState(int(s) % 2**32).randn(z_dim) for s in seeds]).astype(np.float32)
+
+
+def parse_seeds(text: str, limit: int = 100_000) -> tuple[int, ...]:
+    """'0-7, 42' → (0, 1, …, 7, 42); rejects anything else with a clear message."""
+    seeds: list[int] = []
+    for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
+        m = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+))?", part)
+        if not m:
+            raise SpecError(f"cannot read seed {part!r}; use forms like 0-7,42")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo:
+            raise SpecError(f"seed range {part!r} runs backwards")
+        if len(seeds) + hi - lo + 1 > limit:
+            raise SpecError(f"too many seeds (more than {limit})")
+        seeds.extend(range(lo, hi + 1))
+    if not seeds:
+        raise SpecError("no seeds given")
+    return tuple(seeds)
+
+
+def layer_ranges(resolution: int) -> dict[str, tuple[int, ...]]:
+    """The paper's named layer ranges: coarse 4²–8², middle 16²–32², fine 64² and up."""
+    num_ws = 2 * int(math.log2(resolution)) - 2
+    return {"coarse": tuple(range(0, min(4, num_ws))),
+            "middle": tuple(range(4, min(8, num_ws))),
+            "fine": tuple(range(8, num_ws))}
+
+
+def parse_layers(text: str, resolution: int) -> tuple[int, ...]:
+    """'coarse', 'middle,fine', '0-3,7' → sorted layer indices valid for `resolution`."""
+    num_ws = 2 * int(math.log2(resolution)) - 2
+    named = layer_ranges(resolution)
+    layers: set[int] = set()
+    for part in filter(None, (p.strip().lower() for p in text.split(","))):
+        if part in named:
+            layers.update(named[part])
+        elif part == "all":
+            layers.update(range(num_ws))
+        else:
+            try:
+                layers.update(parse_seeds(part))
+            except SpecError:
+                raise SpecError(f"cannot read layers {part!r}; use coarse, middle, fine, all or 0-3,7") from None
+    bad = [i for i in layers if i >= num_ws]
+    if bad:
+        raise SpecError(f"layer {max(bad)} does not exist: a {resolution}² model has layers 0-{num_ws - 1}")
+    return tuple(sorted(layers))
+
+
+@dataclass(frozen=True)
+class ResNoise:
+    """Noise at one resolution: stored ('const'), drawn from `seed` ('random'), or 'zero'; times strength."""
+
+    mode: str = "const"
+    seed: int = 0
+    strength: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in NOISE_MODES:
+            raise SpecError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {self.mode!r}")
+        if not math.isfinite(self.strength):
+            raise SpecError("noise strength must be a finite number")
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    """Per-resolution noise choices; resolutions not listed use `default`."""
+
+    default: ResNoise = field(default_factory=ResNoise)
+    per_res: tuple[tuple[int, ResNoise], ...] = ()
+
+    def at(self, res: int) -> ResNoise:
+        """The setting used at resolution `res`."""
+        return dict(self.per_res).get(res, self.default)
+
+    def with_res(self, res: int, setting: ResNoise) -> "NoiseSpec":
+        """A copy with one resolution changed."""
+        items = dict(self.per_res)
+        items[res] = setting
+        return NoiseSpec(self.default, tuple(sorted(items.items())))
+
+    def describe(self) -> str:
+        """Short text such as 'const' or 'const; 64:random#3x0.5'."""
+        def one(n: ResNoise) -> str:
+            s = n.mode + (f"#{n.seed}" if n.mode == "random" else "")
+            return s + (f"x{n.strength:g}" if n.strength != 1.0 else "")
+        extra = [f"{r}:{one(n)}" for r, n in self.per_res if n != self.default]
+        return "; ".join([one(self.default)] + extra)
+
+    @classmethod
+    def parse(cls, text: str) -> "NoiseSpec":
+        """Inverse of describe(): 'random#5', 'const; 64:zero; 32:random#2x0.5'."""
+        parts = [p.strip() for p in text.split(";") if p.strip()]
+        if not parts:
+            raise SpecError("empty noise setting")
+        spec = cls(_parse_one(parts[0]))
+        for part in parts[1:]:
+            res, _, rest = part.partition(":")
+            if not res.strip().isdigit():
+                raise SpecError(f"cannot read noise setting {part!r}")
+            spec = spec.with_res(int(res), _parse_one(rest))
+        return spec
+
+
+def _parse_one(text: str) -> ResNoise:
+    m = re.fullmatch(r"\s*(const|random|zero)(?:#(\d+))?(?:x([-+0-9.eE]+))?\s*", text)
+    if not m:
+        raise SpecError(f"cannot read noise setting {text!r}; use const, random#SEED or zero")
+    try:
+        strength = float(m.group(3)) if m.group(3) else 1.0
+    except ValueError:
+        raise SpecError(f"cannot read noise strength in {text!r}") from None
+    return ResNoise(m.group(1), int(m.group(2) or 0), strength)
+
+
+@dataclass(frozen=True)
+class Latent:
+    """One latent source: a seed (mapped through z) or an explicit w [w_dim]."""
+
+    seed: int | None = None
+    w: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if (self.seed is None) == (self.w is None):
+            raise SpecError("a latent is either a seed or an explicit w")
+
+    def label(self) -> str:
+        """'seed 42' or 'custom w'."""
+        return f"seed {self.seed}" if self.seed is not None else "custom w"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Latent):
+            return NotImplemented
+        if self.seed is not None or other.seed is not None:
+            return self.seed == other.seed
+        return bool(np.array_equal(self.w, other.w))
+
+    def __hash__(self) -> int:
+        return hash(self.seed) if self.seed is not None else hash(np.asarray(self.w).tobytes())
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Truncation and noise applied to every render: ψ on layers below `cutoff` (None = all)."""
+
+    psi: float = 1.0
+    cutoff: int | None = None
+    noise: NoiseSpec = field(default_factory=NoiseSpec)
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.psi):
+            raise SpecError("psi must be a finite number")
+        if self.cutoff is not None and self.cutoff < 0:
+            raise SpecError("cutoff must be 0 or more")

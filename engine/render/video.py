@@ -1,0 +1,222 @@
+"""Video export: frames rendered in batches and encoded as they come (PyAV for MP4/WebM, Pillow for GIF/WebP)."""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .synth import broadcast, latents_to_w, map_z, noise_maps, psi_sweep, slerp, styled_ws, synthesize, to_uint8
+from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path_for
+from ..files.modelfile import ModelMeta
+from ..nets.networks import Generator
+from ..files.pngio import make_grid
+from .specs import Latent, RenderSettings, seed_to_z
+from .videospec import VideoSpec, check_format
+
+BATCH = 8
+
+
+def ease(t: np.ndarray, how: str) -> np.ndarray:
+    """Linear or smoothstep easing of interpolation positions in [0, 1]."""
+    return t if how == "linear" else t * t * (3 - 2 * t)
+
+
+def _positions(spec: VideoSpec, n_keys: int) -> list[tuple[int, float]]:
+    """(segment, t) for every frame of a walk through n_keys keyframes."""
+    segments = n_keys if spec.loop else n_keys - 1
+    t = ease(np.arange(spec.frames_per_step) / spec.frames_per_step, spec.easing)
+    out = [(s, float(x)) for s in range(segments) for x in t]
+    return out if spec.loop else out + [(segments - 1, 1.0)]
+
+
+def _walk_ws(G: Generator, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.Tensor:
+    """ws for every frame of a walk through `seeds` [F, num_ws, w_dim]."""
+    n = len(seeds)
+    pos = _positions(spec, n)
+    a = [seeds[s] for s, _ in pos]
+    b = [seeds[(s + 1) % n] for s, _ in pos]
+    t = torch.tensor([x for _, x in pos]).unsqueeze(1)
+    if spec.space == "z":
+        z = slerp(torch.from_numpy(seed_to_z(a, G.cfg.z_dim)), torch.from_numpy(seed_to_z(b, G.cfg.z_dim)), t)
+        w = map_z(G, z)
+    else:
+        wa, wb = latents_to_w(G, [Latent(seed=s) for s in a]), latents_to_w(G, [Latent(seed=s) for s in b])
+        w = torch.lerp(wa, wb, t.to(wa.device))
+    return styled_ws(G, w, RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
+
+
+def _batches(G: Generator, ws: torch.Tensor, settings: RenderSettings) -> Iterator[np.ndarray]:
+    noise = noise_maps(G, settings.noise)
+    for i in range(0, ws.shape[0], BATCH):
+        yield to_uint8(synthesize(G, ws[i:i + BATCH], noise))
+
+
+def frames_walk(G, spec):
+    """Walk through the seeds, lerp in W or slerp in Z."""
+    return _batches(G, _walk_ws(G, spec, spec.seeds), RenderSettings())
+
+
+def frames_truncation(G, spec):
+    """ψ swept from psi_range[0] to psi_range[1] for each seed in turn."""
+    ws = broadcast(latents_to_w(G, [Latent(seed=s) for s in spec.seeds]), G.num_ws)  # [S, num_ws, w_dim]
+    psis = np.linspace(*spec.psi_range, spec.frames_per_step)
+    return _batches(G, torch.cat([psi_sweep(ws[k:k + 1], G.w_avg, psis, spec.cutoff) for k in range(len(ws))]),
+                    RenderSettings())
+
+
+def frames_morph(G, spec):
+    """The chosen layers interpolated from seed A to seed B, the others fixed at A."""
+    spec2 = VideoSpec(**{**spec.__dict__, "loop": False})
+    ws = _walk_ws(G, spec2, spec.seeds[:2])
+    if spec.layers:
+        fixed = [i for i in range(G.num_ws) if i not in spec.layers]
+        ws[:, fixed] = ws[:1, fixed]
+    return _batches(G, ws, RenderSettings())
+
+
+def frames_noise(G, spec) -> Iterator[np.ndarray]:
+    """One latent; chosen resolutions' noise drifts smoothly (unit variance kept), others stay stored."""
+    ws = styled_ws(G, latents_to_w(G, [Latent(seed=spec.seeds[0])]), RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
+    chosen = set(spec.noise_res or G.cfg.resolutions)
+    keys = max(2, len(spec.seeds)) if spec.loop else 2
+    gen = torch.Generator().manual_seed(spec.seeds[0])
+    stored = noise_maps(G, RenderSettings().noise)
+    anchors = [[torch.randn(keys, 1, r, r, generator=gen) for _ in (0, 1)] for r in G.cfg.resolutions]
+    pos = _positions(spec, keys)
+    for i in range(0, len(pos), BATCH):
+        chunk = pos[i:i + BATCH]
+        a = torch.tensor([s for s, _ in chunk])
+        b = (a + 1) % keys
+        ang = torch.tensor([t for _, t in chunk]).view(-1, 1, 1, 1) * (math.pi / 2)
+        noise = []
+        for k, r in enumerate(G.cfg.resolutions):
+            for j in (0, 1):
+                if r in chosen:
+                    m = anchors[k][j]
+                    noise.append((m[a] * torch.cos(ang) + m[b] * torch.sin(ang)).to(ws.device))
+                else:
+                    noise.append(stored[2 * k + j])
+        yield to_uint8(synthesize(G, ws.expand(len(chunk), -1, -1), noise))
+
+
+def frames_grid(G, spec):
+    """Several walks side by side: cell k walks through the seeds rotated by k."""
+    n = len(spec.seeds)
+    walks = torch.stack([_walk_ws(G, spec, spec.seeds[k:] + spec.seeds[:k]) for k in range(n)], 1)  # [F, n, …]
+    cols = spec.grid_cols or int(math.ceil(math.sqrt(n)))
+    noise = noise_maps(G, RenderSettings().noise)
+    step = max(1, BATCH // n)
+    for i in range(0, walks.shape[0], step):
+        chunk = walks[i:i + step]
+        cells = to_uint8(synthesize(G, chunk.reshape(-1, *chunk.shape[2:]), noise))
+        yield np.stack([make_grid(cells[k * n:(k + 1) * n], cols, fill=0) for k in range(len(chunk))])
+
+
+FRAMES = {"walk": frames_walk, "truncation": frames_truncation, "morph": frames_morph, "noise": frames_noise,
+          "grid": frames_grid}
+
+
+def frame_count(G: Generator, spec: VideoSpec) -> int:
+    """Number of frames the spec produces."""
+    if spec.kind == "truncation":
+        return spec.frames_per_step * len(spec.seeds)
+    if spec.kind == "morph":
+        return spec.frames_per_step + 1
+    keys = len(spec.seeds) if spec.kind != "noise" else (max(2, len(spec.seeds)) if spec.loop else 2)
+    return spec.frames_per_step * (keys if spec.loop else keys - 1) + (0 if spec.loop else 1)
+
+
+def resize(frames: np.ndarray, size: int | None, how: str) -> np.ndarray:
+    """Scale frames so the longer side is `size`, keeping even dimensions for yuv420p."""
+    h, w = frames.shape[1:3]
+    scale = (size / max(h, w)) if size else 1.0
+    nh, nw = max(2, int(round(h * scale / 2)) * 2), max(2, int(round(w * scale / 2)) * 2)
+    if (nh, nw) == (h, w):
+        return frames
+    resample = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "lanczos": Image.LANCZOS}[how]
+    return np.stack([np.asarray(Image.fromarray(f).resize((nw, nh), resample)) for f in frames])
+
+
+class _AVWriter:
+    """MP4 (H.264, yuv420p) or WebM (VP9) through PyAV."""
+
+    def __init__(self, path: Path, suffix: str, fps: int, quality: int, comment: str) -> None:
+        import av
+        self.av = av
+        self.container = av.open(str(path), "w", format="mp4" if suffix == ".mp4" else "webm")
+        self.container.metadata["comment"] = comment
+        codec = "libx264" if suffix == ".mp4" else "libvpx-vp9"
+        self.stream = self.container.add_stream(codec, rate=fps)
+        self.stream.pix_fmt = "yuv420p"
+        crf = int(round(40 - 0.3 * quality)) if suffix == ".mp4" else int(round(50 - 0.4 * quality))
+        self.stream.options = {"crf": str(crf)} if suffix == ".mp4" else {"crf": str(crf), "b": "0"}
+        self.sized = False
+
+    def write(self, frames: np.ndarray) -> None:
+        if not self.sized:
+            self.stream.height, self.stream.width = frames.shape[1:3]
+            self.sized = True
+        for f in frames:
+            for packet in self.stream.encode(self.av.VideoFrame.from_ndarray(f, format="rgb24")):
+                self.container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+
+
+class _PillowWriter:
+    """GIF (fast octree palette per frame) or animated WebP through Pillow, written at the end."""
+
+    def __init__(self, path: Path, suffix: str, fps: int, quality: int, comment: str) -> None:
+        self.path, self.suffix, self.fps, self.quality, self.comment = path, suffix, fps, quality, comment
+        self.frames: list[Image.Image] = []
+
+    def write(self, frames: np.ndarray) -> None:
+        for f in frames:
+            im = Image.fromarray(f)
+            self.frames.append(im.quantize(method=Image.Quantize.FASTOCTREE) if self.suffix == ".gif" else im)
+
+    def close(self) -> None:
+        extra = {"quality": self.quality} if self.suffix == ".webp" else {"comment": self.comment.encode()}
+        self.frames[0].save(self.path, format="GIF" if self.suffix == ".gif" else "WEBP", save_all=True,
+                            append_images=self.frames[1:], duration=round(1000 / self.fps), loop=0, **extra)
+
+
+def video_job(G: Generator, meta: ModelMeta, model_path: str | Path, spec: VideoSpec,
+              out_path: str | Path) -> Iterator[tuple[int, int]]:
+    """Render and encode; yields (frames done, total) per batch; no partial file on cancel or failure."""
+    suffix = check_format(str(out_path))
+    total = frame_count(G, spec)
+    comment = json.dumps({"app": "stylegan-studio", "model_id": meta.model_id, "model_path": str(model_path),
+                          "video": {k: v for k, v in spec.__dict__.items()}})
+    tmp = temp_path_for(out_path)
+    writer_cls = _AVWriter if suffix in (".mp4", ".webm") else _PillowWriter
+    try:
+        writer = writer_cls(tmp, suffix, spec.fps, spec.quality, comment)
+        done = 0
+        for frames in FRAMES[spec.kind](G, spec):
+            writer.write(resize(frames, spec.size, spec.filter))
+            done += len(frames)
+            yield done, total
+        writer.close()
+        commit_temp(tmp, out_path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise WriteError(f"cannot write {out_path}: {describe_os_error(exc)}") from None
+    except BaseException:  # cancelled (GeneratorExit) or failed: leave nothing behind
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def upsample_nearest(frames: np.ndarray, factor: int) -> np.ndarray:
+    """Integer nearest-neighbour upscale (used by figures)."""
+    t = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+    return F.interpolate(t, scale_factor=factor, mode="nearest").byte().permute(0, 2, 3, 1).numpy()

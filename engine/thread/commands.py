@@ -1,0 +1,186 @@
+"""Command handlers of the engine thread: models, training control, exports, dataset checks."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..render import exports
+from ..errors import UserError
+from ..render.synth import latents_to_w
+from ..files.fileio import atomic_write_bytes
+from .jobs import JobSet, Outcome, TrainingJob, Unit
+from ..messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
+                       LoadModel, NewModel, PauseTraining, ResumeTraining, Saved, SaveLatents, SaveModel,
+                       StartTraining, StopTraining, TrainingState, ValidateDataset)
+from .model_slot import ModelSlot
+from ..files.provenance import model_record
+
+
+class EngineContext(Protocol):
+    """What a handler may use of the engine (engine.Engine provides it; this module never imports it)."""
+
+    model: ModelSlot
+    jobs: JobSet
+    training: dict
+
+    def emit(self, event: Event) -> None: ...
+    def describe(self, exc: BaseException) -> str: ...
+    def call_soon(self, fn: Callable[[], None]) -> None: ...
+
+
+# ---------------------------------------------------------------- models
+def load(eng: EngineContext, cmd: LoadModel) -> None:
+    """Open a model file; on failure the previous model stays and an error is reported."""
+    notice = eng.model.load(cmd.path)
+    eng.emit(dataclasses.replace(eng.model.info(), notice=notice))
+
+
+def new(eng: EngineContext, cmd: NewModel) -> None:
+    """Create a fresh model in memory."""
+    eng.model.new(cmd)
+    eng.emit(eng.model.info())
+
+
+def save(eng: EngineContext, cmd: SaveModel) -> None:
+    """Write the current model."""
+    eng.model.save(cmd.path)
+    eng.emit(Saved(cmd.path, "model"))
+    eng.emit(eng.model.info())
+
+
+# ---------------------------------------------------------------- training
+def start_training(eng: EngineContext, cmd: StartTraining) -> None:
+    """Start the (only) training job."""
+    if eng.jobs.find("train") is not None:
+        raise UserError("a training run is already going; stop it first")
+    where = cmd.resume_dir or cmd.run_dir
+    holder = {}
+
+    def factory(job):
+        holder["t"] = TrainingJob(cmd, job, eng.emit)
+        return _ending(eng, holder["t"], holder["t"].units())
+    job = eng.jobs.add("train", f"training {'(resumed) ' if cmd.resume_dir else ''}{where}", factory, cmd)
+    eng.training[job.job_id] = holder["t"]
+
+
+def _ending(eng: EngineContext, training: TrainingJob, units):
+    """Pass the training units through; when the run ends, a live view keeps its last G_ema as the model."""
+    try:
+        out = yield from units
+        return out
+    finally:
+        eng.training.pop(training.job.job_id, None)
+        snaps = training.run.files.snapshots() if training.run is not None else []
+        if eng.model.run_ended(training, str(snaps[-1]) if snaps else ""):
+            eng.emit(eng.model.info())
+
+
+def _training(eng: EngineContext) -> TrainingJob:
+    job = eng.jobs.find("train")
+    if job is None:
+        raise UserError("no training run is going")
+    return eng.training[job.job_id]
+
+
+def pause(eng: EngineContext, cmd: PauseTraining) -> None:
+    """Stop advancing the training job after its current minibatch."""
+    t = _training(eng)
+    t.job.paused = True
+    eng.emit(TrainingState(t.job.job_id, "paused"))
+
+
+def resume(eng: EngineContext, cmd: ResumeTraining) -> None:
+    """Continue a paused training job."""
+    t = _training(eng)
+    t.job.paused = False
+    eng.emit(TrainingState(t.job.job_id, "running"))
+
+
+def stop(eng: EngineContext, cmd: StopTraining) -> None:
+    """Snapshot and end the training job at its next unit (also when paused)."""
+    t = _training(eng)
+    t.request_stop()
+    t.job.paused = False
+
+
+def explore(eng: EngineContext, cmd: ExploreTraining) -> None:
+    """Render with the run's live G_ema (refreshed every refresh_s), or go back to the model."""
+    if not cmd.live:
+        was_live = eng.model.live_source is not None
+        eng.model.stop_live()
+        if was_live and eng.model.G is not None:
+            eng.emit(eng.model.info())
+        return
+    if eng.model.start_live(_training(eng), cmd.refresh_s):
+        eng.emit(eng.model.info())
+
+
+def cancel(eng: EngineContext, cmd: CancelJob) -> None:
+    """Cancel a job (0: all) at its next unit."""
+    if not eng.jobs.cancel(cmd.job_id):
+        raise UserError(f"no running job {cmd.job_id}" if cmd.job_id else "no job is running")
+
+
+# ---------------------------------------------------------------- exports
+def export_still(eng: EngineContext, cmd: ExportStill) -> None:
+    """A still (image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
+    m = eng.model
+    extra = {"training_kimg": round(m.live_kimg, 3)} if m.live else {}
+    exports.save(cmd.path, m.render_G, cmd.spec, model_record(m.meta.model_id, m.meta.name, m.path, **extra))
+    eng.emit(Saved(cmd.path, cmd.spec.kind))
+
+
+def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:
+    """An .npz with w [N, w_dim] (before truncation) and one label per latent."""
+    if not cmd.latents:
+        raise UserError("no latents to save")
+    w = latents_to_w(eng.model.render_G, list(cmd.latents)).cpu().numpy().astype(np.float32)
+    labels = np.array([lat.label() for lat in cmd.latents])
+    buf = io.BytesIO()
+    np.savez(buf, w=w, labels=labels)
+    atomic_write_bytes(cmd.path, buf.getvalue())
+    eng.emit(Saved(cmd.path, "latents"))
+
+
+def export_video(eng: EngineContext, cmd: ExportVideo) -> None:
+    """Render a video as a job, one frame per unit."""
+    try:
+        from ..render.video import video_job
+    except ImportError:
+        raise UserError("video export is not available in this build") from None
+    if not cmd.path:
+        raise UserError("no video file name given")
+    G, meta, model_path = eng.model.render_G, eng.model.meta, eng.model.path
+
+    def factory(job):
+        for done, total in video_job(G, meta, model_path, cmd.spec, cmd.path):
+            yield Unit(done, total, f"frame {done} of {total}")
+        eng.emit(Saved(cmd.path, "video"))
+        return Outcome(f"wrote {Path(cmd.path).name}", cmd.path)
+    eng.jobs.add("video", f"video {Path(cmd.path).name}", factory, cmd)
+
+
+def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
+    """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
+    from ..train.dataset import validate
+
+    def work() -> None:
+        try:
+            report, _ = validate(cmd.path, cmd.resolution)
+            event = DatasetSummary(str(cmd.path), report.count, report.resolution, report.skipped)
+        except Exception as exc:
+            event = ErrorEvent(eng.describe(exc), cmd)
+        eng.call_soon(lambda: eng.emit(event))
+    threading.Thread(target=work, name="dataset-check", daemon=True).start()
+
+
+HANDLERS = {LoadModel: load, NewModel: new, SaveModel: save, StartTraining: start_training,
+            PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
+            CancelJob: cancel, ExportStill: export_still,
+            SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset}

@@ -1,0 +1,203 @@
+"""Generator jobs advanced one unit at a time by the engine loop: the set of running jobs, training, video."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ..messages import (Command, Event, JobFinished, JobProgress, JobStarted, StartTraining, TrainingFakes,
+                       TrainingMetric, TrainingSnapshot, TrainingState, TrainingTick)
+
+PROGRESS_INTERVAL_S = 0.1  # at most ten progress events a second per job
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one unit of a job did: progress, a line of text, and events to emit."""
+
+    done: float
+    total: float
+    message: str = ""
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job ended when it returned normally: a message and the file it wrote, if any."""
+
+    message: str = ""
+    path: str = ""
+
+
+@dataclass
+class Job:
+    """One running job: its generator of Units, the command that started it, and control flags."""
+
+    job_id: int
+    kind: str
+    description: str
+    units: Iterator[Unit]
+    source: Command | None = None
+    paused: bool = False
+    cancelled: bool = False
+    stop: Callable[[], None] | None = None   # asks the job to end gracefully (training: snapshot first)
+    last_progress: float = field(default=0.0)
+
+
+class JobSet:
+    """The running jobs, advanced round-robin; emits JobStarted/JobProgress/JobFinished and errors."""
+
+    def __init__(self, emit: Callable[[Event], None], fail: Callable[[BaseException, object], str]) -> None:
+        self.emit, self.fail = emit, fail
+        self.jobs: list[Job] = []
+        self.next_id = 1
+        self.turn = 0
+
+    def add(self, kind: str, description: str, factory: Callable[["Job"], Iterator[Unit]],
+            source: Command | None = None) -> Job:
+        """Start a job whose generator `factory(job)` builds (called here, on the engine thread)."""
+        job = Job(self.next_id, kind, description, iter(()), source)
+        self.next_id += 1
+        self.emit(JobStarted(job.job_id, kind, description))
+        job.units = factory(job)
+        self.jobs.append(job)
+        return job
+
+    def find(self, kind: str) -> Job | None:
+        """The first running job of a kind."""
+        return next((j for j in self.jobs if j.kind == kind), None)
+
+    def runnable(self) -> bool:
+        """True when some job can advance now."""
+        return any(not j.paused or j.cancelled for j in self.jobs)
+
+    def cancel(self, job_id: int) -> bool:
+        """Mark a job (0: all jobs) to stop at its next unit; False when no such job runs."""
+        hit = [j for j in self.jobs if job_id in (0, j.job_id)]
+        for job in hit:
+            job.cancelled = True
+            if job.stop is not None:
+                job.stop()
+        return bool(hit)
+
+    def advance(self) -> bool:
+        """Advance the next runnable job by one unit; False when none could run."""
+        ready = [j for j in self.jobs if not j.paused or j.cancelled]
+        if not ready:
+            return False
+        self.turn = (self.turn + 1) % len(ready)
+        job = ready[self.turn]
+        if job.cancelled and job.stop is None:
+            self._end(job, "cancelled", "cancelled")
+            return True
+        self._step(job)
+        return True
+
+    def _step(self, job: Job) -> None:
+        try:
+            unit = next(job.units)
+        except StopIteration as end:
+            out = end.value if isinstance(end.value, Outcome) else Outcome()
+            status = "cancelled" if job.cancelled else "ok"
+            self._end(job, status, out.message or ("cancelled" if job.cancelled else "done"), out.path, close=False)
+            return
+        except Exception as exc:  # a failing job ends alone; the loop keeps serving
+            message = self.fail(exc, job.source)
+            self._end(job, "failed", message, close=False)
+            return
+        for event in unit.events:
+            self.emit(event)
+        now = time.monotonic()
+        if now - job.last_progress >= PROGRESS_INTERVAL_S or (unit.total and unit.done >= unit.total):
+            job.last_progress = now
+            self.emit(JobProgress(job.job_id, job.kind, unit.done, unit.total, unit.message))
+
+    def _end(self, job: Job, status: str, message: str, path: str = "", close: bool = True) -> None:
+        self.jobs.remove(job)
+        if close:
+            _close_quietly(job.units)
+        self.emit(JobFinished(job.job_id, job.kind, status, message, path))
+
+    def close_all(self) -> None:
+        """Close every job's generator (its cleanup runs) without events: the engine is shutting down."""
+        for job in self.jobs:
+            _close_quietly(job.units)
+        self.jobs.clear()
+
+
+def _close_quietly(gen: Iterator) -> None:
+    close = getattr(gen, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            pass  # cleanup of a job that is being dropped must not take the loop down
+
+
+# ---------------------------------------------------------------- training
+class TrainingJob:
+    """Runs a TrainingRun one minibatch per unit; stop() makes the next unit write a snapshot and end."""
+
+    def __init__(self, cmd: StartTraining, job: Job, emit: Callable[[Event], None]) -> None:
+        self.cmd, self.job, self.emit = cmd, job, emit
+        self.run = None            # the TrainingRun once built (its G_ema feeds live exploring)
+        self.stopping = False
+        self.run_dir = cmd.resume_dir or cmd.run_dir
+        job.stop = self.request_stop
+
+    def request_stop(self) -> None:
+        """End at the next unit, after a snapshot."""
+        self.stopping = True
+
+    def _build(self):
+        from ..errors import UserError
+        from ..train.run import TrainingRun
+        if self.cmd.resume_dir:
+            return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None)
+        if not self.cmd.config or not self.cmd.config.data or not self.cmd.run_dir:
+            raise UserError("training needs a dataset and a run folder")
+        if self.cmd.config is None:
+            raise UserError("training needs its settings")
+        return TrainingRun(self.cmd.config, self.cmd.run_dir)
+
+    def units(self) -> Iterator[Unit]:
+        """The job: build the run, then one minibatch per unit; always ends with TrainingState 'stopped'."""
+        jid = self.job.job_id
+        try:
+            if self.stopping:
+                return Outcome("stopped before it started")
+            self.run = self._build()
+            total = self.run.cfg.total_kimg
+            summary = "; ".join((self.run.report.summary(), *self.run.notes))  # notes: a run started from a model
+            yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"),))
+            t0, steps = time.monotonic(), self.run.steps()
+            mid = False  # D has stepped but G not: finish the minibatch before stopping, so resume stays exact
+            while mid or not self.stopping:
+                update = next(steps, None)
+                if update is None:
+                    snaps = self.run.files.snapshots()
+                    return Outcome(f"finished at {self.run.kimg:.2f} kimg", str(snaps[-1]) if snaps else "")
+                mid = update.partial
+                yield Unit(update.kimg, total, update.message or f"{update.kimg:.2f} kimg at {update.resolution}²",
+                           self._events(update, time.monotonic() - t0))
+            path = self.run.snapshot()
+            self.emit(TrainingSnapshot(jid, str(path), self.run.kimg))
+            return Outcome(f"stopped at {self.run.kimg:.2f} kimg", str(path))
+        finally:
+            self.emit(TrainingState(jid, "stopped"))
+
+    def _events(self, update, seconds: float) -> tuple[Event, ...]:
+        jid, out = self.job.job_id, []
+        s = update.tick_stats
+        if s is not None:
+            eta = max(update.total_kimg - update.kimg, 0.0) * s.sec_per_kimg
+            out.append(TrainingTick(jid, self.run_dir, s.tick, s.kimg, update.total_kimg, s.resolution, s.fade,
+                                    s.batch, s.sec_per_kimg, s.images_per_s, s.loss_g, s.loss_d, s.r1,
+                                    s.score_real, s.score_fake, seconds, eta))
+        if update.metric is not None:
+            out.append(TrainingMetric(jid, update.kimg, *update.metric))
+        if update.fakes is not None:
+            out.append(TrainingFakes(jid, update.kimg, update.fakes))
+        if update.snapshot_path:
+            out.append(TrainingSnapshot(jid, update.snapshot_path, update.kimg))
+        return tuple(out)

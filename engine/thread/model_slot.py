@@ -1,0 +1,134 @@
+"""The model the engine renders with: a loaded or new G, or a training run's live G_ema copy."""
+from __future__ import annotations
+
+import copy
+import time
+
+import torch
+
+from ..nets.config import ModelConfig
+from ..errors import UserError
+from ..render.synth import init_w_avg
+from ..files.imported import cached_conversion, is_official_pickle
+from ..messages import ModelInfo, NewModel
+from ..files.modelfile import ModelMeta, load_model, save_model
+from ..nets.networks import Generator
+
+
+class ModelSlot:
+    """Holds G with its provenance; while exploring a training run, renders use a copy of its G_ema."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.G: Generator | None = None
+        self.meta = ModelMeta()
+        self.path = ""
+        self.live_G: Generator | None = None
+        self.live_kimg = 0.0
+        self.live_source = None       # the TrainingJob whose G_ema is explored
+        self.refresh_s = 5.0
+        self.refreshed_at = 0.0
+
+    # ---------------------------------------------------------------- what renders use
+    @property
+    def render_G(self) -> Generator:
+        """The generator renders use now (raises a UserError when there is none)."""
+        G = self.live_G if self.live_G is not None else self.G
+        if G is None:
+            raise UserError("no model is loaded: open a model file or create a new model")
+        return G
+
+    @property
+    def live(self) -> bool:
+        """True while renders use a training run's G_ema."""
+        return self.live_G is not None
+
+    def info(self) -> ModelInfo:
+        """ModelInfo of the generator renders use."""
+        G = self.render_G
+        cfg: ModelConfig = G.cfg
+        name = f"training {self.live_source.run_dir}" if self.live else (self.meta.name or "untitled")
+        return ModelInfo(name=name, path="" if self.live else self.path, model_id="" if self.live else self.meta.model_id,
+                         resolution=cfg.resolution, num_ws=cfg.num_ws, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
+                         layer_resolutions=tuple(cfg.layer_resolution(i) for i in range(cfg.num_ws)),
+                         device=self.device.type, kimg=self.live_kimg if self.live else self.meta.kimg,
+                         live=self.live)
+
+    # ---------------------------------------------------------------- model files
+    def load(self, path: str) -> str:
+        """Open a model file or official .pkl (converted once, cached); returns a notice for the user.
+
+        On failure the current model stays (ModelFileError or PickleRefused propagates).
+        """
+        if not path:
+            raise UserError("no model file given")
+        source, notice = path, ""
+        if is_official_pickle(path):
+            source, notice = cached_conversion(path)
+        G, meta = load_model(source, self.device)
+        self.G, self.meta, self.path = G, meta, str(path)
+        self.stop_live()
+        return notice
+
+    def new(self, cmd: NewModel) -> None:
+        """A freshly initialised small model, w_avg centred on its mapping's mean."""
+        cfg = ModelConfig.small(cmd.resolution, cmd.channels, cmd.z_dim)
+        torch.manual_seed(cmd.seed)
+        G = Generator(cfg).eval().requires_grad_(False)
+        init_w_avg(G, seed=cmd.seed)
+        self.G, self.path = G.to(self.device), ""
+        self.meta = ModelMeta(name="new model", source=f"new (seed {cmd.seed})", seed=cmd.seed)
+        self.stop_live()
+
+    def save(self, path: str) -> None:
+        """Write the generator renders use; a saved live G_ema becomes the current model."""
+        if not path:
+            raise UserError("no file name given")
+        if self.live:
+            meta = ModelMeta(name="", source=f"training run {self.live_source.run_dir}", kimg=round(self.live_kimg, 3))
+            self.meta = save_model(self.live_G, path, meta)
+            self.G, self.path = self.live_G, str(path)
+            self.stop_live()
+            return
+        self.meta = save_model(self.render_G, path, ModelMeta(**{**self.meta.__dict__, "model_id": "", "name": ""}))
+        self.path = str(path)
+
+    # ---------------------------------------------------------------- live G_ema of a training run
+    def start_live(self, source, refresh_s: float) -> bool:
+        """Explore `source`'s G_ema; True when a copy was taken now (False: the run is still starting)."""
+        self.live_source, self.refresh_s = source, max(0.2, float(refresh_s))
+        return self.refresh(force=True)
+
+    def stop_live(self) -> None:
+        """Render with the model again."""
+        self.live_G, self.live_source = None, None
+
+    def refresh(self, force: bool = False) -> bool:
+        """Copy the run's G_ema when `refresh_s` has passed and it trained since; True when copied."""
+        src = self.live_source
+        if src is None or src.run is None:
+            return False
+        due = time.monotonic() - self.refreshed_at >= self.refresh_s
+        if not force and self.live_G is not None and (not due or src.run.kimg == self.live_kimg):
+            return False
+        # A copy, so a slider drag shows one consistent model between refreshes.
+        self.live_G = copy.deepcopy(src.run.G_ema).to(self.device).eval().requires_grad_(False)
+        self.live_kimg, self.refreshed_at = src.run.kimg, time.monotonic()
+        return True
+
+    def waiting_for_live(self) -> bool:
+        """True when live exploring was asked for but the run has not built its G_ema yet."""
+        return self.live_source is not None and self.live_G is None
+
+    def run_ended(self, source, snapshot: str = "") -> bool:
+        """The explored run ended: keep its last G_ema as the model; True when the model changed."""
+        if self.live_source is not source:
+            return False
+        if source.run is not None:
+            self.refresh(force=True)
+            self.G = self.live_G
+            self.meta = ModelMeta(name=f"{source.run_dir}", source=f"training run {source.run_dir}",
+                                  kimg=round(self.live_kimg, 3))
+            self.path = snapshot
+        self.stop_live()
+        return self.G is not None

@@ -1,0 +1,172 @@
+"""Image datasets: a folder (recursive) or a zip, validated, squared, resized and cached as uint8."""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+from platformdirs import user_cache_dir
+
+from ..errors import UserError
+from ..files.fileio import atomic_write_bytes
+
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    """What a validation pass found: usable images, chosen resolution, skipped files with reasons."""
+
+    path: str
+    count: int
+    resolution: int
+    skipped: tuple[tuple[str, str], ...]
+    key: str
+
+    def summary(self) -> str:
+        """One line for humans."""
+        return f"{self.count} images at {self.resolution}², {len(self.skipped)} skipped"
+
+
+class ImageSource:
+    """Lists and opens the image files of a folder or a zip archive."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise UserError(f"{self.path}: no such dataset folder or zip")
+        self.zip = None
+        if self.path.is_file():
+            try:
+                self.zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise UserError(f"{self.path}: not a readable zip of images ({exc})") from None
+            names = [n for n in self.zip.namelist() if Path(n).suffix.lower() in IMAGE_EXTS]
+        else:
+            names = [str(p.relative_to(self.path)) for p in self.path.rglob("*")
+                     if p.suffix.lower() in IMAGE_EXTS and p.is_file()]
+        self.names = sorted(names)
+
+    def read(self, name: str) -> bytes:
+        """Raw bytes of one file."""
+        return self.zip.read(name) if self.zip else (self.path / name).read_bytes()
+
+    def fingerprint(self) -> str:
+        """Identity of the file list and sizes (changes when files change)."""
+        h = hashlib.sha256(str(self.path.resolve()).encode())
+        for n in self.names:
+            size = self.zip.getinfo(n).file_size if self.zip else (self.path / n).stat().st_size
+            h.update(f"{n}:{size};".encode())
+        return h.hexdigest()[:16]
+
+
+def decode(data: bytes) -> Image.Image:
+    """Decode fully (so truncated files fail here), honour EXIF rotation, convert to RGB."""
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        im = ImageOps.exif_transpose(im)
+        if im.mode in ("RGBA", "LA", "P"):
+            im = im.convert("RGBA")
+            bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(bg, im)
+        return im.convert("RGB")
+
+
+def to_square(im: Image.Image, res: int, mode: str = "crop") -> np.ndarray:
+    """Centre-crop (or pad) to a square, then resize to res × res with a Lanczos filter."""
+    w, h = im.size
+    if mode == "pad":
+        side = max(w, h)
+        canvas = Image.new("RGB", (side, side), im.getpixel((0, 0)))
+        canvas.paste(im, ((side - w) // 2, (side - h) // 2))
+        im = canvas
+    else:
+        side = min(w, h)
+        im = im.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
+    if im.size != (res, res):
+        im = im.resize((res, res), Image.LANCZOS)
+    return np.asarray(im, dtype=np.uint8)
+
+
+def choose_resolution(sizes: list[int]) -> int:
+    """Largest power of two (8..1024) not above the median shortest side."""
+    median = sorted(sizes)[len(sizes) // 2]
+    return int(min(1024, max(8, 2 ** int(math.log2(max(median, 1))))))
+
+
+def _probe(source: ImageSource, name: str) -> tuple[int | None, str]:
+    """(shortest side, '') or (None, reason)."""
+    try:
+        data = source.read(name)
+    except OSError as exc:
+        return None, f"unreadable ({exc.strerror or exc})"
+    if not data:
+        return None, "empty file"
+    try:
+        im = decode(data)
+    except OSError as exc:
+        text = str(exc)
+        return None, "truncated" if "truncat" in text.lower() else f"corrupt ({text.splitlines()[0][:80]})"
+    except (ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        return None, f"corrupt ({str(exc)[:80]})"
+    return min(im.size), ""
+
+
+def validate(path: str | Path, resolution: int = 0, mode: str = "crop") -> tuple[DatasetReport, list[str]]:
+    """Check every file; returns the report and the usable file names."""
+    source = ImageSource(path)
+    if not source.names:
+        raise UserError(f"{path}: no image files (PNG, JPEG, WebP, …) found")
+    sides, skipped = {}, []
+    for name in source.names:
+        side, reason = _probe(source, name)
+        if side is None:
+            skipped.append((name, reason))
+        else:
+            sides[name] = side
+    if not sides:
+        raise UserError(f"{path}: none of the {len(source.names)} image files could be read")
+    res = resolution or choose_resolution(list(sides.values()))
+    if res < 8 or res > 1024 or res & (res - 1):
+        raise UserError(f"resolution must be a power of two from 8 to 1024, got {res}")
+    small = [n for n, s in sides.items() if s < max(4, res // 4)]  # would need more than 4× upscaling
+    skipped += [(n, f"too small ({sides[n]} px < {max(4, res // 4)})") for n in small]
+    usable = [n for n in source.names if n in sides and n not in small]
+    if not usable:
+        raise UserError(f"{path}: no image is large enough for {res}² training")
+    key = hashlib.sha256(f"{source.fingerprint()}:{res}:{mode}".encode()).hexdigest()[:16]
+    return DatasetReport(str(path), len(usable), res, tuple(sorted(skipped)), key), usable
+
+
+def cache_dir() -> Path:
+    """Where decoded datasets are cached."""
+    return Path(os.environ.get("STYLEGAN_STUDIO_CACHE") or user_cache_dir("stylegan-studio")) / "datasets"
+
+
+def load_images(path: str | Path, resolution: int = 0, mode: str = "crop") -> tuple[np.ndarray, DatasetReport]:
+    """All usable images as uint8 [N, R, R, 3], decoded once and cached on disk."""
+    report, names = validate(path, resolution, mode)
+    cached = cache_dir() / f"{report.key}.npy"
+    if cached.is_file():
+        try:
+            arr = np.load(cached, allow_pickle=False)
+            if arr.shape == (report.count, report.resolution, report.resolution, 3):
+                return arr, report
+        except (OSError, ValueError):
+            pass  # a damaged cache is rebuilt below
+    source = ImageSource(path)
+    arr = np.stack([to_square(decode(source.read(n)), report.resolution, mode) for n in names])
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        np.save(buf, arr, allow_pickle=False)
+        atomic_write_bytes(cached, buf.getvalue())
+    except OSError:
+        pass  # caching is an optimisation only
+    return arr, report

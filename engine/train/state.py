@@ -1,0 +1,163 @@
+"""Run directories (config, stats, fakes, snapshots) and the training-state file format (no pickle).
+
+TrainingRun.save_state/load_state decide what a state holds; this module only writes and reads the file,
+so it never imports the trainer."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save as st_save
+
+from ..errors import UserError
+from ..files.fileio import WriteError, atomic_write_bytes
+from ..files.modelfile import ModelMeta, save_model
+from .config import TrainConfig, resume_options
+
+STATE_FORMAT = "stylegan-studio/train-state"
+
+
+# Settings a resumed run may change; the architecture, data and schedule stay as they were.
+RESUME_OVERRIDES = resume_options()
+
+
+class RunFiles:
+    """Names and bookkeeping of the files in one run directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def start(self, cfg: TrainConfig, write: bool) -> None:
+        """Create the run directory and write its config (refuses to overwrite another run)."""
+        if not write:
+            return
+        if (self.root / "config.json").exists():
+            raise UserError(f"{self.root} already holds a run; use --resume to continue it or pick a new --out")
+        try:
+            (self.root / "fakes").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create {self.root}: {exc.strerror}") from None
+        atomic_write_bytes(self.root / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
+
+    def resumed_config(self, total_kimg: float | None, overrides: dict | None = None) -> TrainConfig:
+        """The run's stored config, made longer when `total_kimg` exceeds its length, with `overrides` applied.
+
+        Overrides (e.g. a new R1 weight or learning rate) are written back to config.json, so the run
+        directory always states the settings it continues with.
+        """
+        path = self.root / "config.json"
+        if not path.is_file():
+            raise UserError(f"{self.root}: not a run directory (no config.json)")
+        stored = TrainConfig.from_dict(json.loads(path.read_text()))
+        changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES}
+        if total_kimg is not None and total_kimg > stored.total_kimg:
+            changes["total_kimg"] = total_kimg
+        cfg = TrainConfig.from_dict({**stored.to_dict(), **changes})
+        if cfg != stored:
+            atomic_write_bytes(path, json.dumps(cfg.to_dict(), indent=2).encode())
+        return cfg
+
+    def state_path(self, tick: int) -> Path:
+        return self.root / f"state-{tick:06d}.safetensors"
+
+    def model_path(self, tick: int) -> Path:
+        return self.root / f"snapshot-{tick:06d}.safetensors"
+
+    def fakes_path(self, tick: int) -> Path:
+        return self.root / "fakes" / f"fakes-{tick:06d}.png"
+
+    def _ticks(self, prefix: str) -> list[int]:
+        return sorted(int(m.group(1)) for p in self.root.glob(f"{prefix}-*.safetensors")
+                      if (m := re.fullmatch(rf"{prefix}-(\d+)\.safetensors", p.name)))
+
+    def latest_state(self) -> Path | None:
+        """The newest full training state, or None."""
+        ticks = self._ticks("state")
+        return self.state_path(ticks[-1]) if ticks else None
+
+    def snapshots(self) -> list[Path]:
+        """Model snapshots, oldest first."""
+        return [self.model_path(t) for t in self._ticks("snapshot")]
+
+    def write_model(self, run) -> Path:
+        """The G_ema model file for the current tick."""
+        path = self.model_path(run.tick)
+        source = f"training run {self.root}" + (f", started from {run.cfg.init} ({run.cfg.init_id})"
+                                                if run.cfg.init else "")
+        meta = ModelMeta(name=f"{self.root.name}-{run.tick:06d}", source=source,
+                         kimg=round(run.kimg, 3), dataset=run.cfg.data, seed=run.cfg.seed)
+        save_model(run.G_ema, path, meta)
+        return path
+
+    def append_stats(self, stats) -> None:
+        """One JSON line per tick."""
+        with open(self.root / "stats.jsonl", "a") as f:
+            f.write(json.dumps(stats.__dict__) + "\n")
+
+    def append_metric(self, record: dict) -> None:
+        """One JSON line per quality measurement (metrics.jsonl)."""
+        with open(self.root / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def prune(self, keep: int) -> None:
+        """Keep the newest `keep` states and snapshots."""
+        for prefix in ("state", "snapshot"):
+            for tick in self._ticks(prefix)[:-keep]:
+                (self.root / f"{prefix}-{tick:06d}.safetensors").unlink(missing_ok=True)
+
+
+def opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:
+    """An optimizer's state as flat tensors `name.index.key`, and the JSON rest (param groups, indices)."""
+    sd = opt.state_dict()
+    tensors = {}
+    for idx, st in sd["state"].items():
+        for k, v in st.items():
+            tensors[f"{name}.{idx}.{k}"] = torch.as_tensor(v).detach().clone()
+    return tensors, {"param_groups": sd["param_groups"], "indices": sorted(sd["state"])}
+
+
+def restore_opt(opt: torch.optim.Optimizer, name: str, meta: dict, tensors: dict) -> None:
+    """Load what `opt_tensors` stored back into `opt`."""
+    state = {}
+    for idx in meta["indices"]:
+        prefix = f"{name}.{idx}."
+        state[idx] = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def module_tensors(tensors: dict, name: str) -> dict:
+    """The state dict stored under `name.` (G, D or G_ema)."""
+    return {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
+
+
+def write_state(path: Path, tensors: dict, meta: dict) -> None:
+    """Write a training state atomically: `tensors` and JSON-string `meta` under our format tag."""
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    meta = {"format": STATE_FORMAT, "version": "1", **meta}
+    try:
+        atomic_write_bytes(path, st_save(tensors, metadata=meta))
+    except WriteError as exc:
+        raise UserError(f"{exc} (the previous snapshot is intact)") from None
+
+
+def read_state(path: Path) -> tuple[dict, dict]:
+    """(meta, tensors) of a training state file; a damaged or foreign file is one UserError line."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:
+        raise UserError(f"{path}: damaged training state ({str(exc)[:120]})") from None
+    if meta.get("format") != STATE_FORMAT:
+        raise UserError(f"{path}: not a stylegan-studio training state")
+    return meta, tensors
+
+
+def stats_records(root: Path, name: str = "stats.jsonl") -> list[dict]:
+    """All lines of a run's stats.jsonl (or metrics.jsonl)."""
+    path = root / name
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
