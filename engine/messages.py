@@ -369,7 +369,7 @@ class TrainingSnapshot(Event):
 
 @dataclass(frozen=True)
 class TrainingState(Event):
-    """Training state changed: 'running', 'paused' or 'stopped'."""
+    """Training state changed: 'running', 'paused', 'stopped' (by the user or an error) or 'finished'."""
 
     job_id: int
     state: str

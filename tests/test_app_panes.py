@@ -200,6 +200,7 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     bridge.training_metric.emit(m.TrainingMetric(1, 4.0, "fid1k", 120.5))
     assert list(pane.metric_curve.getData()[1]) == [120.5] and not pane.metric_plot.isHidden()
     tick = m.TrainingTick(1, "r", 1, 0.5, 20, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 1.0, 60.0)
+    bridge.training_state.emit(m.TrainingState(1, "running"))   # the run starts, then ticks
     bridge.training_tick.emit(tick)
     bridge.training_tick.emit(m.TrainingTick(1, "r", 2, 1.0, 20, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4,
                                              -0.3, 2.0, 50.0))
@@ -216,6 +217,60 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     bridge.training_snapshot.emit(m.TrainingSnapshot(1, snap, 1.0))
     pane.explore_snapshot()
     assert bridge.last(m.LoadModel).path == snap
+
+
+def test_training_on_a_used_folder_offers_resume_or_another_folder(env, qtbot, tmp_path, monkeypatch):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    used, fresh = tmp_path / "used", tmp_path / "fresh"
+    used.mkdir()
+    (used / "config.json").write_text("{}")
+    pane.data.setText(str(tmp_path))
+    pane.run_dir.setText(str(used))
+    pane.kimgs.append(1.0)            # curves of the run on screen
+    answers = iter(["resume", "other", None])
+    monkeypatch.setattr(pane, "ask_used_folder", lambda path: next(answers))
+    monkeypatch.setattr(pane, "choose_run_dir", lambda: str(fresh))
+    pane.start()
+    cmd = bridge.last(m.StartTraining)
+    assert cmd.resume_dir == str(used) and cmd.config is None
+    pane.start()
+    cmd = bridge.last(m.StartTraining)
+    assert cmd.run_dir == str(fresh) and not cmd.resume_dir and cmd.config is not None
+    n = len(bridge.commands)
+    pane.start()                     # cancelled: nothing is sent
+    assert len(bridge.commands) == n
+    assert pane.kimgs == [1.0]       # nothing wiped until a run really starts
+
+
+def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    tick = m.TrainingTick(1, "r", 1, 0.5, 20, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 1.0, 60.0)
+    bridge.training_state.emit(m.TrainingState(1, "running"))
+    bridge.training_tick.emit(tick)
+    pane.live.setChecked(True)
+    assert bridge.last(m.ExploreTraining).live
+    bridge.training_state.emit(m.TrainingState(1, "finished"))
+    assert pane.readout.text().startswith("Training finished") and "ETA" not in pane.readout.text()
+    assert "img/s" in pane.readout.text()
+    n = len(bridge.commands)
+    bridge.training_state.emit(m.TrainingState(2, "running"))      # e.g. Resume run…
+    assert pane.kimgs == [] and bridge.commands[n:] == [m.ExploreTraining(live=True)]
+    bridge.training_state.emit(m.TrainingState(2, "paused"))
+    bridge.training_state.emit(m.TrainingState(2, "running"))      # the same run again: nothing re-sent
+    assert len(bridge.commands) == n + 1
+
+
+def test_the_curve_legend_sits_outside_the_plot(env, qtbot):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    assert pane.plot.getPlotItem().legend is None
+    assert all(name in pane.legend.text() for _, name, _ in __import__(
+        "stylegan_studio.app.panes.training", fromlist=["CURVES"]).CURVES)
 
 
 def pane_status(pane, qtbot) -> str:

@@ -344,6 +344,23 @@ def test_training_job_ticks_pauses_explores_live_and_stops_with_a_snapshot(eng, 
     assert final.z_dim == 8
 
 
+def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves(eng, dataset, tmp_path):
+    run_dir = str(tmp_path / "run")
+    cfg = m.TrainConfig(data=dataset, resolution=16, channels=8, z_dim=8, total_kimg=0.032, batch=4, growing=False,
+                        tick_kimg=0.008, snapshot_ticks=1000)
+    eng.post(m.StartTraining(config=cfg, run_dir=run_dir))
+    assert eng.rec.wait(m.JobFinished, kind="train").status == "ok"
+    first = eng.rec.wait(m.TrainingState, state="finished").job_id
+    assert not [e for e in eng.rec.events if isinstance(e, m.TrainingState) and e.state == "stopped"]
+    before = [e.kimg for e in eng.rec.events if isinstance(e, m.TrainingTick)]
+    assert len(before) == 4
+    eng.post(m.StartTraining(resume_dir=run_dir, kimg=0.048))
+    eng.rec.wait(m.TrainingState, state="finished", timeout=30, job_id=first + 1)
+    resumed = [e.kimg for e in eng.rec.events if isinstance(e, m.TrainingTick) and e.job_id != first]
+    assert resumed[:4] == pytest.approx(before) and len(resumed) == 6   # 4 replayed, then 2 new ticks
+    assert resumed[4] > before[-1]
+
+
 def test_training_with_a_bad_dataset_fails_alone(eng, tmp_path):
     eng.post(m.StartTraining(config=m.TrainConfig(data=str(tmp_path / "missing"), resolution=16),
                              run_dir=str(tmp_path / "run")))

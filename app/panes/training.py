@@ -8,12 +8,12 @@ import time
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ...engine.errors import UserError
 from ...engine.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
                                 StopTraining, TrainConfig, ValidateDataset)
-from ...engine.train.config import fitted_phase_kimg, schedule_text
+from ...engine.train.config import fitted_phase_kimg, holds_run, schedule_text
 from ..qtutil import icon, to_pixmap
 from .train_form import TrainForm, changed_signal
 
@@ -32,6 +32,7 @@ class TrainingPane(QWidget):
         self.history: dict[str, list[float]] = {k: [] for k, *_ in CURVES}
         self.kimgs: list[float] = []
         self.running = False
+        self.job_id = 0          # the training job the curves show
         self.data = QLineEdit(placeholderText="folder or zip of images")
         self.summary = QLabel("No dataset checked yet")
         self.summary.setWordWrap(True)
@@ -56,8 +57,10 @@ class TrainingPane(QWidget):
         self.buttons["Stop"].clicked.connect(lambda: bridge.post(StopTraining()))
         self.readout = QLabel("Not training")
         self.readout.setWordWrap(True)
+        # the legend is a line above the plot: inside it, it covered the curves
+        self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span> {n}' for _, n, c in CURVES))
+        self.legend.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.addLegend(offset=(5, 5))
         self.plot.setLabel("bottom", "kimg")
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
         self.curves = {k: self.plot.plot([], [], pen=pg.mkPen(c, width=2), name=n) for k, n, c in CURVES}
@@ -131,6 +134,7 @@ class TrainingPane(QWidget):
         lay = QHBoxLayout(self)
         lay.addLayout(left, 3)
         middle = QVBoxLayout()
+        middle.addWidget(self.legend)
         middle.addWidget(self.plot, 3)
         middle.addWidget(self.metric_plot, 2)
         lay.addLayout(middle, 4)
@@ -163,8 +167,38 @@ class TrainingPane(QWidget):
         except UserError as exc:
             self.status.emit(str(exc))
             return
-        self._reset_curves()
-        self.bridge.post(StartTraining(config=cfg, run_dir=self.run_dir.text().strip()))
+        run_dir = self.run_dir.text().strip()
+        if holds_run(run_dir):
+            choice = self.ask_used_folder(run_dir)
+            if choice == "resume":
+                self.resume_run(run_dir)
+                return
+            run_dir = self.choose_run_dir() if choice == "other" else ""
+            if not run_dir:
+                return
+        self.bridge.post(StartTraining(config=cfg, run_dir=run_dir))
+
+    def ask_used_folder(self, run_dir: str) -> str | None:
+        """The run folder already holds a run: 'resume' it, choose an 'other' folder, or None (cancel)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Run folder in use",
+                          f"{run_dir} already holds a training run.", parent=self)
+        box.setInformativeText("Continue that run, or start this one in another folder?")
+        resume = box.addButton("Resume that run", QMessageBox.ButtonRole.AcceptRole)
+        other = box.addButton("Choose another folder…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return {resume: "resume", other: "other"}.get(box.clickedButton())
+
+    def choose_run_dir(self) -> str:
+        """Ask for an empty (or new) run folder; it becomes the pane's run folder."""
+        while True:
+            path = QFileDialog.getExistingDirectory(self, "Folder for the new run")
+            if not path or not holds_run(path):
+                break
+            self.status.emit(f"{path} already holds a run; choose another folder")
+        if path:
+            self.run_dir.setText(path)
+        return path
 
     def _fit_phases(self, *_: object) -> None:
         """Shorten the growing phases so that a short run still reaches the chosen resolution."""
@@ -185,7 +219,7 @@ class TrainingPane(QWidget):
         """Continue a run directory where it stopped."""
         path = path or QFileDialog.getExistingDirectory(self, "Run folder to resume")
         if path:
-            self._reset_curves()
+            self.run_dir.setText(path)
             self.bridge.post(StartTraining(resume_dir=path, kimg=self.kimg.value()))
 
     def explore_snapshot(self) -> None:
@@ -234,9 +268,17 @@ class TrainingPane(QWidget):
         self.fakes.setPixmap(to_pixmap(ev.image, round(w * scale)))
 
     def on_state(self, ev) -> None:
+        """A run started (curves restart; a resumed run replays its earlier ticks next), paused or ended."""
+        if ev.state == "running" and ev.job_id != self.job_id:
+            self.job_id = ev.job_id
+            self._reset_curves()
+            if self.live.isChecked():  # the box stays ticked across runs: the new run is explored live too
+                self.bridge.post(ExploreTraining(live=True))
         self.running = ev.state in ("running", "paused")
         if ev.state != "running":  # keep the last statistics visible after pause/stop
             last = self.readout.text().split(" — ")[-1] if self.kimgs else ""
+            if ev.state != "paused":
+                last = last.split(" · ETA")[0]   # an ended run has nothing left to wait for
             self.readout.setText(f"Training {ev.state}" + (f" — {last}" if last else ""))
         self._enable(ev.state)
 

@@ -161,21 +161,22 @@ class TrainingJob:
         return TrainingRun(self.cmd.config, self.cmd.run_dir)
 
     def units(self) -> Iterator[Unit]:
-        """The job: build the run, then one minibatch per unit; always ends with TrainingState 'stopped'."""
-        jid = self.job.job_id
+        """The job: build the run, then one minibatch per unit; ends with TrainingState 'finished' or 'stopped'."""
+        jid, ended = self.job.job_id, "stopped"
         try:
             if self.stopping:
                 return Outcome("stopped before it started")
             self.run = self._build()
             total = self.run.cfg.total_kimg
             summary = "; ".join((self.run.report.summary(), *self.run.notes))  # notes: a run started from a model
-            yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"),))
+            # a resumed run first replays its earlier ticks, so its curves continue where they left off
+            yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"), *self._history()))
             t0, steps = time.monotonic(), self.run.steps()
             mid = False  # D has stepped but G not: finish the minibatch before stopping, so resume stays exact
             while mid or not self.stopping:
                 update = next(steps, None)
                 if update is None:
-                    snaps = self.run.files.snapshots()
+                    ended, snaps = "finished", self.run.files.snapshots()
                     return Outcome(f"finished at {self.run.kimg:.2f} kimg", str(snaps[-1]) if snaps else "")
                 mid = update.partial
                 yield Unit(update.kimg, total, update.message or f"{update.kimg:.2f} kimg at {update.resolution}²",
@@ -184,7 +185,19 @@ class TrainingJob:
             self.emit(TrainingSnapshot(jid, str(path), self.run.kimg))
             return Outcome(f"stopped at {self.run.kimg:.2f} kimg", str(path))
         finally:
-            self.emit(TrainingState(jid, "stopped"))
+            self.emit(TrainingState(jid, ended))
+
+    def _history(self) -> tuple[Event, ...]:
+        """The resumed run's earlier ticks and measurements as the events a live run sends."""
+        if not self.cmd.resume_dir:
+            return ()
+        jid, total = self.job.job_id, self.run.cfg.total_kimg
+        ticks, metrics = self.run.files.history(self.run.kimg)
+        nan = float("nan")
+        out = [TrainingTick(jid, self.run_dir, s["tick"], s["kimg"], total, s["resolution"], s["fade"], s["batch"],
+                            s["sec_per_kimg"], s["images_per_s"], s["loss_g"], s["loss_d"], s["r1"],
+                            s["score_real"], s["score_fake"], s.get("time", nan), nan) for s in ticks]
+        return tuple(out) + tuple(TrainingMetric(jid, kimg, name, value) for kimg, name, value in metrics)
 
     def _events(self, update, seconds: float) -> tuple[Event, ...]:
         jid, out = self.job.job_id, []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -270,3 +271,11 @@ def schedule_text(cfg: TrainConfig) -> str:
 def growth_steps(cfg: TrainConfig) -> int:
     """Number of resolution doublings the run goes through."""
     return int(math.log2(cfg.resolution // min(cfg.start_res, cfg.resolution))) if cfg.growing else 0
+
+
+RUN_CONFIG = "config.json"  # a folder holding this file holds a run (resume it or choose another folder)
+
+
+def holds_run(folder: str) -> bool:
+    """Whether `folder` already holds a training run."""
+    return os.path.isfile(os.path.join(folder, RUN_CONFIG))

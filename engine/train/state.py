@@ -15,7 +15,7 @@ from safetensors.torch import save as st_save
 from ..errors import UserError
 from ..files.fileio import WriteError, atomic_write_bytes
 from ..files.modelfile import ModelMeta, save_model
-from .config import TrainConfig, resume_options
+from .config import RUN_CONFIG, TrainConfig, holds_run, resume_options
 
 STATE_FORMAT = "stylegan-studio/train-state"
 
@@ -34,13 +34,13 @@ class RunFiles:
         """Create the run directory and write its config (refuses to overwrite another run)."""
         if not write:
             return
-        if (self.root / "config.json").exists():
+        if holds_run(str(self.root)):
             raise UserError(f"{self.root} already holds a run; use --resume to continue it or pick a new --out")
         try:
             (self.root / "fakes").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create {self.root}: {exc.strerror}") from None
-        atomic_write_bytes(self.root / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
+        atomic_write_bytes(self.root / RUN_CONFIG, json.dumps(cfg.to_dict(), indent=2).encode())
 
     def resumed_config(self, total_kimg: float | None, overrides: dict | None = None) -> TrainConfig:
         """The run's stored config, made longer when `total_kimg` exceeds its length, with `overrides` applied.
@@ -48,7 +48,7 @@ class RunFiles:
         Overrides (e.g. a new R1 weight or learning rate) are written back to config.json, so the run
         directory always states the settings it continues with.
         """
-        path = self.root / "config.json"
+        path = self.root / RUN_CONFIG
         if not path.is_file():
             raise UserError(f"{self.root}: not a run directory (no config.json)")
         stored = TrainConfig.from_dict(json.loads(path.read_text()))
@@ -101,6 +101,20 @@ class RunFiles:
         """One JSON line per quality measurement (metrics.jsonl)."""
         with open(self.root / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
+
+    def history(self, upto_kimg: float) -> tuple[list[dict], list[tuple[float, str, float]]]:
+        """Ticks (stats.jsonl) and measurements (kimg, name, value) up to `upto_kimg`; damaged lines are skipped.
+
+        Lines past `upto_kimg` were written after the state being resumed (a killed run): they are not history.
+        """
+        ticks = [r for r in _records(self.root / "stats.jsonl")
+                 if TICK_KEYS <= r.keys() and _kimg(r) <= upto_kimg + 1e-6]
+        metrics = []
+        for r in _records(self.root / "metrics.jsonl"):
+            names = [k for k in r if k not in ("tick", "kimg", "seconds")]
+            if names and _kimg(r) <= upto_kimg + 1e-6 and isinstance(r[names[0]], (int, float)):
+                metrics.append((float(r["kimg"]), names[0], float(r[names[0]])))
+        return ticks, metrics
 
     def prune(self, keep: int) -> None:
         """Keep the newest `keep` states and snapshots."""
@@ -156,8 +170,27 @@ def read_state(path: Path) -> tuple[dict, dict]:
     return meta, tensors
 
 
-def stats_records(root: Path, name: str = "stats.jsonl") -> list[dict]:
-    """All lines of a run's stats.jsonl (or metrics.jsonl)."""
-    path = root / name
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+TICK_KEYS = {"tick", "kimg", "resolution", "fade", "batch", "sec_per_kimg", "images_per_s", "loss_g", "loss_d", "r1",
+             "score_real", "score_fake"}
 
+
+def _records(path: Path) -> list[dict]:
+    """The JSON objects of a .jsonl file; a damaged or partial line (a killed write) is skipped."""
+    out = []
+    try:
+        lines = path.read_text().splitlines() if path.exists() else []
+    except (OSError, UnicodeDecodeError):
+        return []
+    for line in lines:
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(r, dict):
+            out.append(r)
+    return out
+
+
+def _kimg(record: dict) -> float:
+    k = record.get("kimg")
+    return float(k) if isinstance(k, (int, float)) else float("inf")
