@@ -1,0 +1,116 @@
+"""Projection of a target image into W / W+ (and noise maps) on a tiny generator."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import tiny_generator
+from stylegan_studio.engine.errors import UserError
+from stylegan_studio.engine.render.project import Projection, load_target, noise_regularizer, psnr, ssim
+from stylegan_studio.engine.render.projectspec import ProjectionOptions
+from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, SpecError
+from stylegan_studio.engine.render.synth import noise_maps, render_latents, synthesize, to_uint8
+
+
+@pytest.fixture(scope="module")
+def G():
+    return tiny_generator(16)
+
+
+def target_of(G, seed=3):
+    """An image the model can make exactly: seed 3 with the stored noise."""
+    return render_latents(G, [Latent(seed=seed)], RenderSettings())[0]
+
+
+@pytest.mark.parametrize("mode,size", [("RGB", (40, 24)), ("RGBA", (17, 30)), ("L", (16, 16)), ("P", (50, 50)),
+                                       ("I;16", (20, 20))])
+def test_any_image_becomes_a_centre_crop_at_model_resolution(tmp_path, mode, size):
+    path = tmp_path / "t.png"
+    Image.new(mode, size).save(path)
+    img = load_target(path, 16)
+    assert img.shape == (16, 16, 3) and img.dtype == np.uint8
+
+
+def test_centre_crop_keeps_the_middle(tmp_path):
+    arr = np.zeros((10, 30, 3), np.uint8)
+    arr[:, 10:20] = 255  # the centre square is white, the sides black
+    Image.fromarray(arr).save(tmp_path / "wide.png")
+    assert load_target(tmp_path / "wide.png", 8).min() > 200
+
+
+@pytest.mark.parametrize("content", [b"", b"not an image", None])
+def test_unreadable_files_give_one_line(tmp_path, content):
+    path = tmp_path / "bad.png"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(UserError) as err:
+        load_target(path, 16)
+    assert "bad.png" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_options_reject_nonsense():
+    for bad in ({"space": "z"}, {"steps": 0}, {"distance": "lpips"}, {"lr": 0}):
+        with pytest.raises(SpecError):
+            ProjectionOptions(**bad)
+
+
+@pytest.mark.parametrize("space,shape", [("w", (16,)), ("w+", (6, 16))])
+def test_projection_gets_closer_and_returns_the_latent(G, space, shape):
+    target = target_of(G)
+    p = Projection(G, target, ProjectionOptions(space=space, steps=40))
+    start = psnr(p.result().image, target)
+    steps = list(p.steps())
+    r = p.result()
+    assert [s.step for s in steps] == list(range(1, 41)) and steps[-1].total == 40
+    assert r.w.shape == shape and r.noise is None
+    assert psnr(r.image, target) > start + 3
+    # the result renders again from its latent alone (stored noise, no truncation)
+    ws = torch.from_numpy(r.w).reshape(1, -1, 16).expand(1, G.num_ws, 16)
+    assert np.array_equal(to_uint8(synthesize(G, ws, noise_maps(G, NoiseSpec())))[0], r.image)
+
+
+def test_projection_never_touches_the_model(G):
+    G2 = tiny_generator(16).requires_grad_(True)
+    before = {k: v.clone() for k, v in G2.state_dict().items()}
+    p = Projection(G2, target_of(G2), ProjectionOptions(space="w+", steps=3, noise=True))
+    list(p.steps())
+    assert all(q.grad is None for q in G2.parameters())
+    assert all(torch.equal(before[k], v) for k, v in G2.state_dict().items())
+
+
+def test_noise_maps_stay_unit_normal_and_come_back(G):
+    p = Projection(G, target_of(G, 4), ProjectionOptions(space="w", steps=5, noise=True))
+    list(p.steps())
+    r = p.result()
+    assert len(r.noise) == G.num_ws
+    for m in r.noise:
+        assert abs(m.mean()) < 1e-4 and abs(m.std(ddof=1) - 1) < 1e-3
+
+
+def test_noise_regularizer_punishes_smooth_maps():
+    white = [torch.randn(1, 1, 32, 32, generator=torch.Generator().manual_seed(0))]
+    smooth = [torch.ones(1, 1, 32, 32)]
+    assert noise_regularizer(smooth) > 100 * noise_regularizer(white)
+
+
+def test_projection_is_deterministic(G):
+    runs = []
+    for _ in range(2):
+        p = Projection(G, target_of(G), ProjectionOptions(space="w", steps=5, seed=7))
+        list(p.steps())
+        runs.append(p.result().w)
+    assert np.array_equal(*runs)
+
+
+def test_wrong_size_target_is_one_line(G):
+    with pytest.raises(UserError):
+        Projection(G, np.zeros((8, 8, 3), np.uint8), ProjectionOptions())
+
+
+def test_psnr_and_ssim():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
+    assert psnr(a, a) == float("inf") and ssim(a, a) == pytest.approx(1.0)
+    assert 15 < psnr(a, b) < 30 and ssim(a, b) < 0.99
+    assert ssim(a, 255 - a) < 0
