@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 from PySide6.QtCore import QMimeData, Qt
@@ -60,3 +61,13 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
         return Latent(w=np.asarray(data["w"], dtype=np.float32))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def save_name(parent, title: str, default: str, filters: str, path: str | None = None) -> str:
+    """A file name to save to (asked for unless given), with `default`'s extension added when typed without one."""
+    if not path:
+        from PySide6.QtWidgets import QFileDialog
+        path = QFileDialog.getSaveFileName(parent, title, default, filters)[0]
+    if path and not os.path.splitext(os.path.basename(path))[1]:
+        path += os.path.splitext(default)[1]   # Qt's own dialog saves "grid" as "grid", not "grid.png"
+    return path

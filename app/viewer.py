@@ -53,6 +53,7 @@ class ImageViewer(QWidget):
         self.label.setMinimumSize(128, 128)
         self.label.setStyleSheet("background: #202124;")
         self.scroll = QScrollArea(widgetResizable=True)
+        self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)   # 1:1 images smaller than the view sit centred
         self.scroll.setWidget(self.label)
         self.info = ElidedLabel("Opening model…")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -13,7 +13,7 @@ from ..engine.render.specs import Latent
 from ..engine.render.stillspec import FIGURES, FigureSpec, ImageSpec
 from .dialogs.export_video import ExportVideoDialog
 from .panes.registry import PANES
-from .qtutil import icon
+from .qtutil import icon, save_name
 from .state import ExploreState
 from .viewer import ImageViewer
 
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         file = self.menuBar().addMenu("&File")
         self._action(file, "Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
         self.recent_menu = file.addMenu("Recent Models")
-        self._action(file, "Save Image…", self.save_image_dialog, QKeySequence.StandardKey.Save, "fa5s.save")
+        self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save, "fa5s.save")
         self._action(file, "Export Mixing Grid…", lambda: self.panes["Style Mixing"].export(), None,
                      "fa5s.th")
         figures = file.addMenu("Export Figure")
@@ -169,6 +169,8 @@ class MainWindow(QMainWindow):
             self._add_recent(info.path)
         if info.notice:
             self.statusBar().showMessage(info.notice, 20000)
+        elif self.statusBar().currentMessage().startswith("Opening"):
+            self.statusBar().showMessage(f"Opened {info.name}", 5000)   # the model is open: say so, not "Opening…"
         self.state.set_model(info)
 
     def on_error(self, ev) -> None:
@@ -194,20 +196,17 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model(path)
 
-    def save_image(self, path: str) -> None:
-        """Write the current image as a PNG with provenance."""
+    def save_image(self, path: str | None = None) -> None:
+        """Write the current image as a PNG with provenance (asks where, unless given a path)."""
         st = self.state
-        self.bridge.post(ExportStill(path, ImageSpec(st.latent, st.settings, st.mix_with, st.mix_layers)))
-
-    def save_image_dialog(self) -> None:
-        name = f"seed{self.state.seed():04d}.png" if self.state.seed() is not None else "image.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Save image", name, "PNG (*.png)")
+        name = f"seed{st.seed():04d}.png" if st.seed() is not None else "image.png"
+        path = save_name(self, "Save image", name, "PNG (*.png)", path)
         if path:
-            self.save_image(path)
+            self.bridge.post(ExportStill(path, ImageSpec(st.latent, st.settings, st.mix_with, st.mix_layers)))
 
     def export_figure(self, name: str, path: str | None = None) -> None:
         """One of the paper's figures on the current model, at the current ψ, as a PNG with provenance."""
-        path = path or QFileDialog.getSaveFileName(self, "Export figure", f"figure-{name}.png", "PNG (*.png)")[0]
+        path = save_name(self, "Export figure", f"figure-{name}.png", "PNG (*.png)", path)
         if path:
             self.bridge.post(ExportStill(path, FigureSpec(name, psi=self.state.settings.psi)))
 

@@ -332,6 +332,41 @@ def test_a_half_filled_grid_shows_its_sources_and_waits(env, qtbot):
     assert image.pixelColor(t + t // 2, t // 2).red() == 200   # the column's face shows while the rows wait
 
 
+def test_noise_strengths_show_their_values_and_animation_gives_the_modes_back(env, qtbot):
+    bridge, state = env
+    pane = NoisePane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO)
+    pane.rows[8][1].setValue(150)
+    assert pane.values[8].text() == "150%" and pane.values[4].text() == "100%"
+    pane.rows[4][0].setCurrentIndex(2)            # 4×4 off; 8 and 16 stored
+    pane.animate.setChecked(True)
+    pane.resample_all()
+    assert state.settings.noise.at(8).mode == "random"       # animating draws fresh noise
+    pane.rows[16][1].setValue(40)                               # a strength moved while animating stays
+    pane.animate.setChecked(False)
+    n = state.settings.noise
+    assert [n.at(r).mode for r in (4, 8, 16)] == ["zero", "const", "const"]
+    assert n.at(16).strength == 0.4 and n.at(8).strength == 1.5
+    assert [pane.rows[r][0].currentText() for r in (4, 8, 16)] == ["Off", "Stored", "Stored"]
+
+
+def test_the_variation_map_says_when_the_face_has_changed(env, qtbot):
+    bridge, state = env
+    pane = NoisePane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO)
+    state.set_latent(Latent(seed=7))
+    pane.request_variation()
+    assert "seed 7" in pane.variation_note.text() and "not the face" not in pane.variation_note.text()
+    pane.resample(16)                         # a new noise draw: the map still holds
+    assert "not the face" not in pane.variation_note.text()
+    state.set_latent(Latent(seed=8))
+    assert "not the face on screen" in pane.variation_note.text() and "seed 7" in pane.variation_note.text()
+    pane.request_variation()
+    assert "seed 8" in pane.variation_note.text() and "not the face" not in pane.variation_note.text()
+
+
 def test_noise_map_and_psi_strip_save_as_stills(env, qtbot):
     from stylegan_studio.engine.render.stillspec import NoiseMapSpec, StripSpec
     bridge, state = env

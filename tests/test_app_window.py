@@ -185,6 +185,7 @@ def test_export_video_dialog_runs_the_job(window, qtbot, tmp_path):
         dlg.start()
     assert sig.args[0].status == "ok" and (tmp_path / "walk.gif").is_file()
     assert dlg.progress.value() == 100
+    assert dlg.cancel_btn.text() == "Close"            # nothing left to cancel once the video is written
     dlg.path.setText(str(tmp_path / "bad.avi"))
     dlg.start()
     assert "must end in" in dlg.message.text()
@@ -207,3 +208,28 @@ def test_export_figure_from_the_window(window, qtbot, tmp_path):
     assert prov["kind"] == "figure" and prov["name"] == "truncation" and prov["psi"] == pytest.approx(0.7)
     assert Image.open(out).size == (6 * 16 + 5 * 2, 3 * 16 + 2 * 2)
     assert any(a.text().startswith("Truncation") for a in window.findChildren(QAction))
+
+
+def test_names_typed_without_an_extension_get_one(window, qtbot, tmp_path):
+    pane = window.panes["Style Mixing"]
+    with qtbot.waitSignal(window.bridge.saved, timeout=20000) as sig:
+        pane.export(str(tmp_path / "grid"))
+    assert sig.args[0].path == str(tmp_path / "grid.png") and (tmp_path / "grid.png").is_file()
+    with qtbot.waitSignal(window.bridge.saved, timeout=20000):
+        window.save_image(str(tmp_path / "face"))
+    assert read_provenance(tmp_path / "face.png")["kind"] == "image"
+
+
+def test_one_to_one_view_centres_the_image(window, qtbot):
+    window.resize(1280, 720)
+    window.viewer.set_fit(False)                       # View → Actual Pixels (1:1)
+    view = window.viewer.scroll.viewport().rect()
+    label = window.viewer.label.geometry()
+    assert abs(label.center().x() - view.center().x()) <= 2 and abs(label.center().y() - view.center().y()) <= 2
+    window.viewer.set_fit(True)
+
+
+def test_the_status_bar_says_opened_once_the_model_is_open(window, qtbot):
+    with qtbot.waitSignal(window.bridge.model_info, timeout=20000):
+        window.open_model(window.state.model.path)
+    assert window.statusBar().currentMessage().startswith("Opened tiny")

@@ -39,7 +39,8 @@ class ExportVideoDialog(QDialog):
         self.message.setWordWrap(True)
         self.buttons = QDialogButtonBox()
         self.start_btn = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_btn = self.buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)
+        # "Cancel" only while a video renders; otherwise there is nothing to cancel and the button closes
+        self.cancel_btn = self.buttons.addButton("Close", QDialogButtonBox.ButtonRole.RejectRole)
         self.start_btn.clicked.connect(self.start)
         self.cancel_btn.clicked.connect(self.cancel)
         self._layout(browse)
@@ -101,6 +102,7 @@ class ExportVideoDialog(QDialog):
     def on_started(self, ev) -> None:
         if ev.kind == "video":
             self.job_id = ev.job_id
+            self.cancel_btn.setText("Cancel")
 
     def on_progress(self, ev) -> None:
         if ev.job_id == self.job_id and ev.total:
@@ -112,5 +114,6 @@ class ExportVideoDialog(QDialog):
             return
         self.job_id = 0
         self.start_btn.setEnabled(True)
+        self.cancel_btn.setText("Close")
         self.message.setText({"ok": f"Saved {ev.path or self.path.text()}", "cancelled": "Cancelled: no file written"}
                              .get(ev.status, f"Failed: {ev.message}"))

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
 from ...engine.messages import ExportStill, RenderMixGrid
 from ...engine.render.specs import Latent, layer_ranges
 from ...engine.render.stillspec import MixGridSpec
-from ..qtutil import icon, latent_from_mime, to_pixmap
+from ..qtutil import icon, latent_from_mime, save_name, to_pixmap
 
 TARGET = "mixing"  # render target of the grid
 TILE = 80        # preferred tile size and the thumbnail size asked of the engine
@@ -313,7 +313,7 @@ class MixingPane(QWidget):
         if not (self.grid.rows and self.grid.cols):
             self.status.emit("Add at least one row and one column face first")
             return
-        path = path or QFileDialog.getSaveFileName(self, "Export mixing grid", "mixing.png", "PNG (*.png)")[0]
+        path = save_name(self, "Export mixing grid", "mixing.png", "PNG (*.png)", path)
         if path:
             self.bridge.post(ExportStill(path, MixGridSpec(tuple(self.grid.rows), tuple(self.grid.cols),
                                                            tuple(sorted(self.layers)), self.state.settings)))

@@ -4,13 +4,13 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.messages import ExportStill, RenderVariation
 from ...engine.render.stillspec import NoiseMapSpec
 from ...engine.render.specs import NoiseSpec, ResNoise
-from ..qtutil import grey_pixmap, icon
+from ..qtutil import grey_pixmap, icon, save_name
 
 MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))
 TARGET = "variation"  # render target of the std map
@@ -24,6 +24,8 @@ class NoisePane(QWidget):
         self.bridge, self.state = bridge, state
         self.seeds = itertools.count(1)
         self.rows: dict[int, tuple[QComboBox, QSlider]] = {}
+        self.values: dict[int, QLabel] = {}          # the strength beside each slider, in %
+        self.before_animation: NoiseSpec | None = None
         self.table = QGridLayout()
         self.table.setColumnStretch(3, 1)  # the strength slider takes the spare width
         # Short labels so the pane fits a narrow side dock; the tooltips say what they do.
@@ -35,8 +37,10 @@ class NoisePane(QWidget):
         self.animate = QCheckBox("Animate")
         self.timer = QTimer(self, interval=120)
         self.timer.timeout.connect(self.resample_all)
-        self.animate.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
+        self.animate.toggled.connect(self.set_animating)
         self.variation = QLabel("Variation: per-pixel standard deviation over noise draws")
+        self.variation_of = None   # (latent, settings, mix) the shown map was computed for
+        self.variation_note = QLabel(wordWrap=True)
         self.variation.setMinimumHeight(64)
         self.variation.setWordWrap(True)
         self.variation.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -62,15 +66,18 @@ class NoisePane(QWidget):
         lay.addLayout(bar)
         lay.addLayout(var_bar)
         lay.addWidget(self.variation, 0)
+        lay.addWidget(self.variation_note, 0)
         lay.addWidget(save, 0, Qt.AlignmentFlag.AlignRight)
         state.model_changed.connect(self.on_model)
         bridge.results(TARGET).connect(self.on_variation)
+        state.changed.connect(self._note_stale)
 
     def on_model(self, info) -> None:
         """Build one row per resolution of the model."""
         while self.table.count():
             self.table.takeAt(0).widget().deleteLater()
         self.rows.clear()
+        self.values.clear()
         for r, res in enumerate(sorted(set(info.layer_resolutions))):
             mode = QComboBox()
             mode.addItems([m[0] for m in MODES])
@@ -81,9 +88,12 @@ class NoisePane(QWidget):
             mode.currentIndexChanged.connect(lambda _=0, res=res: self.changed(res))
             strength.valueChanged.connect(lambda _=0, res=res: self.changed(res))
             again.clicked.connect(lambda _=False, res=res: self.resample(res))
-            for c, w in enumerate((QLabel(f"{res}×{res}"), mode, again, strength)):
+            value = QLabel("100%")
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("200%") + 4)
+            strength.valueChanged.connect(lambda v, label=value: label.setText(f"{v}%"))
+            for c, w in enumerate((QLabel(f"{res}×{res}"), mode, again, strength, value)):
                 self.table.addWidget(w, r, c)
-            self.rows[res] = (mode, strength)
+            self.rows[res], self.values[res] = (mode, strength), value
         self.apply_spec(self.state.settings.noise)
 
     def apply_spec(self, spec: NoiseSpec) -> None:
@@ -94,6 +104,7 @@ class NoisePane(QWidget):
                 w.blockSignals(True)
             mode.setCurrentIndex([m[1] for m in MODES].index(s.mode))
             strength.setValue(round(s.strength * 100))
+            self.values[res].setText(f"{strength.value()}%")
             for w in (mode, strength):
                 w.blockSignals(False)
 
@@ -125,6 +136,21 @@ class NoisePane(QWidget):
         self.state.set_noise(spec)
         self.apply_spec(spec)
 
+    def set_animating(self, on: bool) -> None:
+        """Start or stop the animation; stopping gives every row back the mode and noise it had before."""
+        if on:
+            self.before_animation = self.state.settings.noise
+            self.timer.start()
+            return
+        self.timer.stop()
+        if self.before_animation is not None:
+            spec, old = self.state.settings.noise, self.before_animation
+            for res in self.rows:   # strengths moved while animating stay as they are now
+                spec = spec.with_res(res, ResNoise(old.at(res).mode, old.at(res).seed, spec.at(res).strength))
+            self.before_animation = None
+            self.state.set_noise(spec)
+            self.apply_spec(spec)
+
     def resample_all(self) -> None:
         """Animation step: fresh noise at every resolution that is not off."""
         spec = self.state.settings.noise
@@ -140,15 +166,30 @@ class NoisePane(QWidget):
         st = self.state
         self.bridge.submit(RenderVariation(TARGET, self.bridge.next_stamp(), st.latent, st.settings,
                                            st.mix_with, st.mix_layers, draws=self.draws.value()))
+        self.variation_of = self._current()
         self.variation.setText("Computing variation…")
+        self.variation_note.setText(f"Variation of {st.latent.label()} over {self.draws.value()} draws")
 
     def save_variation(self, path: str | None = None) -> None:
         """Save the std map of the current image as a grey PNG with provenance."""
-        path = path or QFileDialog.getSaveFileName(self, "Save noise variation map", "noise-map.png", "PNG (*.png)")[0]
+        path = save_name(self, "Save noise variation map", "noise-map.png", "PNG (*.png)", path)
         st = self.state
         if path:
             self.bridge.post(ExportStill(path, NoiseMapSpec(st.latent, st.settings, st.mix_with, st.mix_layers,
                                                             draws=self.draws.value())))
+
+    def _current(self) -> tuple:
+        """What the map depends on: the face and each resolution's noise on/off and strength (not its draw)."""
+        st, noise = self.state, self.state.settings.noise
+        strengths = tuple((r, noise.at(r).mode == "zero", noise.at(r).strength) for r in sorted(self.rows))
+        return (st.latent, st.settings.psi, st.settings.cutoff, st.mix_with, st.mix_layers, strengths)
+
+    def _note_stale(self) -> None:
+        """Say so when the face on screen is no longer the one the map shows (new noise draws do not count)."""
+        if self.variation_of is not None and self._current() != self.variation_of:
+            label = self.variation_of[0].label()
+            self.variation_note.setText(f"Variation of {label}, not the face on screen: press Show variation "
+                                        "to update it")
 
     def on_variation(self, ev) -> None:
         """Show the standard-deviation map (a large model's map refines as draws arrive)."""

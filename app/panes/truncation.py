@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from ...engine.messages import ExportStill, RenderTruncationStrip
 from ...engine.render.stillspec import StripSpec
-from ..qtutil import to_pixmap
+from ..qtutil import save_name, to_pixmap
 
 PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 THUMB = 64  # the strip's thumbnails, three to a row
@@ -97,7 +97,7 @@ class TruncationPane(QWidget):
 
     def save_strip(self, path: str | None = None) -> None:
         """Save the current face at the strip's ψ values as one PNG with provenance."""
-        path = path or QFileDialog.getSaveFileName(self, "Save ψ strip", "truncation-strip.png", "PNG (*.png)")[0]
+        path = save_name(self, "Save ψ strip", "truncation-strip.png", "PNG (*.png)", path)
         if path:
             self.bridge.post(ExportStill(path, StripSpec(self.state.latent, self.state.settings, PSIS)))
 
