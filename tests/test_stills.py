@@ -10,9 +10,9 @@ from stylegan_studio.engine.cli.main import build_parser, main
 from stylegan_studio.engine.files.modelfile import read_header, save_model
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.files.provenance import model_record, record, spec_from
-from stylegan_studio.engine.render.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise
-from stylegan_studio.engine.render.stillspec import (FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec,
-                                              StripSpec)
+from stylegan_studio.engine.render.specs import DEFAULT_PSI, Edit, Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.render.stillspec import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec,
+                                              NoiseMapSpec, StripSpec)
 
 W = np.linspace(-1, 1, 16).astype(np.float32)
 SETTINGS = RenderSettings(psi=0.6, cutoff=4, noise=NoiseSpec.parse("const; 8:random#3x0.5; 16:zero"))
@@ -26,6 +26,11 @@ SPECS = [
     FigureSpec("truncation", (0, 1)),
     NoiseMapSpec(Latent(seed=3), SETTINGS, mix_with=Latent(seed=4), layers=(0,), draws=4, seed=2),
     StripSpec(Latent(w=W), SETTINGS, psis=(1.0, 0.0, -1.0)),
+    ImageSpec(Latent(seed=5, edit=Edit(tuple((W * 0.7).tolist()), (0, 1, 2), "pc0 +2σ")), SETTINGS,
+              mix_with=Latent(seed=9), layers=(5,)),                      # a face edited in the Directions pane
+    StripSpec(Latent(seed=2, edit=Edit(tuple((-W).tolist()), (4, 5), "x")), SETTINGS, psis=(1.0, 0.0)),
+    EditGridSpec((Latent(seed=1), Latent(w=W)), tuple((W / np.linalg.norm(W)).tolist()), 0.8, (-2.0, 0.0, 2.5),
+                 (2, 3, 4, 5), "pc1", SETTINGS),
 ]
 
 

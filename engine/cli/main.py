@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import directions as cli_directions
+
 from . import export as cli_export
 
 from . import importer as cli_import
@@ -17,7 +19,7 @@ from . import render as cli_render
 from . import train as cli_train
 from ..errors import EXPECTED
 
-COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics]
+COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics, cli_directions]
 
 
 class _Parser(argparse.ArgumentParser):

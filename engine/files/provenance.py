@@ -11,7 +11,7 @@ from dataclasses import fields
 import numpy as np
 
 from ..errors import UserError
-from ..render.specs import Latent, NoiseSpec, RenderSettings, SpecError
+from ..render.specs import Edit, Latent, NoiseSpec, RenderSettings, SpecError
 from ..render.stillspec import SPECS, StillSpec
 
 VERSION = 2
@@ -37,7 +37,11 @@ def record(spec: StillSpec, model: dict) -> dict:
 
 def _encode(value):
     if isinstance(value, Latent):
-        return {"seed": value.seed} if value.seed is not None else {"w": np.asarray(value.w, np.float32).ravel().tolist()}
+        out = {"seed": value.seed} if value.seed is not None else {"w": np.asarray(value.w, np.float32).ravel().tolist()}
+        if value.edit is not None:
+            e = value.edit
+            out["edit"] = {"offset": list(e.offset), "layers": list(e.layers), "label": e.label}
+        return out
     if isinstance(value, (tuple, list)):
         return [_encode(v) for v in value]
     return value
@@ -60,7 +64,11 @@ def spec_from(rec: dict) -> StillSpec:
 
 def _decode(value):
     if isinstance(value, dict) and ("seed" in value or "w" in value):
-        return Latent(seed=int(value["seed"])) if "seed" in value else Latent(w=np.asarray(value["w"], np.float32))
+        e = value.get("edit")
+        edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) if e else None
+        if "seed" in value:
+            return Latent(seed=int(value["seed"]), edit=edit)
+        return Latent(w=np.asarray(value["w"], np.float32), edit=edit)
     if isinstance(value, list):
         return tuple(_decode(v) for v in value)
     return value

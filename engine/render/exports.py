@@ -16,13 +16,14 @@ import torch
 
 from . import figures
 from ..errors import UserError
-from .synth import psi_sweep, render_still
+from .synth import latents_ws, render_still
 from ..nets.networks import Generator
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
-from .renderer import check_request, latent_ws, mix_ws, split_mix, variation_units
-from .specs import Latent
-from .stillspec import FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec, StillSpec, StripSpec
+from .renderer import check_request, edited_sweep, latent_ws, mix_ws, split_mix, variation_units
+from .specs import Edit, Latent
+from .stillspec import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec, StillSpec,
+                        StripSpec)
 
 EXPORTERS: dict[type, Callable[[Generator, StillSpec], np.ndarray]] = {}
 
@@ -109,6 +110,22 @@ def strip(G: Generator, spec: StripSpec) -> np.ndarray:
     if not spec.psis:
         raise UserError("a truncation strip needs at least one ψ value")
     check_request(G, spec.latent, (), spec.settings)
-    ws = latent_ws(G, spec.latent, dataclasses.replace(spec.settings, psi=1.0))  # [1, num_ws, w_dim], untruncated
-    return make_grid(render_still(G, psi_sweep(ws, G.w_avg, spec.psis, spec.settings.cutoff), spec.settings),
-                     len(spec.psis), pad=2)
+    ws = edited_sweep(G, spec.latent, spec.psis, spec.settings.cutoff)  # [K, num_ws, w_dim]
+    return make_grid(render_still(G, ws, spec.settings), len(spec.psis), pad=2)
+
+
+def edit_latents(spec: EditGridSpec) -> list[Latent]:
+    """The cells of an edit grid, row by row: each latent moved by amount·σ·direction on the spec's layers."""
+    d = np.asarray(spec.direction, np.float32)
+    return [Latent(lat.seed, lat.w, Edit(tuple((np.float32(a * spec.sigma) * d).tolist()), spec.layers,
+                                         f"{spec.name} {a:+g}σ"))
+            for lat in spec.latents for a in spec.amounts]
+
+
+@exporter(EditGridSpec)
+def edit_grid(G: Generator, spec: EditGridSpec) -> np.ndarray:
+    """One row per face, one column per amount along a direction (0 = the face itself)."""
+    cells = edit_latents(spec)
+    for lat in cells:
+        check_request(G, lat, (), spec.settings)
+    return make_grid(render_still(G, latents_ws(G, cells, spec.settings), spec.settings), len(spec.amounts))

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from .synth import (broadcast, latents_to_w, mix, noise_batch, noise_maps, psi_sweep, resize, styled_ws,
-                      synthesize, to_uint8)
+from .synth import (apply_edit, broadcast, latents_to_w, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
+                    resize, styled_ws, synthesize, to_uint8)
 from ..messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
 from ..nets.config import ModelConfig
 from ..nets.networks import Generator
@@ -43,11 +43,21 @@ def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], se
         raise UserError("nothing to render: no seed or latent given")
     if latent.w is not None and np.asarray(latent.w).size != G.cfg.w_dim:
         raise UserError(f"a custom w has {np.asarray(latent.w).size} values; this model needs {G.cfg.w_dim}")
+    if latent.edit is not None:
+        check_edit(G, latent.edit)
     bad = [i for i in layers if not 0 <= i < G.num_ws]
     if bad:
         raise UserError(f"layer {bad[0]} does not exist: this model has layers 0-{G.num_ws - 1}")
     if settings.cutoff is not None and settings.cutoff > G.num_ws:
         raise UserError(f"cutoff {settings.cutoff} is beyond this model's {G.num_ws} layers")
+
+
+def check_edit(G: Generator, edit) -> None:
+    """Reject an Edit whose offset or layers do not fit this model."""
+    if len(edit.offset) != G.cfg.w_dim:
+        raise UserError(f"an edit has {len(edit.offset)} values; this model's w has {G.cfg.w_dim}")
+    if max(edit.layers) >= G.num_ws:
+        raise UserError(f"an edit names layer {max(edit.layers)}; this model has layers 0-{G.num_ws - 1}")
 
 
 @torch.inference_mode()
@@ -56,9 +66,9 @@ def latent_ws(G: Generator, latent: Latent, settings: RenderSettings, mix_with: 
     """One latent, truncated, optionally with `mix_layers` from `mix_with` → ws [1, num_ws, w_dim]."""
     check_request(G, latent, mix_layers if mix_with is not None else (), settings)
     if mix_with is None or not mix_layers:
-        return styled_ws(G, latents_to_w(G, [latent]), settings)
+        return latents_ws(G, [latent], settings)
     check_request(G, mix_with, mix_layers, settings)
-    ws = styled_ws(G, latents_to_w(G, [latent, mix_with]), settings)  # [2, num_ws, w_dim]
+    ws = latents_ws(G, [latent, mix_with], settings)  # [2, num_ws, w_dim]
     return mix(ws[:1], ws[1:], mix_layers)
 
 
@@ -116,7 +126,7 @@ def mix_ws(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers:
         raise UserError("a mixing grid needs at least one row or column face")
     for lat in (*rows, *cols):
         check_request(G, lat, layers, settings)
-    ws = styled_ws(G, latents_to_w(G, [*rows, *cols]), settings)  # [R + C, num_ws, w_dim]
+    ws = latents_ws(G, [*rows, *cols], settings)  # [R + C, num_ws, w_dim]
     R, C = len(rows), len(cols)
     ws_rows, ws_cols = ws[:R], ws[R:]
     cells = mix(ws_rows.repeat_interleave(C, 0), ws_cols.repeat(R, 1, 1), layers)  # [R·C, num_ws, w_dim]
@@ -157,5 +167,11 @@ def strip_ws(G: Generator, req: RenderTruncationStrip) -> torch.Tensor:
     if not req.psis:
         raise UserError("a truncation strip needs at least one ψ value")
     check_request(G, req.latent, (), req.settings)
-    ws = broadcast(latents_to_w(G, [req.latent]), G.num_ws)  # [1, num_ws, w_dim]
-    return psi_sweep(ws, G.w_avg, req.psis, req.settings.cutoff)
+    return edited_sweep(G, req.latent, req.psis, req.settings.cutoff)
+
+
+@torch.inference_mode()
+def edited_sweep(G: Generator, latent: Latent, psis, cutoff: int | None) -> torch.Tensor:
+    """ws of one latent at each ψ, its Edit added after truncation: [K, num_ws, w_dim]."""
+    ws = broadcast(latents_to_w(G, [latent]), G.num_ws)  # [1, num_ws, w_dim]
+    return apply_edit(psi_sweep(ws, G.w_avg, psis, cutoff), latent.edit)

@@ -140,29 +140,58 @@ def _parse_one(text: str) -> ResNoise:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """A step in W added to the chosen layers' ws after truncation: ws[:, layers] += offset.
+
+    After truncation, not before: a slider's σ then moves a face the same distance at any ψ (before it,
+    ψ would shrink the step on the truncated layers and cancel it at ψ = 0, the mean face), and the
+    layers the step leaves alone keep exactly the face the user was looking at.
+    """
+
+    offset: tuple[float, ...] = ()   # [w_dim], e.g. amount·σ·d of a unit direction d
+    layers: tuple[int, ...] = ()
+    label: str = ""                  # e.g. "pc 3 +2σ"
+
+    def __post_init__(self) -> None:
+        if not self.offset or not all(math.isfinite(x) for x in self.offset):
+            raise SpecError("an edit needs a finite offset in W")
+        if not self.layers or min(self.layers) < 0:
+            raise SpecError("an edit needs at least one layer")
+
+
+@dataclass(frozen=True)
 class Latent:
-    """One latent source: a seed (mapped through z) or an explicit w [w_dim]."""
+    """One latent source: a seed (mapped through z) or an explicit w [w_dim], optionally with an Edit."""
 
     seed: int | None = None
     w: np.ndarray | None = None
+    edit: Edit | None = None
 
     def __post_init__(self) -> None:
         if (self.seed is None) == (self.w is None):
             raise SpecError("a latent is either a seed or an explicit w")
 
     def label(self) -> str:
-        """'seed 42' or 'custom w'."""
-        return f"seed {self.seed}" if self.seed is not None else "custom w"
+        """'seed 42', 'custom w', or either with its edit: 'seed 42 (pc 3 +2σ)'."""
+        base = f"seed {self.seed}" if self.seed is not None else "custom w"
+        return f"{base} ({self.edit.label or 'edited'})" if self.edit is not None else base
+
+    def unedited(self) -> "Latent":
+        """The same seed or w without its edit."""
+        return Latent(self.seed, self.w) if self.edit is not None else self
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Latent):
             return NotImplemented
+        if self.edit != other.edit:
+            return False
         if self.seed is not None or other.seed is not None:
             return self.seed == other.seed
         return bool(np.array_equal(self.w, other.w))
 
     def __hash__(self) -> int:
-        return hash(self.seed) if self.seed is not None else hash(np.asarray(self.w).tobytes())
+        base = hash(self.seed) if self.seed is not None else hash(np.asarray(self.w).tobytes())
+        return hash((base, self.edit))
 
 
 @dataclass(frozen=True)

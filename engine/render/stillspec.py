@@ -5,6 +5,7 @@ PNG's record and reads it back, so every still the window or the CLI saves can b
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -93,4 +94,29 @@ class StripSpec(StillSpec):
     psis: tuple[float, ...] = PAPER_PSIS
 
 
-SPECS = {cls.kind: cls for cls in (ImageSpec, GridSpec, MixGridSpec, FigureSpec, NoiseMapSpec, StripSpec)}
+@dataclass(frozen=True)
+class EditGridSpec(StillSpec):
+    """Faces (rows) moved along one direction in W by each of `amounts` σ (columns) on `layers`.
+
+    The direction itself (a unit vector) is part of the spec, so the PNG regenerates without its file.
+    """
+
+    kind: ClassVar[str] = "edit"
+    latents: tuple[Latent, ...] = ()
+    direction: tuple[float, ...] = ()
+    sigma: float = 1.0
+    amounts: tuple[float, ...] = (-3.0, 0.0, 3.0)
+    layers: tuple[int, ...] = ()
+    name: str = ""
+    settings: RenderSettings = field(default_factory=RenderSettings)
+
+    def __post_init__(self) -> None:
+        if not self.latents or not self.amounts:
+            raise SpecError("an edit grid needs at least one face and one amount")
+        if not self.direction or not self.layers:
+            raise SpecError("an edit grid needs a direction and at least one layer")
+        if not all(math.isfinite(float(x)) for x in (*self.direction, *self.amounts, self.sigma)):
+            raise SpecError("direction, σ and amounts must be finite numbers")
+
+
+SPECS = {cls.kind: cls for cls in (ImageSpec, GridSpec, MixGridSpec, FigureSpec, NoiseMapSpec, StripSpec, EditGridSpec)}

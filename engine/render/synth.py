@@ -39,6 +39,24 @@ def latents_to_w(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
     return out
 
 
+def apply_edit(ws: torch.Tensor, edit) -> torch.Tensor:
+    """ws [N, num_ws, w_dim] with an Edit's offset added on its layers (a copy; None: ws unchanged)."""
+    if edit is None:
+        return ws
+    out = ws.clone()
+    out[:, list(edit.layers)] += torch.tensor(edit.offset, dtype=ws.dtype, device=ws.device)
+    return out
+
+
+def latents_ws(G: Generator, latents: Sequence[Latent], settings: RenderSettings) -> torch.Tensor:
+    """Latents → truncated ws [N, num_ws, w_dim], each latent's Edit added after truncation."""
+    ws = styled_ws(G, latents_to_w(G, latents), settings)
+    for i, lat in enumerate(latents):
+        if lat.edit is not None:
+            ws[i:i + 1] = apply_edit(ws[i:i + 1], lat.edit)
+    return ws
+
+
 def broadcast(w: torch.Tensor, num_ws: int) -> torch.Tensor:
     """w [N, w_dim] → ws [N, num_ws, w_dim]."""
     return w.unsqueeze(1).repeat(1, num_ws, 1)
@@ -143,8 +161,8 @@ def psi_sweep(ws: torch.Tensor, w_avg: torch.Tensor, psis: Sequence[float], cuto
 @torch.inference_mode()
 def render_latents(G: Generator, latents: Sequence[Latent], settings: RenderSettings,
                    batch: int = 16, pad: bool = False) -> np.ndarray:
-    """Latents → uint8 images [N, H, W, C] with truncation and noise applied."""
-    return render_ws(G, styled_ws(G, latents_to_w(G, latents), settings), settings, batch, pad)
+    """Latents → uint8 images [N, H, W, C] with truncation, edits and noise applied."""
+    return render_ws(G, latents_ws(G, latents, settings), settings, batch, pad)
 
 
 @torch.inference_mode()

@@ -1,0 +1,91 @@
+"""CLI commands `directions` (compute a direction set) and `edit` (a grid of faces moved along one direction)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..directions import compute
+from ..directions.dirset import read
+from ..errors import UserError
+from ..render import exports
+from ..render.specs import Latent, parse_layers, parse_seeds
+from ..render.stillspec import EditGridSpec
+from .render import add_render_options, check_cutoff, cli_model_record, load_cli_model, settings_from_args
+
+METHODS = ("pca", "sefa")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `directions` and `edit` to the CLI."""
+    p = sub.add_parser("directions", help="find directions in W: pca (GANSpace), sefa (closed form)")
+    p.add_argument("method", choices=METHODS)
+    p.add_argument("--model", help="model file (default: the bundled model)")
+    p.add_argument("--count", type=int, default=20, help="directions kept (default 20)")
+    p.add_argument("--samples", type=int, default=20000, help="mapped samples for PCA and σ (default 20000)")
+    p.add_argument("--layers", default="all", help="layers the directions are for: coarse, middle, fine, all, 0-3")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled z (default 0)")
+    p.add_argument("--out", required=True, help="directions file (.npz)")
+    p.set_defaults(run=run_directions)
+    p = sub.add_parser("edit", help="a grid of faces (rows) moved along one direction (columns)")
+    p.add_argument("--seeds", required=True, help="faces, e.g. 0-4")
+    p.add_argument("--directions", required=True, help="directions file from `directions`")
+    p.add_argument("--pick", default="0", help="direction by 0-based index or name (default 0)")
+    p.add_argument("--amounts", default="-3,0,3", help="steps in σ, e.g. -3,0,3 (write --amounts=-3,0,3)")
+    p.add_argument("--layers", help="layers to move (default: the directions' own layers)")
+    add_render_options(p)
+    p.add_argument("--out", required=True, help="PNG file of the grid")
+    p.set_defaults(run=run_edit)
+
+
+def run_directions(args: argparse.Namespace) -> int:
+    """Compute a direction set and write it."""
+    if not 1 <= args.count <= 4096 or not 2 <= args.samples <= 10_000_000:
+        raise UserError("--count must be 1-4096 and --samples 2-10000000")
+    G, meta, _ = load_cli_model(args)
+    layers = parse_layers(args.layers, G.cfg.resolution)
+    t0 = time.perf_counter()
+    job = compute.pca(G, meta.model_id, args.count, args.samples, args.seed, layers) if args.method == "pca" \
+        else compute.sefa(G, meta.model_id, args.count, layers, args.samples, args.seed)
+    ds = compute.run(job)
+    compute.save(args.out, ds)
+    top = ", ".join(f"{n} {s:.3f}" for n, s in zip(ds.names[:5], ds.scores[:5]))
+    print(f"wrote {args.out}: {len(ds)} {args.method} directions for layers {_span(ds.layers)} "
+          f"({ds.score_name}: {top}) in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _span(layers) -> str:
+    return f"{layers[0]}-{layers[-1]}" if list(layers) == list(range(layers[0], layers[-1] + 1)) else \
+        ",".join(map(str, layers))
+
+
+def parse_amounts(text: str) -> tuple[float, ...]:
+    """'-3,0,3' → (-3.0, 0.0, 3.0)."""
+    try:
+        amounts = tuple(float(a) for a in text.split(",") if a.strip())
+    except ValueError:
+        raise UserError(f"cannot read --amounts {text!r}; use numbers like -3,0,3") from None
+    if not amounts:
+        raise UserError("--amounts needs at least one number")
+    return amounts
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    """Render the edit grid as a PNG whose provenance holds the direction itself."""
+    ds = read(args.directions)
+    k = ds.index(args.pick)
+    seeds, amounts, settings = parse_seeds(args.seeds), parse_amounts(args.amounts), settings_from_args(args)
+    G, meta, path = load_cli_model(args)
+    check_cutoff(settings, G.num_ws)
+    if ds.w_dim != G.cfg.w_dim:
+        raise UserError(f"{args.directions} is for a w of {ds.w_dim} values; this model's has {G.cfg.w_dim}")
+    if ds.model_id != meta.model_id:
+        print(f"note: {args.directions} was made for model {ds.model_id}, not {meta.model_id}", file=sys.stderr)
+    layers = parse_layers(args.layers, G.cfg.resolution) if args.layers else ds.layers
+    spec = EditGridSpec(tuple(Latent(seed=s) for s in seeds), tuple(ds.vectors[k].tolist()), float(ds.sigmas[k]),
+                        amounts, tuple(layers), ds.names[k], settings)
+    exports.save(args.out, G, spec, cli_model_record(meta, path))
+    print(f"wrote {args.out} ({len(seeds)}×{len(amounts)}: {ds.names[k]} at {', '.join(f'{a:+g}σ' for a in amounts)}"
+          f" on layers {_span(layers)})")
+    return 0
