@@ -27,7 +27,7 @@ TYPED_SIGNALS = {
     m.TrainingTick: "training_tick", m.TrainingMetric: "training_metric", m.TrainingFakes: "training_fakes",
     m.TrainingSnapshot: "training_snapshot",
     m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
-    m.ErrorEvent: "error",
+    m.ErrorEvent: "error", m.DirectionsReady: "directions_ready",
 }
 
 
@@ -53,6 +53,7 @@ class EngineBridge(QObject):
     training_state = Signal(object)
     dataset_summary = Signal(object)
     saved = Signal(object)
+    directions_ready = Signal(object)
     error = Signal(object)
     _arrived = Signal(object)  # engine thread → GUI thread
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from .render.specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
 from .render.stillspec import StillSpec
+from .directions.dirset import DirectionSet
 from .train.config import TrainConfig  # noqa: F401  (stdlib only; the app builds it from the Training pane)
 
 
@@ -192,6 +193,31 @@ class ValidateDataset(Command):
 
     path: str = ""
     resolution: int = 0          # 0: choose from the images
+
+
+@dataclass(frozen=True)
+class ComputeDirections(Command):
+    """Find `count` directions of `kind` ('pca' or 'sefa') for `layers` of the model, as a job; answers DirectionsReady."""
+
+    kind: str = "pca"
+    layers: tuple[int, ...] = ()     # empty: all layers
+    count: int = 10
+    samples: int = 20000
+
+
+@dataclass(frozen=True)
+class LoadDirections(Command):
+    """Read a directions file (.npz); answers DirectionsReady."""
+
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class SaveDirections(Command):
+    """Write a direction set to an .npz."""
+
+    path: str = ""
+    directions: DirectionSet | None = None
 
 
 @dataclass(frozen=True)
@@ -391,6 +417,14 @@ class Saved(Event):
 
     path: str
     what: str                    # "model" | "latents" | "video" | a still's kind ("image", "mix", "figure", ...)
+
+
+@dataclass(frozen=True)
+class DirectionsReady(Event):
+    """A direction set computed for the model or read from `path`."""
+
+    directions: DirectionSet
+    path: str = ""
 
 
 @dataclass(frozen=True)

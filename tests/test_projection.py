@@ -114,3 +114,50 @@ def test_psnr_and_ssim():
     assert psnr(a, a) == float("inf") and ssim(a, a) == pytest.approx(1.0)
     assert 15 < psnr(a, b) < 30 and ssim(a, b) < 0.99
     assert ssim(a, 255 - a) < 0
+
+
+# ---------------------------------------------------------------- as an engine job
+@pytest.fixture
+def eng():
+    from test_engine_thread import Recorder
+    from stylegan_studio.engine import messages as m
+    from stylegan_studio.engine.thread.engine import Engine
+    rec = Recorder()
+    engine = Engine(rec, threads=1)
+    engine.rec = rec
+    engine.start()
+    engine.post(m.NewModel(resolution=16, channels=16, z_dim=16, seed=0))
+    rec.wait(m.ModelInfo)
+    yield engine
+    assert engine.close(), "engine thread did not stop"
+
+
+def test_the_job_previews_and_ends_with_the_latent(eng, tmp_path):
+    from stylegan_studio.engine import messages as m
+    Image.new("RGB", (30, 20), (200, 40, 40)).save(tmp_path / "red.png")
+    eng.post(m.ProjectImage(str(tmp_path / "red.png"), ProjectionOptions(space="w", steps=12)))
+    done = eng.rec.wait(m.ProjectionDone)
+    finished = eng.rec.wait(m.JobFinished, kind="project")
+    previews = eng.rec.of(m.ProjectionPreview)
+    assert finished.status == "ok" and "red.png" in finished.message and "PSNR" in finished.message
+    assert previews[-1].step == 12 and previews[-1].image.shape == (16, 16, 3)
+    assert previews[0].target.shape == (16, 16, 3) and previews[0].target[0, 0].tolist() == [200, 40, 40]
+    assert done.latent.w.shape == (16,) and done.path.endswith("red.png") and done.psnr > 0
+    progress = eng.rec.of(m.JobProgress, kind="project")
+    assert progress[-1].done == progress[-1].total == 12
+
+
+def test_the_job_cancels_and_a_bad_file_is_one_line(eng, tmp_path):
+    from stylegan_studio.engine import messages as m
+    Image.new("RGB", (16, 16)).save(tmp_path / "t.png")
+    eng.post(m.ProjectImage(str(tmp_path / "t.png"), ProjectionOptions(steps=100_000)))
+    started = eng.rec.wait(m.JobStarted, kind="project")
+    eng.rec.wait(m.ProjectionPreview)
+    eng.post(m.CancelJob(started.job_id))
+    assert eng.rec.wait(m.JobFinished, job_id=started.job_id).status == "cancelled"
+    assert not eng.rec.of(m.ProjectionDone)
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    eng.post(m.ProjectImage(str(tmp_path / "bad.png")))
+    failed = eng.rec.wait(m.JobFinished, kind="project", status="failed")
+    err = eng.rec.wait(m.ErrorEvent)
+    assert "bad.png" in err.message and "\n" not in err.message and "bad.png" in failed.message
