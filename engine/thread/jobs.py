@@ -187,26 +187,26 @@ class TrainingJob:
         finally:
             self.emit(TrainingState(jid, ended))
 
+    def _tick_event(self, s, total_kimg: float, seconds: float, eta_s: float) -> TrainingTick:
+        """A tick's statistics (TickStats) as the event the window plots."""
+        return TrainingTick(self.job.job_id, self.run_dir, s.tick, s.kimg, total_kimg, s.resolution, s.fade, s.batch,
+                            s.sec_per_kimg, s.images_per_s, s.loss_g, s.loss_d, s.r1, s.score_real, s.score_fake,
+                            seconds, eta_s)
+
     def _history(self) -> tuple[Event, ...]:
         """The resumed run's earlier ticks and measurements as the events a live run sends."""
         if not self.cmd.resume_dir:
             return ()
         jid, total = self.job.job_id, self.run.cfg.total_kimg
         ticks, metrics = self.run.files.history(self.run.kimg)
-        nan = float("nan")
-        out = [TrainingTick(jid, self.run_dir, s["tick"], s["kimg"], total, s["resolution"], s["fade"], s["batch"],
-                            s["sec_per_kimg"], s["images_per_s"], s["loss_g"], s["loss_d"], s["r1"],
-                            s["score_real"], s["score_fake"], s.get("time", nan), nan) for s in ticks]
+        out = [self._tick_event(s, total, float("nan"), float("nan")) for s in ticks]
         return tuple(out) + tuple(TrainingMetric(jid, kimg, name, value) for kimg, name, value in metrics)
 
     def _events(self, update, seconds: float) -> tuple[Event, ...]:
         jid, out = self.job.job_id, []
-        s = update.tick_stats
-        if s is not None:
-            eta = max(update.total_kimg - update.kimg, 0.0) * s.sec_per_kimg
-            out.append(TrainingTick(jid, self.run_dir, s.tick, s.kimg, update.total_kimg, s.resolution, s.fade,
-                                    s.batch, s.sec_per_kimg, s.images_per_s, s.loss_g, s.loss_d, s.r1,
-                                    s.score_real, s.score_fake, seconds, eta))
+        if update.tick_stats is not None:
+            eta = max(update.total_kimg - update.kimg, 0.0) * update.tick_stats.sec_per_kimg
+            out.append(self._tick_event(update.tick_stats, update.total_kimg, seconds, eta))
         if update.metric is not None:
             out.append(TrainingMetric(jid, update.kimg, *update.metric))
         if update.fakes is not None:

@@ -23,26 +23,7 @@ from ..nets.networks import Discriminator, Generator
 from ..files.pngio import make_grid, save_png
 from .config import TrainConfig, parse_policy
 from .warmstart import init_notes, read_init, start_from
-from .state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
-
-
-@dataclass(frozen=True)
-class TickStats:
-    """Statistics of one tick (one line of stats.jsonl)."""
-
-    tick: int
-    kimg: float
-    resolution: int
-    fade: float
-    batch: int
-    sec_per_kimg: float
-    images_per_s: float
-    loss_g: float
-    loss_d: float
-    r1: float
-    score_real: float
-    score_fake: float
-    time: float
+from .state import RunFiles, TickStats, module_tensors, opt_tensors, read_state, restore_opt, write_state
 
 
 @dataclass(frozen=True)
@@ -124,6 +105,14 @@ class TrainingRun:
         if path is None:
             raise UserError(f"{self.files.root}: no training state to resume from")
         meta, tensors = read_state(path)
+        try:
+            self._restore(meta, tensors)
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as exc:
+            # the file read but its parts do not fit this run: a damaged or foreign state, never a traceback
+            raise UserError(f"{path}: damaged training state ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
+
+    def _restore(self, meta: dict, tensors: dict) -> None:
+        """Nets, optimizers, random streams and counters from a state's parts."""
         for name in ("G", "D", "G_ema"):
             getattr(self, name).load_state_dict(module_tensors(tensors, name))
         counters = json.loads(meta["counters"])
@@ -395,7 +384,3 @@ def stats_line(s: TickStats) -> str:
             f"{s.sec_per_kimg:7.1f} s/kimg {s.images_per_s:6.1f} img/s  G {s.loss_g:6.3f}  D {s.loss_d:6.3f}  "
             f"R1 {s.r1:7.4f}  real {s.score_real:6.2f} fake {s.score_fake:6.2f}")
 
-
-def json_stats(s: TickStats) -> str:
-    """stats.jsonl line."""
-    return json.dumps(s.__dict__)

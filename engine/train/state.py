@@ -4,8 +4,10 @@ TrainingRun.save_state/load_state decide what a state holds; this module only wr
 so it never imports the trainer."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,6 +24,25 @@ STATE_FORMAT = "stylegan-studio/train-state"
 
 # Settings a resumed run may change; the architecture, data and schedule stay as they were.
 RESUME_OVERRIDES = resume_options()
+
+
+@dataclass(frozen=True)
+class TickStats:
+    """Statistics of one tick (one line of stats.jsonl)."""
+
+    tick: int
+    kimg: float
+    resolution: int
+    fade: float
+    batch: int
+    sec_per_kimg: float
+    images_per_s: float
+    loss_g: float
+    loss_d: float
+    r1: float
+    score_real: float
+    score_fake: float
+    time: float
 
 
 class RunFiles:
@@ -92,7 +113,7 @@ class RunFiles:
         save_model(run.G_ema, path, meta)
         return path
 
-    def append_stats(self, stats) -> None:
+    def append_stats(self, stats: TickStats) -> None:
         """One JSON line per tick."""
         with open(self.root / "stats.jsonl", "a") as f:
             f.write(json.dumps(stats.__dict__) + "\n")
@@ -102,18 +123,19 @@ class RunFiles:
         with open(self.root / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
 
-    def history(self, upto_kimg: float) -> tuple[list[dict], list[tuple[float, str, float]]]:
+    def history(self, upto_kimg: float) -> tuple[list[TickStats], list[tuple[float, str, float]]]:
         """Ticks (stats.jsonl) and measurements (kimg, name, value) up to `upto_kimg`; damaged lines are skipped.
 
         Lines past `upto_kimg` were written after the state being resumed (a killed run): they are not history.
         """
-        ticks = [r for r in _records(self.root / "stats.jsonl")
-                 if TICK_KEYS <= r.keys() and _kimg(r) <= upto_kimg + 1e-6]
+        names = [f.name for f in dataclasses.fields(TickStats)]
+        ticks = [TickStats(**{n: r[n] for n in names}) for r in _records(self.root / "stats.jsonl")
+                 if set(names) <= r.keys() and _kimg(r) <= upto_kimg + 1e-6]
         metrics = []
         for r in _records(self.root / "metrics.jsonl"):
-            names = [k for k in r if k not in ("tick", "kimg", "seconds")]
-            if names and _kimg(r) <= upto_kimg + 1e-6 and isinstance(r[names[0]], (int, float)):
-                metrics.append((float(r["kimg"]), names[0], float(r[names[0]])))
+            found = [k for k in r if k not in ("tick", "kimg", "seconds")]
+            if found and _kimg(r) <= upto_kimg + 1e-6 and isinstance(r[found[0]], (int, float)):
+                metrics.append((float(r["kimg"]), found[0], float(r[found[0]])))
         return ticks, metrics
 
     def prune(self, keep: int) -> None:
@@ -168,10 +190,6 @@ def read_state(path: Path) -> tuple[dict, dict]:
     if meta.get("format") != STATE_FORMAT:
         raise UserError(f"{path}: not a stylegan-studio training state")
     return meta, tensors
-
-
-TICK_KEYS = {"tick", "kimg", "resolution", "fade", "batch", "sec_per_kimg", "images_per_s", "loss_g", "loss_d", "r1",
-             "score_real", "score_fake"}
 
 
 def _records(path: Path) -> list[dict]:
