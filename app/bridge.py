@@ -27,7 +27,8 @@ TYPED_SIGNALS = {
     m.TrainingTick: "training_tick", m.TrainingMetric: "training_metric", m.TrainingFakes: "training_fakes",
     m.TrainingSnapshot: "training_snapshot",
     m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
-    m.ErrorEvent: "error", m.DirectionsReady: "directions_ready",
+    m.ErrorEvent: "error", m.DirectionsReady: "directions_ready", m.ProjectionPreview: "projection_preview",
+    m.ProjectionDone: "projection_done",
 }
 
 
@@ -53,6 +54,8 @@ class EngineBridge(QObject):
     training_state = Signal(object)
     dataset_summary = Signal(object)
     saved = Signal(object)
+    projection_preview = Signal(object)
+    projection_done = Signal(object)
     directions_ready = Signal(object)
     error = Signal(object)
     _arrived = Signal(object)  # engine thread → GUI thread

@@ -20,7 +20,7 @@ How the engine (engine/thread/engine.py) treats them:
 - ModelInfo follows every model change: load, new, save, ExploreTraining on/off, each live G_ema
   refresh (live=True, kimg updated: re-request what is shown), and the end of an explored run
   (its last G_ema stays as the model, path = its last snapshot).
-- Jobs (train, video): JobStarted, JobProgress (at most 10 a second per job, and the last unit),
+- Jobs (train, video, project): JobStarted, JobProgress (at most 10 a second per job, and the last unit),
   JobFinished(ok | cancelled | failed). Cancelling training writes a snapshot first. Closing the
   engine drops running jobs without a snapshot: post StopTraining and wait for JobFinished first.
 """
@@ -31,6 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .render.projectspec import ProjectionOptions
 from .render.specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
 from .render.stillspec import StillSpec
 from .directions.dirset import DirectionSet
@@ -221,6 +222,14 @@ class SaveDirections(Command):
 
 
 @dataclass(frozen=True)
+class ProjectImage(Command):
+    """Find the latent whose image is closest to the image file `path`, as a job (one optimisation step a unit)."""
+
+    path: str = ""
+    options: ProjectionOptions = field(default_factory=ProjectionOptions)
+
+
+@dataclass(frozen=True)
 class CancelJob(Command):
     """Cancel a running job by id (0: every job)."""
 
@@ -340,6 +349,29 @@ class JobFinished(Event):
     status: str                  # "ok" | "cancelled" | "failed"
     message: str = ""
     path: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectionPreview(Event):
+    """The current reconstruction of a projection job (at most ten a second, and the last step)."""
+
+    job_id: int
+    step: int
+    total: int
+    distance: float
+    image: np.ndarray            # [H, W, 3] uint8
+    target: np.ndarray           # [H, W, 3] uint8: the image as the model sees it (cropped, resized)
+
+
+@dataclass(frozen=True)
+class ProjectionDone(Event):
+    """What a projection found: `latent` (w [w_dim] or per-layer ws [num_ws, w_dim]) and its image."""
+
+    job_id: int
+    path: str                    # the target image file
+    latent: Latent
+    image: np.ndarray            # [H, W, 3] uint8: the reconstruction (with its optimised noise maps if asked)
+    psnr: float
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from ..render.synth import latents_to_w
 from ..files.fileio import atomic_write_bytes
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
-                       LoadModel, NewModel, PauseTraining, ResumeTraining, Saved, SaveLatents, SaveModel,
+                       LoadModel, NewModel, PauseTraining, ProjectImage, ResumeTraining, Saved, SaveLatents, SaveModel,
                        StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
@@ -167,6 +167,15 @@ def export_video(eng: EngineContext, cmd: ExportVideo) -> None:
     eng.jobs.add("video", f"video {Path(cmd.path).name}", factory, cmd)
 
 
+def project_image(eng: EngineContext, cmd: ProjectImage) -> None:
+    """Project an image file into the current model as a job, one optimisation step per unit."""
+    from .project_job import projection_units
+    if not cmd.path:
+        raise UserError("no image file given to project")
+    G = eng.model.render_G
+    eng.jobs.add("project", f"project {Path(cmd.path).name}", lambda job: projection_units(G, cmd, job), cmd)
+
+
 def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
     from ..train.dataset import validate
@@ -184,4 +193,5 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
 HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: save, StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,
-            SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset}
+            SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset,
+            ProjectImage: project_image}
