@@ -161,3 +161,38 @@ def test_the_job_cancels_and_a_bad_file_is_one_line(eng, tmp_path):
     failed = eng.rec.wait(m.JobFinished, kind="project", status="failed")
     err = eng.rec.wait(m.ErrorEvent)
     assert "bad.png" in err.message and "\n" not in err.message and "bad.png" in failed.message
+
+
+# ---------------------------------------------------------------- per-layer latents (W+) everywhere a latent goes
+def test_a_per_layer_latent_renders_mixes_and_survives_provenance(G, tmp_path):
+    from stylegan_studio.engine.files.modelfile import read_header, save_model
+    from stylegan_studio.engine.files.provenance import model_record, record, spec_from
+    from stylegan_studio.engine.render import exports
+    from stylegan_studio.engine.render.renderer import latent_ws, mix_ws
+    from stylegan_studio.engine.render.stillspec import ImageSpec, MixGridSpec
+    from stylegan_studio.engine.cli.main import main
+    rng = np.random.default_rng(0)
+    ws = rng.normal(size=(G.num_ws, 16)).astype(np.float32)
+    plus = Latent(w=ws)
+    assert plus.per_layer and plus.label() == "custom w+" and not Latent(w=ws[0]).per_layer
+    got = latent_ws(G, plus, RenderSettings())
+    assert torch.equal(got[0], torch.from_numpy(ws))
+    # the same ws on every layer is the same image as the plain w
+    same = Latent(w=np.repeat(ws[:1], G.num_ws, 0))
+    assert np.array_equal(render_latents(G, [same], RenderSettings(psi=0.5))[0],
+                          render_latents(G, [Latent(w=ws[0])], RenderSettings(psi=0.5))[0])
+    cells = mix_ws(G, [plus], [Latent(seed=1)], (0, 1), RenderSettings())
+    assert torch.equal(cells[2, 2:], torch.from_numpy(ws[2:]))
+    spec = ImageSpec(plus, RenderSettings(psi=0.7))
+    assert spec_from(record(spec, model_record("id", "n", "m"))) == spec
+    path = tmp_path / "tiny.safetensors"
+    save_model(G, path)
+    exports.save(tmp_path / "p.png", G, spec, model_record(read_header(path)[1].model_id, "tiny", path))
+    assert main(["generate", "--from-png", str(tmp_path / "p.png"), "--out", str(tmp_path / "again")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again" / "p.png")), np.asarray(Image.open(tmp_path / "p.png")))
+
+
+def test_a_per_layer_latent_of_the_wrong_shape_is_one_line(G):
+    from stylegan_studio.engine.render.renderer import latent_ws
+    with pytest.raises(UserError, match="per-layer latent is 3×16"):
+        latent_ws(G, Latent(w=np.zeros((3, 16), np.float32)), RenderSettings())

@@ -37,7 +37,8 @@ def record(spec: StillSpec, model: dict) -> dict:
 
 def _encode(value):
     if isinstance(value, Latent):
-        out = {"seed": value.seed} if value.seed is not None else {"w": np.asarray(value.w, np.float32).ravel().tolist()}
+        w = np.asarray(value.w, np.float32) if value.w is not None else None
+        out = {"seed": value.seed} if w is None else {"w": (w if value.per_layer else w.ravel()).tolist()}
         if value.edit is not None:
             e = value.edit
             out["edit"] = {"offset": list(e.offset), "layers": list(e.layers), "label": e.label}

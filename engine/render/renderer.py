@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from .synth import (apply_edit, broadcast, latents_to_w, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
+from .synth import (apply_edit, broadcast, latents_to_w, latents_to_ws, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
                     resize, styled_ws, synthesize, to_uint8)
 from ..messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
 from ..nets.config import ModelConfig
@@ -41,7 +41,10 @@ def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], se
     """Reject latents, layers and cutoffs this model cannot use, with one plain line."""
     if latent is None:
         raise UserError("nothing to render: no seed or latent given")
-    if latent.w is not None and np.asarray(latent.w).size != G.cfg.w_dim:
+    if latent.per_layer and np.shape(latent.w) != (G.num_ws, G.cfg.w_dim):
+        raise UserError(f"a per-layer latent is {'×'.join(map(str, np.shape(latent.w)))}; this model needs "
+                        f"{G.num_ws}×{G.cfg.w_dim}")
+    if latent.w is not None and not latent.per_layer and np.asarray(latent.w).size != G.cfg.w_dim:
         raise UserError(f"a custom w has {np.asarray(latent.w).size} values; this model needs {G.cfg.w_dim}")
     if latent.edit is not None:
         check_edit(G, latent.edit)
@@ -173,5 +176,5 @@ def strip_ws(G: Generator, req: RenderTruncationStrip) -> torch.Tensor:
 @torch.inference_mode()
 def edited_sweep(G: Generator, latent: Latent, psis, cutoff: int | None) -> torch.Tensor:
     """ws of one latent at each ψ, its Edit added after truncation: [K, num_ws, w_dim]."""
-    ws = broadcast(latents_to_w(G, [latent]), G.num_ws)  # [1, num_ws, w_dim]
+    ws = latents_to_ws(G, [latent])  # [1, num_ws, w_dim]
     return apply_edit(psi_sweep(ws, G.w_avg, psis, cutoff), latent.edit)

@@ -161,7 +161,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Latent:
-    """One latent source: a seed (mapped through z) or an explicit w [w_dim], optionally with an Edit."""
+    """One latent source: a seed (mapped through z), an explicit w [w_dim] or per-layer ws [num_ws, w_dim]
+    (W+, as a projection finds them), optionally with an Edit."""
 
     seed: int | None = None
     w: np.ndarray | None = None
@@ -173,8 +174,13 @@ class Latent:
 
     def label(self) -> str:
         """'seed 42', 'custom w', or either with its edit: 'seed 42 (pc 3 +2σ)'."""
-        base = f"seed {self.seed}" if self.seed is not None else "custom w"
+        base = f"seed {self.seed}" if self.seed is not None else "custom w+" if self.per_layer else "custom w"
         return f"{base} ({self.edit.label or 'edited'})" if self.edit is not None else base
+
+    @property
+    def per_layer(self) -> bool:
+        """True for an explicit w per layer (W+), [num_ws, w_dim]."""
+        return self.w is not None and np.ndim(self.w) == 2
 
     def unedited(self) -> "Latent":
         """The same seed or w without its edit."""

@@ -27,7 +27,9 @@ def map_z(G: Generator, z: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def latents_to_w(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
-    """Seeds and explicit ws → w [N, w_dim], mapping all seeds in one pass."""
+    """Seeds and explicit ws → w [N, w_dim], mapping all seeds in one pass (per-layer ws: see latents_to_ws)."""
+    if any(lat.per_layer for lat in latents):
+        raise UserError("a per-layer (W+) latent has no single w; only images, mixes and ψ strips take it")
     dev = device_of(G)
     out = torch.empty(len(latents), G.cfg.w_dim, device=dev)
     seeded = [i for i, lat in enumerate(latents) if lat.seed is not None]
@@ -48,9 +50,19 @@ def apply_edit(ws: torch.Tensor, edit) -> torch.Tensor:
     return out
 
 
+def latents_to_ws(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
+    """Latents → untruncated ws [N, num_ws, w_dim]: a seed's or w's on every layer, per-layer ws (W+) as given."""
+    ws = broadcast(latents_to_w(G, [Latent(w=np.asarray(lat.w)[0]) if lat.per_layer else lat for lat in latents]),
+                   G.num_ws)
+    for i, lat in enumerate(latents):
+        if lat.per_layer:
+            ws[i] = torch.as_tensor(np.asarray(lat.w, dtype=np.float32), device=ws.device)
+    return ws
+
+
 def latents_ws(G: Generator, latents: Sequence[Latent], settings: RenderSettings) -> torch.Tensor:
     """Latents → truncated ws [N, num_ws, w_dim], each latent's Edit added after truncation."""
-    ws = styled_ws(G, latents_to_w(G, latents), settings)
+    ws = truncate(latents_to_ws(G, latents), G.w_avg, settings.psi, settings.cutoff)
     for i, lat in enumerate(latents):
         if lat.edit is not None:
             ws[i:i + 1] = apply_edit(ws[i:i + 1], lat.edit)
