@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
-from ..engine.render.specs import Latent
+from ..engine.render.specs import Edit, Latent
 
 LATENT_MIME = "application/x-stylegan-studio-latent"
 
@@ -44,6 +44,9 @@ def icon(name: str) -> QIcon:
 def latent_to_mime(latent: Latent) -> QMimeData:
     """Drag payload carrying a seed or an explicit w."""
     data = {"seed": latent.seed} if latent.seed is not None else {"w": np.asarray(latent.w).tolist()}
+    if latent.edit is not None:  # a face edited in the Directions pane keeps its edit when dragged
+        data["edit"] = {"offset": list(latent.edit.offset), "layers": list(latent.edit.layers),
+                        "label": latent.edit.label}
     mime = QMimeData()
     mime.setData(LATENT_MIME, json.dumps(data).encode())
     mime.setText(latent.label())
@@ -56,10 +59,13 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
         return None
     try:
         data = json.loads(bytes(mime.data(LATENT_MIME)).decode())
+        e = data.get("edit")
+        edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) \
+            if e else None
         if "seed" in data:
-            return Latent(seed=int(data["seed"]))
-        return Latent(w=np.asarray(data["w"], dtype=np.float32))
-    except (ValueError, KeyError, TypeError):
+            return Latent(seed=int(data["seed"]), edit=edit)
+        return Latent(w=np.asarray(data["w"], dtype=np.float32), edit=edit)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

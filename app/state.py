@@ -22,6 +22,7 @@ class ExploreState(QObject):
         self.mix_with: Latent | None = None
         self.mix_layers: tuple[int, ...] = ()
         self.model: ModelInfo | None = None
+        self.direction = None            # the Directions pane's current direction (dirset.Direction), for videos
 
     def set_model(self, info: ModelInfo) -> None:
         """A (new) model is in use: clamp settings that depend on its layers."""

@@ -140,3 +140,28 @@ def test_cli_edit_errors_are_one_line(model, tmp_path, capsys):
                      "--out", str(tmp_path / "g.png")]) == 1
         err = capsys.readouterr().err.strip()
         assert text in err and "\n" not in err
+
+
+def test_direction_video_sweeps_each_seed(G, pca_set):
+    from stylegan_studio.engine.render.video import FRAMES, direction_amounts, frame_count
+    from stylegan_studio.engine.render.videospec import VideoSpec
+    spec = VideoSpec(kind="direction", seeds=(1, 2), frames_per_step=5, loop=False, amount_range=(-2.0, 2.0), easing="linear",
+                     direction=tuple(pca_set.vectors[0].tolist()), sigma=float(pca_set.sigmas[0]), layers=(0, 1))
+    np.testing.assert_allclose(direction_amounts(spec), [-2, -1, 0, 1, 2])
+    looped = direction_amounts(VideoSpec(**{**spec.__dict__, "loop": True}))
+    assert looped[0] == -2 and looped.max() <= 2 and len(looped) == 5
+    frames = np.concatenate(list(FRAMES["direction"](G, spec)))
+    assert len(frames) == frame_count(G, spec) == 10
+    assert not np.array_equal(frames[0], frames[4]) and not np.array_equal(frames[2], frames[7])
+    with pytest.raises(ValueError, match="needs a direction"):
+        VideoSpec(kind="direction", seeds=(1,))
+
+
+def test_cli_direction_video(model, tmp_path):
+    dirs, out = tmp_path / "d.npz", tmp_path / "sweep.gif"
+    assert main(["directions", "pca", "--model", str(model), "--count", "2", "--samples", "500",
+                 "--out", str(dirs)]) == 0
+    assert main(["video", "--kind", "direction", "--model", str(model), "--seeds", "4,5", "--directions", str(dirs),
+                 "--pick", "pc1", "--amount-range=-2,2", "--frames-per-step", "4", "--out", str(out)]) == 0
+    with Image.open(out) as im:
+        assert im.n_frames == 8

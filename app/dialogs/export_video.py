@@ -1,6 +1,8 @@
 """Export Video: choose a kind, seeds and format; the engine renders it as a cancellable job."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
@@ -9,7 +11,8 @@ from ...engine.render.specs import SpecError, parse_layers, parse_seeds
 from ...engine.render.videospec import KINDS, VideoSpec, check_format
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
-             "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks"}
+             "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks",
+             "direction": "Direction sweep (the Directions pane's last slider, ±3σ)"}
 
 
 class ExportVideoDialog(QDialog):
@@ -73,11 +76,21 @@ class ExportVideoDialog(QDialog):
         """The VideoSpec the form describes (raises SpecError on bad input)."""
         res = self.state.model.resolution if self.state.model else 64
         s = self.state.settings
-        return VideoSpec(kind=self.kind.currentData(), seeds=parse_seeds(self.seeds.text()),
+        spec = VideoSpec(**self._direction(), kind=self.kind.currentData(), seeds=parse_seeds(self.seeds.text()),
                          space=self.space.currentText(), frames_per_step=self.frames.value(), fps=self.fps.value(),
                          size=self.size.value() or None, psi=s.psi, cutoff=s.cutoff,
                          layers=parse_layers(self.layers.text(), res) if self.layers.text().strip() else (),
                          loop=self.loop.isChecked())
+        return replace(spec, layers=self.state.direction.layers) if spec.kind == "direction" else spec
+
+    def _direction(self) -> dict:
+        """A direction sweep's fields from the Directions pane's current direction (its layers, not Morph's)."""
+        d = self.state.direction
+        if self.kind.currentData() != "direction":
+            return {}
+        if d is None:
+            raise SpecError("move a slider in the Directions pane first: the video sweeps that direction")
+        return {"direction": d.vector, "sigma": d.sigma, "direction_name": d.name}
 
     def start(self) -> None:
         """Validate and post the export job."""

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 
+from .directions import DirectionsPane
 from .mixing import MixingPane
 from .noise import NoisePane
 from .seeds import SeedsPane
@@ -31,4 +32,5 @@ PANES = (
     PaneEntry(NoisePane, "Noise", Area.RightDockWidgetArea, "Ctrl+3"),
     PaneEntry(TruncationPane, "Truncation", Area.RightDockWidgetArea, "Ctrl+4", tab_with="Noise"),
     PaneEntry(TrainingPane, "Training", Area.BottomDockWidgetArea, "Ctrl+5", tab_with="Style Mixing"),
+    PaneEntry(DirectionsPane, "Directions", Area.RightDockWidgetArea, "Ctrl+6", tab_with="Noise"),
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..directions.dirset import read
+from ..errors import UserError
 from ..render import exports
 from .render import cli_model_record, load_cli_model
 from ..render.specs import DEFAULT_PSI, parse_layers, parse_seeds
@@ -14,7 +16,7 @@ from ..render.videospec import KINDS, VideoSpec, check_format
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `video` and `figure` to the CLI."""
-    p = sub.add_parser("video", help="export a latent walk, ψ sweep, noise animation, morph or grid video")
+    p = sub.add_parser("video", help="export a latent walk, ψ sweep, noise animation, morph, grid or direction video")
     p.add_argument("--kind", choices=KINDS, default="walk")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--space", choices=("w", "z"), default="w", help="interpolate in W (lerp) or Z (slerp)")
@@ -26,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layers", default="", help="morph: layers to interpolate (coarse, middle, fine, 0-3 …)")
     p.add_argument("--noise-res", default="", help="noise: resolutions to animate, e.g. 32,64 (default all)")
     p.add_argument("--psi-range", default="-1,1.5", help="truncation: from,to")
+    p.add_argument("--directions", help="direction: a directions file (from `directions`)")
+    p.add_argument("--pick", default="0", help="direction: which one, by 0-based index or name")
+    p.add_argument("--amount-range", default="-3,3", help="direction: from,to in σ (write --amount-range=-3,3)")
     p.add_argument("--no-loop", action="store_true")
     p.add_argument("--easing", choices=("linear", "smooth"), default="smooth")
     p.add_argument("--quality", type=int, default=80)
@@ -45,12 +50,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 def spec_from_args(args: argparse.Namespace, resolution: int) -> VideoSpec:
     """VideoSpec from the command line."""
     a, _, b = args.psi_range.partition(",")
-    return VideoSpec(kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
+    extra = direction_args(args, resolution) if args.kind == "direction" else {}
+    layers = extra.pop("layers", parse_layers(args.layers, resolution) if args.layers else ())
+    return VideoSpec(**extra, kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
                      frames_per_step=args.frames_per_step, fps=args.fps, size=args.size, psi=args.psi,
-                     cutoff=args.cutoff, layers=parse_layers(args.layers, resolution) if args.layers else (),
+                     cutoff=args.cutoff, layers=layers,
                      noise_res=tuple(int(r) for r in args.noise_res.split(",") if r.strip()),
                      psi_range=(float(a), float(b or a)), loop=not args.no_loop, easing=args.easing,
                      quality=args.quality, filter=args.filter)
+
+
+def direction_args(args: argparse.Namespace, resolution: int) -> dict:
+    """VideoSpec fields of a direction sweep: the picked direction, its σ and layers (--layers or the file's)."""
+    if not args.directions:
+        raise UserError("a direction video needs --directions FILE (make one with `directions pca`)")
+    ds = read(args.directions)
+    k = ds.index(args.pick)
+    lo, _, hi = args.amount_range.partition(",")
+    try:
+        amounts = (float(lo), float(hi or lo))
+    except ValueError:
+        raise UserError(f"cannot read --amount-range {args.amount_range!r}; use from,to like -3,3") from None
+    return {"direction": tuple(ds.vectors[k].tolist()), "sigma": float(ds.sigmas[k]), "amount_range": amounts,
+            "direction_name": ds.names[k],
+            "layers": parse_layers(args.layers, resolution) if args.layers else ds.layers}
 
 
 def run_video(args: argparse.Namespace) -> int:

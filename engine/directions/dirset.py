@@ -20,6 +20,16 @@ MAX_BYTES = 64 * 1024 * 1024
 FIELDS = ("format_version", "vectors", "names", "kind", "layers", "model_id", "sigmas", "scores", "score_name")
 
 
+@dataclass(frozen=True)
+class Direction:
+    """One direction of a set as a plain value: what a direction video sweeps."""
+
+    name: str
+    vector: tuple[float, ...]      # [w_dim], unit length
+    sigma: float
+    layers: tuple[int, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class DirectionSet:
     """K unit directions in W; slider amounts are in units of `sigmas` (the std of w along each direction)."""
@@ -60,6 +70,11 @@ class DirectionSet:
             return int(text)
         raise UserError(f"no direction {text!r}: use 0-{len(self) - 1} or one of {', '.join(self.names[:8])}"
                         + (" …" if len(self) > 8 else ""))
+
+    def pick(self, k: int, layers: tuple[int, ...] | None = None) -> Direction:
+        """Direction k as a plain value, applied on `layers` (default: the set's own)."""
+        return Direction(self.names[k], tuple(self.vectors[k].tolist()), float(self.sigmas[k]),
+                         tuple(layers) if layers else self.layers)
 
     def offset(self, amounts: dict[int, float]) -> np.ndarray:
         """Σ amount·σ·d over {direction index: amount in σ} → [w_dim] float32."""

@@ -11,12 +11,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .synth import broadcast, latents_to_w, map_z, noise_maps, psi_sweep, slerp, styled_ws, synthesize, to_uint8
+from .synth import (broadcast, latents_to_w, latents_ws, map_z, noise_maps, psi_sweep, slerp, styled_ws, synthesize,
+                    to_uint8)
 from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path_for
 from ..files.modelfile import ModelMeta
 from ..nets.networks import Generator
 from ..files.pngio import make_grid
-from .specs import Latent, RenderSettings, seed_to_z
+from .specs import Edit, Latent, RenderSettings, seed_to_z
 from .videospec import VideoSpec, check_format
 
 BATCH = 8
@@ -118,13 +119,31 @@ def frames_grid(G, spec):
         yield np.stack([make_grid(cells[k * n:(k + 1) * n], cols, fill=0) for k in range(len(chunk))])
 
 
+def direction_amounts(spec: VideoSpec) -> np.ndarray:
+    """Amounts in σ per frame of one face: from → to, or from → to → from (cosine) when looping."""
+    a, b = spec.amount_range
+    t = np.arange(spec.frames_per_step) / spec.frames_per_step if spec.loop else \
+        np.linspace(0.0, 1.0, spec.frames_per_step)
+    u = (1 - np.cos(2 * np.pi * t)) / 2 if spec.loop else ease(t, spec.easing)
+    return a + (b - a) * u
+
+
+def frames_direction(G, spec):
+    """Each seed in turn moved along the direction by each amount (the Edit the Directions pane makes)."""
+    layers = spec.layers or tuple(range(G.num_ws))
+    d = np.asarray(spec.direction, np.float32)
+    latents = [Latent(seed=s, edit=Edit(tuple((np.float32(a * spec.sigma) * d).tolist()), layers))
+               for s in spec.seeds for a in direction_amounts(spec)]
+    return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), RenderSettings())
+
+
 FRAMES = {"walk": frames_walk, "truncation": frames_truncation, "morph": frames_morph, "noise": frames_noise,
-          "grid": frames_grid}
+          "grid": frames_grid, "direction": frames_direction}
 
 
 def frame_count(G: Generator, spec: VideoSpec) -> int:
     """Number of frames the spec produces."""
-    if spec.kind == "truncation":
+    if spec.kind in ("truncation", "direction"):
         return spec.frames_per_step * len(spec.seeds)
     if spec.kind == "morph":
         return spec.frames_per_step + 1

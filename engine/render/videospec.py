@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from .specs import DEFAULT_PSI, SpecError
 
-KINDS = ("walk", "truncation", "noise", "morph", "grid")
+KINDS = ("walk", "truncation", "noise", "morph", "grid", "direction")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")
 EASINGS = ("linear", "smooth")
 FILTERS = ("nearest", "bilinear", "lanczos")
@@ -13,7 +13,7 @@ FILTERS = ("nearest", "bilinear", "lanczos")
 
 @dataclass(frozen=True)
 class VideoSpec:
-    """A latent walk, ψ sweep, noise animation, layer morph or grid of walks."""
+    """A latent walk, ψ sweep, noise animation, layer morph, grid of walks or sweep along a direction."""
 
     kind: str = "walk"
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -23,7 +23,7 @@ class VideoSpec:
     size: int | None = None               # output side in px (None: the model's resolution)
     psi: float = DEFAULT_PSI
     cutoff: int | None = None
-    layers: tuple[int, ...] = ()          # morph: layers interpolated from A to B (empty: all)
+    layers: tuple[int, ...] = ()          # morph: layers interpolated from A to B; direction: layers moved (empty: all)
     noise_res: tuple[int, ...] = ()       # noise: resolutions redrawn over time (empty: all)
     psi_range: tuple[float, float] = (-1.0, 1.5)
     loop: bool = True
@@ -31,6 +31,10 @@ class VideoSpec:
     quality: int = 80                     # 0–100
     filter: str = "lanczos"               # upscaling filter
     grid_cols: int = 0                    # grid: columns (0: about square)
+    direction: tuple[float, ...] = ()     # direction: a unit vector in W (from a directions file)
+    sigma: float = 1.0                    # direction: the slider unit σ of that direction
+    amount_range: tuple[float, float] = (-3.0, 3.0)  # direction: swept in σ, there and back when looping
+    direction_name: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -49,6 +53,8 @@ class VideoSpec:
             raise SpecError(f"easing must be {'/'.join(EASINGS)}; filter {'/'.join(FILTERS)}")
         if not 0 <= self.quality <= 100:
             raise SpecError("quality must be 0-100")
+        if self.kind == "direction" and not self.direction:
+            raise SpecError("a direction video needs a direction (compute or open one in Directions)")
 
 
 def check_format(path: str) -> str:

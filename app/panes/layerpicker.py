@@ -1,0 +1,84 @@
+"""A layer-range control: Coarse / Middle / Fine / All presets and one toggle per layer (custom)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ...engine.render.specs import layer_ranges
+
+PRESETS = ("coarse", "middle", "fine", "all")
+
+
+def _small(text: str) -> QLabel:
+    label = QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("font-size: 9px; color: #777;")
+    return label
+
+
+class LayerPicker(QWidget):
+    """Emits `changed` with the sorted chosen layers whenever a preset or a toggle changes them."""
+
+    changed = Signal(tuple)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resolution = 0
+        self.layers: set[int] = set()
+        self.toggles: list[QCheckBox] = []
+        self.box = QGridLayout()
+        self.box.setSpacing(0)
+        self.box.setHorizontalSpacing(2)
+        outer = QVBoxLayout(self)   # presets above the toggles: fits a narrow side dock
+        outer.setContentsMargins(0, 0, 0, 0)
+        row, toggles = QHBoxLayout(), QHBoxLayout()
+        outer.addLayout(row)
+        outer.addLayout(toggles)
+        for name in PRESETS:
+            b = QPushButton(name.capitalize())
+            b.setToolTip(f"edit the {name} layers" if name != "all" else "edit every layer")
+            b.clicked.connect(lambda _=False, n=name: self.preset(n))
+            row.addWidget(b)
+        row.addStretch(1)
+        toggles.addLayout(self.box)
+        toggles.addStretch(1)
+
+    def set_model(self, resolutions: tuple[int, ...], resolution: int, layers: tuple[int, ...] = ()) -> None:
+        """One toggle per layer of the model; `layers` chosen (default: all)."""
+        while self.box.count():
+            self.box.takeAt(0).widget().deleteLater()
+        self.resolution, self.toggles = resolution, []
+        for i, res in enumerate(resolutions):
+            if i % 2 == 0:
+                self.box.addWidget(_small(f"{res}²"), 0, i, 1, 2)
+            t = QCheckBox()
+            t.setToolTip(f"layer {i} ({res}×{res})")
+            t.toggled.connect(lambda on, i=i: self.toggle(i, on))
+            self.box.addWidget(t, 1, i, alignment=Qt.AlignmentFlag.AlignCenter)
+            self.box.addWidget(_small(str(i)), 2, i)
+            self.toggles.append(t)
+        self.set_layers(layers or tuple(range(len(resolutions))), emit=False)
+
+    def chosen(self) -> tuple[int, ...]:
+        """The chosen layers, sorted."""
+        return tuple(sorted(self.layers))
+
+    def set_layers(self, layers, emit: bool = True) -> None:
+        """Choose exactly `layers` (those the model has)."""
+        self.layers = {i for i in layers if i < len(self.toggles)}
+        for i, t in enumerate(self.toggles):
+            t.blockSignals(True)
+            t.setChecked(i in self.layers)
+            t.blockSignals(False)
+        if emit:
+            self.changed.emit(self.chosen())
+
+    def preset(self, name: str) -> None:
+        """The paper's coarse / middle / fine layers, or all of them."""
+        if not self.toggles:
+            return
+        self.set_layers(range(len(self.toggles)) if name == "all" else layer_ranges(self.resolution)[name])
+
+    def toggle(self, layer: int, on: bool) -> None:
+        """One layer on or off (a custom range)."""
+        (self.layers.add if on else self.layers.discard)(layer)
+        self.changed.emit(self.chosen())
