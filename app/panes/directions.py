@@ -34,7 +34,8 @@ class DirectionsPane(QWidget):
         self.method = QComboBox()
         for text, key in METHODS:
             self.method.addItem(text, key)
-        self.count = QSpinBox(minimum=1, maximum=64, value=10, suffix=" directions")
+        self.count = QSpinBox(minimum=1, maximum=64, value=10)
+        self.count.setToolTip("how many directions to find")
         self.compute_btn = QPushButton(icon("fa5s.calculator"), "Compute")
         self.compute_btn.setToolTip("find directions for the open model on the chosen layers (a background job)")
         self.compute_btn.clicked.connect(self.compute)
@@ -68,24 +69,30 @@ class DirectionsPane(QWidget):
         top, files = QHBoxLayout(), QHBoxLayout()
         for w in (self.method, self.count):
             top.addWidget(w)
+        top.setStretch(0, 1)
         for w in (self.compute_btn, open_btn, save_btn):
             files.addWidget(w)
         files.addStretch(1)
         layers = QVBoxLayout()
-        layers.addWidget(QLabel("Layers the sliders move (coarse: pose and shape; fine: colours)"))
+        what = QLabel("Layers the sliders move (coarse: pose and shape; fine: colours)")
+        what.setWordWrap(True)
+        layers.addWidget(what)
         layers.addWidget(self.picker)
         bottom = QHBoxLayout()
-        for w in (reset, keep, QLabel("kept faces drag into Style Mixing")):
+        for w in (reset, keep):
             bottom.addWidget(w)
         bottom.addStretch(1)
+        kept = QLabel("Kept faces: click to view, drag into Style Mixing like a seed.")
+        kept.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(files)
         lay.addWidget(self.progress)
         lay.addWidget(self.info)
         lay.addLayout(layers)
+        lay.addLayout(bottom)        # Reset and Keep above the sliders: reachable however many there are
         lay.addLayout(self.rows)
-        lay.addLayout(bottom)
+        lay.addWidget(kept)
         lay.addWidget(self.kept_list)
         lay.addStretch(1)
 
@@ -93,6 +100,7 @@ class DirectionsPane(QWidget):
     def compute(self) -> None:
         """Ask the engine for PCA or SeFa directions of the open model on the chosen layers."""
         if self.state.model is None:
+            self.status.emit("Open a model first")
             return
         self.bridge.post(ComputeDirections(self.method.currentData(), self.picker.chosen(), self.count.value()))
 
@@ -216,7 +224,8 @@ class DirectionsPane(QWidget):
     def on_job_progress(self, ev) -> None:
         if ev.job_id == self.job_id and ev.total:
             self.progress.setValue(int(1000 * ev.done / ev.total))
-            self.info.setText(ev.message)
+            if ev.done < ev.total:  # the last unit's line would hide the set's description
+                self.info.setText(ev.message)
 
     def on_job_finished(self, ev) -> None:
         if ev.job_id != self.job_id:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from ...engine.render.specs import layer_ranges
 
@@ -34,11 +34,11 @@ class LayerPicker(QWidget):
         outer.addLayout(row)
         outer.addLayout(toggles)
         for name in PRESETS:
-            b = QPushButton(name.capitalize())
+            b = QToolButton(text=name.capitalize())  # narrower than push buttons: fits a side dock
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             b.setToolTip(f"edit the {name} layers" if name != "all" else "edit every layer")
             b.clicked.connect(lambda _=False, n=name: self.preset(n))
             row.addWidget(b)
-        row.addStretch(1)
         toggles.addLayout(self.box)
         toggles.addStretch(1)
 
