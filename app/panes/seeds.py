@@ -1,12 +1,13 @@
 """The Seeds pane: a paged grid of thumbnails for a seed range, and a small latent library."""
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
+from ...engine.errors import UserError
+from ...engine.files.latents import read_latents
 from ...engine.messages import RenderSeedGrid, SaveLatents
 from ...engine.render.specs import Latent, SpecError, parse_seeds
 from ..qtutil import icon, latent_to_mime, to_pixmap
@@ -157,11 +158,9 @@ class SeedsPane(QWidget):
         if not path:
             return
         try:
-            with np.load(path, allow_pickle=False) as data:
-                ws = np.asarray(data["w"], dtype=np.float32)
-                labels = [str(x) for x in data["labels"]] if "labels" in data else []
-        except (OSError, ValueError, KeyError) as exc:
-            self.status.emit(f"Cannot read {path}: {exc}")
+            ws, labels = read_latents(path)
+        except UserError as exc:
+            self.status.emit(str(exc)[:1].upper() + str(exc)[1:])
             return
-        for i, w in enumerate(ws.reshape(len(ws), -1)):
+        for i, w in enumerate(ws):
             self.favs.add_latent(Latent(w=w), labels[i] if i < len(labels) else f"w #{i}")
