@@ -97,9 +97,11 @@ def read_png_spec(args: argparse.Namespace) -> tuple[StillSpec, dict]:
         raise UserError(f"{args.from_png} carries no stylegan-studio provenance")
     spec = spec_from(rec)
     model = args.model or rec.get("model_path", "")
+    if not isinstance(model, str):
+        raise UserError(f"{args.from_png}: the provenance's model_path is not a file name")
     cfg_id = read_header(resolve_model(model))[1].model_id
     if cfg_id != rec.get("model_id"):
-        raise UserError(f"{model} is model {cfg_id}, but the PNG was made with model {rec.get('model_id')}")
+        raise UserError(f"{model} is model {cfg_id}, but the PNG was made with model {str(rec.get('model_id'))[:40]}")
     args.model = model
     return spec, rec
 

@@ -77,7 +77,7 @@ def read_header(path: str | Path) -> tuple[ModelConfig, ModelMeta]:
     if header.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a stylegan-studio model file")
     if header.get("format_version") != str(FORMAT_VERSION):
-        raise ModelFileError(f"{path}: model format version {header.get('format_version')} is not supported "
+        raise ModelFileError(f"{path}: model format version {_short(header.get('format_version'))[:40]} is not supported "
                              f"(this studio reads version {FORMAT_VERSION})")
     try:
         cfg = ModelConfig.from_dict(json.loads(header["config"]))
@@ -98,9 +98,16 @@ def _meta(data: dict) -> ModelMeta:
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Generator, ModelMeta]:
     """Read a model file into an eval-mode float32 Generator on `device`."""
     cfg, meta = read_header(path)
+    with torch.device("meta"):  # shapes only: a header must not make us allocate what the file does not hold
+        expected = {k: tuple(v.shape) for k, v in Generator(cfg).state_dict().items()}
     try:
         with safe_open(str(path), framework="pt") as f:
+            declared = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+            if declared != expected:
+                raise ModelFileError(f"{path}: weights do not match the model config ({_mismatch(declared, expected)})")
             tensors = {k: f.get_tensor(k).float() for k in f.keys()}
+    except ModelFileError:
+        raise
     except Exception as exc:
         raise ModelFileError(f"{path}: damaged or truncated model file ({_short(exc)})") from None
     G = Generator(cfg)
@@ -111,6 +118,15 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Ge
     if not all(torch.isfinite(t).all() for t in tensors.values()):
         raise ModelFileError(f"{path}: the model holds non-finite weights")
     return G.to(device).eval().requires_grad_(False), meta
+
+
+def _mismatch(declared: dict, expected: dict) -> str:
+    """The first difference between the file's tensors and the config's, in a few words."""
+    missing, extra = sorted(set(expected) - set(declared)), sorted(set(declared) - set(expected))
+    if missing or extra:
+        return f"missing {missing[0]}" if missing else f"unexpected {extra[0]}"
+    key = next(k for k in sorted(expected) if declared[k] != expected[k])
+    return _short(f"{key} is {list(declared[key])}, the config needs {list(expected[key])}")
 
 
 def _short(exc: BaseException) -> str:

@@ -33,7 +33,15 @@ def read_provenance(path: str | Path) -> dict | None:
     """The provenance a studio PNG carries, or None."""
     with Image.open(path) as im:
         text = im.text.get(PROVENANCE_KEY) if hasattr(im, "text") else None
-    return json.loads(text) if text else None
+    if not text:
+        return None
+    try:
+        rec = json.loads(text)
+    except RecursionError:  # a hostile chunk nests brackets thousands deep
+        raise ValueError("the provenance is nested too deeply") from None
+    if not isinstance(rec, dict):
+        raise ValueError("the provenance is not a JSON object")
+    return rec
 
 
 def make_grid(imgs: np.ndarray, cols: int, pad: int = 0, fill: int = 255) -> np.ndarray:

@@ -6,13 +6,14 @@ stdlib + numpy only.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 
 import numpy as np
 
 from ..errors import UserError
 from ..render.specs import Edit, Latent, NoiseSpec, RenderSettings, SpecError
-from ..render.stillspec import SPECS, StillSpec
+from ..render.stillspec import SPECS, GridSpec, StillSpec
 
 VERSION = 2
 APP = "stylegan-studio"
@@ -50,17 +51,88 @@ def _encode(value):
 
 def spec_from(rec: dict) -> StillSpec:
     """The spec a record describes (version 1 records of images, grids and mixes too); UserError if unreadable."""
-    if rec.get("provenance_version", 1) < 2:
+    version = rec.get("provenance_version", 1)
+    if not isinstance(version, (int, float)) or isinstance(version, bool):
+        raise UserError(f"the provenance is damaged: version {_brief(version)}")
+    if version < 2:
         rec = _upgrade(rec)
-    cls = SPECS.get(rec.get("kind"))
+    kind = rec.get("kind")
+    cls = SPECS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise UserError(f"the provenance describes a {rec.get('kind')!r}, which cannot be regenerated")
+        raise UserError(f"the provenance describes a {_brief(kind)}, which cannot be regenerated")
     try:
         args = {f.name: settings_from(rec) if f.name == "settings" else _decode(rec[f.name])
                 for f in fields(cls) if f.name == "settings" or f.name in rec}
-        return cls(**args)
-    except (KeyError, TypeError, ValueError, SpecError) as exc:
-        raise UserError(f"the provenance is damaged: {exc}") from None
+        spec = cls(**args)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, SpecError) as exc:
+        raise UserError(f"the provenance is damaged: {_brief(exc)}") from None
+    check_limits(spec)
+    return spec
+
+
+# What a PNG may ask for: a PNG is untrusted input, and one text chunk must not make the studio render for hours
+# or allocate gigabytes. Far above what the window or a figure ever saves.
+MAX_IMAGES, MAX_SIZE, MAX_DRAWS, MAX_PSI = 1024, 4096, 1024, 100.0
+
+
+def check_types(spec: StillSpec) -> None:
+    """Refuse a spec whose fields are not of their declared types (a record's JSON may hold anything)."""
+    for f in fields(spec):
+        value, declared = getattr(spec, f.name), str(f.type)
+        if value is None and "None" in declared:
+            continue
+        if declared.startswith("tuple["):
+            ok = isinstance(value, tuple) and all(_is(v, declared[6:]) for v in value)
+        else:
+            ok = _is(value, declared.split(" |")[0])
+        if not ok:
+            raise UserError(f"the provenance is damaged: {f.name} is {_brief(value)}")
+
+
+def _is(value, declared: str) -> bool:
+    """Whether `value` fits a declared type name (the first word of it: int, float, str, Latent, …)."""
+    name = declared.split(",")[0].split("]")[0].strip()
+    types = {"int": int, "float": (int, float), "str": str, "Latent": Latent, "RenderSettings": RenderSettings}
+    return name not in types or (isinstance(value, types[name]) and not isinstance(value, bool))
+
+
+def check_limits(spec: StillSpec) -> None:
+    """Refuse a spec (read from a file) whose types are wrong or whose counts and sizes are absurd, with one line."""
+    check_types(spec)
+    count = sum(len(v) if isinstance(v, tuple) else 1 for v in (getattr(spec, f.name) for f in fields(spec))
+                if isinstance(v, (tuple, Latent)))
+    checks = [(count <= MAX_IMAGES, f"{count} latents or values (at most {MAX_IMAGES})"),
+              (_int_in(getattr(spec, "size", None), 1, MAX_SIZE), f"size {_brief(getattr(spec, 'size', None))}"),
+              (_int_in(getattr(spec, "draws", 1), 1, MAX_DRAWS), f"draws {_brief(getattr(spec, 'draws', 1))}"),
+              (not isinstance(spec, GridSpec) or _int_in(spec.cols, 0, MAX_IMAGES), "an absurd column count")]
+    seeds = [lat.seed for lat in _latents(spec) if lat.seed is not None] + list(getattr(spec, "seeds", ()))
+    seeds += [getattr(spec, "seed")] if hasattr(spec, "seed") else []
+    checks.append((all(_int_in(s, 0, 2 ** 32 - 1) for s in seeds), "a seed outside 0..2³²−1"))
+    psis = [getattr(spec, "psi", 0.0), *getattr(spec, "psis", ())]
+    psis += [spec.settings.psi] if isinstance(getattr(spec, "settings", None), RenderSettings) else []
+    checks.append((all(math.isfinite(p) and abs(p) <= MAX_PSI for p in psis), f"ψ beyond ±{MAX_PSI}"))
+    for ok, what in checks:
+        if not ok:
+            raise UserError(f"the provenance asks for {what}; not regenerated")
+
+
+def _latents(spec: StillSpec) -> list[Latent]:
+    out = []
+    for f in fields(spec):
+        value = getattr(spec, f.name)
+        out += [v for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, Latent)]
+    return out
+
+
+def _int_in(value, lo: int, hi: int) -> bool:
+    """None, or an int (not bool) in lo..hi."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi)
+
+
+def _brief(value) -> str:
+    """A value or error quoted in at most 60 characters (a hostile file may hold megabytes)."""
+    text = " ".join(str(value).split()) if isinstance(value, BaseException) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _decode(value):
@@ -69,7 +141,10 @@ def _decode(value):
         edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) if e else None
         if "seed" in value:
             return Latent(seed=int(value["seed"]), edit=edit)
-        return Latent(w=np.asarray(value["w"], np.float32), edit=edit)
+        w = np.asarray(value["w"], np.float64)
+        if not np.isfinite(w).all() or np.abs(w).max(initial=0) > 1e30:  # float32 would overflow to inf
+            raise ValueError("w holds values that are not finite float32 numbers")
+        return Latent(w=w.astype(np.float32), edit=edit)
     if isinstance(value, list):
         return tuple(_decode(v) for v in value)
     return value
@@ -90,4 +165,7 @@ def _upgrade(rec: dict) -> dict:
 
 def settings_from(rec: dict) -> RenderSettings:
     """The RenderSettings a record describes."""
-    return RenderSettings(psi=float(rec["psi"]), cutoff=rec.get("cutoff"), noise=NoiseSpec.parse(rec["noise"]))
+    cutoff = rec.get("cutoff")
+    if cutoff is not None and not _int_in(cutoff, 0, 1 << 16):
+        raise ValueError(f"cutoff {_brief(cutoff)} is not a layer index")
+    return RenderSettings(psi=float(rec["psi"]), cutoff=cutoff, noise=NoiseSpec.parse(rec["noise"]))

@@ -12,6 +12,12 @@ class ConfigError(StudioError, ValueError):
     """A configuration that cannot describe a StyleGAN v1 model."""
 
 
+# Upper bounds far above any StyleGAN v1 (the official 1024² model: 512, 8 layers, fmap_base 8192), so a
+# damaged or hostile model file cannot make the studio allocate terabytes before its weights are compared.
+LIMITS = {"z_dim": 4096, "w_dim": 4096, "mapping_layers": 64, "mapping_fmaps": 4096, "fmap_base": 1 << 20,
+          "fmap_max": 4096, "img_channels": 4, "mbstd_group": 1024}
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Hyperparameters of one StyleGAN v1 generator/discriminator pair."""
@@ -32,10 +38,11 @@ class ModelConfig:
         res = self.resolution
         if res < 8 or res > 1024 or res & (res - 1):
             raise ConfigError(f"resolution must be a power of two from 8 to 1024, got {res}")
-        for name in ("z_dim", "w_dim", "mapping_layers", "mapping_fmaps", "fmap_base", "fmap_max",
-                     "img_channels", "mbstd_group"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name, top in LIMITS.items():
+            if not 1 <= getattr(self, name) <= top:
+                raise ConfigError(f"{name} must be from 1 to {top}, got {getattr(self, name)}")
+        if not (math.isfinite(self.mapping_lr_mul) and math.isfinite(self.w_avg_beta)):
+            raise ConfigError("mapping_lr_mul and w_avg_beta must be finite numbers")
 
     @property
     def log2_res(self) -> int:
@@ -80,7 +87,10 @@ class ModelConfig:
             want = float if fields[key].type in ("float", float) else int
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"model config {key} must be a number, got {value!r}")
-            kwargs[key] = want(value)
+            try:
+                kwargs[key] = want(value)
+            except (OverflowError, ValueError):  # JSON allows Infinity and NaN
+                raise ConfigError(f"model config {key} must be a finite number, got {value!r}") from None
         return cls(**kwargs)
 
     @classmethod

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from ..render import exports
 from ..errors import UserError
 from ..render.synth import latents_to_w
 from ..files.fileio import atomic_write_bytes
+from ..files.latents import encode_latents
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
                        LoadModel, NewModel, PauseTraining, ProjectImage, ResumeTraining, Saved, SaveLatents, SaveModel,
@@ -142,10 +142,7 @@ def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:
     if not cmd.latents:
         raise UserError("no latents to save")
     w = latents_to_w(eng.model.render_G, list(cmd.latents)).cpu().numpy().astype(np.float32)
-    labels = np.array([lat.label() for lat in cmd.latents])
-    buf = io.BytesIO()
-    np.savez(buf, w=w, labels=labels)
-    atomic_write_bytes(cmd.path, buf.getvalue())
+    atomic_write_bytes(cmd.path, encode_latents(w, [lat.label() for lat in cmd.latents]))
     eng.emit(Saved(cmd.path, "latents"))
 
 

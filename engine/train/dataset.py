@@ -6,6 +6,7 @@ import io
 import math
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from platformdirs import user_cache_dir
 from ..errors import UserError
 from ..files.fileio import atomic_write_bytes
 
+# A 1024² PNG is a few MB; a zip member claiming more is a bomb or not a training image, and is skipped unread.
+MAX_FILE_BYTES = 128 << 20
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
@@ -53,22 +56,34 @@ class ImageSource:
                      if p.suffix.lower() in IMAGE_EXTS and p.is_file()]
         self.names = sorted(names)
 
+    def size(self, name: str) -> int:
+        """The size one file claims (a zip member's inflated size)."""
+        return self.zip.getinfo(name).file_size if self.zip else (self.path / name).stat().st_size
+
     def read(self, name: str) -> bytes:
-        """Raw bytes of one file."""
-        return self.zip.read(name) if self.zip else (self.path / name).read_bytes()
+        """Raw bytes of one file; OSError for a damaged member or one too large to be an image we can use."""
+        if self.size(name) > MAX_FILE_BYTES:
+            raise OSError(f"too large ({self.size(name) >> 20} MB; images above {MAX_FILE_BYTES >> 20} MB are not read)")
+        if not self.zip:
+            return (self.path / name).read_bytes()
+        try:
+            return self.zip.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
+            raise OSError(f"damaged zip member ({exc})") from None
 
     def fingerprint(self) -> str:
         """Identity of the file list and sizes (changes when files change)."""
         h = hashlib.sha256(str(self.path.resolve()).encode())
         for n in self.names:
-            size = self.zip.getinfo(n).file_size if self.zip else (self.path / n).stat().st_size
-            h.update(f"{n}:{size};".encode())
+            h.update(f"{n}:{self.size(n)};".encode())
         return h.hexdigest()[:16]
 
 
 def decode(data: bytes) -> Image.Image:
     """Decode fully (so truncated files fail here), honour EXIF rotation, convert to RGB."""
     with Image.open(io.BytesIO(data)) as im:
+        if im.width * im.height > (Image.MAX_IMAGE_PIXELS or 1 << 62):  # Pillow only warns up to twice its limit
+            raise Image.DecompressionBombError(f"{im.width}×{im.height} pixels")
         im.load()
         im = ImageOps.exif_transpose(im)
         if im.mode in ("RGBA", "LA", "P"):
@@ -105,7 +120,7 @@ def _probe(source: ImageSource, name: str) -> tuple[int | None, str]:
     try:
         data = source.read(name)
     except OSError as exc:
-        return None, f"unreadable ({exc.strerror or exc})"
+        return None, f"unreadable ({exc.strerror or exc})"[:120]
     if not data:
         return None, "empty file"
     try:
@@ -113,7 +128,9 @@ def _probe(source: ImageSource, name: str) -> tuple[int | None, str]:
     except OSError as exc:
         text = str(exc)
         return None, "truncated" if "truncat" in text.lower() else f"corrupt ({text.splitlines()[0][:80]})"
-    except (ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+    except Image.DecompressionBombError:
+        return None, "decompression bomb (more pixels than Pillow's limit allows; not decoded)"
+    except (ValueError, SyntaxError) as exc:
         return None, f"corrupt ({str(exc)[:80]})"
     return min(im.size), ""
 
