@@ -107,7 +107,7 @@ class TrainingRun:
         meta, tensors = read_state(path)
         try:
             self._restore(meta, tensors)
-        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError, OverflowError) as exc:
             # the file read but its parts do not fit this run: a damaged or foreign state, never a traceback
             raise UserError(f"{path}: damaged training state ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
 
