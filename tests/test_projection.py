@@ -196,3 +196,39 @@ def test_a_per_layer_latent_of_the_wrong_shape_is_one_line(G):
     from stylegan_studio.engine.render.renderer import latent_ws
     with pytest.raises(UserError, match="per-layer latent is 3×16"):
         latent_ws(G, Latent(w=np.zeros((3, 16), np.float32)), RenderSettings())
+
+
+# ---------------------------------------------------------------- the `project` command
+@pytest.mark.parametrize("space", ["w", "w+"])
+def test_cli_writes_latent_image_and_video_that_regenerate(G, tmp_path, space, capsys):
+    from stylegan_studio.engine.cli.main import main
+    from stylegan_studio.engine.files.modelfile import save_model
+    model = tmp_path / "tiny.safetensors"
+    save_model(G, model)
+    Image.fromarray(target_of(G)).resize((40, 30)).save(tmp_path / "face.jpg")
+    out = tmp_path / "out"
+    assert main(["project", str(tmp_path / "face.jpg"), "--model", str(model), "--space", space, "--steps", "6",
+                 "--noise", "--video", str(tmp_path / "opt.gif"), "--out", str(out)]) == 0
+    assert "PSNR" in capsys.readouterr().out
+    with np.load(out / "face.npz", allow_pickle=False) as data:
+        key = "w" if space == "w" else "ws"
+        assert data[key].shape == ((1, 16) if space == "w" else (1, G.num_ws, 16))
+        assert data["noise_0"].shape == (4, 4) and str(data["labels"][0]) == "projected face"
+        w = data[key][0]
+    shown = np.asarray(Image.open(out / "face-projected.png"))
+    assert np.array_equal(shown, render_latents(G, [Latent(w=w)], RenderSettings())[0])
+    assert np.asarray(Image.open(out / "face-target.png")).shape == (16, 16, 3)
+    assert (out / "face-projected-noise.png").exists() and Image.open(tmp_path / "opt.gif").n_frames == 6
+    assert main(["generate", "--from-png", str(out / "face-projected.png"), "--out", str(tmp_path / "again")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again" / "face-projected.png")), shown)
+
+
+def test_cli_bad_inputs_are_one_line(tmp_path, capsys):
+    from stylegan_studio.engine.cli.main import main
+    (tmp_path / "notes.txt").write_text("hello")
+    assert main(["project", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and err.count("\n") == 1
+    Image.new("RGB", (8, 8)).save(tmp_path / "t.png")
+    assert main(["project", str(tmp_path / "t.png"), "--video", str(tmp_path / "v.avi"), "--out", str(tmp_path)]) == 1
+    assert err.count("\n") == 1 and not (tmp_path / "t.npz").exists()

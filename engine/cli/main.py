@@ -14,12 +14,14 @@ from . import metrics as cli_metrics
 
 from . import model as cli_model
 
+from . import project as cli_project
+
 from . import render as cli_render
 
 from . import train as cli_train
 from ..errors import EXPECTED
 
-COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics, cli_directions]
+COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics, cli_directions, cli_project]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from ..device import device_of
 from ..errors import UserError
@@ -36,6 +36,8 @@ def load_target(path: str | Path, resolution: int) -> np.ndarray:
     try:
         data = Path(path).read_bytes()
         return to_square(decode(data), resolution)
+    except UnidentifiedImageError:
+        raise UserError(f"cannot read {path}: not an image file Pillow knows") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise UserError(f"cannot read {path} as an image: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
             from None

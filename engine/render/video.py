@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -212,19 +212,30 @@ class _PillowWriter:
 def video_job(G: Generator, meta: ModelMeta, model_path: str | Path, spec: VideoSpec,
               out_path: str | Path) -> Iterator[tuple[int, int]]:
     """Render and encode; yields (frames done, total) per batch; no partial file on cancel or failure."""
-    suffix = check_format(str(out_path))
     total = frame_count(G, spec)
     comment = json.dumps({"app": "stylegan-studio", "model_id": meta.model_id, "model_path": str(model_path),
                           "video": {k: v for k, v in spec.__dict__.items()}})
+    batches = (resize(frames, spec.size, spec.filter) for frames in FRAMES[spec.kind](G, spec))
+    for done in encode(batches, out_path, spec.fps, spec.quality, comment):
+        yield done, total
+
+
+def encode(batches: Iterable[np.ndarray], out_path: str | Path, fps: int, quality: int,
+           comment: str) -> Iterator[int]:
+    """Encode batches of uint8 frames [N, H, W, 3] by the file's suffix; yields frames written so far.
+
+    Written to a temporary file and renamed at the end: no partial file on cancel or failure.
+    """
+    suffix = check_format(str(out_path))
     tmp = temp_path_for(out_path)
     writer_cls = _AVWriter if suffix in (".mp4", ".webm") else _PillowWriter
     try:
-        writer = writer_cls(tmp, suffix, spec.fps, spec.quality, comment)
+        writer = writer_cls(tmp, suffix, fps, quality, comment)
         done = 0
-        for frames in FRAMES[spec.kind](G, spec):
-            writer.write(resize(frames, spec.size, spec.filter))
+        for frames in batches:
+            writer.write(frames)
             done += len(frames)
-            yield done, total
+            yield done
         writer.close()
         commit_temp(tmp, out_path)
     except OSError as exc:
