@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from ..directions import compute
+from ..directions import attributes, compute
 from ..directions.dirset import read
 from ..errors import UserError
 from ..render import exports
@@ -13,16 +14,24 @@ from ..render.specs import Latent, parse_layers, parse_seeds
 from ..render.stillspec import EditGridSpec
 from .render import add_render_options, check_cutoff, cli_model_record, load_cli_model, settings_from_args
 
-METHODS = ("pca", "sefa")
+METHODS = ("pca", "sefa", "attributes", "classifier")
+ATTRIBUTE_SAMPLES = 3000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `directions` and `edit` to the CLI."""
-    p = sub.add_parser("directions", help="find directions in W: pca (GANSpace), sefa (closed form)")
+    p = sub.add_parser("directions", help="find directions in W: pca (GANSpace), sefa (closed form), attributes "
+                       "(linear boundaries of classified faces); classifier trains the attribute classifier")
     p.add_argument("method", choices=METHODS)
+    p.add_argument("--data", help="classifier: the avatars zip (with attributes.json) to train on")
+    p.add_argument("--heldout", help="classifier: the held-out avatars zip it is measured on")
+    p.add_argument("--classifier", help="attributes: classifier file (default: the bundled one)")
+    p.add_argument("--images", type=int, default=40000, help="classifier: training faces used (default 40000)")
+    p.add_argument("--epochs", type=int, default=3, help="classifier: passes over them (default 3)")
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("--count", type=int, default=20, help="directions kept (default 20)")
-    p.add_argument("--samples", type=int, default=20000, help="mapped samples for PCA and σ (default 20000)")
+    p.add_argument("--samples", type=int, help="pca/sefa: mapped samples for PCA and σ (default 20000); "
+                   f"attributes: generated faces classified (default {ATTRIBUTE_SAMPLES})")
     p.add_argument("--layers", default="all", help="layers the directions are for: coarse, middle, fine, all, 0-3")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled z (default 0)")
     p.add_argument("--out", required=True, help="directions file (.npz)")
@@ -38,21 +47,53 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_edit)
 
 
+def run_classifier(args: argparse.Namespace) -> int:
+    """Train the attribute classifier and print its held-out accuracy per attribute."""
+    from ..directions import classifier
+    if not args.data or not args.heldout:
+        raise UserError("directions classifier needs --data TRAIN.zip and --heldout HELDOUT.zip")
+
+    def progress(step, steps, loss):
+        print(f"step {step}/{steps} loss {loss:.3f}", file=sys.stderr, flush=True)
+    result = classifier.fit(args.data, args.heldout, args.out, args.images, args.epochs, progress)
+    for name, acc in result["accuracy"].items():
+        chance = result["majority_class"].get(name)
+        print(f"{name:18s} {acc:6.1%}" + (f"   (majority class {chance:.1%})" if chance is not None else ""))
+    print(f"wrote {args.out} ({result['train_count']} faces × {args.epochs} epochs, {result['seconds']} s)")
+    return 0
+
+
 def run_directions(args: argparse.Namespace) -> int:
     """Compute a direction set and write it."""
-    if not 1 <= args.count <= 4096 or not 2 <= args.samples <= 10_000_000:
+    if args.method == "classifier":
+        return run_classifier(args)
+    samples = args.samples or (ATTRIBUTE_SAMPLES if args.method == "attributes" else 20000)
+    if not 1 <= args.count <= 4096 or not 2 <= samples <= 10_000_000:
         raise UserError("--count must be 1-4096 and --samples 2-10000000")
     G, meta, _ = load_cli_model(args)
     layers = parse_layers(args.layers, G.cfg.resolution)
     t0 = time.perf_counter()
-    job = compute.pca(G, meta.model_id, args.count, args.samples, args.seed, layers) if args.method == "pca" \
-        else compute.sefa(G, meta.model_id, args.count, layers, args.samples, args.seed)
+    if args.method == "attributes":
+        job = attributes.attribute_directions(G, load_classifier(args.classifier), meta.model_id, samples)
+    elif args.method == "pca":
+        job = compute.pca(G, meta.model_id, args.count, samples, args.seed, layers)
+    else:
+        job = compute.sefa(G, meta.model_id, args.count, layers, samples, args.seed)
     ds = compute.run(job)
     compute.save(args.out, ds)
     top = ", ".join(f"{n} {s:.3f}" for n, s in zip(ds.names[:5], ds.scores[:5]))
     print(f"wrote {args.out}: {len(ds)} {args.method} directions for layers {_span(ds.layers)} "
           f"({ds.score_name}: {top}) in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def load_classifier(path: str | None):
+    """The attribute classifier at `path`, else the bundled one."""
+    from ..directions import classifier
+    path = path or attributes.bundled_classifier()
+    if not Path(path).is_file():
+        raise UserError(f"no attribute classifier at {path}; train one with `directions classifier`")
+    return classifier.load(path)
 
 
 def _span(layers) -> str:

@@ -6,15 +6,20 @@ import json
 import time
 
 from ..errors import UserError
+from . import disentanglement
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `metrics` to the CLI."""
-    p = sub.add_parser("metrics", help="measure a model: fid (needs the metrics extra: pip install -e .[metrics])")
-    p.add_argument("kind", choices=("fid",), help="fid: Fréchet Inception Distance against held-out images")
+    p = sub.add_parser("metrics", help="measure a model: fid (needs the metrics extra: pip install -e .[metrics]), "
+                       "ppl (perceptual path length), ls (linear separability)")
+    p.add_argument("kind", choices=("fid", "ppl", "ls"), help="fid: Fréchet Inception Distance against held-out "
+                   "images; ppl: path length in Z and W, full and end sampling; ls: linear separability in Z and W")
     p.add_argument("--model", help="model file (default: the bundled model)")
-    p.add_argument("--data", required=True, help="held-out real images (zip or folder)")
-    p.add_argument("--count", type=int, default=5000, help="generated samples (default 5000)")
+    p.add_argument("--data", help="fid: held-out real images (zip or folder)")
+    p.add_argument("--count", type=int, help="generated samples (fid: 5000; ppl: path steps per column, "
+                   f"{disentanglement.PPL_COUNT}; ls: faces, {disentanglement.LS_COUNT})")
+    p.add_argument("--classifier", help="ls: attribute classifier file (default: the bundled one)")
     p.add_argument("--real", type=int, default=5000, help="held-out images used, at most (default 5000)")
     p.add_argument("--psi", type=float, default=1.0, help="truncation ψ of the samples (default 1: none)")
     p.add_argument("--seed", type=int, default=100_000, help="first sample seed (default 100000)")
@@ -22,7 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    """Print one JSON line: the measurement, its sample counts, network and time."""
+    """Print one JSON line: the measurement, its sample counts, network and time (ppl and ls: a table first)."""
+    if args.kind != "fid":
+        return disentanglement.run(args)
+    if not args.data:
+        raise UserError("metrics fid needs --data HELDOUT (a zip or folder of real images)")
+    args.count = args.count or 5000
     from ..metrics import fid as metrics
     from ..files.bundled import resolve_model
     from ..train.dataset import load_images
