@@ -87,3 +87,52 @@ def test_w_avg_update_moves_toward_batch_mean():
     w = torch.ones(4, G.cfg.w_dim)
     G.update_w_avg(w)
     assert torch.allclose(G.w_avg, torch.full_like(G.w_avg, 0.005))
+
+
+def _eager(G: Generator, ws: torch.Tensor, noise: list) -> torch.Tensor:
+    """The plain fp32 path: gradients on, so no cached weights and the transposed up-conv everywhere."""
+    with torch.enable_grad():
+        G.requires_grad_(True)
+        out = G.synthesis(ws, noise=noise).detach()
+        G.requires_grad_(False)
+    return out
+
+
+def _randomised(res: int) -> Generator:
+    G = Generator(ModelConfig.small(resolution=res, channels=16, z_dim=16)).eval().requires_grad_(False)
+    with torch.no_grad():
+        for name, p in G.named_parameters():
+            if "noise_strength" in name or "bias" in name:
+                p.normal_(0, 0.1)  # fresh models have zeros here; exercise every term
+    return G
+
+
+@pytest.mark.parametrize("res", [64, 256])
+def test_inference_fast_paths_match_eager_fp32(res):
+    # 256²: its 128² → 256² up-conv runs in the phase form (layers.PHASE_MIN_RES) when rendering.
+    G = _randomised(res)
+    ws = G.mapping(torch.randn(2, G.cfg.z_dim)).unsqueeze(1).repeat(1, G.num_ws, 1)
+    noise = [torch.randn(1, 1, r, r) for r in (G.cfg.layer_resolution(i) for i in range(G.num_ws))]
+    ref = _eager(G, ws, noise)
+    with torch.inference_mode():
+        first = G.synthesis(ws, noise=noise)
+        cached = G.synthesis(ws, noise=noise)
+    assert torch.equal(first, cached)
+    assert (cached - ref).abs().max().item() <= 1e-4
+
+
+def test_cached_weights_follow_in_place_updates():
+    G = _randomised(16)
+    ws = G.mapping(torch.randn(1, G.cfg.z_dim)).unsqueeze(1).repeat(1, G.num_ws, 1)
+    with torch.no_grad():
+        before = G.synthesis(ws)
+        for p in G.synthesis.parameters():
+            p.mul_(1.1)  # as an optimizer step or the G_ema update does
+        after = G.synthesis(ws)
+    assert not torch.allclose(before, after)
+    assert (after - _eager(G, ws, None)).abs().max().item() <= 1e-4
+    other = _randomised(16)
+    G.load_state_dict(other.state_dict())
+    with torch.no_grad():
+        loaded = G.synthesis(ws)
+    assert (loaded - _eager(other, ws, None)).abs().max().item() <= 1e-4

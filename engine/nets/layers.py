@@ -10,6 +10,27 @@ from torch import nn
 SQRT2 = math.sqrt(2.0)
 
 
+def frozen(module: nn.Module, key: str, make) -> torch.Tensor:
+    """`make()`, cached on `module` while gradients are off and its weight is unchanged.
+
+    Rendering recomputes the same scaled (and, for up/down convs, re-tapped) weights on every call:
+    at batch 1 that was a third of a 64² render, memory-bound passes over 16 MB kernels. The cache is
+    keyed on the weight object and its version counter, which every in-place update (optimizer step,
+    EMA, load_state_dict) bumps; with gradients on, nothing is cached, so training is unchanged.
+    """
+    w = module.weight
+    if torch.is_grad_enabled() or w.is_inference():  # inference tensors have no version counter
+        return make()
+    stamp = (key, w._version, w.dtype, w.device)
+    cache = module.__dict__.setdefault("_frozen", {})
+    hit = cache.get(key)
+    if hit is not None and hit[0] is w and hit[1] == stamp:
+        return hit[2]
+    out = make()
+    cache[key] = (w, stamp, out)
+    return out
+
+
 class EqualLinear(nn.Module):
     """Dense layer with equalised learning rate: weights scaled by He std at run time."""
 
@@ -22,7 +43,8 @@ class EqualLinear(nn.Module):
         self.lr_mul = lr_mul
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight * self.w_scale, self.bias * self.lr_mul)
+        w = frozen(self, "w", lambda: self.weight * self.w_scale)
+        return F.linear(x, w, self.bias * self.lr_mul)
 
 
 class EqualConv(nn.Module):
@@ -36,7 +58,7 @@ class EqualConv(nn.Module):
 
     def scaled_weight(self) -> torch.Tensor:
         """Weight times its He constant."""
-        return self.weight * self.w_scale
+        return frozen(self, "w", lambda: self.weight * self.w_scale)
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         return F.conv2d(x, self.scaled_weight(), bias, padding=self.pad)
@@ -52,6 +74,35 @@ def upconv_weight(w: torch.Tensor) -> torch.Tensor:
     return w.flip((2, 3)).transpose(0, 1)
 
 
+# Rows: the 3×3 taps each output phase of (nearest ×2, conv 3×3) applies to its 2-pixel input window;
+# phase 0 (even outputs) sees inputs (i−1, i), phase 1 (odd outputs) sees (i, i+1).
+_PHASE_TAPS = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]], [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
+PHASE_MIN_RES = 128  # input side from which rendering uses the phase form (bench: up-conv per shape)
+
+
+def upconv_phase_weight(w: torch.Tensor) -> torch.Tensor:
+    """3×3 conv weight [O, I, 3, 3] → [4·O, I, 2, 2]: one 2×2 kernel per output phase (channel o·4 + 2a + b)."""
+    taps = _PHASE_TAPS.to(w)
+    out = torch.einsum("aus,bvt,oist->oabiuv", taps, taps, w)
+    return out.reshape(w.shape[0] * 4, w.shape[1], 2, 2).contiguous()
+
+
+def upconv_phases(x: torch.Tensor, w4: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """Nearest ×2 then 3×3 conv as one 2×2 conv giving the four output phases, interleaved.
+
+    Same multiply-adds as the transposed conv, but on oneDNN's forward-conv kernels, which are up to
+    2× faster on large maps at batch 1 (bench/RESULTS.md).
+    """
+    n, _, h, w = x.shape
+    y = F.conv2d(x, w4, None if bias is None else bias.repeat_interleave(4), padding=1)
+    y = y.view(n, -1, 2, 2, h + 1, w + 1)  # phase (a, b) of output pixel (2i + a, 2j + b) sits at y[..., a + i, b + j]
+    out = x.new_empty(n, y.shape[1], h, 2, w, 2)
+    for a in (0, 1):
+        for b in (0, 1):
+            out[:, :, :, a, :, b] = y[:, :, a, b, a:a + h, b:b + w]
+    return out.view(n, -1, 2 * h, 2 * w)
+
+
 def downconv_weight(w: torch.Tensor) -> torch.Tensor:
     """3×3 conv weight → 4×4 stride-2 conv weight equal to conv then 2×2 average pooling."""
     w = F.pad(w, (1, 1, 1, 1))
@@ -62,14 +113,18 @@ class UpConv(EqualConv):
     """Nearest ×2 upsampling followed by a 3×3 conv, computed as one transposed conv."""
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-        return F.conv_transpose2d(x, upconv_weight(self.scaled_weight()), bias, stride=2, padding=1)
+        if x.shape[-1] >= PHASE_MIN_RES and not torch.is_grad_enabled():
+            return upconv_phases(x, frozen(self, "phase", lambda: upconv_phase_weight(self.weight * self.w_scale)), bias)
+        w = frozen(self, "up", lambda: upconv_weight(self.weight * self.w_scale).contiguous())
+        return F.conv_transpose2d(x, w, bias, stride=2, padding=1)
 
 
 class DownConv(EqualConv):
     """A 3×3 conv followed by 2×2 average pooling, computed as one stride-2 conv."""
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-        return F.conv2d(x, downconv_weight(self.scaled_weight()), bias, stride=2, padding=1)
+        w = frozen(self, "down", lambda: downconv_weight(self.weight * self.w_scale))
+        return F.conv2d(x, w, bias, stride=2, padding=1)
 
 
 class Blur(nn.Module):
