@@ -77,6 +77,15 @@ def test_absurd_config_in_a_model_header_is_refused_before_allocating(fx, tmp_pa
         assert "\n" not in str(info.value)
 
 
+def test_deeply_nested_json_in_a_model_header_is_one_line(fx, tmp_path):
+    header, body = fz.split_safetensors(fx.good("model"))
+    header["__metadata__"]["meta"] = "{\"a\": " * 5000 + "1" + "}" * 5000
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(fz.join_safetensors(header, body))
+    with pytest.raises(ModelFileError, match="damaged model header"):
+        load_model(path)
+
+
 def test_declared_shapes_that_do_not_fit_the_config_are_refused_unread(fx, tmp_path):
     header, body = fz.split_safetensors(fx.good("model"))
     key = next(k for k in header if k != "__metadata__")

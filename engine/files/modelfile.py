@@ -82,7 +82,7 @@ def read_header(path: str | Path) -> tuple[ModelConfig, ModelMeta]:
     try:
         cfg = ModelConfig.from_dict(json.loads(header["config"]))
         meta = _meta(json.loads(header["meta"]))
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+    except (KeyError, TypeError, ValueError, ConfigError, RecursionError) as exc:  # JSON nested thousands deep
         raise ModelFileError(f"{path}: damaged model header ({_short(exc)})") from None
     return cfg, meta
 
