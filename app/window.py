@@ -12,6 +12,7 @@ from ..engine.messages import ExportStill, LoadModel, RenderImage
 from ..engine.render.specs import Latent
 from ..engine.render.stillspec import FIGURES, FigureSpec, ImageSpec
 from .dialogs.export_video import ExportVideoDialog
+from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES
 from .qtutil import icon, save_name
 from .state import ExploreState
@@ -37,6 +38,8 @@ class MainWindow(QMainWindow):
         self.qsettings = settings or QSettings("stylegan-studio", "stylegan-studio")
         self.state = ExploreState()
         self.video_dialog = None
+        self.project_dialog = ProjectImageDialog(bridge, self)  # non-modal; shown when an image is projected
+        self.project_dialog.projected.connect(self.on_projected)
         self.viewer = ImageViewer()
         self.setCentralWidget(self.viewer)
         self.setWindowTitle("StyleGAN Studio")
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
         for name in FIGURES:
             self._action(figures, f"{name.capitalize()} (paper figure)…", lambda _=False, n=name: self.export_figure(n))
         self._action(file, "Export Video…", self.export_video_dialog, "Ctrl+E", "fa5s.film")
+        self._action(file, "Project Image…", self.project_image_dialog, "Ctrl+P", "fa5s.user-check")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         view = self.menuBar().addMenu("&View")
@@ -217,6 +221,26 @@ class MainWindow(QMainWindow):
         self.video_dialog.show()
         self.video_dialog.raise_()
 
+    def project_image(self, path: str) -> None:
+        """Find the face closest to an image file (a job with a live preview; the result becomes a favourite)."""
+        self.project_dialog.show()
+        self.project_dialog.raise_()
+        self.project_dialog.start(path)
+
+    def project_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Project image", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp "
+                                              "*.gif *.tif *.tiff);;All files (*)")
+        if path:
+            self.project_image(path)
+
+    def on_projected(self, ev) -> None:
+        """A projection finished: keep it as a favourite and show it untruncated (ψ 1), as it was found."""
+        name = Path(ev.path).stem
+        self.panes["Seeds"].add_favourite(ev.latent, f"projected {name}", ev.image)
+        self.panes["Truncation"].set_values(1.0, None)
+        self.state.set_latent(ev.latent)
+        self.statusBar().showMessage(f"Projected {name} ({ev.psnr:.1f} dB): a favourite now, shown at ψ 1", 15000)
+
     def set_crisp(self, crisp: bool) -> None:
         """Nearest-neighbour enlarging of small images in the viewer (remembered)."""
         self.viewer.set_crisp(crisp)
@@ -275,12 +299,16 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if any(is_model_path(u.toLocalFile()) for u in event.mimeData().urls()):
+        if any(is_model_path(u.toLocalFile()) or is_image_path(u.toLocalFile()) for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
         for url in event.mimeData().urls():
             if is_model_path(url.toLocalFile()):
                 self.open_model(url.toLocalFile())
+                event.acceptProposedAction()
+                return
+            if is_image_path(url.toLocalFile()):  # an image dropped on the viewer: find its face in the model
+                self.project_image(url.toLocalFile())
                 event.acceptProposedAction()
                 return

@@ -133,6 +133,12 @@ class SeedsPane(QWidget):
         if current is not None:
             item.setIcon(current)
 
+    def add_favourite(self, latent: Latent, text: str, image=None) -> None:
+        """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon."""
+        item = self.favs.add_latent(latent, text)
+        if image is not None:
+            item.setIcon(to_pixmap(image, 40))
+
     def _icon_for(self, lat: Latent):
         for i in range(self.grid.count()):
             if self.grid.item(i).data(ROLE) == lat:

@@ -1,0 +1,130 @@
+"""Project Image: find the face in the model closest to an image file, with a live preview and Cancel."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QLabel, QProgressBar,
+                               QSpinBox, QVBoxLayout)
+
+from ...engine.messages import CancelJob, ProjectImage
+from ...engine.render.projectspec import DEFAULT_STEPS, ProjectionOptions
+from ..qtutil import to_pixmap
+
+PREVIEW = 192  # px: the target and the reconstruction, enlarged
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+SPACE_TEXT = {"w+": "One style per layer (closer)", "w": "One style for all layers (mixes like a seed)"}
+
+
+def is_image_path(path: str) -> bool:
+    """True for a file name the window projects when it is dropped."""
+    return path.lower().endswith(IMAGE_SUFFIXES)
+
+
+class ProjectImageDialog(QDialog):
+    """Non-modal: the window stays usable while the engine optimises; `projected` carries ProjectionDone."""
+
+    projected = Signal(object)
+
+    def __init__(self, bridge, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Project Image")
+        self.bridge, self.job_id, self.path = bridge, 0, ""
+        self.space = QComboBox()
+        for key, text in SPACE_TEXT.items():
+            self.space.addItem(text, key)
+        self.steps = QSpinBox(minimum=10, maximum=5000, value=DEFAULT_STEPS, singleStep=50)
+        self.steps.setToolTip("More steps get closer; each takes a fraction of a second on a CPU")
+        self.target_view, self.result_view = QLabel(), QLabel()
+        for view in (self.target_view, self.result_view):
+            view.setFixedSize(PREVIEW, PREVIEW)
+            view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            view.setStyleSheet("background: #2b2b2b")
+        self.progress = QProgressBar()
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.buttons = QDialogButtonBox()
+        self.start_btn = self.buttons.addButton("Project", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_btn = self.buttons.addButton("Close", QDialogButtonBox.ButtonRole.RejectRole)
+        self.start_btn.clicked.connect(lambda: self.start())
+        self.cancel_btn.clicked.connect(self.cancel)
+        self._layout()
+        bridge.job_started.connect(self.on_started)
+        bridge.job_progress.connect(self.on_progress)
+        bridge.job_finished.connect(self.on_finished)
+        bridge.projection_preview.connect(self.on_preview)
+        bridge.projection_done.connect(self.on_done)
+
+    def _layout(self) -> None:
+        form = QFormLayout()
+        form.addRow("Latent", self.space)
+        form.addRow("Steps", self.steps)
+        views = QGridLayout()
+        views.addWidget(QLabel("Target"), 0, 0)
+        views.addWidget(QLabel("Closest face so far"), 0, 1)
+        views.addWidget(self.target_view, 1, 0)
+        views.addWidget(self.result_view, 1, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addLayout(views)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.message)
+        lay.addWidget(self.buttons)
+
+    def options(self) -> ProjectionOptions:
+        """The options the form describes."""
+        return ProjectionOptions(space=self.space.currentData(), steps=self.steps.value())
+
+    def start(self, path: str | None = None) -> None:
+        """Project `path` (or the last file) with the form's options; one projection at a time."""
+        if self.job_id:
+            self.message.setText("A projection is running: cancel it first")
+            return
+        self.path = path or self.path
+        if not self.path:
+            return
+        self.target_view.clear()
+        self.result_view.clear()
+        self.progress.setValue(0)
+        self.message.setText(f"Starting {Path(self.path).name}…")
+        self.start_btn.setEnabled(False)
+        self.bridge.post(ProjectImage(self.path, self.options()))
+
+    def cancel(self) -> None:
+        """Cancel a running projection, or close the dialog."""
+        if self.job_id:
+            self.bridge.post(CancelJob(self.job_id))
+        else:
+            self.reject()
+
+    def on_started(self, ev) -> None:
+        if ev.kind == "project":
+            self.job_id = ev.job_id
+            self.cancel_btn.setText("Cancel")
+
+    def on_progress(self, ev) -> None:
+        if ev.job_id == self.job_id and ev.total:
+            self.progress.setValue(int(100 * ev.done / ev.total))
+            self.message.setText(ev.message)
+
+    def on_preview(self, ev) -> None:
+        if ev.job_id == self.job_id:
+            if self.target_view.pixmap().isNull():
+                self.target_view.setPixmap(to_pixmap(ev.target, PREVIEW))
+            self.result_view.setPixmap(to_pixmap(ev.image, PREVIEW))
+
+    def on_done(self, ev) -> None:
+        if ev.job_id == self.job_id:
+            self.result_view.setPixmap(to_pixmap(ev.image, PREVIEW))
+            self.projected.emit(ev)
+
+    def on_finished(self, ev) -> None:
+        if ev.job_id != self.job_id:
+            return
+        self.job_id = 0
+        self.start_btn.setEnabled(True)
+        self.cancel_btn.setText("Close")
+        ok = ev.status == "ok"
+        self.progress.setValue(100 if ok else self.progress.value())
+        self.message.setText(f"{ev.message}. Added to the favourites (Seeds pane): drag it into the mixing grid."
+                             if ok else ev.message.capitalize())
