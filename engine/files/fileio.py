@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -79,3 +80,16 @@ def _remove_quietly(p: str | Path) -> None:
         os.unlink(p)
     except OSError:
         pass
+
+
+# mkstemp names: "." + target name + "." + 8 random characters + ".tmp" or the target's suffix (see above)
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}(\.tmp|\.[A-Za-z0-9]+)")
+
+
+def stale_temps(folder: str | Path) -> list[Path]:
+    """Temporary files of writes that never finished in `folder` (a killed process cannot remove its own)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if (m := _TEMP_NAME.fullmatch(p.name)) and p.is_file()
+                  and (m.group(2) == ".tmp" or m.group("target").endswith(m.group(2))))

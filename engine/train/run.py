@@ -79,7 +79,7 @@ class TrainingRun:
         self.bad_steps = 0
         self._tick_acc = _TickAccumulator()
         if resume:
-            self.load_state(self.files.latest_state())
+            self.resumed_from = self._resume()
         else:
             self.files.start(cfg, self.rank == 0)
         dist_util.broadcast_params([self.G, self.D, self.G_ema])
@@ -99,6 +99,24 @@ class TrainingRun:
         write_state(path, tensors, {"config": json.dumps(self.cfg.to_dict()), "counters": json.dumps(counters),
                                     "rng": json.dumps(self.rng.bit_generator.state), "opt": json.dumps(opt_meta),
                                     "dataset": json.dumps(dataset)})
+
+    def _resume(self) -> Path:
+        """Load the newest state that reads whole (older ones when it does not); returns its path."""
+        if self.rank == 0:
+            removed = self.files.remove_temps()
+            if removed:
+                self.notes = self.notes + (f"removed {len(removed)} unfinished temporary file(s) of an interrupted "
+                                           f"write: {', '.join(removed[:3])}",)
+        states = self.files.states()
+        for path in states:
+            try:
+                self.load_state(path)
+                return path
+            except UserError as exc:
+                if path == states[-1]:
+                    raise
+                self.notes = self.notes + (f"{exc}; trying the previous state",)
+        self.load_state(None)  # no state at all: one line saying so
 
     def load_state(self, path: Path | None) -> None:
         """Restore the run from a full training state file."""

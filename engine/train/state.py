@@ -15,7 +15,7 @@ from safetensors import safe_open
 from safetensors.torch import save as st_save
 
 from ..errors import UserError
-from ..files.fileio import WriteError, atomic_write_bytes
+from ..files.fileio import WriteError, atomic_write_bytes, stale_temps
 from ..files.modelfile import ModelMeta, save_model
 from .config import RUN_CONFIG, TrainConfig, holds_run, resume_options
 
@@ -61,6 +61,7 @@ class RunFiles:
             (self.root / "fakes").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create {self.root}: {exc.strerror}") from None
+        self.remove_temps()  # a start killed before its config was written leaves the config's temporary file
         atomic_write_bytes(self.root / RUN_CONFIG, json.dumps(cfg.to_dict(), indent=2).encode())
 
     def resumed_config(self, total_kimg: float | None, overrides: dict | None = None) -> TrainConfig:
@@ -98,6 +99,17 @@ class RunFiles:
         """The newest full training state, or None."""
         ticks = self._ticks("state")
         return self.state_path(ticks[-1]) if ticks else None
+
+    def states(self) -> list[Path]:
+        """Full training states, newest first."""
+        return [self.state_path(t) for t in reversed(self._ticks("state"))]
+
+    def remove_temps(self) -> list[str]:
+        """Delete what writes cut short by a kill or a power cut left (their final files were never replaced)."""
+        found = stale_temps(self.root) + stale_temps(self.root / "fakes")
+        for p in found:
+            p.unlink(missing_ok=True)
+        return [p.name for p in found]
 
     def snapshots(self) -> list[Path]:
         """Model snapshots, oldest first."""
