@@ -5,7 +5,9 @@ Run: python bench/bench_official.py [--res 256 512 1024] [--repeat 5] [--threads
 Random weights in the official architecture (fmap_base 8192, fmap_max 512, z and w 512, 8 mapping
 layers): what an imported FFHQ / CelebA-HQ (1024²), cars (512²) or LSUN (256²) pickle costs. The
 timed path is the viewer's: seed → z → mapping → truncation (ψ 0.7, cutoff 8) → synthesis with the
-stored noise → uint8. Each resolution runs in its own process, so "peak RSS" is that process's high
+stored noise → uint8. The thumbnail columns time one seed-grid thumbnail rendered in full and
+downscaled vs stopped at a lower resolution's ToRGB (engine/render/renderer.py preview_res).
+Each resolution runs in its own process, so "peak RSS" is that process's high
 water mark (weights, activations, allocator caches) and "model" the weights alone.
 """
 from __future__ import annotations
@@ -25,6 +27,9 @@ if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.pl
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
+THUMB = 64  # the Seeds pane's thumbnail size
+
+
 def child(res: int, repeat: int, threads: int) -> dict:
     """Time `repeat` batch-1 renders at `res` in this process; returns one row."""
     import resource
@@ -33,7 +38,8 @@ def child(res: int, repeat: int, threads: int) -> dict:
 
     from stylegan_studio.engine.nets.config import ModelConfig
     from stylegan_studio.engine.nets.networks import Generator
-    from stylegan_studio.engine.render.renderer import render_image
+    from stylegan_studio.engine.render.renderer import preview_res, render_image, render_thumbs
+    from stylegan_studio.engine.render.synth import latents_to_w, styled_ws
     from stylegan_studio.engine.render.specs import Latent, RenderSettings
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -48,7 +54,20 @@ def child(res: int, repeat: int, threads: int) -> dict:
         t = time.perf_counter()
         render_image(G, Latent(seed=seed), settings)
         times.append(time.perf_counter() - t)
-    return {"res": res, "layers": G.num_ws, "params": sum(p.numel() for p in G.parameters()), "model_mb": model_mb,
+    low = preview_res(G.cfg, THUMB)
+    thumbs = {"full": None, "preview": low}
+    ws = styled_ws(G, latents_to_w(G, [Latent(seed=0)]), settings)
+    render_thumbs(G, ws, settings, THUMB, res=low)  # warm-up
+    grid = {k: [] for k in thumbs}
+    for seed in range(1, repeat + 1):  # interleaved, so load falls on both alike
+        ws = styled_ws(G, latents_to_w(G, [Latent(seed=seed)]), settings)
+        for k, r in thumbs.items():
+            t = time.perf_counter()
+            render_thumbs(G, ws, settings, THUMB, res=r)
+            grid[k].append(time.perf_counter() - t)
+    return {"res": res, "preview_res": low, "thumb_full_s": statistics.median(grid["full"]),
+            "thumb_preview_s": statistics.median(grid["preview"]), "layers": G.num_ws,
+            "params": sum(p.numel() for p in G.parameters()), "model_mb": model_mb,
             "build_s": build_s, "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -77,14 +96,17 @@ def main() -> int:
         print(json.dumps(child(args.child, args.repeat, args.threads)))
         return 0
     print(f"machine: {machine()}; torch threads {args.threads}")
-    print("| res | layers | G params | weights MB | batch-1 render median (min-max) s | peak RSS MB |")
-    print("|---|---|---|---|---|---|")
+    print(f"| res | layers | G params | weights MB | batch-1 render median (min-max) s | peak RSS MB | "
+          f"{THUMB}² thumbnail: full render s | preview s (at res) | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for res in args.res:
         out = subprocess.run([sys.executable, __file__, "--child", str(res), "--repeat", str(args.repeat),
                               "--threads", str(args.threads)], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"| {res}² | {r['layers']} | {r['params']:,} | {r['model_mb']:.0f} | "
-              f"{r['median_s']:.2f} ({r['min_s']:.2f}-{r['max_s']:.2f}) | {r['peak_rss_mb']:.0f} |", flush=True)
+              f"{r['median_s']:.2f} ({r['min_s']:.2f}-{r['max_s']:.2f}) | {r['peak_rss_mb']:.0f} | "
+              f"{r['thumb_full_s']:.2f} | {r['thumb_preview_s']:.2f} ({r['preview_res']}²) | "
+              f"{r['thumb_full_s'] / r['thumb_preview_s']:.1f}× |", flush=True)
     print(f"load average at end: {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "")
     return 0
 

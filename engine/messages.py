@@ -290,6 +290,7 @@ class GridChunk(RenderResult):
     start: int
     images: np.ndarray           # [K, h, w, 3] uint8
     total: int
+    preview_res: int | None = None  # rendered only up to this resolution's ToRGB (a preview), else full
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -124,6 +124,10 @@ class SeedsPane(QWidget):
             item = self.grid.item(ev.start + k)
             if item is not None:
                 item.setIcon(to_pixmap(img, self.thumb))
+                if ev.preview_res:  # a large model's thumbnail stopped at a lower resolution: say so
+                    item.setText(f"{item.text()} preview")
+                    item.setToolTip(f"Preview, rendered up to {ev.preview_res}×{ev.preview_res}; "
+                                    "click to view the full image")
 
     def keep_current(self) -> None:
         """Add the viewer's latent to the favourites."""

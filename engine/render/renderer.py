@@ -18,12 +18,24 @@ FIRST_CHUNK = 2  # the first grid chunk is small so the first thumbnails appear 
 # Work per stream unit: multiply-accumulates one unit may take (~0.2 s on a laptop CPU), so a 1024²
 # model (3·10¹⁰ MACs an image) renders one image per unit and the viewer is served between them.
 UNIT_MACS = {"cpu": 4e9, "cuda": 2e11}
+# Seed-grid thumbnails of models from this resolution up stop the synthesis early, at the ToRGB of the
+# smallest resolution ≥ the thumbnail (v1 has one per resolution): a 64² preview of a 1024² model costs
+# a third of a full render and far less memory (bench/RESULTS.md). The viewer always renders in full.
+PREVIEW_MIN_RES = 256
+# Lower ToRGBs drift once training moves on to higher resolutions, and are random in a model trained
+# without growing. The first thumbnail is rendered both ways; previews are used only when they differ
+# from it by at most this (mean absolute difference of the uint8 thumbnails). Measured on the bundled 64²
+# model (grown): its 32² and 16² previews differ by 34 and 43 (median over 32 seeds; shapes right, colours
+# too saturated), an untrained model's by 127 and 134.
+PREVIEW_MAX_DIFF = 80.0
 
 
-def image_macs(cfg: ModelConfig) -> float:
-    """Multiply-accumulates of one synthesis pass (convolutions; the mapping and styles are small)."""
+def image_macs(cfg: ModelConfig, upto: int | None = None) -> float:
+    """Multiply-accumulates of one synthesis pass up to resolution `upto` (default: full; convolutions only)."""
     total = 0.0
     for res in cfg.resolutions:
+        if upto is not None and res > upto:
+            return total + cfg.channels(upto) * cfg.img_channels * upto ** 2
         c = cfg.channels(res)
         total += c * c * 9 * res * res
         if res > 4:
@@ -31,10 +43,10 @@ def image_macs(cfg: ModelConfig) -> float:
     return total + cfg.channels(cfg.resolution) * cfg.img_channels * cfg.resolution ** 2
 
 
-def unit_images(G: Generator, cap: int) -> int:
-    """How many images one stream unit renders: as many as fit the unit's work, 1 to `cap`."""
+def unit_images(G: Generator, cap: int, res: int | None = None) -> int:
+    """How many images (rendered up to `res`) one stream unit renders: as many as fit its work, 1 to `cap`."""
     budget = UNIT_MACS.get(G.w_avg.device.type, UNIT_MACS["cpu"])
-    return max(1, min(int(cap), int(budget // image_macs(G.cfg))))
+    return max(1, min(int(cap), int(budget // image_macs(G.cfg, res))))
 
 
 def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], settings: RenderSettings) -> None:
@@ -90,32 +102,53 @@ def frame(G: Generator, req: RenderImage) -> np.ndarray:
 
 @torch.inference_mode()
 def render_thumbs(G: Generator, ws: torch.Tensor, settings: RenderSettings, thumb: int | None,
-                  batch: int = 16) -> np.ndarray:
-    """ws [N, num_ws, w_dim] → thumbnails [N, thumb, thumb, 3] uint8, in batches."""
+                  batch: int = 16, res: int | None = None) -> np.ndarray:
+    """ws [N, num_ws, w_dim] → thumbnails [N, thumb, thumb, 3] uint8, in batches; `res`: stop at that ToRGB."""
     noise = noise_maps(G, settings.noise)
-    out = [to_uint8(resize(synthesize(G, ws[i:i + batch], noise), thumb)) for i in range(0, ws.shape[0], batch)]
+    out = [to_uint8(resize(G.synthesis(ws[i:i + batch], noise=noise, res=res), thumb))
+           for i in range(0, ws.shape[0], batch)]
     return np.concatenate(out)
 
 
-def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.ndarray]]:
-    """(start, thumbnails) for the seeds of a grid: a small first chunk, then `req.chunk` at a time.
+def preview_res(cfg: ModelConfig, thumb: int | None) -> int | None:
+    """The resolution a seed grid's thumbnails may stop at (None: render in full)."""
+    if thumb is None or cfg.resolution < PREVIEW_MIN_RES:
+        return None
+    res = next(r for r in cfg.resolutions if r >= thumb or r == cfg.resolution)
+    return res if res < cfg.resolution else None
 
-    Large models render fewer per chunk (see unit_images), down to one thumbnail.
+
+def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.ndarray, int | None]]:
+    """(start, thumbnails, preview resolution or None) for a grid's seeds: a small first chunk, then `req.chunk`.
+
+    Large models render fewer per chunk (see unit_images), down to one thumbnail; from PREVIEW_MIN_RES
+    on, the thumbnails after the first are previews when the first shows they match (preview_res).
     """
     if req.settings.cutoff is not None and req.settings.cutoff > G.num_ws:
         check_request(G, Latent(seed=0), (), req.settings)
     seeds, chunk = list(req.seeds), unit_images(G, max(1, req.chunk))
-    start = 0
+    low, start = preview_res(G.cfg, req.thumb), 0
     while start < len(seeds):
         n = min(FIRST_CHUNK, chunk) if start == 0 else chunk
-        yield start, _seed_thumbs(G, seeds[start:start + n], req)  # never yield inside inference_mode:
-        start += n                                                   # it would leak into the next job unit
+        if start > 0 and low is not None:
+            n = unit_images(G, max(1, req.chunk), low)
+        imgs = _seed_thumbs(G, seeds[start:start + n], req, low if start > 0 else None)
+        if start == 0 and low is not None and not previews_match(G, seeds[0], req, imgs[0], low):
+            low = None
+        yield start, imgs, (low if start > 0 else None)  # never yield inside inference_mode:
+        start += n                                         # it would leak into the next job unit
+
+
+def previews_match(G: Generator, seed: int, req: RenderSeedGrid, full: np.ndarray, res: int) -> bool:
+    """Whether the preview at `res` of `seed` looks like its full-resolution thumbnail `full`."""
+    low = _seed_thumbs(G, [seed], req, res)[0]
+    return float(np.abs(low.astype(np.float32) - full.astype(np.float32)).mean()) <= PREVIEW_MAX_DIFF
 
 
 @torch.inference_mode()
-def _seed_thumbs(G: Generator, seeds: Sequence[int], req: RenderSeedGrid) -> np.ndarray:
+def _seed_thumbs(G: Generator, seeds: Sequence[int], req: RenderSeedGrid, res: int | None = None) -> np.ndarray:
     ws = styled_ws(G, latents_to_w(G, [Latent(seed=s) for s in seeds]), req.settings)
-    return render_thumbs(G, ws, req.settings, req.thumb)
+    return render_thumbs(G, ws, req.settings, req.thumb, res=res)
 
 
 @torch.inference_mode()

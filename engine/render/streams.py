@@ -91,8 +91,9 @@ def _image(G: Generator, req: RenderImage) -> Iterator[RenderResult]:
 
 @renders(RenderSeedGrid)
 def _seed_grid(G: Generator, req: RenderSeedGrid) -> Iterator[RenderResult]:
-    for (start, imgs), secs in _timed(grid_chunks(G, req)):
-        yield GridChunk(req.target, req.stamp, secs, start=start, images=imgs, total=len(req.seeds))
+    for (start, imgs, low), secs in _timed(grid_chunks(G, req)):
+        yield GridChunk(req.target, req.stamp, secs, start=start, images=imgs, total=len(req.seeds),
+                        preview_res=low)
 
 
 @renders(RenderMixGrid)
