@@ -177,3 +177,18 @@ def test_dataset_bombs_and_damaged_zip_members_are_skipped_files(fx, tmp_path):
     assert len(usable) == 3 and "damaged zip member" in report.skipped[0][1]
     with pytest.raises(UserError):  # its one file is skipped unread (too large), so nothing is usable
         validate(tmp_path / "bomb.zip")
+
+
+def test_zips_flagged_encrypted_or_of_an_unknown_version_are_one_line_or_skipped(fx, tmp_path):
+    good = fx.good("zip")
+    central = good.index(b"PK\x01\x02")  # first central directory record: +6 version needed, +8 flags
+    version = bytearray(good)
+    version[central + 6] = 99  # "zip file version 9.9": zipfile refuses the whole archive
+    encrypted = bytearray(good)
+    encrypted[central + 8] |= 1  # the first member claims to be encrypted
+    (tmp_path / "v.zip").write_bytes(bytes(version))
+    (tmp_path / "e.zip").write_bytes(bytes(encrypted))
+    with pytest.raises(UserError, match="not a readable zip"):
+        validate(tmp_path / "v.zip")
+    report, usable = validate(tmp_path / "e.zip")
+    assert len(usable) == 7 and "damaged zip member" in report.skipped[0][1]

@@ -48,7 +48,7 @@ class ImageSource:
         if self.path.is_file():
             try:
                 self.zip = zipfile.ZipFile(self.path)
-            except (zipfile.BadZipFile, OSError) as exc:
+            except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError) as exc:  # NotImplemented: zip version
                 raise UserError(f"{self.path}: not a readable zip of images ({exc})") from None
             names = [n for n in self.zip.namelist() if Path(n).suffix.lower() in IMAGE_EXTS]
         else:
@@ -68,7 +68,8 @@ class ImageSource:
             return (self.path / name).read_bytes()
         try:
             return self.zip.read(name)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+            # RuntimeError: a member flagged as encrypted; NotImplementedError: an unknown compression or version
             raise OSError(f"damaged zip member ({exc})") from None
 
     def fingerprint(self) -> str:
