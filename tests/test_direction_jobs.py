@@ -35,3 +35,14 @@ def test_bad_requests_are_error_events(eng, tmp_path):  # noqa: F811
     assert "cannot read directions" in eng.rec.wait(m.ErrorEvent).message
     eng.post(m.ComputeDirections("sefa", layers=(99,)))
     assert "layer 99" in eng.rec.wait(m.ErrorEvent, timeout=10, source=m.ComputeDirections("sefa", layers=(99,))).message
+
+
+def test_attribute_directions_of_the_bundled_model(eng):  # noqa: F811
+    from stylegan_studio.engine.files.bundled import bundled_model_path
+    eng.post(m.LoadModel(str(bundled_model_path())))
+    eng.rec.wait(m.ModelInfo, name="avatars64")
+    eng.post(m.ComputeDirections("attributes", samples=48))
+    ds = eng.rec.wait(m.DirectionsReady, timeout=120).directions
+    assert ds.kind == "attributes" and ds.score_name == "boundary accuracy"
+    assert {"white background", "dark background"} <= set(ds.names)  # the backgrounds always vary
+    assert any("classified" in p.message for p in eng.rec.of(m.JobProgress, kind="directions"))

@@ -11,7 +11,9 @@ from ..qtutil import icon, save_name, to_pixmap
 from .layerpicker import LayerPicker
 from .seeds import LatentList
 
-METHODS = (("PCA of w (GANSpace)", "pca"), ("Closed form (SeFa)", "sefa"))
+METHODS = (("PCA of w (GANSpace)", "pca"), ("Closed form (SeFa)", "sefa"),
+           ("Attributes (classified faces)", "attributes"))
+SAMPLES = {"pca": 20000, "sefa": 20000, "attributes": 3000}  # mapped w, or faces rendered and classified
 STEPS = 10        # slider ticks per σ
 RANGE = 3         # sliders run from −RANGE σ to +RANGE σ
 KEEP_THUMB = 48
@@ -102,7 +104,8 @@ class DirectionsPane(QWidget):
         if self.state.model is None:
             self.status.emit("Open a model first")
             return
-        self.bridge.post(ComputeDirections(self.method.currentData(), self.picker.chosen(), self.count.value()))
+        kind = self.method.currentData()
+        self.bridge.post(ComputeDirections(kind, self.picker.chosen(), self.count.value(), SAMPLES[kind]))
 
     def open_file(self, path: str | None = None) -> None:
         """Read a directions file (in the engine)."""

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..directions import compute
+from ..directions import attributes, classifier, compute
 from ..directions.dirset import read
 from ..errors import UserError
 from ..messages import ComputeDirections, DirectionsReady, LoadDirections, Saved, SaveDirections
 from .jobs import Outcome, Unit
 
-METHODS = {"pca": "PCA", "sefa": "SeFa"}
+METHODS = {"pca": "PCA", "sefa": "SeFa", "attributes": "attribute"}
 
 
 def compute_directions(eng, cmd: ComputeDirections) -> None:
@@ -23,19 +23,33 @@ def compute_directions(eng, cmd: ComputeDirections) -> None:
     if bad:
         raise UserError(f"layer {bad[0]} does not exist: this model has layers 0-{G.num_ws - 1}")
 
+    net = _classifier() if cmd.kind == "attributes" else None
+
     def factory(job):
-        work = compute.pca(G, model_id, cmd.count, cmd.samples, layers=cmd.layers) if cmd.kind == "pca" \
-            else compute.sefa(G, model_id, cmd.count, cmd.layers, cmd.samples)
+        if cmd.kind == "attributes":
+            work = attributes.attribute_directions(G, net, model_id, cmd.samples)
+        elif cmd.kind == "pca":
+            work = compute.pca(G, model_id, cmd.count, cmd.samples, layers=cmd.layers)
+        else:
+            work = compute.sefa(G, model_id, cmd.count, cmd.layers, cmd.samples)
         while True:
             try:
                 done, total = next(work)
             except StopIteration as end:
                 ds = end.value
                 break
-            yield Unit(done, total, f"mapped {done:,} of {total:,} samples")
+            yield Unit(done, total, f"{'classified' if net else 'mapped'} {done:,} of {total:,} samples")
         yield Unit(cmd.samples, cmd.samples, f"{len(ds)} {METHODS[cmd.kind]} directions", (DirectionsReady(ds),))
         return Outcome(f"{len(ds)} {METHODS[cmd.kind]} directions")
     eng.jobs.add("directions", f"{METHODS[cmd.kind]} directions", factory, cmd)
+
+
+def _classifier():
+    """The bundled attribute classifier (attribute directions need it)."""
+    path = attributes.bundled_classifier()
+    if not path.is_file():
+        raise UserError("attribute directions need the attribute classifier, which this install lacks")
+    return classifier.load(path)
 
 
 def load_directions(eng, cmd: LoadDirections) -> None:
