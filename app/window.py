@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
     def set_crisp(self, crisp: bool) -> None:
         """Nearest-neighbour enlarging of small images in the viewer (remembered)."""
         self.viewer.set_crisp(crisp)
-        self.qsettings.setValue("crisp", bool(crisp))
+        self.remember(crisp=bool(crisp))
 
     def step_seed(self, step: int) -> None:
         seed = self.state.seed()
@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- recent files, layout, drops
     def _add_recent(self, path: str) -> None:
         recent = [p for p in self.qsettings.value("recent", [], type=list) if p != path]
-        self.qsettings.setValue("recent", [path] + recent[:MAX_RECENT - 1])
+        self.remember(recent=[path] + recent[:MAX_RECENT - 1])
         self._refresh_recent()
 
     def _refresh_recent(self) -> None:
@@ -294,9 +294,17 @@ class MainWindow(QMainWindow):
             self._size_docks()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        self.qsettings.setValue("geometry", self.saveGeometry())
-        self.qsettings.setValue("layout", self.saveState())
+        self.remember(geometry=self.saveGeometry(), layout=self.saveState())
         super().closeEvent(event)
+
+    def remember(self, **values) -> None:
+        """Store settings now; a full disk or read-only folder is one status line (Qt keeps the previous file)."""
+        for key, value in values.items():
+            self.qsettings.setValue(key, value)
+        self.qsettings.sync()
+        if self.qsettings.status() != QSettings.Status.NoError:
+            self.statusBar().showMessage(f"Error: cannot save the window's settings to {self.qsettings.fileName()} "
+                                         "(disk full or read-only); the previous settings are kept", 15000)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if any(is_model_path(u.toLocalFile()) or is_image_path(u.toLocalFile()) for u in event.mimeData().urls()):

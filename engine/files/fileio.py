@@ -18,7 +18,9 @@ def describe_os_error(exc: OSError) -> str:
     """One plain line for an OSError."""
     if exc.errno == errno.ENOSPC:
         return "the disk is full"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.EROFS:
+        return "the disk is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
     if exc.errno == errno.ENOENT:
         return "the folder does not exist"
