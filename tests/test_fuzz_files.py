@@ -66,7 +66,8 @@ def test_the_good_files_are_read(fx, tmp_path):
 def test_absurd_config_in_a_model_header_is_refused_before_allocating(fx, tmp_path):
     header, body = fz.split_safetensors(fx.good("model"))
     meta = header["__metadata__"]
-    for key, value in [("w_dim", 1 << 40), ("mapping_layers", 10 ** 6), ("z_dim", float("inf")), ("fmap_max", 4000)]:
+    for key, value in [("w_dim", 1 << 40), ("mapping_layers", 10 ** 6), ("z_dim", float("inf")), ("fmap_max", 5000),
+                       ("mapping_lr_mul", 0), ("w_avg_beta", float("nan"))]:
         cfg = json.loads(meta["config"])
         cfg[key] = value
         header["__metadata__"] = {**meta, "config": json.dumps(cfg)}

@@ -41,8 +41,9 @@ class ModelConfig:
         for name, top in LIMITS.items():
             if not 1 <= getattr(self, name) <= top:
                 raise ConfigError(f"{name} must be from 1 to {top}, got {getattr(self, name)}")
-        if not (math.isfinite(self.mapping_lr_mul) and math.isfinite(self.w_avg_beta)):
-            raise ConfigError("mapping_lr_mul and w_avg_beta must be finite numbers")
+        if not (0 < self.mapping_lr_mul <= 1e3 and 0 <= self.w_avg_beta <= 1):  # NaN fails both
+            raise ConfigError(f"mapping_lr_mul must be above 0 and w_avg_beta from 0 to 1, got "
+                              f"{self.mapping_lr_mul} and {self.w_avg_beta}")
 
     @property
     def log2_res(self) -> int:
