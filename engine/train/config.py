@@ -90,7 +90,8 @@ class TrainConfig:
     snapshot_ticks: int = opt(5, "ticks between snapshots", "Snapshot every (ticks)")
     keep_snapshots: int = opt(3, "snapshots and states to keep", "Keep snapshots", resume=True)
     seed: int = opt(0, "random seed of the run", "Seed")
-    threads: int = opt(0, "torch threads; 0: all cores", "Threads", ui=False)
+    threads: int = opt(0, "torch threads; 0: all cores (a machine setting: a resume may change it)", "Threads",
+                       ui=False, resume=True)
     precision: str = opt("fp32", "bf16: bfloat16 autocast (slower for 64-channel models on AVX2 CPUs)",
                          "Precision", choices=PRECISIONS, resume=True)
     init: str = opt("", "start from a model file (ours, .safetensors, or an official StyleGAN v1 .pkl): its G_ema, "
