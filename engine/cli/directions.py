@@ -82,7 +82,7 @@ def run_directions(args: argparse.Namespace) -> int:
     ds = compute.run(job)
     compute.save(args.out, ds)
     top = ", ".join(f"{n} {s:.3f}" for n, s in zip(ds.names[:5], ds.scores[:5]))
-    print(f"wrote {args.out}: {len(ds)} {args.method} directions for layers {_span(ds.layers)} "
+    print(f"wrote {args.out}: {len(ds)} {args.method.rstrip('s')} directions for layers {_span(ds.layers)} "
           f"({ds.score_name}: {top}) in {time.perf_counter() - t0:.1f} s")
     return 0
 
