@@ -87,6 +87,8 @@ class TrainingRun:
     # ---------------------------------------------------------------- full training state
     def save_state(self, path: Path) -> None:
         """Everything needed to continue bit for bit: nets, optimizers, RNG streams, counters."""
+        if self.cur_res == 0:  # stopped before its first minibatch: store the optimizers it would have started with
+            self._prepare_phase(self.cfg.phase(self.kimg)[0])
         tensors = {f"{n}.{k}": v for n in ("G", "D", "G_ema") for k, v in getattr(self, n).state_dict().items()}
         opt_meta = {}
         for name in ("opt_G", "opt_D"):

@@ -1,0 +1,49 @@
+"""A short UI soak (tests/soak.py): a few hundred random user operations on the real window and engine."""
+import pytest
+from PySide6.QtCore import QSettings
+
+import soak
+from helpers import tiny_generator
+from stylegan_studio.app.bridge import EngineBridge
+from stylegan_studio.app.window import MainWindow
+from stylegan_studio.engine.files.modelfile import save_model
+from test_training import make_folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "tiny.safetensors"
+    save_model(tiny_generator(16), model)
+    bridge = EngineBridge(model_path=str(model), threads=1)
+    win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(bridge.results("viewer"), timeout=30000):
+        bridge.start()
+        win.show()
+    yield win, model
+    bridge.close()
+
+
+@pytest.mark.parametrize("ops, seed", [(300, 0)])
+def test_random_operations_raise_nothing_and_the_viewer_keeps_up(window, tmp_path, ops, seed):
+    win, model = window
+    driver = soak.Soak(win, tmp_path, make_folder(tmp_path / "data", n=16, size=16), model, seed=seed)
+    fig = driver.run(ops)
+    print("\n" + fig.table())
+    assert fig.ops == ops and not fig.unhandled, fig.unhandled[:1]
+    assert not fig.missed, fig.missed[:5]
+    assert len(fig.latencies) > ops // 10   # the run did change the picture, many times
+    assert set(fig.errors) <= {k for k in fig.errors if "damaged" in k or "truncated" in k or "not" in k}, fig.errors
+
+
+# ------------------------------------------------------------------ regressions the soak found
+def test_a_run_stopped_before_its_first_minibatch_snapshots_and_resumes(tmp_path, monkeypatch):
+    """Start then Stop at once in the window: the snapshot came before any step had made the optimizers."""
+    from stylegan_studio.engine.train.run import TrainingRun
+    from test_training import tiny_cfg
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    run = TrainingRun(tiny_cfg(make_folder(tmp_path / "data", n=8)), tmp_path / "r")
+    assert run.snapshot().is_file()
+    again = TrainingRun(None, tmp_path / "r", resume=True)
+    assert again.kimg == 0 and next(again.steps()) is not None
