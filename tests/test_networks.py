@@ -136,3 +136,17 @@ def test_cached_weights_follow_in_place_updates():
     with torch.no_grad():
         loaded = G.synthesis(ws)
     assert (loaded - _eager(other, ws, None)).abs().max().item() <= 1e-4
+
+
+def test_forget_frozen_drops_caches_after_writes_through_data():
+    from stylegan_studio.engine.nets.layers import forget_frozen
+    G = _randomised(16)
+    ws = G.mapping(torch.randn(1, G.cfg.z_dim)).unsqueeze(1).repeat(1, G.num_ws, 1)
+    with torch.no_grad():
+        G.synthesis(ws)
+    for p in G.synthesis.parameters():
+        p.data.mul_(1.1)  # as a collective broadcast writes: no version bump
+    forget_frozen(G)
+    with torch.no_grad():
+        out = G.synthesis(ws)
+    assert (out - _eager(G, ws, None)).abs().max().item() <= 1e-4

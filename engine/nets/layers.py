@@ -17,6 +17,7 @@ def frozen(module: nn.Module, key: str, make) -> torch.Tensor:
     at batch 1 that was a third of a 64² render, memory-bound passes over 16 MB kernels. The cache is
     keyed on the weight object and its version counter, which every in-place update (optimizer step,
     EMA, load_state_dict) bumps; with gradients on, nothing is cached, so training is unchanged.
+    Writes through `.data` (or by collectives) bypass the counter: call forget_frozen after them.
     """
     w = module.weight
     if torch.is_grad_enabled() or w.is_inference():  # inference tensors have no version counter
@@ -29,6 +30,12 @@ def frozen(module: nn.Module, key: str, make) -> torch.Tensor:
     out = make()
     cache[key] = (w, stamp, out)
     return out
+
+
+def forget_frozen(module: nn.Module) -> None:
+    """Drop the cached weights of `module` and its children (after writes the version counter misses)."""
+    for m in module.modules():
+        m.__dict__.pop("_frozen", None)
 
 
 class EqualLinear(nn.Module):

@@ -6,6 +6,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from ..nets.layers import forget_frozen
+
 
 def rank_and_world() -> tuple[int, int]:
     """(rank, world size); initialises the process group when launched by torchrun."""
@@ -22,6 +24,7 @@ def broadcast_params(modules: list[torch.nn.Module]) -> None:
     for m in modules:
         for t in list(m.parameters()) + list(m.buffers()):
             dist.broadcast(t.data, 0)
+        forget_frozen(m)  # the broadcast wrote past the version counters the weight caches watch
 
 
 def average_grads(module: torch.nn.Module) -> None:
