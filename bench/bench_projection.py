@@ -38,7 +38,11 @@ def main() -> None:
     ap.add_argument("--distance", default=DEFAULT_DISTANCE)
     ap.add_argument("--configs", default="w,w+")
     ap.add_argument("--figure", help="PNG: per image a row target | first config | second config …")
+    ap.add_argument("--dump", help="also keep targets and reconstructions in this .npz (one per config)")
+    ap.add_argument("--figure-from", nargs="+", help="only build --figure from dumps of separate runs (in order)")
     args = ap.parse_args()
+    if args.figure_from:
+        return figure_from(args.figure_from, args.figure)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     G, _ = load_model(resolve_model(args.model), torch.device("cpu"))
     src = ImageSource(args.data)
@@ -64,10 +68,22 @@ def main() -> None:
     print(f"\n{len(targets)} images, {args.steps} steps, load average {os.getloadavg()[0]:.2f} at the end\n")
     print("| space | noise maps | distance | PSNR dB | SSIM | s / projection |\n|---|---|---|---|---|---|")
     print("\n".join(rows))
+    if args.dump:
+        np.savez(args.dump, targets=np.stack(targets), **{c: np.stack(images[c]) for c in configs})
     if args.figure:
         cells = [img for i, t in enumerate(targets) for img in (t, *(images[c][i] for c in configs))]
         save_png(args.figure, make_grid(np.stack(cells), 1 + len(configs), pad=2))
         print(f"wrote {args.figure}")
+
+
+def figure_from(dumps: list[str], path: str) -> None:
+    """target | each dump's reconstructions, one row per image, from runs made one config per process."""
+    loaded = [np.load(d, allow_pickle=False) for d in dumps]
+    targets = loaded[0]["targets"]
+    columns = [d[k] for d in loaded for k in d.files if k != "targets"]
+    cells = [img for i in range(len(targets)) for img in (targets[i], *(col[i] for col in columns))]
+    save_png(path, make_grid(np.stack(cells), 1 + len(columns), pad=2))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
