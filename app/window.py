@@ -257,7 +257,8 @@ class MainWindow(QMainWindow):
         """Help → Keyboard Shortcuts: the fixed ones and one line per pane."""
         panes = "\n".join(f"{e.shortcut}  show or hide {e.title}" for e in PANES)
         return ("Ctrl+Right / Ctrl+Left  next / previous seed\nCtrl+R  random seed\nCtrl+S  save image\n"
-                "Ctrl+O  open model\nCtrl+Shift+F / Ctrl+Shift+C  resample fine / coarse noise\n"
+                "Ctrl+O  open model\nCtrl+P  project an image (or drop one on the viewer)\n"
+                "Ctrl+Shift+F / Ctrl+Shift+C  resample fine / coarse noise\n"
                 f"{panes}\nCtrl+0 / Ctrl+Shift+0  fit / actual pixels")
 
     def show_shortcuts(self) -> None:
