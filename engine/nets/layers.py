@@ -102,7 +102,8 @@ def upconv_phases(x: torch.Tensor, w4: torch.Tensor, bias: torch.Tensor | None) 
     """
     n, _, h, w = x.shape
     y = F.conv2d(x, w4, None if bias is None else bias.repeat_interleave(4), padding=1)
-    y = y.view(n, -1, 2, 2, h + 1, w + 1)  # phase (a, b) of output pixel (2i + a, 2j + b) sits at y[..., a + i, b + j]
+    # Phase (a, b) of output pixel (2i + a, 2j + b) sits at y[..., a + i, b + j].
+    y = y.view(n, -1, 2, 2, h + 1, w + 1)
     out = x.new_empty(n, y.shape[1], h, 2, w, 2)
     for a in (0, 1):
         for b in (0, 1):
@@ -121,7 +122,8 @@ class UpConv(EqualConv):
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         if x.shape[-1] >= PHASE_MIN_RES and not torch.is_grad_enabled():
-            return upconv_phases(x, frozen(self, "phase", lambda: upconv_phase_weight(self.weight * self.w_scale)), bias)
+            w4 = frozen(self, "phase", lambda: upconv_phase_weight(self.weight * self.w_scale))
+            return upconv_phases(x, w4, bias)
         w = frozen(self, "up", lambda: upconv_weight(self.weight * self.w_scale).contiguous())
         return F.conv_transpose2d(x, w, bias, stride=2, padding=1)
 
