@@ -37,7 +37,8 @@ class DirectionsPane(QWidget):
         for text, key in METHODS:
             self.method.addItem(text, key)
         self.count = QSpinBox(minimum=1, maximum=64, value=10)
-        self.count.setToolTip("how many directions to find")
+        self.count.setToolTip("how many directions to find (attributes: one per attribute the faces show)")
+        self.method.currentIndexChanged.connect(lambda _: self.count.setEnabled(self.method.currentData() != "attributes"))
         self.compute_btn = QPushButton(icon("fa5s.calculator"), "Compute")
         self.compute_btn.setToolTip("find directions for the open model on the chosen layers (a background job)")
         self.compute_btn.clicked.connect(self.compute)
