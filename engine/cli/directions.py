@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="classifier: the avatars zip (with attributes.json) to train on")
     p.add_argument("--heldout", help="classifier: the held-out avatars zip it is measured on")
     p.add_argument("--classifier", help="attributes: classifier file (default: the bundled one)")
-    p.add_argument("--images", type=int, default=40000, help="classifier: training faces used (default 40000)")
+    p.add_argument("--images", type=int, default=20000, help="classifier: training faces used (default 20000)")
     p.add_argument("--epochs", type=int, default=3, help="classifier: passes over them (default 3)")
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("--count", type=int, default=20, help="directions kept (default 20)")

@@ -192,7 +192,7 @@ def info(path) -> dict:
         return json.loads((f.metadata() or {}).get("info", "{}"))
 
 
-def fit(train_zip, heldout_zip, out, count: int = 40000, epochs: int = 3, progress=None) -> dict:
+def fit(train_zip, heldout_zip, out, count: int = 20000, epochs: int = 3, progress=None) -> dict:
     """Train on `count` faces of `train_zip`, measure on `heldout_zip`, save to `out`; returns the info."""
     t0 = time.perf_counter()
     data, classes = read_zip(train_zip, count)
