@@ -232,3 +232,13 @@ def test_cli_bad_inputs_are_one_line(tmp_path, capsys):
     Image.new("RGB", (8, 8)).save(tmp_path / "t.png")
     assert main(["project", str(tmp_path / "t.png"), "--video", str(tmp_path / "v.avi"), "--out", str(tmp_path)]) == 1
     assert err.count("\n") == 1 and not (tmp_path / "t.npz").exists()
+
+
+def test_a_per_layer_latent_takes_a_direction_edit(G):
+    from stylegan_studio.engine.render.renderer import latent_ws
+    from stylegan_studio.engine.render.specs import Edit
+    ws = np.random.default_rng(1).normal(size=(G.num_ws, 16)).astype(np.float32)
+    offset = tuple(float(x) for x in np.linspace(-1, 1, 16))
+    edited = latent_ws(G, Latent(w=ws, edit=Edit(offset, (0, 1))), RenderSettings())[0].numpy()
+    assert np.allclose(edited[:2], ws[:2] + np.float32(offset)) and np.array_equal(edited[2:], ws[2:])
+    assert Latent(w=ws, edit=Edit(offset, (0,))).unedited().per_layer
