@@ -67,10 +67,10 @@ def test_absurd_config_in_a_model_header_is_refused_before_allocating(fx, tmp_pa
     header, body = fz.split_safetensors(fx.good("model"))
     meta = header["__metadata__"]
     for key, value in [("w_dim", 1 << 40), ("mapping_layers", 10 ** 6), ("z_dim", float("inf")), ("fmap_max", 5000),
-                       ("mapping_lr_mul", 0), ("w_avg_beta", float("nan"))]:
+                       ("mapping_lr_mul", 0), ("w_avg_beta", float("nan")), ("list", 0)]:
         cfg = json.loads(meta["config"])
         cfg[key] = value
-        header["__metadata__"] = {**meta, "config": json.dumps(cfg)}
+        header["__metadata__"] = {**meta, "config": json.dumps(cfg if key != "list" else [cfg])}
         path = tmp_path / f"{key}.safetensors"
         path.write_bytes(fz.join_safetensors(header, body))
         with pytest.raises(ModelFileError) as info:
