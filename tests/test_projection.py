@@ -242,3 +242,28 @@ def test_a_per_layer_latent_takes_a_direction_edit(G):
     edited = latent_ws(G, Latent(w=ws, edit=Edit(offset, (0, 1))), RenderSettings())[0].numpy()
     assert np.allclose(edited[:2], ws[:2] + np.float32(offset)) and np.array_equal(edited[2:], ws[2:])
     assert Latent(w=ws, edit=Edit(offset, (0,))).unedited().per_layer
+
+
+def test_favourites_with_a_per_layer_latent_save_and_load(eng, tmp_path):
+    from stylegan_studio.engine import messages as m
+    from stylegan_studio.engine.files.latents import read_latents
+    ws = np.random.default_rng(2).normal(size=(6, 16)).astype(np.float32)
+    eng.post(m.SaveLatents(str(tmp_path / "favs.npz"), (Latent(seed=3), Latent(w=ws))))
+    eng.rec.wait(m.Saved, what="latents")
+    back, labels = read_latents(tmp_path / "favs.npz")
+    assert back.shape == (2, 6, 16) and np.array_equal(back[1], ws) and labels == ["seed 3", "custom w+"]
+    assert np.array_equal(back[0][0], back[0][5])  # a seed's w on every layer
+    with np.load(tmp_path / "favs.npz", allow_pickle=False) as data:
+        assert set(data.files) == {"ws", "labels"}
+
+
+def test_the_cli_npz_of_a_w_plus_projection_loads_as_favourites(G, tmp_path):
+    from stylegan_studio.engine.cli.main import main
+    from stylegan_studio.engine.files.latents import read_latents
+    from stylegan_studio.engine.files.modelfile import save_model
+    save_model(G, tmp_path / "tiny.safetensors")
+    Image.fromarray(target_of(G)).save(tmp_path / "f.png")
+    assert main(["project", str(tmp_path / "f.png"), "--model", str(tmp_path / "tiny.safetensors"), "--space", "w+",
+                 "--steps", "3", "--out", str(tmp_path)]) == 0
+    ws, labels = read_latents(tmp_path / "f.npz")
+    assert ws.shape == (1, G.num_ws, 16) and labels == ["projected f"]

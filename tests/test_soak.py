@@ -47,3 +47,25 @@ def test_a_run_stopped_before_its_first_minibatch_snapshots_and_resumes(tmp_path
     assert run.snapshot().is_file()
     again = TrainingRun(None, tmp_path / "r", resume=True)
     assert again.kimg == 0 and next(again.steps()) is not None
+
+
+def test_cancel_arriving_after_the_job_ended_is_no_error(tmp_path):
+    """Cancel pressed as a video export finished showed 'no running job N' (2 in the 10,000-operation soak)."""
+    from stylegan_studio.engine import messages as m
+    from stylegan_studio.engine.render.videospec import VideoSpec
+    from stylegan_studio.engine.thread.engine import Engine
+    from test_engine_thread import Recorder
+    rec = Recorder()
+    eng = Engine(rec, threads=1)
+    eng.start()
+    try:
+        eng.post(m.NewModel(resolution=16, channels=16, z_dim=16, seed=0))
+        rec.wait(m.ModelInfo)
+        eng.post(m.ExportVideo(str(tmp_path / "w.gif"), VideoSpec(seeds=(1, 2), frames_per_step=2)))
+        done = rec.wait(m.JobFinished, kind="video")
+        eng.post(m.CancelJob(done.job_id))
+        eng.post(m.CancelJob(done.job_id + 99))   # never existed: still one line
+        rec.wait(m.ErrorEvent)
+        assert [e.message for e in rec.of(m.ErrorEvent)] == [f"no running job {done.job_id + 99}"]
+    finally:
+        eng.close()

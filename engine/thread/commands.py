@@ -124,7 +124,8 @@ def explore(eng: EngineContext, cmd: ExploreTraining) -> None:
 
 def cancel(eng: EngineContext, cmd: CancelJob) -> None:
     """Cancel a job (0: all) at its next unit."""
-    if not eng.jobs.cancel(cmd.job_id):
+    # A job that ended while the Cancel was on its way needs nothing: the window's Cancel races the job's end.
+    if not eng.jobs.cancel(cmd.job_id) and not 0 < cmd.job_id < eng.jobs.next_id:
         raise UserError(f"no running job {cmd.job_id}" if cmd.job_id else "no job is running")
 
 
