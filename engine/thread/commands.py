@@ -11,7 +11,7 @@ import numpy as np
 
 from ..render import exports
 from ..errors import UserError
-from ..render.synth import latents_to_w
+from ..render.synth import latents_to_w, latents_to_ws
 from ..files.fileio import atomic_write_bytes
 from ..files.latents import encode_latents
 from .jobs import JobSet, Outcome, TrainingJob, Unit
@@ -139,10 +139,11 @@ def export_still(eng: EngineContext, cmd: ExportStill) -> None:
 
 
 def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:
-    """An .npz with w [N, w_dim] (before truncation) and one label per latent."""
+    """An .npz with w [N, w_dim] (before truncation; ws [N, num_ws, w_dim] if one is per layer) and labels."""
     if not cmd.latents:
         raise UserError("no latents to save")
-    w = latents_to_w(eng.model.render_G, list(cmd.latents)).cpu().numpy().astype(np.float32)
+    lats, G = list(cmd.latents), eng.model.render_G
+    w = (latents_to_ws(G, lats) if any(lat.per_layer for lat in lats) else latents_to_w(G, lats)).cpu().numpy()
     atomic_write_bytes(cmd.path, encode_latents(w, [lat.label() for lat in cmd.latents]))
     eng.emit(Saved(cmd.path, "latents"))
 
