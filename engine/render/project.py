@@ -1,6 +1,7 @@
 """Projection: the latent (W or W+, optionally the noise maps) whose image is closest to a target image.
 
-The recipe follows the StyleGAN2 projector (Karras et al. 2020, appendix D): start at w_avg, Adam with a
+The recipe follows the StyleGAN2 projector (Karras et al. 2020, "Analyzing and Improving the Image Quality of
+StyleGAN"): start at w_avg, Adam with a
 learning rate that ramps up and cosine-ramps down, Gaussian noise added to w that shrinks to zero over the
 first three quarters (so early steps explore), and noise maps kept unit-normal with a penalty on their
 spatial autocorrelation at every scale (so the maps cannot paint the image themselves). The distance
@@ -27,7 +28,7 @@ from .synth import broadcast, to_uint8
 LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25     # fractions of the run (StyleGAN2 projector values)
 W_NOISE_START, W_NOISE_RAMP = 0.05, 0.75  # latent noise: × w_std at the start, gone after this fraction
 NOISE_REG_WEIGHT = 1e5
-INCEPTION_WEIGHT = 0.1                  # measured in docs/projection.md (bench/bench_projection.py)
+INCEPTION_WEIGHT = 0.1                  # not tuned: the option lost on PSNR and SSIM at it (docs/projection.md)
 
 
 def load_target(path: str | Path, resolution: int) -> np.ndarray:
