@@ -2,9 +2,9 @@
 
 The recipe follows the StyleGAN2 projector (Karras et al. 2020, "Analyzing and Improving the Image Quality of
 StyleGAN"): start at w_avg, Adam with a learning rate that ramps up and cosine-ramps down, Gaussian noise
-added to w that shrinks to zero over the first three quarters (so early steps explore), and noise maps kept unit-normal with a penalty on their
-spatial autocorrelation at every scale (so the maps cannot paint the image themselves). The distance
-differs: LPIPS/VGG weights are not available offline, docs/projection.md measures what is used instead.
+added to w that shrinks to zero over the first three quarters (so early steps explore), and noise maps kept
+unit-normal with a penalty on their spatial autocorrelation at every scale (so the maps cannot paint the image
+themselves). The distance differs: LPIPS/VGG weights are not available offline, docs/projection.md measures what is used instead.
 """
 from __future__ import annotations
 
