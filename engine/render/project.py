@@ -4,7 +4,8 @@ The recipe follows the StyleGAN2 projector (Karras et al. 2020, "Analyzing and I
 StyleGAN"): start at w_avg, Adam with a learning rate that ramps up and cosine-ramps down, Gaussian noise
 added to w that shrinks to zero over the first three quarters (so early steps explore), and noise maps kept
 unit-normal with a penalty on their spatial autocorrelation at every scale (so the maps cannot paint the image
-themselves). The distance differs: LPIPS/VGG weights are not available offline, docs/projection.md measures what is used instead.
+themselves). The distance differs: LPIPS/VGG weights are not available offline; docs/projection.md measures
+what is used instead.
 """
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ def load_target(path: str | Path, resolution: int) -> np.ndarray:
     except UnidentifiedImageError:
         raise UserError(f"cannot read {path}: not an image file Pillow knows") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise UserError(f"cannot read {path} as an image: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
-            from None
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"cannot read {path} as an image: {why}") from None
 
 
 def to_tensor(img: np.ndarray, channels: int, device) -> torch.Tensor:
@@ -100,7 +101,8 @@ def noise_regularizer(maps: list[torch.Tensor]) -> torch.Tensor:
     total = maps[0].new_zeros(())
     for m in maps:
         for level in _pyramid(m):
-            total = total + (level * torch.roll(level, 1, 3)).mean() ** 2 + (level * torch.roll(level, 1, 2)).mean() ** 2
+            right, down = torch.roll(level, 1, 3), torch.roll(level, 1, 2)
+            total = total + (level * right).mean() ** 2 + (level * down).mean() ** 2
     return total
 
 
