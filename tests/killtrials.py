@@ -48,14 +48,15 @@ def temps(root: Path) -> list[Path]:
 
 
 def kill_when(proc: subprocess.Popen, root: Path, moment: str, delay: float, states: int = 0,
-              limit: float = 300) -> bool:
+              limit: float = 300, target: str = ".") -> bool:
     """SIGKILL `proc` once `states` state files exist under `root` and then `delay` s have passed, or (moment
-    "write") at the first temporary file seen after that; False if it finished first."""
+    "write") at the first temporary file named `target`... seen after that; False if it finished first."""
     start, ready = time.monotonic(), None
     while proc.poll() is None and time.monotonic() - start < limit:
         if ready is None and len(list(root.rglob("state-*.safetensors"))) >= states:
             ready = time.monotonic()
-        if ready is not None and time.monotonic() - ready >= delay and (moment == "random" or temps(root)):
+        if ready is not None and time.monotonic() - ready >= delay and (
+                moment == "random" or any(p.name.startswith(target) for p in temps(root))):
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             LAST_SEEN[:] = [p.name for p in temps(root)]
@@ -89,7 +90,9 @@ def train_trial(data: Path, work: Path, rng: np.random.Generator, moment: str, k
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     # a few trials die before the first state (even before config.json), most after 1-4 states
     after = int(rng.integers(0, 5))
-    killed = kill_when(proc, work, moment, float(rng.uniform(0.5, 4.0) if after == 0 else rng.uniform(0, 0.3)), after)
+    target = [".state-", ".snapshot-", ".fakes-", "."][int(rng.integers(4))]  # "write": inside which write
+    killed = kill_when(proc, work, moment, float(rng.uniform(0.5, 4.0) if after == 0 else rng.uniform(0, 0.3)), after,
+                       target=target)
     states = complete_states(run)
     expect = None
     for tick, path in states:  # the newest file under a final name must be complete (atomic rename)
