@@ -381,3 +381,13 @@ def test_noise_map_and_psi_strip_save_as_stills(env, qtbot):
                                                               draws=noise.draws.value())
     trunc.save_strip("strip.png")
     assert bridge.last(m.ExportStill).spec == StripSpec(Latent(seed=3), state.settings, PSIS)
+
+
+def test_favourites_saved_under_a_name_without_extension_get_npz(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = SeedsPane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO)
+    pane.keep_current()
+    pane.save_favourites(str(tmp_path / "faces"))
+    assert bridge.last(m.SaveLatents).path == str(tmp_path / "faces.npz")

@@ -10,7 +10,7 @@ from ...engine.errors import UserError
 from ...engine.files.latents import read_latents
 from ...engine.messages import RenderSeedGrid, SaveLatents
 from ...engine.render.specs import Latent, SpecError, parse_seeds
-from ..qtutil import icon, latent_to_mime, to_pixmap
+from ..qtutil import icon, latent_to_mime, save_name, to_pixmap
 
 PAGE = 64
 TARGET = "seeds"  # render target of the thumbnails
@@ -158,7 +158,7 @@ class SeedsPane(QWidget):
         if not self.favourites():
             self.status.emit("No favourites to save yet: use Keep current")
             return
-        path = path or QFileDialog.getSaveFileName(self, "Save latents", "latents.npz", "Latents (*.npz)")[0]
+        path = save_name(self, "Save latents", "latents.npz", "Latents (*.npz)", path)
         if path:
             self.bridge.post(SaveLatents(path, self.favourites()))
 
