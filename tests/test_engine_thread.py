@@ -425,3 +425,13 @@ def test_the_process_exits_cleanly_when_close_returns_mid_unit(tmp_path):
     assert out.returncode == 0, out.stderr[-300:]
     alive, seconds = out.stdout.split()
     assert alive == "False" and float(seconds) <= 1.2
+
+
+def test_pause_or_stop_after_the_run_ended_is_no_error_but_resume_is(eng):
+    """The window's Pause/Stop can race a run's end: the request is met, so nothing is reported."""
+    eng.post(m.PauseTraining())
+    eng.post(m.StopTraining())
+    eng.post(m.ResumeTraining())
+    err = eng.rec.wait(m.ErrorEvent)
+    assert isinstance(err.source, m.ResumeTraining) and "no training run" in err.message
+    assert [e for e in eng.rec.events if isinstance(e, m.ErrorEvent)] == [err]

@@ -89,8 +89,15 @@ def _training(eng: EngineContext) -> TrainingJob:
     return eng.training[job.job_id]
 
 
+def _ended(eng: EngineContext) -> bool:
+    """No run is going: it ended while a Pause or Stop click was on its way (the request is already met)."""
+    return eng.jobs.find("train") is None
+
+
 def pause(eng: EngineContext, cmd: PauseTraining) -> None:
     """Stop advancing the training job after its current minibatch."""
+    if _ended(eng):
+        return
     t = _training(eng)
     t.job.paused = True
     eng.emit(TrainingState(t.job.job_id, "paused"))
@@ -105,6 +112,8 @@ def resume(eng: EngineContext, cmd: ResumeTraining) -> None:
 
 def stop(eng: EngineContext, cmd: StopTraining) -> None:
     """Snapshot and end the training job at its next unit (also when paused)."""
+    if _ended(eng):
+        return
     t = _training(eng)
     t.request_stop()
     t.job.paused = False
