@@ -97,9 +97,9 @@ def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qt
     req = bridge.last(m.RenderMixGrid)
     assert req.cols == (Latent(seed=9),) and req.rows == (Latent(seed=6),)
     assert req.layers == (0, 1, 2, 3)
-    pane.preset("middle")
+    pane.picker.preset("middle")
     assert bridge.last(m.RenderMixGrid).layers == (4, 5)
-    pane.toggles[0].setChecked(True)
+    pane.picker.toggles[0].setChecked(True)
     assert bridge.last(m.RenderMixGrid).layers == (0, 4, 5)
     cells = np.zeros((1, 1, 8, 8, 3), np.uint8)
     bridge.results("mixing").emit(m.MixGridReady("mixing", req.stamp, 0.1, row_images=cells[0], col_images=cells[0],
@@ -262,6 +262,10 @@ def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_
     bridge.training_state.emit(m.TrainingState(2, "paused"))
     bridge.training_state.emit(m.TrainingState(2, "running"))      # the same run again: nothing re-sent
     assert len(bridge.commands) == n + 1
+    bridge.training_state.emit(m.TrainingState(2, "stopped"))
+    pane.live.setChecked(False)
+    pane.live.setChecked(True)                                     # no run going: kept for the next run
+    assert bridge.commands[n + 1:] == [m.ExploreTraining(live=False)]
 
 
 def test_the_curve_legend_sits_outside_the_plot(env, qtbot):
@@ -305,13 +309,13 @@ def test_layer_toggles_stay_in_sync_after_a_model_switch_and_name_index_and_reso
     pane = MixingPane(bridge, state)
     qtbot.addWidget(pane)
     state.set_model(INFO_32)
-    for t in pane.toggles[1:]:
+    for t in pane.picker.toggles[1:]:
         t.setChecked(False)
-    assert pane.layers == {0}
+    assert pane.picker.layers == {0}
     state.set_model(INFO)            # another model: the toggles are rebuilt
-    assert [i for i, t in enumerate(pane.toggles) if t.isChecked()] == [0] and pane.layers == {0}
+    assert [i for i, t in enumerate(pane.picker.toggles) if t.isChecked()] == [0] and pane.picker.layers == {0}
     assert bridge.last(m.RenderMixGrid).layers == (0,)
-    box = pane.toggle_box
+    box = pane.picker.box
     for i, res in enumerate(INFO.layer_resolutions):
         assert box.itemAtPosition(2, i).widget().text() == str(i)             # the layer's index under its box
         assert box.itemAtPosition(0, i - i % 2).widget().text() == f"{res}²"  # its resolution over the pair

@@ -78,7 +78,7 @@ class TrainingPane(QWidget):
         self.snapshots = QListWidget()
         self.snapshots.setMaximumHeight(70)
         self.live = QCheckBox("Explore live while training")
-        self.live.toggled.connect(lambda on: bridge.post(ExploreTraining(live=on)))
+        self.live.toggled.connect(self.explore_live)
         explore = QPushButton(icon("fa5s.search"), "Explore this snapshot")
         explore.clicked.connect(self.explore_snapshot)
         self._layout(explore)
@@ -221,6 +221,13 @@ class TrainingPane(QWidget):
         if path:
             self.run_dir.setText(path)
             self.bridge.post(StartTraining(resume_dir=path, kimg=self.kimg.value()))
+
+    def explore_live(self, on: bool) -> None:
+        """Render with the run's live G_ema; ticked with no run going, it applies when the next run starts."""
+        if self.running or not on:
+            self.bridge.post(ExploreTraining(live=on))
+        else:
+            self.status.emit("Explore live starts with the next run")
 
     def explore_snapshot(self) -> None:
         """Open the selected (or newest) snapshot in the explorer panes."""

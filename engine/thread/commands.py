@@ -90,7 +90,11 @@ def _training(eng: EngineContext) -> TrainingJob:
 
 
 def _ended(eng: EngineContext) -> bool:
-    """No run is going: it ended while a Pause or Stop click was on its way (the request is already met)."""
+    """No run is going: it ended while the window's click was on its way, so there is nothing to do.
+
+    The window sends Pause, Resume, Stop and Explore live only while it shows a run, and the run's end
+    may cross the click on its way; an error then would only report the race.
+    """
     return eng.jobs.find("train") is None
 
 
@@ -105,6 +109,8 @@ def pause(eng: EngineContext, cmd: PauseTraining) -> None:
 
 def resume(eng: EngineContext, cmd: ResumeTraining) -> None:
     """Continue a paused training job."""
+    if _ended(eng):
+        return
     t = _training(eng)
     t.job.paused = False
     eng.emit(TrainingState(t.job.job_id, "running"))
@@ -126,6 +132,8 @@ def explore(eng: EngineContext, cmd: ExploreTraining) -> None:
         eng.model.stop_live()
         if was_live and eng.model.G is not None:
             eng.emit(eng.model.info())
+        return
+    if _ended(eng):
         return
     if eng.model.start_live(_training(eng), cmd.refresh_s):
         eng.emit(eng.model.info())
