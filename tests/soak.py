@@ -214,9 +214,9 @@ class Soak:
     def mix_toggle(self) -> bool:
         pane = self.win.panes["Style Mixing"]
         if self.rng.random() < 0.3:
-            pane.preset(str(self.rng.choice(["coarse", "middle", "fine"])))
+            pane.picker.preset(str(self.rng.choice(["coarse", "middle", "fine"])))
         else:
-            pane.toggle(int(self.rng.integers(0, self.win.state.model.num_ws)), bool(self.rng.integers(2)))
+            pane.picker.toggle(int(self.rng.integers(0, self.win.state.model.num_ws)), bool(self.rng.integers(2)))
         return False
 
     def psi(self) -> bool:

@@ -65,7 +65,7 @@ def test_mixing_drop_and_layer_toggle(window, qtbot):
     assert pane.grid.rows == [Latent(seed=1)] and pane.grid.cols == [Latent(seed=2)]
     before = pane.grid.cells.copy()
     with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000):
-        pane.preset("fine")
+        pane.picker.preset("fine")
     assert not np.array_equal(before, pane.grid.cells)
 
 

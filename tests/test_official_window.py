@@ -48,7 +48,7 @@ def test_dropping_a_pkl_converts_it_once_and_shows_it(qtbot, tmp_path):
                         timeout=60000)
         assert "tiny256" in win.model_label.text() and "256²" in win.model_label.text()
         assert "Converted" in win.statusBar().currentMessage()
-        assert len(win.panes["Style Mixing"].toggles) == 14 and sorted(win.panes["Noise"].rows)[-1] == 256
+        assert len(win.panes["Style Mixing"].picker.toggles) == 14 and sorted(win.panes["Noise"].rows)[-1] == 256
         with qtbot.waitSignal(win.bridge.model_info, timeout=60000) as sig:
             win.open_model(str(pkl))
         assert "cached conversion" in sig.args[0].notice
@@ -87,7 +87,7 @@ def test_1024_window_fits_and_keeps_the_viewer_responsive(qtbot, tmp_path):
         win.resize(1360, 860)
         assert win.minimumSizeHint().height() <= 860 and win.minimumSizeHint().width() <= 1360
         mixing = win.panes["Style Mixing"]
-        assert len(mixing.toggles) == 18 and mixing.toggle_box.sizeHint().width() < 400
+        assert len(mixing.picker.toggles) == 18 and mixing.picker.box.sizeHint().width() < 400
         assert len(win.panes["Noise"].rows) == 9
         for k in range(2):
             mixing.set_source("row", k, Latent(seed=k + 1))

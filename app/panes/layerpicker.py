@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ...engine.render.specs import layer_ranges
 
@@ -20,7 +21,8 @@ class LayerPicker(QWidget):
 
     changed = Signal(tuple)
 
-    def __init__(self) -> None:
+    def __init__(self, presets: tuple[str, ...] = PRESETS, beside: bool = False) -> None:
+        """`beside`: presets and toggles in one row (a wide bottom dock); else presets above the toggles."""
         super().__init__()
         self.resolution = 0
         self.layers: set[int] = set()
@@ -28,19 +30,32 @@ class LayerPicker(QWidget):
         self.box = QGridLayout()
         self.box.setSpacing(0)
         self.box.setHorizontalSpacing(2)
-        outer = QVBoxLayout(self)   # presets above the toggles: fits a narrow side dock
-        outer.setContentsMargins(0, 0, 0, 0)
-        row, toggles = QHBoxLayout(), QHBoxLayout()
-        outer.addLayout(row)
-        outer.addLayout(toggles)
-        for name in PRESETS:
-            b = QToolButton(text=name.capitalize())  # narrower than push buttons: fits a side dock
-            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            b.setToolTip(f"edit the {name} layers" if name != "all" else "edit every layer")
+        if beside:  # one row leaves the most height to what the pane shows below
+            row = toggles = QHBoxLayout(self)
+        else:       # presets above the toggles: fits a narrow side dock
+            outer = QVBoxLayout(self)
+            row, toggles = QHBoxLayout(), QHBoxLayout()
+            outer.addLayout(row)
+            outer.addLayout(toggles)
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        for name in presets:
+            b = self._preset_button(name, beside)
             b.clicked.connect(lambda _=False, n=name: self.preset(n))
             row.addWidget(b)
+        if beside:
+            row.addSpacing(8)
         toggles.addLayout(self.box)
         toggles.addStretch(1)
+
+    @staticmethod
+    def _preset_button(name: str, beside: bool) -> QPushButton | QToolButton:
+        if beside:  # push buttons, like the row's other buttons
+            b = QPushButton(name.capitalize())
+        else:       # tool buttons are narrower than push buttons: fit a side dock
+            b = QToolButton(text=name.capitalize())
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        b.setToolTip(f"choose the {name} layers" if name != "all" else "choose every layer")
+        return b
 
     def set_model(self, resolutions: tuple[int, ...], resolution: int, layers: tuple[int, ...] = ()) -> None:
         """One toggle per layer of the model; `layers` chosen (default: all)."""

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ...engine.messages import ExportStill, RenderMixGrid
 from ...engine.render.specs import Latent, layer_ranges
 from ...engine.render.stillspec import MixGridSpec
 from ..qtutil import icon, latent_from_mime, save_name, to_pixmap
+from .layerpicker import LayerPicker
 
 TARGET = "mixing"  # render target of the grid
 TILE = 80        # preferred tile size and the thumbnail size asked of the engine
@@ -29,13 +29,6 @@ def merge_images(old: tuple, new: tuple, done: int) -> tuple:
         out.append(o)
         k += len(flat_n)
     return tuple(out)
-
-
-def _small(text: str) -> QLabel:
-    """A small grey caption of the layer toggles."""
-    label = QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter)
-    label.setStyleSheet("font-size: 9px; color: #777;")
-    return label
 
 
 class MixGrid(QWidget):
@@ -178,24 +171,16 @@ class MixingPane(QWidget):
         self.grid.source_dropped.connect(self.set_source)
         self.grid.source_removed.connect(self.remove_source)
         self.grid.cell_clicked.connect(self._cell)
-        self.layers: set[int] = set()
         self.prefilled = False
-        self.toggles: list[QCheckBox] = []
-        self.toggle_box = QGridLayout()
-        self.toggle_box.setSpacing(0)
-        self.toggle_box.setHorizontalSpacing(2)
-        presets = QHBoxLayout()
-        for name in ("Coarse", "Middle", "Fine"):
-            b = QPushButton(name)
-            b.clicked.connect(lambda _=False, n=name.lower(): self.preset(n))
-            presets.addWidget(b)
+        # the per-layer toggles sit beside the presets: one row, more grid
+        self.picker = LayerPicker(("coarse", "middle", "fine"), beside=True)
+        self.picker.changed.connect(lambda _: self.request())
         export = QPushButton(icon("fa5s.file-export"), "Export PNG…")
         export.clicked.connect(lambda: self.export())
         clear = QPushButton(icon("fa5s.trash"), "Clear")
         clear.clicked.connect(self.clear)
-        presets.addSpacing(8)
-        presets.addLayout(self.toggle_box)  # the per-layer toggles sit beside the presets: one row, more grid
-        presets.addStretch(1)
+        presets = QHBoxLayout()
+        presets.addWidget(self.picker, 1)
         presets.addWidget(clear)
         presets.addWidget(export)
         explain = QLabel("Each cell = the row's face with the selected layers taken from the column's face. "
@@ -212,53 +197,15 @@ class MixingPane(QWidget):
         state.changed.connect(self.request)
 
     def on_model(self, info) -> None:
-        """Rebuild the per-layer toggles for the model's layers, ticked as the layers in use."""
-        self._build_toggles(info.layer_resolutions)
-        self.layers = {i for i in self.layers if i < info.num_ws}
+        """Toggles for the model's layers, ticked as the layers in use (the coarse ones when none is)."""
+        layers = tuple(i for i in self.picker.chosen() if i < info.num_ws)
         if not self.prefilled:  # a first launch shows a grid at once
             self.prefilled = True
             self.grid.rows[:], self.grid.cols[:] = [Latent(seed=s) for s in START_ROWS], \
                 [Latent(seed=s) for s in START_COLS]
-            self.layers.clear()
-        if not self.layers:
-            self.preset("coarse")
-        self._tick()
-
-    def _build_toggles(self, resolutions) -> None:
-        """A compact column per resolution (18 layers of 1024² fit beside the presets): "res²" over its two
-        layers' boxes, each box's layer index under it."""
-        while self.toggle_box.count():
-            self.toggle_box.takeAt(0).widget().deleteLater()
-        self.toggles = []
-        for i, res in enumerate(resolutions):
-            if i % 2 == 0:
-                self.toggle_box.addWidget(_small(f"{res}²"), 0, i, 1, 2)
-            t = QCheckBox()
-            t.setToolTip(f"layer {i} ({res}×{res})")
-            t.toggled.connect(lambda on, i=i: self.toggle(i, on))
-            self.toggle_box.addWidget(t, 1, i, alignment=Qt.AlignmentFlag.AlignCenter)
-            self.toggle_box.addWidget(_small(str(i)), 2, i)
-            self.toggles.append(t)
-
-    def _tick(self) -> None:
-        """Show self.layers in the toggles without echoing changes back."""
-        for i, t in enumerate(self.toggles):
-            t.blockSignals(True)
-            t.setChecked(i in self.layers)
-            t.blockSignals(False)
-
-    def preset(self, name: str) -> None:
-        """Select the paper's coarse / middle / fine layers."""
-        if self.state.model is None:
-            return
-        self.layers = set(layer_ranges(self.state.model.resolution)[name])
-        self._tick()
-        self.request()
-
-    def toggle(self, layer: int, on: bool) -> None:
-        """One layer on or off."""
-        (self.layers.add if on else self.layers.discard)(layer)
-        self.request()
+            layers = ()
+        self.picker.set_model(info.layer_resolutions, info.resolution,
+                              layers or layer_ranges(info.resolution)["coarse"])
 
     def set_source(self, kind: str, index: int, latent: Latent) -> None:
         """Add (index == count) or replace a row/column source."""
@@ -290,7 +237,7 @@ class MixingPane(QWidget):
         if not (self.grid.rows or self.grid.cols) or self.state.model is None:
             return
         self.bridge.submit(RenderMixGrid(TARGET, self.bridge.next_stamp(), tuple(self.grid.rows),
-                                         tuple(self.grid.cols), tuple(sorted(self.layers)), self.state.settings,
+                                         tuple(self.grid.cols), self.picker.chosen(), self.state.settings,
                                          thumb=TILE))
 
     def on_grid(self, ev) -> None:
@@ -306,7 +253,7 @@ class MixingPane(QWidget):
         g.update()
 
     def _cell(self, r: int, c: int) -> None:
-        self.cell_chosen.emit(self.grid.rows[r], self.grid.cols[c], tuple(sorted(self.layers)))
+        self.cell_chosen.emit(self.grid.rows[r], self.grid.cols[c], self.picker.chosen())
 
     def export(self, path: str | None = None) -> None:
         """Save the grid with sources as a PNG (with provenance)."""
@@ -316,5 +263,5 @@ class MixingPane(QWidget):
         path = save_name(self, "Export mixing grid", "mixing.png", "PNG (*.png)", path)
         if path:
             self.bridge.post(ExportStill(path, MixGridSpec(tuple(self.grid.rows), tuple(self.grid.cols),
-                                                           tuple(sorted(self.layers)), self.state.settings)))
+                                                           self.picker.chosen(), self.state.settings)))
 

@@ -52,7 +52,7 @@ def steps():
         yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), 5, (k + 1) * p["Style Mixing"].grid.tile + 5)
     for k, seed in enumerate((21, 40)):    # two faces as columns (top row)
         yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), (k + 1) * p["Style Mixing"].grid.tile + 5, 5)
-    yield lambda: p["Style Mixing"].preset("middle")
+    yield lambda: p["Style Mixing"].picker.preset("middle")
     yield lambda: p["Noise"].resample(max(p["Noise"].rows))
     yield lambda: p["Noise"].request_variation()
     for psi in (100, 40, -50, 70):
