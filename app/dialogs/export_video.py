@@ -3,25 +3,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton,
+                               QSpinBox, QVBoxLayout)
 
-from ...engine.messages import CancelJob, ExportVideo
+from ...engine.messages import ExportVideo
 from ...engine.render.specs import SpecError, parse_layers, parse_seeds
 from ...engine.render.videospec import KINDS, VideoSpec, check_format
+from .jobdialog import JobDialog
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
              "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks",
              "direction": "Direction sweep (the Directions pane's last slider, ±3σ)"}
 
 
-class ExportVideoDialog(QDialog):
+class ExportVideoDialog(JobDialog):
     """Non-modal: the window stays usable while the video renders; progress and Cancel here."""
 
+    JOB_KIND = "video"
+
     def __init__(self, bridge, state, parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Export Video")
-        self.bridge, self.state, self.job_id = bridge, state, 0
+        super().__init__(bridge, "Export Video", "Export", parent)
+        self.state = state
         self.kind = QComboBox()
         for k in KINDS:
             self.kind.addItem(KIND_TEXT[k], k)
@@ -37,19 +39,7 @@ class ExportVideoDialog(QDialog):
         self.path = QLineEdit("video.mp4")
         browse = QPushButton("…")
         browse.clicked.connect(self.browse)
-        self.progress = QProgressBar()
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.buttons = QDialogButtonBox()
-        self.start_btn = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        # "Cancel" only while a video renders; otherwise there is nothing to cancel and the button closes
-        self.cancel_btn = self.buttons.addButton("Close", QDialogButtonBox.ButtonRole.RejectRole)
-        self.start_btn.clicked.connect(self.start)
-        self.cancel_btn.clicked.connect(self.cancel)
         self._layout(browse)
-        bridge.job_started.connect(self.on_started)
-        bridge.job_progress.connect(self.on_progress)
-        bridge.job_finished.connect(self.on_finished)
 
     def _layout(self, browse) -> None:
         out = QHBoxLayout()
@@ -62,9 +52,7 @@ class ExportVideoDialog(QDialog):
             form.addRow(label, w)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.message)
-        lay.addWidget(self.buttons)
+        self.add_job_rows(lay)
 
     def browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Video file", self.path.text(),
@@ -100,33 +88,11 @@ class ExportVideoDialog(QDialog):
         except SpecError as exc:
             self.message.setText(str(exc))
             return
-        self.progress.setValue(0)
-        self.message.setText("Starting…")
-        self.start_btn.setEnabled(False)
-        self.bridge.post(ExportVideo(self.path.text(), spec))
+        self.post_job(ExportVideo(self.path.text(), spec), "Starting…")
 
-    def cancel(self) -> None:
-        """Cancel a running export, or close the dialog."""
-        if self.job_id:
-            self.bridge.post(CancelJob(self.job_id))
-        else:
-            self.reject()
+    def progress_text(self, ev) -> str:
+        return f"{ev.done:g} / {ev.total:g} frames"
 
-    def on_started(self, ev) -> None:
-        if ev.kind == "video":
-            self.job_id = ev.job_id
-            self.cancel_btn.setText("Cancel")
-
-    def on_progress(self, ev) -> None:
-        if ev.job_id == self.job_id and ev.total:
-            self.progress.setValue(int(100 * ev.done / ev.total))
-            self.message.setText(f"{ev.done:g} / {ev.total:g} frames")
-
-    def on_finished(self, ev) -> None:
-        if ev.job_id != self.job_id:
-            return
-        self.job_id = 0
-        self.start_btn.setEnabled(True)
-        self.cancel_btn.setText("Close")
-        self.message.setText({"ok": f"Saved {ev.path or self.path.text()}", "cancelled": "Cancelled: no file written"}
-                             .get(ev.status, f"Failed: {ev.message}"))
+    def outcome_text(self, ev) -> str:
+        return {"ok": f"Saved {ev.path or self.path.text()}", "cancelled": "Cancelled: no file written"}.get(
+            ev.status, f"Failed: {ev.message}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QLabel, QProgressBar,
-                               QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QSpinBox, QVBoxLayout
 
-from ...engine.messages import CancelJob, ProjectImage
+from ...engine.messages import ProjectImage
 from ...engine.render.projectspec import DEFAULT_STEPS, ProjectionOptions
 from ..qtutil import to_pixmap
+from .jobdialog import JobDialog
 
 PREVIEW = 192  # px: the target and the reconstruction, enlarged
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -21,15 +21,15 @@ def is_image_path(path: str) -> bool:
     return path.lower().endswith(IMAGE_SUFFIXES)
 
 
-class ProjectImageDialog(QDialog):
+class ProjectImageDialog(JobDialog):
     """Non-modal: the window stays usable while the engine optimises; `projected` carries ProjectionDone."""
 
+    JOB_KIND = "project"
     projected = Signal(object)
 
     def __init__(self, bridge, parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Project Image")
-        self.bridge, self.job_id, self.path = bridge, 0, ""
+        super().__init__(bridge, "Project Image", "Project", parent)
+        self.path = ""
         self.space = QComboBox()
         for key, text in SPACE_TEXT.items():
             self.space.addItem(text, key)
@@ -40,18 +40,7 @@ class ProjectImageDialog(QDialog):
             view.setFixedSize(PREVIEW, PREVIEW)
             view.setAlignment(Qt.AlignmentFlag.AlignCenter)
             view.setStyleSheet("background: #2b2b2b")
-        self.progress = QProgressBar()
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.buttons = QDialogButtonBox()
-        self.start_btn = self.buttons.addButton("Project", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_btn = self.buttons.addButton("Close", QDialogButtonBox.ButtonRole.RejectRole)
-        self.start_btn.clicked.connect(lambda: self.start())
-        self.cancel_btn.clicked.connect(self.cancel)
         self._layout()
-        bridge.job_started.connect(self.on_started)
-        bridge.job_progress.connect(self.on_progress)
-        bridge.job_finished.connect(self.on_finished)
         bridge.projection_preview.connect(self.on_preview)
         bridge.projection_done.connect(self.on_done)
 
@@ -67,9 +56,7 @@ class ProjectImageDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addLayout(views)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.message)
-        lay.addWidget(self.buttons)
+        self.add_job_rows(lay)
 
     def options(self) -> ProjectionOptions:
         """The options the form describes."""
@@ -85,27 +72,7 @@ class ProjectImageDialog(QDialog):
             return
         self.target_view.clear()
         self.result_view.clear()
-        self.progress.setValue(0)
-        self.message.setText(f"Starting {Path(self.path).name}…")
-        self.start_btn.setEnabled(False)
-        self.bridge.post(ProjectImage(self.path, self.options()))
-
-    def cancel(self) -> None:
-        """Cancel a running projection, or close the dialog."""
-        if self.job_id:
-            self.bridge.post(CancelJob(self.job_id))
-        else:
-            self.reject()
-
-    def on_started(self, ev) -> None:
-        if ev.kind == "project":
-            self.job_id = ev.job_id
-            self.cancel_btn.setText("Cancel")
-
-    def on_progress(self, ev) -> None:
-        if ev.job_id == self.job_id and ev.total:
-            self.progress.setValue(int(100 * ev.done / ev.total))
-            self.message.setText(ev.message)
+        self.post_job(ProjectImage(self.path, self.options()), f"Starting {Path(self.path).name}…")
 
     def on_preview(self, ev) -> None:
         if ev.job_id == self.job_id:
@@ -118,13 +85,7 @@ class ProjectImageDialog(QDialog):
             self.result_view.setPixmap(to_pixmap(ev.image, PREVIEW))
             self.projected.emit(ev)
 
-    def on_finished(self, ev) -> None:
-        if ev.job_id != self.job_id:
-            return
-        self.job_id = 0
-        self.start_btn.setEnabled(True)
-        self.cancel_btn.setText("Close")
-        ok = ev.status == "ok"
-        self.progress.setValue(100 if ok else self.progress.value())
-        self.message.setText(f"{ev.message}. Added to the favourites (Seeds pane): drag it into the mixing grid."
-                             if ok else ev.message.capitalize())
+    def outcome_text(self, ev) -> str:
+        if ev.status == "ok":
+            return f"{ev.message}. Added to the favourites (Seeds pane): drag it into the mixing grid."
+        return super().outcome_text(ev)
