@@ -4,20 +4,16 @@ Against a fake bridge (requests and commands recorded), then in the window on a 
 """
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
 from fake_bridge import FakeBridge
-from helpers import tiny_generator
-from stylegan_studio.app.bridge import EngineBridge
+from studio_window import start_window, tiny_model
 from stylegan_studio.app.dialogs.export_video import ExportVideoDialog
 from stylegan_studio.app.panes.directions import DirectionsPane
 from stylegan_studio.app.panes.mixing import MixingPane
 from stylegan_studio.app.qtutil import latent_from_mime
 from stylegan_studio.app.state import ExploreState
-from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine import messages as m
 from stylegan_studio.engine.directions.dirset import DirectionSet
-from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.render.specs import Latent
 from test_app_panes import INFO, drop
 
@@ -120,16 +116,9 @@ def test_video_dialog_sweeps_the_last_moved_direction(pane, qtbot):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    model = tmp_path / "tiny.safetensors"
-    save_model(tiny_generator(16), model)
-    bridge = EngineBridge(model_path=str(model), threads=1)
-    win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(bridge.results("viewer"), timeout=30000):
-        bridge.start()
-        win.show()
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
     yield win
-    bridge.close()
+    win.bridge.close()
 
 
 def test_in_the_window_a_computed_direction_changes_the_viewer(window, qtbot):

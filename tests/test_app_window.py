@@ -1,14 +1,10 @@
 """The window on a real engine and a tiny model: images, seed grid, mixing drops, noise, ψ, save, training."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 
-from helpers import tiny_generator
-from stylegan_studio.app.bridge import EngineBridge
+from studio_window import start_window, tiny_model
 from stylegan_studio.app.qtutil import latent_to_mime
-from stylegan_studio.app.window import MainWindow
-from stylegan_studio.engine.files.modelfile import save_model
 from PIL import Image
 
 from stylegan_studio.engine.cli.main import main
@@ -20,16 +16,9 @@ from test_training import make_folder
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    model = tmp_path / "tiny.safetensors"
-    save_model(tiny_generator(16), model)
-    bridge = EngineBridge(model_path=str(model), threads=1)
-    win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(bridge.results("viewer"), timeout=30000):
-        bridge.start()
-        win.show()
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
     yield win
-    bridge.close()
+    win.bridge.close()
 
 
 def frame(qtbot, win, action):

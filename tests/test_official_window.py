@@ -2,11 +2,11 @@
 import time
 
 import pytest
-from PySide6.QtCore import QMimeData, QSettings, QUrl
+from PySide6.QtCore import QMimeData, QUrl
 
 import official_fixtures as fx
 from helpers import tiny_generator
-from stylegan_studio.app.bridge import EngineBridge
+import studio_window
 from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.render.specs import Latent
@@ -19,13 +19,8 @@ def cache(tmp_path, monkeypatch):
 
 
 def start_window(qtbot, tmp_path, model: str) -> MainWindow:
-    bridge = EngineBridge(model_path=model, threads=1)
-    win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(bridge.results("viewer"), timeout=120000):
-        bridge.start()
-        win.show()
-    return win
+    """A 1024² model's first render takes minutes on a CPU."""
+    return studio_window.start_window(qtbot, tmp_path, model, timeout_ms=120000)
 
 
 def pkl_mime(path) -> QMimeData:

@@ -1,28 +1,18 @@
 """A short UI soak (tests/soak.py): a few hundred random user operations on the real window and engine."""
 import pytest
-from PySide6.QtCore import QSettings
 
 import soak
-from helpers import tiny_generator
-from stylegan_studio.app.bridge import EngineBridge
-from stylegan_studio.app.window import MainWindow
-from stylegan_studio.engine.files.modelfile import save_model
+from studio_window import start_window, tiny_model
 from test_training import make_folder
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
-    model = tmp_path / "tiny.safetensors"
-    save_model(tiny_generator(16), model)
-    bridge = EngineBridge(model_path=str(model), threads=1)
-    win = MainWindow(bridge, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(bridge.results("viewer"), timeout=30000):
-        bridge.start()
-        win.show()
+    model = tiny_model(tmp_path)
+    win = start_window(qtbot, tmp_path, str(model))
     yield win, model
-    bridge.close()
+    win.bridge.close()
 
 
 @pytest.mark.parametrize("ops, seed", [(300, 0)])
