@@ -24,6 +24,8 @@ def main() -> int:
     ap.add_argument("--ops", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--deadline", type=float, default=20.0, help="seconds the viewer may take to show a new image")
+    ap.add_argument("--only", default="", help="comma list of operations to run alone (e.g. training_op,step_seed), "
+                                               "to find which one RSS grows with")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     os.environ["STYLEGAN_STUDIO_CACHE"] = str(tmp / "cache")
@@ -44,6 +46,13 @@ def main() -> int:
     win = MainWindow(bridge, QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     driver = soak.Soak(win, tmp, make_folder(tmp / "data", n=16, size=16), model, seed=args.seed,
                        deadline=args.deadline)
+    if args.only:
+        names, every = set(args.only.split(",")), driver.ops
+        driver.ops = [(w, op) for w, op in every if op.__name__ in names]
+        if not driver.ops:
+            ap.error(f"--only names no operation; they are: {', '.join(op.__name__ for _, op in every)}")
+        weights = [w for w, _ in driver.ops]
+        driver.p = [w / sum(weights) for w in weights]
     bridge.start()
     win.show()
     driver.pump(until=lambda: driver.frames > 0)
