@@ -117,19 +117,7 @@ def test_psnr_and_ssim():
 
 
 # ---------------------------------------------------------------- as an engine job
-@pytest.fixture
-def eng():
-    from test_engine_thread import Recorder
-    from stylegan_studio.engine import messages as m
-    from stylegan_studio.engine.thread.engine import Engine
-    rec = Recorder()
-    engine = Engine(rec, threads=1)
-    engine.rec = rec
-    engine.start()
-    engine.post(m.NewModel(resolution=16, channels=16, z_dim=16, seed=0))
-    rec.wait(m.ModelInfo)
-    yield engine
-    assert engine.close(), "engine thread did not stop"
+from test_engine_thread import eng  # noqa: E402,F401  (the engine on a tiny new model)
 
 
 def test_the_job_previews_and_ends_with_the_latent(eng, tmp_path):
@@ -169,7 +157,7 @@ def test_a_per_layer_latent_renders_mixes_and_survives_provenance(G, tmp_path):
     from stylegan_studio.engine.files.provenance import model_record, record, spec_from
     from stylegan_studio.engine.render import exports
     from stylegan_studio.engine.render.renderer import latent_ws, mix_ws
-    from stylegan_studio.engine.render.stillspec import ImageSpec, MixGridSpec
+    from stylegan_studio.engine.render.stillspec import ImageSpec
     from stylegan_studio.engine.cli.main import main
     rng = np.random.default_rng(0)
     ws = rng.normal(size=(G.num_ws, 16)).astype(np.float32)

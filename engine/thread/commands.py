@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from ..render import exports
 from ..errors import UserError
 from ..render.synth import latents_to_w, latents_to_ws
@@ -82,45 +80,39 @@ def _ending(eng: EngineContext, training: TrainingJob, units):
             eng.emit(eng.model.info())
 
 
-def _training(eng: EngineContext) -> TrainingJob:
-    job = eng.jobs.find("train")
-    if job is None:
-        raise UserError("no training run is going")
-    return eng.training[job.job_id]
+def _training(eng: EngineContext) -> TrainingJob | None:
+    """The training run going, or None.
 
-
-def _ended(eng: EngineContext) -> bool:
-    """No run is going: it ended while the window's click was on its way, so there is nothing to do.
-
-    The window sends Pause, Resume, Stop and Explore live only while it shows a run, and the run's end
-    may cross the click on its way; an error then would only report the race.
+    The window sends Pause, Resume, Stop and Explore live only while it shows a run, but the run's end may
+    cross the click on its way: with no run there is nothing to do, and an error would only report the race.
     """
-    return eng.jobs.find("train") is None
+    job = eng.jobs.find("train")
+    return None if job is None else eng.training.get(job.job_id)
 
 
 def pause(eng: EngineContext, cmd: PauseTraining) -> None:
     """Stop advancing the training job after its current minibatch."""
-    if _ended(eng):
-        return
     t = _training(eng)
+    if t is None:
+        return
     t.job.paused = True
     eng.emit(TrainingState(t.job.job_id, "paused"))
 
 
 def resume(eng: EngineContext, cmd: ResumeTraining) -> None:
     """Continue a paused training job."""
-    if _ended(eng):
-        return
     t = _training(eng)
+    if t is None:
+        return
     t.job.paused = False
     eng.emit(TrainingState(t.job.job_id, "running"))
 
 
 def stop(eng: EngineContext, cmd: StopTraining) -> None:
     """Snapshot and end the training job at its next unit (also when paused)."""
-    if _ended(eng):
-        return
     t = _training(eng)
+    if t is None:
+        return
     t.request_stop()
     t.job.paused = False
 
@@ -133,9 +125,8 @@ def explore(eng: EngineContext, cmd: ExploreTraining) -> None:
         if was_live and eng.model.G is not None:
             eng.emit(eng.model.info())
         return
-    if _ended(eng):
-        return
-    if eng.model.start_live(_training(eng), cmd.refresh_s):
+    t = _training(eng)
+    if t is not None and eng.model.start_live(t, cmd.refresh_s):
         eng.emit(eng.model.info())
 
 
