@@ -361,6 +361,65 @@ def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves(eng
     assert resumed[4] > before[-1]
 
 
+@pytest.mark.parametrize("how", ["returns", "cancelled", "fails"])
+def test_an_ended_job_is_freed_without_the_garbage_collector(how):
+    """A job's generator and stop hook refer back to the job; ending it must cut both (no cycle left behind)."""
+    import gc
+    import weakref
+    from stylegan_studio.engine.thread.jobs import JobSet
+
+    def factory(job):
+        def units():
+            yield Unit(1, 2)
+            if how == "fails":
+                raise ValueError("boom")
+            yield Unit(2, 2)
+        job.stop = lambda: setattr(job, "asked", True)  # as TrainingJob does: the hook refers to its job
+        return units()
+
+    gc.collect()
+    gc.disable()
+    try:
+        jobs = JobSet(emit=lambda e: None, fail=lambda exc, src: str(exc))
+        ref = weakref.ref(jobs.add("k", "a job", factory))
+        jobs.advance()
+        if how == "cancelled":
+            jobs.cancel(0)
+            ref().stop = None  # a cancelled job without a graceful stop ends at its next unit
+        while jobs.advance():
+            pass
+        assert ref() is None and not jobs.jobs
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("ending", ["stopped", "finished"])
+def test_a_run_that_ended_is_freed_at_once(eng, dataset, tmp_path, ending):
+    """A finished or stopped run's networks and optimizers go when the job ends, not at a rare full collection.
+
+    With automatic collection off, only the engine's own release frees cycles: a job whose generator and stop
+    hook referred back to it kept every run alive (the window soak grew by a run each time)."""
+    import gc
+    import weakref
+    cfg = m.TrainConfig(data=dataset, resolution=16, channels=8, z_dim=8, batch=4, growing=False, tick_kimg=0.008,
+                        total_kimg=0.016 if ending == "finished" else 100.0, snapshot_ticks=1000)
+    gc.collect()
+    gc.disable()
+    try:
+        eng.post(m.StartTraining(config=cfg, run_dir=str(tmp_path / "run")))
+        job_id = eng.rec.wait(m.TrainingTick).job_id
+        run = eng.training[job_id].run
+        refs = [weakref.ref(x) for x in (run, run.G, run.D, run.opt_G)]
+        del run
+        if ending == "stopped":
+            eng.post(m.StopTraining())
+        eng.rec.wait(m.JobFinished, kind="train")
+        eng.rec.wait(m.TrainingState, state=ending)
+        assert [r() is None for r in refs] == [True] * 4
+    finally:
+        gc.enable()
+
+
 def test_training_with_a_bad_dataset_fails_alone(eng, tmp_path):
     eng.post(m.StartTraining(config=m.TrainConfig(data=str(tmp_path / "missing"), resolution=16),
                              run_dir=str(tmp_path / "run")))

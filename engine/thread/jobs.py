@@ -116,6 +116,9 @@ class JobSet:
         self.jobs.remove(job)
         if close:
             _close_quietly(job.units)
+        # A job's stop hook and generator usually refer back to it (TrainingJob.job); cut them, or a finished
+        # run (networks, optimizer state, dataset) lives on as a cycle until a rare full garbage collection.
+        job.units, job.stop = iter(()), None
         self.emit(JobFinished(job.job_id, job.kind, status, message, path))
 
     def close_all(self) -> None:
