@@ -1,5 +1,7 @@
 """SIGKILL mid-write loses nothing: a killed run resumes from its newest complete state, exports leave no partial
 file under the final name (tests/killtrials.py; bench/kill_trials.py runs 20 trials of each)."""
+import os
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,26 @@ def test_resume_passes_over_an_unreadable_newest_state(env):
     again = TrainingRun(None, env / "r", resume=True)
     assert again.resumed_from != newest and again.tick == 1
     assert any("trying the previous state" in n for n in again.notes)
+
+
+def test_the_next_write_removes_a_killed_writers_temporary_file(tmp_path):
+    import subprocess
+    import sys
+    from stylegan_studio.engine.files.fileio import atomic_write_bytes, commit_temp, temp_path_for
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)  # a process that has ended: its temporary files are orphans
+    out = tmp_path / "walk.gif"
+    orphans = [tmp_path / f".walk.gif.{dead}-abcd1234.gif", tmp_path / f".walk.gif.{dead}-x1y2z3w4.tmp"]
+    kept = [tmp_path / f".walk.gif.{os.getpid()}-abcd1234.gif",  # a write of this process still going on
+            tmp_path / ".walk.gif.1-abcd1234.gif",                 # a running process's (pid 1 always runs)
+            tmp_path / ".walk.gif.abcd1234.gif",                   # no pid: cannot tell, left alone
+            tmp_path / f".other.gif.{dead}-abcd1234.gif"]          # another file's
+    for p in orphans + kept:
+        p.write_bytes(b"half a file")
+    tmp = temp_path_for(out)
+    tmp.write_bytes(b"GIF89a")
+    commit_temp(tmp, out)
+    assert not any(p.exists() for p in orphans) and all(p.exists() for p in kept)
+    orphans[0].write_bytes(b"half a file")
+    atomic_write_bytes(out, b"GIF89a")  # the in-memory writer cleans up too
+    assert not orphans[0].exists() and out.read_bytes() == b"GIF89a"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import re
 import tempfile
@@ -38,7 +39,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write `data` to `path` so readers see either the old file or the whole new one."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        fd, tmp = _mkstemp(path, ".tmp")
     except OSError as exc:
         raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
     try:
@@ -54,13 +55,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         _remove_quietly(tmp)
         raise
+    remove_orphans(path)
 
 
 def temp_path_for(path: str | Path) -> Path:
     """A fresh temporary path in the target's folder (for writers that need a file name)."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent or ".")
+        fd, tmp = _mkstemp(path, path.suffix or ".tmp")
     except OSError as exc:
         raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
     os.close(fd)
@@ -75,6 +77,12 @@ def commit_temp(tmp: str | Path, path: str | Path) -> None:
     except OSError as exc:
         _remove_quietly(tmp)
         raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
+    remove_orphans(path)
+
+
+def _mkstemp(path: Path, suffix: str) -> tuple[int, str]:
+    # The writer's pid is in the name so that a later write can tell a killed writer's file from a running one's.
+    return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=suffix, dir=path.parent or ".")
 
 
 def _remove_quietly(p: str | Path) -> None:
@@ -84,8 +92,14 @@ def _remove_quietly(p: str | Path) -> None:
         pass
 
 
-# mkstemp names: "." + target name + "." + 8 random characters + ".tmp" or the target's suffix (see above)
-_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}(\.tmp|\.[A-Za-z0-9]+)")
+# mkstemp names: "." + target name + "." + writer pid + "-" + 8 random characters + ".tmp" or the target's suffix
+# (see above); names without the pid are those of earlier versions.
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.(?:(?P<pid>[0-9]+)-)?[a-z0-9_]{8}(?P<suffix>\.tmp|\.[A-Za-z0-9]+)")
+
+
+def _temp_match(p: Path) -> re.Match | None:
+    m = _TEMP_NAME.fullmatch(p.name)
+    return m if m and (m["suffix"] == ".tmp" or m["target"].endswith(m["suffix"])) else None
 
 
 def stale_temps(folder: str | Path) -> list[Path]:
@@ -93,5 +107,32 @@ def stale_temps(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if (m := _TEMP_NAME.fullmatch(p.name)) and p.is_file()
-                  and (m.group(2) == ".tmp" or m.group("target").endswith(m.group(2))))
+    return sorted(p for p in folder.iterdir() if _temp_match(p) and p.is_file())
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, another user's
+        return True
+    return True
+
+
+def remove_orphans(path: str | Path) -> list[Path]:
+    """Remove the temporary files of earlier writes of `path` whose writer no longer runs (killed mid-write)."""
+    path = Path(path)
+    gone = []
+    try:
+        candidates = list((path.parent or Path(".")).glob(f".{glob.escape(path.name)}.*"))
+    except OSError:
+        return gone
+    for p in candidates:
+        m = _temp_match(p)
+        if m and m["target"] == path.name and m["pid"] and not _running(int(m["pid"])):
+            _remove_quietly(p)
+            gone.append(p)
+    return gone
