@@ -137,6 +137,20 @@ def test_deeply_nested_provenance_is_one_line(fx, tmp_path):
     assert fz.run_case(fx, "png", path.read_bytes(), tmp_path) == "line"
 
 
+def test_a_png_whose_image_data_is_cut_short_is_one_line(fx, tmp_path):
+    """Fuzzing (seed 33, PNG case 1346): a flipped IDAT length made Pillow raise SyntaxError while reading the text
+    chunks, and `generate --from-png` printed a traceback."""
+    data = bytearray(fx.png.read_bytes())
+    at = data.index(b"IDAT") - 4
+    size = int.from_bytes(data[at:at + 4], "big")
+    data[at:at + 4] = (size // 2).to_bytes(4, "big")   # the chunk now ends in the middle of its data
+    path = tmp_path / "cut.png"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="broken PNG"):
+        read_provenance(path)
+    assert fz.run_case(fx, "png", bytes(data), tmp_path) == "line"
+
+
 def test_latents_refuse_pickles_bombs_and_damage(tmp_path):
     cases = {"object.npz": fz.npz_of(w=np.array([{"a": 1}], dtype=object)),
              "bomb.npz": fz.zip_bomb("w.npy", 256 << 20),

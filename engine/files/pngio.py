@@ -30,9 +30,13 @@ def save_png(path: str | Path, img: np.ndarray, provenance: dict | None = None) 
 
 
 def read_provenance(path: str | Path) -> dict | None:
-    """The provenance a studio PNG carries, or None."""
-    with Image.open(path) as im:
-        text = im.text.get(PROVENANCE_KEY) if hasattr(im, "text") else None
+    """The provenance a studio PNG carries, or None; a damaged file is a ValueError or OSError with one line."""
+    try:
+        with Image.open(path) as im:
+            text = im.text.get(PROVENANCE_KEY) if hasattr(im, "text") else None
+    except (SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        # Pillow reports a broken chunk as SyntaxError ("broken PNG file"); `text` reads past the image data
+        raise ValueError(str(exc).splitlines()[0] if str(exc) else "a damaged PNG file") from None
     if not text:
         return None
     try:
