@@ -88,8 +88,8 @@ def release_garbage() -> None:
 
     Objects that lived through a run reach the oldest garbage generation, which Python collects only once the
     long-lived objects grew by a quarter: with the window's ~360,000 objects, rarely. Until then a cycle that
-    touched a run keeps it whole (torch's lazy imports during the first Adam, for one); the window soak grew
-    by a run's size each time. One full collection per run costs ~0.17 s with the window up (docs/robustness.md).
+    touched a run keeps it whole (torch's lazy imports during the first Adam make one). One full collection per
+    run costs ~0.17 s with the window up (docs/robustness.md).
     """
     gc.collect()
 
