@@ -376,14 +376,11 @@ class ProjectionDone(Event):
 
 
 @dataclass(frozen=True)
-class TrainingTick(Event):
-    """One tick of training statistics."""
+class TickStats:
+    """Statistics of one training tick: a line of a run's stats.jsonl, and what TrainingTick carries."""
 
-    job_id: int
-    run_dir: str
     tick: int
     kimg: float
-    total_kimg: float
     resolution: int
     fade: float                  # 1.0 when the resolution is fully faded in
     batch: int
@@ -394,7 +391,17 @@ class TrainingTick(Event):
     r1: float
     score_real: float
     score_fake: float
-    seconds: float
+    time: float                  # wall-clock time of the tick (seconds since the epoch)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingTick(TickStats, Event):
+    """One tick of training statistics (a TickStats) for the window, with the run's place in time."""
+
+    job_id: int
+    run_dir: str
+    total_kimg: float
+    seconds: float               # since the run (or its resumption) started; NaN for replayed ticks
     eta_s: float
 
 

@@ -150,11 +150,11 @@ def output_trial(kind: str, model: Path, work: Path, rng: np.random.Generator, m
     problem = state.startswith("partial") or state.startswith("a PNG without")
     again = _export(kind, model, out, long=False)
     _, err = again.communicate(timeout=300)
-    after = temps(work)
-    if again.returncode != 0 or incomplete(kind, out) or after:
+    after, damage = temps(work), incomplete(kind, out)
+    if again.returncode != 0 or damage or after:
         problem = True
         state += (f"; the export run again: exit {again.returncode} {err.decode()[-200:]!r}, "
-                  f"{incomplete(kind, out) or 'complete'}, temporary files left {[p.name for p in after]}")
+                  f"{damage or 'complete'}, temporary files left {[p.name for p in after]}")
     else:
         state += f"; the export run again removed {len(left)} temporary file(s) the killed one left"
     return Trial(kind, moment, killed, not problem, state)

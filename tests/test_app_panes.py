@@ -199,11 +199,12 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     assert (cfg.augment, cfg.gamma, cfg.mapping_layers, cfg.metric) == ("color,cutout", 0.5, 2, "fid1k")
     bridge.training_metric.emit(m.TrainingMetric(1, 4.0, "fid1k", 120.5))
     assert list(pane.metric_curve.getData()[1]) == [120.5] and not pane.metric_plot.isHidden()
-    tick = m.TrainingTick(1, "r", 1, 0.5, 20, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 1.0, 60.0)
+    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
+                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
     bridge.training_state.emit(m.TrainingState(1, "running"))   # the run starts, then ticks
     bridge.training_tick.emit(tick)
-    bridge.training_tick.emit(m.TrainingTick(1, "r", 2, 1.0, 20, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4,
-                                             -0.3, 2.0, 50.0))
+    bridge.training_tick.emit(m.TrainingTick(2, 1.0, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4, -0.3, 0.0,
+                                             job_id=1, run_dir="r", total_kimg=20, seconds=2.0, eta_s=50.0))
     xs, ys = pane.curves["loss_g"].getData()
     assert list(xs) == [0.5, 1.0] and list(ys) == pytest.approx([0.7, 0.6])
     assert "img/s" in pane.readout.text()
@@ -248,7 +249,8 @@ def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_
     bridge, state = env
     pane = TrainingPane(bridge, state)
     qtbot.addWidget(pane)
-    tick = m.TrainingTick(1, "r", 1, 0.5, 20, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 1.0, 60.0)
+    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
+                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
     bridge.training_state.emit(m.TrainingState(1, "running"))
     bridge.training_tick.emit(tick)
     pane.live.setChecked(True)

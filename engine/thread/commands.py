@@ -106,20 +106,19 @@ def _training(eng: EngineContext) -> TrainingJob | None:
 
 def pause(eng: EngineContext, cmd: PauseTraining) -> None:
     """Stop advancing the training job after its current minibatch."""
-    t = _training(eng)
-    if t is None:
-        return
-    t.job.paused = True
-    eng.emit(TrainingState(t.job.job_id, "paused"))
+    _set_paused(eng, True)
 
 
 def resume(eng: EngineContext, cmd: ResumeTraining) -> None:
     """Continue a paused training job."""
+    _set_paused(eng, False)
+
+
+def _set_paused(eng: EngineContext, paused: bool) -> None:
     t = _training(eng)
-    if t is None:
-        return
-    t.job.paused = False
-    eng.emit(TrainingState(t.job.job_id, "running"))
+    if t is not None:
+        t.job.paused = paused
+        eng.emit(TrainingState(t.job.job_id, "paused" if paused else "running"))
 
 
 def stop(eng: EngineContext, cmd: StopTraining) -> None:

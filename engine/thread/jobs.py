@@ -1,6 +1,7 @@
 """Generator jobs advanced one unit at a time by the engine loop: the set of running jobs, training, video."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -192,9 +193,8 @@ class TrainingJob:
 
     def _tick_event(self, s, total_kimg: float, seconds: float, eta_s: float) -> TrainingTick:
         """A tick's statistics (TickStats) as the event the window plots."""
-        return TrainingTick(self.job.job_id, self.run_dir, s.tick, s.kimg, total_kimg, s.resolution, s.fade, s.batch,
-                            s.sec_per_kimg, s.images_per_s, s.loss_g, s.loss_d, s.r1, s.score_real, s.score_fake,
-                            seconds, eta_s)
+        return TrainingTick(**dataclasses.asdict(s), job_id=self.job.job_id, run_dir=self.run_dir,
+                            total_kimg=total_kimg, seconds=seconds, eta_s=eta_s)
 
     def _history(self) -> tuple[Event, ...]:
         """The resumed run's earlier ticks and measurements as the events a live run sends."""

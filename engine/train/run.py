@@ -17,13 +17,14 @@ from . import distributed as dist_util
 from .augment import augment
 from .dataset import load_images
 from ..errors import UserError
+from ..messages import TickStats
 from ..render.synth import to_uint8
 from ..metrics.fid import FidMonitor
 from ..nets.networks import Discriminator, Generator
 from ..files.pngio import make_grid, save_png
 from .config import TrainConfig, parse_policy
 from .warmstart import init_notes, read_init, start_from
-from .state import RunFiles, TickStats, module_tensors, opt_tensors, read_state, restore_opt, write_state
+from .state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -15,6 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import save as st_save
 
 from ..errors import UserError
+from ..messages import TickStats
 from ..files.fileio import WriteError, atomic_write_bytes, stale_temps
 from ..files.modelfile import ModelMeta, save_model
 from .config import RUN_CONFIG, TrainConfig, holds_run, resume_options
@@ -24,25 +24,6 @@ STATE_FORMAT = "stylegan-studio/train-state"
 
 # Settings a resumed run may change; the architecture, data and schedule stay as they were.
 RESUME_OVERRIDES = resume_options()
-
-
-@dataclass(frozen=True)
-class TickStats:
-    """Statistics of one tick (one line of stats.jsonl)."""
-
-    tick: int
-    kimg: float
-    resolution: int
-    fade: float
-    batch: int
-    sec_per_kimg: float
-    images_per_s: float
-    loss_g: float
-    loss_d: float
-    r1: float
-    score_real: float
-    score_fake: float
-    time: float
 
 
 class RunFiles:
