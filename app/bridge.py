@@ -12,7 +12,7 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from ..engine import messages as m
+from ..engine.contract import messages as m
 
 
 def run_cli(argv: list[str]) -> int:

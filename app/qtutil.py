@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 
-from ..engine.render.specs import Edit, Latent
+from ..engine.contract.latents import Edit, Latent
 
 LATENT_MIME = "application/x-stylegan-studio-latent"
 

@@ -5,8 +5,8 @@ import dataclasses
 
 from PySide6.QtCore import QObject, Signal
 
-from ..engine.messages import ModelInfo
-from ..engine.render.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings
+from ..engine.contract.messages import ModelInfo
+from ..engine.contract.latents import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings
 
 
 class ExploreState(QObject):
@@ -22,7 +22,7 @@ class ExploreState(QObject):
         self.mix_with: Latent | None = None
         self.mix_layers: tuple[int, ...] = ()
         self.model: ModelInfo | None = None
-        self.direction = None            # the Directions pane's current direction (dirset.Direction), for videos
+        self.direction = None            # the Directions pane's current direction (contract.directions.Direction), for videos
 
     def set_model(self, info: ModelInfo) -> None:
         """A (new) model is in use: clamp settings that depend on its layers."""

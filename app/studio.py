@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from ..engine.messages import NewModel
+from ..engine.contract.messages import NewModel
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "models" / "avatars64.safetensors"
 

@@ -8,9 +8,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
 
-from ..engine.messages import ExportStill, LoadModel, RenderImage
-from ..engine.render.specs import Latent
-from ..engine.render.stillspec import FIGURES, FigureSpec, ImageSpec
+from ..engine.contract.messages import ExportStill, LoadModel, RenderImage
+from ..engine.contract.latents import Latent
+from ..engine.contract.requests import FIGURES, FigureSpec, ImageSpec
 from .dialogs.export_video import ExportVideoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES

@@ -15,10 +15,10 @@ import torch
 
 from stylegan_studio.engine.cli.directions import load_classifier, parse_amounts
 from stylegan_studio.engine.directions import classifier
-from stylegan_studio.engine.directions.dirset import read
+from stylegan_studio.engine.contract.directions import read
 from stylegan_studio.engine.files.bundled import resolve_model
 from stylegan_studio.engine.files.modelfile import load_model
-from stylegan_studio.engine.render.specs import Edit, Latent, RenderSettings, parse_layers
+from stylegan_studio.engine.contract.latents import Edit, Latent, RenderSettings, parse_layers
 from stylegan_studio.engine.render.synth import latents_ws, synthesize, to_uint8
 
 

@@ -19,9 +19,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from stylegan_studio.engine.render import synth as ex# noqa: E402
-from stylegan_studio.engine.nets.config import ModelConfig  # noqa: E402
+from stylegan_studio.engine.contract.modelconfig import ModelConfig  # noqa: E402
 from stylegan_studio.engine.nets.networks import Generator  # noqa: E402
-from stylegan_studio.engine.render.specs import Latent, RenderSettings  # noqa: E402
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings  # noqa: E402
 
 
 def timed(fn, repeat: int) -> list[float]:

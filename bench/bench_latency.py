@@ -21,10 +21,10 @@ if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.pl
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
-from stylegan_studio.engine import messages as m# noqa: E402
+from stylegan_studio.engine.contract import messages as m# noqa: E402
 from stylegan_studio.engine.thread.engine import Engine  # noqa: E402
-from stylegan_studio.engine.render.specs import Latent, RenderSettings  # noqa: E402
-from stylegan_studio.engine.train.config import DEFAULT_BATCH  # noqa: E402
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings  # noqa: E402
+from stylegan_studio.engine.contract.training import DEFAULT_BATCH  # noqa: E402
 
 
 class Clock:

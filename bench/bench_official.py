@@ -36,11 +36,11 @@ def child(res: int, repeat: int, threads: int) -> dict:
 
     import torch
 
-    from stylegan_studio.engine.nets.config import ModelConfig
+    from stylegan_studio.engine.contract.modelconfig import ModelConfig
     from stylegan_studio.engine.nets.networks import Generator
     from stylegan_studio.engine.render.renderer import preview_res, render_image, render_thumbs
     from stylegan_studio.engine.render.synth import latents_to_w, styled_ws
-    from stylegan_studio.engine.render.specs import Latent, RenderSettings
+    from stylegan_studio.engine.contract.latents import Latent, RenderSettings
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     t = time.perf_counter()

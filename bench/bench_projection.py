@@ -18,8 +18,8 @@ from stylegan_studio.engine.files.bundled import resolve_model
 from stylegan_studio.engine.files.modelfile import load_model
 from stylegan_studio.engine.files.pngio import make_grid, save_png
 from stylegan_studio.engine.render.project import Projection, psnr, ssim
-from stylegan_studio.engine.render.projectspec import DEFAULT_DISTANCE, DISTANCES, ProjectionOptions
-from stylegan_studio.engine.train.dataset import ImageSource, decode, to_square
+from stylegan_studio.engine.contract.projection import DEFAULT_DISTANCE, DISTANCES, ProjectionOptions
+from stylegan_studio.engine.files.dataset import ImageSource, decode, to_square
 
 
 def parse_config(text: str, steps: int, distance: str) -> ProjectionOptions:

@@ -24,7 +24,7 @@ if "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 from stylegan_studio.engine.train.avatars import build_avatar_zip  # noqa: E402
-from stylegan_studio.engine.train.config import TrainConfig  # noqa: E402
+from stylegan_studio.engine.contract.training import TrainConfig  # noqa: E402
 from stylegan_studio.engine.train.run import TrainingRun  # noqa: E402
 
 

@@ -18,11 +18,11 @@ if "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from stylegan_studio.engine.nets.config import ModelConfig  # noqa: E402
+from stylegan_studio.engine.contract.modelconfig import ModelConfig  # noqa: E402
 from stylegan_studio.engine.files.modelfile import load_model  # noqa: E402
 from stylegan_studio.engine.nets.networks import Generator  # noqa: E402
 from stylegan_studio.engine.render.video import _AVWriter, _PillowWriter, frames_walk, resize  # noqa: E402
-from stylegan_studio.engine.render.videospec import VideoSpec  # noqa: E402
+from stylegan_studio.engine.contract.video import VideoSpec  # noqa: E402
 
 
 def main() -> None:

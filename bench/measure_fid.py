@@ -22,7 +22,7 @@ import torch  # noqa: E402
 
 from stylegan_studio.engine.metrics import fid as metrics# noqa: E402
 from stylegan_studio.engine.files.bundled import resolve_model  # noqa: E402
-from stylegan_studio.engine.train.dataset import load_images  # noqa: E402
+from stylegan_studio.engine.files.dataset import load_images  # noqa: E402
 from stylegan_studio.engine.files.modelfile import load_model  # noqa: E402
 from stylegan_studio.engine.nets.networks import Generator  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Small shared helpers for engine tests."""
 import torch
 
-from stylegan_studio.engine.nets.config import ModelConfig
+from stylegan_studio.engine.contract.modelconfig import ModelConfig
 from stylegan_studio.engine.nets.networks import Generator
 
 

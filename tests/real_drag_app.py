@@ -18,7 +18,7 @@ from fake_bridge import FakeBridge  # noqa: E402
 from stylegan_studio.app.panes.mixing import MixingPane  # noqa: E402
 from stylegan_studio.app.panes.seeds import SeedsPane  # noqa: E402
 from stylegan_studio.app.state import ExploreState  # noqa: E402
-from stylegan_studio.engine import messages as m# noqa: E402
+from stylegan_studio.engine.contract import messages as m# noqa: E402
 
 INFO = m.ModelInfo(name="t", path="", model_id="x", resolution=16, num_ws=6, z_dim=16, w_dim=16,
                    layer_resolutions=(4, 4, 8, 8, 16, 16), device="cpu")

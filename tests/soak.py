@@ -23,7 +23,7 @@ from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from stylegan_studio.app.panes.seeds import ROLE
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract.latents import Latent
 
 
 def rss_mb() -> float:

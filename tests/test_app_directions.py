@@ -12,9 +12,9 @@ from stylegan_studio.app.panes.directions import DirectionsPane
 from stylegan_studio.app.panes.mixing import MixingPane
 from stylegan_studio.app.qtutil import latent_from_mime
 from stylegan_studio.app.state import ExploreState
-from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.directions.dirset import DirectionSet
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract import messages as m
+from stylegan_studio.engine.contract.directions import DirectionSet
+from stylegan_studio.engine.contract.latents import Latent
 from test_app_panes import INFO, drop
 
 DS = DirectionSet(np.eye(16, dtype=np.float32)[:3], ("pc0", "pc1", "pc2"), "pca", (0, 1, 2, 3, 4, 5), "x",

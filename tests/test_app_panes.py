@@ -13,8 +13,8 @@ from stylegan_studio.app.panes.training import TrainingPane
 from stylegan_studio.app.panes.truncation import PSIS, TruncationPane
 from stylegan_studio.app.qtutil import latent_from_mime, latent_to_mime
 from stylegan_studio.app.state import ExploreState
-from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract import messages as m
+from stylegan_studio.engine.contract.latents import Latent
 
 INFO = m.ModelInfo(name="t", path="", model_id="x", resolution=16, num_ws=6, z_dim=16, w_dim=16,
                    layer_resolutions=(4, 4, 8, 8, 16, 16), device="cpu")
@@ -185,7 +185,7 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     pane.kimg.setValue(500)
     assert "10 kimg per fade-in" in pane.schedule.text() and "then 460 kimg at 32²" in pane.schedule.text()
     # Every setting the CLI offers is in the form, and reaches the command.
-    from stylegan_studio.engine.train.config import options
+    from stylegan_studio.engine.contract.training import options
     assert {f.name for f in options() if f.metadata["ui"]} <= set(pane.form.widgets)
     pane.form.widgets["augment"].setText("color,cutout")
     pane.form.widgets["gamma"].setText("0.5")
@@ -374,7 +374,7 @@ def test_the_variation_map_says_when_the_face_has_changed(env, qtbot):
 
 
 def test_noise_map_and_psi_strip_save_as_stills(env, qtbot):
-    from stylegan_studio.engine.render.stillspec import NoiseMapSpec, StripSpec
+    from stylegan_studio.engine.contract.requests import NoiseMapSpec, StripSpec
     bridge, state = env
     noise, trunc = NoisePane(bridge, state), TruncationPane(bridge, state)
     qtbot.addWidget(noise)

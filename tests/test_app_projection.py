@@ -4,7 +4,7 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QUrl
 
 from stylegan_studio.app.qtutil import latent_to_mime
-from stylegan_studio.engine.render.specs import Latent, RenderSettings
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 from stylegan_studio.engine.render.synth import render_latents
 from helpers import tiny_generator
 from test_app_panes import drop

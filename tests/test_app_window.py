@@ -9,7 +9,7 @@ from PIL import Image
 
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.files.pngio import read_provenance
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract.latents import Latent
 from test_app_panes import drop
 from test_training import make_folder
 

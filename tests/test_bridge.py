@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import QThread
 
 from stylegan_studio.app.bridge import EngineBridge
-from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract import messages as m
+from stylegan_studio.engine.contract.latents import Latent
 from stylegan_studio.engine.render.streams import renders
 
 

@@ -5,10 +5,10 @@ import numpy as np
 from PIL import Image
 
 from stylegan_studio.engine.files.bundled import BUNDLED_MODEL, resolve_model
-from stylegan_studio.engine.nets.config import ModelConfig
+from stylegan_studio.engine.contract.modelconfig import ModelConfig
 from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import load_model
-from stylegan_studio.engine.render.specs import Latent, RenderSettings
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 
 REFERENCE = Path(__file__).parent / "data" / "bundled_seeds0-3_psi07.png"
 

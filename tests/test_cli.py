@@ -104,11 +104,11 @@ def test_console_script_runs_without_traceback(tmp_path):
 def test_one_error_base_and_one_list_of_expected_errors():
     from stylegan_studio.engine.cli import main as cli
     from stylegan_studio.engine.thread import engine
-    from stylegan_studio.engine import errors
-    from stylegan_studio.engine.nets.config import ConfigError
+    from stylegan_studio.engine.contract import errors
+    from stylegan_studio.engine.contract.modelconfig import ConfigError
     from stylegan_studio.engine.files.fileio import WriteError
     from stylegan_studio.engine.files.modelfile import ModelFileError
-    from stylegan_studio.engine.render.specs import SpecError
+    from stylegan_studio.engine.contract.latents import SpecError
     from stylegan_studio.engine.files.tfpickle import PickleRefused
     for cls in (errors.UserError, SpecError, ConfigError, WriteError, ModelFileError, PickleRefused):
         assert issubclass(cls, errors.StudioError)

@@ -3,8 +3,8 @@ import numpy as np
 
 from test_engine_thread import Recorder  # noqa: F401  (the eng fixture's recorder)
 from test_engine_thread import eng  # noqa: F401  (fixture)
-from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.directions.dirset import DirectionSet, read
+from stylegan_studio.engine.contract import messages as m
+from stylegan_studio.engine.contract.directions import DirectionSet, read
 
 
 def test_compute_reports_progress_and_answers_with_the_set(eng):  # noqa: F811

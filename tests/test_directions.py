@@ -9,11 +9,11 @@ from PIL import Image
 from helpers import tiny_generator
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.directions import compute
-from stylegan_studio.engine.directions.dirset import DirectionSet, encode, read
-from stylegan_studio.engine.errors import UserError
+from stylegan_studio.engine.contract.directions import DirectionSet, encode, read
+from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.files.pngio import read_provenance
-from stylegan_studio.engine.render.specs import Edit, Latent, RenderSettings
+from stylegan_studio.engine.contract.latents import Edit, Latent, RenderSettings
 from stylegan_studio.engine.render.synth import latents_ws
 
 
@@ -144,7 +144,7 @@ def test_cli_edit_errors_are_one_line(model, tmp_path, capsys):
 
 def test_direction_video_sweeps_each_seed(G, pca_set):
     from stylegan_studio.engine.render.video import FRAMES, direction_amounts, frame_count
-    from stylegan_studio.engine.render.videospec import VideoSpec
+    from stylegan_studio.engine.contract.video import VideoSpec
     spec = VideoSpec(kind="direction", seeds=(1, 2), frames_per_step=5, loop=False, amount_range=(-2.0, 2.0), easing="linear",
                      direction=tuple(pca_set.vectors[0].tolist()), sigma=float(pca_set.sigmas[0]), layers=(0, 1))
     np.testing.assert_allclose(direction_amounts(spec), [-2, -1, 0, 1, 2])

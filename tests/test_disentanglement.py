@@ -11,7 +11,7 @@ from stylegan_studio.engine.directions import classifier
 from stylegan_studio.engine.directions.attributes import Labelled, directions_from, label_samples
 from stylegan_studio.engine.directions.boundary import conditional_entropy, fit_svm
 from stylegan_studio.engine.directions.compute import run
-from stylegan_studio.engine.errors import UserError
+from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.metrics import ppl
 from stylegan_studio.engine.metrics.separability import separability
@@ -118,6 +118,6 @@ def test_labelled_samples_are_the_seeds_faces(avatars, tmp_path):
     net = classifier.AttributeNet({k: ("a", "b") for k in classifier.ATTRIBUTES})
     G = tiny_generator(16)
     s = run(label_samples(G, net, 20, seed=5))
-    from stylegan_studio.engine.render.specs import seed_to_z
+    from stylegan_studio.engine.contract.latents import seed_to_z
     np.testing.assert_array_equal(s.z, seed_to_z(range(5, 25), 16))
     assert s.w.shape == (20, G.cfg.w_dim) and set(s.p) == set(classifier.BINARY)

@@ -13,14 +13,14 @@ import pytest
 import torch
 
 from helpers import tiny_generator
-from stylegan_studio.engine.errors import EXPECTED
+from stylegan_studio.engine.contract.errors import EXPECTED
 from stylegan_studio.engine.files.fileio import atomic_write_bytes, describe_os_error
-from stylegan_studio.engine.files.latents import encode_latents
+from stylegan_studio.engine.contract.latentfile import encode_latents
 from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.files.provenance import model_record
 from stylegan_studio.engine.render import exports
-from stylegan_studio.engine.render.specs import Latent, RenderSettings
-from stylegan_studio.engine.render.stillspec import ImageSpec
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings
+from stylegan_studio.engine.contract.requests import ImageSpec
 from stylegan_studio.engine.render.video import encode
 from stylegan_studio.engine.train.state import write_state
 

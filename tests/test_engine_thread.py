@@ -7,13 +7,13 @@ import pytest
 import torch
 from PIL import Image
 
-from stylegan_studio.engine import messages as m
+from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.thread.engine import Engine
 from stylegan_studio.engine.render.synth import latents_to_w, variation_map
-from stylegan_studio.engine.render.stillspec import ImageSpec, MixGridSpec
+from stylegan_studio.engine.contract.requests import ImageSpec, MixGridSpec
 from stylegan_studio.engine.thread.jobs import Outcome, Unit
 from stylegan_studio.engine.files.pngio import read_provenance
-from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
 
 
 class Recorder:

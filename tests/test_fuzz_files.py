@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 
 import fuzzfiles as fz
-from stylegan_studio.engine.errors import UserError
-from stylegan_studio.engine.files.latents import read_latents
+from stylegan_studio.engine.contract.errors import UserError
+from stylegan_studio.engine.contract.latentfile import read_latents
 from stylegan_studio.engine.files.modelfile import ModelFileError, load_model
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.files.provenance import spec_from
-from stylegan_studio.engine.train.dataset import validate
+from stylegan_studio.engine.files.dataset import validate
 from stylegan_studio.engine.train.run import TrainingRun
 
 CI_CASES = {"model": 60, "state": 30, "png": 60, "latents": 30, "image": 15, "zip": 10}

@@ -7,8 +7,8 @@ from stylegan_studio.app.panes.mixing import MixingPane
 from stylegan_studio.app.panes.noise import NoisePane
 from stylegan_studio.app.panes.truncation import TruncationPane
 from stylegan_studio.app.state import ExploreState
-from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract import messages as m
+from stylegan_studio.engine.contract.latents import Latent
 from test_app_panes import empty_mixing_pane
 
 RES = tuple(2 ** (i // 2 + 2) for i in range(18))

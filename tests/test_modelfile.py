@@ -8,7 +8,7 @@ from helpers import tiny_generator
 from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.files.fileio import atomic_write_bytes
 from stylegan_studio.engine.files.modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
-from stylegan_studio.engine.render.specs import Latent, RenderSettings
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 
 
 def test_roundtrip_gives_identical_pixels(tmp_path):

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stylegan_studio.engine.nets.config import ConfigError, ModelConfig
+from stylegan_studio.engine.contract.modelconfig import ConfigError, ModelConfig
 from stylegan_studio.engine.nets.layers import downconv_weight, upconv_weight
 from stylegan_studio.engine.nets.networks import Discriminator, Generator
 

@@ -7,11 +7,11 @@ from PIL import Image
 import official_fixtures as fx
 import official_reference as ref
 from stylegan_studio.engine.cli.main import main
-from stylegan_studio.engine.messages import LoadModel
+from stylegan_studio.engine.contract.messages import LoadModel
 from stylegan_studio.engine.files.modelfile import load_model, read_header
 from stylegan_studio.engine.thread.model_slot import ModelSlot
 from stylegan_studio.engine.files.pngio import read_provenance
-from stylegan_studio.engine.render.specs import seed_to_z
+from stylegan_studio.engine.contract.latents import seed_to_z
 from stylegan_studio.engine.files.tfpickle import file_sha256
 
 

@@ -9,7 +9,7 @@ from helpers import tiny_generator
 import studio_window
 from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.files.modelfile import save_model
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract.latents import Latent
 from test_app_panes import drop
 
 

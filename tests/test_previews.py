@@ -2,12 +2,12 @@
 import numpy as np
 import torch
 
-from stylegan_studio.engine import messages as m
-from stylegan_studio.engine.nets.config import ModelConfig
+from stylegan_studio.engine.contract import messages as m
+from stylegan_studio.engine.contract.modelconfig import ModelConfig
 from stylegan_studio.engine.nets.networks import Generator
 from stylegan_studio.engine.render import renderer
 from stylegan_studio.engine.render.renderer import image_macs, preview_res, render_thumbs
-from stylegan_studio.engine.render.specs import Latent, RenderSettings
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 from stylegan_studio.engine.render.streams import stream
 from stylegan_studio.engine.render.synth import latents_to_w, styled_ws
 

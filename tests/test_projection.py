@@ -5,10 +5,10 @@ import torch
 from PIL import Image
 
 from helpers import tiny_generator
-from stylegan_studio.engine.errors import UserError
+from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.render.project import Projection, load_target, noise_regularizer, psnr, ssim
-from stylegan_studio.engine.render.projectspec import ProjectionOptions
-from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, SpecError
+from stylegan_studio.engine.contract.projection import ProjectionOptions
+from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, SpecError
 from stylegan_studio.engine.render.synth import noise_maps, render_latents, synthesize, to_uint8
 
 
@@ -121,7 +121,7 @@ from test_engine_thread import eng  # noqa: E402,F401  (the engine on a tiny new
 
 
 def test_the_job_previews_and_ends_with_the_latent(eng, tmp_path):
-    from stylegan_studio.engine import messages as m
+    from stylegan_studio.engine.contract import messages as m
     Image.new("RGB", (30, 20), (200, 40, 40)).save(tmp_path / "red.png")
     eng.post(m.ProjectImage(str(tmp_path / "red.png"), ProjectionOptions(space="w", steps=12)))
     done = eng.rec.wait(m.ProjectionDone)
@@ -136,7 +136,7 @@ def test_the_job_previews_and_ends_with_the_latent(eng, tmp_path):
 
 
 def test_the_job_cancels_and_a_bad_file_is_one_line(eng, tmp_path):
-    from stylegan_studio.engine import messages as m
+    from stylegan_studio.engine.contract import messages as m
     Image.new("RGB", (16, 16)).save(tmp_path / "t.png")
     eng.post(m.ProjectImage(str(tmp_path / "t.png"), ProjectionOptions(steps=100_000)))
     started = eng.rec.wait(m.JobStarted, kind="project")
@@ -157,7 +157,7 @@ def test_a_per_layer_latent_renders_mixes_and_survives_provenance(G, tmp_path):
     from stylegan_studio.engine.files.provenance import model_record, record, spec_from
     from stylegan_studio.engine.render import exports
     from stylegan_studio.engine.render.renderer import latent_ws, mix_ws
-    from stylegan_studio.engine.render.stillspec import ImageSpec
+    from stylegan_studio.engine.contract.requests import ImageSpec
     from stylegan_studio.engine.cli.main import main
     rng = np.random.default_rng(0)
     ws = rng.normal(size=(G.num_ws, 16)).astype(np.float32)
@@ -224,7 +224,7 @@ def test_cli_bad_inputs_are_one_line(tmp_path, capsys):
 
 def test_a_per_layer_latent_takes_a_direction_edit(G):
     from stylegan_studio.engine.render.renderer import latent_ws
-    from stylegan_studio.engine.render.specs import Edit
+    from stylegan_studio.engine.contract.latents import Edit
     ws = np.random.default_rng(1).normal(size=(G.num_ws, 16)).astype(np.float32)
     offset = tuple(float(x) for x in np.linspace(-1, 1, 16))
     edited = latent_ws(G, Latent(w=ws, edit=Edit(offset, (0, 1))), RenderSettings())[0].numpy()
@@ -233,8 +233,8 @@ def test_a_per_layer_latent_takes_a_direction_edit(G):
 
 
 def test_favourites_with_a_per_layer_latent_save_and_load(eng, tmp_path):
-    from stylegan_studio.engine import messages as m
-    from stylegan_studio.engine.files.latents import read_latents
+    from stylegan_studio.engine.contract import messages as m
+    from stylegan_studio.engine.contract.latentfile import read_latents
     ws = np.random.default_rng(2).normal(size=(6, 16)).astype(np.float32)
     eng.post(m.SaveLatents(str(tmp_path / "favs.npz"), (Latent(seed=3), Latent(w=ws))))
     eng.rec.wait(m.Saved, what="latents")
@@ -247,7 +247,7 @@ def test_favourites_with_a_per_layer_latent_save_and_load(eng, tmp_path):
 
 def test_the_cli_npz_of_a_w_plus_projection_loads_as_favourites(G, tmp_path):
     from stylegan_studio.engine.cli.main import main
-    from stylegan_studio.engine.files.latents import read_latents
+    from stylegan_studio.engine.contract.latentfile import read_latents
     from stylegan_studio.engine.files.modelfile import save_model
     save_model(G, tmp_path / "tiny.safetensors")
     Image.fromarray(target_of(G)).save(tmp_path / "f.png")

@@ -8,8 +8,8 @@ import torch
 from stylegan_studio.engine.metrics import fid as metrics
 from stylegan_studio.engine.train.augment import augment, cutout, translation
 from stylegan_studio.engine.cli.main import main
-from stylegan_studio.engine.errors import UserError
-from stylegan_studio.engine.train.config import TrainConfig, options, resume_options
+from stylegan_studio.engine.contract.errors import UserError
+from stylegan_studio.engine.contract.training import TrainConfig, options, resume_options
 from stylegan_studio.engine.train.run import TrainingRun
 
 from test_training import make_folder, tiny_cfg
@@ -30,7 +30,7 @@ def test_augment_keeps_shape_is_random_per_image_and_passes_gradients():
     assert g.abs().sum() > 0                                       # G learns through the transforms
     assert torch.equal(augment(x, (), gen), x)
     from stylegan_studio.engine.train import augment as aug_module
-    from stylegan_studio.engine.train.config import AUGMENT_OPS
+    from stylegan_studio.engine.contract.training import AUGMENT_OPS
     assert tuple(aug_module._OPS) == AUGMENT_OPS                  # every name the config accepts is implemented
 
 

@@ -54,8 +54,8 @@ def test_a_run_stopped_before_its_first_minibatch_snapshots_and_resumes(tmp_path
 
 def test_cancel_arriving_after_the_job_ended_is_no_error(tmp_path):
     """Cancel pressed as a video export finished showed 'no running job N' (2 in the 10,000-operation soak)."""
-    from stylegan_studio.engine import messages as m
-    from stylegan_studio.engine.render.videospec import VideoSpec
+    from stylegan_studio.engine.contract import messages as m
+    from stylegan_studio.engine.contract.video import VideoSpec
     from stylegan_studio.engine.thread.engine import Engine
     from test_engine_thread import Recorder
     rec = Recorder()

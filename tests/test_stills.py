@@ -10,8 +10,8 @@ from stylegan_studio.engine.cli.main import build_parser, main
 from stylegan_studio.engine.files.modelfile import read_header, save_model
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.files.provenance import model_record, record, spec_from
-from stylegan_studio.engine.render.specs import DEFAULT_PSI, Edit, Latent, NoiseSpec, RenderSettings, ResNoise
-from stylegan_studio.engine.render.stillspec import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec,
+from stylegan_studio.engine.contract.latents import DEFAULT_PSI, Edit, Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.contract.requests import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec,
                                               NoiseMapSpec, StripSpec)
 
 W = np.linspace(-1, 1, 16).astype(np.float32)

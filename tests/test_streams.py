@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from helpers import tiny_generator
-from stylegan_studio.engine import messages as m
+from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.render import renderer
-from stylegan_studio.engine.nets.config import ModelConfig
+from stylegan_studio.engine.contract.modelconfig import ModelConfig
 from stylegan_studio.engine.render.renderer import image_macs, mix_ws, render_thumbs, split_mix, unit_images
-from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
 from stylegan_studio.engine.render.streams import stream
 from test_engine_thread import eng  # noqa: F401  (the engine fixture)
 

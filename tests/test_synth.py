@@ -6,7 +6,7 @@ import torch
 from helpers import tiny_generator
 from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.render.renderer import mix_ws, split_mix
-from stylegan_studio.engine.render.specs import (Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, layer_ranges,
+from stylegan_studio.engine.contract.latents import (Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, layer_ranges,
                                           parse_layers, parse_seeds, seed_to_z)
 
 SEEDS = [Latent(seed=s) for s in (0, 1, 2, 3)]

@@ -6,12 +6,12 @@ import torch
 
 import official_fixtures as fx
 from stylegan_studio.engine.cli.main import main
-from stylegan_studio.engine.nets.config import ModelConfig
-from stylegan_studio.engine.errors import UserError
+from stylegan_studio.engine.contract.modelconfig import ModelConfig
+from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.files.modelfile import ModelMeta, load_model, save_model
 from stylegan_studio.engine.nets.networks import Generator
 from stylegan_studio.engine.files.official import load_official
-from stylegan_studio.engine.train.config import TrainConfig
+from stylegan_studio.engine.contract.training import TrainConfig
 from stylegan_studio.engine.train.run import TrainingRun
 
 from test_training import make_folder, tiny_cfg, weights
@@ -151,7 +151,7 @@ def test_training_pane_offers_a_model_picker(qtbot, tmp_path, monkeypatch):
     from fake_bridge import FakeBridge
     from stylegan_studio.app.panes.training import TrainingPane
     from stylegan_studio.app.state import ExploreState
-    from stylegan_studio.engine import messages as m
+    from stylegan_studio.engine.contract import messages as m
     bridge = FakeBridge()
     pane = TrainingPane(bridge, ExploreState())
     qtbot.addWidget(pane)

@@ -7,11 +7,11 @@ import torch
 from PIL import Image
 
 from stylegan_studio.engine.cli.main import main
-from stylegan_studio.engine.train.dataset import validate
-from stylegan_studio.engine.errors import UserError
+from stylegan_studio.engine.files.dataset import validate
+from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.render.synth import to_uint8
 from stylegan_studio.engine.files.modelfile import load_model
-from stylegan_studio.engine.train.config import TrainConfig
+from stylegan_studio.engine.contract.training import TrainConfig
 from stylegan_studio.engine.train.run import TrainingRun
 
 
@@ -165,7 +165,7 @@ def test_steps_yield_between_the_d_and_g_steps(tmp_path):
 
 def test_engine_job_stopped_mid_minibatch_finishes_it_first(tmp_path):
     from stylegan_studio.engine.thread.jobs import Job, TrainingJob
-    from stylegan_studio.engine.messages import StartTraining
+    from stylegan_studio.engine.contract.messages import StartTraining
     data = make_folder(tmp_path / "data", n=16)
     cfg = TrainConfig(data=str(data), resolution=16, channels=16, z_dim=16, total_kimg=1.0, batch=8, start_res=16,
                       growing=False)

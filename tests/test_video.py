@@ -8,9 +8,9 @@ from helpers import tiny_generator
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import ModelMeta, save_model
-from stylegan_studio.engine.render.specs import Latent, RenderSettings, SpecError
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings, SpecError
 from stylegan_studio.engine.render.video import frame_count, video_job
-from stylegan_studio.engine.render.videospec import VideoSpec
+from stylegan_studio.engine.contract.video import VideoSpec
 
 META = ModelMeta(model_id="test")
 

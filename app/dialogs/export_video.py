@@ -6,9 +6,9 @@ from dataclasses import replace
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton,
                                QSpinBox, QVBoxLayout)
 
-from ...engine.messages import ExportVideo
-from ...engine.render.specs import SpecError, parse_layers, parse_seeds
-from ...engine.render.videospec import KINDS, VideoSpec, check_format
+from ...engine.contract.messages import ExportVideo
+from ...engine.contract.latents import SpecError, parse_layers, parse_seeds
+from ...engine.contract.video import KINDS, VideoSpec, check_format
 from .jobdialog import JobDialog
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar
 
-from ...engine.messages import CancelJob
+from ...engine.contract.messages import CancelJob
 
 
 class JobDialog(QDialog):

@@ -6,8 +6,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QSpinBox, QVBoxLayout
 
-from ...engine.messages import ProjectImage
-from ...engine.render.projectspec import DEFAULT_STEPS, ProjectionOptions
+from ...engine.contract.messages import ProjectImage
+from ...engine.contract.projection import DEFAULT_STEPS, ProjectionOptions
 from ..qtutil import to_pixmap
 from .jobdialog import JobDialog
 

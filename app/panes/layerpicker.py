@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ...engine.render.specs import layer_ranges
+from ...engine.contract.latents import layer_ranges
 
 PRESETS = ("coarse", "middle", "fine", "all")
 

@@ -5,9 +5,9 @@ from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from ...engine.messages import ExportStill, RenderMixGrid
-from ...engine.render.specs import Latent, layer_ranges
-from ...engine.render.stillspec import MixGridSpec
+from ...engine.contract.messages import ExportStill, RenderMixGrid
+from ...engine.contract.latents import Latent, layer_ranges
+from ...engine.contract.requests import MixGridSpec
 from ..qtutil import icon, latent_from_mime, save_name, to_pixmap
 from .layerpicker import LayerPicker
 

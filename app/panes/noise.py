@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from ...engine.messages import ExportStill, RenderVariation
-from ...engine.render.stillspec import NoiseMapSpec
-from ...engine.render.specs import NoiseSpec, ResNoise
+from ...engine.contract.messages import ExportStill, RenderVariation
+from ...engine.contract.requests import NoiseMapSpec
+from ...engine.contract.latents import NoiseSpec, ResNoise
 from ..qtutil import grey_pixmap, icon, save_name
 
 MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))

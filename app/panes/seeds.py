@@ -6,10 +6,10 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
-from ...engine.errors import UserError
-from ...engine.files.latents import read_latents
-from ...engine.messages import RenderSeedGrid, SaveLatents
-from ...engine.render.specs import Latent, SpecError, parse_seeds
+from ...engine.contract.errors import UserError
+from ...engine.contract.latentfile import read_latents
+from ...engine.contract.messages import RenderSeedGrid, SaveLatents
+from ...engine.contract.latents import Latent, SpecError, parse_seeds
 from ..qtutil import icon, latent_to_mime, save_name, to_pixmap
 
 PAGE = 64

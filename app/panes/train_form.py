@@ -5,8 +5,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QWidget)
 
-from ...engine.messages import TrainConfig
-from ...engine.train.config import MODEL_OPTIONS, option_kind, options
+from ...engine.contract.messages import TrainConfig
+from ...engine.contract.training import MODEL_OPTIONS, option_kind, options
 
 BASIC = ("resolution", "total_kimg", "batch", "gamma", "augment", "mapping_layers", "growing", "mirror")
 
@@ -137,7 +137,7 @@ def _get(w: QWidget, f):
 
 
 def _number(text: str, label: str) -> float:
-    from ...engine.errors import UserError
+    from ...engine.contract.errors import UserError
     try:
         return float(text)
     except ValueError:

@@ -10,10 +10,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
-from ...engine.errors import UserError
-from ...engine.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
+from ...engine.contract.errors import UserError
+from ...engine.contract.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
                                 StopTraining, TrainConfig, ValidateDataset)
-from ...engine.train.config import fitted_phase_kimg, holds_run, schedule_text
+from ...engine.contract.training import fitted_phase_kimg, holds_run, schedule_text
 from ..qtutil import icon, to_pixmap
 from .train_form import TrainForm, changed_signal
 

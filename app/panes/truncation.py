@@ -4,8 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from ...engine.messages import ExportStill, RenderTruncationStrip
-from ...engine.render.stillspec import StripSpec
+from ...engine.contract.messages import ExportStill, RenderTruncationStrip
+from ...engine.contract.requests import StripSpec
 from ..qtutil import save_name, to_pixmap
 
 PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)

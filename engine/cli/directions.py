@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 from ..directions import attributes, compute
-from ..directions.dirset import read
-from ..errors import UserError
+from ..contract.directions import read
+from ..contract.errors import UserError
 from ..render import exports
-from ..render.specs import Latent, parse_layers, parse_seeds
-from ..render.stillspec import EditGridSpec
+from ..contract.latents import Latent, parse_layers, parse_seeds
+from ..contract.requests import EditGridSpec
 from .render import add_render_options, check_cutoff, cli_model_record, load_cli_model, settings_from_args
 
 METHODS = ("pca", "sefa", "attributes", "classifier")

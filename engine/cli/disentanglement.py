@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from ..errors import UserError
+from ..contract.errors import UserError
 
 PPL_COUNT = 1000
 LS_COUNT = 3000

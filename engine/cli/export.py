@@ -4,14 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..directions.dirset import read
-from ..errors import UserError
+from ..contract.directions import read
+from ..contract.errors import UserError
 from ..render import exports
 from .render import cli_model_record, load_cli_model
-from ..render.specs import DEFAULT_PSI, parse_layers, parse_seeds
-from ..render.stillspec import FIGURES, FigureSpec
+from ..contract.latents import DEFAULT_PSI, parse_layers, parse_seeds
+from ..contract.requests import FIGURES, FigureSpec
 from ..render.video import video_job
-from ..render.videospec import KINDS, VideoSpec, check_format
+from ..contract.video import KINDS, VideoSpec, check_format
 
 
 def register(sub: argparse._SubParsersAction) -> None:

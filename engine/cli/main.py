@@ -19,7 +19,7 @@ from . import project as cli_project
 from . import render as cli_render
 
 from . import train as cli_train
-from ..errors import EXPECTED
+from ..contract.errors import EXPECTED
 
 COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics, cli_directions, cli_project]
 

@@ -5,7 +5,7 @@ import argparse
 import json
 import time
 
-from ..errors import UserError
+from ..contract.errors import UserError
 from . import disentanglement
 
 
@@ -35,7 +35,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     args.count = args.count or 5000
     from ..metrics import fid as metrics
     from ..files.bundled import resolve_model
-    from ..train.dataset import load_images
+    from ..files.dataset import load_images
     from ..files.modelfile import load_model
     if args.count < 2 or args.real < 2:
         raise UserError("FID needs at least 2 samples on each side")

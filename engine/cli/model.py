@@ -5,15 +5,15 @@ import argparse
 
 import torch
 
-from ..nets.config import ModelConfig
-from ..device import default_device
+from ..contract.modelconfig import ModelConfig
+from ..nets.device import default_device
 from ..render.synth import init_w_avg
 from ..files.imported import describe_import, is_official_pickle
 from ..files.modelfile import ModelMeta, load_model, read_header, save_model
 from ..nets.networks import Discriminator, Generator
 from ..files.official import load_official
 from ..files.bundled import resolve_model
-from ..render.specs import layer_ranges
+from ..contract.latents import layer_ranges
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -13,9 +13,9 @@ from ..files.fileio import atomic_write_bytes
 from ..files.pngio import save_png
 from ..render import exports
 from ..render.project import Projection, load_target, psnr, ssim
-from ..render.projectspec import DEFAULT_DISTANCE, DEFAULT_STEPS, DISTANCES, SPACES, ProjectionOptions
-from ..render.specs import Latent, RenderSettings
-from ..render.stillspec import ImageSpec
+from ..contract.projection import DEFAULT_DISTANCE, DEFAULT_STEPS, DISTANCES, SPACES, ProjectionOptions
+from ..contract.latents import Latent, RenderSettings
+from ..contract.requests import ImageSpec
 from .render import cli_model_record, ensure_dir, load_cli_model
 
 VIDEO_FRAMES = 120   # at most this many frames of the optimisation (every k-th step)
@@ -43,7 +43,7 @@ def run_project(args: argparse.Namespace) -> int:
     options = ProjectionOptions(space=args.space, steps=args.steps, noise=args.noise, distance=args.distance,
                                 seed=args.seed)
     if args.video:
-        from ..render.videospec import check_format
+        from ..contract.video import check_format
         check_format(args.video)  # before minutes of optimisation, not after
     G, meta, model_path = load_cli_model(args)
     target = load_target(args.image, G.cfg.resolution)

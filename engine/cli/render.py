@@ -8,15 +8,15 @@ from pathlib import Path
 
 from ..render import exports
 from ..files.bundled import resolve_model
-from ..device import default_device
-from ..errors import UserError
+from ..nets.device import default_device
+from ..contract.errors import UserError
 from ..files.fileio import WriteError, describe_os_error
 from ..files.imported import cached_conversion, is_official_pickle
 from ..files.modelfile import load_model, read_header
 from ..files.pngio import read_provenance
 from ..files.provenance import model_record, spec_from
-from ..render.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
-from ..render.stillspec import GridSpec, ImageSpec, MixGridSpec, StillSpec
+from ..contract.latents import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
+from ..contract.requests import GridSpec, ImageSpec, MixGridSpec, StillSpec
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
     """--model, --psi, --cutoff, --noise, --noise-seed."""

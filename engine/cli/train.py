@@ -7,9 +7,9 @@ import sys
 import time
 
 from ..train.avatars import build_avatar_zip
-from ..train.dataset import validate
-from ..errors import UserError
-from ..train.config import MODEL_OPTIONS, TrainConfig, option_kind, options
+from ..files.dataset import validate
+from ..contract.errors import UserError
+from ..contract.training import MODEL_OPTIONS, TrainConfig, option_kind, options
 from ..train.state import RESUME_OVERRIDES
 
 

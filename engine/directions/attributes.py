@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import UserError
+from ..contract.errors import UserError
 from ..nets.networks import Generator
-from ..render.specs import seed_to_z
+from ..contract.latents import seed_to_z
 from ..render.synth import synthesize, to_uint8
 from . import classifier
 from .boundary import fit_svm
-from .dirset import DirectionSet
+from ..contract.directions import DirectionSet
 
 BATCH = 16
 FIRST_SEED = 200_000  # sample seeds start here: apart from the seeds people browse and from FID's 100000+

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from ..errors import UserError
+from ..contract.errors import UserError
 
 # The attributes the issue names (python-avatars' own fields); "top" is the hair style or headwear.
 ATTRIBUTES = ("top", "hair_color", "skin_color", "eyes", "eyebrows", "mouth", "facial_hair", "accessory",

@@ -11,7 +11,7 @@ import torch
 
 from ..nets.networks import Generator
 from ..files.fileio import atomic_write_bytes
-from .dirset import DirectionSet, encode
+from ..contract.directions import DirectionSet, encode
 
 SAMPLE_BATCH = 2000
 

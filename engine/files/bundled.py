@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UserError
+from ..contract.errors import UserError
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 BUNDLED_MODEL = RESOURCES / "models" / "avatars64.safetensors"

@@ -8,7 +8,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from ..errors import StudioError
+from ..contract.errors import StudioError
 
 
 class WriteError(StudioError, OSError):

@@ -12,8 +12,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save as st_save
 
-from ..nets.config import ConfigError, ModelConfig
-from ..errors import StudioError
+from ..contract.modelconfig import ConfigError, ModelConfig
+from ..contract.errors import StudioError
 from .fileio import atomic_write_bytes
 from ..nets.networks import Generator
 

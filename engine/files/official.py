@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..nets.config import ConfigError, ModelConfig
+from ..contract.modelconfig import ConfigError, ModelConfig
 from ..nets.networks import Discriminator, Generator
 from .tfpickle import NetworkState, PickleRefused, file_sha256, read_pickle
 

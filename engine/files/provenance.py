@@ -11,9 +11,9 @@ from dataclasses import fields
 
 import numpy as np
 
-from ..errors import UserError
-from ..render.specs import Edit, Latent, NoiseSpec, RenderSettings, SpecError
-from ..render.stillspec import SPECS, GridSpec, StillSpec
+from ..contract.errors import UserError
+from ..contract.latents import Edit, Latent, NoiseSpec, RenderSettings, SpecError
+from ..contract.requests import SPECS, GridSpec, StillSpec
 
 VERSION = 2
 APP = "stylegan-studio"

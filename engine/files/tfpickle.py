@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
+from ..contract.errors import UserError
 
 MAX_DEPTH = 64               # nested containers deeper than this are not a StyleGAN pickle
 MAX_ELEMENTS = 1 << 31       # one array larger than this (8 GiB of float32) is refused

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import UserError
+from ..contract.errors import UserError
 from ..render.synth import to_uint8
 
 
@@ -61,7 +61,7 @@ def fid_from_features(f1: np.ndarray, f2: np.ndarray) -> float:
 @torch.inference_mode()
 def generated_images(G, count: int, seed: int = 0, psi: float = 1.0, batch: int = 50) -> np.ndarray:
     """`count` uint8 images from G with seeds seed..seed+count-1 (NVIDIA seed convention), random noise."""
-    from ..render.specs import seed_to_z
+    from ..contract.latents import seed_to_z
     out = []
     for i in range(seed, seed + count, batch):
         seeds = range(i, min(i + batch, seed + count))
@@ -78,7 +78,7 @@ def fid(G, real_features: np.ndarray, count: int, net=None, seed: int = 0, psi: 
 
 
 def _feature_cache(key: str, count: int) -> Path:
-    from ..train.dataset import cache_dir
+    from ..files.dataset import cache_dir
     return cache_dir().parent / "fid" / f"{key}-{count}.npy"
 
 
@@ -132,7 +132,7 @@ class FidMonitor:
         self.net, self.real = None, None
 
     def _real_features(self) -> Iterator[None]:
-        from ..train.dataset import load_images
+        from ..files.dataset import load_images
         images, report = load_images(self.data, self.resolution)
         for out in feature_steps(self.net, images[:self.MAX_REAL], report.key, self.BATCH):
             if out is None:

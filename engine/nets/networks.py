@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ModelConfig
+from ..contract.modelconfig import ModelConfig
 from .layers import SQRT2, Blur, DownConv, EqualConv, EqualLinear, Epilogue, MinibatchStd, UpConv
 
 

@@ -15,14 +15,14 @@ import numpy as np
 import torch
 
 from . import figures
-from ..errors import UserError
+from ..contract.errors import UserError
 from .synth import latents_ws, render_still
 from ..nets.networks import Generator
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
 from .renderer import check_request, edited_sweep, latent_ws, mix_ws, split_mix, variation_units
-from .specs import Edit, Latent
-from .stillspec import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec, StillSpec,
+from ..contract.latents import Edit, Latent
+from ..contract.requests import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec, StillSpec,
                         StripSpec)
 
 EXPORTERS: dict[type, Callable[[Generator, StillSpec], np.ndarray]] = {}

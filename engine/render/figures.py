@@ -7,8 +7,8 @@ import torch
 from .synth import latents_to_w, mix, noise_draws, psi_sweep, render_still, styled_ws, to_uint8
 from ..nets.networks import Generator
 from ..files.pngio import grey_image, make_grid
-from .specs import Latent, NoiseSpec, RenderSettings, ResNoise, layer_ranges
-from .stillspec import PAPER_PSIS, FigureSpec
+from ..contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise, layer_ranges
+from ..contract.requests import PAPER_PSIS, FigureSpec
 
 
 def _seed_ws(G: Generator, seeds, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
-from ..device import device_of
-from ..errors import UserError
+from ..nets.device import device_of
+from ..contract.errors import UserError
 from ..nets.networks import Generator
-from .projectspec import ProjectionOptions
+from ..contract.projection import ProjectionOptions
 from .synth import broadcast, to_uint8
 
 LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25     # fractions of the run (StyleGAN2 projector values)
@@ -33,7 +33,7 @@ INCEPTION_WEIGHT = 0.1                  # not tuned: the option lost on PSNR and
 
 def load_target(path: str | Path, resolution: int) -> np.ndarray:
     """Any image file → uint8 [resolution, resolution, 3], centre-cropped and resized; one line if unreadable."""
-    from ..train.dataset import decode, to_square  # the datasets' decoding: EXIF rotation, alpha on white
+    from ..files.dataset import decode, to_square  # the datasets' decoding: EXIF rotation, alpha on white
     try:
         data = Path(path).read_bytes()
         return to_square(decode(data), resolution)
@@ -66,7 +66,7 @@ def _pyramid(x: torch.Tensor, smallest: int = 8) -> list[torch.Tensor]:
 
 
 def make_distance(name: str, target: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The distance to `target` [1, C, H, W] named in projectspec.DISTANCES."""
+    """The distance to `target` [1, C, H, W] named in contract.projection.DISTANCES."""
     if name == "pixel":
         return lambda img: F.mse_loss(img, target)
     targets = _pyramid(target)

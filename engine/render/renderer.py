@@ -6,13 +6,13 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from ..errors import UserError
+from ..contract.errors import UserError
 from .synth import (apply_edit, broadcast, latents_to_w, latents_to_ws, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
                     resize, styled_ws, synthesize, to_uint8)
-from ..messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
-from ..nets.config import ModelConfig
+from ..contract.messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
+from ..contract.modelconfig import ModelConfig
 from ..nets.networks import Generator
-from .specs import Latent, RenderSettings
+from ..contract.latents import Latent, RenderSettings
 
 FIRST_CHUNK = 2  # the first grid chunk is small so the first thumbnails appear quickly
 # Work per stream unit: multiply-accumulates one unit may take (~0.2 s on a laptop CPU), so a 1024²

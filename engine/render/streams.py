@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import UserError
-from ..messages import (FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid, RenderRequest, RenderResult,
+from ..contract.errors import UserError
+from ..contract.messages import (FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid, RenderRequest, RenderResult,
                        RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady, VariationReady)
 from ..nets.networks import Generator
 from .renderer import (frame, grid_chunks, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws, unit_images,
                        variation_units)
-from .specs import RenderSettings
+from ..contract.latents import RenderSettings
 
 VARIATION_BATCH = 16
 

@@ -7,10 +7,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..device import device_of
-from ..errors import UserError
+from ..nets.device import device_of
+from ..contract.errors import UserError
 from ..nets.networks import Generator
-from .specs import Latent, NoiseSpec, RenderSettings, seed_to_z
+from ..contract.latents import Latent, NoiseSpec, RenderSettings, seed_to_z
 
 STILL_BATCH = 8  # stills render in padded batches of this size (see render_still)
 

@@ -17,8 +17,8 @@ from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path
 from ..files.modelfile import ModelMeta
 from ..nets.networks import Generator
 from ..files.pngio import make_grid
-from .specs import Edit, Latent, RenderSettings, seed_to_z
-from .videospec import VideoSpec, check_format
+from ..contract.latents import Edit, Latent, RenderSettings, seed_to_z
+from ..contract.video import VideoSpec, check_format
 
 BATCH = 8
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Protocol
 
 from ..render import exports
-from ..errors import UserError
+from ..contract.errors import UserError
 from ..render.synth import latents_to_w, latents_to_ws
 from ..files.fileio import atomic_write_bytes
-from ..files.latents import encode_latents
+from ..contract.latentfile import encode_latents
 from .jobs import JobSet, Outcome, TrainingJob, Unit
-from ..messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
+from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
                        LoadModel, NewModel, PauseTraining, ProjectImage, ResumeTraining, Saved, SaveLatents, SaveModel,
                        StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
@@ -198,7 +198,7 @@ def project_image(eng: EngineContext, cmd: ProjectImage) -> None:
 
 def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
-    from ..train.dataset import validate
+    from ..files.dataset import validate
 
     def work() -> None:
         try:

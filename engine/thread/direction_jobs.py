@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..directions import attributes, classifier, compute
-from ..directions.dirset import read
-from ..errors import UserError
-from ..messages import ComputeDirections, DirectionsReady, LoadDirections, Saved, SaveDirections
+from ..contract.directions import read
+from ..contract.errors import UserError
+from ..contract.messages import ComputeDirections, DirectionsReady, LoadDirections, Saved, SaveDirections
 from .jobs import Outcome, Unit
 
 METHODS = {"pca": "PCA", "sefa": "SeFa", "attributes": "attribute"}

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import torch
 
 from . import commands
-from ..errors import EXPECTED, UserError
-from ..device import default_device
+from ..contract.errors import EXPECTED, UserError
+from ..nets.device import default_device
 from .jobs import JobSet, Unit
-from ..messages import Command, ErrorEvent, Event, RenderRequest
+from ..contract.messages import Command, ErrorEvent, Event, RenderRequest
 from .model_slot import ModelSlot
 from ..render.streams import renderer_for
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from ..messages import (Command, Event, JobFinished, JobProgress, JobStarted, StartTraining, TrainingFakes,
+from ..contract.messages import (Command, Event, JobFinished, JobProgress, JobStarted, StartTraining, TrainingFakes,
                        TrainingMetric, TrainingSnapshot, TrainingState, TrainingTick)
 
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress events a second per job
@@ -154,7 +154,7 @@ class TrainingJob:
         self.stopping = True
 
     def _build(self):
-        from ..errors import UserError
+        from ..contract.errors import UserError
         from ..train.run import TrainingRun
         if self.cmd.resume_dir:
             return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None)

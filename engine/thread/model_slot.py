@@ -6,11 +6,11 @@ import time
 
 import torch
 
-from ..nets.config import ModelConfig
-from ..errors import UserError
+from ..contract.modelconfig import ModelConfig
+from ..contract.errors import UserError
 from ..render.synth import init_w_avg
 from ..files.imported import cached_conversion, is_official_pickle
-from ..messages import ModelInfo, NewModel
+from ..contract.messages import ModelInfo, NewModel
 from ..files.modelfile import ModelMeta, load_model, save_model
 from ..nets.networks import Generator
 

@@ -5,7 +5,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..messages import Latent, ProjectImage, ProjectionDone, ProjectionPreview
+from ..contract.messages import Latent, ProjectImage, ProjectionDone, ProjectionPreview
 from ..nets.networks import Generator
 from ..render.project import Projection, load_target, psnr
 from .jobs import Job, Outcome, Unit

@@ -15,14 +15,14 @@ import torch.nn.functional as F
 
 from . import distributed as dist_util
 from .augment import augment
-from .dataset import load_images
-from ..errors import UserError
-from ..messages import TickStats
+from ..files.dataset import load_images
+from ..contract.errors import UserError
+from ..contract.messages import TickStats
 from ..render.synth import to_uint8
 from ..metrics.fid import FidMonitor
 from ..nets.networks import Discriminator, Generator
 from ..files.pngio import make_grid, save_png
-from .config import TrainConfig, parse_policy
+from ..contract.training import TrainConfig, parse_policy
 from .warmstart import init_notes, read_init, start_from
 from .state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
 

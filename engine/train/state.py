@@ -13,11 +13,11 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save as st_save
 
-from ..errors import UserError
-from ..messages import TickStats
+from ..contract.errors import UserError
+from ..contract.messages import TickStats
 from ..files.fileio import WriteError, atomic_write_bytes, stale_temps
 from ..files.modelfile import ModelMeta, save_model
-from .config import RUN_CONFIG, TrainConfig, holds_run, resume_options
+from ..contract.training import RUN_CONFIG, TrainConfig, holds_run, resume_options
 
 STATE_FORMAT = "stylegan-studio/train-state"
 

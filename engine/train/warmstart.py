@@ -6,13 +6,13 @@ from pathlib import Path
 
 import torch
 
-from ..nets.config import ModelConfig
-from ..errors import UserError
+from ..contract.modelconfig import ModelConfig
+from ..contract.errors import UserError
 from ..files.imported import is_official_pickle
 from ..files.modelfile import ModelFileError, load_model
 from ..nets.networks import Discriminator, Generator
 from ..files.official import load_official
-from .config import TrainConfig
+from ..contract.training import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .specs import DEFAULT_PSI, Latent, RenderSettings, SpecError
+from .latents import DEFAULT_PSI, Latent, RenderSettings, SpecError
 
 FIGURES = ("uncurated", "mixing", "noise", "truncation")
 PAPER_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)

@@ -31,11 +31,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from .render.projectspec import ProjectionOptions
-from .render.specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
-from .render.stillspec import StillSpec
-from .directions.dirset import DirectionSet
-from .train.config import TrainConfig  # noqa: F401  (stdlib only; the app builds it from the Training pane)
+from .directions import DirectionSet
+from .latents import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
+from .projection import ProjectionOptions
+from .requests import StillSpec
+from .training import TrainConfig  # noqa: F401  (the app builds it from the Training pane)
 
 
 # ---------------------------------------------------------------- render requests (latest wins per target)
@@ -166,7 +166,7 @@ class ExploreTraining(Command):
 
 @dataclass(frozen=True)
 class ExportStill(Command):
-    """Save a still (an engine.stillspec spec: image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
+    """Save a still (a contract.requests spec: image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
 
     path: str = ""
     spec: StillSpec | None = None
@@ -182,7 +182,7 @@ class SaveLatents(Command):
 
 @dataclass(frozen=True)
 class ExportVideo(Command):
-    """Render a video job; `spec` is an engine.videospec.VideoSpec."""
+    """Render a video job; `spec` is a contract.video.VideoSpec."""
 
     path: str = ""
     spec: object = None

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from platformdirs import user_cache_dir
 
-from ..errors import UserError
+from ..contract.errors import UserError
 from ..files.fileio import atomic_write_bytes
 
 # A 1024² PNG is a few MB; a zip member claiming more is a bomb or not a training image, and is skipped unread.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import StudioError
+from .errors import StudioError
 
 NOISE_MODES = ("const", "random", "zero")
 DEFAULT_PSI = 0.7  # where the window, `generate`, `mix`, `video` and `figure` start: the paper's ψ

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .specs import SpecError
+from .latents import SpecError
 
 SPACES = ("w", "w+")            # one w for every layer, or one w per layer
 DISTANCES = ("pixel", "pixel-multiscale", "pixel-inception")  # see docs/projection.md for the measurement

@@ -11,7 +11,7 @@ import zipfile
 
 import numpy as np
 
-from ..errors import UserError
+from .errors import UserError
 
 MAX_VALUES = 16 * 1024 * 1024  # 64 MB of float32: far beyond any favourites list, far below a memory blow-up
 

@@ -5,7 +5,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ..errors import StudioError
+from .errors import StudioError
 
 
 class ConfigError(StudioError, ValueError):

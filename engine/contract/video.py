@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .specs import DEFAULT_PSI, SpecError
+from .latents import DEFAULT_PSI, SpecError
 
 KINDS = ("walk", "truncation", "noise", "morph", "grid", "direction")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from ..nets.config import ModelConfig
-from ..errors import UserError
+from .modelconfig import ModelConfig
+from .errors import UserError
 
 # Official minibatch per resolution on one GPU, halved for CPU where it would not fit a laptop's time.
 DEFAULT_BATCH = ((4, 32), (8, 32), (16, 32), (32, 16), (64, 16), (128, 8), (256, 4), (512, 4), (1024, 4))

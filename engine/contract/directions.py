@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import UserError
-from ..render.specs import Edit
+from .errors import UserError
+from .latents import Edit
 
 FORMAT_VERSION = 1
 KINDS = ("pca", "sefa", "attributes")
