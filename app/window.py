@@ -8,9 +8,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
 
-from ..engine.contract.messages import ExportStill, LoadModel, RenderImage
+from ..engine.contract.messages import ExportStill, LoadModel
 from ..engine.contract.latents import Latent
-from ..engine.contract.requests import FIGURES, FigureSpec, ImageSpec
+from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.export_video import ExportVideoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES
@@ -206,13 +206,14 @@ class MainWindow(QMainWindow):
         name = f"seed{st.seed():04d}.png" if st.seed() is not None else "image.png"
         path = save_name(self, "Save image", name, "PNG (*.png)", path)
         if path:
-            self.bridge.post(ExportStill(path, ImageSpec(st.latent, st.settings, st.mix_with, st.mix_layers)))
+            self.bridge.post(ExportStill(path, RenderImage(latent=st.latent, settings=st.settings, mix_with=st.mix_with,
+                                                                mix_layers=st.mix_layers)))
 
     def export_figure(self, name: str, path: str | None = None) -> None:
         """One of the paper's figures on the current model, at the current ψ, as a PNG with provenance."""
         path = save_name(self, "Export figure", f"figure-{name}.png", "PNG (*.png)", path)
         if path:
-            self.bridge.post(ExportStill(path, FigureSpec(name, psi=self.state.settings.psi)))
+            self.bridge.post(ExportStill(path, RenderFigure(name=name, psi=self.state.settings.psi)))
 
     def export_video_dialog(self) -> None:
         """Open the (non-modal) Export Video dialog."""

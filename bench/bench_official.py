@@ -38,7 +38,9 @@ def child(res: int, repeat: int, threads: int) -> dict:
 
     from stylegan_studio.engine.contract.modelconfig import ModelConfig
     from stylegan_studio.engine.nets.networks import Generator
-    from stylegan_studio.engine.render.renderer import preview_res, render_image, render_thumbs
+    from stylegan_studio.engine.render.renderer import preview_res, render_thumbs
+    from stylegan_studio.engine.render.streams import stream
+    from stylegan_studio.engine.contract.requests import RenderImage
     from stylegan_studio.engine.render.synth import latents_to_w, styled_ws
     from stylegan_studio.engine.contract.latents import Latent, RenderSettings
     torch.set_num_threads(threads)
@@ -48,11 +50,11 @@ def child(res: int, repeat: int, threads: int) -> dict:
     build_s = time.perf_counter() - t
     model_mb = sum(v.numel() * v.element_size() for v in G.state_dict().values()) / 2**20
     settings = RenderSettings(psi=0.7, cutoff=8)
-    render_image(G, Latent(seed=0), settings)  # warm-up: first-call allocations and kernel choice
+    next(stream(G, RenderImage(latent=Latent(seed=0), settings=settings)))  # warm-up: first-call allocations and kernel choice
     times = []
     for seed in range(1, repeat + 1):
         t = time.perf_counter()
-        render_image(G, Latent(seed=seed), settings)
+        next(stream(G, RenderImage(latent=Latent(seed=seed), settings=settings)))  # the viewer's path
         times.append(time.perf_counter() - t)
     low = preview_res(G.cfg, THUMB)
     thumbs = {"full": None, "preview": low}

@@ -374,7 +374,7 @@ def test_the_variation_map_says_when_the_face_has_changed(env, qtbot):
 
 
 def test_noise_map_and_psi_strip_save_as_stills(env, qtbot):
-    from stylegan_studio.engine.contract.requests import NoiseMapSpec, StripSpec
+    from stylegan_studio.engine.contract.requests import RenderTruncationStrip, RenderVariation
     bridge, state = env
     noise, trunc = NoisePane(bridge, state), TruncationPane(bridge, state)
     qtbot.addWidget(noise)
@@ -383,10 +383,12 @@ def test_noise_map_and_psi_strip_save_as_stills(env, qtbot):
     state.set_latent(Latent(seed=3), Latent(seed=4), (0, 1))
     noise.save_variation("map.png")
     cmd = bridge.last(m.ExportStill)
-    assert cmd.path == "map.png" and cmd.spec == NoiseMapSpec(Latent(seed=3), state.settings, Latent(seed=4), (0, 1),
-                                                              draws=noise.draws.value())
+    assert cmd.path == "map.png" and cmd.request == RenderVariation(
+        "variation", 0, latent=Latent(seed=3), settings=state.settings, mix_with=Latent(seed=4), mix_layers=(0, 1),
+        draws=noise.draws.value())
     trunc.save_strip("strip.png")
-    assert bridge.last(m.ExportStill).spec == StripSpec(Latent(seed=3), state.settings, PSIS)
+    assert bridge.last(m.ExportStill).request == RenderTruncationStrip("truncation-strip", 0, latent=Latent(seed=3),
+                                                                       settings=state.settings, psis=PSIS, thumb=None)
 
 
 def test_favourites_saved_under_a_name_without_extension_get_npz(env, qtbot, tmp_path):

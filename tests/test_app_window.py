@@ -142,7 +142,7 @@ def test_window_save_of_a_mixed_w_face_regenerates_exactly_from_the_cli(window, 
     with qtbot.waitSignal(window.bridge.saved, timeout=20000):
         window.save_image(str(out))
     prov = read_provenance(out)
-    assert prov["mix_with"] == {"seed": 9} and prov["layers"] == [0, 1, 2] and "w" in prov["latent"]
+    assert prov["mix_with"] == {"seed": 9} and prov["mix_layers"] == [0, 1, 2] and "w" in prov["latent"]
     assert main(["generate", "--from-png", str(out), "--out", str(tmp_path / "again")]) == 0
     np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "again" / "mixed.png")))
 

@@ -20,7 +20,7 @@ from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.files.provenance import model_record
 from stylegan_studio.engine.render import exports
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings
-from stylegan_studio.engine.contract.requests import ImageSpec
+from stylegan_studio.engine.contract.requests import RenderImage
 from stylegan_studio.engine.render.video import encode
 from stylegan_studio.engine.train.state import write_state
 
@@ -97,7 +97,7 @@ MODEL = model_record("m", "m", "m.safetensors")
 WRITERS = {  # name → (write the file, the words its line must hold)
     "snapshot": lambda p: save_model(G, p / "snapshot-000001.safetensors"),
     "state": lambda p: write_state(p / "state-000001.safetensors", _tensors(), {"counters": "{}"}),
-    "png": lambda p: exports.save(p / "seed0001.png", G, ImageSpec(Latent(seed=1), RenderSettings()), MODEL),
+    "png": lambda p: exports.save(p / "seed0001.png", G, RenderImage(latent=Latent(seed=1), settings=RenderSettings()), MODEL),
     "video-gif": lambda p: _video(p / "walk.gif"),
     "video-mp4": lambda p: _video(p / "walk.mp4"),
     "latents": lambda p: atomic_write_bytes(p / "latents.npz", encode_latents(np.zeros((1, 16)), ["seed 1"])),

@@ -10,7 +10,7 @@ from PIL import Image
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.thread.engine import Engine
 from stylegan_studio.engine.render.synth import latents_to_w, variation_map
-from stylegan_studio.engine.contract.requests import ImageSpec, MixGridSpec
+from stylegan_studio.engine.contract.requests import RenderImage, RenderMixGrid
 from stylegan_studio.engine.thread.jobs import Outcome, Unit
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
@@ -84,7 +84,7 @@ def test_all_torch_work_happens_on_the_engine_thread(eng, tmp_path):
         eng.submit(m.RenderMixGrid("c", 3, rows=(lat,), cols=(Latent(seed=2),), layers=(0,)))
         eng.submit(m.RenderVariation("d", 4, latent=lat, draws=4))
         eng.submit(m.RenderTruncationStrip("e", 5, latent=lat))
-        eng.post(m.ExportStill(str(tmp_path / "x.png"), ImageSpec(lat)))
+        eng.post(m.ExportStill(str(tmp_path / "x.png"), RenderImage(latent=lat)))
         for kind in (m.FrameReady, m.MixGridReady, m.VariationReady, m.StripReady, m.Saved):
             eng.rec.wait(kind)
         eng.rec.wait(m.GridChunk, start=2)
@@ -276,14 +276,15 @@ def test_a_newer_grid_replaces_one_being_streamed(eng):
 
 def test_export_image_writes_a_png_with_provenance(eng, tmp_path):
     path = tmp_path / "img.png"
-    eng.post(m.ExportStill(str(path), ImageSpec(Latent(seed=5), RenderSettings(psi=0.5), mix_with=Latent(seed=6),
-                                                layers=(0, 1), size=32)))
+    eng.post(m.ExportStill(str(path), RenderImage(latent=Latent(seed=5), settings=RenderSettings(psi=0.5),
+                                                  mix_with=Latent(seed=6), mix_layers=(0, 1), size=32)))
     eng.rec.wait(m.Saved, path=str(path))
     rec = read_provenance(path)
-    assert rec["latent"] == {"seed": 5} and rec["psi"] == 0.5 and rec["layers"] == [0, 1] and rec["size"] == 32
+    assert rec["latent"] == {"seed": 5} and rec["psi"] == 0.5 and rec["mix_layers"] == [0, 1] and rec["size"] == 32
     assert rec["mix_with"] == {"seed": 6} and rec["kind"] == "image"
     assert Image.open(path).size == (32, 32)
-    eng.post(m.ExportStill(str(tmp_path / "mix.png"), MixGridSpec((Latent(seed=1),), (Latent(seed=2),), (0,))))
+    eng.post(m.ExportStill(str(tmp_path / "mix.png"), RenderMixGrid(rows=(Latent(seed=1),), cols=(Latent(seed=2),),
+                                                                   layers=(0,), thumb=None)))
     eng.rec.wait(m.Saved, what="mix")
     assert Image.open(tmp_path / "mix.png").size == (32, 32)   # sources on top and left, one cell
 

@@ -157,7 +157,7 @@ def test_a_per_layer_latent_renders_mixes_and_survives_provenance(G, tmp_path):
     from stylegan_studio.engine.files.provenance import model_record, record, spec_from
     from stylegan_studio.engine.render import exports
     from stylegan_studio.engine.render.renderer import latent_ws, mix_ws
-    from stylegan_studio.engine.contract.requests import ImageSpec
+    from stylegan_studio.engine.contract.requests import RenderImage
     from stylegan_studio.engine.cli.main import main
     rng = np.random.default_rng(0)
     ws = rng.normal(size=(G.num_ws, 16)).astype(np.float32)
@@ -171,7 +171,7 @@ def test_a_per_layer_latent_renders_mixes_and_survives_provenance(G, tmp_path):
                           render_latents(G, [Latent(w=ws[0])], RenderSettings(psi=0.5))[0])
     cells = mix_ws(G, [plus], [Latent(seed=1)], (0, 1), RenderSettings())
     assert torch.equal(cells[2, 2:], torch.from_numpy(ws[2:]))
-    spec = ImageSpec(plus, RenderSettings(psi=0.7))
+    spec = RenderImage(latent=plus, settings=RenderSettings(psi=0.7))
     assert spec_from(record(spec, model_record("id", "n", "m"))) == spec
     path = tmp_path / "tiny.safetensors"
     save_model(G, path)

@@ -11,26 +11,32 @@ from stylegan_studio.engine.files.modelfile import read_header, save_model
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.files.provenance import model_record, record, spec_from
 from stylegan_studio.engine.contract.latents import DEFAULT_PSI, Edit, Latent, NoiseSpec, RenderSettings, ResNoise
-from stylegan_studio.engine.contract.requests import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec,
-                                              NoiseMapSpec, StripSpec)
+from stylegan_studio.engine.contract.requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation,
+                                                     RenderMixGrid, RenderSeedGrid, RenderTruncationStrip,
+                                                     RenderVariation)
 
 W = np.linspace(-1, 1, 16).astype(np.float32)
 SETTINGS = RenderSettings(psi=0.6, cutoff=4, noise=NoiseSpec.parse("const; 8:random#3x0.5; 16:zero"))
 SPECS = [
-    ImageSpec(Latent(seed=5), SETTINGS),
-    ImageSpec(Latent(w=W), SETTINGS),                                       # a favourite or a projected image
-    ImageSpec(Latent(seed=5), SETTINGS, mix_with=Latent(seed=9), layers=(0, 1, 2)),
-    ImageSpec(Latent(w=W), SETTINGS, mix_with=Latent(w=-W), layers=(4, 5), size=24),
-    GridSpec((1, 2, 3), SETTINGS, cols=2),
-    MixGridSpec((Latent(seed=1), Latent(w=W)), (Latent(seed=2),), (0, 1), SETTINGS),
-    FigureSpec("truncation", (0, 1)),
-    NoiseMapSpec(Latent(seed=3), SETTINGS, mix_with=Latent(seed=4), layers=(0,), draws=4, seed=2),
-    StripSpec(Latent(w=W), SETTINGS, psis=(1.0, 0.0, -1.0)),
-    ImageSpec(Latent(seed=5, edit=Edit(tuple((W * 0.7).tolist()), (0, 1, 2), "pc0 +2σ")), SETTINGS,
-              mix_with=Latent(seed=9), layers=(5,)),                      # a face edited in the Directions pane
-    StripSpec(Latent(seed=2, edit=Edit(tuple((-W).tolist()), (4, 5), "x")), SETTINGS, psis=(1.0, 0.0)),
-    EditGridSpec((Latent(seed=1), Latent(w=W)), tuple((W / np.linalg.norm(W)).tolist()), 0.8, (-2.0, 0.0, 2.5),
-                 (2, 3, 4, 5), "pc1", SETTINGS),
+    RenderImage(latent=Latent(seed=5), settings=SETTINGS),
+    RenderImage(latent=Latent(w=W), settings=SETTINGS),                     # a favourite or a projected image
+    RenderImage(latent=Latent(seed=5), settings=SETTINGS, mix_with=Latent(seed=9), mix_layers=(0, 1, 2)),
+    RenderImage(latent=Latent(w=W), settings=SETTINGS, mix_with=Latent(w=-W), mix_layers=(4, 5), size=24),
+    RenderSeedGrid(seeds=(1, 2, 3), settings=SETTINGS, thumb=None, cols=2),
+    RenderMixGrid(rows=(Latent(seed=1), Latent(w=W)), cols=(Latent(seed=2),), layers=(0, 1), settings=SETTINGS,
+                  thumb=None),
+    RenderFigure(name="truncation", seeds=(0, 1)),
+    RenderVariation(latent=Latent(seed=3), settings=SETTINGS, mix_with=Latent(seed=4), mix_layers=(0,), draws=4,
+                    seed=2),
+    RenderTruncationStrip(latent=Latent(w=W), settings=SETTINGS, psis=(1.0, 0.0, -1.0), thumb=None),
+    RenderImage(latent=Latent(seed=5, edit=Edit(tuple((W * 0.7).tolist()), (0, 1, 2), "pc0 +2σ")), settings=SETTINGS,
+                mix_with=Latent(seed=9), mix_layers=(5,)),                # a face edited in the Directions pane
+    RenderTruncationStrip(latent=Latent(seed=2, edit=Edit(tuple((-W).tolist()), (4, 5), "x")), settings=SETTINGS,
+                          psis=(1.0, 0.0), thumb=None),
+    RenderEditGrid(latents=(Latent(seed=1), Latent(w=W)), direction=tuple((W / np.linalg.norm(W)).tolist()),
+                   sigma=0.8, amounts=(-2.0, 0.0, 2.5), layers=(2, 3, 4, 5), name="pc1", settings=SETTINGS),
+    RenderInterpolation(start=Latent(seed=1), end=Latent(w=W), steps=4, settings=SETTINGS, thumb=None),
+    RenderMixGrid(rows=(Latent(seed=1),), cols=(Latent(seed=2),), layers=(0,), settings=SETTINGS, thumb=12),
 ]
 
 
@@ -50,9 +56,30 @@ def test_every_spec_survives_its_record(spec):
 def test_version_1_records_still_regenerate():
     old = {"app": "stylegan-studio", "provenance_version": 1, "kind": "image", "seeds": [42], "psi": 0.5,
            "cutoff": None, "noise": "const", "model_id": "x"}
-    assert spec_from(old) == ImageSpec(Latent(seed=42), RenderSettings(psi=0.5))
+    assert spec_from(old) == RenderImage(latent=Latent(seed=42), settings=RenderSettings(psi=0.5))
     mix = dict(old, kind="mix", rows=[1], cols=[{"seed": 2}], layers=[0])
-    assert spec_from(mix) == MixGridSpec((Latent(seed=1),), (Latent(seed=2),), (0,), RenderSettings(psi=0.5))
+    assert spec_from(mix) == RenderMixGrid(rows=(Latent(seed=1),), cols=(Latent(seed=2),), layers=(0,),
+                                           settings=RenderSettings(psi=0.5), thumb=None)
+
+
+def test_version_2_records_of_still_specs_read_into_requests():
+    # Before requests and still specs were one, an image named its mixed layers `layers`, and grids, mixes and
+    # strips were saved at the model's size.
+    base = {"app": "stylegan-studio", "provenance_version": 2, "psi": 0.5, "cutoff": None, "noise": "const"}
+    image = dict(base, kind="image", latent={"seed": 5}, mix_with={"seed": 9}, layers=[0, 1], size=None)
+    assert spec_from(image) == RenderImage(latent=Latent(seed=5), settings=RenderSettings(psi=0.5),
+                                           mix_with=Latent(seed=9), mix_layers=(0, 1))
+    noise = dict(base, kind="noise-map", latent={"seed": 3}, mix_with=None, layers=[], draws=4, seed=2)
+    assert spec_from(noise) == RenderVariation(latent=Latent(seed=3), settings=RenderSettings(psi=0.5), draws=4, seed=2)
+    grid = dict(base, kind="grid", seeds=[1, 2], cols=2)
+    assert spec_from(grid) == RenderSeedGrid(seeds=(1, 2), settings=RenderSettings(psi=0.5), thumb=None, cols=2)
+    strip = dict(base, kind="truncation-strip", latent={"seed": 1}, psis=[1.0, 0.0])
+    assert spec_from(strip).thumb is None
+
+
+def test_a_record_leaves_out_the_windows_slot_and_order():
+    rec = record(RenderImage("viewer", 41, latent=Latent(seed=1)), model_record("id", "name", "m.safetensors"))
+    assert "target" not in rec and "stamp" not in rec and rec["mix_layers"] == []
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.kind)
@@ -69,8 +96,8 @@ def test_from_png_regenerates_every_kind_exactly(spec, model, tmp_path):
 
 def test_a_mixed_image_is_not_the_unmixed_one(model, tmp_path):
     G = tiny_generator(16)
-    plain, mixed = exports.images(G, [ImageSpec(Latent(seed=5)), ImageSpec(Latent(seed=5))]), \
-        exports.image(G, ImageSpec(Latent(seed=5), mix_with=Latent(seed=9), layers=(0, 1, 2, 3)))
+    plain, mixed = exports.images(G, [RenderImage(latent=Latent(seed=5)), RenderImage(latent=Latent(seed=5))]), \
+        exports.image(G, RenderImage(latent=Latent(seed=5), mix_with=Latent(seed=9), mix_layers=(0, 1, 2, 3)))
     assert not np.array_equal(plain[0], mixed)
 
 

@@ -5,7 +5,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from ...engine.contract.messages import CancelJob, ComputeDirections, LoadDirections, RenderImage, SaveDirections
+from ...engine.contract.messages import CancelJob, ComputeDirections, LoadDirections, SaveDirections
+from ...engine.contract.requests import RenderImage
 from ...engine.contract.latents import Latent
 from ..qtutil import icon, save_name, to_pixmap
 from .layerpicker import LayerPicker

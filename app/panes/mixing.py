@@ -5,9 +5,9 @@ from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from ...engine.contract.messages import ExportStill, RenderMixGrid
+from ...engine.contract.messages import ExportStill
 from ...engine.contract.latents import Latent, layer_ranges
-from ...engine.contract.requests import MixGridSpec
+from ...engine.contract.requests import RenderMixGrid
 from ..qtutil import icon, latent_from_mime, save_name, to_pixmap
 from .layerpicker import LayerPicker
 
@@ -236,9 +236,12 @@ class MixingPane(QWidget):
         self.grid.sources_changed()
         if not (self.grid.rows or self.grid.cols) or self.state.model is None:
             return
-        self.bridge.submit(RenderMixGrid(TARGET, self.bridge.next_stamp(), tuple(self.grid.rows),
-                                         tuple(self.grid.cols), self.picker.chosen(), self.state.settings,
-                                         thumb=TILE))
+        self.bridge.submit(self.grid_request(self.bridge.next_stamp(), TILE))
+
+    def grid_request(self, stamp: int = 0, thumb: int | None = None) -> RenderMixGrid:
+        """The grid as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
+        return RenderMixGrid(TARGET, stamp, rows=tuple(self.grid.rows), cols=tuple(self.grid.cols),
+                             layers=self.picker.chosen(), settings=self.state.settings, thumb=thumb)
 
     def on_grid(self, ev) -> None:
         """Show a rendered grid; a streamed one replaces the shown images as its new ones arrive."""
@@ -262,6 +265,5 @@ class MixingPane(QWidget):
             return
         path = save_name(self, "Export mixing grid", "mixing.png", "PNG (*.png)", path)
         if path:
-            self.bridge.post(ExportStill(path, MixGridSpec(tuple(self.grid.rows), tuple(self.grid.cols),
-                                                           self.picker.chosen(), self.state.settings)))
+            self.bridge.post(ExportStill(path, self.grid_request()))
 

@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from ...engine.contract.messages import ExportStill, RenderVariation
-from ...engine.contract.requests import NoiseMapSpec
-from ...engine.contract.latents import NoiseSpec, ResNoise
+from ...engine.contract.messages import ExportStill
+from ...engine.contract.requests import RenderVariation
+from ...engine.contract.latents import COARSE_MAX_RES, FINE_MIN_RES, NoiseSpec, ResNoise
 from ..qtutil import grey_pixmap, icon, save_name
 
 MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))
@@ -127,9 +127,9 @@ class NoisePane(QWidget):
         """Resample every coarse (4²–8²) or fine (≥ 64², or the top two for small models) resolution."""
         resolutions = sorted(self.rows)
         if name == "coarse":
-            chosen = [r for r in resolutions if r <= 8]
+            chosen = [r for r in resolutions if r <= COARSE_MAX_RES]
         else:
-            chosen = [r for r in resolutions if r >= 64] or resolutions[-2:]
+            chosen = [r for r in resolutions if r >= FINE_MIN_RES] or resolutions[-2:]
         spec = self.state.settings.noise
         for res in chosen:
             spec = spec.with_res(res, ResNoise("random", next(self.seeds), spec.at(res).strength))
@@ -163,20 +163,22 @@ class NoisePane(QWidget):
 
     def request_variation(self) -> None:
         """Ask for the std map of the current image over N noise draws."""
-        st = self.state
-        self.bridge.submit(RenderVariation(TARGET, self.bridge.next_stamp(), st.latent, st.settings,
-                                           st.mix_with, st.mix_layers, draws=self.draws.value()))
+        self.bridge.submit(self.variation_request(self.bridge.next_stamp()))
         self.variation_of = self._current()
         self.variation.setText("Computing variation…")
-        self.variation_note.setText(f"Variation of {st.latent.label()} over {self.draws.value()} draws")
+        self.variation_note.setText(f"Variation of {self.state.latent.label()} over {self.draws.value()} draws")
 
     def save_variation(self, path: str | None = None) -> None:
         """Save the std map of the current image as a grey PNG with provenance."""
         path = save_name(self, "Save noise variation map", "noise-map.png", "PNG (*.png)", path)
-        st = self.state
         if path:
-            self.bridge.post(ExportStill(path, NoiseMapSpec(st.latent, st.settings, st.mix_with, st.mix_layers,
-                                                            draws=self.draws.value())))
+            self.bridge.post(ExportStill(path, self.variation_request()))
+
+    def variation_request(self, stamp: int = 0) -> RenderVariation:
+        """The std map of the current image over the chosen number of draws."""
+        st = self.state
+        return RenderVariation(TARGET, stamp, latent=st.latent, settings=st.settings, mix_with=st.mix_with,
+                               mix_layers=st.mix_layers, draws=self.draws.value())
 
     def _current(self) -> tuple:
         """What the map depends on: the face and each resolution's noise on/off and strength (not its draw)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 
 from .directions import DirectionsPane
+from .interpolation import InterpolationPane
 from .mixing import MixingPane
 from .noise import NoisePane
 from .seeds import SeedsPane
@@ -33,4 +34,5 @@ PANES = (
     PaneEntry(TruncationPane, "Truncation", Area.RightDockWidgetArea, "Ctrl+4", tab_with="Noise"),
     PaneEntry(TrainingPane, "Training", Area.BottomDockWidgetArea, "Ctrl+5", tab_with="Style Mixing"),
     PaneEntry(DirectionsPane, "Directions", Area.RightDockWidgetArea, "Ctrl+6", tab_with="Noise"),
+    PaneEntry(InterpolationPane, "Interpolation", Area.RightDockWidgetArea, "Ctrl+7", tab_with="Noise"),
 )

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
-from ...engine.contract.messages import RenderSeedGrid, SaveLatents
+from ...engine.contract.messages import SaveLatents
+from ...engine.contract.requests import RenderSeedGrid
 from ...engine.contract.latents import Latent, SpecError, parse_seeds
 from ..qtutil import icon, latent_to_mime, save_name, to_pixmap
 

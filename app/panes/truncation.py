@@ -4,11 +4,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from ...engine.contract.messages import ExportStill, RenderTruncationStrip
-from ...engine.contract.requests import StripSpec
+from ...engine.contract.latents import PAPER_PSIS as PSIS
+from ...engine.contract.messages import ExportStill
+from ...engine.contract.requests import RenderTruncationStrip
 from ..qtutil import save_name, to_pixmap
 
-PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 THUMB = 64  # the strip's thumbnails, three to a row
 TARGET = "truncation-strip"  # render target of the strip
 
@@ -92,14 +92,18 @@ class TruncationPane(QWidget):
         """Render the current face at the paper's ψ values."""
         if self.state.model is None or not self.isVisible():
             return
-        self.bridge.submit(RenderTruncationStrip(TARGET, self.bridge.next_stamp(), self.state.latent,
-                                                 self.state.settings, PSIS, thumb=THUMB))
+        self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
+
+    def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderTruncationStrip:
+        """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
+        return RenderTruncationStrip(TARGET, stamp, latent=self.state.latent, settings=self.state.settings,
+                                     psis=PSIS, thumb=thumb)
 
     def save_strip(self, path: str | None = None) -> None:
         """Save the current face at the strip's ψ values as one PNG with provenance."""
         path = save_name(self, "Save ψ strip", "truncation-strip.png", "PNG (*.png)", path)
         if path:
-            self.bridge.post(ExportStill(path, StripSpec(self.state.latent, self.state.settings, PSIS)))
+            self.bridge.post(ExportStill(path, self.strip_request()))
 
     def on_strip(self, ev) -> None:
         done = len(ev.images) if ev.done is None else ev.done  # a large model's strip streams in

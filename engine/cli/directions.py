@@ -11,7 +11,7 @@ from ..contract.directions import read
 from ..contract.errors import UserError
 from ..render import exports
 from ..contract.latents import Latent, parse_layers, parse_seeds
-from ..contract.requests import EditGridSpec
+from ..contract.requests import RenderEditGrid
 from .render import add_render_options, check_cutoff, cli_model_record, load_cli_model, settings_from_args
 
 METHODS = ("pca", "sefa", "attributes", "classifier")
@@ -124,8 +124,9 @@ def run_edit(args: argparse.Namespace) -> int:
     if ds.model_id != meta.model_id:
         print(f"note: {args.directions} was made for model {ds.model_id}, not {meta.model_id}", file=sys.stderr)
     layers = parse_layers(args.layers, G.cfg.resolution) if args.layers else ds.layers
-    spec = EditGridSpec(tuple(Latent(seed=s) for s in seeds), tuple(ds.vectors[k].tolist()), float(ds.sigmas[k]),
-                        amounts, tuple(layers), ds.names[k], settings)
+    spec = RenderEditGrid(latents=tuple(Latent(seed=s) for s in seeds), direction=tuple(ds.vectors[k].tolist()),
+                          sigma=float(ds.sigmas[k]), amounts=amounts, layers=tuple(layers), name=ds.names[k],
+                          settings=settings)
     exports.save(args.out, G, spec, cli_model_record(meta, path))
     print(f"wrote {args.out} ({len(seeds)}×{len(amounts)}: {ds.names[k]} at {', '.join(f'{a:+g}σ' for a in amounts)}"
           f" on layers {_span(layers)})")

@@ -9,7 +9,7 @@ from ..contract.errors import UserError
 from ..render import exports
 from .render import cli_model_record, load_cli_model
 from ..contract.latents import DEFAULT_PSI, parse_layers, parse_seeds
-from ..contract.requests import FIGURES, FigureSpec
+from ..contract.requests import FIGURES, RenderFigure
 from ..render.video import video_job
 from ..contract.video import KINDS, VideoSpec, check_format
 
@@ -92,7 +92,7 @@ def run_video(args: argparse.Namespace) -> int:
 def run_figure(args: argparse.Namespace) -> int:
     """`figure`: one of the paper's figure recipes as a PNG with provenance."""
     G, meta, path = load_cli_model(args)
-    spec = FigureSpec(args.name, parse_seeds(args.seeds) if args.seeds else (), args.psi)
+    spec = RenderFigure(name=args.name, seeds=parse_seeds(args.seeds) if args.seeds else (), psi=args.psi)
     exports.save(args.out, G, spec, cli_model_record(meta, path))
     print(f"wrote {args.out}")
     return 0

@@ -15,7 +15,7 @@ from ..render import exports
 from ..render.project import Projection, load_target, psnr, ssim
 from ..contract.projection import DEFAULT_DISTANCE, DEFAULT_STEPS, DISTANCES, SPACES, ProjectionOptions
 from ..contract.latents import Latent, RenderSettings
-from ..contract.requests import ImageSpec
+from ..contract.requests import RenderImage
 from .render import cli_model_record, ensure_dir, load_cli_model
 
 VIDEO_FRAMES = 120   # at most this many frames of the optimisation (every k-th step)
@@ -60,7 +60,7 @@ def run_project(args: argparse.Namespace) -> int:
             print(f"step {step.step}/{step.total}  distance {step.distance:.5f}", flush=True)
     seconds = time.perf_counter() - t0
     result = proj.result()
-    spec = ImageSpec(Latent(w=result.w), RenderSettings(psi=1.0))  # stored noise, no truncation: the projection's
+    spec = RenderImage(latent=Latent(w=result.w), settings=RenderSettings(psi=1.0))  # stored noise, no truncation: the projection's
     img = exports.save(out / f"{stem}-projected.png", G, spec, cli_model_record(meta, model_path))
     save_png(out / f"{stem}-target.png", target)
     if result.noise is not None:

@@ -16,7 +16,7 @@ from ..files.modelfile import load_model, read_header
 from ..files.pngio import read_provenance
 from ..files.provenance import model_record, spec_from
 from ..contract.latents import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
-from ..contract.requests import GridSpec, ImageSpec, MixGridSpec, StillSpec
+from ..contract.requests import RenderImage, RenderMixGrid, RenderRequest, RenderSeedGrid
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
     """--model, --psi, --cutoff, --noise, --noise-seed."""
@@ -87,8 +87,8 @@ def ensure_dir(path: Path) -> None:
         raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
 
 
-def read_png_spec(args: argparse.Namespace) -> tuple[StillSpec, dict]:
-    """(spec, record) a studio PNG carries; the model it names must be the one used."""
+def read_png_spec(args: argparse.Namespace) -> tuple[RenderRequest, dict]:
+    """(request, record) a studio PNG carries; the model it names must be the one used."""
     try:
         rec = read_provenance(args.from_png)
     except (OSError, ValueError) as exc:
@@ -107,10 +107,10 @@ def read_png_spec(args: argparse.Namespace) -> tuple[StillSpec, dict]:
 
 
 def regenerate(args: argparse.Namespace) -> int:
-    """`generate --from-png`: the same spec rendered again (an image into --out DIR, others to a file)."""
+    """`generate --from-png`: the same request rendered again (an image into --out DIR, others to a file)."""
     spec, rec = read_png_spec(args)
     stem = Path(args.from_png).with_suffix("")
-    if isinstance(spec, ImageSpec):
+    if isinstance(spec, RenderImage):
         folder = Path(args.out or f"{stem}-regenerated")
         ensure_dir(folder)
         target = folder / (f"seed{spec.latent.seed:04d}.png" if spec.latent.seed is not None else Path(args.from_png).name)
@@ -135,13 +135,13 @@ def run_generate(args: argparse.Namespace) -> int:
     model = cli_model_record(meta, path)
     check_cutoff(settings, G.num_ws)
     if args.grid:
-        spec = GridSpec(seeds, settings, args.cols or math.ceil(math.sqrt(len(seeds))))
+        spec = RenderSeedGrid(seeds=seeds, settings=settings, thumb=None, cols=args.cols or math.ceil(math.sqrt(len(seeds))))
         exports.save(args.grid, G, spec, model)
         print(f"wrote {args.grid} ({len(seeds)} images)")
         return 0
     out = Path(args.out)
     ensure_dir(out)
-    specs = [ImageSpec(Latent(seed=s), settings) for s in seeds]
+    specs = [RenderImage(latent=Latent(seed=s), settings=settings) for s in seeds]
     for spec, img in zip(specs, exports.images(G, specs)):
         exports.save_image(out / f"seed{spec.latent.seed:04d}.png", img, spec, model)
     print(f"wrote {len(seeds)} images to {out}")
@@ -156,7 +156,8 @@ def run_mix(args: argparse.Namespace) -> int:
     model = cli_model_record(meta, path)
     check_cutoff(settings, G.num_ws)
     layers = parse_layers(args.layers, G.cfg.resolution)
-    spec = MixGridSpec(tuple(Latent(seed=s) for s in rows), tuple(Latent(seed=s) for s in cols), layers, settings)
+    spec = RenderMixGrid(rows=tuple(Latent(seed=s) for s in rows), cols=tuple(Latent(seed=s) for s in cols),
+                         layers=layers, settings=settings, thumb=None)
     exports.save(args.out, G, spec, model)
     print(f"wrote {args.out} ({len(rows)}×{len(cols)} cells, layers {','.join(map(str, layers)) or 'none'})")
     return 0

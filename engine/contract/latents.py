@@ -11,6 +11,7 @@ from .errors import StudioError
 
 NOISE_MODES = ("const", "random", "zero")
 DEFAULT_PSI = 0.7  # where the window, `generate`, `mix`, `video` and `figure` start: the paper's ψ
+PAPER_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)  # the paper's truncation figure; the Truncation pane's strip
 
 
 class SpecError(StudioError, ValueError):
@@ -44,17 +45,25 @@ def parse_seeds(text: str, limit: int = 100_000) -> tuple[int, ...]:
     return tuple(seeds)
 
 
+def num_ws_for(resolution: int) -> int:
+    """Number of ws (synthesis layers, two per resolution from 4²) of a `resolution`² StyleGAN v1 model."""
+    return 2 * int(math.log2(resolution)) - 2
+
+
+COARSE_MAX_RES, FINE_MIN_RES = 8, 64  # the paper's coarse (4²–8²) and fine (64² and up) styles and noise
+
+
 def layer_ranges(resolution: int) -> dict[str, tuple[int, ...]]:
     """The paper's named layer ranges: coarse 4²–8², middle 16²–32², fine 64² and up."""
-    num_ws = 2 * int(math.log2(resolution)) - 2
-    return {"coarse": tuple(range(0, min(4, num_ws))),
-            "middle": tuple(range(4, min(8, num_ws))),
-            "fine": tuple(range(8, num_ws))}
+    res = [2 ** (i // 2 + 2) for i in range(num_ws_for(resolution))]  # each layer's resolution, two per resolution
+    return {"coarse": tuple(i for i, r in enumerate(res) if r <= COARSE_MAX_RES),
+            "middle": tuple(i for i, r in enumerate(res) if COARSE_MAX_RES < r < FINE_MIN_RES),
+            "fine": tuple(i for i, r in enumerate(res) if r >= FINE_MIN_RES)}
 
 
 def parse_layers(text: str, resolution: int) -> tuple[int, ...]:
     """'coarse', 'middle,fine', '0-3,7' → sorted layer indices valid for `resolution`."""
-    num_ws = 2 * int(math.log2(resolution)) - 2
+    num_ws = num_ws_for(resolution)
     named = layer_ranges(resolution)
     layers: set[int] = set()
     for part in filter(None, (p.strip().lower() for p in text.split(","))):

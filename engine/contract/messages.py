@@ -34,71 +34,9 @@ import numpy as np
 from .directions import DirectionSet
 from .latents import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
 from .projection import ProjectionOptions
-from .requests import StillSpec
+from .requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderMixGrid,  # noqa: F401
+                       RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)    # (one vocabulary)
 from .training import TrainConfig  # noqa: F401  (the app builds it from the Training pane)
-
-
-# ---------------------------------------------------------------- render requests (latest wins per target)
-@dataclass(frozen=True)
-class RenderRequest:
-    """Base of all render requests: `target` names the slot, `stamp` orders requests."""
-
-    target: str
-    stamp: int
-
-
-@dataclass(frozen=True)
-class RenderImage(RenderRequest):
-    """One image: `latent`, optionally with `mix_layers` taken from `mix_with`; `size` px (None = native)."""
-
-    latent: Latent = None
-    settings: RenderSettings = field(default_factory=RenderSettings)
-    mix_with: Latent | None = None
-    mix_layers: tuple[int, ...] = ()
-    size: int | None = None
-
-
-@dataclass(frozen=True)
-class RenderSeedGrid(RenderRequest):
-    """Thumbnails for `seeds`, streamed back in chunks of `chunk`."""
-
-    seeds: tuple[int, ...] = ()
-    settings: RenderSettings = field(default_factory=RenderSettings)
-    thumb: int = 64
-    chunk: int = 8
-
-
-@dataclass(frozen=True)
-class RenderMixGrid(RenderRequest):
-    """Sources and cells: cell (r, c) = rows[r] with `layers` from cols[c]."""
-
-    rows: tuple[Latent, ...] = ()
-    cols: tuple[Latent, ...] = ()
-    layers: tuple[int, ...] = ()
-    settings: RenderSettings = field(default_factory=RenderSettings)
-    thumb: int = 96
-
-
-@dataclass(frozen=True)
-class RenderVariation(RenderRequest):
-    """Per-pixel std over `draws` noise realisations of one latent (resolutions set to zero stay off)."""
-
-    latent: Latent = None
-    settings: RenderSettings = field(default_factory=RenderSettings)
-    mix_with: Latent | None = None
-    mix_layers: tuple[int, ...] = ()
-    draws: int = 32
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class RenderTruncationStrip(RenderRequest):
-    """One latent at each ψ in `psis` (other settings from `settings`)."""
-
-    latent: Latent = None
-    settings: RenderSettings = field(default_factory=RenderSettings)
-    psis: tuple[float, ...] = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
-    thumb: int = 64
 
 
 # ---------------------------------------------------------------- commands (FIFO, never dropped)
@@ -166,10 +104,11 @@ class ExploreTraining(Command):
 
 @dataclass(frozen=True)
 class ExportStill(Command):
-    """Save a still (a contract.requests spec: image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
+    """Save what `request` (any render request: image, mixing grid, figure, noise map, strip) renders as a PNG
+    with provenance; its `target` and `stamp` are not used."""
 
     path: str = ""
-    spec: StillSpec | None = None
+    request: RenderRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +256,14 @@ class StripReady(RenderResult):
     """One latent rendered at several ψ values."""
 
     psis: tuple[float, ...]
+    images: np.ndarray           # [K, h, w, 3]
+    done: int | None = None      # while streaming: images[:done] are rendered, the rest blank
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterpolationReady(RenderResult):
+    """The faces of an interpolation strip, start to end."""
+
     images: np.ndarray           # [K, h, w, 3]
     done: int | None = None      # while streaming: images[:done] are rendered, the rest blank
 

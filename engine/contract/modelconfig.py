@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import StudioError
+from .latents import num_ws_for
 
 
 class ConfigError(StudioError, ValueError):
@@ -53,7 +54,7 @@ class ModelConfig:
     @property
     def num_ws(self) -> int:
         """Number of synthesis layers, each taking its own w (2·log2(res) − 2)."""
-        return 2 * self.log2_res - 2
+        return num_ws_for(self.resolution)
 
     @property
     def resolutions(self) -> tuple[int, ...]:

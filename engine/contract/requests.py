@@ -1,7 +1,10 @@
-"""What a still export renders: one frozen spec per kind (stdlib + numpy only, so the Qt app can build one).
+"""What to render: one frozen request per render kind, for the window's panes and for still exports alike.
 
-engine/render/exports.py turns a spec into (image, provenance); engine/files/provenance.py writes a spec into a
-PNG's record and reads it back, so every still the window or the CLI saves can be regenerated.
+The window posts a request for a live view (`target` names its slot, `stamp` orders requests); a still
+export is the same request written to a path (messages.ExportStill(path, request)), and the CLI builds the
+same objects. engine/render/ has one renderer per kind (a stream of events for the window, one image for a
+still); engine/files/provenance.py records the request in a PNG and reads it back, so every saved still
+regenerates. `kind` names a request in provenance. stdlib + numpy only.
 """
 from __future__ import annotations
 
@@ -9,49 +12,47 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .latents import DEFAULT_PSI, Latent, RenderSettings, SpecError
+from .latents import DEFAULT_PSI, PAPER_PSIS, Latent, RenderSettings, SpecError
 
 FIGURES = ("uncurated", "mixing", "noise", "truncation")
-PAPER_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 
 
 @dataclass(frozen=True)
-class StillSpec:
-    """Base of still exports; `kind` names the spec in a PNG's provenance."""
+class RenderRequest:
+    """Base of all render requests: `target` names the window's slot, `stamp` orders requests (both unused by stills)."""
 
     kind: ClassVar[str] = ""
+    target: str = ""
+    stamp: int = 0
 
 
 @dataclass(frozen=True)
-class FaceSpec(StillSpec):
-    """Base of stills of one face: `latent`, optionally with `layers` taken from `mix_with`."""
+class RenderImage(RenderRequest):
+    """One image: `latent`, optionally with `mix_layers` taken from `mix_with`; `size` px (None = native)."""
 
+    kind: ClassVar[str] = "image"
     latent: Latent = None
     settings: RenderSettings = field(default_factory=RenderSettings)
     mix_with: Latent | None = None
-    layers: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImageSpec(FaceSpec):
-    """One image, `size` px (None = native)."""
-
-    kind: ClassVar[str] = "image"
+    mix_layers: tuple[int, ...] = ()
     size: int | None = None
 
 
 @dataclass(frozen=True)
-class GridSpec(StillSpec):
-    """Seeds in a grid of `cols` columns (0: about square)."""
+class RenderSeedGrid(RenderRequest):
+    """Images of `seeds`, `thumb` px (None = native): streamed to the window in chunks of `chunk`; a still
+    lays them out in `cols` columns (0: about square)."""
 
     kind: ClassVar[str] = "grid"
     seeds: tuple[int, ...] = ()
     settings: RenderSettings = field(default_factory=RenderSettings)
+    thumb: int | None = 64
+    chunk: int = 8
     cols: int = 0
 
 
 @dataclass(frozen=True)
-class MixGridSpec(StillSpec):
+class RenderMixGrid(RenderRequest):
     """A style-mixing grid: sources on top and left, cell (r, c) = rows[r] with `layers` from cols[c]."""
 
     kind: ClassVar[str] = "mix"
@@ -59,10 +60,51 @@ class MixGridSpec(StillSpec):
     cols: tuple[Latent, ...] = ()
     layers: tuple[int, ...] = ()
     settings: RenderSettings = field(default_factory=RenderSettings)
+    thumb: int | None = 96
 
 
 @dataclass(frozen=True)
-class FigureSpec(StillSpec):
+class RenderVariation(RenderRequest):
+    """Per-pixel std over `draws` noise realisations of one latent (resolutions set to zero stay off)."""
+
+    kind: ClassVar[str] = "noise-map"
+    latent: Latent = None
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    mix_with: Latent | None = None
+    mix_layers: tuple[int, ...] = ()
+    draws: int = 32
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RenderTruncationStrip(RenderRequest):
+    """One latent at each ψ in `psis` (other settings from `settings`), side by side."""
+
+    kind: ClassVar[str] = "truncation-strip"
+    latent: Latent = None
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    psis: tuple[float, ...] = PAPER_PSIS
+    thumb: int | None = 64
+
+
+@dataclass(frozen=True)
+class RenderInterpolation(RenderRequest):
+    """`steps` faces on the straight line in W from `start` to `end` (both ends included), side by side."""
+
+    kind: ClassVar[str] = "interpolation"
+    start: Latent = None
+    end: Latent = None
+    steps: int = 7
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    thumb: int | None = 64
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.steps, int) or isinstance(self.steps, bool) or not 2 <= self.steps <= 64:
+            raise SpecError(f"an interpolation strip needs 2 to 64 steps, got {self.steps!r}")
+
+
+@dataclass(frozen=True)
+class RenderFigure(RenderRequest):
     """One of the paper's figures (`name` in FIGURES); empty `seeds` use the figure's own."""
 
     kind: ClassVar[str] = "figure"
@@ -76,29 +118,10 @@ class FigureSpec(StillSpec):
 
 
 @dataclass(frozen=True)
-class NoiseMapSpec(FaceSpec):
-    """Per-pixel standard deviation over `draws` noise draws of one face, as grey."""
-
-    kind: ClassVar[str] = "noise-map"
-    draws: int = 32
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class StripSpec(StillSpec):
-    """One latent at each ψ of `psis`, side by side."""
-
-    kind: ClassVar[str] = "truncation-strip"
-    latent: Latent = None
-    settings: RenderSettings = field(default_factory=RenderSettings)
-    psis: tuple[float, ...] = PAPER_PSIS
-
-
-@dataclass(frozen=True)
-class EditGridSpec(StillSpec):
+class RenderEditGrid(RenderRequest):
     """Faces (rows) moved along one direction in W by each of `amounts` σ (columns) on `layers`.
 
-    The direction itself (a unit vector) is part of the spec, so the PNG regenerates without its file.
+    The direction itself (a unit vector) is part of the request, so the PNG regenerates without its file.
     """
 
     kind: ClassVar[str] = "edit"
@@ -119,4 +142,6 @@ class EditGridSpec(StillSpec):
             raise SpecError("direction, σ and amounts must be finite numbers")
 
 
-SPECS = {cls.kind: cls for cls in (ImageSpec, GridSpec, MixGridSpec, FigureSpec, NoiseMapSpec, StripSpec, EditGridSpec)}
+# Every request kind by its provenance name.
+REQUESTS = {cls.kind: cls for cls in (RenderImage, RenderSeedGrid, RenderMixGrid, RenderVariation, RenderTruncationStrip,
+                                      RenderInterpolation, RenderFigure, RenderEditGrid)}

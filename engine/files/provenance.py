@@ -1,8 +1,9 @@
-"""The one provenance format of exported stills: written from a spec, read back into the same spec.
+"""The one provenance format of exported stills: written from a render request, read back into the same request.
 
-A record is flat JSON: app, version, kind, the model (id, name, file), ψ/cutoff/noise of the spec's
-settings, and the spec's other fields under their own names (a latent as {"seed": n} or {"w": [...]}).
-stdlib + numpy only.
+A record is flat JSON: app, version, kind, the model (id, name, file), ψ/cutoff/noise of the request's
+settings, and the request's other fields under their own names (a latent as {"seed": n} or {"w": [...]});
+the window's `target` and `stamp` are left out. Records of older versions (the still specs before requests
+and specs were one) are read into today's requests. stdlib + numpy only.
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import numpy as np
 
 from ..contract.errors import UserError
 from ..contract.latents import Edit, Latent, NoiseSpec, RenderSettings, SpecError
-from ..contract.requests import SPECS, GridSpec, StillSpec
+from ..contract.requests import REQUESTS, RenderRequest, RenderSeedGrid
 
-VERSION = 2
+VERSION = 3
+NOT_RECORDED = ("target", "stamp")  # the window's slot and order, meaningless in a file
 APP = "stylegan-studio"
 
 
@@ -24,10 +26,12 @@ def model_record(model_id: str, name: str, path, **extra) -> dict:
     return {"model_id": model_id, "model_name": name, "model_path": str(path), **extra}
 
 
-def record(spec: StillSpec, model: dict) -> dict:
-    """A JSON-ready record of `spec` rendered by `model` (see model_record)."""
+def record(spec: RenderRequest, model: dict) -> dict:
+    """A JSON-ready record of the request `spec` rendered by `model` (see model_record)."""
     out = {"app": APP, "provenance_version": VERSION, "kind": spec.kind, **model}
     for f in fields(spec):
+        if f.name in NOT_RECORDED:
+            continue
         value = getattr(spec, f.name)
         if isinstance(value, RenderSettings):
             out.update(psi=value.psi, cutoff=value.cutoff, noise=value.noise.describe())
@@ -49,20 +53,22 @@ def _encode(value):
     return value
 
 
-def spec_from(rec: dict) -> StillSpec:
-    """The spec a record describes (version 1 records of images, grids and mixes too); UserError if unreadable."""
+def spec_from(rec: dict) -> RenderRequest:
+    """The request a record describes (records of versions 1 and 2 too); UserError if unreadable."""
     version = rec.get("provenance_version", 1)
     if not isinstance(version, (int, float)) or isinstance(version, bool):
         raise UserError(f"the provenance is damaged: version {_brief(version)}")
     if version < 2:
         rec = _upgrade(rec)
+    if version < 3:
+        rec = _upgrade_specs(rec)
     kind = rec.get("kind")
-    cls = SPECS.get(kind) if isinstance(kind, str) else None
+    cls = REQUESTS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise UserError(f"the provenance describes a {_brief(kind)}, which cannot be regenerated")
     try:
         args = {f.name: settings_from(rec) if f.name == "settings" else _decode(rec[f.name])
-                for f in fields(cls) if f.name == "settings" or f.name in rec}
+                for f in fields(cls) if f.name not in NOT_RECORDED and (f.name == "settings" or f.name in rec)}
         spec = cls(**args)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, SpecError) as exc:
         raise UserError(f"the provenance is damaged: {_brief(exc)}") from None
@@ -75,7 +81,7 @@ def spec_from(rec: dict) -> StillSpec:
 MAX_IMAGES, MAX_SIZE, MAX_DRAWS, MAX_PSI = 1024, 4096, 1024, 100.0
 
 
-def check_types(spec: StillSpec) -> None:
+def check_types(spec: RenderRequest) -> None:
     """Refuse a spec whose fields are not of their declared types (a record's JSON may hold anything)."""
     for f in fields(spec):
         value, declared = getattr(spec, f.name), str(f.type)
@@ -96,15 +102,17 @@ def _is(value, declared: str) -> bool:
     return name not in types or (isinstance(value, types[name]) and not isinstance(value, bool))
 
 
-def check_limits(spec: StillSpec) -> None:
+def check_limits(spec: RenderRequest) -> None:
     """Refuse a spec (read from a file) whose types are wrong or whose counts and sizes are absurd, with one line."""
     check_types(spec)
     count = sum(len(v) if isinstance(v, tuple) else 1 for v in (getattr(spec, f.name) for f in fields(spec))
                 if isinstance(v, (tuple, Latent)))
     checks = [(count <= MAX_IMAGES, f"{count} latents or values (at most {MAX_IMAGES})"),
               (_int_in(getattr(spec, "size", None), 1, MAX_SIZE), f"size {_brief(getattr(spec, 'size', None))}"),
+              (_int_in(getattr(spec, "thumb", None), 1, MAX_SIZE), f"size {_brief(getattr(spec, 'thumb', None))}"),
+              (_int_in(getattr(spec, "steps", 2), 2, MAX_IMAGES), f"steps {_brief(getattr(spec, 'steps', 2))}"),
               (_int_in(getattr(spec, "draws", 1), 1, MAX_DRAWS), f"draws {_brief(getattr(spec, 'draws', 1))}"),
-              (not isinstance(spec, GridSpec) or _int_in(spec.cols, 0, MAX_IMAGES), "an absurd column count")]
+              (not isinstance(spec, RenderSeedGrid) or _int_in(spec.cols, 0, MAX_IMAGES), "an absurd column count")]
     seeds = [lat.seed for lat in _latents(spec) if lat.seed is not None] + list(getattr(spec, "seeds", ()))
     seeds += [getattr(spec, "seed")] if hasattr(spec, "seed") else []
     checks.append((all(_int_in(s, 0, 2 ** 32 - 1) for s in seeds), "a seed outside 0..2³²−1"))
@@ -116,7 +124,7 @@ def check_limits(spec: StillSpec) -> None:
             raise UserError(f"the provenance asks for {what}; not regenerated")
 
 
-def _latents(spec: StillSpec) -> list[Latent]:
+def _latents(spec: RenderRequest) -> list[Latent]:
     out = []
     for f in fields(spec):
         value = getattr(spec, f.name)
@@ -160,6 +168,18 @@ def _upgrade(rec: dict) -> dict:
         rec.update({k: [{"seed": v} if isinstance(v, int) else v for v in rec.get(k, [])] for k in ("rows", "cols")})
     if kind.startswith("figure "):
         rec.update(kind="figure", name=kind.split(" ", 1)[1], seeds=rec.get("seeds") or [])
+    return rec
+
+
+def _upgrade_specs(rec: dict) -> dict:
+    """A version 2 record (a still spec) in request terms: an image's or noise map's `layers` are its mix_layers,
+    and grids, mixes and ψ strips were saved at the model's own size (thumb None)."""
+    rec = dict(rec)
+    kind = rec.get("kind", "")
+    if kind in ("image", "noise-map") and "layers" in rec:
+        rec["mix_layers"] = rec.pop("layers")
+    if kind in ("grid", "mix", "truncation-strip"):
+        rec["thumb"] = None
     return rec
 
 

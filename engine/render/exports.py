@@ -1,8 +1,9 @@
-"""Still exports for the window and the CLI alike: (G, spec) → (image, provenance).
+"""Still exports for the window and the CLI alike: (G, request) → (image, provenance).
 
-One exporter per spec type (engine/render/stillspec.py), registered with @exporter. Every still renders
-through explore.render_still (padded batches), so the window's Save Image, `generate` and
-`generate --from-png` give the same pixels for the same spec.
+A still is a render request (engine/contract/requests.py) written to a path: one still renderer per request
+kind, registered with @exporter, validating through the same functions as the live renderer
+(engine/render/streams.py). Every still renders through synth.render_still (padded batches), so the window's
+Save Image, `generate` and `generate --from-png` give the same pixels for the same request.
 """
 from __future__ import annotations
 
@@ -20,112 +21,114 @@ from .synth import latents_ws, render_still
 from ..nets.networks import Generator
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
-from .renderer import check_request, edited_sweep, latent_ws, mix_ws, split_mix, variation_units
+from .renderer import check_request, interpolation_ws, latent_ws, mix_ws, split_mix, strip_ws, variation_units
 from ..contract.latents import Edit, Latent
-from ..contract.requests import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec, StillSpec,
-                        StripSpec)
+from ..contract.requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderMixGrid,
+                                 RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)
 
-EXPORTERS: dict[type, Callable[[Generator, StillSpec], np.ndarray]] = {}
+EXPORTERS: dict[type, Callable[[Generator, RenderRequest], np.ndarray]] = {}
 
 
-def exporter(spec_type: type) -> Callable:
-    """Register the function that renders `spec_type`."""
+def exporter(request_type: type) -> Callable:
+    """Register the function that renders `request_type` as one still."""
     def register(fn: Callable) -> Callable:
-        EXPORTERS[spec_type] = fn
+        EXPORTERS[request_type] = fn
         return fn
     return register
 
 
-def export(G: Generator, spec: StillSpec, model: dict) -> tuple[np.ndarray, dict]:
+def export(G: Generator, req: RenderRequest, model: dict) -> tuple[np.ndarray, dict]:
     """(image [H, W, 3] uint8, provenance record) of a still; `model` from provenance.model_record."""
-    fn = EXPORTERS.get(type(spec))
+    fn = EXPORTERS.get(type(req))
     if fn is None:
-        raise UserError(f"cannot export {type(spec).__name__}")
-    return fn(G, spec), record(spec, model)
+        raise UserError(f"cannot export {type(req).__name__}")
+    return fn(G, req), record(req, model)
 
 
-def save(path: str | Path, G: Generator, spec: StillSpec, model: dict) -> np.ndarray:
+def save(path: str | Path, G: Generator, req: RenderRequest, model: dict) -> np.ndarray:
     """Render a still and write it as a PNG with its provenance (atomically); returns the image."""
-    img, rec = export(G, spec, model)
+    img, rec = export(G, req, model)
     save_png(path, img, rec)
     return img
 
 
-def save_image(path: str | Path, img: np.ndarray, spec: StillSpec, model: dict) -> None:
+def save_image(path: str | Path, img: np.ndarray, req: RenderRequest, model: dict) -> None:
     """Write an already rendered still (e.g. one of `images`) with its provenance."""
-    save_png(path, img, record(spec, model))
+    save_png(path, img, record(req, model))
 
 
-def images(G: Generator, specs: Sequence[ImageSpec]) -> np.ndarray:
-    """Several ImageSpecs sharing settings and size (the CLI's seeds) → [N, H, W, 3], as one by one."""
-    first = specs[0]
-    if any(s.settings != first.settings or s.size != first.size for s in specs):
+def images(G: Generator, reqs: Sequence[RenderImage]) -> np.ndarray:
+    """Several RenderImages sharing settings and size (the CLI's seeds) → [N, H, W, 3], as one by one."""
+    first = reqs[0]
+    if any(r.settings != first.settings or r.size != first.size for r in reqs):
         raise UserError("images exported together need the same settings and size")
-    ws = torch.cat([latent_ws(G, s.latent, s.settings, s.mix_with, s.layers) for s in specs])
+    ws = torch.cat([latent_ws(G, r.latent, r.settings, r.mix_with, r.mix_layers) for r in reqs])
     return render_still(G, ws, first.settings, first.size)
 
 
-@exporter(ImageSpec)
-def image(G: Generator, spec: ImageSpec) -> np.ndarray:
-    """One image, mixed when the spec says so."""
-    return images(G, [spec])[0]
+@exporter(RenderImage)
+def image(G: Generator, req: RenderImage) -> np.ndarray:
+    """One image, mixed when the request says so."""
+    return images(G, [req])[0]
 
 
-@exporter(GridSpec)
-def grid(G: Generator, spec: GridSpec) -> np.ndarray:
-    """Seeds in a grid, each cell the image `generate` writes for that seed."""
-    if not spec.seeds:
+@exporter(RenderSeedGrid)
+def grid(G: Generator, req: RenderSeedGrid) -> np.ndarray:
+    """Seeds in a grid, each cell the image `generate` writes for that seed (at `thumb` px; None = native)."""
+    if not req.seeds:
         raise UserError("a grid needs at least one seed")
-    imgs = images(G, [ImageSpec(Latent(seed=s), spec.settings) for s in spec.seeds])
-    return make_grid(imgs, spec.cols or math.ceil(math.sqrt(len(spec.seeds))))
+    imgs = images(G, [RenderImage(latent=Latent(seed=s), settings=req.settings, size=req.thumb) for s in req.seeds])
+    return make_grid(imgs, req.cols or math.ceil(math.sqrt(len(req.seeds))))
 
 
-@exporter(MixGridSpec)
-def mixing_grid(G: Generator, spec: MixGridSpec) -> np.ndarray:
+@exporter(RenderMixGrid)
+def mixing_grid(G: Generator, req: RenderMixGrid) -> np.ndarray:
     """Sources along the top and left, mixed cells inside."""
-    if not spec.rows or not spec.cols:
+    if not req.rows or not req.cols:
         raise UserError("a mixing grid needs at least one row and one column")
-    imgs = render_still(G, mix_ws(G, spec.rows, spec.cols, spec.layers, spec.settings), spec.settings)
-    return mixing_figure(*split_mix(imgs, len(spec.rows), len(spec.cols)))
+    imgs = render_still(G, mix_ws(G, req.rows, req.cols, req.layers, req.settings), req.settings, req.thumb)
+    return mixing_figure(*split_mix(imgs, len(req.rows), len(req.cols)))
 
 
-@exporter(FigureSpec)
-def figure(G: Generator, spec: FigureSpec) -> np.ndarray:
+@exporter(RenderFigure)
+def figure(G: Generator, req: RenderFigure) -> np.ndarray:
     """One of the paper's figures."""
-    return figures.render(G, spec)
+    return figures.render(G, req)
 
 
-@exporter(NoiseMapSpec)
-def noise_map(G: Generator, spec: NoiseMapSpec) -> np.ndarray:
+@exporter(RenderVariation)
+def noise_map(G: Generator, req: RenderVariation) -> np.ndarray:
     """The per-pixel std over noise draws, grey, normalised to its maximum (as the Noise pane shows it)."""
-    ws = latent_ws(G, spec.latent, spec.settings, spec.mix_with, spec.layers)
-    for _, _, std in variation_units(G, ws, spec.settings, spec.draws, spec.seed):
+    ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
+    for _, _, std in variation_units(G, ws, req.settings, req.draws, req.seed):
         pass
     return grey_image(std)
 
 
-@exporter(StripSpec)
-def strip(G: Generator, spec: StripSpec) -> np.ndarray:
+@exporter(RenderTruncationStrip)
+def strip(G: Generator, req: RenderTruncationStrip) -> np.ndarray:
     """One latent at each ψ, side by side."""
-    if not spec.psis:
-        raise UserError("a truncation strip needs at least one ψ value")
-    check_request(G, spec.latent, (), spec.settings)
-    ws = edited_sweep(G, spec.latent, spec.psis, spec.settings.cutoff)  # [K, num_ws, w_dim]
-    return make_grid(render_still(G, ws, spec.settings), len(spec.psis), pad=2)
+    return make_grid(render_still(G, strip_ws(G, req), req.settings, req.thumb), len(req.psis), pad=2)
 
 
-def edit_latents(spec: EditGridSpec) -> list[Latent]:
-    """The cells of an edit grid, row by row: each latent moved by amount·σ·direction on the spec's layers."""
-    d = np.asarray(spec.direction, np.float32)
-    return [Latent(lat.seed, lat.w, Edit(tuple((np.float32(a * spec.sigma) * d).tolist()), spec.layers,
-                                         f"{spec.name} {a:+g}σ"))
-            for lat in spec.latents for a in spec.amounts]
+@exporter(RenderInterpolation)
+def interpolation(G: Generator, req: RenderInterpolation) -> np.ndarray:
+    """The faces between two faces in W, side by side."""
+    return make_grid(render_still(G, interpolation_ws(G, req), req.settings, req.thumb), req.steps, pad=2)
 
 
-@exporter(EditGridSpec)
-def edit_grid(G: Generator, spec: EditGridSpec) -> np.ndarray:
+def edit_latents(req: RenderEditGrid) -> list[Latent]:
+    """The cells of an edit grid, row by row: each latent moved by amount·σ·direction on the request's layers."""
+    d = np.asarray(req.direction, np.float32)
+    return [Latent(lat.seed, lat.w, Edit(tuple((np.float32(a * req.sigma) * d).tolist()), req.layers,
+                                         f"{req.name} {a:+g}σ"))
+            for lat in req.latents for a in req.amounts]
+
+
+@exporter(RenderEditGrid)
+def edit_grid(G: Generator, req: RenderEditGrid) -> np.ndarray:
     """One row per face, one column per amount along a direction (0 = the face itself)."""
-    cells = edit_latents(spec)
+    cells = edit_latents(req)
     for lat in cells:
-        check_request(G, lat, (), spec.settings)
-    return make_grid(render_still(G, latents_ws(G, cells, spec.settings), spec.settings), len(spec.amounts))
+        check_request(G, lat, (), req.settings)
+    return make_grid(render_still(G, latents_ws(G, cells, req.settings), req.settings), len(req.amounts))

@@ -7,8 +7,9 @@ import torch
 from .synth import latents_to_w, mix, noise_draws, psi_sweep, render_still, styled_ws, to_uint8
 from ..nets.networks import Generator
 from ..files.pngio import grey_image, make_grid
-from ..contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise, layer_ranges
-from ..contract.requests import PAPER_PSIS, FigureSpec
+from ..contract.latents import (COARSE_MAX_RES, FINE_MIN_RES, PAPER_PSIS, Latent, NoiseSpec, RenderSettings, ResNoise,
+                                layer_ranges)
+from ..contract.requests import RenderFigure
 
 
 def _seed_ws(G: Generator, seeds, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
@@ -45,14 +46,14 @@ def noise(G: Generator, seed: int = 0, draws: int = 100, psi: float = 0.7) -> np
     imgs = noise_draws(G, w, RenderSettings(psi=psi), draws, seed=seed)
     top = list(to_uint8(torch.from_numpy(imgs[:3]).permute(0, 3, 1, 2))) + [grey_image(imgs.std(axis=0).mean(axis=-1))]
     res = G.cfg.resolutions
-    fine_from = 64 if G.cfg.resolution >= 64 else res[-1]
+    fine_from = FINE_MIN_RES if G.cfg.resolution >= FINE_MIN_RES else res[-1]
 
     def only(kept) -> NoiseSpec:
         spec = NoiseSpec(ResNoise("zero"))
         for r in kept:
             spec = spec.with_res(r, ResNoise("random", seed))
         return spec
-    specs = [only(res), only(()), only([r for r in res if r >= fine_from]), only([r for r in res if r <= 8])]
+    specs = [only(res), only(()), only([r for r in res if r >= fine_from]), only([r for r in res if r <= COARSE_MAX_RES])]
     ws = _seed_ws(G, [seed], psi)
     bottom = [render_still(G, ws, RenderSettings(noise=s))[0] for s in specs]
     return make_grid(np.stack(top + bottom), 4, pad=2)
@@ -64,13 +65,13 @@ def truncation(G: Generator, seeds=(0, 1, 2), psis=PAPER_PSIS) -> np.ndarray:
     return make_grid(render_still(G, ws, RenderSettings()), len(psis), pad=2)
 
 
-def render(G: Generator, spec: FigureSpec) -> np.ndarray:
-    """The figure a spec names, with its seeds (or the figure's own) and ψ."""
-    seeds = spec.seeds
-    if spec.name == "uncurated":
-        return uncurated(G, seeds or range(64), psi=spec.psi)
-    if spec.name == "mixing":
+def render(G: Generator, req: RenderFigure) -> np.ndarray:
+    """The figure a request names, with its seeds (or the figure's own) and ψ."""
+    seeds = req.seeds
+    if req.name == "uncurated":
+        return uncurated(G, seeds or range(64), psi=req.psi)
+    if req.name == "mixing":
         return mixing(G, *((seeds[:5], seeds[5:11]) if len(seeds) >= 11 else ()))
-    if spec.name == "noise":
-        return noise(G, seed=seeds[0] if seeds else 0, psi=spec.psi)
+    if req.name == "noise":
+        return noise(G, seed=seeds[0] if seeds else 0, psi=req.psi)
     return truncation(G, seeds or (0, 1, 2))

@@ -9,7 +9,7 @@ import torch
 from ..contract.errors import UserError
 from .synth import (apply_edit, broadcast, latents_to_w, latents_to_ws, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
                     resize, styled_ws, synthesize, to_uint8)
-from ..contract.messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
+from ..contract.requests import RenderInterpolation, RenderSeedGrid, RenderTruncationStrip
 from ..contract.modelconfig import ModelConfig
 from ..nets.networks import Generator
 from ..contract.latents import Latent, RenderSettings
@@ -85,19 +85,6 @@ def latent_ws(G: Generator, latent: Latent, settings: RenderSettings, mix_with: 
     check_request(G, mix_with, mix_layers, settings)
     ws = latents_ws(G, [latent, mix_with], settings)  # [2, num_ws, w_dim]
     return mix(ws[:1], ws[1:], mix_layers)
-
-
-@torch.inference_mode()
-def render_image(G: Generator, latent: Latent, settings: RenderSettings, mix_with: Latent | None = None,
-                 mix_layers: Sequence[int] = (), size: int | None = None) -> np.ndarray:
-    """One image [H, W, 3] uint8."""
-    ws = latent_ws(G, latent, settings, mix_with, mix_layers)
-    return to_uint8(resize(synthesize(G, ws, noise_maps(G, settings.noise)), size))[0]
-
-
-def frame(G: Generator, req: RenderImage) -> np.ndarray:
-    """The image a RenderImage asks for."""
-    return render_image(G, req.latent, req.settings, req.mix_with, req.mix_layers, req.size)
 
 
 @torch.inference_mode()
@@ -211,3 +198,16 @@ def edited_sweep(G: Generator, latent: Latent, psis, cutoff: int | None) -> torc
     """ws of one latent at each ψ, its Edit added after truncation: [K, num_ws, w_dim]."""
     ws = latents_to_ws(G, [latent])  # [1, num_ws, w_dim]
     return apply_edit(psi_sweep(ws, G.w_avg, psis, cutoff), latent.edit)
+
+
+@torch.inference_mode()
+def interpolation_ws(G: Generator, req: RenderInterpolation) -> torch.Tensor:
+    """ws of `steps` evenly spaced points on the line in W from the start face to the end face: [K, num_ws, w_dim].
+
+    Both faces are truncated (and edited) first, so the ends are exactly the faces the viewer shows for them.
+    """
+    for lat in (req.start, req.end):
+        check_request(G, lat, (), req.settings)
+    ends = latents_ws(G, [req.start, req.end], req.settings)  # [2, num_ws, w_dim]
+    t = torch.linspace(0, 1, req.steps, device=ends.device).view(-1, 1, 1)
+    return torch.lerp(ends[:1], ends[1:], t)

@@ -16,11 +16,14 @@ import numpy as np
 import torch
 
 from ..contract.errors import UserError
-from ..contract.messages import (FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid, RenderRequest, RenderResult,
-                       RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady, VariationReady)
+from ..contract.messages import (FrameReady, GridChunk, InterpolationReady, MixGridReady, RenderResult, StripReady,
+                                 VariationReady)
+from ..contract.requests import (RenderImage, RenderInterpolation, RenderMixGrid, RenderRequest, RenderSeedGrid,
+                                 RenderTruncationStrip, RenderVariation)
 from ..nets.networks import Generator
-from .renderer import (frame, grid_chunks, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws, unit_images,
-                       variation_units)
+from .renderer import (grid_chunks, interpolation_ws, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws,
+                       unit_images, variation_units)
+from .synth import noise_maps, resize, synthesize, to_uint8
 from ..contract.latents import RenderSettings
 
 VARIATION_BATCH = 16
@@ -85,7 +88,9 @@ def image_units(G: Generator, ws: torch.Tensor, settings: RenderSettings,
 @renders(RenderImage, streamed=False)
 def _image(G: Generator, req: RenderImage) -> Iterator[RenderResult]:
     t0 = time.perf_counter()
-    img = frame(G, req)
+    with torch.inference_mode():
+        ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
+        img = to_uint8(resize(synthesize(G, ws, noise_maps(G, req.settings.noise)), req.size))[0]
     yield FrameReady(req.target, req.stamp, time.perf_counter() - t0, image=img, request=req)
 
 
@@ -109,6 +114,13 @@ def _strip(G: Generator, req: RenderTruncationStrip) -> Iterator[RenderResult]:
     ws = strip_ws(G, req)
     for (done, imgs), secs in _timed(image_units(G, ws, req.settings, req.thumb)):
         yield StripReady(req.target, req.stamp, secs, psis=tuple(req.psis), images=imgs, done=done)
+
+
+@renders(RenderInterpolation)
+def _interpolation(G: Generator, req: RenderInterpolation) -> Iterator[RenderResult]:
+    ws = interpolation_ws(G, req)
+    for (done, imgs), secs in _timed(image_units(G, ws, req.settings, req.thumb)):
+        yield InterpolationReady(req.target, req.stamp, secs, images=imgs, done=done)
 
 
 @renders(RenderVariation)

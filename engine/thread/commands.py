@@ -152,11 +152,11 @@ def cancel(eng: EngineContext, cmd: CancelJob) -> None:
 
 # ---------------------------------------------------------------- exports
 def export_still(eng: EngineContext, cmd: ExportStill) -> None:
-    """A still (image, mixing grid, figure, noise map, ψ strip) as a PNG with provenance."""
+    """What a render request renders, as a PNG with provenance."""
     m = eng.model
     extra = {"training_kimg": round(m.live_kimg, 3)} if m.live else {}
-    exports.save(cmd.path, m.render_G, cmd.spec, model_record(m.meta.model_id, m.meta.name, m.path, **extra))
-    eng.emit(Saved(cmd.path, cmd.spec.kind))
+    exports.save(cmd.path, m.render_G, cmd.request, model_record(m.meta.model_id, m.meta.name, m.path, **extra))
+    eng.emit(Saved(cmd.path, cmd.request.kind))
 
 
 def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:

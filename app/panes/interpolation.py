@@ -1,0 +1,90 @@
+"""The Interpolation pane: the faces on the straight line in W from the current face to another seed."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from ...engine.contract.latents import Latent
+from ...engine.contract.messages import ExportStill
+from ...engine.contract.requests import RenderInterpolation
+from ..qtutil import save_name, to_pixmap
+
+THUMB = 64  # the strip's thumbnails, four to a row: fits a narrow side dock
+PER_ROW = 4
+TARGET = "interpolation"  # render target of the strip
+
+
+class InterpolationPane(QWidget):
+    """From the face in the viewer (as shown: truncated, edited) to a seed, in 2 to 16 steps."""
+
+    def __init__(self, bridge, state) -> None:
+        super().__init__()
+        self.bridge, self.state = bridge, state
+        self.to_seed = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1)
+        self.to_seed.setToolTip("The seed of the face the strip ends at")
+        self.steps = QSpinBox(minimum=2, maximum=16, value=8)
+        self.steps.setToolTip("Faces in the strip, both ends included")
+        self.to_seed.valueChanged.connect(self.request_strip)
+        self.steps.valueChanged.connect(self.on_steps)
+        self.note = QLabel(wordWrap=True)
+        self.note.setStyleSheet("color: #777;")
+        form = QHBoxLayout()
+        form.addWidget(QLabel("To seed"))
+        form.addWidget(self.to_seed)
+        form.addWidget(QLabel("Steps"))
+        form.addWidget(self.steps)
+        form.addStretch(1)
+        self.grid = QGridLayout()
+        self.cells: list[QLabel] = []
+        save = QPushButton("Save strip…")
+        save.clicked.connect(lambda: self.save_strip())
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(save)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.note)
+        lay.addLayout(self.grid)
+        lay.addLayout(save_row)
+        lay.addStretch(1)
+        self.on_steps()
+        state.changed.connect(self.request_strip)
+        bridge.results(TARGET).connect(self.on_strip)
+
+    def on_steps(self) -> None:
+        """One thumbnail per step, PER_ROW to a row."""
+        for cell in self.cells:
+            self.grid.removeWidget(cell)
+            cell.deleteLater()
+        self.cells = [QLabel(alignment=Qt.AlignmentFlag.AlignCenter) for _ in range(self.steps.value())]
+        for k, cell in enumerate(self.cells):
+            cell.setFixedSize(THUMB, THUMB)
+            self.grid.addWidget(cell, *divmod(k, PER_ROW))
+        self.request_strip()
+
+    def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderInterpolation:
+        """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
+        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=Latent(seed=self.to_seed.value()),
+                                   steps=self.steps.value(), settings=self.state.settings, thumb=thumb)
+
+    def request_strip(self) -> None:
+        """Render the strip from the current face to the chosen seed."""
+        if self.state.model is None or not self.isVisible():
+            return
+        self.note.setText(f"From {self.state.latent.label()} to seed {self.to_seed.value()}")
+        self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
+
+    def save_strip(self, path: str | None = None) -> None:
+        """Save the strip at the model's size as one PNG with provenance."""
+        path = save_name(self, "Save interpolation strip", "interpolation.png", "PNG (*.png)", path)
+        if path:
+            self.bridge.post(ExportStill(path, self.strip_request()))
+
+    def on_strip(self, ev) -> None:
+        done = len(ev.images) if ev.done is None else ev.done  # a large model's strip streams in
+        for cell, img in zip(self.cells, ev.images[:done]):
+            cell.setPixmap(to_pixmap(img, THUMB))
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.request_strip()
