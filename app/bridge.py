@@ -13,11 +13,12 @@ import threading
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from ..engine.contract import messages as m
+from ..engine.files.bundled import bundled_model_path  # pathlib only: no torch
 
 
 def run_cli(argv: list[str]) -> int:
     """Run a headless CLI command in the engine."""
-    from ..engine.cli.main import main as cli_main
+    from ..engine.cli.main import main as cli_main  # deliberate: torch loads only when a command runs
     return cli_main(argv)
 
 
@@ -63,7 +64,7 @@ class EngineBridge(QObject):
     def __init__(self, parent: QObject | None = None, model_path: str | None = None, load_bundled: bool = True,
                  threads: int | None = None) -> None:
         super().__init__(parent)
-        from ..engine.thread.engine import Engine  # torch loads here, once, on the GUI thread (1.5 s)
+        from ..engine.thread.engine import Engine  # deliberate: torch loads here, once, on the GUI thread (1.5 s)
         self._engine = Engine(self._from_engine, threads=threads)
         self._model_path, self._load_bundled = model_path, load_bundled
         self._stamp = itertools.count(1)
@@ -80,7 +81,6 @@ class EngineBridge(QObject):
         self._engine.start()
         path = self._model_path
         if path is None and self._load_bundled:
-            from ..engine.files.bundled import bundled_model_path
             bundled = bundled_model_path()
             path = str(bundled) if bundled else None
         if path:

@@ -32,9 +32,9 @@ def _is_cli(argv: list[str]) -> bool:
 def run(argv: list[str]) -> int:
     """Dispatch: CLI subcommands go to the engine's CLI, no command opens the window."""
     if _is_cli(argv):
-        from . import bridge
+        from . import bridge  # deliberate: a CLI command never builds the window (nor loads pyqtgraph)
         return bridge.run_cli(argv)
-    from .studio import launch
+    from .studio import launch  # deliberate: the window's modules load only when the window opens
     return launch(argv)
 
 

@@ -7,6 +7,7 @@ import os
 import numpy as np
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QFileDialog
 
 from ..engine.contract.latents import Edit, Latent
 
@@ -35,7 +36,7 @@ def grey_pixmap(values: np.ndarray, size: int | None = None) -> QPixmap:
 def icon(name: str) -> QIcon:
     """A Font Awesome icon from qtawesome (empty icon if the font cannot load)."""
     try:
-        import qtawesome
+        import qtawesome  # deliberate: its font loading may fail, and an icon never fails the UI
         return qtawesome.icon(name)
     except Exception:  # icons are decoration; never fail the UI over one
         return QIcon()
@@ -72,7 +73,6 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
 def save_name(parent, title: str, default: str, filters: str, path: str | None = None) -> str:
     """A file name to save to (asked for unless given), with `default`'s extension added when typed without one."""
     if not path:
-        from PySide6.QtWidgets import QFileDialog
         path = QFileDialog.getSaveFileName(parent, title, default, filters)[0]
     if path and not os.path.splitext(os.path.basename(path))[1]:
         path += os.path.splitext(default)[1]   # Qt's own dialog saves "grid" as "grid", not "grid.png"

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from ..engine.contract.messages import NewModel
-
-BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "models" / "avatars64.safetensors"
+from .bridge import EngineBridge, bundled_model_path
+from .window import MainWindow
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -22,10 +22,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def launch(argv: list[str]) -> int:
     """Create the application, the engine bridge and the window; run until the window closes."""
-    import pyqtgraph as pg
-
-    from .bridge import EngineBridge
-    from .window import MainWindow
     args = parse(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("StyleGAN Studio")
@@ -35,7 +31,7 @@ def launch(argv: list[str]) -> int:
     bridge = EngineBridge(model_path=path, load_bundled=path is None)
     window = MainWindow(bridge)
     bridge.start()
-    if path is None and not BUNDLED.is_file():
+    if path is None and bundled_model_path() is None:
         bridge.post(NewModel())
         window.statusBar().showMessage("No bundled model in this install: showing a freshly initialised model", 0)
     window.show()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylegan_studio.engine.train import dataset
+from stylegan_studio.engine.files import dataset
 from stylegan_studio.engine.train.avatars import as_array, build_avatar_zip, read_attributes, render_avatar
 
 

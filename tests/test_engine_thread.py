@@ -433,9 +433,7 @@ def test_training_with_a_bad_dataset_fails_alone(eng, tmp_path):
 
 
 def test_export_video_runs_the_video_job_one_frame_per_unit(eng, tmp_path, monkeypatch):
-    """The wiring of ExportVideo: engine.video.video_job(G, meta, model_path, spec, out) runs as a job."""
-    import sys
-    import types
+    """The wiring of ExportVideo: render.video.video_job(G, meta, model_path, spec, out) runs as a job."""
     calls = []
 
     def video_job(G, meta, model_path, spec, out_path):
@@ -446,7 +444,8 @@ def test_export_video_runs_the_video_job_one_frame_per_unit(eng, tmp_path, monke
             open(out_path, "wb").write(b"video")
         finally:
             calls.append("cleanup")
-    monkeypatch.setitem(sys.modules, "stylegan_studio.engine.render.video", types.SimpleNamespace(video_job=video_job))
+    from stylegan_studio.engine.thread import commands
+    monkeypatch.setattr(commands, "video_job", video_job)
     out = str(tmp_path / "a.mp4")
     eng.post(m.ExportVideo(out, {"frames": 5}))
     done = eng.rec.wait(m.JobFinished, kind="video")

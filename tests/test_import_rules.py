@@ -1,8 +1,9 @@
 """The app/engine boundary and the engine's layout.
 
 Engine never imports Qt, app never imports torch, one bridge crosses; outside the bridge the app
-reads only the engine's data modules. Inside the engine: sub-packages (nets, render, train, metrics,
-files, thread, cli), no import circles, and the core never imports the command line.
+reads only the contract floor (engine/contract/). Inside the engine: sub-packages stacked
+contract < nets < files < render < directions < metrics < train < thread < cli (docs/architecture.md),
+no import runs up the stack, no circles, and imports sit at the top of a file unless deliberate.
 """
 import ast
 import re
@@ -11,61 +12,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = ROOT / "engine"
+sys.path.insert(0, str(ROOT / "bench"))
+import import_scan as scan  # noqa: E402  (the one import resolver: bench/import_scan.py prints the same figures)
+
+ENGINE = scan.ENGINE
 QT = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "qtawesome", "qtpy")
 TORCH = ("torch", "safetensors")
-
-
-def engine_modules() -> dict[str, Path]:
-    """Dotted engine module name ("render.synth", "contract.messages") → file; packages by their __init__."""
-    out = {}
-    for path in ENGINE.rglob("*.py"):
-        parts = path.relative_to(ENGINE).with_suffix("").parts
-        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        out[name] = path
-    return out
-
-
-MODULES = engine_modules()
+MODULES = scan.MODULES
 # The engine modules the app may read without the bridge: the contract floor, stdlib + numpy only, never torch.
 DATA_ONLY = tuple(sorted(m for m in MODULES if m.startswith("contract.")))
 
 
-def _resolve(base: list[str], names: list[str]) -> list[str]:
-    """Engine modules named by `from <base> import <names>` (a name may itself be a module)."""
-    pkg = ".".join(base)
-    subs = [f"{pkg}.{n}" if pkg else n for n in names]
-    found = [s for s in subs if s in MODULES]
-    return found if found else [pkg]
-
-
 def engine_imports(path: Path) -> tuple[list[str], list[str]]:
     """(top-level non-engine modules, engine modules) a file imports, anywhere in it."""
-    rel = path.relative_to(ROOT).parts
-    inside = rel[0] == "engine"
-    here = list(rel[1:-1]) if inside else None      # the file's package, relative to engine/
-    outside, engine = [], []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name.startswith("stylegan_studio.engine."):
-                    engine += _resolve(a.name.split(".")[2:], [])
-                else:
-                    outside.append(a.name)
-        elif isinstance(node, ast.ImportFrom):
-            mod = (node.module or "").split(".") if node.module else []
-            names = [a.name for a in node.names]
-            if node.level == 0:
-                if mod[:2] == ["stylegan_studio", "engine"]:
-                    engine += _resolve(mod[2:], names)
-                else:
-                    outside.append(node.module)
-            elif inside:
-                base = here[:len(here) - (node.level - 1)] if node.level > 1 else list(here)
-                engine += _resolve(base + mod, names)
-            elif mod[:1] == ["engine"]:                # the app: from ..engine.x import y
-                engine += _resolve(mod[1:], names)
-    return outside, [e for e in engine if e]
+    found = scan.file_imports(path)
+    return [i.name for i in found if not i.engine], [i.name for i in found if i.engine]
 
 
 def top(name: str) -> str:
@@ -118,7 +79,7 @@ def test_every_sub_package_is_installed():
 
 def engine_graph() -> dict[str, set[str]]:
     """Engine module → the engine modules it imports (anywhere in the file)."""
-    return {name: set(engine_imports(path)[1]) - {name} for name, path in MODULES.items()}
+    return scan.module_graph()
 
 
 def test_the_engine_core_never_imports_the_command_line():
@@ -143,3 +104,29 @@ def test_the_rules_see_the_imports():
     assert "contract.latents" in graph["render.synth"] and "nets.networks" in graph["render.synth"]
     assert "thread.commands" in graph["thread.engine"] and "render.exports" in graph["thread.commands"]
     assert "cli.export" in graph["cli.main"]
+
+
+def test_every_engine_module_sits_in_a_layer_of_the_stack():
+    stray = sorted({scan.unit(m) for m in MODULES if m} - set(scan.STACK))
+    assert not stray, f"engine modules outside the stack {scan.STACK}: {stray}"
+
+
+def test_no_import_runs_up_the_stack_and_no_two_sub_packages_import_each_other():
+    graph = scan.unit_graph()
+    assert not scan.upward_edges(graph), f"imports up the stack: {scan.upward_edges(graph)}"
+    assert not scan.two_way_pairs(graph) and not scan.cycles(graph)
+
+
+def test_the_stack_check_sees_an_upward_import():
+    # The check above must fail on a real violation, not pass on an empty graph.
+    graph = scan.unit_graph()
+    assert "contract" in graph["render"] and "render" in graph["thread"]
+    assert scan.upward_edges({**graph, "render": graph["render"] | {"thread"}}) == [("render", "thread")]
+    assert scan.two_way_pairs({"a": {"b"}, "b": {"a"}}) == [("a", "b")] and scan.cycles({"a": {"b"}, "b": {"a"}})
+
+
+def test_imports_inside_functions_are_deliberate_and_say_why():
+    for root in (ENGINE, ROOT / "app"):
+        for f, line in scan.in_function_imports(root):
+            text = (ROOT / f).read_text().splitlines()[line - 1]
+            assert "# deliberate:" in text, f"{f}:{line} imports inside a function without saying why: {text.strip()}"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
 
 from ...engine.contract.messages import ExportStill
 from ...engine.contract.requests import RenderVariation
-from ...engine.contract.latents import COARSE_MAX_RES, FINE_MIN_RES, NoiseSpec, ResNoise
+from ...engine.contract.latents import COARSE_MAX, MIDDLE_MAX, NoiseSpec, ResNoise
 from ..qtutil import grey_pixmap, icon, save_name
 
 MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))
@@ -127,9 +127,9 @@ class NoisePane(QWidget):
         """Resample every coarse (4²–8²) or fine (≥ 64², or the top two for small models) resolution."""
         resolutions = sorted(self.rows)
         if name == "coarse":
-            chosen = [r for r in resolutions if r <= COARSE_MAX_RES]
+            chosen = [r for r in resolutions if r <= COARSE_MAX]
         else:
-            chosen = [r for r in resolutions if r >= FINE_MIN_RES] or resolutions[-2:]
+            chosen = [r for r in resolutions if r > MIDDLE_MAX] or resolutions[-2:]
         spec = self.state.settings.noise
         for res in chosen:
             spec = spec.with_res(res, ResNoise("random", next(self.seeds), spec.at(res).strength))

@@ -5,6 +5,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QWidget)
 
+from ...engine.contract.errors import UserError
 from ...engine.contract.messages import TrainConfig
 from ...engine.contract.training import MODEL_OPTIONS, option_kind, options
 
@@ -137,7 +138,6 @@ def _get(w: QWidget, f):
 
 
 def _number(text: str, label: str) -> float:
-    from ...engine.contract.errors import UserError
     try:
         return float(text)
     except ValueError:

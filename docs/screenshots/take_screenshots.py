@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.qtutil import latent_to_mime
 from stylegan_studio.app.window import MainWindow
-from stylegan_studio.engine.render.specs import Latent
+from stylegan_studio.engine.contract.latents import Latent
 
 model, data, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
@@ -61,6 +61,8 @@ def steps():
     yield lambda: shot("explore")
     yield lambda: win.docks["Truncation"].raise_()  # tabbed with Noise
     yield lambda: shot("explore-truncation")
+    yield lambda: (win.docks["Interpolation"].raise_(), p["Interpolation"].to_seed.setValue(40))  # tabbed with Noise
+    yield lambda: shot("explore-interpolation")
     yield lambda: (win.docks["Training"].raise_(), p["Training"].data.setText(data), p["Training"].check())
     yield lambda: (p["Training"].resolution.setCurrentText("32"), p["Training"].kimg.setValue(0.5),
                    p["Training"].run_dir.setText(tempfile.mkdtemp() + "/run"), p["Training"].start())

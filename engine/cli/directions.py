@@ -13,6 +13,7 @@ from ..render import exports
 from ..contract.latents import Latent, parse_layers, parse_seeds
 from ..contract.requests import RenderEditGrid
 from .render import add_render_options, check_cutoff, cli_model_record, load_cli_model, settings_from_args
+from ..directions import classifier
 
 METHODS = ("pca", "sefa", "attributes", "classifier")
 ATTRIBUTE_SAMPLES = 3000
@@ -49,7 +50,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_classifier(args: argparse.Namespace) -> int:
     """Train the attribute classifier and print its held-out accuracy per attribute."""
-    from ..directions import classifier
     if not args.data or not args.heldout:
         raise UserError("directions classifier needs --data TRAIN.zip and --heldout HELDOUT.zip")
 
@@ -89,7 +89,6 @@ def run_directions(args: argparse.Namespace) -> int:
 
 def load_classifier(path: str | None):
     """The attribute classifier at `path`, else the bundled one."""
-    from ..directions import classifier
     path = path or attributes.bundled_classifier()
     if not Path(path).is_file():
         raise UserError(f"no attribute classifier at {path}; train one with `directions classifier`")

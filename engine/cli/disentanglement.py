@@ -7,6 +7,12 @@ import sys
 import time
 
 from ..contract.errors import UserError
+from ..directions.attributes import label_samples
+from ..files.bundled import resolve_model
+from ..files.modelfile import load_model
+from ..metrics import ppl as path_lengths
+from ..metrics.separability import separability
+from .directions import load_classifier
 
 PPL_COUNT = 1000
 LS_COUNT = 3000
@@ -27,8 +33,6 @@ def _progress(what: str, job):
 
 def run(args: argparse.Namespace) -> int:
     """Measure PPL (Z/W × full/end) or linear separability (Z/W) and print a table and one JSON line."""
-    from ..files.bundled import resolve_model
-    from ..files.modelfile import load_model
     count = args.count or (PPL_COUNT if args.kind == "ppl" else LS_COUNT)
     if count < 10:
         raise UserError(f"metrics {args.kind} needs --count of 10 or more")
@@ -42,21 +46,17 @@ def run(args: argparse.Namespace) -> int:
 
 def ppl(G, count: int) -> dict:
     """Path length in Z and W, full and end sampling."""
-    from ..metrics import ppl as m
-    rows = {f"{s}_{how}": _progress(f"ppl {s} {how}", m.path_length(G, s, how, count))["ppl"]
-            for s in m.SPACES for how in m.SAMPLINGS}
+    rows = {f"{s}_{how}": _progress(f"ppl {s} {how}", path_lengths.path_length(G, s, how, count))["ppl"]
+            for s in path_lengths.SPACES for how in path_lengths.SAMPLINGS}
     print(f"{'':6s}{'full':>12s}{'end':>12s}")
-    for s in m.SPACES:
+    for s in path_lengths.SPACES:
         print(f"{s.upper():6s}{rows[s + '_full']:12.1f}{rows[s + '_end']:12.1f}")
     return {"ppl": {k: round(v, 2) for k, v in rows.items()}, "steps_per_column": count,
-            "epsilon": m.EPSILON, "distance": m.DISTANCE, "noise": "stored (the same for both images of a step)"}
+            "epsilon": path_lengths.EPSILON, "distance": path_lengths.DISTANCE, "noise": "stored (the same for both images of a step)"}
 
 
 def ls(G, count: int, classifier_path: str | None) -> dict:
     """Linear separability in Z and W with the attribute classifier."""
-    from ..directions.attributes import label_samples
-    from ..metrics.separability import separability
-    from .directions import load_classifier
     samples = _progress("classifying faces", label_samples(G, load_classifier(classifier_path), count))
     res = separability(samples)
     print(f"{'attribute':18s}{'yes':>7s}{'H(Y|X) Z':>10s}{'H(Y|X) W':>10s}")

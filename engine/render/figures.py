@@ -7,7 +7,7 @@ import torch
 from .synth import latents_to_w, mix, noise_draws, psi_sweep, render_still, styled_ws, to_uint8
 from ..nets.networks import Generator
 from ..files.pngio import grey_image, make_grid
-from ..contract.latents import (COARSE_MAX_RES, FINE_MIN_RES, PAPER_PSIS, Latent, NoiseSpec, RenderSettings, ResNoise,
+from ..contract.latents import (COARSE_MAX, MIDDLE_MAX, PAPER_PSIS, Latent, NoiseSpec, RenderSettings, ResNoise,
                                 layer_ranges)
 from ..contract.requests import RenderFigure
 
@@ -46,14 +46,14 @@ def noise(G: Generator, seed: int = 0, draws: int = 100, psi: float = 0.7) -> np
     imgs = noise_draws(G, w, RenderSettings(psi=psi), draws, seed=seed)
     top = list(to_uint8(torch.from_numpy(imgs[:3]).permute(0, 3, 1, 2))) + [grey_image(imgs.std(axis=0).mean(axis=-1))]
     res = G.cfg.resolutions
-    fine_from = FINE_MIN_RES if G.cfg.resolution >= FINE_MIN_RES else res[-1]
+    fine = [r for r in res if r > MIDDLE_MAX] or res[-1:]
 
     def only(kept) -> NoiseSpec:
         spec = NoiseSpec(ResNoise("zero"))
         for r in kept:
             spec = spec.with_res(r, ResNoise("random", seed))
         return spec
-    specs = [only(res), only(()), only([r for r in res if r >= fine_from]), only([r for r in res if r <= COARSE_MAX_RES])]
+    specs = [only(res), only(()), only(fine), only([r for r in res if r <= COARSE_MAX])]
     ws = _seed_ws(G, [seed], psi)
     bottom = [render_still(G, ws, RenderSettings(noise=s))[0] for s in specs]
     return make_grid(np.stack(top + bottom), 4, pad=2)

@@ -19,10 +19,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
-from ..nets.device import device_of
 from ..contract.errors import UserError
-from ..nets.networks import Generator
 from ..contract.projection import ProjectionOptions
+from ..files.dataset import decode, to_square  # the datasets' decoding: EXIF rotation, alpha on white
+from ..nets.device import device_of
+from ..nets.inception import load_inception  # raises one line when the metrics extra is missing
+from ..nets.networks import Generator
 from .synth import broadcast, to_uint8
 
 LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25     # fractions of the run (StyleGAN2 projector values)
@@ -33,7 +35,6 @@ INCEPTION_WEIGHT = 0.1                  # not tuned: the option lost on PSNR and
 
 def load_target(path: str | Path, resolution: int) -> np.ndarray:
     """Any image file → uint8 [resolution, resolution, 3], centre-cropped and resized; one line if unreadable."""
-    from ..files.dataset import decode, to_square  # the datasets' decoding: EXIF rotation, alpha on white
     try:
         data = Path(path).read_bytes()
         return to_square(decode(data), resolution)
@@ -76,7 +77,6 @@ def make_distance(name: str, target: torch.Tensor) -> Callable[[torch.Tensor], t
         return sum(F.mse_loss(a, b) for a, b in zip(_pyramid(img), targets)) / len(targets)
     if name == "pixel-multiscale":
         return multiscale
-    from ..metrics.fid import load_inception  # raises one line when the metrics extra is missing
     net = load_inception()
     for p in net.parameters():
         p.requires_grad_(False)

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from ..contract.errors import UserError
-from .synth import (apply_edit, broadcast, latents_to_w, latents_to_ws, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
-                    resize, styled_ws, synthesize, to_uint8)
+from .synth import (apply_edit, latents_to_w, latents_to_ws, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
+                    resize, styled_ws, to_uint8)
 from ..contract.requests import RenderInterpolation, RenderSeedGrid, RenderTruncationStrip
 from ..contract.modelconfig import ModelConfig
 from ..nets.networks import Generator

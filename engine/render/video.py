@@ -166,7 +166,7 @@ class _AVWriter:
     """MP4 (H.264, yuv420p) or WebM (VP9) through PyAV."""
 
     def __init__(self, path: Path, suffix: str, fps: int, quality: int, comment: str) -> None:
-        import av
+        import av  # deliberate: PyAV loads FFmpeg's libraries (0.12 s), only when a video is written
         self.av = av
         self.container = av.open(str(path), "w", format="mp4" if suffix == ".mp4" else "webm")
         self.container.metadata["comment"] = comment

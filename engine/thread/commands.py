@@ -20,6 +20,9 @@ from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, E
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
 from ..files.provenance import model_record
+from ..files.dataset import validate
+from ..render.video import video_job
+from .project_job import projection_units
 
 
 class EngineContext(Protocol):
@@ -171,10 +174,6 @@ def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:
 
 def export_video(eng: EngineContext, cmd: ExportVideo) -> None:
     """Render a video as a job, one frame per unit."""
-    try:
-        from ..render.video import video_job
-    except ImportError:
-        raise UserError("video export is not available in this build") from None
     if not cmd.path:
         raise UserError("no video file name given")
     G, meta, model_path = eng.model.render_G, eng.model.meta, eng.model.path
@@ -189,7 +188,6 @@ def export_video(eng: EngineContext, cmd: ExportVideo) -> None:
 
 def project_image(eng: EngineContext, cmd: ProjectImage) -> None:
     """Project an image file into the current model as a job, one optimisation step per unit."""
-    from .project_job import projection_units
     if not cmd.path:
         raise UserError("no image file given to project")
     G = eng.model.render_G
@@ -198,7 +196,6 @@ def project_image(eng: EngineContext, cmd: ProjectImage) -> None:
 
 def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
-    from ..files.dataset import validate
 
     def work() -> None:
         try:

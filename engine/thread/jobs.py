@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from ..contract.messages import (Command, Event, JobFinished, JobProgress, JobStarted, StartTraining, TrainingFakes,
                        TrainingMetric, TrainingSnapshot, TrainingState, TrainingTick)
+from ..contract.errors import UserError
+from ..train.run import TrainingRun
 
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress events a second per job
 
@@ -154,8 +156,6 @@ class TrainingJob:
         self.stopping = True
 
     def _build(self):
-        from ..contract.errors import UserError
-        from ..train.run import TrainingRun
         if self.cmd.resume_dir:
             return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None)
         if not self.cmd.config or not self.cmd.config.data or not self.cmd.run_dir:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..contract.training import AUGMENT_OPS
+
 def augment(x: torch.Tensor, policy: tuple[str, ...], gen: torch.Generator | None = None) -> torch.Tensor:
     """Apply each op of `policy` to x [N, C, H, W] with fresh random parameters per image."""
     for name in policy:
@@ -56,4 +58,4 @@ def cutout(x: torch.Tensor, gen: torch.Generator | None = None, ratio: float = 0
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
-_OPS = {"color": color, "translation": translation, "cutout": cutout}  # the names are train_config.AUGMENT_OPS
+_OPS = dict(zip(AUGMENT_OPS, (color, translation, cutout)))  # the names are declared once, in AUGMENT_OPS order

@@ -9,6 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import python_avatars as pa
+import resvg_py
 from PIL import Image
 
 from ..files.fileio import commit_temp, temp_path_for
@@ -19,7 +21,6 @@ SVG_W, SVG_H = 264, 280
 
 def avatar_attributes(seed: int) -> tuple[dict, object]:
     """(attribute values, Avatar) for one seed: python-avatars' own random choice after random.seed."""
-    import python_avatars as pa
     random.seed(seed)
     avatar = pa.Avatar.random()
     return {k: (v.name if hasattr(v, "name") else str(v)) for k, v in vars(avatar).items()}, avatar
@@ -27,8 +28,6 @@ def avatar_attributes(seed: int) -> tuple[dict, object]:
 
 def render_avatar(seed: int, res: int) -> tuple[bytes, dict]:
     """PNG bytes (res × res) and attributes of the avatar for `seed`."""
-    import python_avatars as pa
-    import resvg_py
     attrs, avatar = avatar_attributes(seed)
     # resvg fills the 'circle' style's background black: render transparent, composite ourselves.
     avatar.style = pa.AvatarStyle.TRANSPARENT

@@ -17,6 +17,7 @@ from . import distributed as dist_util
 from .augment import augment
 from ..files.dataset import load_images
 from ..contract.errors import UserError
+from ..contract.latents import num_ws_for
 from ..contract.messages import TickStats
 from ..render.synth import to_uint8
 from ..metrics.fid import FidMonitor
@@ -187,7 +188,7 @@ class TrainingRun:
         self.G.update_w_avg(w)
         ws = w.unsqueeze(1).repeat(1, self.G.num_ws, 1)
         if torch.rand((), generator=self.gen).item() < self.cfg.style_mixing:
-            layers = 2 * int(math.log2(res)) - 2  # layers in use at this resolution
+            layers = num_ws_for(res)  # layers in use at this resolution
             cross = int(torch.randint(1, max(layers, 2), (), generator=self.gen))
             w2 = self.G.mapping(torch.randn(n, self.G.cfg.z_dim, generator=self.gen))
             ws[:, cross:] = w2.unsqueeze(1)
