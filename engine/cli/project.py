@@ -46,7 +46,7 @@ def run_project(args: argparse.Namespace) -> int:
         from ..render.videospec import check_format
         check_format(args.video)  # before minutes of optimisation, not after
     G, meta, model_path = load_cli_model(args)
-    target = load_target(args.image, G.cfg.resolution)
+    target = load_target(args.image, G.img_resolution)
     out = Path(args.out)
     ensure_dir(out)
     stem = Path(args.image).stem

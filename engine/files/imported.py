@@ -6,7 +6,8 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
-from .modelfile import ModelFileError, ModelMeta, read_header, save_model
+from ..nets.api import GeneratorNet
+from .modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
 from .official import OfficialModels, load_official, snapshot_kimg
 from .tfpickle import file_sha256
 
@@ -48,6 +49,18 @@ def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
     models, _ = import_to_file(pkl, target, sha=sha)
     notes = "".join(f"; note: {n}" for n in models.notes)
     return target, f"Converted the official StyleGAN pickle {pkl.name} once; cached as {target}{notes}"
+
+
+def open_model(path: str | Path, device=None) -> tuple[GeneratorNet, ModelMeta, str]:
+    """(G, provenance, notice) of a model file or an official .pkl (converted once, then read from the cache).
+
+    The notice says what happened to a pickle ("" for a model file); it is for the user, once.
+    """
+    source, notice = path, ""
+    if is_official_pickle(path):
+        source, notice = cached_conversion(path)
+    G, meta = load_model(source, "cpu" if device is None else device)
+    return G, meta, notice
 
 
 def describe_import(record: dict) -> list[str]:

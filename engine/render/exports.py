@@ -17,7 +17,7 @@ import torch
 from . import figures
 from ..errors import UserError
 from .synth import latents_ws, render_still
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
 from .renderer import check_request, edited_sweep, latent_ws, mix_ws, split_mix, variation_units
@@ -25,7 +25,7 @@ from .specs import Edit, Latent
 from .stillspec import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec, StillSpec,
                         StripSpec)
 
-EXPORTERS: dict[type, Callable[[Generator, StillSpec], np.ndarray]] = {}
+EXPORTERS: dict[type, Callable[[GeneratorNet, StillSpec], np.ndarray]] = {}
 
 
 def exporter(spec_type: type) -> Callable:
@@ -36,7 +36,7 @@ def exporter(spec_type: type) -> Callable:
     return register
 
 
-def export(G: Generator, spec: StillSpec, model: dict) -> tuple[np.ndarray, dict]:
+def export(G: GeneratorNet, spec: StillSpec, model: dict) -> tuple[np.ndarray, dict]:
     """(image [H, W, 3] uint8, provenance record) of a still; `model` from provenance.model_record."""
     fn = EXPORTERS.get(type(spec))
     if fn is None:
@@ -44,7 +44,7 @@ def export(G: Generator, spec: StillSpec, model: dict) -> tuple[np.ndarray, dict
     return fn(G, spec), record(spec, model)
 
 
-def save(path: str | Path, G: Generator, spec: StillSpec, model: dict) -> np.ndarray:
+def save(path: str | Path, G: GeneratorNet, spec: StillSpec, model: dict) -> np.ndarray:
     """Render a still and write it as a PNG with its provenance (atomically); returns the image."""
     img, rec = export(G, spec, model)
     save_png(path, img, rec)
@@ -56,7 +56,7 @@ def save_image(path: str | Path, img: np.ndarray, spec: StillSpec, model: dict) 
     save_png(path, img, record(spec, model))
 
 
-def images(G: Generator, specs: Sequence[ImageSpec]) -> np.ndarray:
+def images(G: GeneratorNet, specs: Sequence[ImageSpec]) -> np.ndarray:
     """Several ImageSpecs sharing settings and size (the CLI's seeds) → [N, H, W, 3], as one by one."""
     first = specs[0]
     if any(s.settings != first.settings or s.size != first.size for s in specs):
@@ -66,13 +66,13 @@ def images(G: Generator, specs: Sequence[ImageSpec]) -> np.ndarray:
 
 
 @exporter(ImageSpec)
-def image(G: Generator, spec: ImageSpec) -> np.ndarray:
+def image(G: GeneratorNet, spec: ImageSpec) -> np.ndarray:
     """One image, mixed when the spec says so."""
     return images(G, [spec])[0]
 
 
 @exporter(GridSpec)
-def grid(G: Generator, spec: GridSpec) -> np.ndarray:
+def grid(G: GeneratorNet, spec: GridSpec) -> np.ndarray:
     """Seeds in a grid, each cell the image `generate` writes for that seed."""
     if not spec.seeds:
         raise UserError("a grid needs at least one seed")
@@ -81,7 +81,7 @@ def grid(G: Generator, spec: GridSpec) -> np.ndarray:
 
 
 @exporter(MixGridSpec)
-def mixing_grid(G: Generator, spec: MixGridSpec) -> np.ndarray:
+def mixing_grid(G: GeneratorNet, spec: MixGridSpec) -> np.ndarray:
     """Sources along the top and left, mixed cells inside."""
     if not spec.rows or not spec.cols:
         raise UserError("a mixing grid needs at least one row and one column")
@@ -90,13 +90,13 @@ def mixing_grid(G: Generator, spec: MixGridSpec) -> np.ndarray:
 
 
 @exporter(FigureSpec)
-def figure(G: Generator, spec: FigureSpec) -> np.ndarray:
+def figure(G: GeneratorNet, spec: FigureSpec) -> np.ndarray:
     """One of the paper's figures."""
     return figures.render(G, spec)
 
 
 @exporter(NoiseMapSpec)
-def noise_map(G: Generator, spec: NoiseMapSpec) -> np.ndarray:
+def noise_map(G: GeneratorNet, spec: NoiseMapSpec) -> np.ndarray:
     """The per-pixel std over noise draws, grey, normalised to its maximum (as the Noise pane shows it)."""
     ws = latent_ws(G, spec.latent, spec.settings, spec.mix_with, spec.layers)
     for _, _, std in variation_units(G, ws, spec.settings, spec.draws, spec.seed):
@@ -105,7 +105,7 @@ def noise_map(G: Generator, spec: NoiseMapSpec) -> np.ndarray:
 
 
 @exporter(StripSpec)
-def strip(G: Generator, spec: StripSpec) -> np.ndarray:
+def strip(G: GeneratorNet, spec: StripSpec) -> np.ndarray:
     """One latent at each ψ, side by side."""
     if not spec.psis:
         raise UserError("a truncation strip needs at least one ψ value")
@@ -123,7 +123,7 @@ def edit_latents(spec: EditGridSpec) -> list[Latent]:
 
 
 @exporter(EditGridSpec)
-def edit_grid(G: Generator, spec: EditGridSpec) -> np.ndarray:
+def edit_grid(G: GeneratorNet, spec: EditGridSpec) -> np.ndarray:
     """One row per face, one column per amount along a direction (0 = the face itself)."""
     cells = edit_latents(spec)
     for lat in cells:

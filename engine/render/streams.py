@@ -18,7 +18,7 @@ import torch
 from ..errors import UserError
 from ..messages import (FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid, RenderRequest, RenderResult,
                        RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady, VariationReady)
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from .renderer import (frame, grid_chunks, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws, unit_images,
                        variation_units)
 from .specs import RenderSettings
@@ -30,7 +30,7 @@ VARIATION_BATCH = 16
 class Renderer:
     """How one request type renders: `fn(G, req)` yields its events; `streamed` ones advance a unit at a time."""
 
-    fn: Callable[[Generator, RenderRequest], Iterator[RenderResult]]
+    fn: Callable[[GeneratorNet, RenderRequest], Iterator[RenderResult]]
     streamed: bool = True
 
 
@@ -53,7 +53,7 @@ def renderer_for(req: RenderRequest) -> Renderer:
     return found
 
 
-def stream(G: Generator, req: RenderRequest) -> Iterator[RenderResult]:
+def stream(G: GeneratorNet, req: RenderRequest) -> Iterator[RenderResult]:
     """The events of a request, one unit of work per step."""
     return renderer_for(req).fn(G, req)
 
@@ -69,7 +69,7 @@ def _timed(units: Iterator) -> Iterator[tuple[object, float]]:
         yield item, time.perf_counter() - t0
 
 
-def image_units(G: Generator, ws: torch.Tensor, settings: RenderSettings,
+def image_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings,
                 thumb: int | None) -> Iterator[tuple[int | None, np.ndarray]]:
     """(images done, all images with blanks after them) per unit; done is None once all are in."""
     n, out = unit_images(G, len(ws)), None
@@ -83,21 +83,21 @@ def image_units(G: Generator, ws: torch.Tensor, settings: RenderSettings,
 
 
 @renders(RenderImage, streamed=False)
-def _image(G: Generator, req: RenderImage) -> Iterator[RenderResult]:
+def _image(G: GeneratorNet, req: RenderImage) -> Iterator[RenderResult]:
     t0 = time.perf_counter()
     img = frame(G, req)
     yield FrameReady(req.target, req.stamp, time.perf_counter() - t0, image=img, request=req)
 
 
 @renders(RenderSeedGrid)
-def _seed_grid(G: Generator, req: RenderSeedGrid) -> Iterator[RenderResult]:
+def _seed_grid(G: GeneratorNet, req: RenderSeedGrid) -> Iterator[RenderResult]:
     for (start, imgs, low), secs in _timed(grid_chunks(G, req)):
         yield GridChunk(req.target, req.stamp, secs, start=start, images=imgs, total=len(req.seeds),
                         preview_res=low)
 
 
 @renders(RenderMixGrid)
-def _mix_grid(G: Generator, req: RenderMixGrid) -> Iterator[RenderResult]:
+def _mix_grid(G: GeneratorNet, req: RenderMixGrid) -> Iterator[RenderResult]:
     ws = mix_ws(G, req.rows, req.cols, req.layers, req.settings)
     for (done, imgs), secs in _timed(image_units(G, ws, req.settings, req.thumb)):
         rows, cols, cells = split_mix(imgs, len(req.rows), len(req.cols))
@@ -105,14 +105,14 @@ def _mix_grid(G: Generator, req: RenderMixGrid) -> Iterator[RenderResult]:
 
 
 @renders(RenderTruncationStrip)
-def _strip(G: Generator, req: RenderTruncationStrip) -> Iterator[RenderResult]:
+def _strip(G: GeneratorNet, req: RenderTruncationStrip) -> Iterator[RenderResult]:
     ws = strip_ws(G, req)
     for (done, imgs), secs in _timed(image_units(G, ws, req.settings, req.thumb)):
         yield StripReady(req.target, req.stamp, secs, psis=tuple(req.psis), images=imgs, done=done)
 
 
 @renders(RenderVariation)
-def _variation(G: Generator, req: RenderVariation) -> Iterator[RenderResult]:
+def _variation(G: GeneratorNet, req: RenderVariation) -> Iterator[RenderResult]:
     batch = unit_images(G, VARIATION_BATCH)
     ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)  # [1, num_ws, w_dim]
     for (count, image, std), secs in _timed(variation_units(G, ws, req.settings, req.draws, req.seed, batch)):

@@ -20,7 +20,7 @@ from ..errors import UserError
 from ..messages import TickStats
 from ..render.synth import to_uint8
 from ..metrics.fid import FidMonitor
-from ..nets.networks import Discriminator, Generator
+from ..nets.registry import new_networks
 from ..files.pngio import make_grid, save_png
 from .config import TrainConfig, parse_policy
 from .warmstart import init_notes, read_init, start_from
@@ -65,9 +65,8 @@ class TrainingRun:
         self.images = images[self.rank::self.world]  # each rank trains on its own shard
         if len(self.images) == 0:
             raise UserError(f"{cfg.data}: no images for rank {self.rank}")
-        torch.manual_seed(cfg.seed)
         mcfg = cfg.model_config()
-        self.G, self.D = Generator(mcfg), Discriminator(cfg.d_config())
+        self.G, self.D = new_networks(mcfg, cfg.d_config(), cfg.seed)
         self.policy = parse_policy(cfg.augment)
         self.monitor = FidMonitor(cfg.metric_data, cfg.resolution) if cfg.metric else None
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
