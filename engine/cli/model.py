@@ -61,9 +61,9 @@ def count(module: torch.nn.Module) -> int:
 def layer_table(G: GeneratorNet) -> list[str]:
     """Rows 'layer  res  styles  group' for every ws (styles: the values its affine makes from w)."""
     groups = {i: name for name, idx in layer_ranges(G.ws_resolutions).items() for i in idx}
-    rows = [f"  {'layer':>5}  {'res':>7}  {'styles':>8}  group"]
+    rows = [f"  {'layer':>5}  {'res':>5}  {'styles':>8}  group"]
     for i in range(G.num_ws):
-        rows.append(f"  {i:>5}  {G.ws_labels[i]:>7}  {G.style_weights(i).shape[0]:>8}  {groups[i]}")
+        rows.append(f"  {i:>5}  {G.ws_labels[i]:>5}  {G.style_weights(i).shape[0]:>8}  {groups[i]}")
     return rows
 
 

@@ -130,7 +130,7 @@ class _Interrupt:
 
 def run_train(args: argparse.Namespace) -> int:
     """`train`: run (or resume) a training job with one line per tick."""
-    from ..train.run import TrainingRun, stats_line
+    from ..train.run import TrainingRun, drive, stats_line
     if not args.resume and not (args.data and args.out):
         raise UserError("train needs --data and --out (or --resume RUNDIR)")
     if args.resume:
@@ -150,22 +150,24 @@ def run_train(args: argparse.Namespace) -> int:
         for note in run.notes + _unused_by_init(args, run.cfg):
             print(f"note: {note}")
     stop = _Interrupt()
+    updates = drive(run, lambda: stop.hit)
     try:
-        for update in run.steps():
+        while True:
+            try:
+                update = next(updates)
+            except StopIteration as done:
+                end = done.value
+                break
             if lead:
                 _bar(round(update.kimg, 3), run.cfg.total_kimg, f"res {update.resolution}")
                 if update.message:
                     print(f"\n{update.message}")
                 if update.tick_stats:
                     print("\r" + stats_line(update.tick_stats) + " " * 10, flush=True)
-            if stop.hit and not update.partial:  # a minibatch is never left half done
-                path = run.snapshot()
-                if lead:
-                    print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {path}")
-                return 0
     finally:
         stop.restore()
     if lead:
-        print(f"done: {run.kimg:.2f} kimg; latest snapshot {run.files.snapshots()[-1]}")
+        print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {end.snapshot}" if end.status == "stopped"
+              else f"done: {run.kimg:.2f} kimg; latest snapshot {end.snapshot}")
     return 0
 

@@ -16,11 +16,11 @@ import torch
 
 from . import figures
 from ..errors import UserError
-from .synth import latents_ws, render_still
+from .synth import latents_ws, render_still, variation_units
 from ..nets.api import GeneratorNet
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
-from .renderer import check_request, edited_sweep, latent_ws, mix_ws, split_mix, variation_units
+from .renderer import check_request, edited_sweep, latent_ws, mix_ws, split_mix
 from .specs import Edit, Latent
 from .stillspec import (EditGridSpec, FigureSpec, GridSpec, ImageSpec, MixGridSpec, NoiseMapSpec, StillSpec,
                         StripSpec)

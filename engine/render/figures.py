@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .synth import latents_to_w, mix, noise_draws, psi_sweep, render_still, styled_ws, to_uint8
+from .synth import latents_to_w, mix, psi_sweep, render_still, styled_ws, to_uint8, variation_units
 from ..nets.api import GeneratorNet
 from ..files.pngio import grey_image, make_grid
 from .specs import Latent, NoiseSpec, RenderSettings, ResNoise, layer_ranges
@@ -41,9 +41,12 @@ def mixing(G: GeneratorNet, seeds_a=(1, 2, 3, 4, 5), seeds_b=(6, 7, 8, 9, 10, 11
 
 def noise(G: GeneratorNet, seed: int = 0, draws: int = 100, psi: float = 0.7) -> np.ndarray:
     """Top: three noise draws and the std map over `draws`; bottom: noise all / none / fine / coarse."""
-    w = latents_to_w(G, [Latent(seed=seed)])[0]
-    imgs = noise_draws(G, w, RenderSettings(psi=psi), draws, seed=seed)
-    top = list(to_uint8(torch.from_numpy(imgs[:3]).permute(0, 3, 1, 2))) + [grey_image(imgs.std(axis=0).mean(axis=-1))]
+    settings = RenderSettings(psi=psi)
+    first = None  # the first batch of draws: three of them are shown beside the map
+    for _, imgs, std in variation_units(G, styled_ws(G, latents_to_w(G, [Latent(seed=seed)]), settings),
+                                        settings, draws, seed):
+        first = first if first is not None else imgs[:3]
+    top = list(to_uint8(torch.from_numpy(first).permute(0, 3, 1, 2))) + [grey_image(std)]
     res = sorted(set(G.noise_resolutions))
     fine_from = 64 if G.img_resolution >= 64 else res[-1]
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from .synth import (apply_edit, broadcast, latents_to_w, latents_to_ws, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
+from .synth import (apply_edit, broadcast, latents_to_w, latents_to_ws, latents_ws, mix, noise_maps, psi_sweep,
                     resize, styled_ws, synthesize, to_uint8)
 from ..messages import RenderImage, RenderSeedGrid, RenderTruncationStrip
 from ..nets.api import GeneratorNet
@@ -161,28 +161,6 @@ def split_mix(imgs: np.ndarray, R: int, C: int) -> tuple[np.ndarray, np.ndarray,
     """Images in mix_ws order → (rows [R, …], columns [C, …], cells [R, C, …])."""
     cells = imgs[R + C:]
     return imgs[:R], imgs[R:R + C], cells.reshape(R, C, *cells.shape[1:])
-
-
-def variation_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
-                    batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(draws so far, first draw, std map so far) after each batch of noise draws of ws [1, num_ws, w_dim].
-
-    Same noise stream as explore.noise_draws (torch.Generator seeded with `seed`, `batch` draws at a
-    time), on ws that may be mixed. The moments are merged batch by batch (Chan et al.), so memory
-    stays at one batch however many draws are asked for.
-    """
-    if draws < 2 or draws > 1024:
-        raise UserError(f"noise draws must be 2 to 1024, got {draws}")
-    gen = torch.Generator().manual_seed(seed)
-    count, mean, m2, first = 0, 0.0, 0.0, None
-    for start in range(0, draws, batch):
-        imgs = noise_batch(G, ws, settings, min(batch, draws - start), gen)  # [n, H, W, C] float64
-        first = first if first is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
-        n, batch_mean = len(imgs), imgs.mean(axis=0)
-        delta = batch_mean - mean
-        m2 = m2 + ((imgs - batch_mean) ** 2).sum(axis=0) + delta ** 2 * count * n / (count + n)
-        mean, count = mean + delta * n / (count + n), count + n
-        yield count, first, np.sqrt(m2 / count).mean(axis=-1).astype(np.float32)
 
 
 @torch.inference_mode()

@@ -19,9 +19,9 @@ from ..errors import UserError
 from ..messages import (FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid, RenderRequest, RenderResult,
                        RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady, VariationReady)
 from ..nets.api import GeneratorNet
-from .renderer import (frame, grid_chunks, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws, unit_images,
-                       variation_units)
+from .renderer import frame, grid_chunks, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws, unit_images
 from .specs import RenderSettings
+from .synth import to_uint8, variation_units
 
 VARIATION_BATCH = 16
 
@@ -115,6 +115,8 @@ def _strip(G: GeneratorNet, req: RenderTruncationStrip) -> Iterator[RenderResult
 def _variation(G: GeneratorNet, req: RenderVariation) -> Iterator[RenderResult]:
     batch = unit_images(G, VARIATION_BATCH)
     ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)  # [1, num_ws, w_dim]
-    for (count, image, std), secs in _timed(variation_units(G, ws, req.settings, req.draws, req.seed, batch)):
+    image = None  # the first draw, shown beside the map
+    for (count, imgs, std), secs in _timed(variation_units(G, ws, req.settings, req.draws, req.seed, batch)):
+        image = image if image is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
         yield VariationReady(req.target, req.stamp, secs, image=image, std_map=std,
                              done=None if count == req.draws else count)

@@ -1,7 +1,7 @@
 """The paper's operations on latents, batched: mapping, truncation, mixing, noise, synthesis to uint8."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -195,23 +195,34 @@ def noise_batch(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, n: 
     return synthesize(G, ws.expand(n, -1, -1), noise).float().permute(0, 2, 3, 1).cpu().numpy().astype(np.float64)
 
 
-def noise_draws(G: GeneratorNet, w: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
-                batch: int = 16) -> np.ndarray:
-    """One latent under `draws` fresh noise realisations at every resolution whose noise is on.
+def variation_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
+                    batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The variation map: (draws so far, this batch's images, per-pixel std so far) after each batch of noise draws.
 
-    Returns float32 images [draws, H, W, C] in [-1, 1]; resolutions set to 'zero' stay off.
+    ws [1, num_ws, w_dim] (truncated, perhaps mixed) under `draws` fresh noise realisations from a
+    torch.Generator seeded with `seed`, `batch` at a time; images are float64 [n, H, W, C] in [-1, 1], the
+    std map [H, W] float32 is the mean over colour. The moments are merged batch by batch (Chan et al.),
+    so memory stays at one batch however many draws are asked for.
     """
-    ws = styled_ws(G, w.reshape(1, -1), settings)
+    if draws < 2 or draws > 1024:
+        raise UserError(f"noise draws must be 2 to 1024, got {draws}")
     gen = torch.Generator().manual_seed(seed)
-    return np.concatenate([noise_batch(G, ws, settings, min(batch, draws - start), gen)
-                           for start in range(0, draws, batch)]).astype(np.float32)
+    count, mean, m2 = 0, 0.0, 0.0
+    for start in range(0, draws, batch):
+        imgs = noise_batch(G, ws, settings, min(batch, draws - start), gen)  # [n, H, W, C] float64
+        n, batch_mean = len(imgs), imgs.mean(axis=0)
+        delta = batch_mean - mean
+        m2 = m2 + ((imgs - batch_mean) ** 2).sum(axis=0) + delta ** 2 * count * n / (count + n)
+        mean, count = mean + delta * n / (count + n), count + n
+        yield count, imgs, np.sqrt(m2 / count).mean(axis=-1).astype(np.float32)
 
 
 def variation_map(G: GeneratorNet, w: torch.Tensor, settings: RenderSettings, draws: int = 100,
                   seed: int = 0) -> np.ndarray:
-    """Per-pixel standard deviation over `draws` noise realisations (mean over colour), [H, W]."""
-    imgs = noise_draws(G, w, settings, draws, seed)
-    return imgs.std(axis=0).mean(axis=-1).astype(np.float32)
+    """Per-pixel standard deviation of one w's image over `draws` noise realisations (mean over colour), [H, W]."""
+    for _, _, std in variation_units(G, styled_ws(G, w.reshape(1, -1), settings), settings, draws, seed):
+        pass
+    return std
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:

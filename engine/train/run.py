@@ -7,7 +7,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 import torch
@@ -371,6 +371,32 @@ class TrainingRun:
             yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
                               message=f"{self.cfg.metric} {value:.2f} at {self.kimg:.2f} kimg",
                               metric=(self.cfg.metric, value))
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How `drive` left a run: "finished" (total_kimg reached) or "stopped" (asked to), and its last snapshot."""
+
+    status: str
+    snapshot: str  # the model file last written ("" when none, or on ranks other than 0)
+
+
+def drive(run: TrainingRun, stop_requested: Callable[[], bool]) -> Generator[TrainUpdate, None, RunEnd]:
+    """Advance `run` until it finishes or `stop_requested()`: the one loop the CLI and the engine thread share.
+
+    Yields every update. A stop is honoured only between whole minibatches (a half-done one is finished,
+    so a resume stays exact), then a snapshot is written; the generator's return value says how it ended.
+    """
+    steps, mid = run.steps(), False
+    while mid or not stop_requested():
+        update = next(steps, None)
+        if update is None:
+            snaps = run.files.snapshots()
+            return RunEnd("finished", str(snaps[-1]) if snaps else "")
+        mid = update.partial
+        yield update
+    path = run.snapshot()
+    return RunEnd("stopped", str(path) if path else "")
 
 
 class _TickAccumulator:
