@@ -130,7 +130,7 @@ class _Interrupt:
 
 def run_train(args: argparse.Namespace) -> int:
     """`train`: run (or resume) a training job with one line per tick."""
-    from ..train.run import TrainingRun, drive, stats_line
+    from ..train.run import Drive, TrainingRun, stats_line
     if not args.resume and not (args.data and args.out):
         raise UserError("train needs --data and --out (or --resume RUNDIR)")
     if args.resume:
@@ -150,14 +150,9 @@ def run_train(args: argparse.Namespace) -> int:
         for note in run.notes + _unused_by_init(args, run.cfg):
             print(f"note: {note}")
     stop = _Interrupt()
-    updates = drive(run, lambda: stop.hit)
+    drive = Drive(run, lambda: stop.hit)
     try:
-        while True:
-            try:
-                update = next(updates)
-            except StopIteration as done:
-                end = done.value
-                break
+        for update in drive:
             if lead:
                 _bar(round(update.kimg, 3), run.cfg.total_kimg, f"res {update.resolution}")
                 if update.message:
@@ -167,7 +162,7 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         stop.restore()
     if lead:
-        print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {end.snapshot}" if end.status == "stopped"
-              else f"done: {run.kimg:.2f} kimg; latest snapshot {end.snapshot}")
+        print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {drive.end.snapshot}" if drive.end.status == "stopped"
+              else f"done: {run.kimg:.2f} kimg; latest snapshot {drive.end.snapshot}")
     return 0
 

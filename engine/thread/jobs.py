@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..errors import UserError
-from ..train.run import TrainingRun, drive
+from ..train.run import Drive, TrainingRun
 from ..messages import (Command, Event, JobFinished, JobProgress, JobStarted, StartTraining, TrainingFakes,
                        TrainingMetric, TrainingSnapshot, TrainingState, TrainingTick)
 
@@ -175,20 +175,15 @@ class TrainingJob:
             summary = "; ".join((self.run.report.summary(), *self.run.notes))  # notes: a run started from a model
             # a resumed run first replays its earlier ticks, so its curves continue where they left off
             yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"), *self._history()))
-            t0, updates = time.monotonic(), drive(self.run, lambda: self.stopping)
-            while True:
-                try:
-                    update = next(updates)
-                except StopIteration as done:
-                    end = done.value
-                    break
+            t0, drive = time.monotonic(), Drive(self.run, lambda: self.stopping)
+            for update in drive:
                 yield Unit(update.kimg, total, update.message or f"{update.kimg:.2f} kimg at {update.resolution}²",
                            self._events(update, time.monotonic() - t0))
-            if end.status == "finished":
+            if drive.end.status == "finished":
                 ended = "finished"
-                return Outcome(f"finished at {self.run.kimg:.2f} kimg", end.snapshot)
-            self.emit(TrainingSnapshot(jid, end.snapshot, self.run.kimg))
-            return Outcome(f"stopped at {self.run.kimg:.2f} kimg", end.snapshot)
+                return Outcome(f"finished at {self.run.kimg:.2f} kimg", drive.end.snapshot)
+            self.emit(TrainingSnapshot(jid, drive.end.snapshot, self.run.kimg))
+            return Outcome(f"stopped at {self.run.kimg:.2f} kimg", drive.end.snapshot)
         finally:
             self.emit(TrainingState(jid, ended))
 

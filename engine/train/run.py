@@ -7,7 +7,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -375,28 +375,35 @@ class TrainingRun:
 
 @dataclass(frozen=True)
 class RunEnd:
-    """How `drive` left a run: "finished" (total_kimg reached) or "stopped" (asked to), and its last snapshot."""
+    """How Drive left a run: "finished" (total_kimg reached) or "stopped" (asked to), and its last snapshot."""
 
     status: str
     snapshot: str  # the model file last written ("" when none, or on ranks other than 0)
 
 
-def drive(run: TrainingRun, stop_requested: Callable[[], bool]) -> Generator[TrainUpdate, None, RunEnd]:
-    """Advance `run` until it finishes or `stop_requested()`: the one loop the CLI and the engine thread share.
+class Drive:
+    """Drives a run until it finishes or `stop_requested()`: the one loop the CLI and the engine thread share.
 
-    Yields every update. A stop is honoured only between whole minibatches (a half-done one is finished,
-    so a resume stays exact), then a snapshot is written; the generator's return value says how it ended.
+    Iterating yields every update. A stop is honoured only between whole minibatches (a half-done one is
+    finished, so a resume stays exact), then a snapshot is written; `end` then says how the run ended.
     """
-    steps, mid = run.steps(), False
-    while mid or not stop_requested():
-        update = next(steps, None)
-        if update is None:
-            snaps = run.files.snapshots()
-            return RunEnd("finished", str(snaps[-1]) if snaps else "")
-        mid = update.partial
-        yield update
-    path = run.snapshot()
-    return RunEnd("stopped", str(path) if path else "")
+
+    def __init__(self, run: TrainingRun, stop_requested: Callable[[], bool]) -> None:
+        self.run, self.stop_requested = run, stop_requested
+        self.end: RunEnd | None = None  # set when iteration is over
+
+    def __iter__(self) -> Iterator[TrainUpdate]:
+        steps, mid = self.run.steps(), False
+        while mid or not self.stop_requested():
+            update = next(steps, None)
+            if update is None:
+                snaps = self.run.files.snapshots()
+                self.end = RunEnd("finished", str(snaps[-1]) if snaps else "")
+                return
+            mid = update.partial
+            yield update
+        path = self.run.snapshot()
+        self.end = RunEnd("stopped", str(path) if path else "")
 
 
 class _TickAccumulator:
