@@ -151,7 +151,7 @@ class FidMonitor:
             with torch.inference_mode():
                 z = torch.randn(self.BATCH, G.z_dim, generator=gen)
                 noise = [torch.randn(self.BATCH, 1, r, r, generator=gen) for r in G.noise_resolutions]
-                img = G(z, noise=noise, res=res, alpha=alpha)
+                img = G(z, noise=noise, res=res, alpha=alpha)  # the trainer's G (v1): its growing-phase forward
                 if res < self.resolution:
                     img = F.interpolate(img, size=self.resolution, mode="nearest")
                 feats.append(features(self.net, to_uint8(img), self.BATCH))
