@@ -14,7 +14,7 @@ from stylegan_studio.engine.nets import registry
 from stylegan_studio.engine.nets.api import GeneratorNet
 from stylegan_studio.engine.nets.config import ConfigError, ModelConfig
 from stylegan_studio.engine.nets.networks import Discriminator, Generator
-from stylegan_studio.engine.render.specs import layer_ranges
+from stylegan_studio.engine.render.specs import Latent, layer_ranges
 
 ROOT = Path(__file__).resolve().parent.parent
 V1_MODULES = ("networks", "layers")  # the modules holding StyleGAN v1's classes
@@ -165,3 +165,33 @@ def test_drive_stops_only_between_whole_minibatches_and_snapshots(tmp_path, monk
     drive = Drive(short, lambda: False)
     assert len(list(drive)) > 2 and short.kimg >= 0.016
     assert drive.end.status == "finished" and drive.end.snapshot == str(short.files.snapshots()[-1])
+
+
+def test_another_architecture_is_one_class_and_one_registration(tmp_path, monkeypatch, capsys):
+    """A registered arch opens, renders and describes itself through the interface; without a D it is not trained."""
+    from dataclasses import dataclass
+
+    from stylegan_studio.engine.cli.main import main
+    from stylegan_studio.engine.errors import UserError
+    from stylegan_studio.engine.render.renderer import render_image
+    from stylegan_studio.engine.render.specs import RenderSettings
+    from stylegan_studio.engine.train.warmstart import read_init
+
+    @dataclass(frozen=True)
+    class OtherConfig(ModelConfig):
+        """A config type of its own (the registry finds an arch by its config's type)."""
+
+    class OtherGenerator(Generator):
+        arch = "other"
+
+    monkeypatch.setitem(registry.ARCHS, "other", (OtherConfig, OtherGenerator, None))
+    G = registry.new_generator(OtherConfig.small(16, 16, 16), 1)
+    path = tmp_path / "other.safetensors"
+    save_model(G, path)
+    H, _ = load_model(path)
+    assert type(H) is OtherGenerator and isinstance(H, GeneratorNet)
+    assert render_image(H, Latent(seed=0), RenderSettings()).shape == (16, 16, 3)
+    with pytest.raises(UserError, match="is a other model: the studio fine-tunes only"):
+        read_init(path)
+    assert main(["info", "--model", str(path)]) == 0
+    assert "  D               -" in capsys.readouterr().out
