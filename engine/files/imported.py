@@ -51,7 +51,7 @@ def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
     return target, f"Converted the official StyleGAN pickle {pkl.name} once; cached as {target}{notes}"
 
 
-def open_model(path: str | Path, device=None) -> tuple[GeneratorNet, ModelMeta, str]:
+def open_model(path: str | Path, device="cpu") -> tuple[GeneratorNet, ModelMeta, str]:
     """(G, provenance, notice) of a model file or an official .pkl (converted once, then read from the cache).
 
     The notice says what happened to a pickle ("" for a model file); it is for the user, once.
@@ -59,7 +59,7 @@ def open_model(path: str | Path, device=None) -> tuple[GeneratorNet, ModelMeta, 
     source, notice = path, ""
     if is_official_pickle(path):
         source, notice = cached_conversion(path)
-    G, meta = load_model(source, "cpu" if device is None else device)
+    G, meta = load_model(source, device)
     return G, meta, notice
 
 
