@@ -41,7 +41,7 @@ def main() -> None:
     t0 = time.perf_counter()
     G, _ = load_model(resolve_model(args.model))
     net, ds = load_classifier(args.classifier), read(args.directions)
-    layers, amounts = parse_layers(args.layers, G.cfg.resolution), parse_amounts(args.amounts)
+    layers, amounts = parse_layers(args.layers, G.ws_resolutions), parse_amounts(args.amounts)
     seeds = range(300_000, 300_000 + args.faces)
     names = list(classifier.BINARY)
     print(f"mean P(yes) over {args.faces} faces, layers {args.layers}; columns: attributes, rows: direction @ amount")

@@ -63,7 +63,11 @@ def ours(pkg: str):
     specs = importlib.import_module(f"{pkg}.render.specs")
     torch.manual_seed(0)
     G = nets.Generator(cfgmod.ModelConfig(resolution=RES)).eval().requires_grad_(False)
-    synth.init_w_avg(G)
+    try:
+        init_w_avg = importlib.import_module(f"{pkg}.nets.registry").init_w_avg
+    except ModuleNotFoundError:  # a tree from before nets/registry.py kept it in render/synth.py
+        init_w_avg = synth.init_w_avg
+    init_w_avg(G)
     settings = specs.RenderSettings(psi=PSI)
 
     def render(batch: int, seed0: int):

@@ -56,7 +56,7 @@ def child(res: int, repeat: int, threads: int) -> dict:
         t = time.perf_counter()
         next(stream(G, RenderImage(latent=Latent(seed=seed), settings=settings)))  # the viewer's path
         times.append(time.perf_counter() - t)
-    low = preview_res(G.cfg, THUMB)
+    low = preview_res(G.output_resolutions, THUMB)
     thumbs = {"full": None, "preview": low}
     ws = styled_ws(G, latents_to_w(G, [Latent(seed=0)]), settings)
     render_thumbs(G, ws, settings, THUMB, res=low)  # warm-up

@@ -101,7 +101,7 @@ def test_engine_modules_import_no_circle():
 def test_the_rules_see_the_imports():
     # The checks above are only as good as the resolver: it must find real edges.
     graph = engine_graph()
-    assert "contract.latents" in graph["render.synth"] and "nets.networks" in graph["render.synth"]
+    assert "contract.latents" in graph["render.synth"] and "nets.api" in graph["render.synth"]
     assert "thread.commands" in graph["thread.engine"] and "render.exports" in graph["thread.commands"]
     assert "cli.export" in graph["cli.main"]
 

@@ -139,7 +139,7 @@ def test_cached_weights_follow_in_place_updates():
 
 
 def test_forget_frozen_drops_caches_after_writes_through_data():
-    from stylegan_studio.engine.nets.layers import forget_frozen
+    from stylegan_studio.engine.nets.weightcache import forget_frozen
     G = _randomised(16)
     ws = G.mapping(torch.randn(1, G.cfg.z_dim)).unsqueeze(1).repeat(1, G.num_ws, 1)
     with torch.no_grad():

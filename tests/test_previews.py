@@ -6,19 +6,20 @@ from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.contract.modelconfig import ModelConfig
 from stylegan_studio.engine.nets.networks import Generator
 from stylegan_studio.engine.render import renderer
-from stylegan_studio.engine.render.renderer import image_macs, preview_res, render_thumbs
+from stylegan_studio.engine.render.renderer import preview_res, render_thumbs
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 from stylegan_studio.engine.render.streams import stream
 from stylegan_studio.engine.render.synth import latents_to_w, styled_ws
 
 
 def test_preview_resolution_rule():
-    assert preview_res(ModelConfig(resolution=1024), 64) == 64
-    assert preview_res(ModelConfig(resolution=1024), 100) == 128
-    assert preview_res(ModelConfig(resolution=256), 256) is None   # no smaller ToRGB would do
-    assert preview_res(ModelConfig(resolution=128), 64) is None    # small models render in full
-    assert preview_res(ModelConfig(resolution=1024), None) is None
-    assert image_macs(ModelConfig(resolution=1024), 64) < image_macs(ModelConfig(resolution=1024)) / 2.5
+    assert preview_res(ModelConfig(resolution=1024).resolutions, 64) == 64
+    assert preview_res(ModelConfig(resolution=1024).resolutions, 100) == 128
+    assert preview_res(ModelConfig(resolution=256).resolutions, 256) is None   # no smaller ToRGB would do
+    assert preview_res(ModelConfig(resolution=128).resolutions, 64) is None    # small models render in full
+    assert preview_res(ModelConfig(resolution=1024).resolutions, None) is None
+    assert preview_res((1024,), 64) is None                                    # one output layer: no previews
+    assert ModelConfig(resolution=1024).image_macs(64) < ModelConfig(resolution=1024).image_macs() / 2.5
 
 
 def _grid(G, seeds):

@@ -6,7 +6,7 @@ from helpers import tiny_generator
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.render import renderer
 from stylegan_studio.engine.contract.modelconfig import ModelConfig
-from stylegan_studio.engine.render.renderer import image_macs, mix_ws, render_thumbs, split_mix, unit_images
+from stylegan_studio.engine.render.renderer import mix_ws, render_thumbs, split_mix, unit_images
 from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
 from stylegan_studio.engine.render.streams import stream
 from test_engine_thread import eng  # noqa: F401  (the engine fixture)
@@ -14,12 +14,12 @@ from test_engine_thread import eng  # noqa: F401  (the engine fixture)
 
 def test_unit_size_follows_the_model_cost():
     big, small = ModelConfig(resolution=1024), ModelConfig.small(64, 64, 128)
-    assert 2e10 < image_macs(big) < 4e10      # official 1024² architecture: about 3·10¹⁰ MACs an image
+    assert 2e10 < big.image_macs() < 4e10     # official 1024² architecture: about 3·10¹⁰ MACs an image
     assert unit_images(tiny_generator(16), 16) == 16
     G = tiny_generator(16)
     G.cfg = big                                # only the config is read
     assert unit_images(G, 16) == 1
-    assert image_macs(small) < image_macs(big) / 100
+    assert small.image_macs() < big.image_macs() / 100
 
 
 @pytest.fixture

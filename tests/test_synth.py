@@ -25,11 +25,13 @@ def test_parse_seeds_and_layers():
     for bad in ("", "a", "5-2", "-1"):
         with pytest.raises(SpecError):
             parse_seeds(bad)
-    assert layer_ranges(64) == {"coarse": (0, 1, 2, 3), "middle": (4, 5, 6, 7), "fine": (8, 9)}
-    assert layer_ranges(1024)["fine"] == tuple(range(8, 18))
-    assert parse_layers("middle,0-1", 64) == (0, 1, 4, 5, 6, 7)
+    ws_64 = (4, 4, 8, 8, 16, 16, 32, 32, 64, 64)             # the ws resolutions of a v1 64² model
+    ws_1024 = tuple(2 ** (i // 2 + 2) for i in range(18))   # and of a v1 1024² model
+    assert layer_ranges(ws_64) == {"coarse": (0, 1, 2, 3), "middle": (4, 5, 6, 7), "fine": (8, 9)}
+    assert layer_ranges(ws_1024)["fine"] == tuple(range(8, 18))
+    assert parse_layers("middle,0-1", ws_64) == (0, 1, 4, 5, 6, 7)
     with pytest.raises(SpecError):
-        parse_layers("12", 64)
+        parse_layers("12", ws_64)
 
 
 def test_same_seed_gives_identical_pixels():

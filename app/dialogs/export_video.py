@@ -62,12 +62,12 @@ class ExportVideoDialog(JobDialog):
 
     def spec(self) -> VideoSpec:
         """The VideoSpec the form describes (raises SpecError on bad input)."""
-        res = self.state.model.resolution if self.state.model else 64
+        ws_res = self.state.model.layer_resolutions if self.state.model else ()
         s = self.state.settings
         spec = VideoSpec(**self._direction(), kind=self.kind.currentData(), seeds=parse_seeds(self.seeds.text()),
                          space=self.space.currentText(), frames_per_step=self.frames.value(), fps=self.fps.value(),
                          size=self.size.value() or None, psi=s.psi, cutoff=s.cutoff,
-                         layers=parse_layers(self.layers.text(), res) if self.layers.text().strip() else (),
+                         layers=parse_layers(self.layers.text(), ws_res) if self.layers.text().strip() else (),
                          loop=self.loop.isChecked())
         return replace(spec, layers=self.state.direction.layers) if spec.kind == "direction" else spec
 

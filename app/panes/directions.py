@@ -210,7 +210,7 @@ class DirectionsPane(QWidget):
     # ---------------------------------------------------------------- model and jobs
     def on_model(self, info) -> None:
         """Layer toggles for this model; a set made for another w size is dropped."""
-        self.picker.set_model(info.layer_resolutions, info.resolution,
+        self.picker.set_model(info.layer_resolutions, info.layer_labels,
                               self.ds.layers if self.ds is not None else ())
         if self.ds is not None and self.ds.w_dim != info.w_dim:
             self.ds = None

@@ -24,7 +24,7 @@ class LayerPicker(QWidget):
     def __init__(self, presets: tuple[str, ...] = PRESETS, beside: bool = False) -> None:
         """`beside`: presets and toggles in one row (a wide bottom dock); else presets above the toggles."""
         super().__init__()
-        self.resolution = 0
+        self.resolutions: tuple[int, ...] = ()
         self.layers: set[int] = set()
         self.toggles: list[QCheckBox] = []
         self.box = QGridLayout()
@@ -57,14 +57,15 @@ class LayerPicker(QWidget):
         b.setToolTip(f"choose the {name} layers" if name != "all" else "choose every layer")
         return b
 
-    def set_model(self, resolutions: tuple[int, ...], resolution: int, layers: tuple[int, ...] = ()) -> None:
-        """One toggle per layer of the model; `layers` chosen (default: all)."""
+    def set_model(self, resolutions: tuple[int, ...], labels: tuple[str, ...], layers: tuple[int, ...] = ()) -> None:
+        """One toggle per layer (ws) of the model, a label over each run of equal labels; `layers` chosen (default: all)."""
         while self.box.count():
             self.box.takeAt(0).widget().deleteLater()
-        self.resolution, self.toggles = resolution, []
+        self.resolutions, self.toggles = tuple(resolutions), []
         for i, res in enumerate(resolutions):
-            if i % 2 == 0:
-                self.box.addWidget(_small(f"{res}²"), 0, i, 1, 2)
+            if i == 0 or labels[i] != labels[i - 1]:
+                span = next((j for j in range(i + 1, len(labels)) if labels[j] != labels[i]), len(labels)) - i
+                self.box.addWidget(_small(labels[i]), 0, i, 1, span)
             t = QCheckBox()
             t.setToolTip(f"layer {i} ({res}×{res})")
             t.toggled.connect(lambda on, i=i: self.toggle(i, on))
@@ -91,7 +92,7 @@ class LayerPicker(QWidget):
         """The paper's coarse / middle / fine layers, or all of them."""
         if not self.toggles:
             return
-        self.set_layers(range(len(self.toggles)) if name == "all" else layer_ranges(self.resolution)[name])
+        self.set_layers(range(len(self.toggles)) if name == "all" else layer_ranges(self.resolutions)[name])
 
     def toggle(self, layer: int, on: bool) -> None:
         """One layer on or off (a custom range)."""

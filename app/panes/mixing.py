@@ -204,8 +204,8 @@ class MixingPane(QWidget):
             self.grid.rows[:], self.grid.cols[:] = [Latent(seed=s) for s in START_ROWS], \
                 [Latent(seed=s) for s in START_COLS]
             layers = ()
-        self.picker.set_model(info.layer_resolutions, info.resolution,
-                              layers or layer_ranges(info.resolution)["coarse"])
+        self.picker.set_model(info.layer_resolutions, info.layer_labels,
+                              layers or layer_ranges(info.layer_resolutions)["coarse"])
 
     def set_source(self, kind: str, index: int, latent: Latent) -> None:
         """Add (index == count) or replace a row/column source."""

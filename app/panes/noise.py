@@ -78,7 +78,7 @@ class NoisePane(QWidget):
             self.table.takeAt(0).widget().deleteLater()
         self.rows.clear()
         self.values.clear()
-        for r, res in enumerate(sorted(set(info.layer_resolutions))):
+        for r, res in enumerate(sorted(set(info.noise_resolutions))):
             mode = QComboBox()
             mode.addItems([m[0] for m in MODES])
             strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=200, value=100)

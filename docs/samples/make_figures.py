@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from stylegan_studio.engine.files.bundled import BUNDLED_MODEL
-from stylegan_studio.engine.render.synth import latents_to_w, noise_draws, render_latents
+from stylegan_studio.engine.render.synth import latents_to_w, render_latents, variation_map
 from stylegan_studio.engine.files.modelfile import load_model
 from stylegan_studio.engine.files.pngio import make_grid, save_png
 from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, ResNoise
@@ -49,7 +49,7 @@ def noise_figure(seeds=(1, 2, 3, 4), draws: int = 100) -> np.ndarray:
     for seed in seeds:
         row = [render_latents(G, [Latent(seed=seed)], RenderSettings(psi=0.7, noise=s))[0] for s in specs]
         w = latents_to_w(G, [Latent(seed=seed)])[0]
-        std = noise_draws(G, w, RenderSettings(psi=0.7, noise=NoiseSpec(rnd)), draws).std(0).mean(-1)
+        std = variation_map(G, w, RenderSettings(psi=0.7, noise=NoiseSpec(rnd)), draws)
         std = (np.clip(std / max(float(std.max()), 1e-8), 0, 1) * 255).astype(np.uint8)
         tiles += [*row, np.repeat(std[..., None], 3, axis=2)]
     return make_grid(np.stack(tiles), 5, pad=2)

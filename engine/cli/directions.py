@@ -71,7 +71,7 @@ def run_directions(args: argparse.Namespace) -> int:
     if not 1 <= args.count <= 4096 or not 2 <= samples <= 10_000_000:
         raise UserError("--count must be 1-4096 and --samples 2-10000000")
     G, meta, _ = load_cli_model(args)
-    layers = parse_layers(args.layers, G.cfg.resolution)
+    layers = parse_layers(args.layers, G.ws_resolutions)
     t0 = time.perf_counter()
     if args.method == "attributes":
         job = attributes.attribute_directions(G, load_classifier(args.classifier), meta.model_id, samples)
@@ -118,11 +118,11 @@ def run_edit(args: argparse.Namespace) -> int:
     seeds, amounts, settings = parse_seeds(args.seeds), parse_amounts(args.amounts), settings_from_args(args)
     G, meta, path = load_cli_model(args)
     check_cutoff(settings, G.num_ws)
-    if ds.w_dim != G.cfg.w_dim:
-        raise UserError(f"{args.directions} is for a w of {ds.w_dim} values; this model's has {G.cfg.w_dim}")
+    if ds.w_dim != G.w_dim:
+        raise UserError(f"{args.directions} is for a w of {ds.w_dim} values; this model's has {G.w_dim}")
     if ds.model_id != meta.model_id:
         print(f"note: {args.directions} was made for model {ds.model_id}, not {meta.model_id}", file=sys.stderr)
-    layers = parse_layers(args.layers, G.cfg.resolution) if args.layers else ds.layers
+    layers = parse_layers(args.layers, G.ws_resolutions) if args.layers else ds.layers
     spec = RenderEditGrid(latents=tuple(Latent(seed=s) for s in seeds), direction=tuple(ds.vectors[k].tolist()),
                           sigma=float(ds.sigmas[k]), amounts=amounts, layers=tuple(layers), name=ds.names[k],
                           settings=settings)

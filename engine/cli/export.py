@@ -47,11 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_figure)
 
 
-def spec_from_args(args: argparse.Namespace, resolution: int) -> VideoSpec:
+def spec_from_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) -> VideoSpec:
     """VideoSpec from the command line."""
     a, _, b = args.psi_range.partition(",")
-    extra = direction_args(args, resolution) if args.kind == "direction" else {}
-    layers = extra.pop("layers", parse_layers(args.layers, resolution) if args.layers else ())
+    extra = direction_args(args, ws_resolutions) if args.kind == "direction" else {}
+    layers = extra.pop("layers", parse_layers(args.layers, ws_resolutions) if args.layers else ())
     return VideoSpec(**extra, kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
                      frames_per_step=args.frames_per_step, fps=args.fps, size=args.size, psi=args.psi,
                      cutoff=args.cutoff, layers=layers,
@@ -60,7 +60,7 @@ def spec_from_args(args: argparse.Namespace, resolution: int) -> VideoSpec:
                      quality=args.quality, filter=args.filter)
 
 
-def direction_args(args: argparse.Namespace, resolution: int) -> dict:
+def direction_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) -> dict:
     """VideoSpec fields of a direction sweep: the picked direction, its σ and layers (--layers or the file's)."""
     if not args.directions:
         raise UserError("a direction video needs --directions FILE (make one with `directions pca`)")
@@ -73,14 +73,14 @@ def direction_args(args: argparse.Namespace, resolution: int) -> dict:
         raise UserError(f"cannot read --amount-range {args.amount_range!r}; use from,to like -3,3") from None
     return {"direction": tuple(ds.vectors[k].tolist()), "sigma": float(ds.sigmas[k]), "amount_range": amounts,
             "direction_name": ds.names[k],
-            "layers": parse_layers(args.layers, resolution) if args.layers else ds.layers}
+            "layers": parse_layers(args.layers, ws_resolutions) if args.layers else ds.layers}
 
 
 def run_video(args: argparse.Namespace) -> int:
     """`video`: render and encode with a progress bar."""
     check_format(args.out)
     G, meta, path = load_cli_model(args)
-    spec = spec_from_args(args, G.cfg.resolution)
+    spec = spec_from_args(args, G.ws_resolutions)
     for done, total in video_job(G, meta, path, spec, args.out):
         if sys.stderr.isatty():
             fill = int(30 * done / total)

@@ -42,7 +42,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     net = fid.load_inception()
     G, meta = load_model(resolve_model(args.model))
     t0 = time.perf_counter()
-    reals, report = load_images(args.data, G.cfg.resolution)
+    reals, report = load_images(args.data, G.img_resolution)
     real = fid.cached_features(net, reals[:args.real], report.key)
     value = fid.fid(G, real, args.count, net, seed=args.seed, psi=args.psi)
     print(json.dumps({"model": meta.name, "kimg": meta.kimg, "fid": round(value, 2), "n_fake": args.count,

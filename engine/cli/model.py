@@ -7,11 +7,11 @@ import torch
 
 from ..contract.modelconfig import ModelConfig
 from ..nets.device import default_device
-from ..render.synth import init_w_avg
 from ..files.imported import describe_import, is_official_pickle
 from ..files.modelfile import ModelMeta, load_model, read_header, save_model
-from ..nets.networks import Discriminator, Generator
 from ..files.official import load_official
+from ..nets.api import GeneratorNet
+from ..nets.registry import can_train, new_discriminator, new_generator
 from ..files.bundled import resolve_model
 from ..contract.latents import layer_ranges
 
@@ -47,11 +47,9 @@ def config_from_args(args: argparse.Namespace) -> ModelConfig:
 def run_new(args: argparse.Namespace) -> int:
     """`new`: initialise G with a seed and write it."""
     cfg = config_from_args(args)
-    torch.manual_seed(args.seed)
-    G = Generator(cfg).eval()
-    init_w_avg(G, seed=args.seed)
+    G = new_generator(cfg, args.seed)
     meta = save_model(G, args.out, ModelMeta(source=f"new (seed {args.seed})", seed=args.seed), half=args.half)
-    print(f"wrote {args.out}: {cfg.resolution}² model, {count(G):,} parameters, id {meta.model_id}")
+    print(f"wrote {args.out}: {G.img_resolution}² model, {count(G):,} parameters, id {meta.model_id}")
     return 0
 
 
@@ -60,13 +58,12 @@ def count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def layer_table(cfg: ModelConfig) -> list[str]:
-    """Rows 'layer  res  channels  group' for every synthesis layer."""
-    groups = {i: name for name, idx in layer_ranges(cfg.resolution).items() for i in idx}
-    rows = [f"  {'layer':>5}  {'res':>5}  {'channels':>8}  group"]
-    for i in range(cfg.num_ws):
-        r = cfg.layer_resolution(i)
-        rows.append(f"  {i:>5}  {f'{r}²':>5}  {cfg.channels(r):>8}  {groups[i]}")
+def layer_table(G: GeneratorNet) -> list[str]:
+    """Rows 'layer  res  styles  group' for every ws (styles: the values its affine makes from w)."""
+    groups = {i: name for name, idx in layer_ranges(G.ws_resolutions).items() for i in idx}
+    rows = [f"  {'layer':>5}  {'res':>5}  {'styles':>8}  group"]
+    for i in range(G.num_ws):
+        rows.append(f"  {i:>5}  {G.ws_labels[i]:>5}  {G.style_weights(i).shape[0]:>8}  {groups[i]}")
     return rows
 
 
@@ -81,14 +78,14 @@ def run_info(args: argparse.Namespace) -> int:
     else:
         cfg, meta = read_header(path)
         G, _ = load_model(path)
-    D = Discriminator(cfg)
     lines = [f"model     {path}", f"id        {meta.model_id}", f"name      {meta.name}",
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
              f"dataset   {meta.dataset or '-'}", "config"]
     lines += [f"  {k:<16}{v}" for k, v in cfg.to_dict().items()]
     lines += ["parameters", f"  mapping         {count(G.mapping):,}", f"  synthesis       {count(G.synthesis):,}",
-              f"  G total         {count(G):,}", f"  D (same config) {count(D):,}",
-              f"layers ({cfg.num_ws} ws, device here: {default_device().type})"]
+              f"  G total         {count(G):,}",
+              f"  D (same config) {count(new_discriminator(cfg)):,}" if can_train(G.arch) else "  D               -",
+              f"layers ({G.num_ws} ws, device here: {default_device().type})"]
     imported = describe_import(meta.imported) if meta.imported else []
-    print("\n".join(lines + layer_table(cfg) + imported))
+    print("\n".join(lines + layer_table(G) + imported))
     return 0

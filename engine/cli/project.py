@@ -47,7 +47,7 @@ def run_project(args: argparse.Namespace) -> int:
     if args.video:
         check_format(args.video)  # before minutes of optimisation, not after
     G, meta, model_path = load_cli_model(args)
-    target = load_target(args.image, G.cfg.resolution)
+    target = load_target(args.image, G.img_resolution)
     out = Path(args.out)
     ensure_dir(out)
     stem = Path(args.image).stem

@@ -11,8 +11,8 @@ from ..files.bundled import resolve_model
 from ..nets.device import default_device
 from ..contract.errors import UserError
 from ..files.fileio import WriteError, describe_os_error
-from ..files.imported import cached_conversion, is_official_pickle
-from ..files.modelfile import load_model, read_header
+from ..files.imported import open_model
+from ..files.modelfile import read_header
 from ..files.pngio import read_provenance
 from ..files.provenance import model_record, spec_from
 from ..contract.latents import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
@@ -60,11 +60,9 @@ def settings_from_args(args: argparse.Namespace) -> RenderSettings:
 def load_cli_model(args: argparse.Namespace):
     """(G, meta, path) for the --model option, on CUDA when present; an official .pkl is converted once."""
     path = resolve_model(args.model)
-    source = path
-    if is_official_pickle(path):
-        source, notice = cached_conversion(path)
+    G, meta, notice = open_model(path, default_device())
+    if notice:
         print(notice, file=sys.stderr)
-    G, meta = load_model(source, default_device())
     return G, meta, path
 
 
@@ -155,7 +153,7 @@ def run_mix(args: argparse.Namespace) -> int:
     G, meta, path = load_cli_model(args)
     model = cli_model_record(meta, path)
     check_cutoff(settings, G.num_ws)
-    layers = parse_layers(args.layers, G.cfg.resolution)
+    layers = parse_layers(args.layers, G.ws_resolutions)
     spec = RenderMixGrid(rows=tuple(Latent(seed=s) for s in rows), cols=tuple(Latent(seed=s) for s in cols),
                          layers=layers, settings=settings, thumb=None)
     exports.save(args.out, G, spec, model)

@@ -11,7 +11,7 @@ from ..files.dataset import validate
 from ..contract.errors import UserError
 from ..contract.training import MODEL_OPTIONS, TrainConfig, option_kind, options
 from ..train.state import RESUME_OVERRIDES
-from ..train.run import TrainingRun, stats_line
+from ..train.run import Drive, TrainingRun, stats_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -150,22 +150,19 @@ def run_train(args: argparse.Namespace) -> int:
         for note in run.notes + _unused_by_init(args, run.cfg):
             print(f"note: {note}")
     stop = _Interrupt()
+    drive = Drive(run, lambda: stop.hit)
     try:
-        for update in run.steps():
+        for update in drive:
             if lead:
                 _bar(round(update.kimg, 3), run.cfg.total_kimg, f"res {update.resolution}")
                 if update.message:
                     print(f"\n{update.message}")
                 if update.tick_stats:
                     print("\r" + stats_line(update.tick_stats) + " " * 10, flush=True)
-            if stop.hit and not update.partial:  # a minibatch is never left half done
-                path = run.snapshot()
-                if lead:
-                    print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {path}")
-                return 0
     finally:
         stop.restore()
     if lead:
-        print(f"done: {run.kimg:.2f} kimg; latest snapshot {run.files.snapshots()[-1]}")
+        print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {drive.end.snapshot}" if drive.end.status == "stopped"
+              else f"done: {run.kimg:.2f} kimg; latest snapshot {drive.end.snapshot}")
     return 0
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,18 +54,17 @@ def num_ws_for(resolution: int) -> int:
 COARSE_MAX, MIDDLE_MAX = 8, 32  # the paper's ranges: coarse 4²–8², middle 16²–32², fine 64² and up
 
 
-def layer_ranges(resolution: int) -> dict[str, tuple[int, ...]]:
-    """The paper's named layer ranges: coarse 4²–8², middle 16²–32², fine 64² and up."""
-    res = [2 ** (i // 2 + 2) for i in range(num_ws_for(resolution))]  # each layer's resolution, two per resolution
-    return {"coarse": tuple(i for i, r in enumerate(res) if r <= COARSE_MAX),
-            "middle": tuple(i for i, r in enumerate(res) if COARSE_MAX < r <= MIDDLE_MAX),
-            "fine": tuple(i for i, r in enumerate(res) if r > MIDDLE_MAX)}
+def layer_ranges(ws_resolutions: Sequence[int]) -> dict[str, tuple[int, ...]]:
+    """The paper's named layer ranges, from the resolution each ws feeds (a G's ws_resolutions)."""
+    return {"coarse": tuple(i for i, r in enumerate(ws_resolutions) if r <= COARSE_MAX),
+            "middle": tuple(i for i, r in enumerate(ws_resolutions) if COARSE_MAX < r <= MIDDLE_MAX),
+            "fine": tuple(i for i, r in enumerate(ws_resolutions) if r > MIDDLE_MAX)}
 
 
-def parse_layers(text: str, resolution: int) -> tuple[int, ...]:
-    """'coarse', 'middle,fine', '0-3,7' → sorted layer indices valid for `resolution`."""
-    num_ws = num_ws_for(resolution)
-    named = layer_ranges(resolution)
+def parse_layers(text: str, ws_resolutions: Sequence[int]) -> tuple[int, ...]:
+    """'coarse', 'middle,fine', '0-3,7' → sorted layer indices valid for a G with these ws_resolutions."""
+    num_ws = len(ws_resolutions)
+    named = layer_ranges(ws_resolutions)
     layers: set[int] = set()
     for part in filter(None, (p.strip().lower() for p in text.split(","))):
         if part in named:
@@ -78,7 +78,7 @@ def parse_layers(text: str, resolution: int) -> tuple[int, ...]:
                 raise SpecError(f"cannot read layers {part!r}; use coarse, middle, fine, all or 0-3,7") from None
     bad = [i for i in layers if i >= num_ws]
     if bad:
-        raise SpecError(f"layer {max(bad)} does not exist: a {resolution}² model has layers 0-{num_ws - 1}")
+        raise SpecError(f"layer {max(bad)} does not exist: this model has layers 0-{num_ws - 1}")
     return tuple(sorted(layers))
 
 

@@ -192,11 +192,19 @@ class ModelInfo(Event):
     num_ws: int
     z_dim: int
     w_dim: int
-    layer_resolutions: tuple[int, ...]
+    layer_resolutions: tuple[int, ...]   # G.ws_resolutions: the resolution each ws feeds
     device: str
     kimg: float = 0.0
     live: bool = False   # True while renders use a training run's G_ema
     notice: str = ""     # one line to show once, e.g. that an official pickle was converted and cached
+    layer_labels: tuple[str, ...] = ()   # G.ws_labels; () → "R²" from layer_resolutions
+    noise_resolutions: tuple[int, ...] | None = None  # G.noise_resolutions; None → one input per layer
+
+    def __post_init__(self) -> None:
+        if not self.layer_labels:
+            object.__setattr__(self, "layer_labels", tuple(f"{r}²" for r in self.layer_resolutions))
+        if self.noise_resolutions is None:
+            object.__setattr__(self, "noise_resolutions", self.layer_resolutions)
 
 
 @dataclass(frozen=True)

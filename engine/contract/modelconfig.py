@@ -73,6 +73,18 @@ class ModelConfig:
         """Resolution of synthesis layer `layer` (0, 1 → 4; 2, 3 → 8; ...)."""
         return 2 ** (layer // 2 + 2)
 
+    def image_macs(self, upto: int | None = None) -> float:
+        """Multiply-accumulates of one synthesis pass up to resolution `upto` (default: full; convolutions only)."""
+        total = 0.0
+        for res in self.resolutions:
+            if upto is not None and res > upto:
+                return total + self.channels(upto) * self.img_channels * upto ** 2
+            c = self.channels(res)
+            total += c * c * 9 * res * res
+            if res > 4:
+                total += self.channels(res // 2) * c * 16 * (res // 2) ** 2  # the up-conv runs as a 4×4 transposed conv
+        return total + self.channels(self.resolution) * self.img_channels * self.resolution ** 2
+
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
         return dataclasses.asdict(self)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..contract.errors import UserError
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..contract.latents import seed_to_z
 from ..render.synth import synthesize, to_uint8
 from . import classifier
@@ -37,10 +37,10 @@ def bundled_classifier() -> Path:
     return Path(__file__).resolve().parents[2] / "resources" / "classifiers" / "avatars-attributes.safetensors"
 
 
-def label_samples(G: Generator, net: classifier.AttributeNet, count: int,
+def label_samples(G: GeneratorNet, net: classifier.AttributeNet, count: int,
                   seed: int = FIRST_SEED) -> Iterator[tuple[int, int]]:
     """Render faces of seeds seed… (ψ 1, stored noise) in batches, classify them; returns Labelled."""
-    z = seed_to_z(range(seed, seed + count), G.cfg.z_dim)
+    z = seed_to_z(range(seed, seed + count), G.z_dim)
     ws, probs = [], []
     for start in range(0, count, BATCH):
         with torch.inference_mode():
@@ -80,7 +80,7 @@ def directions_from(samples: Labelled, model_id: str, num_ws: int) -> DirectionS
                         np.array(sigmas, np.float32), np.array(scores, np.float32), "boundary accuracy")
 
 
-def attribute_directions(G: Generator, net: classifier.AttributeNet, model_id: str, count: int = 3000,
+def attribute_directions(G: GeneratorNet, net: classifier.AttributeNet, model_id: str, count: int = 3000,
                          seed: int = FIRST_SEED) -> Iterator[tuple[int, int]]:
     """Label `count` generated faces and fit one boundary per attribute; returns a DirectionSet."""
     samples = yield from label_samples(G, net, count, seed)

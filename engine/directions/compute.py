@@ -9,26 +9,26 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..files.fileio import atomic_write_bytes
 from ..contract.directions import DirectionSet, encode
 
 SAMPLE_BATCH = 2000
 
 
-def sample_w(G: Generator, samples: int, seed: int = 0) -> Iterator[tuple[int, torch.Tensor | None]]:
+def sample_w(G: GeneratorNet, samples: int, seed: int = 0) -> Iterator[tuple[int, torch.Tensor | None]]:
     """(samples mapped so far, None) per batch, then (samples, w [samples, w_dim] float64)."""
     gen = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, samples, SAMPLE_BATCH):
-        z = torch.randn(min(SAMPLE_BATCH, samples - start), G.cfg.z_dim, generator=gen)
+        z = torch.randn(min(SAMPLE_BATCH, samples - start), G.z_dim, generator=gen)
         with torch.inference_mode():
             out.append(G.mapping(z.to(G.w_avg.device)).double().cpu())
         yield start + len(z), None
     yield samples, torch.cat(out)
 
 
-def _mapped(G: Generator, samples: int, seed: int):
+def _mapped(G: GeneratorNet, samples: int, seed: int):
     """Generator helper: yields progress, returns w [samples, w_dim] float64."""
     for done, w in sample_w(G, samples, seed):
         if w is not None:
@@ -42,7 +42,7 @@ def _canonical_sign(vectors: torch.Tensor) -> torch.Tensor:
     return vectors * torch.sign(vectors[torch.arange(len(vectors)), idx]).unsqueeze(1)
 
 
-def pca(G: Generator, model_id: str, count: int = 20, samples: int = 20000, seed: int = 0,
+def pca(G: GeneratorNet, model_id: str, count: int = 20, samples: int = 20000, seed: int = 0,
         layers: Sequence[int] | None = None) -> Iterator[tuple[int, int]]:
     """Principal components of mapped w; σ = √(eigenvalue), score = share of w's variance (GANSpace)."""
     w = yield from _mapped(G, samples, seed)
@@ -56,16 +56,15 @@ def pca(G: Generator, model_id: str, count: int = 20, samples: int = 20000, seed
                         (evals[order] / evals.clamp(min=0).sum()).float().numpy(), "explained variance")
 
 
-def style_weights(G: Generator, layers: Sequence[int]) -> torch.Tensor:
+def style_weights(G: GeneratorNet, layers: Sequence[int]) -> torch.Tensor:
     """A: the style affines of `layers` stacked, as they act on w: [Σ 2·C_i, w_dim] float64."""
     mats = []
     for i in layers:
-        epi = getattr(G.synthesis.blocks[i // 2], "epi0" if i % 2 == 0 else "epi1")
-        mats.append((epi.style.weight * epi.style.w_scale).detach().double().cpu())  # [2C, w_dim]: scales, biases
+        mats.append(G.style_weights(i).detach().double().cpu())  # [S, w_dim] (v1: 2C, scales then biases)
     return torch.cat(mats)
 
 
-def sefa(G: Generator, model_id: str, count: int = 20, layers: Sequence[int] | None = None,
+def sefa(G: GeneratorNet, model_id: str, count: int = 20, layers: Sequence[int] | None = None,
          samples: int = 20000, seed: int = 0) -> Iterator[tuple[int, int]]:
     """Eigenvectors of AᵀA for the chosen layers' style affines (Shen & Zhou 2021); σ measured on mapped w.
 
@@ -84,7 +83,7 @@ def sefa(G: Generator, model_id: str, count: int = 20, layers: Sequence[int] | N
                         "eigenvalue share")
 
 
-def _layers(G: Generator, layers: Sequence[int] | None) -> tuple[int, ...]:
+def _layers(G: GeneratorNet, layers: Sequence[int] | None) -> tuple[int, ...]:
     return tuple(sorted(layers)) if layers else tuple(range(G.num_ws))
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..nets.api import GeneratorNet
 from .fileio import cache_root
-from .modelfile import ModelFileError, ModelMeta, read_header, save_model
+from .modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
 from .official import OfficialModels, load_official, snapshot_kimg
 from .tfpickle import file_sha256
 
@@ -46,6 +47,18 @@ def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
     models, _ = import_to_file(pkl, target, sha=sha)
     notes = "".join(f"; note: {n}" for n in models.notes)
     return target, f"Converted the official StyleGAN pickle {pkl.name} once; cached as {target}{notes}"
+
+
+def open_model(path: str | Path, device="cpu") -> tuple[GeneratorNet, ModelMeta, str]:
+    """(G, provenance, notice) of a model file or an official .pkl (converted once, then read from the cache).
+
+    The notice says what happened to a pickle ("" for a model file); it is for the user, once.
+    """
+    source, notice = path, ""
+    if is_official_pickle(path):
+        source, notice = cached_conversion(path)
+    G, meta = load_model(source, device)
+    return G, meta, notice
 
 
 def describe_import(record: dict) -> list[str]:

@@ -12,10 +12,11 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save as st_save
 
-from ..contract.modelconfig import ConfigError, ModelConfig
 from ..contract.errors import StudioError
+from ..contract.modelconfig import ConfigError
+from ..nets.api import GeneratorNet
+from ..nets.registry import ARCHS, DEFAULT_ARCH, config_from_dict, generator_from_config
 from .fileio import atomic_write_bytes
-from ..nets.networks import Generator
 
 FORMAT = "stylegan-studio/model"
 FORMAT_VERSION = 1
@@ -47,7 +48,7 @@ def _model_id(tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()[:12]
 
 
-def save_model(G: Generator, path: str | Path, meta: ModelMeta | None = None, half: bool = False) -> ModelMeta:
+def save_model(G: GeneratorNet, path: str | Path, meta: ModelMeta | None = None, half: bool = False) -> ModelMeta:
     """Write G (config, weights, w_avg, stored noise) atomically; returns the stored provenance."""
     dtype = torch.float16 if half else torch.float32
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in G.state_dict().items()}
@@ -55,7 +56,7 @@ def save_model(G: Generator, path: str | Path, meta: ModelMeta | None = None, ha
     meta = dataclasses.replace(
         meta, model_id=_model_id(tensors), name=meta.name or Path(path).stem,
         created=meta.created or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
-    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
+    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "arch": G.arch,
               "config": json.dumps(G.cfg.to_dict()), "meta": json.dumps(dataclasses.asdict(meta))}
     try:
         atomic_write_bytes(path, st_save(tensors, metadata=header))
@@ -64,8 +65,13 @@ def save_model(G: Generator, path: str | Path, meta: ModelMeta | None = None, ha
     return meta
 
 
-def read_header(path: str | Path) -> tuple[ModelConfig, ModelMeta]:
-    """Config and provenance of a model file without loading its weights."""
+def read_header(path: str | Path) -> tuple[object, ModelMeta]:
+    """Config (of the file's architecture) and provenance of a model file without loading its weights."""
+    return _header(path)[1:]
+
+
+def _header(path: str | Path) -> tuple[str, object, ModelMeta]:
+    """(arch, config, provenance) of a model file; a file without `arch` predates the registry: StyleGAN v1."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
@@ -79,12 +85,16 @@ def read_header(path: str | Path) -> tuple[ModelConfig, ModelMeta]:
     if header.get("format_version") != str(FORMAT_VERSION):
         raise ModelFileError(f"{path}: model format version {_short(header.get('format_version'))[:40]} is not supported "
                              f"(this studio reads version {FORMAT_VERSION})")
+    arch = header.get("arch", DEFAULT_ARCH)
+    if arch not in ARCHS:
+        raise ModelFileError(f"{path}: a {_short(arch)[:40]} model, an architecture this studio cannot open "
+                             f"(it opens {', '.join(ARCHS)})")
     try:
-        cfg = ModelConfig.from_dict(json.loads(header["config"]))
+        cfg = config_from_dict(arch, json.loads(header["config"]))
         meta = _meta(json.loads(header["meta"]))
     except (KeyError, TypeError, ValueError, ConfigError, RecursionError) as exc:  # JSON nested thousands deep
         raise ModelFileError(f"{path}: damaged model header ({_short(exc)})") from None
-    return cfg, meta
+    return arch, cfg, meta
 
 
 def _meta(data: dict) -> ModelMeta:
@@ -95,11 +105,11 @@ def _meta(data: dict) -> ModelMeta:
     return ModelMeta(**{k: v for k, v in data.items() if k in known})
 
 
-def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Generator, ModelMeta]:
-    """Read a model file into an eval-mode float32 Generator on `device`."""
-    cfg, meta = read_header(path)
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[GeneratorNet, ModelMeta]:
+    """Read a model file into an eval-mode float32 generator (of the file's architecture) on `device`."""
+    arch, cfg, meta = _header(path)
     with torch.device("meta"):  # shapes only: a header must not make us allocate what the file does not hold
-        expected = {k: tuple(v.shape) for k, v in Generator(cfg).state_dict().items()}
+        expected = {k: tuple(v.shape) for k, v in generator_from_config(arch, cfg.to_dict()).state_dict().items()}
     try:
         with safe_open(str(path), framework="pt") as f:
             declared = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
@@ -110,7 +120,7 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Ge
         raise
     except Exception as exc:
         raise ModelFileError(f"{path}: damaged or truncated model file ({_short(exc)})") from None
-    G = Generator(cfg)
+    G = generator_from_config(arch, cfg.to_dict())
     try:
         G.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:

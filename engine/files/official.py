@@ -1,4 +1,4 @@
-"""Official StyleGAN v1 pickles (NVlabs/stylegan, TensorFlow) → our Generator and Discriminator.
+"""Official StyleGAN v1 pickles (NVlabs/stylegan, TensorFlow) → our StyleGAN v1 generator and discriminator.
 
 The file is read by tfpickle (nothing in it runs); here the networks' build function names and
 static_kwargs are checked, a ModelConfig is derived, and every TensorFlow variable is moved into
@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..contract.modelconfig import ConfigError, ModelConfig
-from ..nets.networks import Discriminator, Generator
+from ..nets.api import GeneratorNet
+from ..nets.registry import build_generator, new_discriminator
 from .tfpickle import NetworkState, PickleRefused, file_sha256, read_pickle
 
 FORMAT = "NVIDIA StyleGAN v1 pickle (dnnlib Network)"
@@ -38,9 +40,9 @@ class OfficialModels:
     """What an official pickle holds, converted: G_ema (Gs) always; G and D when asked for."""
 
     cfg: ModelConfig
-    G_ema: Generator
-    G: Generator | None = None
-    D: Discriminator | None = None
+    G_ema: GeneratorNet
+    G: GeneratorNet | None = None
+    D: nn.Module | None = None
     record: dict = field(default_factory=dict)   # provenance: file, sha256, static_kwargs, …
     notes: tuple[str, ...] = ()                   # things the user should know (one line each)
 
@@ -216,15 +218,15 @@ def fill(module: torch.nn.Module, variables: dict[str, np.ndarray], names: dict,
 
 
 # ---------------------------------------------------------------- the whole import
-def convert_generator(net: NetworkState, cfg: ModelConfig, name: str) -> Generator:
-    """A G_style Network → an eval-mode Generator."""
-    G = Generator(cfg)
+def convert_generator(net: NetworkState, cfg: ModelConfig, name: str) -> GeneratorNet:
+    """A G_style Network → an eval-mode StyleGAN v1 generator."""
+    G = build_generator(cfg)
     fused = fused_resolutions(net.components["synthesis"], cfg.resolutions)
     fill(G, net.all_vars(), generator_names(cfg, fused), f"{name}: {net.name}")
     return G.eval().requires_grad_(False)
 
 
-def convert_discriminator(net: NetworkState, cfg: ModelConfig, name: str) -> Discriminator:
+def convert_discriminator(net: NetworkState, cfg: ModelConfig, name: str) -> nn.Module:
     """A D_basic Network → a Discriminator with the generator's config."""
     if net.func != "D_basic":
         raise PickleRefused(f"{name}: the discriminator is {net.func}, not D_basic")
@@ -237,7 +239,7 @@ def convert_discriminator(net: NetworkState, cfg: ModelConfig, name: str) -> Dis
     group = kw.get("mbstd_group_size", 4)
     if not isinstance(group, int) or group < 2:
         raise PickleRefused(f"{name}: a discriminator without minibatch stddev cannot be imported")
-    D = Discriminator(ModelConfig(**{**cfg.to_dict(), "mbstd_group": group}))
+    D = new_discriminator(ModelConfig(**{**cfg.to_dict(), "mbstd_group": group}))
     fill(D, net.all_vars(), discriminator_names(D.cfg), f"{name}: {net.name}")
     return D.eval()
 

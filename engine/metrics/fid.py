@@ -18,7 +18,7 @@ from ..contract.latents import seed_to_z
 from ..files.dataset import load_images
 from ..files.fileio import atomic_write_bytes, cache_root
 from ..nets.inception import inception_path, load_inception
-from ..render.synth import to_uint8
+from ..render.synth import broadcast, to_uint8, truncate
 
 
 @torch.inference_mode()
@@ -53,9 +53,10 @@ def generated_images(G, count: int, seed: int = 0, psi: float = 1.0, batch: int 
     out = []
     for i in range(seed, seed + count, batch):
         seeds = range(i, min(i + batch, seed + count))
-        z = torch.from_numpy(seed_to_z(list(seeds), G.cfg.z_dim)).float()
-        noise = [torch.randn(len(z), 1, r, r) for r in G.cfg.resolutions for _ in (0, 1)]
-        out.append(to_uint8(G(z, psi=psi, noise=noise)))
+        z = torch.from_numpy(seed_to_z(list(seeds), G.z_dim)).float()
+        noise = [torch.randn(len(z), 1, r, r) for r in G.noise_resolutions]
+        ws = truncate(broadcast(G.mapping(z), G.num_ws), G.w_avg, psi)
+        out.append(to_uint8(G.synthesis(ws, noise=noise)))
     return np.concatenate(out)
 
 
@@ -133,9 +134,9 @@ class FidMonitor:
         feats = []
         for i in range(0, self.FAKES, self.BATCH):
             with torch.inference_mode():
-                z = torch.randn(self.BATCH, G.cfg.z_dim, generator=gen)
-                noise = [torch.randn(self.BATCH, 1, r, r, generator=gen) for r in G.cfg.resolutions for _ in (0, 1)]
-                img = G(z, noise=noise, res=res, alpha=alpha)
+                z = torch.randn(self.BATCH, G.z_dim, generator=gen)
+                noise = [torch.randn(self.BATCH, 1, r, r, generator=gen) for r in G.noise_resolutions]
+                img = G(z, noise=noise, res=res, alpha=alpha)  # the trainer's G (v1): its growing-phase forward
                 if res < self.resolution:
                     img = F.interpolate(img, size=self.resolution, mode="nearest")
                 feats.append(features(self.net, to_uint8(img), self.BATCH))

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..render.synth import lerp, slerp
 
 EPSILON = 1e-4
@@ -36,9 +36,9 @@ def pyramid_distance(a: torch.Tensor, b: torch.Tensor, smallest: int = 8) -> tor
 
 
 @torch.inference_mode()
-def _pair_batch(G: Generator, space: str, sampling: str, n: int, gen: torch.Generator) -> torch.Tensor:
+def _pair_batch(G: GeneratorNet, space: str, sampling: str, n: int, gen: torch.Generator) -> torch.Tensor:
     """d/ε² of `n` random path steps."""
-    z0, z1 = torch.randn(n, G.cfg.z_dim, generator=gen), torch.randn(n, G.cfg.z_dim, generator=gen)
+    z0, z1 = torch.randn(n, G.z_dim, generator=gen), torch.randn(n, G.z_dim, generator=gen)
     t = torch.rand(n, 1, generator=gen) if sampling == "full" else torch.zeros(n, 1)
     dev = G.w_avg.device
     if space == "z":
@@ -50,7 +50,7 @@ def _pair_batch(G: Generator, space: str, sampling: str, n: int, gen: torch.Gene
     return pyramid_distance(img[:n], img[n:]) / EPSILON ** 2
 
 
-def path_length(G: Generator, space: str, sampling: str, count: int, seed: int = 0,
+def path_length(G: GeneratorNet, space: str, sampling: str, count: int, seed: int = 0,
                 batch: int = 16) -> Iterator[tuple[int, int]]:
     """Mean d/ε² over `count` steps after dropping those below the 1st and above the 99th percentile (as the paper)."""
     gen = torch.Generator().manual_seed(seed)

@@ -25,7 +25,9 @@ class MappingNetwork(nn.Module):
         self.fcs = nn.ModuleList(
             EqualLinear(a, b, lr_mul=cfg.mapping_lr_mul) for a, b in zip(dims[:-1], dims[1:]))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        if c is not None and c.numel():
+            raise ValueError("StyleGAN v1 is unconditional: it takes no class labels")
         x = pixel_norm(z)  # [N, z_dim]
         for fc in self.fcs:
             x = F.leaky_relu(fc(x), 0.2)
@@ -101,7 +103,11 @@ class SynthesisNetwork(nn.Module):
 
 
 class Generator(nn.Module):
-    """G = mapping + synthesis, with the running average w_avg used for truncation."""
+    """G = mapping + synthesis, with the running average w_avg used for truncation (a nets.api.GeneratorNet)."""
+
+    arch = "stylegan1"
+    c_dim = 0
+    has_input_transform = False
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -110,10 +116,62 @@ class Generator(nn.Module):
         self.synthesis = SynthesisNetwork(cfg)
         self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
 
+    # Read from cfg on every access, so they always describe the config the generator holds.
+    z_dim = property(lambda self: self.cfg.z_dim, doc="Size of z.")
+    w_dim = property(lambda self: self.cfg.w_dim, doc="Size of w.")
+    img_resolution = property(lambda self: self.cfg.resolution, doc="Output resolution.")
+    img_channels = property(lambda self: self.cfg.img_channels, doc="Output channels.")
+
     @property
     def num_ws(self) -> int:
         """Number of per-layer ws the synthesis network takes."""
         return self.cfg.num_ws
+
+    @property
+    def ws_resolutions(self) -> tuple[int, ...]:
+        """The resolution each ws feeds: two layers per resolution from 4² up."""
+        return tuple(self.cfg.layer_resolution(i) for i in range(self.cfg.num_ws))
+
+    @property
+    def ws_labels(self) -> tuple[str, ...]:
+        """Short UI labels of the ws, e.g. "8²"."""
+        return tuple(f"{r}²" for r in self.ws_resolutions)
+
+    @property
+    def noise_resolutions(self) -> tuple[int, ...]:
+        """One noise input per synthesis layer, at its resolution."""
+        return self.ws_resolutions
+
+    @property
+    def output_resolutions(self) -> tuple[int, ...]:
+        """Every resolution has a ToRGB, so synthesis may stop at any of them."""
+        return self.cfg.resolutions
+
+    def stored_noise(self, i: int) -> torch.Tensor:
+        """Noise input i's stored map, [1, 1, H, W]."""
+        return self.synthesis.stored_noise(i)
+
+    def set_input_transform(self, tx: float, ty: float, angle_deg: float) -> None:
+        """StyleGAN v1 starts from a learned constant: there is no input to move."""
+        raise TypeError("StyleGAN v1 has no input transform (has_input_transform is False)")
+
+    def param_resolution(self, name: str) -> int | None:
+        """The synthesis resolution a state_dict entry belongs to; None for mapping and w_avg."""
+        parts = name.split(".")
+        if parts[0] != "synthesis":
+            return None
+        if parts[1] == "blocks":
+            return self.cfg.resolutions[int(parts[2])]
+        return self.cfg.layer_resolution(int(parts[1].rsplit("_", 1)[1]))  # noise_const_{i}
+
+    def style_weights(self, i: int) -> torch.Tensor:
+        """Layer i's AdaIN affine as it acts on w (scales then biases): [2·C, w_dim]."""
+        epi = getattr(self.synthesis.blocks[i // 2], "epi0" if i % 2 == 0 else "epi1")
+        return epi.style.weight * epi.style.w_scale
+
+    def image_macs(self, res: int | None = None) -> float:
+        """Multiply-accumulates of one synthesis pass up to `res` (see ModelConfig.image_macs)."""
+        return self.cfg.image_macs(res)
 
     def update_w_avg(self, w: torch.Tensor) -> None:
         """w_avg ← lerp(batch mean of w, w_avg, β) as in the official trainer."""

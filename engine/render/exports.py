@@ -17,16 +17,16 @@ import torch
 
 from . import figures
 from ..contract.errors import UserError
-from .synth import latents_ws, render_still
-from ..nets.networks import Generator
+from .synth import latents_ws, render_still, variation_units
+from ..nets.api import GeneratorNet
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
-from .renderer import check_request, interpolation_ws, latent_ws, mix_ws, split_mix, strip_ws, variation_units
+from .renderer import check_request, interpolation_ws, latent_ws, mix_ws, split_mix, strip_ws
 from ..contract.latents import Edit, Latent
 from ..contract.requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderMixGrid,
                                  RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)
 
-EXPORTERS: dict[type, Callable[[Generator, RenderRequest], np.ndarray]] = {}
+EXPORTERS: dict[type, Callable[[GeneratorNet, RenderRequest], np.ndarray]] = {}
 
 
 def exporter(request_type: type) -> Callable:
@@ -37,7 +37,7 @@ def exporter(request_type: type) -> Callable:
     return register
 
 
-def export(G: Generator, req: RenderRequest, model: dict) -> tuple[np.ndarray, dict]:
+def export(G: GeneratorNet, req: RenderRequest, model: dict) -> tuple[np.ndarray, dict]:
     """(image [H, W, 3] uint8, provenance record) of a still; `model` from provenance.model_record."""
     fn = EXPORTERS.get(type(req))
     if fn is None:
@@ -45,7 +45,7 @@ def export(G: Generator, req: RenderRequest, model: dict) -> tuple[np.ndarray, d
     return fn(G, req), record(req, model)
 
 
-def save(path: str | Path, G: Generator, req: RenderRequest, model: dict) -> np.ndarray:
+def save(path: str | Path, G: GeneratorNet, req: RenderRequest, model: dict) -> np.ndarray:
     """Render a still and write it as a PNG with its provenance (atomically); returns the image."""
     img, rec = export(G, req, model)
     save_png(path, img, rec)
@@ -57,7 +57,7 @@ def save_image(path: str | Path, img: np.ndarray, req: RenderRequest, model: dic
     save_png(path, img, record(req, model))
 
 
-def images(G: Generator, reqs: Sequence[RenderImage]) -> np.ndarray:
+def images(G: GeneratorNet, reqs: Sequence[RenderImage]) -> np.ndarray:
     """Several RenderImages sharing settings and size (the CLI's seeds) → [N, H, W, 3], as one by one."""
     first = reqs[0]
     if any(r.settings != first.settings or r.size != first.size for r in reqs):
@@ -67,13 +67,13 @@ def images(G: Generator, reqs: Sequence[RenderImage]) -> np.ndarray:
 
 
 @exporter(RenderImage)
-def image(G: Generator, req: RenderImage) -> np.ndarray:
+def image(G: GeneratorNet, req: RenderImage) -> np.ndarray:
     """One image, mixed when the request says so."""
     return images(G, [req])[0]
 
 
 @exporter(RenderSeedGrid)
-def grid(G: Generator, req: RenderSeedGrid) -> np.ndarray:
+def grid(G: GeneratorNet, req: RenderSeedGrid) -> np.ndarray:
     """Seeds in a grid, each cell the image `generate` writes for that seed (at `thumb` px; None = native)."""
     if not req.seeds:
         raise UserError("a grid needs at least one seed")
@@ -82,7 +82,7 @@ def grid(G: Generator, req: RenderSeedGrid) -> np.ndarray:
 
 
 @exporter(RenderMixGrid)
-def mixing_grid(G: Generator, req: RenderMixGrid) -> np.ndarray:
+def mixing_grid(G: GeneratorNet, req: RenderMixGrid) -> np.ndarray:
     """Sources along the top and left, mixed cells inside."""
     if not req.rows or not req.cols:
         raise UserError("a mixing grid needs at least one row and one column")
@@ -91,13 +91,13 @@ def mixing_grid(G: Generator, req: RenderMixGrid) -> np.ndarray:
 
 
 @exporter(RenderFigure)
-def figure(G: Generator, req: RenderFigure) -> np.ndarray:
+def figure(G: GeneratorNet, req: RenderFigure) -> np.ndarray:
     """One of the paper's figures."""
     return figures.render(G, req)
 
 
 @exporter(RenderVariation)
-def noise_map(G: Generator, req: RenderVariation) -> np.ndarray:
+def noise_map(G: GeneratorNet, req: RenderVariation) -> np.ndarray:
     """The per-pixel std over noise draws, grey, normalised to its maximum (as the Noise pane shows it)."""
     ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
     for _, _, std in variation_units(G, ws, req.settings, req.draws, req.seed):
@@ -106,13 +106,13 @@ def noise_map(G: Generator, req: RenderVariation) -> np.ndarray:
 
 
 @exporter(RenderTruncationStrip)
-def strip(G: Generator, req: RenderTruncationStrip) -> np.ndarray:
+def strip(G: GeneratorNet, req: RenderTruncationStrip) -> np.ndarray:
     """One latent at each ψ, side by side."""
     return make_grid(render_still(G, strip_ws(G, req), req.settings, req.thumb), len(req.psis), pad=2)
 
 
 @exporter(RenderInterpolation)
-def interpolation(G: Generator, req: RenderInterpolation) -> np.ndarray:
+def interpolation(G: GeneratorNet, req: RenderInterpolation) -> np.ndarray:
     """The faces between two faces in W, side by side."""
     return make_grid(render_still(G, interpolation_ws(G, req), req.settings, req.thumb), req.steps, pad=2)
 
@@ -126,7 +126,7 @@ def edit_latents(req: RenderEditGrid) -> list[Latent]:
 
 
 @exporter(RenderEditGrid)
-def edit_grid(G: Generator, req: RenderEditGrid) -> np.ndarray:
+def edit_grid(G: GeneratorNet, req: RenderEditGrid) -> np.ndarray:
     """One row per face, one column per amount along a direction (0 = the face itself)."""
     cells = edit_latents(req)
     for lat in cells:

@@ -4,27 +4,27 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .synth import latents_to_w, mix, noise_draws, psi_sweep, render_still, styled_ws, to_uint8
-from ..nets.networks import Generator
+from .synth import latents_to_w, mix, psi_sweep, render_still, styled_ws, to_uint8, variation_units
+from ..nets.api import GeneratorNet
 from ..files.pngio import grey_image, make_grid
 from ..contract.latents import (COARSE_MAX, MIDDLE_MAX, PAPER_PSIS, Latent, NoiseSpec, RenderSettings, ResNoise,
                                 layer_ranges)
 from ..contract.requests import RenderFigure
 
 
-def _seed_ws(G: Generator, seeds, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
+def _seed_ws(G: GeneratorNet, seeds, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
     """Seeds → truncated ws [N, num_ws, w_dim]."""
     return styled_ws(G, latents_to_w(G, [Latent(seed=s) for s in seeds]), RenderSettings(psi=psi, cutoff=cutoff))
 
 
-def uncurated(G: Generator, seeds, psi: float = 0.7, cutoff: int | None = 8, cols: int = 8) -> np.ndarray:
+def uncurated(G: GeneratorNet, seeds, psi: float = 0.7, cutoff: int | None = 8, cols: int = 8) -> np.ndarray:
     """Seeds in order, no selection (the paper uses ψ 0.7 on the coarse and middle layers)."""
     return make_grid(render_still(G, _seed_ws(G, seeds, psi, cutoff), RenderSettings()), cols, pad=2)
 
 
-def mixing(G: Generator, seeds_a=(1, 2, 3, 4, 5), seeds_b=(6, 7, 8, 9, 10, 11)) -> np.ndarray:
+def mixing(G: GeneratorNet, seeds_a=(1, 2, 3, 4, 5), seeds_b=(6, 7, 8, 9, 10, 11)) -> np.ndarray:
     """Sources A on top, B on the left; rows 0–2 copy B's coarse, 3–4 middle, 5 fine styles into A."""
-    ranges = layer_ranges(G.cfg.resolution)
+    ranges = layer_ranges(G.ws_resolutions)
     row_layers = [ranges["coarse"]] * 3 + [ranges["middle"]] * 2 + [ranges["fine"] or ranges["middle"]]
     wa, wb = _seed_ws(G, seeds_a), _seed_ws(G, seeds_b[:6])
     A = len(seeds_a)
@@ -40,12 +40,15 @@ def mixing(G: Generator, seeds_a=(1, 2, 3, 4, 5), seeds_b=(6, 7, 8, 9, 10, 11)) 
     return canvas
 
 
-def noise(G: Generator, seed: int = 0, draws: int = 100, psi: float = 0.7) -> np.ndarray:
+def noise(G: GeneratorNet, seed: int = 0, draws: int = 100, psi: float = 0.7) -> np.ndarray:
     """Top: three noise draws and the std map over `draws`; bottom: noise all / none / fine / coarse."""
-    w = latents_to_w(G, [Latent(seed=seed)])[0]
-    imgs = noise_draws(G, w, RenderSettings(psi=psi), draws, seed=seed)
-    top = list(to_uint8(torch.from_numpy(imgs[:3]).permute(0, 3, 1, 2))) + [grey_image(imgs.std(axis=0).mean(axis=-1))]
-    res = G.cfg.resolutions
+    settings = RenderSettings(psi=psi)
+    first = None  # the first batch of draws: three of them are shown beside the map
+    for _, imgs, std in variation_units(G, styled_ws(G, latents_to_w(G, [Latent(seed=seed)]), settings),
+                                        settings, draws, seed):
+        first = first if first is not None else imgs[:3]
+    top = list(to_uint8(torch.from_numpy(first).permute(0, 3, 1, 2))) + [grey_image(std)]
+    res = sorted(set(G.noise_resolutions))
     fine = [r for r in res if r > MIDDLE_MAX] or res[-1:]
 
     def only(kept) -> NoiseSpec:
@@ -59,13 +62,13 @@ def noise(G: Generator, seed: int = 0, draws: int = 100, psi: float = 0.7) -> np
     return make_grid(np.stack(top + bottom), 4, pad=2)
 
 
-def truncation(G: Generator, seeds=(0, 1, 2), psis=PAPER_PSIS) -> np.ndarray:
+def truncation(G: GeneratorNet, seeds=(0, 1, 2), psis=PAPER_PSIS) -> np.ndarray:
     """Rows: seeds; columns: ψ ∈ {1, 0.7, 0.5, 0, −0.5, −1} on all layers."""
     ws = torch.cat([psi_sweep(_seed_ws(G, [s]), G.w_avg, psis) for s in seeds])
     return make_grid(render_still(G, ws, RenderSettings()), len(psis), pad=2)
 
 
-def render(G: Generator, req: RenderFigure) -> np.ndarray:
+def render(G: GeneratorNet, req: RenderFigure) -> np.ndarray:
     """The figure a request names, with its seeds (or the figure's own) and ψ."""
     seeds = req.seeds
     if req.name == "uncurated":

@@ -22,9 +22,9 @@ from PIL import Image, UnidentifiedImageError
 from ..contract.errors import UserError
 from ..contract.projection import ProjectionOptions
 from ..files.dataset import decode, to_square  # the datasets' decoding: EXIF rotation, alpha on white
+from ..nets.api import GeneratorNet
 from ..nets.device import device_of
 from ..nets.inception import load_inception  # raises one line when the metrics extra is missing
-from ..nets.networks import Generator
 from .synth import broadcast, to_uint8
 
 LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25     # fractions of the run (StyleGAN2 projector values)
@@ -52,10 +52,10 @@ def to_tensor(img: np.ndarray, channels: int, device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def w_std(G: Generator, samples: int = 10_000, seed: int = 0) -> float:
+def w_std(G: GeneratorNet, samples: int = 10_000, seed: int = 0) -> float:
     """Root mean squared distance of mapped ws from w_avg: the scale of the latent noise."""
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(samples, G.cfg.z_dim, generator=gen).to(device_of(G))
+    z = torch.randn(samples, G.z_dim, generator=gen).to(device_of(G))
     return float(((G.mapping(z) - G.w_avg) ** 2).sum(1).mean().sqrt())
 
 
@@ -128,19 +128,19 @@ class Result:
 class Projection:
     """Optimises a latent towards `target` (uint8 [R, R, 3]); steps() yields one Step per optimisation step."""
 
-    def __init__(self, G: Generator, target: np.ndarray, options: ProjectionOptions) -> None:
-        if target.shape[:2] != (G.cfg.resolution,) * 2:
+    def __init__(self, G: GeneratorNet, target: np.ndarray, options: ProjectionOptions) -> None:
+        if target.shape[:2] != (G.img_resolution,) * 2:
             raise UserError(f"the target is {target.shape[1]}×{target.shape[0]}, the model makes "
-                            f"{G.cfg.resolution}² images")
+                            f"{G.img_resolution}² images")
         self.G, self.options, dev = G, options, device_of(G)
-        self.target = to_tensor(target, G.cfg.img_channels, dev)
+        self.target = to_tensor(target, G.img_channels, dev)
         self.distance = make_distance(options.distance, self.target)
         self.w_std = w_std(G)
         layers = G.num_ws if options.space == "w+" else 1
         self.w = G.w_avg.detach().clone().reshape(1, 1, -1).repeat(1, layers, 1).requires_grad_(True)
         # stored maps as the start: with noise off they stay, so the result renders with the "const" noise setting
-        self.noise = [G.synthesis.stored_noise(i).detach().clone().requires_grad_(options.noise)
-                      for i in range(G.num_ws)]
+        self.noise = [G.stored_noise(i).detach().clone().requires_grad_(options.noise)
+                      for i in range(len(G.noise_resolutions))]
         params = [self.w] + (self.noise if options.noise else [])
         self.opt = torch.optim.Adam(params, lr=options.lr, betas=(0.9, 0.999))
         self.gen = torch.Generator().manual_seed(options.seed)

@@ -7,11 +7,10 @@ import numpy as np
 import torch
 
 from ..contract.errors import UserError
-from .synth import (apply_edit, latents_to_w, latents_to_ws, latents_ws, mix, noise_batch, noise_maps, psi_sweep,
+from .synth import (apply_edit, latents_to_w, latents_to_ws, latents_ws, mix, noise_maps, psi_sweep,
                     resize, styled_ws, to_uint8)
 from ..contract.requests import RenderInterpolation, RenderSeedGrid, RenderTruncationStrip
-from ..contract.modelconfig import ModelConfig
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..contract.latents import Latent, RenderSettings
 
 FIRST_CHUNK = 2  # the first grid chunk is small so the first thumbnails appear quickly
@@ -30,34 +29,21 @@ PREVIEW_MIN_RES = 256
 PREVIEW_MAX_DIFF = 80.0
 
 
-def image_macs(cfg: ModelConfig, upto: int | None = None) -> float:
-    """Multiply-accumulates of one synthesis pass up to resolution `upto` (default: full; convolutions only)."""
-    total = 0.0
-    for res in cfg.resolutions:
-        if upto is not None and res > upto:
-            return total + cfg.channels(upto) * cfg.img_channels * upto ** 2
-        c = cfg.channels(res)
-        total += c * c * 9 * res * res
-        if res > 4:
-            total += cfg.channels(res // 2) * c * 16 * (res // 2) ** 2  # the up-conv runs as a 4×4 transposed conv
-    return total + cfg.channels(cfg.resolution) * cfg.img_channels * cfg.resolution ** 2
-
-
-def unit_images(G: Generator, cap: int, res: int | None = None) -> int:
+def unit_images(G: GeneratorNet, cap: int, res: int | None = None) -> int:
     """How many images (rendered up to `res`) one stream unit renders: as many as fit its work, 1 to `cap`."""
     budget = UNIT_MACS.get(G.w_avg.device.type, UNIT_MACS["cpu"])
-    return max(1, min(int(cap), int(budget // image_macs(G.cfg, res))))
+    return max(1, min(int(cap), int(budget // G.image_macs(res))))
 
 
-def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], settings: RenderSettings) -> None:
+def check_request(G: GeneratorNet, latent: Latent | None, layers: Sequence[int], settings: RenderSettings) -> None:
     """Reject latents, layers and cutoffs this model cannot use, with one plain line."""
     if latent is None:
         raise UserError("nothing to render: no seed or latent given")
-    if latent.per_layer and np.shape(latent.w) != (G.num_ws, G.cfg.w_dim):
+    if latent.per_layer and np.shape(latent.w) != (G.num_ws, G.w_dim):
         raise UserError(f"a per-layer latent is {'×'.join(map(str, np.shape(latent.w)))}; this model needs "
-                        f"{G.num_ws}×{G.cfg.w_dim}")
-    if latent.w is not None and not latent.per_layer and np.asarray(latent.w).size != G.cfg.w_dim:
-        raise UserError(f"a custom w has {np.asarray(latent.w).size} values; this model needs {G.cfg.w_dim}")
+                        f"{G.num_ws}×{G.w_dim}")
+    if latent.w is not None and not latent.per_layer and np.asarray(latent.w).size != G.w_dim:
+        raise UserError(f"a custom w has {np.asarray(latent.w).size} values; this model needs {G.w_dim}")
     if latent.edit is not None:
         check_edit(G, latent.edit)
     bad = [i for i in layers if not 0 <= i < G.num_ws]
@@ -67,16 +53,16 @@ def check_request(G: Generator, latent: Latent | None, layers: Sequence[int], se
         raise UserError(f"cutoff {settings.cutoff} is beyond this model's {G.num_ws} layers")
 
 
-def check_edit(G: Generator, edit) -> None:
+def check_edit(G: GeneratorNet, edit) -> None:
     """Reject an Edit whose offset or layers do not fit this model."""
-    if len(edit.offset) != G.cfg.w_dim:
-        raise UserError(f"an edit has {len(edit.offset)} values; this model's w has {G.cfg.w_dim}")
+    if len(edit.offset) != G.w_dim:
+        raise UserError(f"an edit has {len(edit.offset)} values; this model's w has {G.w_dim}")
     if max(edit.layers) >= G.num_ws:
         raise UserError(f"an edit names layer {max(edit.layers)}; this model has layers 0-{G.num_ws - 1}")
 
 
 @torch.inference_mode()
-def latent_ws(G: Generator, latent: Latent, settings: RenderSettings, mix_with: Latent | None = None,
+def latent_ws(G: GeneratorNet, latent: Latent, settings: RenderSettings, mix_with: Latent | None = None,
               mix_layers: Sequence[int] = ()) -> torch.Tensor:
     """One latent, truncated, optionally with `mix_layers` from `mix_with` → ws [1, num_ws, w_dim]."""
     check_request(G, latent, mix_layers if mix_with is not None else (), settings)
@@ -88,24 +74,26 @@ def latent_ws(G: Generator, latent: Latent, settings: RenderSettings, mix_with: 
 
 
 @torch.inference_mode()
-def render_thumbs(G: Generator, ws: torch.Tensor, settings: RenderSettings, thumb: int | None,
+def render_thumbs(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, thumb: int | None,
                   batch: int = 16, res: int | None = None) -> np.ndarray:
     """ws [N, num_ws, w_dim] → thumbnails [N, thumb, thumb, 3] uint8, in batches; `res`: stop at that ToRGB."""
     noise = noise_maps(G, settings.noise)
-    out = [to_uint8(resize(G.synthesis(ws[i:i + batch], noise=noise, res=res), thumb))
+    stop = {} if res is None else {"res": res}  # only a G with several output_resolutions is asked to stop early
+    out = [to_uint8(resize(G.synthesis(ws[i:i + batch], noise=noise, **stop), thumb))
            for i in range(0, ws.shape[0], batch)]
     return np.concatenate(out)
 
 
-def preview_res(cfg: ModelConfig, thumb: int | None) -> int | None:
-    """The resolution a seed grid's thumbnails may stop at (None: render in full)."""
-    if thumb is None or cfg.resolution < PREVIEW_MIN_RES:
+def preview_res(output_resolutions: Sequence[int], thumb: int | None) -> int | None:
+    """The resolution a seed grid's thumbnails may stop at, of a G's output_resolutions (None: render in full)."""
+    full = output_resolutions[-1]
+    if thumb is None or full < PREVIEW_MIN_RES:
         return None
-    res = next(r for r in cfg.resolutions if r >= thumb or r == cfg.resolution)
-    return res if res < cfg.resolution else None
+    res = next(r for r in output_resolutions if r >= thumb or r == full)
+    return res if res < full else None
 
 
-def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.ndarray, int | None]]:
+def grid_chunks(G: GeneratorNet, req: RenderSeedGrid) -> Iterator[tuple[int, np.ndarray, int | None]]:
     """(start, thumbnails, preview resolution or None) for a grid's seeds: a small first chunk, then `req.chunk`.
 
     Large models render fewer per chunk (see unit_images), down to one thumbnail; from PREVIEW_MIN_RES
@@ -114,7 +102,7 @@ def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.nda
     if req.settings.cutoff is not None and req.settings.cutoff > G.num_ws:
         check_request(G, Latent(seed=0), (), req.settings)
     seeds, chunk = list(req.seeds), unit_images(G, max(1, req.chunk))
-    low, start = preview_res(G.cfg, req.thumb), 0
+    low, start = preview_res(G.output_resolutions, req.thumb), 0
     while start < len(seeds):
         n = min(FIRST_CHUNK, chunk) if start == 0 else chunk
         if start > 0 and low is not None:
@@ -126,20 +114,20 @@ def grid_chunks(G: Generator, req: RenderSeedGrid) -> Iterator[tuple[int, np.nda
         start += n                                         # it would leak into the next job unit
 
 
-def previews_match(G: Generator, seed: int, req: RenderSeedGrid, full: np.ndarray, res: int) -> bool:
+def previews_match(G: GeneratorNet, seed: int, req: RenderSeedGrid, full: np.ndarray, res: int) -> bool:
     """Whether the preview at `res` of `seed` looks like its full-resolution thumbnail `full`."""
     low = _seed_thumbs(G, [seed], req, res)[0]
     return float(np.abs(low.astype(np.float32) - full.astype(np.float32)).mean()) <= PREVIEW_MAX_DIFF
 
 
 @torch.inference_mode()
-def _seed_thumbs(G: Generator, seeds: Sequence[int], req: RenderSeedGrid, res: int | None = None) -> np.ndarray:
+def _seed_thumbs(G: GeneratorNet, seeds: Sequence[int], req: RenderSeedGrid, res: int | None = None) -> np.ndarray:
     ws = styled_ws(G, latents_to_w(G, [Latent(seed=s) for s in seeds]), req.settings)
     return render_thumbs(G, ws, req.settings, req.thumb, res=res)
 
 
 @torch.inference_mode()
-def mix_ws(G: Generator, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
+def mix_ws(G: GeneratorNet, rows: Sequence[Latent], cols: Sequence[Latent], layers: Sequence[int],
            settings: RenderSettings) -> torch.Tensor:
     """ws of a mixing grid's rows, columns, then cells row by row: [R + C + R·C, num_ws, w_dim].
 
@@ -162,30 +150,8 @@ def split_mix(imgs: np.ndarray, R: int, C: int) -> tuple[np.ndarray, np.ndarray,
     return imgs[:R], imgs[R:R + C], cells.reshape(R, C, *cells.shape[1:])
 
 
-def variation_units(G: Generator, ws: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
-                    batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(draws so far, first draw, std map so far) after each batch of noise draws of ws [1, num_ws, w_dim].
-
-    Same noise stream as explore.noise_draws (torch.Generator seeded with `seed`, `batch` draws at a
-    time), on ws that may be mixed. The moments are merged batch by batch (Chan et al.), so memory
-    stays at one batch however many draws are asked for.
-    """
-    if draws < 2 or draws > 1024:
-        raise UserError(f"noise draws must be 2 to 1024, got {draws}")
-    gen = torch.Generator().manual_seed(seed)
-    count, mean, m2, first = 0, 0.0, 0.0, None
-    for start in range(0, draws, batch):
-        imgs = noise_batch(G, ws, settings, min(batch, draws - start), gen)  # [n, H, W, C] float64
-        first = first if first is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
-        n, batch_mean = len(imgs), imgs.mean(axis=0)
-        delta = batch_mean - mean
-        m2 = m2 + ((imgs - batch_mean) ** 2).sum(axis=0) + delta ** 2 * count * n / (count + n)
-        mean, count = mean + delta * n / (count + n), count + n
-        yield count, first, np.sqrt(m2 / count).mean(axis=-1).astype(np.float32)
-
-
 @torch.inference_mode()
-def strip_ws(G: Generator, req: RenderTruncationStrip) -> torch.Tensor:
+def strip_ws(G: GeneratorNet, req: RenderTruncationStrip) -> torch.Tensor:
     """ws of the request's latent at each ψ: [K, num_ws, w_dim]."""
     if not req.psis:
         raise UserError("a truncation strip needs at least one ψ value")
@@ -194,14 +160,14 @@ def strip_ws(G: Generator, req: RenderTruncationStrip) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def edited_sweep(G: Generator, latent: Latent, psis, cutoff: int | None) -> torch.Tensor:
+def edited_sweep(G: GeneratorNet, latent: Latent, psis, cutoff: int | None) -> torch.Tensor:
     """ws of one latent at each ψ, its Edit added after truncation: [K, num_ws, w_dim]."""
     ws = latents_to_ws(G, [latent])  # [1, num_ws, w_dim]
     return apply_edit(psi_sweep(ws, G.w_avg, psis, cutoff), latent.edit)
 
 
 @torch.inference_mode()
-def interpolation_ws(G: Generator, req: RenderInterpolation) -> torch.Tensor:
+def interpolation_ws(G: GeneratorNet, req: RenderInterpolation) -> torch.Tensor:
     """ws of `steps` evenly spaced points on the line in W from the start face to the end face: [K, num_ws, w_dim].
 
     Both faces are truncated (and edited) first, so the ends are exactly the faces the viewer shows for them.

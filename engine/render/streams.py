@@ -20,10 +20,10 @@ from ..contract.messages import (FrameReady, GridChunk, InterpolationReady, MixG
                                  VariationReady)
 from ..contract.requests import (RenderImage, RenderInterpolation, RenderMixGrid, RenderRequest, RenderSeedGrid,
                                  RenderTruncationStrip, RenderVariation)
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from .renderer import (grid_chunks, interpolation_ws, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws,
-                       unit_images, variation_units)
-from .synth import noise_maps, resize, synthesize, to_uint8
+                       unit_images)
+from .synth import noise_maps, resize, synthesize, to_uint8, variation_units
 from ..contract.latents import RenderSettings
 
 VARIATION_BATCH = 16
@@ -33,7 +33,7 @@ VARIATION_BATCH = 16
 class Renderer:
     """How one request type renders: `fn(G, req)` yields its events; `streamed` ones advance a unit at a time."""
 
-    fn: Callable[[Generator, RenderRequest], Iterator[RenderResult]]
+    fn: Callable[[GeneratorNet, RenderRequest], Iterator[RenderResult]]
     streamed: bool = True
 
 
@@ -56,7 +56,7 @@ def renderer_for(req: RenderRequest) -> Renderer:
     return found
 
 
-def stream(G: Generator, req: RenderRequest) -> Iterator[RenderResult]:
+def stream(G: GeneratorNet, req: RenderRequest) -> Iterator[RenderResult]:
     """The events of a request, one unit of work per step."""
     return renderer_for(req).fn(G, req)
 
@@ -72,7 +72,7 @@ def _timed(units: Iterator) -> Iterator[tuple[object, float]]:
         yield item, time.perf_counter() - t0
 
 
-def image_units(G: Generator, ws: torch.Tensor, settings: RenderSettings,
+def image_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings,
                 thumb: int | None) -> Iterator[tuple[int | None, np.ndarray]]:
     """(images done, all images with blanks after them) per unit; done is None once all are in."""
     n, out = unit_images(G, len(ws)), None
@@ -86,7 +86,7 @@ def image_units(G: Generator, ws: torch.Tensor, settings: RenderSettings,
 
 
 @renders(RenderImage, streamed=False)
-def _image(G: Generator, req: RenderImage) -> Iterator[RenderResult]:
+def _image(G: GeneratorNet, req: RenderImage) -> Iterator[RenderResult]:
     t0 = time.perf_counter()
     with torch.inference_mode():
         ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
@@ -95,14 +95,14 @@ def _image(G: Generator, req: RenderImage) -> Iterator[RenderResult]:
 
 
 @renders(RenderSeedGrid)
-def _seed_grid(G: Generator, req: RenderSeedGrid) -> Iterator[RenderResult]:
+def _seed_grid(G: GeneratorNet, req: RenderSeedGrid) -> Iterator[RenderResult]:
     for (start, imgs, low), secs in _timed(grid_chunks(G, req)):
         yield GridChunk(req.target, req.stamp, secs, start=start, images=imgs, total=len(req.seeds),
                         preview_res=low)
 
 
 @renders(RenderMixGrid)
-def _mix_grid(G: Generator, req: RenderMixGrid) -> Iterator[RenderResult]:
+def _mix_grid(G: GeneratorNet, req: RenderMixGrid) -> Iterator[RenderResult]:
     ws = mix_ws(G, req.rows, req.cols, req.layers, req.settings)
     for (done, imgs), secs in _timed(image_units(G, ws, req.settings, req.thumb)):
         rows, cols, cells = split_mix(imgs, len(req.rows), len(req.cols))
@@ -110,23 +110,25 @@ def _mix_grid(G: Generator, req: RenderMixGrid) -> Iterator[RenderResult]:
 
 
 @renders(RenderTruncationStrip)
-def _strip(G: Generator, req: RenderTruncationStrip) -> Iterator[RenderResult]:
+def _strip(G: GeneratorNet, req: RenderTruncationStrip) -> Iterator[RenderResult]:
     ws = strip_ws(G, req)
     for (done, imgs), secs in _timed(image_units(G, ws, req.settings, req.thumb)):
         yield StripReady(req.target, req.stamp, secs, psis=tuple(req.psis), images=imgs, done=done)
 
 
 @renders(RenderInterpolation)
-def _interpolation(G: Generator, req: RenderInterpolation) -> Iterator[RenderResult]:
+def _interpolation(G: GeneratorNet, req: RenderInterpolation) -> Iterator[RenderResult]:
     ws = interpolation_ws(G, req)
     for (done, imgs), secs in _timed(image_units(G, ws, req.settings, req.thumb)):
         yield InterpolationReady(req.target, req.stamp, secs, images=imgs, done=done)
 
 
 @renders(RenderVariation)
-def _variation(G: Generator, req: RenderVariation) -> Iterator[RenderResult]:
+def _variation(G: GeneratorNet, req: RenderVariation) -> Iterator[RenderResult]:
     batch = unit_images(G, VARIATION_BATCH)
     ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)  # [1, num_ws, w_dim]
-    for (count, image, std), secs in _timed(variation_units(G, ws, req.settings, req.draws, req.seed, batch)):
+    image = None  # the first draw, shown beside the map
+    for (count, imgs, std), secs in _timed(variation_units(G, ws, req.settings, req.draws, req.seed, batch)):
+        image = image if image is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
         yield VariationReady(req.target, req.stamp, secs, image=image, std_map=std,
                              done=None if count == req.draws else count)

@@ -1,7 +1,7 @@
 """The paper's operations on latents, batched: mapping, truncation, mixing, noise, synthesis to uint8."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -9,14 +9,14 @@ import torch.nn.functional as F
 
 from ..nets.device import device_of
 from ..contract.errors import UserError
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..contract.latents import Latent, NoiseSpec, RenderSettings, seed_to_z
 
 STILL_BATCH = 8  # stills render in padded batches of this size (see render_still)
 
 
 @torch.inference_mode()
-def map_z(G: Generator, z: np.ndarray | torch.Tensor) -> torch.Tensor:
+def map_z(G: GeneratorNet, z: np.ndarray | torch.Tensor) -> torch.Tensor:
     """z [N, z_dim] → w [N, w_dim], one row at a time.
 
     BLAS blocks a matrix product by its row count, so a batched mapping can differ in the last bit
@@ -26,15 +26,15 @@ def map_z(G: Generator, z: np.ndarray | torch.Tensor) -> torch.Tensor:
     return torch.cat([G.mapping(z[i:i + 1]) for i in range(z.shape[0])]) if len(z) else G.mapping(z)
 
 
-def latents_to_w(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
+def latents_to_w(G: GeneratorNet, latents: Sequence[Latent]) -> torch.Tensor:
     """Seeds and explicit ws → w [N, w_dim], mapping all seeds in one pass (per-layer ws: see latents_to_ws)."""
     if any(lat.per_layer for lat in latents):
         raise UserError("a per-layer (W+) latent has no single w; only images, mixes and ψ strips take it")
     dev = device_of(G)
-    out = torch.empty(len(latents), G.cfg.w_dim, device=dev)
+    out = torch.empty(len(latents), G.w_dim, device=dev)
     seeded = [i for i, lat in enumerate(latents) if lat.seed is not None]
     if seeded:
-        out[seeded] = map_z(G, seed_to_z([latents[i].seed for i in seeded], G.cfg.z_dim))
+        out[seeded] = map_z(G, seed_to_z([latents[i].seed for i in seeded], G.z_dim))
     for i, lat in enumerate(latents):
         if lat.w is not None:
             out[i] = torch.as_tensor(np.asarray(lat.w, dtype=np.float32).reshape(-1), device=dev)
@@ -50,7 +50,7 @@ def apply_edit(ws: torch.Tensor, edit) -> torch.Tensor:
     return out
 
 
-def latents_to_ws(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
+def latents_to_ws(G: GeneratorNet, latents: Sequence[Latent]) -> torch.Tensor:
     """Latents → untruncated ws [N, num_ws, w_dim]: a seed's or w's on every layer, per-layer ws (W+) as given."""
     ws = broadcast(latents_to_w(G, [Latent(w=np.asarray(lat.w)[0]) if lat.per_layer else lat for lat in latents]),
                    G.num_ws)
@@ -60,7 +60,7 @@ def latents_to_ws(G: Generator, latents: Sequence[Latent]) -> torch.Tensor:
     return ws
 
 
-def latents_ws(G: Generator, latents: Sequence[Latent], settings: RenderSettings) -> torch.Tensor:
+def latents_ws(G: GeneratorNet, latents: Sequence[Latent], settings: RenderSettings) -> torch.Tensor:
     """Latents → truncated ws [N, num_ws, w_dim], each latent's Edit added after truncation."""
     ws = truncate(latents_to_ws(G, latents), G.w_avg, settings.psi, settings.cutoff)
     for i, lat in enumerate(latents):
@@ -93,30 +93,34 @@ def mix(ws_row: torch.Tensor, ws_col: torch.Tensor, layers: Sequence[int]) -> to
     return out
 
 
-def noise_maps(G: Generator, spec: NoiseSpec, batch: int = 1) -> list:
-    """One noise map per synthesis layer as chosen per resolution (None where noise is off).
+def noise_maps(G: GeneratorNet, spec: NoiseSpec, batch: int = 1) -> list:
+    """One map per noise input as chosen for its resolution (None where noise is off).
 
-    'random' maps come from numpy's RandomState(seed) so a noise seed means the same pixels
-    on every platform; they are shared by the whole batch so an image never depends on its
-    neighbours. `batch` > 1 only matters for per-image draws (see noise_draws).
+    'random' maps come from numpy's RandomState(seed), one draw per resolution for all its inputs, so a
+    noise seed means the same pixels on every platform; they are shared by the whole batch so an image
+    never depends on its neighbours. `batch` > 1 only matters for per-image draws (see noise_draws).
     """
-    dev, out = device_of(G), []
-    for res in G.cfg.resolutions:
+    dev, res_list = device_of(G), G.noise_resolutions
+    out: list = []
+    drawn: dict[int, np.ndarray] = {}
+    for i, res in enumerate(res_list):
         setting = spec.at(res)
         if setting.mode == "zero" or setting.strength == 0.0:
-            out += [None, None]
+            out.append(None)
             continue
         if setting.mode == "const":
-            maps = [G.synthesis.stored_noise(2 * (G.cfg.resolutions.index(res)) + k) for k in (0, 1)]
+            m = G.stored_noise(i)
         else:
-            rnd = np.random.RandomState(setting.seed % 2**32).randn(2, 1, 1, res, res).astype(np.float32)
-            maps = [torch.from_numpy(rnd[k]).to(dev) for k in (0, 1)]
-        out += [m * setting.strength if setting.strength != 1.0 else m for m in maps]
+            if res not in drawn:
+                drawn[res] = np.random.RandomState(setting.seed % 2**32).randn(
+                    res_list.count(res), 1, 1, res, res).astype(np.float32)
+            m = torch.from_numpy(drawn[res][res_list[:i].count(res)]).to(dev)
+        out.append(m * setting.strength if setting.strength != 1.0 else m)
     return out
 
 
 @torch.inference_mode()
-def synthesize(G: Generator, ws: torch.Tensor, noise: list) -> torch.Tensor:
+def synthesize(G: GeneratorNet, ws: torch.Tensor, noise: list) -> torch.Tensor:
     """ws [N, num_ws, w_dim] → images [N, C, H, W] in about [-1, 1]."""
     return G.synthesis(ws, noise=noise)
 
@@ -127,7 +131,7 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
     return img.permute(0, 2, 3, 1).cpu().numpy()
 
 
-def styled_ws(G: Generator, w: torch.Tensor, settings: RenderSettings) -> torch.Tensor:
+def styled_ws(G: GeneratorNet, w: torch.Tensor, settings: RenderSettings) -> torch.Tensor:
     """w [N, w_dim] → truncated ws [N, num_ws, w_dim]."""
     return truncate(broadcast(w, G.num_ws), G.w_avg, settings.psi, settings.cutoff)
 
@@ -143,7 +147,7 @@ def resize(img: torch.Tensor, size: int | None) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def render_ws(G: Generator, ws: torch.Tensor, settings: RenderSettings, batch: int = 16,
+def render_ws(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, batch: int = 16,
               pad: bool = False, size: int | None = None) -> np.ndarray:
     """ws → uint8 images [N, H, W, C], in chunks of `batch` (ws already truncated).
 
@@ -160,7 +164,7 @@ def render_ws(G: Generator, ws: torch.Tensor, settings: RenderSettings, batch: i
     return np.concatenate(chunks)
 
 
-def render_still(G: Generator, ws: torch.Tensor, settings: RenderSettings, size: int | None = None) -> np.ndarray:
+def render_still(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, size: int | None = None) -> np.ndarray:
     """ws → uint8 images as every still export renders them (window and CLI alike): padded batches of 8."""
     return render_ws(G, ws, settings, STILL_BATCH, pad=True, size=size)
 
@@ -171,51 +175,54 @@ def psi_sweep(ws: torch.Tensor, w_avg: torch.Tensor, psis: Sequence[float], cuto
 
 
 @torch.inference_mode()
-def render_latents(G: Generator, latents: Sequence[Latent], settings: RenderSettings,
+def render_latents(G: GeneratorNet, latents: Sequence[Latent], settings: RenderSettings,
                    batch: int = 16, pad: bool = False) -> np.ndarray:
     """Latents → uint8 images [N, H, W, C] with truncation, edits and noise applied."""
     return render_ws(G, latents_ws(G, latents, settings), settings, batch, pad)
 
 
 @torch.inference_mode()
-def noise_batch(G: Generator, ws: torch.Tensor, settings: RenderSettings, n: int, gen: torch.Generator) -> np.ndarray:
+def noise_batch(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, n: int, gen: torch.Generator) -> np.ndarray:
     """ws [1, num_ws, w_dim] under `n` fresh noise draws from `gen` → float64 images [n, H, W, C] in [-1, 1].
 
     Resolutions set to 'zero' (or strength 0) stay off; the others draw at their strength.
     """
     noise = []
-    for res in G.cfg.resolutions:
+    for res in G.noise_resolutions:
         s = settings.noise.at(res)
         on = s.mode != "zero" and s.strength != 0.0
-        noise += [torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None
-                  for _ in (0, 1)]
+        noise.append(torch.randn(n, 1, res, res, generator=gen).to(ws.device) * s.strength if on else None)
     return synthesize(G, ws.expand(n, -1, -1), noise).float().permute(0, 2, 3, 1).cpu().numpy().astype(np.float64)
 
 
-def noise_draws(G: Generator, w: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
-                batch: int = 16) -> np.ndarray:
-    """One latent under `draws` fresh noise realisations at every resolution whose noise is on.
+def variation_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, draws: int, seed: int = 0,
+                    batch: int = 16) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The variation map: (draws so far, this batch's images, per-pixel std so far) after each batch of noise draws.
 
-    Returns float32 images [draws, H, W, C] in [-1, 1]; resolutions set to 'zero' stay off.
+    ws [1, num_ws, w_dim] (truncated, perhaps mixed) under `draws` fresh noise realisations from a
+    torch.Generator seeded with `seed`, `batch` at a time; images are float64 [n, H, W, C] in [-1, 1], the
+    std map [H, W] float32 is the mean over colour. The moments are merged batch by batch (Chan et al.),
+    so memory stays at one batch however many draws are asked for.
     """
-    ws = styled_ws(G, w.reshape(1, -1), settings)
+    if draws < 2 or draws > 1024:
+        raise UserError(f"noise draws must be 2 to 1024, got {draws}")
     gen = torch.Generator().manual_seed(seed)
-    return np.concatenate([noise_batch(G, ws, settings, min(batch, draws - start), gen)
-                           for start in range(0, draws, batch)]).astype(np.float32)
+    count, mean, m2 = 0, 0.0, 0.0
+    for start in range(0, draws, batch):
+        imgs = noise_batch(G, ws, settings, min(batch, draws - start), gen)  # [n, H, W, C] float64
+        n, batch_mean = len(imgs), imgs.mean(axis=0)
+        delta = batch_mean - mean
+        m2 = m2 + ((imgs - batch_mean) ** 2).sum(axis=0) + delta ** 2 * count * n / (count + n)
+        mean, count = mean + delta * n / (count + n), count + n
+        yield count, imgs, np.sqrt(m2 / count).mean(axis=-1).astype(np.float32)
 
 
-def variation_map(G: Generator, w: torch.Tensor, settings: RenderSettings, draws: int = 100,
+def variation_map(G: GeneratorNet, w: torch.Tensor, settings: RenderSettings, draws: int = 100,
                   seed: int = 0) -> np.ndarray:
-    """Per-pixel standard deviation over `draws` noise realisations (mean over colour), [H, W]."""
-    imgs = noise_draws(G, w, settings, draws, seed)
-    return imgs.std(axis=0).mean(axis=-1).astype(np.float32)
-
-
-def init_w_avg(G: Generator, samples: int = 4096, seed: int = 0) -> None:
-    """Centre truncation on a fresh model's mean w (a trained model keeps its running mean)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        G.w_avg.copy_(G.mapping(torch.randn(samples, G.cfg.z_dim, generator=gen)).mean(0))
+    """Per-pixel standard deviation of one w's image over `draws` noise realisations (mean over colour), [H, W]."""
+    for _, _, std in variation_units(G, styled_ws(G, w.reshape(1, -1), settings), settings, draws, seed):
+        pass
+    return std
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ from .synth import (broadcast, latents_to_w, latents_ws, map_z, noise_maps, psi_
                     to_uint8)
 from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path_for
 from ..files.modelfile import ModelMeta
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..files.pngio import make_grid
 from ..contract.latents import Edit, Latent, RenderSettings, seed_to_z
 from ..contract.video import VideoSpec, check_format
@@ -36,7 +36,7 @@ def _positions(spec: VideoSpec, n_keys: int) -> list[tuple[int, float]]:
     return out if spec.loop else out + [(segments - 1, 1.0)]
 
 
-def _walk_ws(G: Generator, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.Tensor:
+def _walk_ws(G: GeneratorNet, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.Tensor:
     """ws for every frame of a walk through `seeds` [F, num_ws, w_dim]."""
     n = len(seeds)
     pos = _positions(spec, n)
@@ -44,7 +44,7 @@ def _walk_ws(G: Generator, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.Ten
     b = [seeds[(s + 1) % n] for s, _ in pos]
     t = torch.tensor([x for _, x in pos]).unsqueeze(1)
     if spec.space == "z":
-        z = slerp(torch.from_numpy(seed_to_z(a, G.cfg.z_dim)), torch.from_numpy(seed_to_z(b, G.cfg.z_dim)), t)
+        z = slerp(torch.from_numpy(seed_to_z(a, G.z_dim)), torch.from_numpy(seed_to_z(b, G.z_dim)), t)
         w = map_z(G, z)
     else:
         wa, wb = latents_to_w(G, [Latent(seed=s) for s in a]), latents_to_w(G, [Latent(seed=s) for s in b])
@@ -52,7 +52,7 @@ def _walk_ws(G: Generator, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.Ten
     return styled_ws(G, w, RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
 
 
-def _batches(G: Generator, ws: torch.Tensor, settings: RenderSettings) -> Iterator[np.ndarray]:
+def _batches(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings) -> Iterator[np.ndarray]:
     noise = noise_maps(G, settings.noise)
     for i in range(0, ws.shape[0], BATCH):
         yield to_uint8(synthesize(G, ws[i:i + BATCH], noise))
@@ -84,11 +84,11 @@ def frames_morph(G, spec):
 def frames_noise(G, spec) -> Iterator[np.ndarray]:
     """One latent; chosen resolutions' noise drifts smoothly (unit variance kept), others stay stored."""
     ws = styled_ws(G, latents_to_w(G, [Latent(seed=spec.seeds[0])]), RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
-    chosen = set(spec.noise_res or G.cfg.resolutions)
+    chosen = set(spec.noise_res or G.noise_resolutions)
     keys = max(2, len(spec.seeds)) if spec.loop else 2
     gen = torch.Generator().manual_seed(spec.seeds[0])
     stored = noise_maps(G, RenderSettings().noise)
-    anchors = [[torch.randn(keys, 1, r, r, generator=gen) for _ in (0, 1)] for r in G.cfg.resolutions]
+    anchors = [torch.randn(keys, 1, r, r, generator=gen) for r in G.noise_resolutions]
     pos = _positions(spec, keys)
     for i in range(0, len(pos), BATCH):
         chunk = pos[i:i + BATCH]
@@ -96,13 +96,12 @@ def frames_noise(G, spec) -> Iterator[np.ndarray]:
         b = (a + 1) % keys
         ang = torch.tensor([t for _, t in chunk]).view(-1, 1, 1, 1) * (math.pi / 2)
         noise = []
-        for k, r in enumerate(G.cfg.resolutions):
-            for j in (0, 1):
-                if r in chosen:
-                    m = anchors[k][j]
-                    noise.append((m[a] * torch.cos(ang) + m[b] * torch.sin(ang)).to(ws.device))
-                else:
-                    noise.append(stored[2 * k + j])
+        for k, r in enumerate(G.noise_resolutions):
+            if r in chosen:
+                m = anchors[k]
+                noise.append((m[a] * torch.cos(ang) + m[b] * torch.sin(ang)).to(ws.device))
+            else:
+                noise.append(stored[k])
         yield to_uint8(synthesize(G, ws.expand(len(chunk), -1, -1), noise))
 
 
@@ -141,7 +140,7 @@ FRAMES = {"walk": frames_walk, "truncation": frames_truncation, "morph": frames_
           "grid": frames_grid, "direction": frames_direction}
 
 
-def frame_count(G: Generator, spec: VideoSpec) -> int:
+def frame_count(G: GeneratorNet, spec: VideoSpec) -> int:
     """Number of frames the spec produces."""
     if spec.kind in ("truncation", "direction"):
         return spec.frames_per_step * len(spec.seeds)
@@ -209,7 +208,7 @@ class _PillowWriter:
                             append_images=self.frames[1:], duration=round(1000 / self.fps), loop=0, **extra)
 
 
-def video_job(G: Generator, meta: ModelMeta, model_path: str | Path, spec: VideoSpec,
+def video_job(G: GeneratorNet, meta: ModelMeta, model_path: str | Path, spec: VideoSpec,
               out_path: str | Path) -> Iterator[tuple[int, int]]:
     """Render and encode; yields (frames done, total) per batch; no partial file on cancel or failure."""
     total = frame_count(G, spec)

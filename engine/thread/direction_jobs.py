@@ -55,7 +55,7 @@ def _classifier():
 def load_directions(eng, cmd: LoadDirections) -> None:
     """Read a directions file made for a w of this model's size."""
     ds = read(cmd.path)
-    w_dim = eng.model.render_G.cfg.w_dim
+    w_dim = eng.model.render_G.w_dim
     if ds.w_dim != w_dim:
         raise UserError(f"{Path(cmd.path).name} holds directions of {ds.w_dim} values; this model's w has {w_dim}")
     eng.emit(DirectionsReady(ds, str(cmd.path)))

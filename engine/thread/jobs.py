@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..contract.messages import (Command, Event, JobFinished, JobProgress, JobStarted, StartTraining, TrainingFakes,
-                       TrainingMetric, TrainingSnapshot, TrainingState, TrainingTick)
+                                 TrainingMetric, TrainingSnapshot, TrainingState, TrainingTick)
 from ..contract.errors import UserError
-from ..train.run import TrainingRun
+from ..train.run import Drive, TrainingRun
 
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress events a second per job
 
@@ -155,7 +155,7 @@ class TrainingJob:
         """End at the next unit, after a snapshot."""
         self.stopping = True
 
-    def _build(self):
+    def _build(self) -> TrainingRun:
         if self.cmd.resume_dir:
             return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None)
         if not self.cmd.config or not self.cmd.config.data or not self.cmd.run_dir:
@@ -175,19 +175,15 @@ class TrainingJob:
             summary = "; ".join((self.run.report.summary(), *self.run.notes))  # notes: a run started from a model
             # a resumed run first replays its earlier ticks, so its curves continue where they left off
             yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"), *self._history()))
-            t0, steps = time.monotonic(), self.run.steps()
-            mid = False  # D has stepped but G not: finish the minibatch before stopping, so resume stays exact
-            while mid or not self.stopping:
-                update = next(steps, None)
-                if update is None:
-                    ended, snaps = "finished", self.run.files.snapshots()
-                    return Outcome(f"finished at {self.run.kimg:.2f} kimg", str(snaps[-1]) if snaps else "")
-                mid = update.partial
+            t0, drive = time.monotonic(), Drive(self.run, lambda: self.stopping)
+            for update in drive:
                 yield Unit(update.kimg, total, update.message or f"{update.kimg:.2f} kimg at {update.resolution}²",
                            self._events(update, time.monotonic() - t0))
-            path = self.run.snapshot()
-            self.emit(TrainingSnapshot(jid, str(path), self.run.kimg))
-            return Outcome(f"stopped at {self.run.kimg:.2f} kimg", str(path))
+            if drive.end.status == "finished":
+                ended = "finished"
+                return Outcome(f"finished at {self.run.kimg:.2f} kimg", drive.end.snapshot)
+            self.emit(TrainingSnapshot(jid, drive.end.snapshot, self.run.kimg))
+            return Outcome(f"stopped at {self.run.kimg:.2f} kimg", drive.end.snapshot)
         finally:
             self.emit(TrainingState(jid, ended))
 

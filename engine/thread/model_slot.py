@@ -6,13 +6,13 @@ import time
 
 import torch
 
-from ..contract.modelconfig import ModelConfig
 from ..contract.errors import UserError
-from ..render.synth import init_w_avg
-from ..files.imported import cached_conversion, is_official_pickle
 from ..contract.messages import ModelInfo, NewModel
-from ..files.modelfile import ModelMeta, load_model, save_model
-from ..nets.networks import Generator
+from ..contract.modelconfig import ModelConfig
+from ..files.imported import open_model
+from ..files.modelfile import ModelMeta, save_model
+from ..nets.api import GeneratorNet
+from ..nets.registry import new_generator
 
 
 class ModelSlot:
@@ -20,10 +20,10 @@ class ModelSlot:
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
-        self.G: Generator | None = None
+        self.G: GeneratorNet | None = None
         self.meta = ModelMeta()
         self.path = ""
-        self.live_G: Generator | None = None
+        self.live_G: GeneratorNet | None = None
         self.live_kimg = 0.0
         self.live_source = None       # the TrainingJob whose G_ema is explored
         self.refresh_s = 5.0
@@ -31,7 +31,7 @@ class ModelSlot:
 
     # ---------------------------------------------------------------- what renders use
     @property
-    def render_G(self) -> Generator:
+    def render_G(self) -> GeneratorNet:
         """The generator renders use now (raises a UserError when there is none)."""
         G = self.live_G if self.live_G is not None else self.G
         if G is None:
@@ -46,13 +46,12 @@ class ModelSlot:
     def info(self) -> ModelInfo:
         """ModelInfo of the generator renders use."""
         G = self.render_G
-        cfg: ModelConfig = G.cfg
         name = f"training {self.live_source.run_dir}" if self.live else (self.meta.name or "untitled")
         return ModelInfo(name=name, path="" if self.live else self.path, model_id="" if self.live else self.meta.model_id,
-                         resolution=cfg.resolution, num_ws=cfg.num_ws, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
-                         layer_resolutions=tuple(cfg.layer_resolution(i) for i in range(cfg.num_ws)),
-                         device=self.device.type, kimg=self.live_kimg if self.live else self.meta.kimg,
-                         live=self.live)
+                         resolution=G.img_resolution, num_ws=G.num_ws, z_dim=G.z_dim, w_dim=G.w_dim,
+                         layer_resolutions=G.ws_resolutions, layer_labels=G.ws_labels,
+                         noise_resolutions=G.noise_resolutions, device=self.device.type,
+                         kimg=self.live_kimg if self.live else self.meta.kimg, live=self.live)
 
     # ---------------------------------------------------------------- model files
     def load(self, path: str) -> str:
@@ -62,20 +61,14 @@ class ModelSlot:
         """
         if not path:
             raise UserError("no model file given")
-        source, notice = path, ""
-        if is_official_pickle(path):
-            source, notice = cached_conversion(path)
-        G, meta = load_model(source, self.device)
+        G, meta, notice = open_model(path, self.device)
         self.G, self.meta, self.path = G, meta, str(path)
         self.stop_live()
         return notice
 
     def new(self, cmd: NewModel) -> None:
         """A freshly initialised small model, w_avg centred on its mapping's mean."""
-        cfg = ModelConfig.small(cmd.resolution, cmd.channels, cmd.z_dim)
-        torch.manual_seed(cmd.seed)
-        G = Generator(cfg).eval().requires_grad_(False)
-        init_w_avg(G, seed=cmd.seed)
+        G = new_generator(ModelConfig.small(cmd.resolution, cmd.channels, cmd.z_dim), cmd.seed)
         self.G, self.path = G.to(self.device), ""
         self.meta = ModelMeta(name="new model", source=f"new (seed {cmd.seed})", seed=cmd.seed)
         self.stop_live()

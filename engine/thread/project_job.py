@@ -6,16 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..contract.messages import Latent, ProjectImage, ProjectionDone, ProjectionPreview
-from ..nets.networks import Generator
+from ..nets.api import GeneratorNet
 from ..render.project import Projection, load_target, psnr
 from .jobs import Job, Outcome, Unit
 
 PREVIEW_INTERVAL_S = 0.1  # at most ten preview images a second
 
 
-def projection_units(G: Generator, cmd: ProjectImage, job: Job) -> Iterator[Unit]:
+def projection_units(G: GeneratorNet, cmd: ProjectImage, job: Job) -> Iterator[Unit]:
     """Load the target (one line if unreadable), optimise step by step, then emit ProjectionDone."""
-    target = load_target(cmd.path, G.cfg.resolution)
+    target = load_target(cmd.path, G.img_resolution)
     proj = Projection(G, target, cmd.options)
     name, shown = Path(cmd.path).name, 0.0
     for step in proj.steps():

@@ -6,7 +6,7 @@ import os
 import torch
 import torch.distributed as dist
 
-from ..nets.layers import forget_frozen
+from ..nets.weightcache import forget_frozen
 
 
 def rank_and_world() -> tuple[int, int]:

@@ -7,7 +7,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ from ..contract.latents import num_ws_for
 from ..contract.messages import TickStats
 from ..render.synth import to_uint8
 from ..metrics.fid import FidMonitor
-from ..nets.networks import Discriminator, Generator
+from ..nets.registry import new_networks
 from ..files.pngio import make_grid, save_png
 from ..contract.training import TrainConfig, parse_policy
 from .warmstart import init_notes, read_init, start_from
@@ -66,9 +66,8 @@ class TrainingRun:
         self.images = images[self.rank::self.world]  # each rank trains on its own shard
         if len(self.images) == 0:
             raise UserError(f"{cfg.data}: no images for rank {self.rank}")
-        torch.manual_seed(cfg.seed)
         mcfg = cfg.model_config()
-        self.G, self.D = Generator(mcfg), Discriminator(cfg.d_config())
+        self.G, self.D = new_networks(mcfg, cfg.d_config(), cfg.seed)
         self.policy = parse_policy(cfg.augment)
         self.monitor = FidMonitor(cfg.metric_data, cfg.resolution) if cfg.metric else None
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -373,6 +372,39 @@ class TrainingRun:
             yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
                               message=f"{self.cfg.metric} {value:.2f} at {self.kimg:.2f} kimg",
                               metric=(self.cfg.metric, value))
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How Drive left a run: "finished" (total_kimg reached) or "stopped" (asked to), and its last snapshot."""
+
+    status: str
+    snapshot: str  # the model file last written ("" when none, or on ranks other than 0)
+
+
+class Drive:
+    """Drives a run until it finishes or `stop_requested()`: the one loop the CLI and the engine thread share.
+
+    Iterating yields every update. A stop is honoured only between whole minibatches (a half-done one is
+    finished, so a resume stays exact), then a snapshot is written; `end` then says how the run ended.
+    """
+
+    def __init__(self, run: TrainingRun, stop_requested: Callable[[], bool]) -> None:
+        self.run, self.stop_requested = run, stop_requested
+        self.end: RunEnd | None = None  # set when iteration is over
+
+    def __iter__(self) -> Iterator[TrainUpdate]:
+        steps, mid = self.run.steps(), False
+        while mid or not self.stop_requested():
+            update = next(steps, None)
+            if update is None:
+                snaps = self.run.files.snapshots()
+                self.end = RunEnd("finished", str(snaps[-1]) if snaps else "")
+                return
+            mid = update.partial
+            yield update
+        path = self.run.snapshot()
+        self.end = RunEnd("stopped", str(path) if path else "")
 
 
 class _TickAccumulator:

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from ..contract.modelconfig import ModelConfig
 from ..contract.errors import UserError
 from ..files.imported import is_official_pickle
 from ..files.modelfile import ModelFileError, load_model
-from ..nets.networks import Discriminator, Generator
 from ..files.official import load_official
 from ..contract.training import TrainConfig
+from ..nets.api import GeneratorNet
+from ..nets.registry import can_train
 
 
 @dataclass(frozen=True)
@@ -20,9 +22,9 @@ class InitModels:
     """A model to fine-tune: G_ema always; G and D when the file holds them (else G copies G_ema, D is fresh)."""
 
     cfg: ModelConfig              # G's and D's architecture (D's minibatch-stddev group included)
-    G_ema: Generator
-    G: Generator | None
-    D: Discriminator | None
+    G_ema: GeneratorNet
+    G: GeneratorNet | None
+    D: nn.Module | None
     model_id: str                 # our model id, or the pickle's sha256
     notes: tuple[str, ...] = ()   # one line each, for the user
 
@@ -36,6 +38,8 @@ def read_init(path: str | Path) -> InitModels:
         G_ema, meta = load_model(path)
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
+    if not can_train(G_ema.arch):
+        raise UserError(f"{path.name} is a {G_ema.arch} model: the studio fine-tunes only the architectures it trains")
     return InitModels(G_ema.cfg, G_ema, None, None, meta.model_id,
                       (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",))
 
@@ -53,7 +57,7 @@ def _from_pickle(path: Path) -> InitModels:
     return InitModels(cfg, models.G_ema, models.G, models.D, "sha256:" + models.record["sha256"], tuple(notes))
 
 
-def start_from(init: InitModels, G: Generator, G_ema: Generator, D: Discriminator) -> None:
+def start_from(init: InitModels, G: GeneratorNet, G_ema: GeneratorNet, D: nn.Module) -> None:
     """Copy the init weights into a run's networks, which keep their own train/eval modes and grad flags."""
     with torch.no_grad():
         G_ema.load_state_dict(init.G_ema.state_dict())
