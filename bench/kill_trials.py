@@ -31,7 +31,7 @@ def main() -> int:
     import killtrials as kt
     from helpers import tiny_generator
     from stylegan_studio.engine.files.modelfile import save_model
-    from test_training import make_folder
+    from helpers import make_folder
     kt.ENV["STYLEGAN_STUDIO_CACHE"] = str(tmp / "cache")
     data = make_folder(tmp / "data", n=32, size=16)
     model = tmp / "m.safetensors"

@@ -39,7 +39,7 @@ def main() -> int:
     from stylegan_studio.app.bridge import EngineBridge
     from stylegan_studio.app.window import MainWindow
     from stylegan_studio.engine.files.modelfile import save_model
-    from test_training import make_folder
+    from helpers import make_folder
     model = tmp / "tiny.safetensors"
     save_model(tiny_generator(16), model)
     bridge = EngineBridge(model_path=str(model), threads=1)

@@ -4,7 +4,7 @@
 stored. `Target`s feed one case to the real reader (load_model, a resume, `generate --from-png`, the latents
 reader, dataset validation) and classify the outcome: "ok" (a valid result), "line" (one clear line: an
 expected error without a newline) or "crash: ..." (anything else, e.g. a traceback-worthy exception).
-tests/test_fuzz_files.py runs a few hundred cases; bench/fuzz_files.py runs thousands, each under a time and
+tests/files/test_fuzz_files.py runs a few hundred cases; bench/fuzz_files.py runs thousands, each under a time and
 memory limit, and prints the table kept in docs/robustness.md.
 """
 from __future__ import annotations
@@ -273,7 +273,7 @@ class Fixtures:
 
     def __init__(self, root: Path) -> None:
         from stylegan_studio.engine.train.run import TrainingRun
-        from test_training import make_folder, tiny_cfg
+        from helpers import make_folder, tiny_cfg
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.model = root / "good.safetensors"

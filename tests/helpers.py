@@ -1,7 +1,13 @@
 """Small shared helpers for engine tests."""
+import threading
+import time
+
+import numpy as np
 import torch
+from PIL import Image
 
 from stylegan_studio.engine.contract.modelconfig import ModelConfig
+from stylegan_studio.engine.contract.training import TrainConfig
 from stylegan_studio.engine.nets.networks import Generator
 
 
@@ -15,3 +21,53 @@ def tiny_generator(res: int = 16, seed: int = 0, noisy: bool = True) -> Generato
             block.epi1.noise_strength.normal_(0, 1)
         G.w_avg.normal_(0, 0.5)
     return G
+
+
+def make_folder(root, n=64, size=24):
+    """Warm-coloured discs on a cool background: a distribution far from a random G's output."""
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True, exist_ok=True)
+    yy, xx = np.mgrid[:size, :size]
+    for i in range(n):
+        img = np.zeros((size, size, 3), np.uint8)
+        img[:] = (30, 60, 160)
+        cy, cx, r = rng.integers(8, 16), rng.integers(8, 16), rng.integers(4, 8)
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = (230, 180 + rng.integers(0, 40), 40)
+        Image.fromarray(img).save(root / f"{i:03d}.png")
+    return root
+
+
+def tiny_cfg(data, **kw):
+    base = dict(data=str(data), resolution=16, channels=16, z_dim=16, total_kimg=0.128, start_res=8,
+                fade_kimg=0.032, stable_kimg=0.032, batch=8, tick_kimg=0.064, snapshot_ticks=1, ema_kimg=0.05,
+                lr=0.002, gamma=10.0, mapping_layers=8, augment="", noise_res=1024)  # the loop, not the recipe
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+class Recorder:
+    """Collects events from the engine thread; wait() blocks until one matches."""
+
+    def __init__(self) -> None:
+        self.events, self.cond = [], threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self.cond:
+            self.events.append(event)
+            self.cond.notify_all()
+
+    def of(self, cls, **attrs) -> list:
+        with self.cond:
+            return [e for e in self.events if isinstance(e, cls) and all(getattr(e, k) == v for k, v in attrs.items())]
+
+    def wait(self, cls, timeout: float = 20.0, **attrs):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                hits = [e for e in self.events if isinstance(e, cls)
+                        and all(getattr(e, k) == v for k, v in attrs.items())]
+                if hits:
+                    return hits[0]
+                left = deadline - time.monotonic()
+                assert left > 0, f"no {cls.__name__} {attrs} within {timeout} s; got {self.events[-5:]}"
+                self.cond.wait(left)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Optional, for tests/test_real_drag.py (a real mouse drag needs an X server): installs Xvfb and Qt's
+# Optional, for tests/app/test_real_drag.py (a real mouse drag needs an X server): installs Xvfb and Qt's
 # xcb libraries (about 10 s) where that needs no questions (root with apt-get); elsewhere it does
 # nothing and that one test skips. Never fails the test command.
 command -v Xvfb >/dev/null 2>&1 && exit 0

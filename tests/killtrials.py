@@ -6,7 +6,7 @@ appears (so the kill lands inside a snapshot, state or image write). Then:
   kill (its tick and kimg), no temporary file may remain, and every file under a final name must load;
 - video / generate: no file under the final name unless it is complete (it decodes; a PNG carries provenance);
   the same export run again to the same name then finishes, and removes the killed writer's temporary file.
-tests/test_kill.py runs a few trials; bench/kill_trials.py runs 20 of each and prints the table.
+tests/files/test_kill.py runs a few trials; bench/kill_trials.py runs 20 of each and prints the table.
 """
 from __future__ import annotations
 

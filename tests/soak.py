@@ -7,7 +7,7 @@ damaged model and the previous one again, stepping seeds. After each operation: 
 sys.excepthook records them), and an operation that changes what the viewer shows must bring a new viewer
 image within `deadline` seconds (its latency is recorded). RSS is sampled after every operation.
 
-tests/test_soak.py runs a few hundred operations; bench/soak_window.py runs thousands and prints the figures.
+tests/app/test_soak.py runs a few hundred operations; bench/soak_window.py runs thousands and prints the figures.
 """
 from __future__ import annotations
 

@@ -130,3 +130,12 @@ def test_imports_inside_functions_are_deliberate_and_say_why():
         for f, line in scan.in_function_imports(root):
             text = (ROOT / f).read_text().splitlines()[line - 1]
             assert "# deliberate:" in text, f"{f}:{line} imports inside a function without saying why: {text.strip()}"
+
+
+def test_the_tests_mirror_the_sub_packages():
+    # tests/<part>/ for each part of the house (engine sub-packages, and app); shared helpers stay in tests/.
+    parts = set(scan.STACK) | {"app"}
+    folders = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and p.name not in ("data", "__pycache__")}
+    assert folders <= parts, f"test folders that name no part: {sorted(folders - parts)}"
+    loose = sorted(p.name for p in (ROOT / "tests").glob("test_*.py") if p.name != Path(__file__).name)
+    assert not loose, f"tests outside a part's folder: {loose}"

@@ -1,13 +1,13 @@
-"""Requests, commands and events between the app and the engine thread.
+"""Commands and events between the app and the engine thread (the render requests: contract/requests.py).
 
-Frozen dataclasses of numbers, strings, tuples and numpy arrays, never tensors. This module
-imports only the standard library, numpy and engine.specs (itself stdlib + numpy), so the Qt
-app can import it without torch.
+Frozen dataclasses of numbers, strings, tuples and numpy arrays, never tensors. Like all of the contract,
+this module imports only the standard library, numpy and the contract's other modules, so the Qt app can
+import it without torch. The render requests are re-exported here: one vocabulary for the engine's messages.
 
 How the engine (engine/thread/engine.py) treats them:
 - Render requests: one slot per `target`; a newer request replaces a pending one, and a request
   whose stamp is lower than the last one accepted for its target is dropped. Each request type has
-  one renderer (engine/render/streams.py) that yields RenderResult events. Every finished render
+  live renderer (engine/render/streams.py) that yields RenderResult events. Every finished render
   is emitted (during a drag the newest finished frame shows); seed grids stream GridChunks (a first
   chunk of 2, then `chunk` at a time) and a newer request for the target stops the stream. Mixing
   grids, ψ strips and variation maps stream too: for a large model (a unit is one image at 1024² on

@@ -1,1 +1,1 @@
-"""Exploration and rendering: latent specs, w-space maths and synthesis, renderers, stills, figures, video."""
+"""Exploration and rendering: w-space maths and synthesis, the renderers (live and still), figures, projection, video."""

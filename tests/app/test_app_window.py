@@ -11,7 +11,7 @@ from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.contract.latents import Latent
 from test_app_panes import drop
-from test_training import make_folder
+from helpers import make_folder
 
 
 @pytest.fixture

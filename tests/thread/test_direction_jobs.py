@@ -1,8 +1,6 @@
 """Directions on the engine thread: PCA/SeFa as jobs with progress, files read and written, one-line errors."""
 import numpy as np
 
-from test_engine_thread import Recorder  # noqa: F401  (the eng fixture's recorder)
-from test_engine_thread import eng  # noqa: F401  (fixture)
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.contract.directions import DirectionSet, read
 

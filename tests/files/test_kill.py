@@ -9,7 +9,7 @@ import killtrials as kt
 from helpers import tiny_generator
 from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.train.run import TrainingRun
-from test_training import make_folder, tiny_cfg
+from helpers import make_folder, tiny_cfg
 
 
 @pytest.fixture()

@@ -117,7 +117,6 @@ def test_psnr_and_ssim():
 
 
 # ---------------------------------------------------------------- as an engine job
-from test_engine_thread import eng  # noqa: E402,F401  (the engine on a tiny new model)
 
 
 def test_the_job_previews_and_ends_with_the_latent(eng, tmp_path):

@@ -3,7 +3,7 @@ import pytest
 
 import soak
 from studio_window import start_window, tiny_model
-from test_training import make_folder
+from helpers import make_folder
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_two_thousand_operations_hold_memory_flat(window, tmp_path):
 def test_a_run_stopped_before_its_first_minibatch_snapshots_and_resumes(tmp_path, monkeypatch):
     """Start then Stop at once in the window: the snapshot came before any step had made the optimizers."""
     from stylegan_studio.engine.train.run import TrainingRun
-    from test_training import tiny_cfg
+    from helpers import tiny_cfg
     monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
     run = TrainingRun(tiny_cfg(make_folder(tmp_path / "data", n=8)), tmp_path / "r")
     assert run.snapshot().is_file()
@@ -57,7 +57,7 @@ def test_cancel_arriving_after_the_job_ended_is_no_error(tmp_path):
     from stylegan_studio.engine.contract import messages as m
     from stylegan_studio.engine.contract.video import VideoSpec
     from stylegan_studio.engine.thread.engine import Engine
-    from test_engine_thread import Recorder
+    from helpers import Recorder
     rec = Recorder()
     eng = Engine(rec, threads=1)
     eng.start()

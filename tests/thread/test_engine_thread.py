@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from helpers import Recorder
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.thread.engine import Engine
 from stylegan_studio.engine.render.synth import latents_to_w, variation_map
@@ -14,46 +15,6 @@ from stylegan_studio.engine.contract.requests import RenderImage, RenderMixGrid
 from stylegan_studio.engine.thread.jobs import Outcome, Unit
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
-
-
-class Recorder:
-    """Collects events from the engine thread; wait() blocks until one matches."""
-
-    def __init__(self) -> None:
-        self.events, self.cond = [], threading.Condition()
-
-    def __call__(self, event) -> None:
-        with self.cond:
-            self.events.append(event)
-            self.cond.notify_all()
-
-    def of(self, cls, **attrs) -> list:
-        with self.cond:
-            return [e for e in self.events if isinstance(e, cls) and all(getattr(e, k) == v for k, v in attrs.items())]
-
-    def wait(self, cls, timeout: float = 20.0, **attrs):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                hits = [e for e in self.events if isinstance(e, cls)
-                        and all(getattr(e, k) == v for k, v in attrs.items())]
-                if hits:
-                    return hits[0]
-                left = deadline - time.monotonic()
-                assert left > 0, f"no {cls.__name__} {attrs} within {timeout} s; got {self.events[-5:]}"
-                self.cond.wait(left)
-
-
-@pytest.fixture
-def eng():
-    rec = Recorder()
-    engine = Engine(rec, threads=1)
-    engine.rec = rec
-    engine.start()
-    engine.post(m.NewModel(resolution=16, channels=16, z_dim=16, seed=0))
-    rec.wait(m.ModelInfo)
-    yield engine
-    assert engine.close(), "engine thread did not stop"
 
 
 def job(units, log, fail_at=None, post=None):

@@ -12,7 +12,7 @@ from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.contract.training import TrainConfig, options, resume_options
 from stylegan_studio.engine.train.run import TrainingRun
 
-from test_training import make_folder, tiny_cfg
+from helpers import make_folder, tiny_cfg
 
 
 @pytest.fixture(autouse=True)

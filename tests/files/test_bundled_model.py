@@ -10,7 +10,7 @@ from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import load_model
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 
-REFERENCE = Path(__file__).parent / "data" / "bundled_seeds0-3_psi07.png"
+REFERENCE = Path(__file__).parent.parent / "data" / "bundled_seeds0-3_psi07.png"
 
 
 def test_bundled_model_is_the_default_and_small():

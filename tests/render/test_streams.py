@@ -9,7 +9,6 @@ from stylegan_studio.engine.contract.modelconfig import ModelConfig
 from stylegan_studio.engine.render.renderer import mix_ws, render_thumbs, split_mix, unit_images
 from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
 from stylegan_studio.engine.render.streams import stream
-from test_engine_thread import eng  # noqa: F401  (the engine fixture)
 
 
 def test_unit_size_follows_the_model_cost():

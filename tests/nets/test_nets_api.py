@@ -16,7 +16,7 @@ from stylegan_studio.engine.contract.modelconfig import ConfigError, ModelConfig
 from stylegan_studio.engine.nets.networks import Discriminator, Generator
 from stylegan_studio.engine.contract.latents import Latent, layer_ranges
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 V1_MODULES = ("networks", "layers")  # the modules holding StyleGAN v1's classes
 
 
@@ -151,7 +151,7 @@ def test_nothing_above_nets_names_the_v1_classes():
 
 def test_drive_stops_only_between_whole_minibatches_and_snapshots(tmp_path, monkeypatch):
     """The one training loop (cli train and the engine's TrainingJob): a stop finishes the minibatch, then snapshots."""
-    from test_training import make_folder, tiny_cfg
+    from helpers import make_folder, tiny_cfg
     from stylegan_studio.engine.train.run import Drive, TrainingRun
     monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
     run = TrainingRun(tiny_cfg(make_folder(tmp_path / "data", n=16), total_kimg=1.0), tmp_path / "r")

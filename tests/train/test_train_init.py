@@ -14,7 +14,8 @@ from stylegan_studio.engine.files.official import load_official
 from stylegan_studio.engine.contract.training import TrainConfig
 from stylegan_studio.engine.train.run import TrainingRun
 
-from test_training import make_folder, tiny_cfg, weights
+from helpers import make_folder, tiny_cfg
+from test_training import weights
 
 
 @pytest.fixture(autouse=True)
