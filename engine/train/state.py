@@ -141,10 +141,12 @@ class RunFiles:
         The full state when it fits KIT_PARTS files of KIT_PART_BYTES (an exact resume); else G, D and
         G_ema in fp16 without Adam's moments (the resume starts Adam afresh, as a resolution change does).
         """
-        kit, kind = _kit_tensors(tensors, meta)
-        if kit is None:
+        for kind, kit in _kit_choices(tensors):
+            parts = _pack(kit, KIT_PART_BYTES - (64 << 10))  # room for each part's header
+            if len(parts) <= KIT_PARTS:
+                break
+        else:
             return ""
-        parts = _pack(kit, KIT_PART_BYTES)
         for i, names in enumerate(parts):
             write_state(self.export / f"resume-{i}.safetensors", {k: kit[k] for k in names},
                         {**meta, "kit": kind, "part": str(i), "parts": str(len(parts))})
@@ -180,16 +182,11 @@ class RunFiles:
                 (self.root / f"{prefix}-{tick:06d}.safetensors").unlink(missing_ok=True)
 
 
-def _kit_tensors(tensors: dict, meta: dict) -> tuple[dict | None, str]:
-    """(the tensors a kit holds, 'full' or 'weights-fp16'), or (None, '') when not even the weights fit."""
-    budget = KIT_PARTS * KIT_PART_BYTES - (1 << 20)  # room for the parts' headers
-    if sum(t.numel() * t.element_size() for t in tensors.values()) <= budget:
-        return tensors, "full"
-    nets = {k: (v.half() if v.is_floating_point() else v) for k, v in tensors.items()
-            if k.split(".", 1)[0] in ("G", "D", "G_ema") or k == "gen_state"}
-    if sum(t.numel() * t.element_size() for t in nets.values()) > budget:
-        return None, ""
-    return nets, "weights-fp16"
+def _kit_choices(tensors: dict):
+    """('full', the whole state), then ('weights-fp16', G, D and G_ema in fp16 and the random stream)."""
+    yield "full", tensors
+    yield "weights-fp16", {k: (v.half() if v.is_floating_point() else v) for k, v in tensors.items()
+                           if k.split(".", 1)[0] in ("G", "D", "G_ema") or k == "gen_state"}
 
 
 def _pack(tensors: dict, limit: int) -> list[list[str]]:
