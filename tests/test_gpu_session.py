@@ -5,8 +5,6 @@ import pytest
 
 from stylegan_studio.engine.cli import gpu_session
 from stylegan_studio.engine.files.modelfile import load_model
-from stylegan_studio.engine.train.state import import_kit
-from stylegan_studio.engine.train.run import TrainingRun
 
 
 def test_choice_is_the_widest_reaching_the_target_else_the_fastest():
@@ -27,7 +25,7 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
                              "--widths", "8", "16", "--batches", "8", "--measure-seconds", "1",
                              "--target-kimg", "1e9"]) == 0
     summary = json.loads((out / "session.json").read_text())
-    assert list(summary["stages"]) == ["wheels", "avatars", "load", "measure", "train"]
+    assert list(summary["stages"]) == ["wheels", "smoke", "avatars", "load", "measure", "train"]
     assert len(summary["candidates"]) == 2 and all(r["images_per_s"] > 0 for r in summary["candidates"])
     assert "limited by throughput" in summary["stages"]["measure"]["reason"]
     assert summary["stages"]["train"]["kimg"] > 0
@@ -39,7 +37,13 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
     assert ticks and all(t["diversity"] > 0 for t in ticks)
     G, meta = load_model(out / "G_ema.safetensors")
     assert G.cfg.resolution == 16 and meta.kimg == pytest.approx(summary["stages"]["train"]["kimg"], abs=0.1)
-    # a second session resumes from what came back
-    import_kit(out, tmp_path / "second")
-    run = TrainingRun(None, tmp_path / "second", resume=True)
-    assert run.kimg == pytest.approx(meta.kimg) and run.cfg.mbstd_group == 16 and not run.cfg.growing
+    # a second session resumes from what came back, its stats continuing the first's
+    again = tmp_path / "again"
+    assert gpu_session.main(["--out", str(again), "--work", str(tmp_path / "work"), "--seconds", "5",
+                             "--reserve", "2", "--count", "24", "--workers", "2", "--resolution", "16",
+                             "--resume-kit", str(out)]) == 0
+    second = json.loads((again / "session.json").read_text())
+    assert list(second["stages"]) == ["wheels", "smoke", "avatars", "load", "resume", "train"]
+    assert second["stages"]["resume"]["kimg"] == pytest.approx(meta.kimg, abs=0.1)
+    assert second["stages"]["train"]["kimg"] > second["stages"]["resume"]["kimg"]
+    assert len((again / "stats.jsonl").read_text().splitlines()) > len(ticks)

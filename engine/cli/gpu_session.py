@@ -46,6 +46,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     p.add_argument("--compile", action="store_true", help="torch.compile the nets (measured as part of each candidate)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume-kit", metavar="FOLDER", help="continue an earlier session's run from the resume kit "
+                   "it returned (resume-*.safetensors, stats.jsonl) instead of measuring and starting afresh")
     return p.parse_args(argv)
 
 
@@ -134,6 +136,37 @@ def measure(args: argparse.Namespace, data: str, loaded, work: Path, seconds: fl
     return rows
 
 
+def smoke(args: argparse.Namespace, work: Path) -> None:
+    """A few seconds of the whole training path on random images (in a subprocess, so CUDA starts after the
+    avatar workers fork): a failure here costs seconds of device time, not the session."""
+    code = "import sys; from engine.cli.gpu_session import smoke_run; smoke_run(*sys.argv[1:4])"
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, "-c", code, tempfile.mkdtemp(prefix="smoke-", dir=work), args.precision,
+                    "1" if args.compile else ""], check=True, env=env, cwd=root)
+
+
+def smoke_run(folder: str, precision: str, compile_: str) -> None:
+    """The smoke test's body: 2 ticks of a width-8 run at 16² with an export folder, then its kit resumed."""
+    import numpy as np
+    from ..train.config import TrainConfig
+    from ..train.dataset import DatasetReport
+    from ..train.run import TrainingRun
+    from ..train.state import import_kit
+    images = np.random.default_rng(0).integers(0, 256, (64, 16, 16, 3), dtype=np.uint8)
+    data = (images, DatasetReport("random", 64, 16, (), "random"))
+    cfg = TrainConfig(data="random", resolution=16, channels=8, batch=16, total_kimg=0.064, tick_kimg=0.032,
+                      snapshot_ticks=1, precision=precision, compile=bool(compile_), **RECIPE)
+    run = TrainingRun(cfg, Path(folder) / "run", export=Path(folder) / "out", data=data)
+    for _ in run.steps():
+        pass
+    import_kit(Path(folder) / "out", Path(folder) / "again")
+    again = TrainingRun(None, Path(folder) / "again", resume=True, total_kimg=0.096, data=data)
+    for _ in again.steps():
+        pass
+    print(f"smoke: {run.device}, {again.kimg:.3f} kimg after a resume from the kit", flush=True)
+
+
 def sync(device) -> None:
     """Wait for the device (timing only)."""
     import torch
@@ -168,23 +201,28 @@ def main(argv: list[str] | None = None) -> int:
     from ..train.avatars import build_avatar_zip
     from ..train.dataset import load_images
     from ..train.run import TrainingRun
-    from .train import drive
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("STYLEGAN_STUDIO_CACHE", str(work / "cache"))
-    session.summary["device"] = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
-    session.summary["torch"] = torch.__version__
 
+    t = time.time()
+    smoke(args, work)
+    session.stage("smoke", t, note="a tiny run on random images: minibatches, a tick, a snapshot and an export")
     t = time.time()
     data = work / f"avatars{args.resolution}-{args.count}.zip"
     if not data.is_file():
         build_avatar_zip(data, args.count, args.resolution, seed=0, workers=args.workers)
     session.stage("avatars", t, count=args.count, workers=args.workers)
+    # Only now touch CUDA: the avatar workers are forked, and a forked CUDA context is unusable.
+    session.summary["device"] = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    session.summary["torch"] = torch.__version__
 
     t = time.time()
     loaded = load_images(data, args.resolution)
     session.stage("load", t, images=loaded[1].count)
 
+    if args.resume_kit:
+        return resume(session, loaded, work)
     t = time.time()
     rows = measure(args, str(data), loaded, work, args.measure_seconds)
     session.summary["candidates"] = rows
@@ -198,11 +236,33 @@ def main(argv: list[str] | None = None) -> int:
                            tick_kimg=round(tick, 3), snapshot_ticks=5, keep_snapshots=1)
     t = time.time()
     run = TrainingRun(cfg, tempfile.mkdtemp(prefix="run-", dir=work), export=session.out, data=loaded)
-    drive(run, deadline=session.t0 + args.seconds - args.reserve)
+    return train(session, run, t)
+
+
+def resume(session: Session, loaded, work: Path) -> int:
+    """Continue the run of an earlier session's resume kit until this session's budget (its stats continue too)."""
+    from ..train.run import TrainingRun
+    from ..train.state import import_kit
+    t = time.time()
+    run_dir = Path(tempfile.mkdtemp(prefix="resumed-", dir=work))
+    import_kit(Path(session.args.resume_kit), run_dir)
+    stats = run_dir / "stats.jsonl"
+    if stats.is_file():  # the export's stats.jsonl continues the earlier session's
+        (session.out / "stats.jsonl").write_bytes(stats.read_bytes())
+    run = TrainingRun(None, run_dir, resume=True, export=session.out, data=loaded)
+    session.stage("resume", t, kimg=round(run.kimg, 3), width=run.cfg.channels, batch=run.cfg.batch,
+                  kit=str(session.args.resume_kit), notes=list(run.notes))
+    return train(session, run, time.time())
+
+
+def train(session: Session, run, t: float) -> int:
+    """Train `run` until the session's deadline and record the stage."""
+    from .train import drive
+    drive(run, deadline=session.t0 + session.args.seconds - session.args.reserve)
     ticks = [json.loads(line) for line in (session.out / "stats.jsonl").read_text().splitlines()]
-    session.stage("train", t, kimg=round(run.kimg, 1), ticks=run.tick, width=pick["width"], batch=pick["batch"],
+    session.stage("train", t, kimg=round(run.kimg, 3), ticks=run.tick, width=run.cfg.channels, batch=run.cfg.batch,
                   run_dir=str(run.files.root), last_tick_images_per_s=ticks[-1]["images_per_s"] if ticks else None,
-                  diversity=[t["diversity"] for t in ticks])
+                  diversity=[x.get("diversity") for x in ticks])
     session.summary["files"] = sorted(p.name for p in session.out.iterdir())
     session.save()
     return 0
