@@ -40,9 +40,11 @@ DIVERSITY_SAMPLES = 64
 
 def train_device(cfg: TrainConfig) -> torch.device:
     """The device a run trains on: its `device` setting, 'auto' meaning CUDA when present."""
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: this machine has no CUDA device torch can use")
-    if cfg.device == "cpu" or not torch.cuda.is_available():
+    if cfg.device == "cpu":
+        return torch.device("cpu")
+    if default_device().type != "cuda":
+        if cfg.device == "cuda":
+            raise UserError("--device cuda: this machine has no CUDA device torch can use")
         return torch.device("cpu")
     return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))  # torchrun: one GPU per rank
 
@@ -263,7 +265,10 @@ class TrainingRun:
         return maps
 
     def _fakes(self, n: int, res: int, alpha: float) -> torch.Tensor:
-        return self._synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
+        # Without gradients the layers cache their scaled weights (nets/layers.py: frozen), which a compiled
+        # graph would see as a new constant every step: the D step's fakes run eager.
+        synthesis = self._synthesis if torch.is_grad_enabled() else self.G.synthesis
+        return synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
 
     def _D(self, img: torch.Tensor, alpha: float, r1: bool = False) -> torch.Tensor:
         """D's score of images seen through the run's differentiable augmentation."""
