@@ -9,7 +9,7 @@ import torch
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.errors import UserError
 from stylegan_studio.engine.files.modelfile import load_model
-from stylegan_studio.engine.train import state as state_mod
+from stylegan_studio.engine.train import dataset, state as state_mod
 from stylegan_studio.engine.train.run import TrainingRun
 from stylegan_studio.engine.train.state import import_kit
 
@@ -165,3 +165,19 @@ def test_cuda_on_a_machine_without_it_is_one_line(tmp_path):
         TrainingRun(tiny_cfg(data, device="cuda"), tmp_path / "r")
     with pytest.raises(UserError, match="device must be"):
         tiny_cfg(data, device="tpu")
+
+
+def test_large_datasets_load_in_several_processes_with_the_same_result(tmp_path, monkeypatch):
+    data = make_folder(tmp_path / "data", n=24)
+    (data / "junk.png").write_bytes(b"not a png")
+    report, serial = dataset.validate(data, 16)
+    monkeypatch.setattr(dataset, "PARALLEL_MIN", 4)
+    assert [len(c) for c in dataset._chunks(serial, 2)] == [3] * 8
+    report2, parallel = dataset.validate(data, 16, workers=2)
+    assert parallel == serial and (report2.count, report2.key) == (report.count, report.key)
+    assert [n for n, _ in report2.skipped] == [n for n, _ in report.skipped] == ["junk.png"]
+    arr, _ = dataset.load_images(data, 16, workers=2)
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "other-cache"))
+    monkeypatch.setattr(dataset, "PARALLEL_MIN", 10 ** 9)
+    one, _ = dataset.load_images(data, 16)
+    assert arr.shape == (24, 16, 16, 3) and (arr == one).all()

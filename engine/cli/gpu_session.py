@@ -213,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     if not data.is_file():
         build_avatar_zip(data, args.count, args.resolution, seed=0, workers=args.workers)
     session.stage("avatars", t, count=args.count, workers=args.workers)
-    # Only now touch CUDA: the avatar workers are forked, and a forked CUDA context is unusable.
-    session.summary["device"] = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
-    session.summary["torch"] = torch.__version__
 
     t = time.time()
-    loaded = load_images(data, args.resolution)
+    loaded = load_images(data, args.resolution, workers=args.workers)
     session.stage("load", t, images=loaded[1].count)
+    # Only now touch CUDA: the avatar and decoding workers are forked, and a forked CUDA context is unusable.
+    session.summary["device"] = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    session.summary["torch"] = torch.__version__
 
     if args.resume_kit:
         return resume(session, loaded, work)
