@@ -40,7 +40,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--resolution", type=int, default=64)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes generating avatars")
     p.add_argument("--widths", type=int, nargs="+", default=[128, 192, 256], help="candidate G/D feature maps")
-    p.add_argument("--batches", type=int, nargs="+", default=[64, 128, 256], help="candidate minibatches")
+    p.add_argument("--batches", type=int, nargs="+", default=[64, 128, 256, 512], help="candidate minibatches")
     p.add_argument("--measure-seconds", type=float, default=20.0, help="time measuring all candidates together")
     p.add_argument("--target-kimg", type=float, default=1000.0, help="kimg the chosen candidate must reach")
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
