@@ -105,35 +105,40 @@ def measure(args: argparse.Namespace, data: str, loaded, work: Path, seconds: fl
     share = seconds / len(pairs)
     rows = []
     for i, (width, batch) in enumerate(pairs):
-        t_build = time.time()
         cfg = candidate_config(args, data, width, batch, total_kimg=1e6, tick_kimg=1e6)  # no tick while timed
-        run = TrainingRun(cfg, tempfile.mkdtemp(prefix=f"candidate-{i}-", dir=work), data=loaded)
-        steps = run.steps()
-        lazy = cfg.r1_interval  # whole R1 periods, so every candidate pays its share of the penalty
-
-        def minibatches(k: int) -> None:
-            done = 0
-            while done < k:
-                done += not next(steps).partial
-
-        minibatches(lazy)  # warm-up: cuDNN's autotuner, allocator, compile when asked
-        sync(run.device)
-        warm = time.time() - t_build
-        t, n = time.time(), 0
-        while n == 0 or time.time() - t < share:
-            minibatches(lazy)
-            n += lazy
-            sync(run.device)
-        ips = n * batch / (time.time() - t)
-        params = sum(p.numel() for p in run.G.parameters())
-        rows.append({"width": width, "batch": batch, "images_per_s": round(ips, 1), "G_params": params,
-                     "warmup_s": round(warm, 1), "minibatches": n})
-        print(f"  width {width:4} batch {batch:4}: {ips:9.1f} img/s ({n} minibatches, warm-up {warm:.1f} s)",
-              flush=True)
-        del steps, run
+        try:
+            row = time_candidate(TrainingRun(cfg, tempfile.mkdtemp(prefix=f"candidate-{i}-", dir=work),
+                                             data=loaded), share)
+        except torch.cuda.OutOfMemoryError:
+            row = {"images_per_s": 0.0, "error": "out of GPU memory"}
+        rows.append({"width": width, "batch": batch, **row})
+        print(f"  width {width:4} batch {batch:4}: {json.dumps(row)}", flush=True)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
     return rows
+
+
+def time_candidate(run, seconds: float) -> dict:
+    """images/s of `run`'s training loop over whole R1 periods for about `seconds`, after one period of warm-up."""
+    t_build, steps = time.time(), run.steps()
+    lazy = run.cfg.r1_interval  # whole R1 periods, so every candidate pays its share of the penalty
+
+    def minibatches(k: int) -> None:
+        done = 0
+        while done < k:
+            done += not next(steps).partial
+
+    minibatches(lazy)  # warm-up: cuDNN's autotuner, allocator, compile when asked
+    sync(run.device)
+    warm = time.time() - t_build
+    t, n = time.time(), 0
+    while n == 0 or time.time() - t < seconds:
+        minibatches(lazy)
+        n += lazy
+        sync(run.device)
+    ips = n * run.cfg.batch / (time.time() - t)
+    return {"images_per_s": round(ips, 1), "G_params": sum(p.numel() for p in run.G.parameters()),
+            "warmup_s": round(warm, 1), "minibatches": n}
 
 
 def smoke(args: argparse.Namespace, work: Path) -> None:
@@ -227,10 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure(args, str(data), loaded, work, args.measure_seconds)
     session.summary["candidates"] = rows
     train_s = session.left() - args.reserve
-    pick, reason = choose(rows, train_s, args.target_kimg)
+    # Ticks (fakes, diversity) and snapshots (state, export) are not in the timed minibatches: allow 10 %.
+    usable = [r for r in rows if r["images_per_s"] > 0]
+    if not usable:
+        raise SystemExit("gpu_session: every candidate ran out of GPU memory; give smaller --widths or --batches")
+    pick, reason = choose(usable, 0.9 * train_s, args.target_kimg)
     session.stage("measure", t, chosen={"width": pick["width"], "batch": pick["batch"]}, reason=reason)
 
-    expected = pick["images_per_s"] * train_s / 1000
+    expected = pick["images_per_s"] * 0.9 * train_s / 1000
     tick = max(expected / 50, 1e-3)  # ~50 ticks: a stats line, fakes grid and diversity figure each
     cfg = candidate_config(args, str(data), pick["width"], pick["batch"], total_kimg=1e6,
                            tick_kimg=round(tick, 3), snapshot_ticks=5, keep_snapshots=1)
