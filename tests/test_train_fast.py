@@ -105,6 +105,15 @@ def test_export_folder_gets_model_fakes_stats_and_an_exact_resume_kit(tmp_path):
     torch.testing.assert_close(weights(resumed), weights(straight), rtol=0, atol=1e-6)
     with pytest.raises(UserError, match="already holds a run"):
         import_kit(out, tmp_path / "c")
+    with (out / "stats.jsonl").open("a") as f:  # a tick after the kit's snapshot (a run killed before the next)
+        f.write(json.dumps({**line, "tick": 2, "kimg": 0.128}) + "\n")
+    import_kit(out, tmp_path / "e")
+    assert len((tmp_path / "e" / "stats.jsonl").read_text().splitlines()) == 1
+    first.tick, first.nimg = 5, 320  # a later snapshot whose write stopped after its first part
+    tensors, meta = first.state_parts()
+    state_mod.write_state(out / "resume-1.safetensors", {}, {**meta, "kit": "full", "part": "1", "parts": "2"})
+    with pytest.raises(UserError, match="different snapshots"):
+        import_kit(out, tmp_path / "f")
     with pytest.raises(UserError, match="no resume kit"):
         import_kit(tmp_path / "a", tmp_path / "d")
 

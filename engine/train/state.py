@@ -215,6 +215,8 @@ def import_kit(kit: Path, run_dir: Path) -> Path:
         m, t = read_state(p)
         tensors.update(t)
         meta = meta or m
+        if m.get("counters") != meta.get("counters"):  # a write cut short between two parts
+            raise UserError(f"{kit}: the resume kit's parts come from different snapshots ({p.name})")
     if int(meta.get("parts", "0")) != len(paths):
         raise UserError(f"{kit}: the resume kit has {len(paths)} of its {meta.get('parts')} parts")
     if meta.get("kit") == "weights-fp16":
@@ -223,9 +225,11 @@ def import_kit(kit: Path, run_dir: Path) -> Path:
         raise UserError(f"{run_dir} already holds a run; give a new folder for the resumed one")
     (run_dir / "fakes").mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(run_dir / RUN_CONFIG, json.dumps(json.loads(meta["config"]), indent=2).encode())
-    if (kit / "stats.jsonl").is_file():
-        (run_dir / "stats.jsonl").write_bytes((kit / "stats.jsonl").read_bytes())
-    tick = json.loads(meta["counters"])["tick"]
+    counters = json.loads(meta["counters"])
+    kimg = counters["nimg"] / 1000
+    ticks = [r for r in _records(kit / "stats.jsonl") if _kimg(r) <= kimg + 1e-6]  # not those after the kit
+    atomic_write_bytes(run_dir / "stats.jsonl", "".join(json.dumps(r) + "\n" for r in ticks).encode())
+    tick = counters["tick"]
     path = RunFiles(run_dir).state_path(tick)
     keep = {k: v for k, v in meta.items() if k not in ("format", "version", "kit", "part", "parts")}
     write_state(path, tensors, keep)
