@@ -46,6 +46,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     p.add_argument("--compile", action="store_true", help="torch.compile the nets (measured as part of each candidate)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--smoke", action=argparse.BooleanOptionalAction, default=True,
+                   help="first a few seconds of the training path on random images (--no-smoke: on a machine that "
+                   "already passed it, a warm rerun)")
     p.add_argument("--resume-kit", metavar="FOLDER", help="continue an earlier session's run from the resume kit "
                    "it returned (resume-*.safetensors, stats.jsonl) instead of measuring and starting afresh")
     return p.parse_args(argv)
@@ -210,9 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("STYLEGAN_STUDIO_CACHE", str(work / "cache"))
 
-    t = time.time()
-    smoke(args, work)
-    session.stage("smoke", t, note="a tiny run on random images: minibatches, a tick, a snapshot and an export")
+    if args.smoke:
+        t = time.time()
+        smoke(args, work)
+        session.stage("smoke", t, note="a tiny run on random images: minibatches, ticks, snapshots, export, resume")
     t = time.time()
     data = work / f"avatars{args.resolution}-{args.count}.zip"
     if not data.is_file():
