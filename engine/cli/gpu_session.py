@@ -123,6 +123,10 @@ def measure(args: argparse.Namespace, data: str, loaded, work: Path, seconds: fl
 
 def time_candidate(run, seconds: float) -> dict:
     """images/s of `run`'s training loop over whole R1 periods for about `seconds`, after one period of warm-up."""
+    import torch
+    cuda = run.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(run.device)
     t_build, steps = time.time(), run.steps()
     lazy = run.cfg.r1_interval  # whole R1 periods, so every candidate pays its share of the penalty
 
@@ -140,8 +144,11 @@ def time_candidate(run, seconds: float) -> dict:
         n += lazy
         sync(run.device)
     ips = n * run.cfg.batch / (time.time() - t)
-    return {"images_per_s": round(ips, 1), "G_params": sum(p.numel() for p in run.G.parameters()),
-            "warmup_s": round(warm, 1), "minibatches": n}
+    row = {"images_per_s": round(ips, 1), "G_params": sum(p.numel() for p in run.G.parameters()),
+           "warmup_s": round(warm, 1), "minibatches": n}
+    if cuda:  # how far the batch is from filling the card's memory
+        row["peak_gib"] = round(torch.cuda.max_memory_allocated(run.device) / 2 ** 30, 2)
+    return row
 
 
 def smoke(args: argparse.Namespace, work: Path) -> None:
