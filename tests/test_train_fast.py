@@ -81,6 +81,7 @@ def test_minutes_budget_snapshots_and_exits_0(tmp_path, capsys):
     assert main(["train", "--resume", str(tmp_path / "run"), "--minutes", "0.01"]) == 0
     assert "resumed at" in capsys.readouterr().out
     assert main(args[:-1] + ["-1"]) == 1
+    assert "--minutes must be positive" in capsys.readouterr().err
 
 
 def test_export_folder_gets_model_fakes_stats_and_an_exact_resume_kit(tmp_path):
