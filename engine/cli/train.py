@@ -5,12 +5,13 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 
 from ..train.avatars import build_avatar_zip
 from ..files.dataset import validate
 from ..contract.errors import UserError
 from ..contract.training import MODEL_OPTIONS, TrainConfig, option_kind, options
-from ..train.state import RESUME_OVERRIDES
+from ..train.state import RESUME_OVERRIDES, import_kit
 from ..train.run import Drive, TrainingRun, stats_line
 
 
@@ -29,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="new run directory")
     p.add_argument("--resume", help="run directory to continue (a larger --kimg extends it; the settings "
                    "marked 'resumable' may change)")
+    p.add_argument("--resume-kit", metavar="FOLDER", help="continue the run whose resume kit (resume-*.safetensors, "
+                   "from --export) FOLDER holds, in a new run directory --out")
+    p.add_argument("--minutes", type=float, help="wall-clock budget: after it the run snapshots and exits 0")
+    p.add_argument("--export", metavar="FOLDER", help="also write the newest G_ema (fp16 above 16 MiB), fakes.png, "
+                   "stats.jsonl and a resume kit into FOLDER as they are made (e.g. a GPU machine's $OUT)")
     for f in options():
         add_option(p, f)
     p.set_defaults(run=run_train)
@@ -131,38 +137,55 @@ class _Interrupt:
 
 def run_train(args: argparse.Namespace) -> int:
     """`train`: run (or resume) a training job with one line per tick."""
+    if args.minutes is not None and args.minutes <= 0:
+        raise UserError("--minutes must be positive")
+    deadline = time.time() + args.minutes * 60 if args.minutes else None
+    if args.resume_kit:
+        if not args.out:
+            raise UserError("--resume-kit needs --out, the new run directory")
+        import_kit(Path(args.resume_kit), Path(args.out))
+        args.resume = args.out
     if not args.resume and not (args.data and args.out):
         raise UserError("train needs --data and --out (or --resume RUNDIR)")
     if args.resume:
         run = TrainingRun(None, args.resume, resume=True, total_kimg=args.total_kimg,
-                          overrides=given_options(args, RESUME_OVERRIDES))
+                          overrides=given_options(args, RESUME_OVERRIDES), export=args.export)
     else:
-        run = TrainingRun(config_from_args(args), args.out)
+        run = TrainingRun(config_from_args(args), args.out, export=args.export)
+    return drive(run, deadline, resumed=bool(args.resume), extra_notes=_unused_by_init(args, run.cfg))
+
+
+def drive(run, deadline: float | None = None, resumed: bool = False, extra_notes: tuple[str, ...] = ()) -> int:
+    """Run `run` to its end, its deadline (time.time()) or Ctrl-C, printing one line per tick; returns 0."""
     lead = run.rank == 0
     if lead:
         print(f"dataset: {run.report.summary()}")
         for name, reason in run.report.skipped:
             print(f"  skipped {name}: {reason}")
-        if args.resume:
+        if resumed:
             print(f"resumed at {run.kimg:.3f} kimg (tick {run.tick}) from {run.resumed_from.name}")
         if getattr(run, "dataset_changed", False):
             print("note: the dataset changed since the snapshot; continuing on the current files")
-        for note in run.notes + _unused_by_init(args, run.cfg):
+        for note in run.notes + extra_notes:
             print(f"note: {note}")
+        print(f"device: {run.device}")
     stop = _Interrupt()
-    drive = Drive(run, lambda: stop.hit)
+    driver = Drive(run, lambda: stop.hit, deadline)
     try:
-        for update in drive:
+        for update in driver:
             if lead:
                 _bar(round(update.kimg, 3), run.cfg.total_kimg, f"res {update.resolution}")
                 if update.message:
                     print(f"\n{update.message}")
                 if update.tick_stats:
-                    print("\r" + stats_line(update.tick_stats) + " " * 10, flush=True)
+                    spread = f"  diversity {update.diversity:.3f}" if update.diversity is not None else ""
+                    print("\r" + stats_line(update.tick_stats) + spread + " " * 10, flush=True)
     finally:
         stop.restore()
     if lead:
-        print(f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {drive.end.snapshot}" if drive.end.status == "stopped"
-              else f"done: {run.kimg:.2f} kimg; latest snapshot {drive.end.snapshot}")
+        end = driver.end
+        print(f"snapshot {end.snapshot}" if end.status == "out of time"
+              else f"\ninterrupted at {run.kimg:.2f} kimg; snapshot {end.snapshot}" if end.status == "stopped"
+              else f"done: {run.kimg:.2f} kimg; latest snapshot {end.snapshot}")
     return 0
 

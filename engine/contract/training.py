@@ -13,6 +13,7 @@ from .errors import UserError
 # Official minibatch per resolution on one GPU, halved for CPU where it would not fit a laptop's time.
 DEFAULT_BATCH = ((4, 32), (8, 32), (16, 32), (32, 16), (64, 16), (128, 8), (256, 4), (512, 4), (1024, 4))
 PRECISIONS = ("fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda")
 METRICS = ("", "fid1k")
 AUGMENT_OPS = ("color", "translation", "cutout")  # engine/train/augment.py implements them, in this order
 
@@ -94,6 +95,10 @@ class TrainConfig:
                        ui=False, resume=True)
     precision: str = opt("fp32", "bf16: bfloat16 autocast (slower for 64-channel models on AVX2 CPUs)",
                          "Precision", choices=PRECISIONS, resume=True)
+    device: str = opt("auto", "auto: CUDA when present, else CPU (a machine setting: a resume may change it)",
+                      "Device", choices=DEVICES, ui=False, resume=True)
+    compile: bool = opt(False, "torch.compile G's synthesis and D (CUDA; pays only on long runs at one "
+                        "resolution: it compiles again for each fade-in alpha)", "Compile", ui=False, resume=True)
     init: str = opt("", "start from a model file (ours, .safetensors, or an official StyleGAN v1 .pkl): its G_ema, "
                     "G and D when it has them, at its resolution and architecture, without growing",
                     "Start from model", pick=("Model…", "StyleGAN models (*.safetensors *.pkl)"))
@@ -114,6 +119,8 @@ class TrainConfig:
             raise UserError("channels, z-dim, batch and R1 interval must be positive")
         if self.resolution not in _RESOLUTIONS:
             raise UserError(f"resolution must be a power of two from 8 to 1024, got {self.resolution}")
+        if self.device not in DEVICES:
+            raise UserError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.precision not in PRECISIONS:
             raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.gamma is not None and self.gamma < 0:

@@ -6,6 +6,7 @@ import io
 import math
 import zipfile
 import zlib
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,14 +135,45 @@ def _probe(source: ImageSource, name: str) -> tuple[int | None, str]:
     return min(im.size), ""
 
 
-def validate(path: str | Path, resolution: int = 0, mode: str = "crop") -> tuple[DatasetReport, list[str]]:
-    """Check every file; returns the report and the usable file names."""
+PARALLEL_MIN = 4000  # files from which extra processes pay for their start (each opens the source again)
+
+
+def _chunks(names: list[str], workers: int) -> list[list[str]]:
+    """`names` in about 4 chunks per worker, in order."""
+    size = max(1, -(-len(names) // (4 * workers)))
+    return [names[i:i + size] for i in range(0, len(names), size)]
+
+
+def _probe_chunk(args: tuple[str, list[str]]) -> list[tuple[int | None, str]]:
+    path, names = args
+    source = ImageSource(path)
+    return [_probe(source, n) for n in names]
+
+
+def _decode_chunk(args: tuple[str, list[str], int, str]) -> np.ndarray:
+    path, names, res, mode = args
+    source = ImageSource(path)
+    return np.stack([to_square(decode(source.read(n)), res, mode) for n in names])
+
+
+def _map_chunks(fn, path: str | Path, names: list[str], workers: int, *extra) -> list:
+    """fn over `names` in chunks: in `workers` processes for large datasets, else here; results in order."""
+    if workers <= 1 or len(names) < PARALLEL_MIN:
+        return [fn((str(path), names, *extra))]
+    jobs = [(str(path), chunk, *extra) for chunk in _chunks(names, workers)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, jobs))
+
+
+def validate(path: str | Path, resolution: int = 0, mode: str = "crop",
+             workers: int = 1) -> tuple[DatasetReport, list[str]]:
+    """Check every file (in `workers` processes for large datasets); returns the report and the usable file names."""
     source = ImageSource(path)
     if not source.names:
         raise UserError(f"{path}: no image files (PNG, JPEG, WebP, …) found")
     sides, skipped = {}, []
-    for name in source.names:
-        side, reason = _probe(source, name)
+    probes = [p for part in _map_chunks(_probe_chunk, path, source.names, workers) for p in part]
+    for name, (side, reason) in zip(source.names, probes):
         if side is None:
             skipped.append((name, reason))
         else:
@@ -165,9 +197,10 @@ def cache_dir() -> Path:
     return cache_root() / "datasets"
 
 
-def load_images(path: str | Path, resolution: int = 0, mode: str = "crop") -> tuple[np.ndarray, DatasetReport]:
-    """All usable images as uint8 [N, R, R, 3], decoded once and cached on disk."""
-    report, names = validate(path, resolution, mode)
+def load_images(path: str | Path, resolution: int = 0, mode: str = "crop",
+                workers: int = 1) -> tuple[np.ndarray, DatasetReport]:
+    """All usable images as uint8 [N, R, R, 3], decoded once (in `workers` processes) and cached on disk."""
+    report, names = validate(path, resolution, mode, workers)
     cached = cache_dir() / f"{report.key}.npy"
     if cached.is_file():
         try:
@@ -176,8 +209,7 @@ def load_images(path: str | Path, resolution: int = 0, mode: str = "crop") -> tu
                 return arr, report
         except (OSError, ValueError):
             pass  # a damaged cache is rebuilt below
-    source = ImageSource(path)
-    arr = np.stack([to_square(decode(source.read(n)), report.resolution, mode) for n in names])
+    arr = np.concatenate(_map_chunks(_decode_chunk, path, names, workers, report.resolution, mode))
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()

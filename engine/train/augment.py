@@ -18,7 +18,7 @@ def augment(x: torch.Tensor, policy: tuple[str, ...], gen: torch.Generator | Non
 
 
 def _rand(x: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
-    return torch.rand(x.shape[0], 1, 1, 1, generator=gen).to(x.dtype)
+    return torch.rand(x.shape[0], 1, 1, 1, generator=gen, device=x.device).to(x.dtype)
 
 
 def color(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -34,9 +34,9 @@ def translation(x: torch.Tensor, gen: torch.Generator | None = None, ratio: floa
     """Shift each image by up to `ratio` of its size in x and y, filling with zeros."""
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    dy = torch.randint(-sh, sh + 1, (n, 1, 1), generator=gen)
-    dx = torch.randint(-sw, sw + 1, (n, 1, 1), generator=gen)
-    gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    dy = torch.randint(-sh, sh + 1, (n, 1, 1), generator=gen, device=x.device)
+    dx = torch.randint(-sw, sw + 1, (n, 1, 1), generator=gen, device=x.device)
+    gy, gx = _grid(h, w, x.device)
     # Index into a zero-padded copy: source pixel (y − dy, x − dx), offset by the padding.
     iy = (gy.unsqueeze(0) - dy + sh).clamp(0, h + 2 * sh - 1)  # [N, H, W]
     ix = (gx.unsqueeze(0) - dx + sw).clamp(0, w + 2 * sw - 1)
@@ -49,13 +49,18 @@ def cutout(x: torch.Tensor, gen: torch.Generator | None = None, ratio: float = 0
     """Zero one square of `ratio` × the image size at a random place in each image."""
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    oy = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), generator=gen)
-    ox = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), generator=gen)
-    gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    oy = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), generator=gen, device=x.device)
+    ox = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), generator=gen, device=x.device)
+    gy, gx = _grid(h, w, x.device)
     # The square is centred at (oy, ox) and may hang over the border, as in DiffAugment.
     inside = ((gy - (oy - ch // 2)) >= 0) & ((gy - (oy - ch // 2)) < ch) & \
              ((gx - (ox - cw // 2)) >= 0) & ((gx - (ox - cw // 2)) < cw)
     return x * (~inside).unsqueeze(1).to(x.dtype)
+
+
+def _grid(h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column index of every pixel, [H, W] each, on `device`."""
+    return torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
 
 
 _OPS = dict(zip(AUGMENT_OPS, (color, translation, cutout)))  # the names are declared once, in AUGMENT_OPS order

@@ -1,9 +1,16 @@
-"""The StyleGAN v1 training loop as a generator job that yields after every minibatch."""
+"""The StyleGAN v1 training loop as a generator job that yields after every minibatch.
+
+The loop is written for an accelerator: the dataset sits on the run's device as uint8 and is sampled
+there, every random tensor is drawn there, and a minibatch never waits for the device (no .item() or
+host copy per step): losses, statistics and the non-finite count are summed on the device and read
+once per tick. On the CPU the same code runs; the waits it avoids simply cost nothing there.
+"""
 from __future__ import annotations
 
 import copy
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +26,38 @@ from ..files.dataset import load_images
 from ..contract.errors import UserError
 from ..contract.latents import num_ws_for
 from ..contract.messages import TickStats
+from ..nets.device import default_device
 from ..render.synth import to_uint8
 from ..metrics.fid import FidMonitor
 from ..nets.registry import new_networks
-from ..files.pngio import make_grid, save_png
+from ..files.pngio import make_grid
 from ..contract.training import TrainConfig, parse_policy
 from .warmstart import init_notes, read_init, start_from
 from .state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
+
+STAT_KEYS = ("loss_g", "loss_d", "r1", "score_real", "score_fake")  # TickStats' means, in this order
+DIVERSITY_SAMPLES = 64
+
+
+def train_device(cfg: TrainConfig) -> torch.device:
+    """The device a run trains on: its `device` setting, 'auto' meaning CUDA when present."""
+    if cfg.device == "cpu":
+        return torch.device("cpu")
+    if default_device().type != "cuda":
+        if cfg.device == "cuda":
+            raise UserError("--device cuda: this machine has no CUDA device torch can use")
+        return torch.device("cpu")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))  # torchrun: one GPU per rank
+
+
+def prepare_device(device: torch.device) -> None:
+    """CUDA: this rank's GPU, TF32 matrix products and convolutions, cuDNN's autotuner (fixed shapes)."""
+    if device.type != "cuda":
+        return
+    torch.cuda.set_device(device)
+    torch.set_float32_matmul_precision("high")  # TF32: 10-bit mantissa products, fp32 accumulation
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
 
 
 @dataclass(frozen=True)
@@ -38,21 +70,28 @@ class TrainUpdate:
     fade: float
     tick: int
     tick_stats: TickStats | None = None
+    diversity: float | None = None  # at a tick's end: G_ema samples' spread ÷ the reals' (≪ 1: collapse)
     snapshot_path: str | None = None
     fakes: np.ndarray | None = None
     message: str = ""
     partial: bool = False   # D has stepped, G has not: the minibatch is half done
     metric: tuple[str, float] | None = None   # (name, value) when a quality measurement finished
+    out_of_time: bool = False   # the last update of a run stopped by its deadline (snapshot_path: its snapshot)
 
 
 class TrainingRun:
     """Holds G, D, G_ema, optimizers and random streams of one run; `steps()` advances it."""
 
     def __init__(self, cfg: TrainConfig | None, run_dir: str | Path, resume: bool = False,
-                 total_kimg: float | None = None, overrides: dict | None = None) -> None:
-        """A new run from `cfg`, or (resume=True) the run stored in `run_dir`, optionally longer or with `overrides`."""
+                 total_kimg: float | None = None, overrides: dict | None = None, export: str | Path | None = None,
+                 data: tuple[np.ndarray, object] | None = None) -> None:
+        """A new run from `cfg`, or (resume=True) the run stored in `run_dir`, optionally longer or with `overrides`.
+
+        `export`: a folder that receives copies of the newest G_ema, fakes grid, stats and resume kit as they
+        are written (see RunFiles.export). `data`: images and report already loaded by `load_images`.
+        """
         self.rank, self.world = dist_util.rank_and_world()
-        self.files = RunFiles(Path(run_dir))
+        self.files = RunFiles(Path(run_dir), Path(export) if export and self.rank == 0 else None)
         if resume:
             cfg = self.files.resumed_config(total_kimg, overrides)
         init = read_init(cfg.init) if cfg.init and not resume else None  # a resume continues from its state
@@ -62,10 +101,15 @@ class TrainingRun:
         self.notes = init_notes(cfg, init)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        images, self.report = load_images(cfg.data, cfg.resolution)
-        self.images = images[self.rank::self.world]  # each rank trains on its own shard
-        if len(self.images) == 0:
+        self.device = train_device(cfg)
+        prepare_device(self.device)
+        if cfg.metric and self.device.type != "cpu":
+            raise UserError("the training metric (--metric) runs on CPU runs only; measure FID after the run")
+        images, self.report = data or load_images(cfg.data, cfg.resolution)
+        shard = np.ascontiguousarray(images[self.rank::self.world])  # each rank trains on its own shard
+        if len(shard) == 0:
             raise UserError(f"{cfg.data}: no images for rank {self.rank}")
+        self.images = torch.from_numpy(shard).to(self.device)  # uint8 [N, R, R, 3], sampled on the device
         mcfg = cfg.model_config()
         self.G, self.D = new_networks(mcfg, cfg.d_config(), cfg.seed)
         self.policy = parse_policy(cfg.augment)
@@ -73,11 +117,17 @@ class TrainingRun:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if init is not None:
             start_from(init, self.G, self.G_ema, self.D)
-        self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank)
+        for net in (self.G, self.D, self.G_ema):
+            net.to(self.device)
+        self._synthesis, self._D_fast = self._compiled(cfg.compile)
+        # Tensors are drawn from `gen` on the device; the host `rng` makes the per-minibatch choices
+        # (style mixing, its layer), which must be known on the host without asking the device.
+        self.gen = torch.Generator(self.device).manual_seed(cfg.seed * 1000 + self.rank)
         self.rng = np.random.Generator(np.random.PCG64(cfg.seed * 1000 + self.rank))
         self.nimg, self.tick, self.cur_res = 0, 0, 0
-        self.grid_z = torch.randn(32, mcfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 123))
-        self.bad_steps = 0
+        self.grid_z = torch.randn(DIVERSITY_SAMPLES, mcfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 123))
+        pick = torch.randperm(len(self.images), generator=torch.Generator().manual_seed(cfg.seed + 7))
+        self._diversity_reals = self.images[pick[:DIVERSITY_SAMPLES].to(self.device)]
         self._tick_acc = _TickAccumulator()
         if resume:
             self.resumed_from = self._resume()
@@ -88,6 +138,13 @@ class TrainingRun:
     # ---------------------------------------------------------------- full training state
     def save_state(self, path: Path) -> None:
         """Everything needed to continue bit for bit: nets, optimizers, RNG streams, counters."""
+        tensors, meta = self.state_parts()
+        write_state(path, tensors, meta)
+        if self.files.export is not None:
+            self.files.export_kit(tensors, meta)
+
+    def state_parts(self) -> tuple[dict, dict]:
+        """(tensors, JSON-string meta) of the full training state."""
         if self.cur_res == 0:  # stopped before its first minibatch: store the optimizers it would have started with
             self._prepare_phase(self.cfg.phase(self.kimg)[0])
         tensors = {f"{n}.{k}": v for n in ("G", "D", "G_ema") for k, v in getattr(self, n).state_dict().items()}
@@ -97,11 +154,11 @@ class TrainingRun:
             tensors.update(t)
         tensors["gen_state"] = self.gen.get_state()
         counters = {"nimg": self.nimg, "tick": self.tick, "cur_res": self.cur_res,
-                    "tick_start_kimg": self._tick_acc.start_kimg}
+                    "tick_start_kimg": self._tick_acc.start_kimg, "gen_device": self.device.type}
         dataset = {"path": self.report.path, "count": self.report.count, "key": self.report.key}
-        write_state(path, tensors, {"config": json.dumps(self.cfg.to_dict()), "counters": json.dumps(counters),
-                                    "rng": json.dumps(self.rng.bit_generator.state), "opt": json.dumps(opt_meta),
-                                    "dataset": json.dumps(dataset)})
+        return tensors, {"config": json.dumps(self.cfg.to_dict()), "counters": json.dumps(counters),
+                         "rng": json.dumps(self.rng.bit_generator.state), "opt": json.dumps(opt_meta),
+                         "dataset": json.dumps(dataset)}
 
     def _resume(self) -> Path:
         """Load the newest state that reads whole (older ones when it does not); returns its path."""
@@ -135,7 +192,7 @@ class TrainingRun:
     def _restore(self, meta: dict, tensors: dict) -> None:
         """Nets, optimizers, random streams and counters from a state's parts."""
         for name in ("G", "D", "G_ema"):
-            getattr(self, name).load_state_dict(module_tensors(tensors, name))
+            getattr(self, name).load_state_dict({k: v.float() for k, v in module_tensors(tensors, name).items()})
         counters = json.loads(meta["counters"])
         self.nimg, self.tick = counters["nimg"], counters["tick"]
         self._prepare_phase(counters["cur_res"])
@@ -144,8 +201,13 @@ class TrainingRun:
         restore_opt(self.opt_D, "opt_D", opt["opt_D"], tensors)
         for group in self.opt_G.param_groups + self.opt_D.param_groups:  # a resume may have changed the lr
             group["lr"] = self.cfg.lr_at(self.cur_res)
-        self.gen.set_state(tensors["gen_state"])
         self.rng.bit_generator.state = json.loads(meta["rng"])
+        if counters.get("gen_device", "cpu") == self.device.type:
+            self.gen.set_state(tensors["gen_state"])
+        else:  # a CPU stream does not fit a CUDA generator (or back): continue on a fresh stream from rng
+            self.gen.manual_seed(int(self.rng.integers(1 << 62)))
+            self.notes = self.notes + (f"the state was saved on {counters.get('gen_device', 'cpu')}, this run "
+                                       f"trains on {self.device.type}: the random stream continues from a new seed",)
         self._tick_acc = _TickAccumulator(counters["tick_start_kimg"])
         if json.loads(meta["dataset"])["key"] != self.report.key:
             self.dataset_changed = True  # reported by the CLI; training continues on the current files
@@ -168,10 +230,10 @@ class TrainingRun:
     # ---------------------------------------------------------------- data and latents
     def _reals(self, n: int, res: int, alpha: float) -> torch.Tensor:
         """A minibatch of reals at `res`, blended like the official fade-in, [-1, 1]."""
-        idx = self.rng.integers(0, len(self.images), n)
-        x = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        idx = torch.randint(0, len(self.images), (n,), generator=self.gen, device=self.device)
+        x = self.images[idx].permute(0, 3, 1, 2).float() / 127.5 - 1.0
         if self.cfg.mirror:
-            flip = torch.from_numpy(self.rng.random(n) < 0.5)
+            flip = torch.rand(n, generator=self.gen, device=self.device) < 0.5
             x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
         if res < x.shape[-1]:
             x = F.avg_pool2d(x, x.shape[-1] // res)
@@ -182,37 +244,48 @@ class TrainingRun:
 
     def _ws(self, n: int, res: int) -> torch.Tensor:
         """Mapped latents with style-mixing regularisation, [n, num_ws, w_dim]."""
-        z = torch.randn(n, self.G.cfg.z_dim, generator=self.gen)
+        z = torch.randn(n, self.G.cfg.z_dim, generator=self.gen, device=self.device)
         w = self.G.mapping(z)
         self.G.update_w_avg(w)
         ws = w.unsqueeze(1).repeat(1, self.G.num_ws, 1)
-        if torch.rand((), generator=self.gen).item() < self.cfg.style_mixing:
+        if self.rng.random() < self.cfg.style_mixing:
             layers = num_ws_for(res)  # layers in use at this resolution
-            cross = int(torch.randint(1, max(layers, 2), (), generator=self.gen))
-            w2 = self.G.mapping(torch.randn(n, self.G.cfg.z_dim, generator=self.gen))
+            cross = int(self.rng.integers(1, max(layers, 2)))
+            w2 = self.G.mapping(torch.randn(n, self.G.cfg.z_dim, generator=self.gen, device=self.device))
             ws[:, cross:] = w2.unsqueeze(1)
         return ws
 
-    def _noise(self, n: int, res: int) -> list:
-        """Fresh per-image noise maps for every layer up to `res`."""
+    def _noise(self, n: int, res: int, gen: torch.Generator | None = None) -> list:
+        """Fresh per-image noise maps for every layer up to `res` that trains with noise."""
         maps = []
         for r in self.G.cfg.resolutions:
             use = r <= res and self.cfg.noise_at(r)
-            maps += [torch.randn(n, 1, r, r, generator=self.gen) if use else None for _ in (0, 1)]
+            maps += [torch.randn(n, 1, r, r, generator=gen or self.gen, device=self.device) if use else None
+                     for _ in (0, 1)]
         return maps
 
     def _fakes(self, n: int, res: int, alpha: float) -> torch.Tensor:
-        return self.G.synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
+        # Without gradients the layers cache their scaled weights (nets/layers.py: frozen), which a compiled
+        # graph would see as a new constant every step: the D step's fakes run eager.
+        synthesis = self._synthesis if torch.is_grad_enabled() else self.G.synthesis
+        return synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
 
-    def _D(self, img: torch.Tensor, alpha: float) -> torch.Tensor:
+    def _D(self, img: torch.Tensor, alpha: float, r1: bool = False) -> torch.Tensor:
         """D's score of images seen through the run's differentiable augmentation."""
         if self.policy:
             img = augment(img, self.policy, self.gen)
-        return self.D(img, alpha).float()
+        # A compiled graph has no double backward: R1's pass runs D as written.
+        return (self.D if r1 else self._D_fast)(img, alpha).float()
+
+    def _compiled(self, on: bool) -> tuple:
+        """(G's synthesis, D) as the minibatch calls them: torch.compile'd when the run asks for it."""
+        if not on:
+            return self.G.synthesis, self.D
+        return torch.compile(self.G.synthesis), torch.compile(self.D)
 
     def _autocast(self) -> torch.autocast:
         """bfloat16 autocast for the forward passes when the run asks for it (weights and Adam stay fp32)."""
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
 
     # ---------------------------------------------------------------- one minibatch
     def _d_step(self, n: int, res: int, alpha: float) -> dict:
@@ -224,9 +297,9 @@ class TrainingRun:
         do_r1 = gamma > 0 and (self.nimg // max(n * self.world, 1)) % lazy == 0
         reals.requires_grad_(do_r1)  # R1 is taken on the reals before augmentation, as in StyleGAN2-ADA
         with self._autocast():
-            real_score, fake_score = self._D(reals, alpha), self._D(fakes, alpha)
+            real_score, fake_score = self._D(reals, alpha, r1=do_r1), self._D(fakes, alpha)
         loss = F.softplus(fake_score).mean() + F.softplus(-real_score).mean()
-        r1 = torch.zeros(())
+        r1 = torch.zeros((), device=self.device)
         if do_r1:
             (grad,) = torch.autograd.grad(real_score.sum(), reals, create_graph=True)
             r1 = grad.square().sum(dim=(1, 2, 3)).mean()
@@ -239,21 +312,26 @@ class TrainingRun:
             score = self._D(self._fakes(n, res, alpha), alpha)
         return F.softplus(-score).mean()
 
-    def _apply(self, opt: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module) -> bool:
-        """Backward and step unless the loss is not finite; True when stepped."""
+    def _apply(self, opt: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:
+        """Backward and step; a non-finite loss leaves the weights as they were. Returns that flag (on the device).
+
+        Asking the host whether the loss is finite would stall the device every step, so the step always
+        runs, with the gradients zeroed when it is not: Adam (β1 = 0) then moves no weight.
+        """
         opt.zero_grad(set_to_none=True)
-        if not torch.isfinite(loss):
-            return False
         loss.backward()
         dist_util.average_grads(module)
+        bad = ~torch.isfinite(loss.detach())
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        for g in grads:
+            g.masked_fill_(bad, 0.0)  # masked_fill, not a product: NaN · 0 is NaN
         opt.step()
-        return True
+        return bad
 
     def _update_ema(self, n: int) -> None:
         beta = 0.5 ** (n * self.world / (self.cfg.ema_half_life(self.kimg) * 1000.0))
         with torch.no_grad():
-            for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-                p_ema.lerp_(p, 1.0 - beta)
+            torch._foreach_lerp_(list(self.G_ema.parameters()), list(self.G.parameters()), 1.0 - beta)
             for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 b_ema.copy_(b)
 
@@ -265,50 +343,59 @@ class TrainingRun:
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         d = self._d_step(n, res, alpha)
-        ok_d = self._apply(self.opt_D, d["loss_d"], self.D)
+        bad_d = self._apply(self.opt_D, d["loss_d"], self.D)
         yield None
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         loss_g = self._g_step(n, res, alpha)
-        ok_g = self._apply(self.opt_G, loss_g, self.G)
-        loss_g = loss_g.detach()
-        if not (ok_d and ok_g):
-            yield self._recover(res)
-            return
+        bad_g = self._apply(self.opt_G, loss_g, self.G)
         self._update_ema(n)
         self.nimg += n * self.world
-        self.bad_steps = 0
-        yield {"loss_g": loss_g.item(), **{k: float(v.detach()) for k, v in d.items()}, "res": res, "alpha": alpha,
-               "n": n * self.world}
+        stats = torch.stack([loss_g.detach().float()] + [d[k].detach().float() for k in STAT_KEYS[1:]])
+        yield {"stats": stats, "bad": bad_d | bad_g, "res": res, "alpha": alpha, "n": n * self.world}
 
     def step(self) -> dict:
-        """Train D then G on one minibatch; returns its scalar statistics."""
+        """Train D then G on one minibatch; returns its statistics as numbers (reading them waits for the device)."""
         *_, out = self._minibatch()
-        return out
+        result = {**dict(zip(STAT_KEYS, out["stats"].tolist())), "res": out["res"], "alpha": out["alpha"],
+                  "n": out["n"]}
+        if bool(out["bad"]):
+            result["message"] = f"non-finite loss at {self.kimg:.2f} kimg: step skipped, weights kept"
+        return result
 
-    def _recover(self, res: int) -> dict:
-        """A non-finite loss: the step was not applied; after repeated failures reload the last state."""
-        self.bad_steps += 1
-        msg = f"non-finite loss at {self.kimg:.2f} kimg: step skipped, weights kept from the last good step"
-        if self.bad_steps >= 5:
-            path = self.files.latest_state()
-            if path is None:
-                raise UserError("training diverged (non-finite losses) before the first snapshot")
-            self.load_state(path)
-            self.cur_res = 0
-            msg = f"training diverged; rolled back to {path.name} ({self.kimg:.2f} kimg)"
-            self.bad_steps = 0
-        return {"message": msg, "res": res, "alpha": self.cfg.phase(self.kimg)[1], "n": 0}
+    def _recover(self, bad: int, steps: int) -> str:
+        """A tick with non-finite losses: say so; when no step of it was good, roll back to the last state."""
+        if bad < steps:
+            return f"non-finite loss in {bad} of {steps} minibatches before {self.kimg:.2f} kimg: those steps skipped"
+        path = self.files.latest_state()
+        if path is None:
+            raise UserError("training diverged (non-finite losses) before the first snapshot")
+        self.load_state(path)
+        self.cur_res = 0  # a fresh Adam after the rollback
+        return f"training diverged; rolled back to {path.name} ({self.kimg:.2f} kimg)"
 
     # ---------------------------------------------------------------- ticks, snapshots, the job
-    def fakes_grid(self) -> np.ndarray:
-        """G_ema on the run's fixed latents at the current training resolution, shown at full size."""
+    def _samples(self) -> torch.Tensor:
+        """G_ema on the run's fixed latents with per-sample noise (fixed too), at full size, [64, C, R, R]."""
         res, alpha = self.cfg.phase(self.kimg)
+        gen = torch.Generator(self.device).manual_seed(self.cfg.seed + 321)  # the same noise every tick
         with torch.no_grad():
-            imgs = self.G_ema(self.grid_z, res=res, alpha=alpha)
+            noise = self._noise(len(self.grid_z), res, gen)
+            imgs = self.G_ema(self.grid_z.to(self.device), noise=noise, res=res, alpha=alpha).float()
             if res < self.cfg.resolution:  # layers above `res` are still untrained
                 imgs = F.interpolate(imgs, size=self.cfg.resolution, mode="nearest")
-        return make_grid(to_uint8(imgs), 8)
+        return imgs
+
+    def fakes_grid(self, imgs: torch.Tensor | None = None) -> np.ndarray:
+        """The first 32 of `_samples` as one 8-wide grid."""
+        imgs = self._samples() if imgs is None else imgs
+        return make_grid(to_uint8(imgs[:32]), 8)
+
+    def diversity(self, imgs: torch.Tensor | None = None) -> float:
+        """Mean pairwise distance of 64 G_ema samples ÷ the same for 64 reals (near 1: as varied; near 0: collapse)."""
+        imgs = self._samples() if imgs is None else imgs
+        reals = self._diversity_reals.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        return float(_spread(imgs) / _spread(reals).clamp_min(1e-8))
 
     def snapshot(self) -> Path | None:
         """Write the G_ema model file and the full training state now (rank 0 only)."""
@@ -319,19 +406,23 @@ class TrainingRun:
         self.files.prune(self.cfg.keep_snapshots)
         return path
 
-    def _end_tick(self, stats: "TickStats") -> TrainUpdate:
-        snap, fakes = None, None
+    def _end_tick(self, stats: "TickStats", message: str = "") -> TrainUpdate:
+        snap, fakes, spread = None, None, None
         if self.rank == 0:
-            fakes = self.fakes_grid()
-            save_png(self.files.fakes_path(self.tick), fakes, {"kind": "training fakes", "kimg": self.kimg})
-            self.files.append_stats(stats)
+            imgs = self._samples()
+            fakes, spread = self.fakes_grid(imgs), self.diversity(imgs)
+            self.files.write_fakes(self.tick, fakes, {"kind": "training fakes", "kimg": self.kimg})
+            self.files.append_stats(stats, {"diversity": round(spread, 4)})
             if self.tick % self.cfg.snapshot_ticks == 0 or self.kimg >= self.cfg.total_kimg:
                 snap = str(self.snapshot())
         return TrainUpdate(self.kimg, self.cfg.total_kimg, stats.resolution, stats.fade, self.tick, stats,
-                           snap, fakes)
+                           spread, snap, fakes, message)
 
-    def steps(self) -> Iterator[TrainUpdate]:
-        """The job: yields halfway through and after every minibatch until total_kimg is reached."""
+    def steps(self, deadline: float | None = None) -> Iterator[TrainUpdate]:
+        """The job: yields halfway through and after every minibatch until total_kimg is reached.
+
+        `deadline` (time.time()): past it, the run ends its tick where it is, snapshots and stops.
+        """
         acc = self._tick_acc
         while self.kimg < self.cfg.total_kimg:
             # Yielding between the D and G steps halves the longest wait of renders served between units.
@@ -341,17 +432,33 @@ class TrainingRun:
                     yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick, partial=True)
             acc.add(out)
             res, alpha = out["res"], out["alpha"]
-            if self.kimg >= acc.start_kimg + self.cfg.tick_kimg or self.kimg >= self.cfg.total_kimg:
+            late = deadline is not None and time.time() >= deadline
+            if late or self.kimg >= acc.start_kimg + self.cfg.tick_kimg or self.kimg >= self.cfg.total_kimg:
+                stats, bad = acc.finish(self.tick + 1, self.kimg, res, alpha)  # the tick's one wait for the device
+                message = self._recover(bad, acc.count) if bad else ""
+                if message.startswith("training diverged"):  # rolled back: this tick did not happen
+                    self._tick_acc = acc = _TickAccumulator(self.kimg)
+                    yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick, message=message)
+                    continue
                 self.tick += 1
-                stats = acc.finish(self.tick, self.kimg, res, alpha)
                 self._tick_acc = acc = _TickAccumulator(self.kimg)  # before the snapshot, which stores it
-                yield self._end_tick(stats)
+                update = self._end_tick(stats, message)
+                yield update
+                if late:
+                    yield self._stop_update(update.snapshot_path or self.snapshot())
+                    return
                 if self._metric_due():
                     yield from self._measure()
                     acc.t0 = time.time()  # the measurement's time is not the next tick's
             else:
-                yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
-                                  message=out.get("message", ""))
+                yield TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick)
+
+    def _stop_update(self, path: str | Path | None) -> TrainUpdate:
+        """The update a run stopped by its time budget ends with."""
+        res, alpha = self.cfg.phase(self.kimg)
+        return TrainUpdate(self.kimg, self.cfg.total_kimg, res, alpha, self.tick,
+                           snapshot_path=str(path) if path else None,
+                           message=f"time budget reached at {self.kimg:.2f} kimg", out_of_time=True)
 
 
     def _metric_due(self) -> bool:
@@ -376,25 +483,28 @@ class TrainingRun:
 
 @dataclass(frozen=True)
 class RunEnd:
-    """How Drive left a run: "finished" (total_kimg reached) or "stopped" (asked to), and its last snapshot."""
+    """How Drive left a run: "finished" (total_kimg reached), "stopped" (asked to) or "out of time" (its
+    deadline passed), and its last snapshot."""
 
     status: str
     snapshot: str  # the model file last written ("" when none, or on ranks other than 0)
 
 
 class Drive:
-    """Drives a run until it finishes or `stop_requested()`: the one loop the CLI and the engine thread share.
+    """Drives a run until it finishes, `stop_requested()` or its deadline: the one loop the CLI and the engine
+    thread share.
 
     Iterating yields every update. A stop is honoured only between whole minibatches (a half-done one is
     finished, so a resume stays exact), then a snapshot is written; `end` then says how the run ended.
+    `deadline` (time.time()) is passed to TrainingRun.steps, which ends the tick, snapshots and stops.
     """
 
-    def __init__(self, run: TrainingRun, stop_requested: Callable[[], bool]) -> None:
-        self.run, self.stop_requested = run, stop_requested
+    def __init__(self, run: TrainingRun, stop_requested: Callable[[], bool], deadline: float | None = None) -> None:
+        self.run, self.stop_requested, self.deadline = run, stop_requested, deadline
         self.end: RunEnd | None = None  # set when iteration is over
 
     def __iter__(self) -> Iterator[TrainUpdate]:
-        steps, mid = self.run.steps(), False
+        steps, mid = self.run.steps(self.deadline), False
         while mid or not self.stop_requested():
             update = next(steps, None)
             if update is None:
@@ -403,33 +513,49 @@ class Drive:
                 return
             mid = update.partial
             yield update
+            if update.out_of_time:
+                self.end = RunEnd("out of time", update.snapshot_path or "")
+                return
         path = self.run.snapshot()
         self.end = RunEnd("stopped", str(path) if path else "")
 
 
+def _spread(imgs: torch.Tensor) -> torch.Tensor:
+    """Mean Euclidean distance between the distinct pairs of a batch of images (on their device)."""
+    flat = imgs.float().flatten(1)
+    d = torch.cdist(flat, flat)
+    n = flat.shape[0]
+    return d.sum() / max(n * (n - 1), 1)
+
+
 class _TickAccumulator:
-    """Running sums of one tick's statistics."""
+    """One tick's statistics, summed on the device; `finish` reads them once."""
 
     def __init__(self, start_kimg: float = 0.0) -> None:
-        self.start_kimg, self.t0, self.sums, self.count, self.images = start_kimg, time.time(), {}, 0, 0
+        self.start_kimg, self.t0, self.count, self.images, self.batch = start_kimg, time.time(), 0, 0, 0
+        self.sums, self.bad = None, None
 
     def add(self, out: dict) -> None:
-        if "loss_g" not in out:
-            return
         self.count += 1
         self.images += out["n"]
-        for k in ("loss_g", "loss_d", "r1", "score_real", "score_fake"):
-            self.sums[k] = self.sums.get(k, 0.0) + out[k]
         self.batch = out["n"]
+        good = torch.where(out["bad"], torch.zeros_like(out["stats"]), out["stats"])  # a skipped step's NaNs stay out
+        self.sums = good if self.sums is None else self.sums + good
+        self.bad = out["bad"].int() if self.bad is None else self.bad + out["bad"].int()
 
-    def finish(self, tick: int, kimg: float, res: int, alpha: float) -> TickStats:
+    def finish(self, tick: int, kimg: float, res: int, alpha: float) -> tuple[TickStats, int]:
+        """(the tick's TickStats, how many of its minibatches had a non-finite loss)."""
+        if self.sums is None:
+            values, bad = [math.nan] * len(STAT_KEYS), 0
+        else:
+            *values, bad = torch.cat([self.sums, self.bad.view(1).float()]).tolist()  # one host read
+        good = self.count - int(bad)
+        mean = [v / good if good else math.nan for v in values]
         dt = max(time.time() - self.t0, 1e-9)
-        mean = {k: v / max(self.count, 1) for k, v in self.sums.items()}
         ips = self.images / dt
-        return TickStats(tick, round(kimg, 3), res, round(alpha, 4), getattr(self, "batch", 0),
-                         round(dt / max(self.images / 1000, 1e-9), 2), round(ips, 2), mean.get("loss_g", math.nan),
-                         mean.get("loss_d", math.nan), mean.get("r1", math.nan), mean.get("score_real", math.nan),
-                         mean.get("score_fake", math.nan), round(time.time(), 2))
+        return TickStats(tick, round(kimg, 3), res, round(alpha, 4), self.batch,
+                         round(dt / max(self.images / 1000, 1e-9), 2), round(ips, 2), *mean,
+                         round(time.time(), 2)), int(bad)
 
 
 def stats_line(s: TickStats) -> str:

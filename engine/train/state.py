@@ -17,9 +17,15 @@ from ..contract.errors import UserError
 from ..contract.messages import TickStats
 from ..files.fileio import WriteError, atomic_write_bytes, stale_temps
 from ..files.modelfile import ModelMeta, save_model
+from ..files.pngio import save_png
 from ..contract.training import RUN_CONFIG, TrainConfig, holds_run, resume_options
 
 STATE_FORMAT = "stylegan-studio/train-state"
+# An export folder is copied back from a lent GPU machine: at most 8 files of 16 MiB, 64 MiB together
+# (docs/gpu-training.md). Its model file is stored fp16 above the file limit; the resume kit gets three parts.
+EXPORT_FILE_BYTES = 16 << 20
+KIT_PART_BYTES = 15 << 20
+KIT_PARTS = 3
 
 
 # Settings a resumed run may change; the architecture, data and schedule stay as they were.
@@ -29,8 +35,14 @@ RESUME_OVERRIDES = resume_options()
 class RunFiles:
     """Names and bookkeeping of the files in one run directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, export: Path | None = None) -> None:
         self.root = root
+        self.export = export  # a folder receiving copies of the newest model, fakes, stats and resume kit
+        if export is not None:
+            try:
+                export.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"cannot create {export}: {exc.strerror}") from None
 
     def start(self, cfg: TrainConfig, write: bool) -> None:
         """Create the run directory and write its config (refuses to overwrite another run)."""
@@ -104,12 +116,44 @@ class RunFiles:
         meta = ModelMeta(name=f"{self.root.name}-{run.tick:06d}", source=source,
                          kimg=round(run.kimg, 3), dataset=run.cfg.data, seed=run.cfg.seed)
         save_model(run.G_ema, path, meta)
+        if self.export is not None:
+            big = sum(t.numel() * 4 for t in run.G_ema.state_dict().values()) > EXPORT_FILE_BYTES - (64 << 10)
+            save_model(run.G_ema, self.export / "G_ema.safetensors", meta, half=big)
         return path
 
-    def append_stats(self, stats: TickStats) -> None:
-        """One JSON line per tick."""
-        with open(self.root / "stats.jsonl", "a") as f:
-            f.write(json.dumps(stats.__dict__) + "\n")
+    def write_fakes(self, tick: int, grid, provenance: dict) -> None:
+        """The tick's fakes grid (and the export's newest, fakes.png)."""
+        save_png(self.fakes_path(tick), grid, provenance)
+        if self.export is not None:
+            save_png(self.export / "fakes.png", grid, provenance)
+
+    def append_stats(self, stats: TickStats, extra: dict | None = None) -> None:
+        """One JSON line per tick: its TickStats and `extra` figures (e.g. diversity)."""
+        line = json.dumps({**stats.__dict__, **(extra or {})}) + "\n"
+        for folder in (self.root, self.export):
+            if folder is not None:
+                with open(folder / "stats.jsonl", "a") as f:
+                    f.write(line)
+
+    def export_kit(self, tensors: dict, meta: dict) -> str:
+        """Write the resume kit into the export folder; returns what it holds ('' when nothing fits).
+
+        The full state when it fits KIT_PARTS files of KIT_PART_BYTES (an exact resume); else G, D and
+        G_ema in fp16 without Adam's moments (the resume starts Adam afresh, as a resolution change does).
+        """
+        for kind, kit in _kit_choices(tensors):
+            parts = _pack(kit, KIT_PART_BYTES - (64 << 10))  # room for each part's header
+            if len(parts) <= KIT_PARTS:
+                break
+        else:
+            return ""
+        for i, names in enumerate(parts):
+            write_state(self.export / f"resume-{i}.safetensors", {k: kit[k] for k in names},
+                        {**meta, "kit": kind, "part": str(i), "parts": str(len(parts))})
+        for stale in self.export.glob("resume-*.safetensors"):  # parts of an earlier, larger kit
+            if stale.name not in {f"resume-{i}.safetensors" for i in range(len(parts))}:
+                stale.unlink(missing_ok=True)
+        return kind
 
     def append_metric(self, record: dict) -> None:
         """One JSON line per quality measurement (metrics.jsonl)."""
@@ -136,6 +180,60 @@ class RunFiles:
         for prefix in ("state", "snapshot"):
             for tick in self._ticks(prefix)[:-keep]:
                 (self.root / f"{prefix}-{tick:06d}.safetensors").unlink(missing_ok=True)
+
+
+def _kit_choices(tensors: dict):
+    """('full', the whole state), then ('weights-fp16', G, D and G_ema in fp16 and the random stream)."""
+    yield "full", tensors
+    yield "weights-fp16", {k: (v.half() if v.is_floating_point() else v) for k, v in tensors.items()
+                           if k.split(".", 1)[0] in ("G", "D", "G_ema") or k == "gen_state"}
+
+
+def _pack(tensors: dict, limit: int) -> list[list[str]]:
+    """Tensor names grouped, in order, into parts of at most `limit` bytes (a larger tensor gets a part alone)."""
+    parts, size = [[]], 0
+    for k, t in tensors.items():
+        n = t.numel() * t.element_size()
+        if parts[-1] and size + n > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append(k)
+        size += n
+    return parts
+
+
+def import_kit(kit: Path, run_dir: Path) -> Path:
+    """Turn an export folder's resume kit into a run directory that `train --resume` continues; returns the state.
+
+    A 'weights-fp16' kit has no Adam moments: the resumed run starts Adam afresh.
+    """
+    paths = sorted(kit.glob("resume-*.safetensors"))
+    if not paths:
+        raise UserError(f"{kit}: no resume kit (resume-0.safetensors …)")
+    tensors, meta = {}, None
+    for p in paths:
+        m, t = read_state(p)
+        tensors.update(t)
+        meta = meta or m
+        if m.get("counters") != meta.get("counters"):  # a write cut short between two parts
+            raise UserError(f"{kit}: the resume kit's parts come from different snapshots ({p.name})")
+    if int(meta.get("parts", "0")) != len(paths):
+        raise UserError(f"{kit}: the resume kit has {len(paths)} of its {meta.get('parts')} parts")
+    if meta.get("kit") == "weights-fp16":
+        meta = {**meta, "opt": json.dumps({n: {**v, "indices": []} for n, v in json.loads(meta["opt"]).items()})}
+    if holds_run(str(run_dir)):
+        raise UserError(f"{run_dir} already holds a run; give a new folder for the resumed one")
+    (run_dir / "fakes").mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(run_dir / RUN_CONFIG, json.dumps(json.loads(meta["config"]), indent=2).encode())
+    counters = json.loads(meta["counters"])
+    kimg = counters["nimg"] / 1000
+    ticks = [r for r in _records(kit / "stats.jsonl") if _kimg(r) <= kimg + 1e-6]  # not those after the kit
+    atomic_write_bytes(run_dir / "stats.jsonl", "".join(json.dumps(r) + "\n" for r in ticks).encode())
+    tick = counters["tick"]
+    path = RunFiles(run_dir).state_path(tick)
+    keep = {k: v for k, v in meta.items() if k not in ("format", "version", "kit", "part", "parts")}
+    write_state(path, tensors, keep)
+    return path
 
 
 def opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:

@@ -32,7 +32,7 @@ def test_short_run_learns_colour_statistics(tmp_path):
     data = make_folder(tmp_path / "data", n=64)
     run = TrainingRun(tiny_cfg(data, total_kimg=3.0, growing=False, tick_kimg=0.75, snapshot_ticks=4, lr=0.004),
                       tmp_path / "r")
-    reals = run.images[:64]
+    reals = run.images[:64].cpu().numpy()
     def distance():
         with torch.no_grad():
             fakes = to_uint8(run.G_ema(torch.randn(64, 16, generator=torch.Generator().manual_seed(1))))
