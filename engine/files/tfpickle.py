@@ -69,7 +69,7 @@ class NetworkState:
         return out
 
 
-class _Safe:
+class Safe:
     """A callable stand-in that a pickle cannot modify (BUILD on it is refused)."""
 
     __slots__ = ("_fn",)
@@ -112,7 +112,7 @@ class _Dtype:
         return dt.newbyteorder(self.order) if self.order in "<>" else dt
 
 
-class _ArrayStub:
+class ArrayStub:
     """What numpy's `_reconstruct` returns here; BUILD fills it from (shape, dtype, buffer)."""
 
     def __init__(self) -> None:
@@ -151,10 +151,10 @@ def _make_array(raw, dtype, shape, order) -> np.ndarray:
     return np.frombuffer(raw, dtype=dt).reshape(shape, order=order)
 
 
-def _reconstruct(cls, shape, typecode) -> _ArrayStub:
+def _reconstruct(cls, shape, typecode) -> ArrayStub:
     if cls is not _NDARRAY:
         raise PickleRefused("numpy's array reconstructor was asked for something other than an array")
-    return _ArrayStub()
+    return ArrayStub()
 
 
 def _frombuffer(buf, dtype, shape, order) -> np.ndarray:
@@ -174,7 +174,7 @@ def _latin1(text, encoding="latin1"):
     return text.encode("latin-1")
 
 
-class _EasyDict(dict):
+class EasyDictState(dict):
     """Stand-in for `dnnlib.util.EasyDict` (a dict with attribute access): kept as a plain dict."""
 
     def __setstate__(self, state) -> None:
@@ -182,18 +182,23 @@ class _EasyDict(dict):
             raise PickleRefused("an EasyDict entry carries unexpected state")
 
 
-SAFE_GLOBALS = {
-    ("dnnlib.tflib.network", "Network"): NetworkState,
-    ("dnnlib.util", "EasyDict"): _EasyDict,
-    ("collections", "OrderedDict"): OrderedDict,
+# numpy arrays, dtypes and scalars, and Python 3's protocol-2 bytes: shared with the PyTorch pickle reader.
+NUMPY_GLOBALS = {
     ("numpy", "ndarray"): _NDARRAY,
-    ("numpy", "dtype"): _Safe(_Dtype),
-    ("_codecs", "encode"): _Safe(_latin1),
+    ("numpy", "dtype"): Safe(_Dtype),
+    ("_codecs", "encode"): Safe(_latin1),
 }
 for _core in ("numpy.core", "numpy._core"):  # numpy < 2 and numpy ≥ 2 spell the module differently
-    SAFE_GLOBALS[(f"{_core}.multiarray", "_reconstruct")] = _Safe(_reconstruct)
-    SAFE_GLOBALS[(f"{_core}.multiarray", "scalar")] = _Safe(_scalar)
-    SAFE_GLOBALS[(f"{_core}.numeric", "_frombuffer")] = _Safe(_frombuffer)
+    NUMPY_GLOBALS[(f"{_core}.multiarray", "_reconstruct")] = Safe(_reconstruct)
+    NUMPY_GLOBALS[(f"{_core}.multiarray", "scalar")] = Safe(_scalar)
+    NUMPY_GLOBALS[(f"{_core}.numeric", "_frombuffer")] = Safe(_frombuffer)
+
+SAFE_GLOBALS = {
+    ("dnnlib.tflib.network", "Network"): NetworkState,
+    ("dnnlib.util", "EasyDict"): EasyDictState,
+    ("collections", "OrderedDict"): OrderedDict,
+    **NUMPY_GLOBALS,
+}
 
 
 def describe_refusal(module: str, name: str) -> str:
@@ -220,7 +225,7 @@ def _plain(obj, depth: int = 0):
     """Replace stand-ins by plain values (arrays, dicts, lists); refuse anything unexpected."""
     if depth > MAX_DEPTH:
         raise PickleRefused("nested too deeply to be a StyleGAN pickle")
-    if isinstance(obj, _ArrayStub):
+    if isinstance(obj, ArrayStub):
         if obj.array is None:
             raise PickleRefused("a numpy array entry without data")
         return obj.array
