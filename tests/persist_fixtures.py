@@ -14,6 +14,7 @@ import io
 import pickle
 import sys
 import types
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -157,7 +158,9 @@ def write(path: Path, obj, protocol: int = 4) -> Path:
 def storage_bytes(tensor: torch.Tensor) -> bytes:
     """What torch embeds for a tensor's storage in a plain pickle: a legacy torch.save of it."""
     buf = io.BytesIO()
-    torch.save(tensor.storage(), buf, _use_new_zipfile_serialization=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # TypedStorage is deprecated, but it is what tensors pickle
+        torch.save(tensor.storage(), buf, _use_new_zipfile_serialization=False)
     return buf.getvalue()
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .nvidia_sources import known_release, source_sha256
-from .tfpickle import MAX_DEPTH, MAX_ELEMENTS, NUMPY_GLOBALS, ArrayStub, EasyDictState, PickleRefused, Safe, \
-    file_sha256
+from .tfpickle import MAX_DEPTH, MAX_ELEMENTS, NUMPY_GLOBALS, ArrayStub, BoundedFile, EasyDictState, PickleRefused, \
+    Safe, file_sha256
 
 FORMAT = "NVIDIA StyleGAN2-ADA / StyleGAN3 pickle (torch_utils.persistence)"
 MODULES = ("training.networks", "training.networks_stylegan2", "training.networks_stylegan3")
@@ -87,8 +87,11 @@ class _StorageRef:
     def __init__(self, stype: _StorageType, key: str, numel: int, view) -> None:
         self.stype, self.key, self.numel, self.view = stype, key, numel, view
 
+    def __setstate__(self, state) -> None:
+        raise PickleRefused("an embedded tensor tries to modify its storage reference")
 
-class _StorageUnpickler(pickle.Unpickler):
+
+class _StorageUnpickler(pickle._Unpickler):
     """Reads the pickles inside one embedded legacy torch.save: numbers, text and one storage reference."""
 
     def find_class(self, module: str, name: str):
@@ -113,6 +116,7 @@ def _load_from_bytes(blob) -> Storage:
     """Parse the bytes of `torch.save(storage)` (legacy format) without torch.load: header, reference, raw data."""
     if not isinstance(blob, (bytes, bytearray)):
         raise PickleRefused("an embedded tensor that is not a byte string")
+    blob = bytes(blob)  # the arrays keep views of it: an immutable copy, never a caller's bytearray
     f = io.BytesIO(blob)
     if _StorageUnpickler(f).load() != TORCH_MAGIC or _StorageUnpickler(f).load() != TORCH_PROTOCOL:
         raise PickleRefused("an embedded tensor that is not a torch.save of a storage")
@@ -154,10 +158,12 @@ def _rebuild_tensor(storage, offset, size, stride) -> np.ndarray:
             and len(size) == len(stride) <= 8 and all(isinstance(n, int) and n >= 0 for n in size + stride)
             and offset >= 0):
         raise PickleRefused("a tensor with a damaged shape")
-    n = storage.data.size
-    if math.prod(size) > MAX_ELEMENTS:
-        raise PickleRefused(f"a tensor of {math.prod(size):,} elements is too large")
-    if math.prod(size) == 0:
+    n, count = storage.data.size, math.prod(size)
+    if count > MAX_ELEMENTS:
+        raise PickleRefused(f"a tensor of {count:,} elements is too large")
+    if count > n:  # only repeated (stride-0) views are larger than their storage; a snapshot has none
+        raise PickleRefused(f"a tensor of {count:,} elements over a storage of {n:,}")
+    if count == 0:
         return np.zeros(size, storage.data.dtype)
     last = offset + sum((d - 1) * s for d, s in zip(size, stride))
     if last >= n:
@@ -201,7 +207,10 @@ SAFE_GLOBALS = {
 }
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):
+    """The pure-Python unpickler: its memo is a dict and it reads a declared length before making anything
+    that size, so a small file cannot make it reserve memory (the C one sizes its memo by the largest index)."""
+
     def find_class(self, module: str, name: str):
         target = SAFE_GLOBALS.get((module, name))
         if target is None:
@@ -220,33 +229,6 @@ def describe_refusal(module: str, name: str) -> str:
     if module.split(".")[0] == "torch":
         return f"it names {what}, a part of torch that a StyleGAN2-ADA / StyleGAN3 snapshot never contains"
     return f"it names {what}, which a StyleGAN2-ADA / StyleGAN3 snapshot never contains"
-
-
-class _BoundedFile:
-    """A file whose reads never go past its end: a pickle's declared lengths cannot make us allocate more."""
-
-    def __init__(self, f, size: int) -> None:
-        self._f, self._left = f, size
-
-    def _take(self, n: int) -> int:
-        if n is None or n < 0:
-            n = self._left
-        if n > self._left:
-            raise PickleRefused(f"it declares {n:,} bytes where only {self._left:,} remain (truncated or damaged)")
-        self._left -= n
-        return n
-
-    def read(self, n: int = -1) -> bytes:
-        return self._f.read(self._take(n))
-
-    def readinto(self, buf) -> int:
-        got = self._f.readinto(memoryview(buf)[: self._take(len(buf))])
-        return got
-
-    def readline(self) -> bytes:
-        line = self._f.readline(self._left)
-        self._left -= len(line)
-        return line
 
 
 # ---------------------------------------------------------------- plain values
@@ -426,7 +408,7 @@ def read_snapshot(path: str | Path, sha: str | None = None) -> Snapshot:
     try:
         with open(path, "rb") as f:
             size = path.stat().st_size
-            obj = _Unpickler(_BoundedFile(f, size), encoding="latin1").load()
+            obj = _Unpickler(BoundedFile(f, size), encoding="latin1").load()
     except PickleRefused as exc:
         raise PickleRefused(f"{path.name}: refused to open: {exc} (nothing in it was run)") from None
     except FileNotFoundError:
@@ -436,6 +418,9 @@ def read_snapshot(path: str | Path, sha: str | None = None) -> Snapshot:
     except RecursionError:
         raise PickleRefused(f"{path.name}: refused to open: nested too deeply to be a network snapshot "
                             "(nothing in it was run)") from None
+    except MemoryError:  # the unpickler reserves a declared length before reading it
+        raise PickleRefused(f"{path.name}: refused to open: it declares more data than this machine's memory "
+                            "(damaged or hostile; nothing in it was run)") from None
     except Exception as exc:  # the unpickler raises many types for damaged input
         detail = " ".join(str(exc).split())[:120]
         raise PickleRefused(f"{path.name}: not a readable pickle ({type(exc).__name__}"

@@ -140,6 +140,8 @@ def _make_array(raw, dtype, shape, order) -> np.ndarray:
     """A numeric array from pickled bytes, checked against its declared shape and type."""
     if isinstance(raw, str):
         raw = raw.encode("latin-1")  # Python 2 pickles carry buffers as str
+    elif isinstance(raw, bytearray):
+        raw = bytes(raw)  # the array views it: an immutable copy (protocol 5 writes bytearrays)
     if not isinstance(dtype, _Dtype):
         raise PickleRefused("refused a numpy array without a plain array type")
     dt = dtype.resolve()
@@ -210,7 +212,36 @@ def describe_refusal(module: str, name: str) -> str:
     return f"it names {what}, which a StyleGAN v1 pickle never contains"
 
 
-class _Unpickler(pickle.Unpickler):
+class BoundedFile:
+    """A file whose reads never go past its end: a pickle's declared lengths cannot make us allocate more."""
+
+    def __init__(self, f, size: int) -> None:
+        self._f, self._left = f, size
+
+    def _take(self, n: int) -> int:
+        if n is None or n < 0:
+            n = self._left
+        if n > self._left:
+            raise PickleRefused(f"it declares {n:,} bytes where only {self._left:,} remain (truncated or damaged)")
+        self._left -= n
+        return n
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(self._take(n))
+
+    def readinto(self, buf) -> int:
+        return self._f.readinto(memoryview(buf)[: self._take(len(buf))])
+
+    def readline(self) -> bytes:
+        line = self._f.readline(self._left)
+        self._left -= len(line)
+        return line
+
+
+class _Unpickler(pickle._Unpickler):
+    """The pure-Python unpickler: its memo is a dict and it reads a declared length before making anything
+    that size, so a small file cannot make it reserve memory (the C one sizes its memo by the largest index)."""
+
     def find_class(self, module: str, name: str):
         target = SAFE_GLOBALS.get((module, name))
         if target is None:
@@ -291,7 +322,7 @@ def read_pickle(path: str | Path):
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            obj = _Unpickler(f, encoding="latin1").load()
+            obj = _Unpickler(BoundedFile(f, path.stat().st_size), encoding="latin1").load()
     except PickleRefused as exc:
         raise PickleRefused(f"{path.name}: refused to open: {exc} (nothing in it was run)") from None
     except FileNotFoundError:
