@@ -17,6 +17,9 @@ Files per fixture NAME in --out:
 Usage (CPU; a few minutes):
     python tests/tools/make_nvidia_fixtures.py --sg2 PATH/stylegan2-ada-pytorch --sg3 PATH/stylegan3 \
         --out tests/data/nvidia
+    ... --check   instead re-reads each written pickle with NVIDIA's own loader (legacy.load_network_pkl, the
+                  placeholder swapped back for the checkout's source by a persistence import hook) and re-renders
+                  every case: the committed images must be what NVIDIA's code makes from the committed pickle.
 """
 from __future__ import annotations
 
@@ -301,21 +304,60 @@ def make_fixture(spec: dict, checkout: Path, out: Path, dnnlib, persistence) -> 
     print(f"{spec['name']}: {pkl.stat().st_size / 1e6:.2f} MB pickle, {len(cases)} cases")
 
 
+def check_fixture(spec: dict, out: Path, persistence) -> int:
+    """Load NAME.pkl with NVIDIA's loader (real source restored) and compare every case; returns mismatches."""
+    import importlib
+
+    import legacy
+
+    def restore_source(meta):
+        for module in (m for m in MODULE_NAMES if meta.module_src == PLACEHOLDER.format(module=m)):
+            meta.module_src = persistence._module_to_src(importlib.import_module(module))
+        return meta
+
+    if restore_source not in persistence._import_hooks:
+        persistence._import_hooks[:] = [restore_source]
+    with open(out / f"{spec['name']}.pkl", "rb") as f:
+        G = legacy.load_network_pkl(f)["G_ema"]
+    make_transform = identity_transform
+    if spec["checkout"] == "sg3":
+        from gen_images import make_transform  # noqa: F811
+    expected, bad = np.load(out / f"{spec['name']}.expected.npz"), 0
+    for case in spec["cases"]:
+        u8, ws, _, _ = render(G, case, make_transform)
+        key = case_key(case)
+        diff = int(np.abs(u8.astype(int) - expected[key]).max())
+        bad += diff > 0 or not np.array_equal(ws, expected[f"{key}.ws"])
+        if diff:
+            print(f"  {spec['name']} {key}: differs by up to {diff} levels")
+    print(f"{spec['name']}: {len(spec['cases']) - bad} of {len(spec['cases'])} cases identical from the pickle")
+    return bad
+
+
+MODULE_NAMES = ("training.networks", "training.networks_stylegan2", "training.networks_stylegan3")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sg2", type=Path, required=True, help="a checkout of NVlabs/stylegan2-ada-pytorch")
     ap.add_argument("--sg3", type=Path, required=True, help="a checkout of NVlabs/stylegan3")
     ap.add_argument("--out", type=Path, default=Path("tests/data/nvidia"))
     ap.add_argument("--only", nargs="*", help="fixture names to (re)write")
+    ap.add_argument("--check", action="store_true", help="verify the written fixtures with NVIDIA's loader")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)  # the same arithmetic order on every machine
     warnings.filterwarnings("ignore")  # their custom-op loaders warn on a CPU; the reference ops are used
+    bad = 0
     for checkout in ("sg2", "sg3"):
         dnnlib, persistence = use_checkout(getattr(args, checkout))
         for spec in fixtures(dnnlib.EasyDict):
             if spec["checkout"] == checkout and (not args.only or spec["name"] in args.only):
-                make_fixture(spec, getattr(args, checkout), args.out, dnnlib, persistence)
+                if args.check:
+                    bad += check_fixture(spec, args.out, persistence)
+                else:
+                    make_fixture(spec, getattr(args, checkout), args.out, dnnlib, persistence)
+    sys.exit(1 if bad else 0)
 
 
 if __name__ == "__main__":
