@@ -158,6 +158,8 @@ def test_the_reader_functions_and_networks_cannot_be_modified(tmp_path):
 def test_persistent_ids_and_odd_tensors_are_refused(tmp_path):
     (tmp_path / "pid.pkl").write_bytes(b"\x80\x02X\x01\x00\x00\x00kQ.")
     refused(tmp_path / "pid.pkl", "persistent ids")
+    torch.save({"w": torch.ones(2)}, tmp_path / "zip.pkl")
+    refused(tmp_path / "zip.pkl", "a zip archive (a torch.save .pt file?)")
     snap = px.tiny_snapshot()
     snap["G_ema"].meta["state"]["_parameters"]["w"] = px.Calls(torch._utils._rebuild_parameter, "not a tensor",
                                                                False, OrderedDict())

@@ -407,8 +407,10 @@ def read_snapshot(path: str | Path, sha: str | None = None) -> Snapshot:
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            size = path.stat().st_size
-            obj = _Unpickler(BoundedFile(f, size), encoding="latin1").load()
+            if f.read(4) == b"PK\x03\x04":
+                raise PickleRefused("it is a zip archive (a torch.save .pt file?), not a training snapshot pickle")
+            f.seek(0)
+            obj = _Unpickler(BoundedFile(f, path.stat().st_size), encoding="latin1").load()
     except PickleRefused as exc:
         raise PickleRefused(f"{path.name}: refused to open: {exc} (nothing in it was run)") from None
     except FileNotFoundError:
