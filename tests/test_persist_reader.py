@@ -113,6 +113,8 @@ def test_pickle_kind_tells_the_formats_apart(tmp_path):
     assert pickle_kind(px.NVIDIA_DATA / "sg2ada_uncond.pkl") == "pytorch"
     assert pickle_kind(px.write(tmp_path / "p2.pkl", px.tiny_snapshot(), 2)) == "pytorch"
     assert pickle_kind(ofx.write(tmp_path / "v1.pkl", ofx.snapshot(ofx.tiny_kwargs(8)))) == "tensorflow"
+    first_plain = {"a": {"b": px.EasyDict(c=1)}, "G_ema": px.tiny_generator()}  # EasyDict before any torch global
+    assert pickle_kind(px.write(tmp_path / "easy.pkl", first_plain, 3)) == "pytorch"
     (tmp_path / "junk.pkl").write_bytes(b"not a pickle at all")
     assert pickle_kind(tmp_path / "junk.pkl") is None
     assert pickle_kind(tmp_path / "missing.pkl") is None

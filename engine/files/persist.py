@@ -438,8 +438,11 @@ def read_snapshot(path: str | Path, sha: str | None = None) -> Snapshot:
                             "(nothing in it was run)") from None
 
 
+NEUTRAL_MODULES = ("collections", "numpy", "builtins", "__builtin__", "_codecs", "dnnlib")  # in both formats
+
+
 def pickle_kind(path: str | Path, probe: int = 1 << 16) -> str | None:
-    """'pytorch' (StyleGAN2-ADA / StyleGAN3), 'tensorflow' (StyleGAN v1) or None, from the first global a pickle names.
+    """'pytorch' (StyleGAN2-ADA / StyleGAN3), 'tensorflow' (StyleGAN v1) or None, from the first telling global.
 
     Only the opcodes of the file's first bytes are scanned (pickletools parses, it never builds or runs).
     """
@@ -455,10 +458,13 @@ def pickle_kind(path: str | Path, probe: int = 1 << 16) -> str | None:
                 strings.append(arg)
             module = arg.split(" ")[0] if op.name == "GLOBAL" else (strings[-2] if op.name == "STACK_GLOBAL"
                                                                      and len(strings) >= 2 else None)
-            if module:
-                root = module.split(".")[0]
-                return "pytorch" if root in ("torch", "torch_utils") else \
-                    "tensorflow" if root == "dnnlib" and module.startswith("dnnlib.tflib") else None
+            root = module.split(".")[0] if module else ""
+            if root in ("torch", "torch_utils"):
+                return "pytorch"
+            if module and module.startswith("dnnlib.tflib"):
+                return "tensorflow"
+            if module and root not in NEUTRAL_MODULES:
+                return None
     except Exception:  # a damaged or truncated head: not recognised here; the readers say why
         return None
     return None
