@@ -35,9 +35,6 @@ TORCH_PROTOCOL = 1001
 STORAGE_DTYPES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2", "BFloat16Storage": "<u2",
                   "LongStorage": "<i8", "IntStorage": "<i4", "ShortStorage": "<i2", "CharStorage": "i1",
                   "ByteStorage": "u1", "BoolStorage": "?"}
-# Module attributes that are torch's bookkeeping, not the network's own settings.
-TORCH_INTERNALS = {"training", "_parameters", "_buffers", "_modules", "_non_persistent_buffers_set", "_init_args",
-                   "_init_kwargs"}
 
 
 # ---------------------------------------------------------------- stand-ins the unpickler hands out
@@ -341,7 +338,8 @@ def state_dict(obj: PersistentObj, prefix: str = "", out: dict | None = None) ->
 def submodules(obj: PersistentObj, prefix: str = "", out: dict | None = None) -> dict[str, tuple[str, dict]]:
     """Every submodule's class name and own settings (its attributes other than torch's bookkeeping)."""
     out = {} if out is None else out
-    settings = {k: v for k, v in obj.state.items() if k not in TORCH_INTERNALS and not k.startswith("_")}
+    # torch's bookkeeping (training, _parameters, _buffers, _modules, hooks) and persistence's _init_* are not settings
+    settings = {k: v for k, v in obj.state.items() if k != "training" and not k.startswith("_")}
     out[prefix.rstrip(".")] = (obj.class_name, settings)
     for name, sub in obj.state.get("_modules", {}).items():
         if isinstance(sub, PersistentObj):
