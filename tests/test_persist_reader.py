@@ -43,6 +43,7 @@ def test_nvidia_snapshots_read_to_their_state_dicts(name):
 def test_placeholder_source_is_flagged_in_one_line(name):
     snap = read_snapshot(px.NVIDIA_DATA / f"{name}.pkl")
     record = json.loads((px.NVIDIA_DATA / f"{name}.json").read_text())
+    assert b"NVIDIA CORPORATION" not in (px.NVIDIA_DATA / f"{name}.pkl").read_bytes()  # the project carries no source
     for net in snap.networks.values():
         assert not net.source_known
         assert net.source_sha256 == record["source"]["placeholder_sha256"][net.module]
