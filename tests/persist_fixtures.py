@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 NVIDIA_DATA = Path(__file__).parent / "data" / "nvidia"
-NVIDIA_FIXTURES = ("sg2ada_uncond", "sg2ada_cond", "sg3_stylegan2", "sg3_t", "sg3_r")
+NVIDIA_FIXTURES = ("sg2ada_uncond", "sg2ada_cond", "sg2ada_resnet", "sg3_stylegan2", "sg3_stylegan2_orig",
+                   "sg3_t", "sg3_r")
 # What a real file embeds is the network module's source; the reader must never run it, so the
 # tests put code there that would leave a trace if it ever ran.
 HOSTILE_SOURCE = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\nclass Generator: pass\n"

@@ -68,7 +68,9 @@ def test_a_released_source_is_recognised(monkeypatch):
 def test_module_is_told_from_structure_when_the_source_is_unknown():
     modules = {read_snapshot(px.NVIDIA_DATA / f"{n}.pkl").generator.module for n in ("sg2ada_cond",)}
     assert modules == {"training.networks"}
-    assert read_snapshot(px.NVIDIA_DATA / "sg3_stylegan2.pkl").generator.module == "training.networks_stylegan2"
+    assert read_snapshot(px.NVIDIA_DATA / "sg2ada_resnet.pkl").generator.module == "training.networks"
+    for name in ("sg3_stylegan2", "sg3_stylegan2_orig"):
+        assert read_snapshot(px.NVIDIA_DATA / f"{name}.pkl").generator.module == "training.networks_stylegan2"
     assert read_snapshot(px.NVIDIA_DATA / "sg3_r.pkl").generator.module == "training.networks_stylegan3"
     assert read_snapshot(px.NVIDIA_DATA / "sg3_r.pkl").networks["D"].module == "training.networks_stylegan2"
 
