@@ -49,10 +49,14 @@ V3_GRID = [dict(seed=s, psi=p) for s in (0, 1, 2) for p in (1.0, 0.7)] \
 
 def fixtures(E) -> list[dict]:
     """The fixtures; `E` is the checkout's dnnlib.EasyDict so init_kwargs pickle as train.py's do."""
-    ada_d = lambda: dict(block_kwargs=E(), mapping_kwargs=E(), epilogue_kwargs=E(mbstd_group_size=4),  # noqa: E731
-                         channel_base=512, channel_max=32, num_fp16_res=2, conv_clamp=256)
-    sg3_d = lambda: dict(block_kwargs=E(freeze_layers=0), mapping_kwargs=E(),  # noqa: E731
-                         epilogue_kwargs=E(mbstd_group_size=4), channel_base=512, channel_max=32)
+    def ada_d() -> dict:  # stylegan2-ada-pytorch's train.py D kwargs (fresh EasyDicts each time)
+        return dict(block_kwargs=E(), mapping_kwargs=E(), epilogue_kwargs=E(mbstd_group_size=4),
+                    channel_base=512, channel_max=32, num_fp16_res=2, conv_clamp=256)
+
+    def sg3_d() -> dict:  # stylegan3's train.py D kwargs
+        return dict(block_kwargs=E(freeze_layers=0), mapping_kwargs=E(), epilogue_kwargs=E(mbstd_group_size=4),
+                    channel_base=512, channel_max=32)
+
     beta = 0.5 ** (32 / (20 * 1e3))  # train.py's magnitude_ema_beta for --batch 32
     return [
         dict(name="sg2ada_uncond", checkout="sg2", seed=1, G="training.networks.Generator",
@@ -104,6 +108,9 @@ def fixtures(E) -> list[dict]:
 
 
 # ---------------------------------------------------------------- importing a checkout
+SEARCH_PATHS: set[str] = set()  # checkout folders this script put on sys.path
+
+
 def use_checkout(path: Path):
     """Import dnnlib, torch_utils.persistence and gen_images/legacy from one checkout (dropping the other's)."""
     for name in list(sys.modules):
@@ -115,9 +122,6 @@ def use_checkout(path: Path):
     import dnnlib
     from torch_utils import persistence
     return dnnlib, persistence
-
-
-SEARCH_PATHS: set[str] = set()
 
 
 def commit_of(path: Path) -> str:
@@ -296,7 +300,10 @@ def make_fixture(spec: dict, checkout: Path, out: Path, dnnlib, persistence) -> 
         expected.update({"D.img": d_img.numpy(), "D.c": d_c.numpy(),
                          "D.logits": D(d_img, d_c, force_fp32=True).numpy()})
     np.savez_compressed(out / f"{spec['name']}.expected.npz", **expected)
-    module_of = lambda name: name.rsplit(".", 1)[0]  # noqa: E731
+
+    def module_of(name: str) -> str:
+        return name.rsplit(".", 1)[0]
+
     record = {
         "name": spec["name"], "made_with": f"{'NVlabs/stylegan2-ada-pytorch' if spec['checkout'] == 'sg2' else 'NVlabs/stylegan3'}"
                                           f" {commit_of(checkout)}, torch {torch.__version__}, CPU",
