@@ -13,6 +13,7 @@ import contextlib
 import functools
 import io
 import json
+import pickletools
 import shutil
 import struct
 import zipfile
@@ -211,6 +212,55 @@ def latents_cases(good: bytes, rng):
             yield "pickle", b"\x80\x04\x95" + bytes(rng.integers(0, 256, 64, dtype=np.uint8))
 
 
+# ------------------------------------------------------------------ StyleGAN2-ADA / StyleGAN3 pickles
+NVIDIA_PKL = Path(__file__).parent / "data" / "nvidia" / "sg2ada_uncond.pkl"  # made by NVIDIA's code
+
+
+@functools.lru_cache(maxsize=2)
+def pickle_ops(good: bytes) -> tuple:
+    """(opcode name, position, argument) of every opcode of a good pickle (parsed, never built)."""
+    return tuple((op.name, pos, arg) for op, arg, pos in pickletools.genops(good))
+
+
+def nvidia_pkl_cases(good: bytes, rng):
+    """Damage where a persistence pickle's structure lives: opcodes, names, lengths, memo indexes, storages."""
+    ops = pickle_ops(good)
+    names = [(pos, arg) for name, pos, arg in ops if name == "SHORT_BINUNICODE" and arg.isidentifier()]
+    blobs = [(pos, arg) for name, pos, arg in ops if name == "BINBYTES"]
+    gets = [pos for name, pos, _ in ops if name in ("BINGET", "LONG_BINGET")]
+    structure = min(len(good), blobs[0][0] if blobs else len(good))
+    while True:
+        what = rng.integers(0, 8)
+        data = bytearray(good)
+        if what == 0:
+            yield "flip-structure", flips(good, rng, 0, structure)
+        elif what == 1:
+            yield "flip", flips(good, rng)
+        elif what == 2:
+            yield "truncate", truncate(good, rng)
+        elif what == 3:  # a module / class / key name swapped for another identifier of the same length
+            pos, arg = names[int(rng.integers(len(names)))]
+            other = [a for _, a in names if len(a) == len(arg)] + ["os"[: len(arg)], "system"[: len(arg)]]
+            data[pos + 2:pos + 2 + len(arg)] = other[int(rng.integers(len(other)))].encode().ljust(len(arg), b"x")
+            yield "swap-name", bytes(data)
+        elif what == 4:  # a byte string's declared length: 0, short, long, 2^32-1
+            pos, blob = blobs[int(rng.integers(len(blobs)))]
+            size = [0, len(blob) // 2, len(blob) + 8, (1 << 32) - 1][int(rng.integers(4))]
+            data[pos + 1:pos + 5] = size.to_bytes(4, "little")
+            yield "bytes-length", bytes(data)
+        elif what == 5:  # an embedded storage's element count (the 8 bytes before its numbers)
+            pos, blob = blobs[int(rng.integers(len(blobs)))]
+            at = pos + 5 + blob.index(b"a.", blob.index(b"Q.")) + 2  # after the storage keys' pickle
+            data[at:at + 8] = int(rng.choice([0, 1, 1 << 31, 1 << 62])).to_bytes(8, "little")
+            yield "storage-numel", bytes(data)
+        elif what == 6:  # a memo reference to an index that was never stored (or a wrong one)
+            pos = gets[int(rng.integers(len(gets)))]
+            data[pos + 1] = int(rng.integers(0, 256))
+            yield "memo-ref", bytes(data)
+        else:  # a call of a dangerous global spliced in place of the snapshot
+            yield "hostile-global", b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00trueR." + bytes(data[2:])
+
+
 # ------------------------------------------------------------------ dataset images and zips
 @functools.lru_cache(maxsize=4)
 def png_bomb(side: int) -> bytes:
@@ -296,7 +346,7 @@ class Fixtures:
 
     def good(self, kind: str) -> bytes:
         return {"model": self.model, "state": self.state, "png": self.png, "latents": self.latents,
-                "image": self.image, "zip": self.zip}[kind].read_bytes()
+                "image": self.image, "zip": self.zip, "nvidia-pkl": NVIDIA_PKL}[kind].read_bytes()
 
 
 def _outcome(fn) -> str:
@@ -363,6 +413,10 @@ def run_case(fx: Fixtures, kind: str, data: bytes, work: Path) -> str:
         path = work / "d.zip"
         path.write_bytes(data)
         return _outcome(lambda: _skipped_or_used(path))
+    if kind == "nvidia-pkl":
+        path = work / "network-snapshot.pkl"
+        path.write_bytes(data)
+        return _outcome(lambda: _cli(["info", "--model", str(path)]))
     raise ValueError(kind)
 
 
@@ -375,7 +429,7 @@ def _skipped_or_used(path: Path) -> None:
 
 
 GENERATORS = {"model": safetensors_cases, "state": safetensors_cases, "png": png_cases,
-              "latents": latents_cases, "image": image_cases, "zip": zip_cases}
+              "latents": latents_cases, "image": image_cases, "zip": zip_cases, "nvidia-pkl": nvidia_pkl_cases}
 KINDS = tuple(GENERATORS)
 
 

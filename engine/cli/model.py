@@ -12,6 +12,7 @@ from ..files.modelfile import ModelMeta, load_model, read_header, save_model
 from ..files.official import load_official
 from ..nets.api import GeneratorNet
 from ..nets.registry import can_train, new_discriminator, new_generator
+from ..files.persist import describe_snapshot, pickle_kind, read_snapshot
 from ..files.bundled import resolve_model
 from ..contract.latents import layer_ranges
 
@@ -70,6 +71,9 @@ def layer_table(G: GeneratorNet) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     """`info`: print config, provenance, parameter counts and the layer table."""
     path = resolve_model(args.model)
+    if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read
+        print("\n".join([f"model     {path}"] + describe_snapshot(read_snapshot(path))))
+        return 0
     if is_official_pickle(path):  # what an import would give, converted in memory only
         models = load_official(path)
         G, cfg = models.G_ema, models.cfg

@@ -69,7 +69,7 @@ class NetworkState:
         return out
 
 
-class _Safe:
+class Safe:
     """A callable stand-in that a pickle cannot modify (BUILD on it is refused)."""
 
     __slots__ = ("_fn",)
@@ -112,7 +112,7 @@ class _Dtype:
         return dt.newbyteorder(self.order) if self.order in "<>" else dt
 
 
-class _ArrayStub:
+class ArrayStub:
     """What numpy's `_reconstruct` returns here; BUILD fills it from (shape, dtype, buffer)."""
 
     def __init__(self) -> None:
@@ -140,6 +140,8 @@ def _make_array(raw, dtype, shape, order) -> np.ndarray:
     """A numeric array from pickled bytes, checked against its declared shape and type."""
     if isinstance(raw, str):
         raw = raw.encode("latin-1")  # Python 2 pickles carry buffers as str
+    elif isinstance(raw, bytearray):
+        raw = bytes(raw)  # the array views it: an immutable copy (protocol 5 writes bytearrays)
     if not isinstance(dtype, _Dtype):
         raise PickleRefused("refused a numpy array without a plain array type")
     dt = dtype.resolve()
@@ -151,10 +153,10 @@ def _make_array(raw, dtype, shape, order) -> np.ndarray:
     return np.frombuffer(raw, dtype=dt).reshape(shape, order=order)
 
 
-def _reconstruct(cls, shape, typecode) -> _ArrayStub:
+def _reconstruct(cls, shape, typecode) -> ArrayStub:
     if cls is not _NDARRAY:
         raise PickleRefused("numpy's array reconstructor was asked for something other than an array")
-    return _ArrayStub()
+    return ArrayStub()
 
 
 def _frombuffer(buf, dtype, shape, order) -> np.ndarray:
@@ -174,7 +176,7 @@ def _latin1(text, encoding="latin1"):
     return text.encode("latin-1")
 
 
-class _EasyDict(dict):
+class EasyDictState(dict):
     """Stand-in for `dnnlib.util.EasyDict` (a dict with attribute access): kept as a plain dict."""
 
     def __setstate__(self, state) -> None:
@@ -182,18 +184,23 @@ class _EasyDict(dict):
             raise PickleRefused("an EasyDict entry carries unexpected state")
 
 
-SAFE_GLOBALS = {
-    ("dnnlib.tflib.network", "Network"): NetworkState,
-    ("dnnlib.util", "EasyDict"): _EasyDict,
-    ("collections", "OrderedDict"): OrderedDict,
+# numpy arrays, dtypes and scalars, and Python 3's protocol-2 bytes: shared with the PyTorch pickle reader.
+NUMPY_GLOBALS = {
     ("numpy", "ndarray"): _NDARRAY,
-    ("numpy", "dtype"): _Safe(_Dtype),
-    ("_codecs", "encode"): _Safe(_latin1),
+    ("numpy", "dtype"): Safe(_Dtype),
+    ("_codecs", "encode"): Safe(_latin1),
 }
 for _core in ("numpy.core", "numpy._core"):  # numpy < 2 and numpy ≥ 2 spell the module differently
-    SAFE_GLOBALS[(f"{_core}.multiarray", "_reconstruct")] = _Safe(_reconstruct)
-    SAFE_GLOBALS[(f"{_core}.multiarray", "scalar")] = _Safe(_scalar)
-    SAFE_GLOBALS[(f"{_core}.numeric", "_frombuffer")] = _Safe(_frombuffer)
+    NUMPY_GLOBALS[(f"{_core}.multiarray", "_reconstruct")] = Safe(_reconstruct)
+    NUMPY_GLOBALS[(f"{_core}.multiarray", "scalar")] = Safe(_scalar)
+    NUMPY_GLOBALS[(f"{_core}.numeric", "_frombuffer")] = Safe(_frombuffer)
+
+SAFE_GLOBALS = {
+    ("dnnlib.tflib.network", "Network"): NetworkState,
+    ("dnnlib.util", "EasyDict"): EasyDictState,
+    ("collections", "OrderedDict"): OrderedDict,
+    **NUMPY_GLOBALS,
+}
 
 
 def describe_refusal(module: str, name: str) -> str:
@@ -205,7 +212,36 @@ def describe_refusal(module: str, name: str) -> str:
     return f"it names {what}, which a StyleGAN v1 pickle never contains"
 
 
-class _Unpickler(pickle.Unpickler):
+class BoundedFile:
+    """A file whose reads never go past its end: a pickle's declared lengths cannot make us allocate more."""
+
+    def __init__(self, f, size: int) -> None:
+        self._f, self._left = f, size
+
+    def _take(self, n: int) -> int:
+        if n is None or n < 0:
+            n = self._left
+        if n > self._left:
+            raise PickleRefused(f"it declares {n:,} bytes where only {self._left:,} remain (truncated or damaged)")
+        self._left -= n
+        return n
+
+    def read(self, n: int = -1) -> bytes:
+        return self._f.read(self._take(n))
+
+    def readinto(self, buf) -> int:
+        return self._f.readinto(memoryview(buf)[: self._take(len(buf))])
+
+    def readline(self) -> bytes:
+        line = self._f.readline(self._left)
+        self._left -= len(line)
+        return line
+
+
+class _Unpickler(pickle._Unpickler):
+    """The pure-Python unpickler: its memo is a dict and it reads a declared length before making anything
+    that size, so a small file cannot make it reserve memory (the C one sizes its memo by the largest index)."""
+
     def find_class(self, module: str, name: str):
         target = SAFE_GLOBALS.get((module, name))
         if target is None:
@@ -220,7 +256,7 @@ def _plain(obj, depth: int = 0):
     """Replace stand-ins by plain values (arrays, dicts, lists); refuse anything unexpected."""
     if depth > MAX_DEPTH:
         raise PickleRefused("nested too deeply to be a StyleGAN pickle")
-    if isinstance(obj, _ArrayStub):
+    if isinstance(obj, ArrayStub):
         if obj.array is None:
             raise PickleRefused("a numpy array entry without data")
         return obj.array
@@ -286,7 +322,7 @@ def read_pickle(path: str | Path):
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            obj = _Unpickler(f, encoding="latin1").load()
+            obj = _Unpickler(BoundedFile(f, path.stat().st_size), encoding="latin1").load()
     except PickleRefused as exc:
         raise PickleRefused(f"{path.name}: refused to open: {exc} (nothing in it was run)") from None
     except FileNotFoundError:
