@@ -245,3 +245,20 @@ def test_discriminator_scores_each_architecture(arch):
     c = torch.eye(2)[[0, 1, 0, 1]]
     out = D(torch.randn(4, 3, 32, 32), c)
     assert out.shape == (4, 1) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("f", [torch.tensor([[1.0, 2.0, 0.5], [3.0, 4.0, 0.0], [1.0, 0.0, 2.0], [0.5, 1.0, 1.0]]),
+                               torch.tensor([1.0, 2.0, 3.0, 0.5, 0.0, 1.0, 2.0, 1.0])])
+@pytest.mark.parametrize("channels", [3, 6])
+def test_polyphase_upsampling_equals_zero_insertion(f, channels):
+    # The definition: insert zeros, pad, convolve (flipped filter for conv2d's correlation), one axis at a time
+    # for a 1-D filter.
+    x = torch.randn(2, channels, 5, 7)
+    pad = (3, 1, 2, 4)
+    z = torch.zeros(2, channels, 10, 14)
+    z[:, :, ::2, ::2] = x
+    z = torch.nn.functional.pad(z, list(pad))
+    k2 = f if f.ndim == 2 else torch.outer(f, f)
+    ref = torch.nn.functional.conv2d(z, (k2 * 4).flip([0, 1])[None, None].expand(channels, 1, -1, -1),
+                                     groups=channels)
+    assert torch.allclose(upfirdn2d(x, f, up=2, pad=pad, gain=4), ref, atol=1e-5)
