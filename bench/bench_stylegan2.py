@@ -59,7 +59,7 @@ def _build(kind: str, nvidia: str, preview: int):
     G = Generator(Stylegan2Config(z_dim=512, w_dim=512, img_resolution=1024, mapping_layers=8, **SYN)).eval()
     stop = preview if kind == "preview" else None
     return lambda z: G.synthesis(truncate(G.mapping(z).unsqueeze(1).repeat(1, G.num_ws, 1), G.w_avg, 0.7),
-                                 None, stop_res=stop)
+                                 None, res=stop)
 
 
 def worker(kind: str, nvidia: str, threads: int, preview: int) -> None:
@@ -113,7 +113,7 @@ def main() -> None:
         p.wait()
     load1 = os.getloadavg()
     names = {"ours": "ours (engine/nets/stylegan2.py)", "nvidia": f"NVIDIA ({Path(args.nvidia).name})",
-             "preview": f"ours, preview stop_res={args.preview}"}
+             "preview": f"ours, preview res={args.preview}"}
     print(f"FFHQ-1024 config-f, batch 1, z → image (ψ 0.7, stored noise), {args.threads} torch thread(s), "
           f"{args.rounds} interleaved rounds after 1 warm-up; load average {load0[0]:.1f} → {load1[0]:.1f}\n")
     print("| generator | median s | min s | ours ÷ it | RSS after build MB | peak RSS MB | peak − build MB |")

@@ -142,10 +142,27 @@ def test_load_nvidia_state_checks_every_key_and_shape():
         load_nvidia_state(G, dict(state, **{"synthesis.b4.const": np.zeros(1, np.float32)}))
 
 
-def test_conditional_model_without_class_is_one_line():
-    G = Generator(tiny(c_dim=3))
+def test_class_given_or_missing_is_one_line():
     with pytest.raises(StudioError, match="class-conditional"):
-        G.mapping(torch.randn(1, 16))
+        Generator(tiny(c_dim=3)).mapping(torch.randn(1, 16))
+    G = Generator(tiny())
+    with pytest.raises(ValueError, match="unconditional"):
+        G.mapping(torch.randn(1, 16), torch.ones(1, 3))
+    assert G.mapping(torch.randn(2, 16), torch.zeros(2, 0)).shape == (2, 16)  # NVIDIA's empty label
+
+
+def test_style_weights_and_macs():
+    G = randomised(Generator(tiny()))
+    w = torch.randn(1, 16)
+    # ws 1 feeds b4's ToRGB (its styles scaled by 1/sqrt(channels)) and b8's first convolution
+    rgb, conv = G.synthesis.b4.torgb, G.synthesis.b8.conv0
+    styles = torch.cat([rgb.affine(w) * rgb.weight_gain, conv.affine(w)], dim=1)
+    biases = torch.cat([rgb.affine.bias * rgb.weight_gain, conv.affine.bias])
+    assert torch.allclose(w @ G.style_weights(1).t(), styles - biases, atol=1e-5)
+    assert [G.style_weights(i).shape[0] for i in (0, 7)] == [32, 16]  # b4.conv1; the 32² ToRGB (16 channels)
+    assert G.image_macs(8) < G.image_macs(16) < G.image_macs()
+    with pytest.raises(TypeError, match="no input transform"):
+        G.set_input_transform(0.1, 0.0, 0.0)
 
 
 # ---- the maths ---------------------------------------------------------------------------------------------------
@@ -192,16 +209,16 @@ def test_preview_is_the_skip_image_so_far():
     G = randomised(Generator(tiny()))
     ws = torch.randn(2, G.num_ws, 16)
     with torch.no_grad():
-        low = G.synthesis(ws, stop_res=16)
+        low = G.synthesis(ws, res=16)
         assert low.shape == (2, 3, 16, 16)
         # With the 32² ToRGB silenced, the full image is exactly the upsampled 16² preview.
         G.synthesis.b32.torgb.weight.zero_()
         G.synthesis.b32.torgb.bias.zero_()
         full = G.synthesis(ws)
     assert torch.allclose(full, upsample2d(low, G.synthesis.b32.resample_filter), atol=1e-5)
-    assert Generator(tiny(architecture="resnet")).preview_resolutions == (32,)
-    with pytest.raises(StudioError, match="early preview only at"):
-        Generator(tiny(architecture="orig")).synthesis(ws, stop_res=16)
+    assert Generator(tiny(architecture="resnet")).output_resolutions == (32,)
+    with pytest.raises(StudioError, match="stops early only at"):
+        Generator(tiny(architecture="orig")).synthesis(ws, res=16)
 
 
 def test_fp16_marked_layers_render_in_fp32_on_a_cpu():
@@ -234,7 +251,8 @@ def test_w_avg_tracks_the_mapping_output():
     G = randomised(Generator(tiny(w_avg_beta=0.5)))
     G.mapping.w_avg.zero_()
     z = torch.randn(8, 16)
-    w = G.mapping(z, update_w_avg=True)
+    w = G.mapping(z)
+    G.update_w_avg(w)
     assert torch.allclose(G.w_avg, 0.5 * w.mean(dim=0).detach(), atol=1e-6)
 
 

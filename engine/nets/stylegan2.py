@@ -40,8 +40,10 @@ class MappingNetwork(nn.Module):
         if w_avg_beta is not None:
             self.register_buffer("w_avg", torch.zeros([w_dim]))
 
-    def forward(self, z: torch.Tensor | None, c: torch.Tensor | None = None, update_w_avg: bool = False) -> torch.Tensor:
-        """[N, z_dim] (+ [N, c_dim]) → w [N, w_dim]; `update_w_avg` moves w_avg toward the batch mean (training)."""
+    def forward(self, z: torch.Tensor | None, c: torch.Tensor | None = None) -> torch.Tensor:
+        """[N, z_dim] (+ [N, c_dim]) → w [N, w_dim], without truncation."""
+        if self.c_dim == 0 and c is not None and c.numel() > 0:
+            raise Stylegan2ConfigError("this model is unconditional: it takes no class")
         parts = []
         if self.z_dim > 0:
             parts.append(normalize_2nd_moment(z.to(torch.float32)))
@@ -52,9 +54,6 @@ class MappingNetwork(nn.Module):
         x = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         for i in range(self.num_layers):
             x = getattr(self, f"fc{i}")(x)
-        if update_w_avg and self.w_avg_beta is not None:
-            with torch.no_grad():
-                self.w_avg.copy_(x.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
         return x
 
 
@@ -169,16 +168,15 @@ class SynthesisNetwork(nn.Module):
         buf = self.noise_layers[i].noise_const
         return buf.reshape(1, 1, *buf.shape)
 
-    def forward(self, ws: torch.Tensor, noise: list | None = None, stop_res: int | None = None,
+    def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
                 force_fp32: bool = False) -> torch.Tensor:
-        """ws [N, num_ws, w_dim] → image [N, C, R, R] (R = stop_res: the skip image so far, 'skip' models only).
+        """ws [N, num_ws, w_dim] → image [N, C, R, R] (R = res: the skip image so far, 'skip' models only).
 
         noise: None = every input's stored map; else one entry per noise input, a map or None (that input off)."""
         cfg = self.cfg
-        stop = stop_res or cfg.img_resolution
+        stop = res or cfg.img_resolution
         if stop not in cfg.block_resolutions or (stop != cfg.img_resolution and cfg.architecture != "skip"):
-            raise Stylegan2ConfigError(f"this model renders an early preview only at {self.preview_resolutions}, "
-                                       f"not {stop}")
+            raise Stylegan2ConfigError(f"this model stops early only at {self.output_resolutions}, not {stop}")
         if ws.ndim != 3 or ws.shape[1:] != (cfg.num_ws, cfg.w_dim):
             raise ValueError(f"ws must be [N, {cfg.num_ws}, {cfg.w_dim}], got {list(ws.shape)}")
         n_noise = len(self.noise_layers)
@@ -191,10 +189,10 @@ class SynthesisNetwork(nn.Module):
         ws = ws.to(torch.float32)
         x = img = None
         w_idx = n_idx = 0
-        for res in cfg.block_resolutions:
-            if res > stop:
+        for r in cfg.block_resolutions:
+            if r > stop:
                 break
-            block = getattr(self, f"b{res}")
+            block = getattr(self, f"b{r}")
             k = block.num_conv
             block_ws = ws[:, w_idx:w_idx + k + 1] if block.has_torgb else ws[:, w_idx:w_idx + k]
             x, img = block(x, img, block_ws, noise[n_idx:n_idx + k], force_fp32)
@@ -202,8 +200,8 @@ class SynthesisNetwork(nn.Module):
         return img
 
     @property
-    def preview_resolutions(self) -> tuple[int, ...]:
-        """Resolutions `stop_res` can stop at: every block of a 'skip' model, else only the output."""
+    def output_resolutions(self) -> tuple[int, ...]:
+        """Resolutions `res` can stop at: every block of a 'skip' model (each has a ToRGB), else only the output."""
         cfg = self.cfg
         return cfg.block_resolutions if cfg.architecture == "skip" else (cfg.img_resolution,)
 
@@ -226,7 +224,22 @@ class Generator(nn.Module):
         self.ws_resolutions = tuple(min(2 ** (i // 2 + 2), cfg.img_resolution) for i in range(cfg.num_ws))
         self.ws_labels = tuple(f"{r}²" for r in self.ws_resolutions)
         self.noise_resolutions = tuple(layer.resolution for layer in self.synthesis.noise_layers)
-        self.preview_resolutions = self.synthesis.preview_resolutions
+        self.output_resolutions = self.synthesis.output_resolutions
+        self._ws_affines = self._affines_by_ws()
+
+    def _affines_by_ws(self) -> list[list[tuple[nn.Module, float]]]:
+        """For each ws index, the (affine, extra gain) pairs it feeds: a block's convolutions take one ws each
+        and its ToRGB shares the ws of the next block's first convolution."""
+        out: list[list] = [[] for _ in range(self.num_ws)]
+        i = 0
+        for res in self.cfg.block_resolutions:
+            block = getattr(self.synthesis, f"b{res}")
+            for layer in self.synthesis._convs(res):
+                out[i].append((layer.affine, 1.0))
+                i += 1
+            if block.has_torgb:
+                out[i].append((block.torgb.affine, block.torgb.weight_gain))
+        return out
 
     @property
     def w_avg(self) -> torch.Tensor:
@@ -241,6 +254,35 @@ class Generator(nn.Module):
         """The synthesis resolution a parameter or buffer belongs to; None for mapping (and w_avg)."""
         m = re.match(r"synthesis\.b(\d+)\.", name)
         return int(m.group(1)) if m else None
+
+    def set_input_transform(self, tx: float, ty: float, angle_deg: float) -> None:
+        """StyleGAN2 starts from a learned constant: there is no input to move."""
+        raise TypeError("StyleGAN2 has no input transform (has_input_transform is False)")
+
+    def style_weights(self, i: int) -> torch.Tensor:
+        """The affines turning w into ws entry i's styles, as they act on w (gains applied): [S, w_dim]."""
+        return torch.cat([a.weight * a.weight_gain * g for a, g in self._ws_affines[i]])
+
+    def image_macs(self, res: int | None = None) -> float:
+        """Multiply-accumulates of one synthesis pass up to output resolution `res` (default: full)."""
+        cfg, stop = self.cfg, res or self.cfg.img_resolution
+        taps = len(cfg.resample_filter) ** 2
+        macs = 0.0
+        for r in cfg.block_resolutions:
+            if r > stop:
+                break
+            ch, prev = cfg.channels(r), cfg.channels(max(r // 2, 4))
+            macs += ch * ch * 9 * r * r + cfg.w_dim * (ch + prev) * 2  # conv1; the affines
+            if r > 4:
+                macs += prev * ch * 9 * (r // 2) ** 2 + ch * taps * r * r  # conv0 (transposed) and its filter
+                macs += cfg.img_channels * taps / 4 * r * r  # the skip image's polyphase upsampling
+            macs += ch * cfg.img_channels * r * r
+        return macs
+
+    def update_w_avg(self, w: torch.Tensor) -> None:
+        """w_avg ← lerp(batch mean of w, w_avg, β), as NVIDIA's training loop tracks it."""
+        with torch.no_grad():
+            self.w_avg.copy_(w.detach().float().mean(dim=0).lerp(self.w_avg, self.cfg.w_avg_beta))
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, noise: list | None = None) -> torch.Tensor:
         """z → image without truncation (truncation is applied by the render path)."""
