@@ -140,16 +140,20 @@ class Stylegan2Config:
         return 0 if self.c_dim == 0 else (self.d_cmap_dim or self.d_channels(4))
 
     def parameter_count(self) -> int:
-        """Approximate parameter count of G and D, computed before anything is allocated."""
-        mapping = (self.z_dim + self.embed_features) * self.layer_features + self.c_dim * self.embed_features
-        mapping += self.layer_features * self.layer_features * self.mapping_layers + self.w_dim * self.layer_features
+        """A slight over-estimate (≈ 12 %) of G and D's parameter count, computed before anything is allocated."""
+        lf, wd = self.layer_features, self.w_dim
+        mapping = (self.z_dim + self.embed_features) * lf + (self.mapping_layers - 1) * lf * lf + lf * wd
+        mapping += self.c_dim * self.embed_features
         synthesis = d = 0
         for res in self.block_resolutions:
             ch, prev = self.channels(res), self.channels(max(res // 2, 4))
-            synthesis += (2 * prev + ch) * ch * 9 + 3 * self.w_dim * ch + ch * (self.img_channels + 16)
-            dch = self.d_channels(res)
-            d += 2 * dch * dch * 9 + dch * self.img_channels
-        d += self.d_channels(4) * self.d_channels(4) * 16 + self.c_dim * 4096 + 4096 * 4096 * self.d_mapping_layers
+            convs = ch * ch * 9 + (prev * ch * 9 if res > 4 else ch * res * res)  # conv1; conv0 or the constant
+            synthesis += convs + (2 * wd + 1) * (ch + prev) + ch * self.img_channels + 2 * res * res
+            dch, dout = self.d_channels(res), self.d_channels(max(res // 2, 4))
+            d += dch * dch * 9 + dch * dout * 10 + dch * self.img_channels
+        ch4, cmap = self.d_channels(4), self.cmap_dim
+        d += (ch4 + 1) * ch4 * 9 + ch4 * 16 * ch4 + ch4 * max(cmap, 1)
+        d += (self.c_dim * cmap + self.d_mapping_layers * cmap * cmap) if cmap else 0
         return mapping + synthesis + d
 
     # ---- files ---------------------------------------------------------------------------------------------------
