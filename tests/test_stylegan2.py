@@ -84,7 +84,8 @@ def test_config_from_nvidia_reads_both_repositories():
 
 
 @pytest.mark.parametrize("module, cls, kwargs, words", [
-    (ADA, "Generator", ada_kwargs(architecture="cascade"), "synthesis_kwargs.architecture = 'cascade' is not implemented"),
+    (ADA, "Generator", ada_kwargs(architecture="cascade"),
+     "synthesis_kwargs.architecture = 'cascade' is not implemented"),
     (ADA, "Generator", ada_kwargs(activation="relu"), "synthesis_kwargs.activation = 'relu' is not implemented"),
     (ADA, "Generator", ada_kwargs(frobnicate=3), "kwargs we do not implement: synthesis_kwargs.frobnicate"),
     (ADA, "Generator", dict(ada_kwargs(), magnitude_ema_beta=0.5), "Generator.magnitude_ema_beta"),
@@ -118,7 +119,8 @@ def test_interface_attributes_and_nvidia_key_names():
     keys = set(G.state_dict())
     for key in ("mapping.w_avg", "mapping.embed.weight", "mapping.fc1.bias", "synthesis.b4.const",
                 "synthesis.b4.resample_filter", "synthesis.b4.conv1.noise_const", "synthesis.b8.conv0.affine.weight",
-                "synthesis.b8.conv0.noise_strength", "synthesis.b32.torgb.weight", "synthesis.b16.conv1.resample_filter"):
+                "synthesis.b8.conv0.noise_strength", "synthesis.b32.torgb.weight",
+                "synthesis.b16.conv1.resample_filter"):
         assert key in keys
     assert G.param_resolution("synthesis.b16.conv0.weight") == 16
     assert G.param_resolution("mapping.fc0.weight") is None

@@ -31,7 +31,8 @@ class MappingNetwork(nn.Module):
     def __init__(self, z_dim: int, c_dim: int, w_dim: int, num_layers: int, embed_features: int,
                  layer_features: int, lr_mul: float, w_avg_beta: float | None) -> None:
         super().__init__()
-        self.z_dim, self.c_dim, self.w_dim, self.num_layers, self.w_avg_beta = z_dim, c_dim, w_dim, num_layers, w_avg_beta
+        self.z_dim, self.c_dim, self.w_dim = z_dim, c_dim, w_dim
+        self.num_layers, self.w_avg_beta = num_layers, w_avg_beta
         if c_dim > 0:
             self.embed = FullyConnectedLayer(c_dim, embed_features)
         dims = [z_dim + (embed_features if c_dim else 0)] + [layer_features] * (num_layers - 1) + [w_dim]

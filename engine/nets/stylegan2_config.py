@@ -62,7 +62,8 @@ class Stylegan2Config:
     def __post_init__(self) -> None:
         res = self.img_resolution
         if isinstance(res, bool) or not isinstance(res, int) or not MIN_RES <= res <= MAX_RES or res & (res - 1):
-            raise Stylegan2ConfigError(f"img_resolution must be a power of two from {MIN_RES} to {MAX_RES}, got {res!r}")
+            raise Stylegan2ConfigError(f"img_resolution must be a power of two from {MIN_RES} to {MAX_RES}, "
+                                       f"got {res!r}")
         for name, top in LIMITS.items():
             low = 1 if name in ("z_dim", "w_dim", "img_channels", "mapping_layers", "channel_base", "channel_max",
                                 "d_channel_base", "d_channel_max", "d_mapping_layers") else 0
