@@ -1,8 +1,8 @@
 """Batch-1 latency and peak memory of the FFHQ-1024 StyleGAN2 config-f generator on this CPU: ours vs NVIDIA's.
 
-Run: python bench/bench_stylegan2.py --nvidia PATH [--rounds 5] [--threads 1] [--preview 128]
-PATH is a checkout of stylegan2-ada-pytorch (training.networks) or stylegan3 (training.networks_stylegan2); its
-code is imported from there at run time, never copied. Both generators get random weights of the stylegan2-ada
+Run: python bench/bench_stylegan2.py --nvidia PATH [--nvidia PATH2] [--rounds 5] [--threads 1] [--preview 128]
+Each PATH is a checkout of stylegan2-ada-pytorch (training.networks) or stylegan3 (training.networks_stylegan2);
+its code is imported from there at run time, never copied. Both generators get random weights of the stylegan2-ada
 'paper1024' shape (channel_base 32768, channel_max 512, 8 mapping layers, num_fp16_res 4, conv_clamp 256; the
 fp16 layers run in fp32 on a CPU) and render z → image with ψ 0.7 and the stored noise. Each runs in its own
 worker process (so each has its own peak RSS); the parent drives them in interleaved rounds, so the machine's
@@ -81,19 +81,21 @@ def worker(kind: str, nvidia: str, threads: int, preview: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--nvidia", required=True, help="checkout of stylegan2-ada-pytorch or stylegan3")
+    ap.add_argument("--nvidia", required=True, action="append", help="checkout of stylegan2-ada-pytorch or stylegan3")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--preview", type=int, default=128, help="also time our early preview at this resolution")
     ap.add_argument("--worker", choices=("ours", "nvidia", "preview"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        return worker(args.worker, args.nvidia, args.threads, args.preview)
-    kinds = ("ours", "nvidia", "preview")
+        return worker(args.worker, args.nvidia[0], args.threads, args.preview)
+    runs = {"ours": ("ours", ""), **{f"nvidia{i}": ("nvidia", p) for i, p in enumerate(args.nvidia)},
+            "preview": ("preview", "")}
+    kinds = tuple(runs)
     load0 = os.getloadavg()
     procs = {}
-    for kind in kinds:
-        cmd = [sys.executable, __file__, "--worker", kind, "--nvidia", args.nvidia, "--threads", str(args.threads),
+    for kind, (what, path) in runs.items():
+        cmd = [sys.executable, __file__, "--worker", what, "--nvidia", path or "-", "--threads", str(args.threads),
                "--preview", str(args.preview)]
         procs[kind] = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     built = {k: float(p.stdout.readline().split()[1]) for k, p in procs.items()}
@@ -112,8 +114,8 @@ def main() -> None:
         p.stdin.close()
         p.wait()
     load1 = os.getloadavg()
-    names = {"ours": "ours (engine/nets/stylegan2.py)", "nvidia": f"NVIDIA ({Path(args.nvidia).name})",
-             "preview": f"ours, preview res={args.preview}"}
+    names = {"ours": "ours (engine/nets/stylegan2.py)", "preview": f"ours, preview res={args.preview}",
+             **{f"nvidia{i}": f"NVIDIA {Path(p).resolve().name}" for i, p in enumerate(args.nvidia)}}
     print(f"FFHQ-1024 config-f, batch 1, z → image (ψ 0.7, stored noise), {args.threads} torch thread(s), "
           f"{args.rounds} interleaved rounds after 1 warm-up; load average {load0[0]:.1f} → {load1[0]:.1f}\n")
     print("| generator | median s | min s | ours ÷ it | RSS after build MB | peak RSS MB | peak − build MB |")

@@ -1,6 +1,6 @@
 """Our StyleGAN2 against NVIDIA's own code: the fixtures in tests/data/nvidia/ were rendered by stylegan2-ada-pytorch
-and stylegan3 (tests/tools/make_nvidia_fixtures.py; see its docstring for the file layout). Images within 2 levels of 255
-as gen_images.py converts them, ws (mapping + truncation with cutoff) and D scores within float tolerance.
+and stylegan3 (tests/tools/make_nvidia_fixtures.py; see its docstring for the file layout). Images within 2 levels
+of 255 as gen_images.py converts them, ws (mapping + truncation with cutoff) and D scores within float tolerance.
 """
 import json
 from pathlib import Path
