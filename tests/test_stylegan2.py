@@ -142,6 +142,8 @@ def test_load_nvidia_state_checks_every_key_and_shape():
         load_nvidia_state(G, bad)
     with pytest.raises(Stylegan2ConfigError, match=r"synthesis.b4.const has shape \[1\], the architecture needs"):
         load_nvidia_state(G, dict(state, **{"synthesis.b4.const": np.zeros(1, np.float32)}))
+    with pytest.raises(Stylegan2ConfigError, match=r"mapping.w_avg is object, not floating point"):
+        load_nvidia_state(G, dict(state, **{"mapping.w_avg": np.array([None] * 16)}))
 
 
 def test_class_given_or_missing_is_one_line():

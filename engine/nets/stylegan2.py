@@ -388,11 +388,15 @@ def load_nvidia_state(net: nn.Module, state: dict) -> None:
                                    + "; ".join(parts))
     tensors = {}
     for key, value in state.items():
-        t = torch.from_numpy(np.asarray(value)) if not isinstance(value, torch.Tensor) else value
-        if tuple(t.shape) != tuple(own[key].shape):
-            raise Stylegan2ConfigError(f"the {type(net).__name__} weight {key} has shape {list(t.shape)}, "
+        if not isinstance(value, torch.Tensor):
+            arr = np.asarray(value)
+            if arr.dtype.kind != "f":
+                raise Stylegan2ConfigError(f"the {type(net).__name__} weight {key} is {arr.dtype}, not floating point")
+            value = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
+        if not value.is_floating_point():
+            raise Stylegan2ConfigError(f"the {type(net).__name__} weight {key} is {value.dtype}, not floating point")
+        if tuple(value.shape) != tuple(own[key].shape):
+            raise Stylegan2ConfigError(f"the {type(net).__name__} weight {key} has shape {list(value.shape)}, "
                                        f"the architecture needs {list(own[key].shape)}")
-        if not t.is_floating_point():
-            raise Stylegan2ConfigError(f"the {type(net).__name__} weight {key} is {t.dtype}, not floating point")
-        tensors[key] = t.to(own[key].dtype)
+        tensors[key] = value.to(own[key].dtype)
     net.load_state_dict(tensors, strict=True)
