@@ -284,3 +284,28 @@ def test_polyphase_upsampling_equals_zero_insertion(f, channels):
     ref = torch.nn.functional.conv2d(z, (k2 * 4).flip([0, 1])[None, None].expand(channels, 1, -1, -1),
                                      groups=channels)
     assert torch.allclose(upfirdn2d(x, f, up=2, pad=pad, gain=4), ref, atol=1e-5)
+
+
+def test_kwargs_of_converted_tensorflow_pickles_are_read():
+    # What legacy.py writes for NVIDIA's original StyleGAN2 pickles: every kwarg spelled out; the conditional
+    # D's class mapping has no layers (an embedding only) and names its widths.
+    g = dict(z_dim=512, c_dim=10, w_dim=512, img_resolution=64, img_channels=3,
+             mapping_kwargs=dict(num_layers=8, embed_features=None, layer_features=None, activation="lrelu",
+                                 lr_multiplier=0.01, w_avg_beta=0.995),
+             synthesis_kwargs=dict(channel_base=32768, channel_max=512, num_fp16_res=4, conv_clamp=256,
+                                   architecture="skip", resample_filter=[1, 3, 3, 1], use_noise=True,
+                                   activation="lrelu"))
+    d = dict(c_dim=10, img_resolution=64, img_channels=3, architecture="resnet", channel_base=32768, channel_max=512,
+             num_fp16_res=4, conv_clamp=256, cmap_dim=128,
+             block_kwargs=dict(activation="lrelu", resample_filter=[1, 3, 3, 1], freeze_layers=0),
+             mapping_kwargs=dict(num_layers=0, embed_features=128, layer_features=128, activation="lrelu",
+                                 lr_multiplier=0.1),
+             epilogue_kwargs=dict(mbstd_group_size=None, mbstd_num_channels=1, activation="lrelu"))
+    cfg = with_discriminator(config_from_nvidia(ADA, "Generator", g), ADA, d)
+    assert (cfg.d_mapping_layers, cfg.cmap_dim, cfg.d_mapping_lr_mul, cfg.d_mbstd_group_size) == (0, 128, 0.1, 0)
+    D = Discriminator(cfg)
+    assert not any(k.startswith("mapping.fc") for k in D.state_dict()) and "mapping.embed.weight" in D.state_dict()
+    assert D(torch.randn(2, 3, 64, 64), torch.eye(10)[:2]).shape == (2, 1)
+    with pytest.raises(Stylegan2ConfigError, match="mapping_kwargs.embed_features = 64 is not implemented"):
+        with_discriminator(config_from_nvidia(ADA, "Generator", g), ADA,
+                           dict(d, mapping_kwargs=dict(d["mapping_kwargs"], embed_features=64)))

@@ -66,7 +66,7 @@ class Stylegan2Config:
                                        f"got {res!r}")
         for name, top in LIMITS.items():
             low = 1 if name in ("z_dim", "w_dim", "img_channels", "mapping_layers", "channel_base", "channel_max",
-                                "d_channel_base", "d_channel_max", "d_mapping_layers") else 0
+                                "d_channel_base", "d_channel_max") else 0  # D's class mapping may be embed only
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= top:
                 raise Stylegan2ConfigError(f"{name} must be an integer from {low} to {top}, got {value!r}")
@@ -360,8 +360,14 @@ def _d_fields(module: str, init_kwargs, base: Stylegan2Config | None) -> dict:
         kw.take_choice("activation", "lrelu", ("lrelu",))
     b.take_choice("fp16_channels_last", False, (True, False))
     m.take_choice("activation", "lrelu", ("lrelu",))
-    for key in ("embed_features", "layer_features"):  # None = cmap_dim, what we build
-        m.take_choice(key, None, (None,))
+    c_dim = base.c_dim if base is not None else shared["c_dim"]
+    if c_dim:  # NVIDIA's None means cmap_dim; converted TF models name it (mapping_fmaps) in all three places
+        cmap = fields["d_cmap_dim"] or min(fields["d_channel_base"] // 4, fields["d_channel_max"])
+        for key in ("embed_features", "layer_features"):
+            m.take_choice(key, None, (None, cmap))
+    else:
+        for key in ("embed_features", "layer_features"):
+            m.take(key)  # no class mapping is built: its widths are unused
     for kw in (b, m, e, top):
         kw.done()
     if base is None:
