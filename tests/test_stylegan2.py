@@ -309,3 +309,17 @@ def test_kwargs_of_converted_tensorflow_pickles_are_read():
     with pytest.raises(Stylegan2ConfigError, match="mapping_kwargs.embed_features = 64 is not implemented"):
         with_discriminator(config_from_nvidia(ADA, "Generator", g), ADA,
                            dict(d, mapping_kwargs=dict(d["mapping_kwargs"], embed_features=64)))
+
+
+def test_gradients_reach_every_parameter():
+    # Kept G and D must stay trainable: nothing in place on tensors autograd needs, R1's double backward works.
+    cfg = tiny(c_dim=2, architecture="resnet", conv_clamp=256.0, d_mbstd_group_size=2)
+    G, D = randomised(Generator(cfg)).train(), randomised(Discriminator(cfg)).train()
+    c = torch.eye(2)
+    img = G.synthesis(G.mapping(torch.randn(2, 16), c).unsqueeze(1).repeat(1, G.num_ws, 1))
+    D(img, c).sum().backward()
+    for name, p in list(G.named_parameters()) + list(D.named_parameters()):
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    real = torch.randn(2, 3, 32, 32, requires_grad=True)
+    (grad,) = torch.autograd.grad(D(real, c).sum(), real, create_graph=True)
+    grad.square().sum().backward()
