@@ -311,12 +311,10 @@ def _generator_config(module: str, init_kwargs) -> Stylegan2Config:
         raise Stylegan2ConfigError("mapping_kwargs.w_avg_beta = None (a generator without w_avg) is not implemented")
     fields["w_avg_beta"] = float(_number("mapping_kwargs.w_avg_beta", beta, float))
     m.take_choice("activation", "lrelu", ("lrelu",))
-    for kw in (s,):
-        kw.take_choice("activation", "lrelu", ("lrelu",))
-        kw.take_choice("kernel_size", 3, (3,))
-        for key, allowed in _HOW_ONLY.items():
-            kw.take_choice(key, allowed[1] if key == "fp16_channels_last" else True, allowed)
-        kw.take_choice("channels_last", False, (True, False))
+    s.take_choice("activation", "lrelu", ("lrelu",))  # the synthesis layers' kwargs travel with the block's
+    s.take_choice("kernel_size", 3, (3,))
+    for key, allowed in _HOW_ONLY.items():
+        s.take_choice(key, allowed[1] if key == "fp16_channels_last" else True, allowed)
     m.done()
     if s is not top:
         s.done()
