@@ -212,7 +212,8 @@ _DEFAULTS = {
     "training.networks_stylegan2": {"num_fp16_res": 4, "conv_clamp": 256, "w_avg_beta": 0.998},
 }
 # Kwargs that only choose how a result is computed (memory layout, fused or split convolution), not what.
-_HOW_ONLY = {"fp16_channels_last": (True, False), "fused_modconv_default": (True, False, "inference_only")}
+_HOW_ONLY = {"fp16_channels_last": (False, (True, False)),  # key: (NVIDIA's default, the values we accept)
+             "fused_modconv_default": (True, (True, False, "inference_only"))}
 
 
 class _Kwargs:
@@ -313,8 +314,8 @@ def _generator_config(module: str, init_kwargs) -> Stylegan2Config:
     m.take_choice("activation", "lrelu", ("lrelu",))
     s.take_choice("activation", "lrelu", ("lrelu",))  # the synthesis layers' kwargs travel with the block's
     s.take_choice("kernel_size", 3, (3,))
-    for key, allowed in _HOW_ONLY.items():
-        s.take_choice(key, allowed[1] if key == "fp16_channels_last" else True, allowed)
+    for key, (default, allowed) in _HOW_ONLY.items():
+        s.take_choice(key, default, allowed)
     m.done()
     if s is not top:
         s.done()
