@@ -14,7 +14,7 @@ from stylegan_studio.engine.nets.stylegan2_config import config_from_nvidia, wit
 from stylegan_studio.engine.render.synth import truncate
 
 DATA = Path(__file__).parent / "data" / "nvidia"
-V2_FIXTURES = ("sg2ada_uncond", "sg2ada_cond", "sg3_stylegan2")
+V2_FIXTURES = ("sg2ada_uncond", "sg2ada_cond", "sg3_stylegan2", "sg2ada_resnet", "sg3_stylegan2_orig")
 
 
 def load(name: str):
@@ -50,8 +50,7 @@ def uint8(img: torch.Tensor) -> np.ndarray:
 def test_images_and_ws_match_nvidia(name):
     record, G, _, expected = load(name)
     cases = record["cases"]
-    assert len(cases) >= 8
-    noise_modes, truncated, fp16_cases = set(), 0, 0
+    assert len(cases) >= 8 and {c["noise_mode"] for c in cases} == {"const", "none"}
     with torch.no_grad():
         for case in cases:
             ws = ws_of(G, case)
@@ -61,12 +60,27 @@ def test_images_and_ws_match_nvidia(name):
             img = uint8(G.synthesis(ws, noise)).astype(int)
             diff = np.abs(img - expected[case["key"]].astype(int)).max()
             assert diff <= 2, f"{name} {case['key']}: {diff} levels off NVIDIA's image"
-            noise_modes.add(case["noise_mode"])
-            truncated += case["truncation_cutoff"] is not None
-            fp16_cases += not case["force_fp32"]
-    assert noise_modes == {"const", "none"} and truncated
-    if name == "sg2ada_uncond":  # NVIDIA rendered these fp16-marked layers in fp16 on the CPU; we use fp32
-        assert fp16_cases and G.synthesis.b32.use_fp16
+
+
+def test_the_fixtures_cover_what_we_claim():
+    # Across the fixtures: both repositories, every G and D architecture, truncation with a cutoff, classes,
+    # fp16-marked layers (some rendered by NVIDIA in fp16 on the CPU, which we render in fp32), no noise inputs.
+    seen = {"module": set(), "G arch": set(), "D arch": set()}
+    cutoff = classes = fp16 = noiseless = 0
+    for name in V2_FIXTURES:
+        _, G, D, _ = load(name)
+        record = json.loads((DATA / f"{name}.json").read_text())
+        seen["module"].add(record["G"]["module"])
+        seen["G arch"].add(G.cfg.architecture)
+        seen["D arch"].add(G.cfg.d_architecture)
+        cutoff += sum(c["truncation_cutoff"] is not None for c in record["cases"])
+        classes += G.c_dim > 0
+        fp16 += sum(not c["force_fp32"] for c in record["cases"]) and any(
+            getattr(G.synthesis, f"b{r}").use_fp16 for r in G.cfg.block_resolutions)
+        noiseless += not G.noise_resolutions
+    assert seen == {"module": {"training.networks", "training.networks_stylegan2"},
+                    "G arch": {"skip", "resnet", "orig"}, "D arch": {"resnet", "skip", "orig"}}
+    assert cutoff and classes >= 2 and fp16 and noiseless
 
 
 def test_class_changes_the_image_as_nvidia_does():
