@@ -44,7 +44,8 @@ def _model_id(tensors: dict[str, torch.Tensor]) -> str:
     h = hashlib.sha256()
     for key in sorted(tensors):
         h.update(key.encode())
-        h.update(tensors[key].contiguous().view(torch.uint8).numpy().tobytes())
+        # reshape: a 0-d tensor (StyleGAN2's noise_strength) cannot be viewed as bytes; same bytes for the rest
+        h.update(tensors[key].contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:12]
 
 

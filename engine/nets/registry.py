@@ -7,12 +7,15 @@ from torch import nn
 from .api import GeneratorNet
 from ..contract.modelconfig import ConfigError, ModelConfig
 from .networks import Discriminator, Generator
+from .stylegan2 import Generator as Stylegan2Generator
+from .stylegan2_config import Stylegan2Config
 
 DEFAULT_ARCH = "stylegan1"  # what a model file without an `arch` entry holds (every file before the registry)
 
 # arch → (config class, generator class, discriminator class or None where the studio does not train it)
 ARCHS: dict[str, tuple[type, type, type | None]] = {
     "stylegan1": (ModelConfig, Generator, Discriminator),
+    "stylegan2": (Stylegan2Config, Stylegan2Generator, None),  # explored, not trained (no v2 trainer yet)
 }
 
 W_AVG_SAMPLES = 4096  # z samples a new model's w_avg is the mean of
