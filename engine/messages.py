@@ -31,6 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .render.blendspec import BlendSpec
 from .render.projectspec import ProjectionOptions
 from .render.specs import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
 from .render.stillspec import StillSpec
@@ -99,6 +100,17 @@ class RenderTruncationStrip(RenderRequest):
     settings: RenderSettings = field(default_factory=RenderSettings)
     psis: tuple[float, ...] = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
     thumb: int = 64
+
+
+@dataclass(frozen=True)
+class RenderBlend(RenderRequest):
+    """`seeds` rendered by the model (the base), by its blend with the model file `other`, and by `other`."""
+
+    other: str = ""
+    spec: BlendSpec = field(default_factory=BlendSpec)
+    seeds: tuple[int, ...] = ()
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    thumb: int = 96
 
 
 # ---------------------------------------------------------------- commands (FIFO, never dropped)
@@ -230,6 +242,15 @@ class ProjectImage(Command):
 
 
 @dataclass(frozen=True)
+class SaveBlend(Command):
+    """Write the blend of the model (the base) with the model file `other` to `path`; its card names both."""
+
+    path: str = ""
+    other: str = ""
+    spec: BlendSpec = field(default_factory=BlendSpec)
+
+
+@dataclass(frozen=True)
 class CancelJob(Command):
     """Cancel a running job by id (0: every job)."""
 
@@ -319,6 +340,19 @@ class StripReady(RenderResult):
     psis: tuple[float, ...]
     images: np.ndarray           # [K, h, w, 3]
     done: int | None = None      # while streaming: images[:done] are rendered, the rest blank
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlendReady(RenderResult):
+    """A RenderBlend's three rows for the same seeds: the base, the blend and the other model."""
+
+    base_images: np.ndarray      # [N, h, w, 3] uint8
+    blend_images: np.ndarray     # [N, h, w, 3]; rows not rendered yet are blank
+    other_images: np.ndarray     # [N, h, w, 3]
+    other_name: str
+    other_id: str
+    weights: tuple[tuple[int, float], ...]  # (resolution, share of the other model) per synthesis resolution
+    done: int | None = None      # while streaming: rows rendered so far (base, blend, other)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from ..files.imported import describe_import, is_official_pickle
 from ..files.modelfile import ModelMeta, load_model, read_header, save_model
 from ..nets.networks import Discriminator, Generator
 from ..files.official import load_official
+from ..nets.blend import describe_blend
 from ..files.bundled import resolve_model
 from ..render.specs import layer_ranges
 
@@ -90,5 +91,6 @@ def run_info(args: argparse.Namespace) -> int:
               f"  G total         {count(G):,}", f"  D (same config) {count(D):,}",
               f"layers ({cfg.num_ws} ws, device here: {default_device().type})"]
     imported = describe_import(meta.imported) if meta.imported else []
-    print("\n".join(lines + layer_table(cfg) + imported))
+    blend = ["blend of"] + [f"  {line}" for line in describe_blend(meta.blend)] if meta.blend else []
+    print("\n".join(lines + layer_table(cfg) + imported + blend))
     return 0

@@ -115,6 +115,30 @@ class Generator(nn.Module):
         """Number of per-layer ws the synthesis network takes."""
         return self.cfg.num_ws
 
+    # The generator interface's sizes (plan/nets-interface.md), read from the config.
+    arch = "stylegan1"
+    c_dim = 0
+    z_dim = property(lambda self: self.cfg.z_dim, doc="Size of z.")
+    w_dim = property(lambda self: self.cfg.w_dim, doc="Size of w.")
+    img_resolution = property(lambda self: self.cfg.resolution, doc="Output resolution.")
+    img_channels = property(lambda self: self.cfg.img_channels, doc="Output image channels.")
+
+    @property
+    def ws_resolutions(self) -> tuple[int, ...]:
+        """The resolution each ws input feeds (two layers per resolution)."""
+        return tuple(self.cfg.layer_resolution(i) for i in range(self.cfg.num_ws))
+
+    def param_resolution(self, name: str) -> int | None:
+        """The synthesis resolution a state_dict entry belongs to; None for the mapping network and w_avg."""
+        parts = name.split(".")
+        if parts[0] != "synthesis":
+            return None
+        if parts[1] == "blocks":
+            return self.cfg.resolutions[int(parts[2])]
+        if parts[1].startswith("noise_const_"):  # one stored noise map per synthesis layer
+            return self.cfg.layer_resolution(int(parts[1].removeprefix("noise_const_")))
+        raise KeyError(f"{name} is not a parameter of this generator")
+
     def update_w_avg(self, w: torch.Tensor) -> None:
         """w_avg ← lerp(batch mean of w, w_avg, β) as in the official trainer."""
         with torch.no_grad():

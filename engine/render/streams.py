@@ -17,8 +17,9 @@ import torch
 
 from ..errors import UserError
 from ..messages import (FrameReady, GridChunk, MixGridReady, RenderImage, RenderMixGrid, RenderRequest, RenderResult,
-                       RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady, VariationReady)
+                       RenderBlend, RenderSeedGrid, RenderTruncationStrip, RenderVariation, StripReady, VariationReady)
 from ..nets.networks import Generator
+from .blend_render import render_blend
 from .renderer import (frame, grid_chunks, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws, unit_images,
                        variation_units)
 from .specs import RenderSettings
@@ -118,3 +119,6 @@ def _variation(G: Generator, req: RenderVariation) -> Iterator[RenderResult]:
     for (count, image, std), secs in _timed(variation_units(G, ws, req.settings, req.draws, req.seed, batch)):
         yield VariationReady(req.target, req.stamp, secs, image=image, std_map=std,
                              done=None if count == req.draws else count)
+
+
+renders(RenderBlend)(render_blend)  # a model blended with a second one, beside both (blend_render.py)

@@ -19,6 +19,7 @@ from ..messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTra
                        StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
+from .blend_commands import HANDLERS as BLEND_HANDLERS
 from ..files.provenance import model_record
 
 
@@ -210,7 +211,7 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     threading.Thread(target=work, name="dataset-check", daemon=True).start()
 
 
-HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: save, StartTraining: start_training,
+HANDLERS = {**DIRECTION_HANDLERS, **BLEND_HANDLERS, LoadModel: load, NewModel: new, SaveModel: save, StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,
             SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset,
