@@ -228,6 +228,8 @@ class MainWindow(QMainWindow):
         """Open the (non-modal) Blend Models dialog: the open model blended with a second one."""
         if self.blend_dialog is None:
             self.blend_dialog = BlendDialog(self.bridge, self.state, self)
+            self.blend_dialog.opened.connect(lambda path: self.statusBar().showMessage(
+                f"Opening the blend {Path(path).name} (its model card names both parents)", 15000))
         self.blend_dialog.show()
         self.blend_dialog.raise_()
         self.blend_dialog.request()

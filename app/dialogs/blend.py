@@ -68,7 +68,7 @@ class CurvePlot(QWidget):
 class BlendDialog(QDialog):
     """Non-modal: choose the second model, where to swap and how smoothly; the engine renders the three rows."""
 
-    opened = Signal(str)  # the path of a saved blend the dialog asked the engine to open
+    opened = Signal(str)  # a saved blend the dialog asked the engine to open (the dialog closes)
 
     def __init__(self, bridge, state, parent=None) -> None:
         super().__init__(parent)
@@ -157,7 +157,8 @@ class BlendDialog(QDialog):
         self.at.setCurrentIndex(choices.index(current) if current in choices else min(2, len(choices) - 1))
         self.at.blockSignals(False)
         self._label_rows(None)
-        self.request()
+        if self.isVisible():
+            self.request()
 
     def choose_other(self, path: str | None = None) -> None:
         """Pick the second model (asked for unless given) and render."""
@@ -238,9 +239,10 @@ class BlendDialog(QDialog):
             return
         self._saving = ""
         self.save_btn.setEnabled(True)
-        if self.open_after.isChecked():
+        if self.open_after.isChecked():  # the blend becomes the open model: done here, explore it in the window
             self.bridge.post(LoadModel(ev.path))
+            self.message.setText("")
+            self.accept()
             self.opened.emit(ev.path)
-            self.message.setText(f"Saved {Path(ev.path).name} and opened it; its card names both parents")
         else:
             self.message.setText(f"Saved {Path(ev.path).name}; its card names both parents")
