@@ -99,6 +99,17 @@ def test_blends_at_the_ends_render_as_their_parents():
     assert not np.array_equal(rows_high[1], rows_high[2]) and not np.array_equal(rows_high[1], rows_high[0])
 
 
+def test_a_base_that_has_rendered_blends_like_a_fresh_one():
+    # A rendered model caches its scaled weights; the blend (a copy of the base) must not render with them.
+    base, other = pair()
+    fresh = blend_generators(tiny_generator(16, seed=0), other, BlendSpec(4, 0))
+    base.load_state_dict(base.state_dict())   # as load_model does: each weight's version counter is now 1
+    row_images(base, (0, 1), SETTINGS, None)
+    after = blend_generators(base, other, BlendSpec(4, 0))
+    assert np.array_equal(row_images(after, (0, 1), SETTINGS, None, ws_from=base),
+                          row_images(fresh, (0, 1), SETTINGS, None, ws_from=base))
+
+
 # ---------------------------------------------------------------- refusals
 def small(**kw) -> Generator:
     return Generator(ModelConfig(**{**ModelConfig.small(16, 16, 16).to_dict(), **kw}))

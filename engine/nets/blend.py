@@ -87,7 +87,9 @@ def blend_state(base, other, spec: BlendSpec) -> dict[str, torch.Tensor]:
 def blend_generators(base, other, spec: BlendSpec):
     """A new generator (a copy of the base's) holding blend_state(base, other, spec)."""
     G = copy.deepcopy(base)
-    G.load_state_dict(blend_state(base, other, spec))
+    # assign=True gives the copy new tensors: a copy of a model that has rendered carries the base's cached
+    # scaled weights (nets/layers.py `frozen`), which an in-place load would leave looking current.
+    G.load_state_dict(blend_state(base, other, spec), assign=True)
     return G.eval().requires_grad_(False)
 
 
