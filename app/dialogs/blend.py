@@ -38,7 +38,7 @@ class CurvePlot(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        box = QRectF(34, 8, self.width() - 44, self.height() - 30)
+        box = QRectF(48, 8, self.width() - 62, self.height() - 30)
         lo, hi = math.log2(self.resolutions[0]), math.log2(self.resolutions[-1])
 
         def at(log_res: float, t: float) -> QPointF:
@@ -46,8 +46,8 @@ class CurvePlot(QWidget):
             return QPointF(x, box.bottom() - t * box.height())
         p.setPen(QPen(QColor("#888"), 1))
         p.drawRect(box)
-        p.drawText(QRectF(0, box.top() - 6, 30, 14), Qt.AlignmentFlag.AlignRight, "other")
-        p.drawText(QRectF(0, box.bottom() - 8, 30, 14), Qt.AlignmentFlag.AlignRight, "base")
+        p.drawText(QRectF(0, box.top() - 7, 44, 14), Qt.AlignmentFlag.AlignRight, "other")
+        p.drawText(QRectF(0, box.bottom() - 7, 44, 14), Qt.AlignmentFlag.AlignRight, "open")
         path = QPainterPath(at(lo, self.spec.weight(2 ** lo)))
         for k in range(1, 101):
             x = lo + (hi - lo) * k / 100
