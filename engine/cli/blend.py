@@ -12,7 +12,7 @@ from ..files.modelfile import save_model
 from ..files.pngio import save_png
 from ..files.provenance import APP
 from ..nets.blend import describe_blend
-from ..render.blend_render import blend_rows, make_blend, open_model_file
+from ..render.blend_render import CACHE, blend_rows, make_blend, open_model_file
 from ..render.blendspec import BlendSpec
 from ..render.specs import DEFAULT_PSI, RenderSettings, parse_seeds
 
@@ -50,7 +50,6 @@ def run_blend(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: id {meta.model_id}, {meta.source}")
     print("\n".join(describe_blend(meta.blend)))
     if args.preview:
-        from ..render.blend_render import CACHE
         other = CACHE.other(args.other, next(base.parameters()).device)[0]
         rows = [img for _, img in blend_rows(base, G, other, seeds, RenderSettings(psi=args.psi), None)]
         grid = np.concatenate([np.concatenate(list(r), axis=1) for r in rows], axis=0)
