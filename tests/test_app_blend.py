@@ -88,3 +88,20 @@ def test_the_curve_plot_draws_the_spec(qtbot, width):
     left = [y for x, y in blue if x < 60]
     right = [y for x, y in blue if x > 250]
     assert min(left) > max(right)
+
+
+def test_a_width_drag_shows_the_newest_blend(window, qtbot, tmp_path):  # noqa: F811
+    other = tmp_path / "other.safetensors"
+    save_model(tiny_generator(16, seed=1), other)
+    window.open_blend_dialog()
+    dialog = window.blend_dialog
+    blend_done(window, qtbot, lambda: dialog.choose_other(str(other)))
+    finals = []
+    window.bridge.results("blend").connect(lambda ev: ev.done is None and finals.append(ev))
+    want = BlendSpec(16, 2.0).weights((4, 8, 16))
+    for k in range(1, 9):   # eight values in a row, as a drag sends them; the GUI thread never waits
+        dialog.width_box.setValue(k * 0.25)
+    qtbot.waitUntil(lambda: bool(finals) and dict(finals[-1].weights) == want, timeout=30000)
+    qtbot.wait(300)
+    assert dict(finals[-1].weights) == want   # nothing older arrived after it
+    assert "16² 75%" in dialog.message.text()

@@ -228,3 +228,16 @@ def test_cli_blend_refuses_in_one_line(files, tmp_path, capsys):
     assert not (tmp_path / "x.safetensors").exists()
     assert main(["blend", "--base", str(pb), "--other", str(big), "--at", "12", "--out", "y"]) == 1
     assert "power of two" in capsys.readouterr().err
+
+
+def test_official_pickles_blend_as_parents(tmp_path, monkeypatch, capsys):
+    import official_fixtures as fx
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    kw = fx.tiny_kwargs(16)
+    a = fx.write(tmp_path / "a.pkl", fx.snapshot(kw, seed=0))
+    b = fx.write(tmp_path / "b.pkl", fx.snapshot(kw, seed=1))
+    out = tmp_path / "ab.safetensors"
+    assert main(["blend", "--base", str(a), "--other", str(b), "--at", "8", "--width", "0", "--out", str(out)]) == 0
+    card = read_header(out)[1].blend
+    assert card["base"]["path"] == str(a.resolve()) and card["other"]["path"] == str(b.resolve())
+    assert card["base"]["model_id"] and card["other"]["model_id"] and card["layer_weights"] == [0, 0, 1, 1, 1, 1]
