@@ -352,6 +352,7 @@ class BlendReady(RenderResult):
     other_name: str
     other_id: str
     weights: tuple[tuple[int, float], ...]  # (resolution, share of the other model) per synthesis resolution
+    note: str = ""               # a warning when the two models look unrelated (nets/blend.py relation_note)
     done: int | None = None      # while streaming: rows rendered so far (base, blend, other)
 
 

@@ -9,7 +9,8 @@ from helpers import tiny_generator
 from stylegan_studio.engine import messages as m
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.files.modelfile import ModelMeta, read_header, save_model
-from stylegan_studio.engine.nets.blend import BlendError, blend_generators, blend_state, check_blendable
+from stylegan_studio.engine.nets.blend import (BlendError, blend_generators, blend_state, check_blendable,
+                                               mapping_distance, relation_note)
 from stylegan_studio.engine.nets.config import ModelConfig
 from stylegan_studio.engine.nets.networks import Generator
 from stylegan_studio.engine.render.blend_render import BlendCache, blend_rows, make_blend, render_blend, row_images
@@ -110,6 +111,16 @@ def test_a_base_that_has_rendered_blends_like_a_fresh_one():
                           row_images(fresh, (0, 1), SETTINGS, None, ws_from=base))
 
 
+def test_unrelated_models_are_flagged_and_a_fine_tune_is_not():
+    base, stranger = pair()
+    assert mapping_distance(base, stranger) > 1.0 and "probably not fine-tuned" in relation_note(1.0)
+    tuned = tiny_generator(16, seed=0)
+    with torch.no_grad():
+        for p in tuned.mapping.parameters():
+            p.mul_(1.001)
+    assert mapping_distance(base, tuned) == pytest.approx(0.001, rel=1e-3) and relation_note(0.001) == ""
+
+
 # ---------------------------------------------------------------- refusals
 def small(**kw) -> Generator:
     return Generator(ModelConfig(**{**ModelConfig.small(16, 16, 16).to_dict(), **kw}))
@@ -157,7 +168,7 @@ def test_the_card_names_both_parents_and_every_weight(files, tmp_path):
     assert rec["resolution_weights"] == {"4": pytest.approx(0.1), "8": pytest.approx(0.9), "16": 1.0}
     assert rec["layer_weights"] == pytest.approx([0.1, 0.1, 0.9, 0.9, 1.0, 1.0])
     assert card.model_id == saved.model_id not in (mb.model_id, mo.model_id)
-    assert "base + other" in card.source
+    assert "base + other" in card.source and rec["mapping_distance"] == pytest.approx(mapping_distance(base, pair()[1]))
 
 
 def test_the_cache_rereads_a_changed_file_and_reblends(files):
@@ -209,7 +220,7 @@ def test_cli_blend_writes_the_model_its_card_and_a_preview(files, tmp_path, caps
     assert main(["blend", "--base", str(pb), "--other", str(po), "--at", "8", "--width", "0", "--out", str(out),
                  "--preview", str(preview), "--seeds", "0-2"]) == 0
     text = capsys.readouterr().out
-    assert "4² 0, 8² 1, 16² 1" in text and mo.model_id in text
+    assert "4² 0, 8² 1, 16² 1" in text and mo.model_id in text and "probably not fine-tuned" in text
     _, card = read_header(out)
     assert card.blend["layer_weights"] == [0, 0, 1, 1, 1, 1]
     from PIL import Image

@@ -207,7 +207,8 @@ class BlendDialog(QDialog):
         self._label_rows(ev.other_name)
         if ev.done is None:
             shares = ", ".join(f"{r}² {t:.0%}" for r, t in ev.weights)
-            self.message.setText(f"Share of the second model ({ev.other_name}, id {ev.other_id}): {shares}")
+            note = f"\n{ev.note[:1].upper()}{ev.note[1:]}" if ev.note else ""
+            self.message.setText(f"Share of the second model ({ev.other_name}, id {ev.other_id}): {shares}{note}")
 
     def on_error(self, ev) -> None:
         """A blend that cannot be made (or saved) says why here, in one line."""

@@ -58,6 +58,28 @@ def check_blendable(base, other) -> None:
                              f"{list(theirs[name])} in the other model)")
 
 
+# A model fine-tuned from another keeps its mapping network almost unchanged (lr × 0.01: 0.02 % after 4 kimg in
+# docs/blending.md); two independently initialised ones are about 140 % apart. Above this, say so.
+UNRELATED = 0.5
+
+
+def mapping_distance(base, other) -> float:
+    """‖mapping(other) − mapping(base)‖ / ‖mapping(base)‖ over the learned weights outside the synthesis network."""
+    theirs = dict(other.named_parameters())
+    mine = [(p, theirs[n]) for n, p in base.named_parameters() if base.param_resolution(n) is None]
+    diff = sum(float((a - b.to(a)).square().sum()) for a, b in mine)
+    norm = sum(float(a.square().sum()) for a, _ in mine)
+    return math.sqrt(diff / norm) if norm else 0.0
+
+
+def relation_note(distance: float) -> str:
+    """A one-line warning when the two mapping networks look unrelated, else ""."""
+    if distance <= UNRELATED:
+        return ""
+    return (f"note: the two mapping networks are {distance:.0%} apart, so the second model was probably not "
+            "fine-tuned from the base; its layers never worked with the base's, and the blend may be noise")
+
+
 def blend_resolutions(G) -> tuple[int, ...]:
     """The distinct synthesis resolutions of G's parameters, ascending."""
     found = {G.param_resolution(name) for name in G.state_dict()}
@@ -98,12 +120,12 @@ def layer_weights(G, spec: BlendSpec) -> tuple[float, ...]:
     return tuple(spec.weight(r) for r in G.ws_resolutions)
 
 
-def blend_record(base_ref: dict, other_ref: dict, G, spec: BlendSpec) -> dict:
+def blend_record(base_ref: dict, other_ref: dict, G, other, spec: BlendSpec) -> dict:
     """The `blend` part of a blended model's card: both parents, the curve and every weight."""
     return {"base": base_ref, "other": other_ref, "at": spec.at, "width": spec.width,
             "curve": "logistic in log2(resolution), from 0.1 to 0.9 over `width` doublings, centred between at/2 "
                      "and at (width 0: a hard swap at `at`)",
-            "mapping": "base", "w_avg": "base",
+            "mapping": "base", "w_avg": "base", "mapping_distance": round(mapping_distance(G, other), 6),
             "resolution_weights": {str(r): round(t, 6) for r, t in spec.weights(blend_resolutions(G)).items()},
             "layer_weights": [round(t, 6) for t in layer_weights(G, spec)]}
 
@@ -123,4 +145,7 @@ def describe_blend(rec: dict) -> list[str]:
     width = rec.get("width", math.nan)
     lines.append(f"swap      at {rec.get('at', '?')}², width {width:g} doublings; mapping and w_avg from the base")
     lines.append(f"weights   share of the other model per resolution: {weights}")
+    if "mapping_distance" in rec:
+        note = relation_note(rec["mapping_distance"])
+        lines.append(f"mapping   the other's is {rec['mapping_distance']:.2%} from the base's" + (f"; {note}" if note else ""))
     return lines

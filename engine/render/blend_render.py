@@ -19,7 +19,8 @@ from ..errors import UserError
 from ..files.imported import cached_conversion, is_official_pickle
 from ..files.modelfile import ModelMeta, load_model
 from ..messages import BlendReady, RenderBlend
-from ..nets.blend import blend_generators, blend_record, blend_resolutions, check_blendable, parent_ref
+from ..nets.blend import (blend_generators, blend_record, blend_resolutions, check_blendable, mapping_distance,
+                          parent_ref, relation_note)
 from .blendspec import BlendSpec
 from .renderer import render_thumbs
 from .specs import Latent, RenderSettings
@@ -87,8 +88,8 @@ CACHE = BlendCache()
 def make_blend(base, base_path: str, base_meta: ModelMeta, other_path: str, spec: BlendSpec,
                cache: BlendCache = CACHE) -> tuple[object, ModelMeta]:
     """The blended G and the ModelMeta its file carries (both parents, the curve, every weight)."""
-    G, _, other_meta = cache.blend(base, other_path, spec)
-    rec = blend_record(parent_ref(base_path, base_meta), parent_ref(other_path, other_meta), G, spec)
+    G, other, other_meta = cache.blend(base, other_path, spec)
+    rec = blend_record(parent_ref(base_path, base_meta), parent_ref(other_path, other_meta), G, other, spec)
     names = f"{base_meta.name or Path(base_path).stem or 'model'} + {other_meta.name or Path(other_path).stem}"
     meta = ModelMeta(source=f"blend of {names}: {spec.describe()}", dataset=base_meta.dataset, blend=rec)
     return G, meta
@@ -115,11 +116,12 @@ def render_blend(G, req: RenderBlend) -> Iterator[BlendReady]:
     t0 = time.perf_counter()
     blended, other, meta = CACHE.blend(G, req.other, req.spec)
     weights = tuple(req.spec.weights(blend_resolutions(G)).items())
+    note = relation_note(mapping_distance(G, other))
     rows: list[np.ndarray | None] = [None, None, None]
     for i, images in blend_rows(G, blended, other, req.seeds, req.settings, req.thumb):
         rows[i] = images
         full = [r if r is not None else np.zeros_like(images) for r in rows]
         yield BlendReady(req.target, req.stamp, time.perf_counter() - t0, base_images=full[0], blend_images=full[1],
-                         other_images=full[2], other_name=meta.name, other_id=meta.model_id, weights=weights,
+                         other_images=full[2], other_name=meta.name, other_id=meta.model_id, weights=weights, note=note,
                          done=None if i == 2 else i + 1)
         t0 = time.perf_counter()
