@@ -63,6 +63,7 @@ def check_blendable(base, other) -> None:
 UNRELATED = 0.5
 
 
+@torch.no_grad()
 def mapping_distance(base, other) -> float:
     """‖mapping(other) − mapping(base)‖ / ‖mapping(base)‖ over the learned weights outside the synthesis network."""
     theirs = dict(other.named_parameters())
