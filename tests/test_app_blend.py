@@ -50,7 +50,8 @@ def test_the_dialog_blends_live_refuses_in_one_line_and_saves(window, qtbot, tmp
     save_model(tiny_generator(32), big)
     with qtbot.waitSignal(window.bridge.error, timeout=30000):
         dialog.choose_other(str(big))
-    assert dialog.message.text().startswith("cannot blend: the resolution differs") and "\n" not in dialog.message.text()
+    text = dialog.message.text()
+    assert text.startswith("cannot blend: the resolution differs") and "\n" not in text
 
     # save the blend and open it: its card names both parents
     blend_done(window, qtbot, lambda: dialog.choose_other(str(other)))

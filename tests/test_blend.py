@@ -235,7 +235,8 @@ def test_cli_blend_refuses_in_one_line(files, tmp_path, capsys):
     save_model(tiny_generator(32), big)
     assert main(["blend", "--base", str(pb), "--other", str(big), "--out", str(tmp_path / "x.safetensors")]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == "stylegan-studio: error: cannot blend: the resolution differs (16² in the base, 32² in the other model)"
+    assert err == ("stylegan-studio: error: cannot blend: the resolution differs "
+                   "(16² in the base, 32² in the other model)")
     assert not (tmp_path / "x.safetensors").exists()
     assert main(["blend", "--base", str(pb), "--other", str(big), "--at", "12", "--out", "y"]) == 1
     assert "power of two" in capsys.readouterr().err
@@ -252,3 +253,9 @@ def test_official_pickles_blend_as_parents(tmp_path, monkeypatch, capsys):
     card = read_header(out)[1].blend
     assert card["base"]["path"] == str(a.resolve()) and card["other"]["path"] == str(b.resolve())
     assert card["base"]["model_id"] and card["other"]["model_id"] and card["layer_weights"] == [0, 0, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("rec", [{"base": 1}, {"resolution_weights": [1, 2]}, {"width": "wide"}, "text", None])
+def test_a_damaged_blend_record_is_one_line(rec):
+    from stylegan_studio.engine.nets.blend import describe_blend
+    assert describe_blend(rec) == ["blend     (the blend record in this file is damaged)"]

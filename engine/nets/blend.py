@@ -65,7 +65,7 @@ UNRELATED = 0.5
 
 @torch.no_grad()
 def mapping_distance(base, other) -> float:
-    """‖mapping(other) − mapping(base)‖ / ‖mapping(base)‖ over the learned weights outside the synthesis network."""
+    """‖mapping(other) − mapping(base)‖ / ‖mapping(base)‖ over the learned weights outside synthesis."""
     theirs = dict(other.named_parameters())
     mine = [(p, theirs[n]) for n, p in base.named_parameters() if base.param_resolution(n) is None]
     diff = sum(float((a - b.to(a)).square().sum()) for a, b in mine)
@@ -137,16 +137,22 @@ def parent_ref(path, meta) -> dict:
 
 
 def describe_blend(rec: dict) -> list[str]:
-    """Lines describing a blend record, for `info` and `blend`."""
-    weights = ", ".join(f"{r}² {t:.3g}" for r, t in rec.get("resolution_weights", {}).items())
-    lines = []
-    for side in ("base", "other"):
-        ref = rec.get(side, {})
-        lines.append(f"{side:<9} {ref.get('name', '?')} (id {ref.get('model_id', '?')}) {ref.get('path', '')}")
-    width = rec.get("width", math.nan)
-    lines.append(f"swap      at {rec.get('at', '?')}², width {width:g} doublings; mapping and w_avg from the base")
+    """Lines describing a blend record, for `info` and `blend` (a damaged record: one line saying so)."""
+    try:
+        return _describe(rec)
+    except (AttributeError, TypeError, ValueError, KeyError):  # the header is data from a file: anything goes
+        return ["blend     (the blend record in this file is damaged)"]
+
+
+def _describe(rec: dict) -> list[str]:
+    weights = ", ".join(f"{r}² {float(t):.3g}" for r, t in rec["resolution_weights"].items())
+    lines = [f"{side:<9} {rec[side]['name']} (id {rec[side]['model_id']}) {rec[side]['path']}"
+             for side in ("base", "other")]
+    lines.append(f"swap      at {rec['at']}², width {float(rec['width']):g} doublings; "
+                 "mapping and w_avg from the base")
     lines.append(f"weights   share of the other model per resolution: {weights}")
     if "mapping_distance" in rec:
-        note = relation_note(rec["mapping_distance"])
-        lines.append(f"mapping   the other's is {rec['mapping_distance']:.2%} from the base's" + (f"; {note}" if note else ""))
+        distance = float(rec["mapping_distance"])
+        note = relation_note(distance)
+        lines.append(f"mapping   the other's is {distance:.2%} from the base's" + (f"; {note}" if note else ""))
     return lines
