@@ -106,3 +106,19 @@ def test_a_width_drag_shows_the_newest_blend(window, qtbot, tmp_path):  # noqa: 
     qtbot.wait(300)
     assert dict(finals[-1].weights) == want   # nothing older arrived after it
     assert "16² 75%" in dialog.message.text()
+
+
+def test_the_rows_follow_the_viewers_psi_not_its_face(window, qtbot, tmp_path):  # noqa: F811
+    other = tmp_path / "other.safetensors"
+    save_model(tiny_generator(16, seed=1), other)
+    window.open_blend_dialog()
+    dialog = window.blend_dialog
+    before = blend_done(window, qtbot, lambda: dialog.choose_other(str(other)))
+    stamps = []
+    window.bridge.results("blend").connect(lambda ev: stamps.append(ev.stamp))
+    with qtbot.waitSignal(window.bridge.results("viewer"), timeout=20000):
+        window.step_seed(1)          # another face in the viewer: the blend rows stay
+    qtbot.wait(200)
+    assert stamps == []
+    after = blend_done(window, qtbot, lambda: window.panes["Truncation"].set_values(0.2, None))
+    assert not np.array_equal(after.base_images, before.base_images)

@@ -75,6 +75,7 @@ class BlendDialog(QDialog):
         self.setWindowTitle("Blend Models")
         self.bridge, self.state = bridge, state
         self.other_path, self._saving, self._shown_stamp = "", "", 0
+        self._settings = state.settings     # the ψ and noise of the last request
         self.other_edit = QLineEdit(readOnly=True, placeholderText="Choose a model of the same kind, e.g. one "
                                     "fine-tuned from this one")
         self.choose_btn = QPushButton("Choose…")
@@ -139,7 +140,12 @@ class BlendDialog(QDialog):
         self.bridge.error.connect(self.on_error)
         self.bridge.saved.connect(self.on_saved)
         self.state.model_changed.connect(self.on_model)
-        self.state.changed.connect(lambda: self.isVisible() and self.request())  # ψ and noise as in the viewer
+        self.state.changed.connect(self.on_state)
+
+    def on_state(self) -> None:
+        """The viewer's ψ or noise changed: the rows follow (a new face in the viewer does not concern them)."""
+        if self.isVisible() and self.state.settings != self._settings:
+            self.request()
 
     # ---------------------------------------------------------------- the form
     def spec(self) -> BlendSpec:
@@ -193,6 +199,7 @@ class BlendDialog(QDialog):
                                  "train --init)")
             return
         self.message.setText("Blending…")
+        self._settings = self.state.settings
         self.bridge.submit(RenderBlend(TARGET, self.bridge.next_stamp(), self.other_path, spec, seeds,
                                        self.state.settings, THUMB))
 
