@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from ..engine.contract.messages import ExportStill, LoadModel
 from ..engine.contract.latents import Latent
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
+from .dialogs.blend import BlendDialog
 from .dialogs.export_video import ExportVideoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES
@@ -38,6 +39,7 @@ class MainWindow(QMainWindow):
         self.qsettings = settings or QSettings("stylegan-studio", "stylegan-studio")
         self.state = ExploreState()
         self.video_dialog = None
+        self.blend_dialog = None
         self.project_dialog = ProjectImageDialog(bridge, self)  # non-modal; shown when an image is projected
         self.project_dialog.projected.connect(self.on_projected)
         self.viewer = ImageViewer()
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
             self._action(figures, f"{name.capitalize()} (paper figure)…", lambda _=False, n=name: self.export_figure(n))
         self._action(file, "Export Video…", self.export_video_dialog, "Ctrl+E", "fa5s.film")
         self._action(file, "Project Image…", self.project_image_dialog, "Ctrl+P", "fa5s.user-check")
+        self._action(file, "Blend Models…", self.open_blend_dialog, "Ctrl+B", "fa5s.layer-group")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         view = self.menuBar().addMenu("&View")
@@ -222,6 +225,16 @@ class MainWindow(QMainWindow):
         self.video_dialog.show()
         self.video_dialog.raise_()
 
+    def open_blend_dialog(self) -> None:
+        """Open the (non-modal) Blend Models dialog: the open model blended with a second one."""
+        if self.blend_dialog is None:
+            self.blend_dialog = BlendDialog(self.bridge, self.state, self)
+            self.blend_dialog.opened.connect(lambda path: self.statusBar().showMessage(
+                f"Opening the blend {Path(path).name} (its model card names both parents)", 15000))
+        self.blend_dialog.show()
+        self.blend_dialog.raise_()
+        self.blend_dialog.request()
+
     def project_image(self, path: str) -> None:
         """Find the face closest to an image file (a job with a live preview; the result becomes a favourite)."""
         self.project_dialog.show()
@@ -258,7 +271,7 @@ class MainWindow(QMainWindow):
         """Help → Keyboard Shortcuts: the fixed ones and one line per pane."""
         panes = "\n".join(f"{e.shortcut}  show or hide {e.title}" for e in PANES)
         return ("Ctrl+Right / Ctrl+Left  next / previous seed\nCtrl+R  random seed\nCtrl+S  save image\n"
-                "Ctrl+O  open model\nCtrl+P  project an image (or drop one on the viewer)\n"
+                "Ctrl+O  open model\nCtrl+P  project an image (or drop one on the viewer)\nCtrl+B  blend two models\n"
                 "Ctrl+Shift+F / Ctrl+Shift+C  resample fine / coarse noise\n"
                 f"{panes}\nCtrl+0 / Ctrl+Shift+0  fit / actual pixels")
 

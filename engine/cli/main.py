@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import blend as cli_blend
+
 from . import directions as cli_directions
 
 from . import export as cli_export
@@ -21,7 +23,8 @@ from . import render as cli_render
 from . import train as cli_train
 from ..contract.errors import EXPECTED
 
-COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics, cli_directions, cli_project]
+COMMAND_MODULES = [cli_model, cli_import, cli_render, cli_train, cli_export, cli_metrics, cli_directions, cli_project,
+                   cli_blend]
 
 
 class _Parser(argparse.ArgumentParser):

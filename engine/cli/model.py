@@ -13,6 +13,7 @@ from ..files.official import load_official
 from ..nets.api import GeneratorNet
 from ..nets.registry import can_train, new_discriminator, new_generator
 from ..files.persist import describe_snapshot, pickle_kind, read_snapshot
+from ..nets.blend import describe_blend
 from ..files.bundled import resolve_model
 from ..contract.latents import layer_ranges
 
@@ -91,5 +92,6 @@ def run_info(args: argparse.Namespace) -> int:
               f"  D (same config) {count(new_discriminator(cfg)):,}" if can_train(G.arch) else "  D               -",
               f"layers ({G.num_ws} ws, device here: {default_device().type})"]
     imported = describe_import(meta.imported) if meta.imported else []
-    print("\n".join(lines + layer_table(G) + imported))
+    blend = ["blend of"] + [f"  {line}" for line in describe_blend(meta.blend)] if meta.blend else []
+    print("\n".join(lines + layer_table(G) + imported + blend))
     return 0

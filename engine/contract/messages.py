@@ -31,11 +31,13 @@ from typing import ClassVar
 
 import numpy as np
 
+from .blend import BlendSpec
 from .directions import DirectionSet
 from .latents import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
 from .projection import ProjectionOptions
-from .requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderMixGrid,  # noqa: F401
-                       RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)    # (one vocabulary)
+from .requests import (RenderBlend, RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation,  # noqa: F401
+                       RenderMixGrid, RenderRequest, RenderSeedGrid, RenderTruncationStrip,       # (one vocabulary)
+                       RenderVariation)
 from .training import TrainConfig  # noqa: F401  (the app builds it from the Training pane)
 
 
@@ -169,6 +171,15 @@ class ProjectImage(Command):
 
 
 @dataclass(frozen=True)
+class SaveBlend(Command):
+    """Write the blend of the model (the base) with the model file `other` to `path`; its card names both."""
+
+    path: str = ""
+    other: str = ""
+    spec: BlendSpec = field(default_factory=BlendSpec)
+
+
+@dataclass(frozen=True)
 class CancelJob(Command):
     """Cancel a running job by id (0: every job)."""
 
@@ -274,6 +285,20 @@ class InterpolationReady(RenderResult):
 
     images: np.ndarray           # [K, h, w, 3]
     done: int | None = None      # while streaming: images[:done] are rendered, the rest blank
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlendReady(RenderResult):
+    """A RenderBlend's three rows for the same seeds: the base, the blend and the other model."""
+
+    base_images: np.ndarray      # [N, h, w, 3] uint8
+    blend_images: np.ndarray     # [N, h, w, 3]; rows not rendered yet are blank
+    other_images: np.ndarray     # [N, h, w, 3]
+    other_name: str
+    other_id: str
+    weights: tuple[tuple[int, float], ...]  # (resolution, share of the other model) per synthesis resolution
+    note: str = ""               # a warning when the two models look unrelated (nets/blend.py relation_note)
+    done: int | None = None      # while streaming: rows rendered so far (base, blend, other)
 
 
 @dataclass(frozen=True)

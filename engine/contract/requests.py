@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from .blend import BlendSpec
 from .latents import DEFAULT_PSI, PAPER_PSIS, Latent, RenderSettings, SpecError
 
 FIGURES = ("uncurated", "mixing", "noise", "truncation")
@@ -140,6 +141,21 @@ class RenderEditGrid(RenderRequest):
             raise SpecError("an edit grid needs a direction and at least one layer")
         if not all(math.isfinite(float(x)) for x in (*self.direction, *self.amounts, self.sigma)):
             raise SpecError("direction, σ and amounts must be finite numbers")
+
+
+@dataclass(frozen=True)
+class RenderBlend(RenderRequest):
+    """`seeds` rendered by the model (the base), by its blend with the model file `other`, and by `other`.
+
+    Live only (the Blend dialog's rows): a blend is kept by saving it as a model file (SaveBlend), so it has no
+    still export and no provenance kind.
+    """
+
+    other: str = ""
+    spec: BlendSpec = field(default_factory=BlendSpec)
+    seeds: tuple[int, ...] = ()
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    thumb: int = 96
 
 
 # Every request kind by its provenance name.

@@ -38,6 +38,7 @@ class ModelMeta:
     dataset: str = ""
     seed: int | None = None
     imported: dict = field(default_factory=dict)  # for an imported official pickle: file, sha256, static_kwargs
+    blend: dict = field(default_factory=dict)     # for a blend of two models: both parents and the weights (nets/blend.py)
 
 
 def _model_id(tensors: dict[str, torch.Tensor]) -> str:

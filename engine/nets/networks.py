@@ -162,7 +162,9 @@ class Generator(nn.Module):
             return None
         if parts[1] == "blocks":
             return self.cfg.resolutions[int(parts[2])]
-        return self.cfg.layer_resolution(int(parts[1].rsplit("_", 1)[1]))  # noise_const_{i}
+        if parts[1].startswith("noise_const_"):  # one stored noise map per synthesis layer
+            return self.cfg.layer_resolution(int(parts[1].removeprefix("noise_const_")))
+        raise KeyError(f"{name} is not a parameter of this generator")
 
     def style_weights(self, i: int) -> torch.Tensor:
         """Layer i's AdaIN affine as it acts on w (scales then biases): [2·C, w_dim]."""

@@ -18,9 +18,10 @@ import torch
 from ..contract.errors import UserError
 from ..contract.messages import (FrameReady, GridChunk, InterpolationReady, MixGridReady, RenderResult, StripReady,
                                  VariationReady)
-from ..contract.requests import (RenderImage, RenderInterpolation, RenderMixGrid, RenderRequest, RenderSeedGrid,
-                                 RenderTruncationStrip, RenderVariation)
+from ..contract.requests import (RenderBlend, RenderImage, RenderInterpolation, RenderMixGrid, RenderRequest,
+                                 RenderSeedGrid, RenderTruncationStrip, RenderVariation)
 from ..nets.api import GeneratorNet
+from .blend_render import render_blend
 from .renderer import (grid_chunks, interpolation_ws, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws,
                        unit_images)
 from .synth import noise_maps, resize, synthesize, to_uint8, variation_units
@@ -132,3 +133,6 @@ def _variation(G: GeneratorNet, req: RenderVariation) -> Iterator[RenderResult]:
         image = image if image is not None else to_uint8(torch.from_numpy(imgs[:1]).permute(0, 3, 1, 2))[0]
         yield VariationReady(req.target, req.stamp, secs, image=image, std_map=std,
                              done=None if count == req.draws else count)
+
+
+renders(RenderBlend)(render_blend)  # a model blended with a second one, beside both (blend_render.py)

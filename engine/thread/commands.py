@@ -15,12 +15,14 @@ from ..files.fileio import atomic_write_bytes
 from ..contract.latentfile import encode_latents
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
-                       LoadModel, NewModel, PauseTraining, ProjectImage, ResumeTraining, Saved, SaveLatents, SaveModel,
-                       StartTraining, StopTraining, TrainingState, ValidateDataset)
+                       LoadModel, NewModel, PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents,
+                       SaveModel, StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
+from ..files.modelfile import save_model
 from ..files.provenance import model_record
 from ..files.dataset import validate
+from ..render.blend_render import make_blend
 from ..render.video import video_job
 from .project_job import projection_units
 
@@ -55,6 +57,18 @@ def save(eng: EngineContext, cmd: SaveModel) -> None:
     eng.model.save(cmd.path)
     eng.emit(Saved(cmd.path, "model"))
     eng.emit(eng.model.info())
+
+
+def save_blend(eng: EngineContext, cmd: SaveBlend) -> None:
+    """Write the blend of the open model (the base) with `cmd.other` as a model file whose card names both."""
+    if not cmd.path:
+        raise UserError("no file name given for the blended model")
+    if eng.model.live:
+        raise UserError("stop exploring the training run first: a blend needs a fixed base model")
+    slot = eng.model
+    G, meta = make_blend(slot.render_G, slot.path, slot.meta, cmd.other, cmd.spec)
+    save_model(G, cmd.path, meta)
+    eng.emit(Saved(cmd.path, "model"))
 
 
 # ---------------------------------------------------------------- training
@@ -207,7 +221,8 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     threading.Thread(target=work, name="dataset-check", daemon=True).start()
 
 
-HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: save, StartTraining: start_training,
+HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: save, SaveBlend: save_blend,
+            StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,
             SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset,
