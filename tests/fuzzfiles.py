@@ -172,6 +172,25 @@ def npz_of(**arrays) -> bytes:
     return buf.getvalue()
 
 
+def lying_header(good: bytes, member: str, shape: tuple[int, ...]) -> bytes:
+    """`good` .npz with `member`'s header claiming `shape` (its data unchanged): numpy would allocate the claim."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == member + ".npy":
+                f = io.BytesIO(data)
+                version = np.lib.format.read_magic(f)
+                _, fortran, dtype = np.lib.format.read_array_header_1_0(f) if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0(f)
+                head = io.BytesIO()
+                np.lib.format.write_array_header_1_0(head, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                                            "fortran_order": fortran, "shape": shape})
+                data = head.getvalue() + data[f.tell():]
+            dst.writestr(info.filename, data)
+    return out.getvalue()
+
+
 @functools.lru_cache(maxsize=8)
 def zip_bomb(name: str, size: int) -> bytes:
     """A zip whose one member inflates to `size` bytes of zeros (an .npy header claiming as much)."""

@@ -164,6 +164,17 @@ def test_latents_refuse_pickles_bombs_and_damage(tmp_path):
         assert "\n" not in str(info.value), name
 
 
+def test_an_npz_header_claiming_a_billion_rows_is_one_line_before_allocating(tmp_path):
+    """A user run: a 1 KB .npz whose array header claims 10⁹ vectors made numpy raise MemoryError (a traceback)."""
+    good = fz.npz_of(w=np.zeros((2, 512), np.float32), labels=np.array(["a", "b"]))
+    for member, shape in (("w", (10 ** 9, 512)), ("w", (3, 512)), ("labels", (10 ** 12,))):
+        path = tmp_path / f"{member}-{shape[0]}.npz"
+        path.write_bytes(fz.lying_header(good, member, shape))
+        with pytest.raises(UserError, match=f"'{member}' claims") as info:
+            read_latents(path)
+        assert "\n" not in str(info.value)
+
+
 def _bad_crc(data: bytes) -> bytes:
     """Flip one byte of the stored (uncompressed) member so zipfile raises BadZipFile on its CRC."""
     out = bytearray(data)

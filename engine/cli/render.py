@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_render_options(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--out", help="folder for one PNG per seed")
-    out.add_argument("--grid", help="one PNG holding all seeds")
+    out.add_argument("--grid", help="one PNG holding all seeds (with --from-png: the file to write)")
     p.add_argument("--cols", type=int, help="grid columns (default: about square)")
     p.set_defaults(run=run_generate)
     p = sub.add_parser("mix", help="render a style-mixing grid")
@@ -107,10 +107,11 @@ def read_png_spec(args: argparse.Namespace) -> tuple[StillSpec, dict]:
 
 
 def regenerate(args: argparse.Namespace) -> int:
-    """`generate --from-png`: the same spec rendered again (an image into --out DIR, others to a file)."""
+    """`generate --from-png`: the same spec rendered again (an image into --out DIR, others to a file; --grid
+    FILE names the file for any kind)."""
     spec, rec = read_png_spec(args)
     stem = Path(args.from_png).with_suffix("")
-    if isinstance(spec, ImageSpec):
+    if isinstance(spec, ImageSpec) and not args.grid:
         folder = Path(args.out or f"{stem}-regenerated")
         ensure_dir(folder)
         target = folder / (f"seed{spec.latent.seed:04d}.png" if spec.latent.seed is not None else Path(args.from_png).name)

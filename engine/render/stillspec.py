@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .specs import DEFAULT_PSI, Latent, RenderSettings, SpecError
+from .specs import DEFAULT_PSI, Latent, RenderSettings, SpecError, check_amounts
 
 FIGURES = ("uncurated", "mixing", "noise", "truncation")
 PAPER_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
@@ -117,6 +117,7 @@ class EditGridSpec(StillSpec):
             raise SpecError("an edit grid needs a direction and at least one layer")
         if not all(math.isfinite(float(x)) for x in (*self.direction, *self.amounts, self.sigma)):
             raise SpecError("direction, σ and amounts must be finite numbers")
+        check_amounts(self.amounts)
 
 
 SPECS = {cls.kind: cls for cls in (ImageSpec, GridSpec, MixGridSpec, FigureSpec, NoiseMapSpec, StripSpec, EditGridSpec)}
