@@ -145,8 +145,6 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"  skipped {name}: {reason}")
         if args.resume:
             print(f"resumed at {run.kimg:.3f} kimg (tick {run.tick}) from {run.resumed_from.name}")
-        if getattr(run, "dataset_changed", False):
-            print("note: the dataset changed since the snapshot; continuing on the current files")
         for note in run.notes + _unused_by_init(args, run.cfg):
             print(f"note: {note}")
     stop = _Interrupt()

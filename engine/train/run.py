@@ -147,8 +147,8 @@ class TrainingRun:
         self.gen.set_state(tensors["gen_state"])
         self.rng.bit_generator.state = json.loads(meta["rng"])
         self._tick_acc = _TickAccumulator(counters["tick_start_kimg"])
-        if json.loads(meta["dataset"])["key"] != self.report.key:
-            self.dataset_changed = True  # reported by the CLI; training continues on the current files
+        if json.loads(meta["dataset"])["key"] != self.report.key:  # training continues on the current files
+            self.notes = self.notes + ("the dataset changed since the snapshot; continuing on the current files",)
 
     # ---------------------------------------------------------------- schedule
     @property
