@@ -4,7 +4,7 @@
 
 Each case runs in this process under a wall-clock limit (a hang is a case that runs past it) and the whole
 process under an address-space limit (a memory blow-up is a MemoryError, counted as a crash). The corpus
-comes from tests/fuzzfiles.py and the seed; nothing is stored. Crashing cases are written to --keep for replay.
+comes from bench/fuzzfiles.py and the seed; nothing is stored. Crashing cases are written to --keep for replay.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

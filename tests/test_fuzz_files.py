@@ -1,4 +1,4 @@
-"""Every file the studio reads, damaged or hostile: a valid result or one clear line (corpus: tests/fuzzfiles.py).
+"""Every file the studio reads, damaged or hostile: a valid result or one clear line (corpus: bench/fuzzfiles.py).
 
 The default run feeds a few dozen seeded cases per file type; `-m slow` feeds hundreds; bench/fuzz_files.py
 feeds thousands under time and memory limits and prints the table in docs/robustness.md. The named tests

@@ -13,33 +13,12 @@ from stylegan_studio.engine.render.synth import to_uint8
 from stylegan_studio.engine.files.modelfile import load_model
 from stylegan_studio.engine.train.config import TrainConfig
 from stylegan_studio.engine.train.run import TrainingRun
+from synthetic import make_folder, tiny_cfg
 
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path, monkeypatch):
     monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
-
-
-def make_folder(root, n=64, size=24):
-    """Warm-coloured discs on a cool background: a distribution far from a random G's output."""
-    rng = np.random.default_rng(0)
-    root.mkdir(parents=True, exist_ok=True)
-    yy, xx = np.mgrid[:size, :size]
-    for i in range(n):
-        img = np.zeros((size, size, 3), np.uint8)
-        img[:] = (30, 60, 160)
-        cy, cx, r = rng.integers(8, 16), rng.integers(8, 16), rng.integers(4, 8)
-        img[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] = (230, 180 + rng.integers(0, 40), 40)
-        Image.fromarray(img).save(root / f"{i:03d}.png")
-    return root
-
-
-def tiny_cfg(data, **kw):
-    base = dict(data=str(data), resolution=16, channels=16, z_dim=16, total_kimg=0.128, start_res=8,
-                fade_kimg=0.032, stable_kimg=0.032, batch=8, tick_kimg=0.064, snapshot_ticks=1, ema_kimg=0.05,
-                lr=0.002, gamma=10.0, mapping_layers=8, augment="", noise_res=1024)  # the loop, not the recipe
-    base.update(kw)
-    return TrainConfig(**base)
 
 
 def colour_stats(imgs: np.ndarray) -> np.ndarray:

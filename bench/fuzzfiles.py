@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from helpers import tiny_generator
 from stylegan_studio.engine.cli.main import main as cli_main
 from stylegan_studio.engine.errors import EXPECTED, StudioError
 from stylegan_studio.engine.files.latents import encode_latents, read_latents
 from stylegan_studio.engine.files.modelfile import load_model, save_model
 from stylegan_studio.engine.train.dataset import validate
+from synthetic import make_folder, tiny_cfg, tiny_generator
 
 ABSURD_SHAPES = ([1 << 40], [-1], [0], [1 << 20, 1 << 20], [3, 0, 7], [1] * 40, ["x"], [2.5], None, {})
 DTYPES = ("F64", "F32", "F16", "BF16", "I64", "I32", "I8", "U8", "BOOL", "F8_E4M3", "XX", "", 7)
@@ -292,7 +292,6 @@ class Fixtures:
 
     def __init__(self, root: Path) -> None:
         from stylegan_studio.engine.train.run import TrainingRun
-        from test_training import make_folder, tiny_cfg
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.model = root / "good.safetensors"
