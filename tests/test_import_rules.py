@@ -15,7 +15,7 @@ ENGINE = ROOT / "engine"
 QT = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "qtawesome", "qtpy")
 TORCH = ("torch", "safetensors")
 # The engine modules the app may read without the bridge: stdlib + numpy only, never torch.
-DATA_ONLY = ("messages", "errors", "directions.dirset", "files.latents", "nets.config", "render.projectspec", "render.specs", "render.videospec", "render.stillspec", "train.config")
+DATA_ONLY = ("messages", "errors", "directions.dirset", "files.latents", "files.npz", "nets.config", "render.projectspec", "render.specs", "render.videospec", "render.stillspec", "train.config")
 
 
 def engine_modules() -> dict[str, Path]:

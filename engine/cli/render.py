@@ -10,10 +10,10 @@ from ..render import exports
 from ..files.bundled import resolve_model
 from ..device import default_device
 from ..errors import UserError
-from ..files.fileio import WriteError, describe_os_error
+from ..files.fileio import make_dir
 from ..files.imported import cached_conversion, is_official_pickle
 from ..files.modelfile import load_model, read_header
-from ..files.pngio import read_provenance
+from ..files.pngio import PngError, read_provenance
 from ..files.provenance import model_record, spec_from
 from ..render.specs import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
 from ..render.stillspec import GridSpec, ImageSpec, MixGridSpec, StillSpec
@@ -81,18 +81,15 @@ def check_cutoff(settings: RenderSettings, num_ws: int) -> None:
 
 def ensure_dir(path: Path) -> None:
     """Create an output folder, or fail with one line."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
+    make_dir(path)
 
 
 def read_png_spec(args: argparse.Namespace) -> tuple[StillSpec, dict]:
     """(spec, record) a studio PNG carries; the model it names must be the one used."""
     try:
         rec = read_provenance(args.from_png)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {args.from_png}: {exc}") from None
+    except PngError as exc:
+        raise PngError(f"cannot read {args.from_png}: {exc}") from None
     if not rec or rec.get("app") != "stylegan-studio":
         raise UserError(f"{args.from_png} carries no stylegan-studio provenance")
     spec = spec_from(rec)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
+from .fileio import make_dir
 from .modelfile import ModelFileError, ModelMeta, read_header, save_model
 from .official import OfficialModels, load_official, snapshot_kimg
 from .tfpickle import file_sha256
@@ -44,7 +45,7 @@ def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
             return target, f"Opened {pkl.name} from its cached conversion ({target})"
         except ModelFileError:
             pass  # a damaged cache entry is simply converted again
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(target.parent)
     models, _ = import_to_file(pkl, target, sha=sha)
     notes = "".join(f"; note: {n}" for n in models.notes)
     return target, f"Converted the official StyleGAN pickle {pkl.name} once; cached as {target}{notes}"

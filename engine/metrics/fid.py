@@ -107,10 +107,10 @@ def cached_features(net, images: np.ndarray, key: str) -> np.ndarray:
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
-    from ..files.fileio import atomic_write_bytes
+    from ..files.fileio import atomic_write_bytes, make_dir
     buf = io.BytesIO()
     np.save(buf, arr)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(path.parent)
     atomic_write_bytes(path, buf.getvalue())
 
 

@@ -15,7 +15,7 @@ from safetensors.torch import save as st_save
 
 from ..errors import UserError
 from ..messages import TickStats
-from ..files.fileio import WriteError, atomic_write_bytes, stale_temps
+from ..files.fileio import WriteError, append_line, atomic_write_bytes, stale_temps
 from ..files.modelfile import ModelMeta, save_model
 from .config import RUN_CONFIG, TrainConfig, holds_run, resume_options
 
@@ -54,7 +54,10 @@ class RunFiles:
         path = self.root / RUN_CONFIG
         if not path.is_file():
             raise UserError(f"{self.root}: not a run directory (no config.json)")
-        stored = TrainConfig.from_dict(json.loads(path.read_text()))
+        try:
+            stored = TrainConfig.from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, AttributeError) as exc:  # unreadable, not UTF-8, not JSON, not an object
+            raise UserError(f"{path}: damaged run config ({' '.join(str(exc).split())[:120]})") from None
         changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES}
         if total_kimg is not None and total_kimg > stored.total_kimg:
             changes["total_kimg"] = total_kimg
@@ -108,13 +111,11 @@ class RunFiles:
 
     def append_stats(self, stats: TickStats) -> None:
         """One JSON line per tick."""
-        with open(self.root / "stats.jsonl", "a") as f:
-            f.write(json.dumps(stats.__dict__) + "\n")
+        append_line(self.root / "stats.jsonl", json.dumps(stats.__dict__))
 
     def append_metric(self, record: dict) -> None:
         """One JSON line per quality measurement (metrics.jsonl)."""
-        with open(self.root / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_line(self.root / "metrics.jsonl", json.dumps(record))
 
     def history(self, upto_kimg: float) -> tuple[list[TickStats], list[tuple[float, str, float]]]:
         """Ticks (stats.jsonl) and measurements (kimg, name, value) up to `upto_kimg`; damaged lines are skipped.
