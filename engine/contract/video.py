@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .latents import DEFAULT_PSI, SpecError
+from .latents import DEFAULT_PSI, SpecError, check_amounts
 
 KINDS = ("walk", "truncation", "noise", "morph", "grid", "direction")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")
@@ -55,6 +55,8 @@ class VideoSpec:
             raise SpecError("quality must be 0-100")
         if self.kind == "direction" and not self.direction:
             raise SpecError("a direction video needs a direction (compute or open one in Directions)")
+        if self.kind == "direction":
+            check_amounts(self.amount_range)
 
 
 def check_format(path: str) -> str:

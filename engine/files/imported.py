@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..nets.api import GeneratorNet
-from .fileio import cache_root
+from .fileio import cache_root, make_dir
 from .modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
 from .official import OfficialModels, load_official, snapshot_kimg
 from .tfpickle import file_sha256
@@ -43,7 +43,7 @@ def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
             return target, f"Opened {pkl.name} from its cached conversion ({target})"
         except ModelFileError:
             pass  # a damaged cache entry is simply converted again
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(target.parent)
     models, _ = import_to_file(pkl, target, sha=sha)
     notes = "".join(f"; note: {n}" for n in models.notes)
     return target, f"Converted the official StyleGAN pickle {pkl.name} once; cached as {target}{notes}"
