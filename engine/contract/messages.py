@@ -34,8 +34,9 @@ import numpy as np
 from .directions import DirectionSet
 from .latents import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
 from .projection import ProjectionOptions
-from .requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderMixGrid,  # noqa: F401
-                       RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)    # (one vocabulary)
+from .requests import LAYER_GRID_GAP
+from .requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderLayer,  # noqa: F401
+                       RenderMixGrid, RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)    # (one vocabulary)
 from .training import TrainConfig  # noqa: F401  (the app builds it from the Training pane)
 
 
@@ -266,6 +267,36 @@ class InterpolationReady(RenderResult):
 
     images: np.ndarray           # [K, h, w, 3]
     done: int | None = None      # while streaming: images[:done] are rendered, the rest blank
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerReady(RenderResult):
+    """A layer view (RenderLayer) of each latent, or of the viewer's face (one image).
+
+    order: the channels in the grid's order (highest energy first); lo, hi: the raw value range of the
+    channel(s) shown (a grid: of the whole layer); cols, tile: the grid's columns and each tile's side in px
+    (tiles are 1 px apart), so a click maps to a channel.
+    """
+
+    images: np.ndarray           # [K, h, w, 3] uint8
+    start: int = 0               # images[k] belongs to latents[start + k]
+    total: int = 1
+    layer: str = ""
+    mode: str = "grid"
+    channels: int = 0            # the layer's channel count
+    order: tuple[int, ...] = ()
+    lo: float = 0.0
+    hi: float = 0.0
+    cols: int = 1
+    tile: int = 0
+
+    def channel_at(self, x: int, y: int) -> int | None:
+        """The channel under pixel (x, y) of a grid image, or None (a gap, past the last tile, not a grid)."""
+        if self.mode != "grid" or self.tile <= 0 or x < 0 or y < 0:
+            return None
+        (c, cx), (r, ry) = divmod(x, self.tile + LAYER_GRID_GAP), divmod(y, self.tile + LAYER_GRID_GAP)
+        k = r * self.cols + c
+        return self.order[k] if cx < self.tile and ry < self.tile and c < self.cols and k < len(self.order) else None
 
 
 @dataclass(frozen=True)
