@@ -113,3 +113,17 @@ def test_one_error_base_and_one_list_of_expected_errors():
     for cls in (errors.UserError, SpecError, ConfigError, WriteError, ModelFileError, PickleRefused):
         assert issubclass(cls, errors.StudioError)
     assert engine.EXPECTED is errors.EXPECTED and cli.EXPECTED is errors.EXPECTED
+
+
+def test_layers_writes_one_grid_per_seed_and_regenerates(tmp_path, model, capsys):
+    out = tmp_path / "maps.png"
+    assert main(["layers", "--model", str(model), "--seeds", "0-3", "--layer", "16x16/conv1", "--out", str(out)]) == 0
+    img = np.asarray(Image.open(out))
+    assert img.shape[1] > 4 * img.shape[0]                 # four channel grids side by side
+    again = tmp_path / "again.png"
+    assert main(["generate", "--model", str(model), "--from-png", str(out), "--out", str(again)]) == 0
+    assert np.array_equal(np.asarray(Image.open(again)), img)
+    assert main(["layers", "--model", str(model), "--seeds", "0"]) == 0
+    assert "16x16/conv1    16x16  16" in capsys.readouterr().out
+    assert main(["layers", "--model", str(model), "--seeds", "0", "--layer", "64x64/conv1", "--out", str(out)]) == 1
+    assert "error: no layer '64x64/conv1'; this model has 4x4/const" in capsys.readouterr().err
