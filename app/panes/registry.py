@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from .directions import DirectionsPane
 from .interpolation import InterpolationPane
+from .layers import LayersPane
 from .mixing import MixingPane
 from .noise import NoisePane
 from .seeds import SeedsPane
@@ -35,4 +36,5 @@ PANES = (
     PaneEntry(TrainingPane, "Training", Area.BottomDockWidgetArea, "Ctrl+5", tab_with="Style Mixing"),
     PaneEntry(DirectionsPane, "Directions", Area.RightDockWidgetArea, "Ctrl+6", tab_with="Noise"),
     PaneEntry(InterpolationPane, "Interpolation", Area.RightDockWidgetArea, "Ctrl+7", tab_with="Noise"),
+    PaneEntry(LayersPane, "Layers", Area.RightDockWidgetArea, "Ctrl+8", tab_with="Noise"),
 )

@@ -113,6 +113,15 @@ class ExportStill(Command):
 
 
 @dataclass(frozen=True)
+class SaveTravelPath(Command):
+    """Write the window's travelled path (points in seed space, blended in `space`) for `video --path`."""
+
+    path: str = ""
+    points: tuple[tuple[float, float], ...] = ()
+    space: str = "z"
+
+
+@dataclass(frozen=True)
 class SaveLatents(Command):
     """Write the ws of `latents` to an .npz (keys: w [N, w_dim], labels)."""
 
@@ -198,6 +207,7 @@ class ModelInfo(Event):
     kimg: float = 0.0
     live: bool = False   # True while renders use a training run's G_ema
     notice: str = ""     # one line to show once, e.g. that an official pickle was converted and cached
+    feature_layers: tuple[tuple[str, int, int], ...] = ()  # (name, resolution, channels) a layer view can show
 
 
 @dataclass(frozen=True)

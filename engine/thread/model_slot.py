@@ -52,7 +52,7 @@ class ModelSlot:
                          resolution=cfg.resolution, num_ws=cfg.num_ws, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
                          layer_resolutions=tuple(cfg.layer_resolution(i) for i in range(cfg.num_ws)),
                          device=self.device.type, kimg=self.live_kimg if self.live else self.meta.kimg,
-                         live=self.live)
+                         live=self.live, feature_layers=G.feature_layers())
 
     # ---------------------------------------------------------------- model files
     def load(self, path: str) -> str:
