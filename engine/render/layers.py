@@ -94,9 +94,8 @@ def layer_pictures(G, req: RenderLayer, start: int = 0, count: int | None = None
 
 @torch.inference_mode()
 def image_and_layer(G, ws: torch.Tensor, noise: list, req: RenderLayer | None):
-    """The images of ws and, when `req` is given, the first face's layer view from the same synthesis pass."""
-    if req is None:
-        return G.synthesis(ws, noise=noise), None
-    check_layer(G, req)
-    img, act = G.synthesis(ws, noise=noise, capture=req.layer)
-    return img, picture(act[0], req)
+    """The images of ws and, when `req` is given, its layer's output [N, C, r, r] from the same synthesis pass
+    (else None); picture() turns it into the view once the frame is out."""
+    if req is None or req.layer not in {name for name, _, _ in G.feature_layers()}:
+        return G.synthesis(ws, noise=noise), None  # a view of another model's layer never costs the viewer its frame
+    return G.synthesis(ws, noise=noise, capture=req.layer)

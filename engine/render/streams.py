@@ -23,7 +23,7 @@ from ..contract.requests import (RenderImage, RenderInterpolation, RenderLayer, 
 from ..nets.networks import Generator
 from .renderer import (grid_chunks, interpolation_ws, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws,
                        unit_images, variation_units)
-from .layers import check_layer, image_and_layer, layer_pictures
+from .layers import check_layer, image_and_layer, layer_pictures, picture
 from .synth import noise_maps, resize, to_uint8
 from ..contract.latents import RenderSettings
 
@@ -91,12 +91,14 @@ def _image(G: Generator, req: RenderImage) -> Iterator[RenderResult]:
     t0 = time.perf_counter()
     with torch.inference_mode():
         ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
-        out, pic = image_and_layer(G, ws, noise_maps(G, req.settings.noise), req.with_layer)
+        out, act = image_and_layer(G, ws, noise_maps(G, req.settings.noise), req.with_layer)
         img = to_uint8(resize(out, req.size))[0]
-    secs = time.perf_counter() - t0
-    yield FrameReady(req.target, req.stamp, secs, image=img, request=req)
-    if pic is not None:  # the Layers pane's view of this face, from the frame's own pass
-        yield _layer_ready(G, req.with_layer, [pic], 0, 1, secs)
+    yield FrameReady(req.target, req.stamp, time.perf_counter() - t0, image=img, request=req)
+    if act is not None:  # the Layers pane's view of this face, from the frame's own pass, after the frame is out
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            pic = picture(act[0], req.with_layer)
+        yield _layer_ready(G, req.with_layer, [pic], 0, 1, time.perf_counter() - t0)
 
 
 def _layer_ready(G: Generator, req: RenderLayer, pics: list, start: int, total: int, secs: float) -> LayerReady:

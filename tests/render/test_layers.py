@@ -98,6 +98,9 @@ def test_the_viewer_frame_carries_the_layer_from_its_own_pass():
     alone = list(stream(G, RenderLayer("x", 1, latents=(Latent(seed=4),), settings=SETTINGS, layer="16x16/conv1",
                                        mode="channel", channels=(1,))))[-1]
     assert both[1].target == "layers" and np.array_equal(both[1].images, alone.images)
+    other = RenderLayer("layers", 8, layer="64x64/conv1")           # a layer of the previous model: the frame still comes
+    events = list(stream(G, RenderImage("viewer", 8, latent=Latent(seed=4), settings=SETTINGS, with_layer=other)))
+    assert len(events) == 1 and np.array_equal(events[0].image, plain[0].image)
 
 
 def test_a_still_of_several_faces_regenerates_from_its_provenance():
