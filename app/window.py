@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
                                        with_layer=self.panes["Layers"].live_request(stamp)))
 
     def on_frame(self, ev) -> None:
+        self.state.frame = (ev.request.latent, ev.image) if ev.request is not None else None
         self.viewer.show_image(ev.image, self.state.describe() + f" · {ev.seconds * 1000:.0f} ms")
         self.render_label.setText(f"render {ev.seconds * 1000:.0f} ms")
 

@@ -11,7 +11,7 @@ from ..qtutil import save_name, to_pixmap
 
 TARGET = "layers"  # render target of the view (attached to the viewer's own RenderImage)
 VIEW_PX = 320      # the view's side in the pane
-MODE_TEXT = {"grid": "All channels (by energy)", "channel": "One channel", "rgb": "Three channels as RGB"}
+MODE_TEXT = {"grid": "All channels, by energy", "channel": "One channel", "rgb": "Three channels as RGB"}
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -33,7 +33,7 @@ class LayersPane(QWidget):
         self.last = None                 # the newest LayerReady shown
         self.shown = False               # the window tells (its dock's visibility: a tab behind another is hidden)
         self.layers = QListWidget()
-        self.layers.setMaximumHeight(150)
+        self.layers.setMaximumHeight(110)
         self.layers.currentItemChanged.connect(lambda *_: (self._limit_channels(), self._changed()))
         self.mode = QComboBox()
         for mode in LAYER_MODES:
@@ -44,7 +44,7 @@ class LayersPane(QWidget):
             spin.setToolTip(f"Channel shown (RGB mode: in {colour})")
             spin.valueChanged.connect(self._changed)
         self.view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.view.setMinimumSize(VIEW_PX // 2, VIEW_PX // 2)
+        self.view.setMinimumSize(VIEW_PX * 3 // 4, VIEW_PX * 3 // 4)
         self.view.setStyleSheet("background: #202124;")
         self.view.mousePressEvent = self._clicked
         self.caption = QLabel(wordWrap=True)
@@ -53,13 +53,17 @@ class LayersPane(QWidget):
         save.clicked.connect(lambda: self.save_view())
         row = QHBoxLayout()
         row.addWidget(self.mode)
-        row.addWidget(QLabel("Channel"))
-        for spin in self.chans:
-            row.addWidget(spin)
         row.addStretch(1)
+        picks = QHBoxLayout()
+        self.chan_label = QLabel("Channel")
+        picks.addWidget(self.chan_label)
+        for spin in self.chans:
+            picks.addWidget(spin)
+        picks.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(self.layers)
         lay.addLayout(row)
+        lay.addLayout(picks)
         lay.addWidget(self.view, 1)
         lay.addWidget(self.caption)
         lay.addWidget(save, 0, Qt.AlignmentFlag.AlignRight)
@@ -98,6 +102,8 @@ class LayersPane(QWidget):
 
     def _show_pickers(self) -> None:
         n = {"grid": 0, "channel": 1, "rgb": 3}[self.mode.currentData()]
+        self.chan_label.setVisible(n > 0)
+        self.chan_label.setText("Channel" if n == 1 else "Channels")
         for k, spin in enumerate(self.chans):
             spin.setVisible(k < n)
 
@@ -139,9 +145,8 @@ class LayersPane(QWidget):
                              (" · click a channel to pick it" if ev.mode == "grid" else ""))
 
     def _side(self, w: int) -> int:
-        """The displayed side: the view's room, in whole multiples of the image when enlarging (crisp cells)."""
-        room = max(64, min(self.view.width(), self.view.height(), VIEW_PX * 2))
-        return max(1, room // w) * w if room >= w else room
+        """The displayed side: the view's room (enlarged with nearest neighbour: cells stay crisp)."""
+        return max(64, min(self.view.width(), self.view.height(), VIEW_PX * 2))
 
     def _clicked(self, event) -> None:
         """A click on a grid tile picks that channel and shows it for the Seeds pane's faces."""

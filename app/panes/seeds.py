@@ -134,7 +134,8 @@ class SeedsPane(QWidget):
         """Show `channel` of `layer` for every seed on the page instead of the faces (layer '': the faces)."""
         self.channel = (layer, channel) if layer else None
         self.faces_btn.setVisible(self.channel is not None)
-        self.faces_btn.setText(f"Faces (showing {layer} #{channel})" if layer else "Faces")
+        self.faces_btn.setToolTip(f"Showing channel {channel} of {layer} for each face; click to show the faces"
+                                  if layer else "Show the faces again instead of one layer channel")
         self.request()
 
     def on_chunk(self, ev) -> None:
@@ -158,6 +159,9 @@ class SeedsPane(QWidget):
         current = self._icon_for(lat)
         if current is not None:
             item.setIcon(current)
+        elif self.state.frame is not None and self.state.frame[0] == lat:  # e.g. a fractional seed: the viewer's
+            item.setIcon(to_pixmap(self.state.frame[1], 40))
+        item.setToolTip(lat.label())
 
     def add_favourite(self, latent: Latent, text: str, image=None) -> None:
         """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon."""

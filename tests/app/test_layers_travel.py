@@ -51,7 +51,7 @@ def test_the_layers_pane_follows_the_face_and_picks_a_channel_for_the_seeds(wind
         QTest.mouseClick(pane.view, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
     assert pane.chans[0].value() == pane.last.order[0]
     assert chunk.args[0].order == (pane.last.order[0],) and seeds.faces_btn.isVisible()
-    assert "16x16/conv1" in seeds.faces_btn.text()
+    assert "16x16/conv1" in seeds.faces_btn.toolTip()
     pane.mode.setCurrentIndex(2)                                     # three channels as RGB
     qtbot.waitUntil(lambda: pane.last.mode == "rgb", timeout=20000)
     assert pane.last.images.shape[1:] == (320, 320, 3)
@@ -77,6 +77,7 @@ def test_a_shift_drag_travels_through_seed_space_and_the_result_drags_into_the_m
     seeds = window.panes["Seeds"]
     seeds.keep_current()
     fav = seeds.favs.item(seeds.favs.count() - 1)
+    assert fav.icon().cacheKey() != seeds.favs.blank.cacheKey() and fav.toolTip() == lat.label()  # the viewer's face
     mime = seeds.favs.mimeData([fav])
     assert latent_from_mime(mime) == lat
     mixing = window.panes["Style Mixing"]
