@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
 
 from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
-from ..engine.contract.latents import Latent, seed_position
+from ..engine.contract.latents import SEED_ROW, Latent, seed_position
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.export_video import ExportVideoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
@@ -293,7 +293,8 @@ class MainWindow(QMainWindow):
             self.bridge.post(SaveTravelPath(path, tuple(self.state.travel_path), self.state.travel_space))
 
     def step_seed(self, step: int) -> None:
-        seed = self.state.seed()
+        lat = self.state.latent
+        seed = round(lat.pos[0]) + SEED_ROW * round(lat.pos[1]) if lat.pos is not None else lat.seed  # nearest seed
         self.state.set_latent(Latent(seed=max(0, (seed if seed is not None else 0) + step)))
 
     def random_seed(self) -> None:

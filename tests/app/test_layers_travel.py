@@ -107,3 +107,29 @@ def test_a_shift_drag_travels_through_seed_space_and_the_result_drags_into_the_m
     assert main(["video", "--model", str(window.state.model.path), "--kind", "walk", "--path", str(path),
                  "--frames-per-step", "4", "--out", str(out)]) == 0
     assert out.stat().st_size > 0
+
+
+def test_the_export_video_dialog_offers_the_travelled_path(qtbot):
+    from fake_bridge import FakeBridge
+    from stylegan_studio.app.dialogs.export_video import ExportVideoDialog
+    from stylegan_studio.app.state import ExploreState
+    from stylegan_studio.engine.contract.latents import SpecError
+    state = ExploreState()
+    dialog = ExportVideoDialog(FakeBridge(), state)
+    qtbot.addWidget(dialog)
+    dialog.travelled.setChecked(True)
+    with pytest.raises(SpecError, match="no path travelled yet"):
+        dialog.spec()
+    state.travel_path += [(3.0, 0.0), (3.5, 0.25), (4.0, 1.0)]
+    state.travel_space = "w"
+    spec = dialog.spec()
+    assert spec.kind == "walk" and spec.path == ((3.0, 0.0), (3.5, 0.25), (4.0, 1.0)) and spec.space == "w"
+
+
+def test_video_path_errors_are_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["video", "--kind", "walk", "--path", str(bad), "--out", str(tmp_path / "v.gif")]) == 1
+    assert "not a travelled path file" in capsys.readouterr().err
+    assert main(["video", "--kind", "noise", "--path", str(bad), "--out", str(tmp_path / "v.gif")]) == 1
+    assert "use it with --kind walk" in capsys.readouterr().err

@@ -64,3 +64,20 @@ def test_a_fractional_seed_travels_through_provenance():
 def test_bad_positions_are_refused(kw):
     with pytest.raises(SpecError):
         Latent(**kw)
+
+
+def test_a_path_video_steps_evenly_along_the_travelled_path():
+    from stylegan_studio.engine.contract.video import VideoSpec, decode_path, encode_path, path_frames
+    from stylegan_studio.engine.render.video import frame_count, frames_walk
+    pts = path_frames(((0.0, 0.0), (1.0, 0.0), (1.0, 0.5)), 4)       # 1.5 seeds travelled, 4 frames a seed
+    assert len(pts) == 7 and np.allclose(np.abs(np.diff(pts, axis=0)).sum(1), 0.25)
+    assert tuple(pts[0]) == (0.0, 0.0) and tuple(pts[-1]) == (1.0, 0.5)
+    assert decode_path(encode_path([(0, 0), (1.5, 2)], "w")) == (((0.0, 0.0), (1.5, 2.0)), "w")
+    G = tiny_generator(16)
+    spec = VideoSpec(kind="walk", path=((0.0, 0.0), (1.0, 0.0)), frames_per_step=2, psi=0.7)
+    frames = np.concatenate(list(frames_walk(G, spec)))
+    assert len(frames) == frame_count(G, spec) == 3
+    for k, seed in ((0, 0), (-1, 1)):  # the ends are the seeds (±1: a batch of 8 may round differently from 1)
+        assert np.abs(frames[k].astype(int) - frame(G, Latent(seed=seed))).max() <= 1
+    with pytest.raises(SpecError, match="travelled path"):
+        VideoSpec(kind="noise", path=((0.0, 0.0), (1.0, 0.0)))
