@@ -1,6 +1,8 @@
 """The Layers pane: what one synthesis layer computes for the face in the viewer, from the frame's own pass."""
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
@@ -172,6 +174,7 @@ class LayersPane(QWidget):
         req = self.view_request(latents=(self.state.latent,))
         if req is None:
             return
+        req = dataclasses.replace(req, mix_with=self.state.mix_with, mix_layers=self.state.mix_layers)  # as shown
         path = save_name(self, "Save layer view", f"{self.layer().replace('/', '-')}.png", "PNG (*.png)", path)
         if path:
             self.bridge.post(ExportStill(path, req))

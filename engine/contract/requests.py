@@ -43,6 +43,8 @@ class RenderLayer(RenderRequest):
     kind: ClassVar[str] = "layers"
     latents: tuple[Latent, ...] = ()
     settings: RenderSettings = field(default_factory=RenderSettings)
+    mix_with: Latent | None = None        # each face with `mix_layers` from this one, as RenderImage
+    mix_layers: tuple[int, ...] = ()
     layer: str = ""
     mode: str = "grid"
     channels: tuple[int, ...] = ()

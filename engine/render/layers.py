@@ -15,8 +15,8 @@ import torch.nn.functional as F
 
 from ..contract.errors import UserError
 from ..contract.requests import LAYER_GRID_GAP as GAP, RenderLayer
-from .renderer import check_request
-from .synth import latents_ws, noise_maps
+from .renderer import latent_ws
+from .synth import noise_maps
 
 GAP_VALUE = 40     # the grid's background grey
 
@@ -95,9 +95,7 @@ def layer_pictures(G, req: RenderLayer, start: int = 0, count: int | None = None
     lats = req.latents[start:None if count is None else start + count]
     if not lats:
         raise UserError("a layer view needs at least one face")
-    for lat in lats:
-        check_request(G, lat, (), req.settings)
-    ws = latents_ws(G, lats, req.settings)
+    ws = torch.cat([latent_ws(G, lat, req.settings, req.mix_with, req.mix_layers) for lat in lats])
     act = G.synthesis.features(ws, noise_maps(G, req.settings.noise), req.layer)
     return [picture(a, req) for a in act]
 

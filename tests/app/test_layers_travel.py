@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -22,7 +23,7 @@ def window(qtbot, tmp_path):
     win.bridge.close()
 
 
-def test_the_layers_pane_follows_the_face_and_picks_a_channel_for_the_seeds(window, qtbot):
+def test_the_layers_pane_follows_the_face_and_picks_a_channel_for_the_seeds(window, qtbot, tmp_path):
     pane = window.panes["Layers"]
     assert [pane.layers.item(i).text().split()[0] for i in range(pane.layers.count())] == [
         "4x4/const", "4x4/conv1", "8x8/conv0", "8x8/conv1", "16x16/conv0", "16x16/conv1"]
@@ -55,6 +56,9 @@ def test_the_layers_pane_follows_the_face_and_picks_a_channel_for_the_seeds(wind
     pane.mode.setCurrentIndex(2)                                     # three channels as RGB
     qtbot.waitUntil(lambda: pane.last.mode == "rgb", timeout=20000)
     assert pane.last.images.shape[1:] == (320, 320, 3)
+    with qtbot.waitSignal(window.bridge.saved, timeout=20000):         # Save view…: the same pixels, with provenance
+        pane.save_view(str(tmp_path / "view.png"))
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "view.png").convert("RGB")), pane.last.images[0])
 
 
 def test_a_shift_drag_travels_through_seed_space_and_the_result_drags_into_the_mixing_grid(window, qtbot, tmp_path):

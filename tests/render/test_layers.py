@@ -98,6 +98,12 @@ def test_the_viewer_frame_carries_the_layer_from_its_own_pass():
     alone = list(stream(G, RenderLayer("x", 1, latents=(Latent(seed=4),), settings=SETTINGS, layer="16x16/conv1",
                                        mode="channel", channels=(1,))))[-1]
     assert both[1].target == "layers" and np.array_equal(both[1].images, alone.images)
+    mixed = dict(mix_with=Latent(seed=9), mix_layers=(0, 1, 2))   # a mixed face: the still and the live view agree
+    live = list(stream(G, RenderImage("viewer", 9, latent=Latent(seed=4), settings=SETTINGS, with_layer=lay,
+                                      **mixed)))[1]
+    still = exports.layer_views(G, RenderLayer(latents=(Latent(seed=4),), settings=SETTINGS, layer="16x16/conv1",
+                                               mode="channel", channels=(1,), **mixed))
+    assert np.array_equal(live.images[0], still) and not np.array_equal(live.images, alone.images)
     other = RenderLayer("layers", 8, layer="64x64/conv1")           # a layer of the previous model: the frame still comes
     events = list(stream(G, RenderImage("viewer", 8, latent=Latent(seed=4), settings=SETTINGS, with_layer=other)))
     assert len(events) == 1 and np.array_equal(events[0].image, plain[0].image)
