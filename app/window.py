@@ -22,6 +22,7 @@ VIEWER = "viewer"   # the render target of the central image
 MAX_RECENT = 8
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
 SEEDS_PER_SIDE = 2.0  # a drag across the whole image travels two seeds
+PATH_STEP = 0.005     # the travelled path keeps points at least this far apart (in seeds): it stays small
 MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files and NVIDIA's official StyleGAN v1 pickles
 
 
@@ -282,8 +283,10 @@ class MainWindow(QMainWindow):
         x0, y0 = self._travel_from
         pos = (max(0.0, x0 + dx * SEEDS_PER_SIDE), max(0.0, y0 + dy * SEEDS_PER_SIDE))
         st = self.state
-        if st.latent.pos != pos or st.latent.space != st.travel_space:
+        last = st.travel_path[-1] if st.travel_path else None
+        if last is None or abs(pos[0] - last[0]) + abs(pos[1] - last[1]) >= PATH_STEP:
             st.travel_path.append(pos)
+        if st.latent.pos != pos or st.latent.space != st.travel_space:
             st.set_latent(Latent(pos=pos, space=st.travel_space), st.mix_with, st.mix_layers)
 
     def save_travel_path(self, path: str | None = None) -> None:
