@@ -23,6 +23,9 @@ class ExploreState(QObject):
         self.mix_layers: tuple[int, ...] = ()
         self.model: ModelInfo | None = None
         self.direction = None            # the Directions pane's current direction (contract.directions.Direction), for videos
+        self.travel_path: list[tuple[float, float]] = []   # every point of seed space travelled to in this window
+        self.frame = None                # (latent, image [H, W, 3]) of the newest frame the viewer shows
+        self.travel_space = "z"          # how a travel blends the seeds around a point: slerp in Z or lerp in W
 
     def set_model(self, info: ModelInfo) -> None:
         """A (new) model is in use: clamp settings that depend on its layers."""

@@ -11,7 +11,7 @@ from ..contract.messages import ModelInfo, NewModel
 from ..contract.modelconfig import ModelConfig
 from ..files.imported import open_model
 from ..files.modelfile import ModelMeta, save_model
-from ..nets.api import GeneratorNet
+from ..nets.api import GeneratorNet, feature_layers
 from ..nets.registry import new_generator
 
 
@@ -51,7 +51,8 @@ class ModelSlot:
                          resolution=G.img_resolution, num_ws=G.num_ws, z_dim=G.z_dim, w_dim=G.w_dim,
                          layer_resolutions=G.ws_resolutions, layer_labels=G.ws_labels,
                          noise_resolutions=G.noise_resolutions, device=self.device.type,
-                         kimg=self.live_kimg if self.live else self.meta.kimg, live=self.live)
+                         kimg=self.live_kimg if self.live else self.meta.kimg, live=self.live,
+                         feature_layers=feature_layers(G))
 
     # ---------------------------------------------------------------- model files
     def load(self, path: str) -> str:
