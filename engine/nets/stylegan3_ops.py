@@ -2,9 +2,10 @@
 
 Written from "Alias-Free Generative Adversarial Networks" (Karras et al. 2021): a nonlinearity is applied at a
 higher sampling rate between an ideal-as-possible upsampling and downsampling (section 3.2), so it cannot alias.
-Here the upsampling is polyphase (no multiplications by inserted zeros), the downsampling a strided convolution
-(no samples computed only to be dropped), and both run over a few channels at a time so the upsampled signal of
-a whole 1024² layer never exists at once.
+Here each separable resampling pass is one tiled, banded matrix product (the upsampling polyphase: no
+multiplications by inserted zeros; the downsampling strided: no samples computed only to be dropped), a radial
+filter is the sum of its few separable SVD terms, and all of it runs over a few channels at a time so the
+upsampled signal of a whole 1024² layer never exists at once.
 """
 from __future__ import annotations
 
