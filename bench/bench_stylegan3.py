@@ -1,7 +1,7 @@
 """StyleGAN3 'T' and 'R' on this CPU, ours vs NVIDIA's own code: batch-1 render latency and peak memory.
 
 Run: python bench/bench_stylegan3.py --nvidia PATH/TO/stylegan3 [--res 256 512 1024] [--configs T R]
-                                     [--repeat 2] [--threads 2]                      (prints a table)
+                                     [--impls ours nvidia] [--repeat 2] [--threads 2]   (prints a table)
 
 The FFHQ-1024 configurations as NVIDIA's train.py sets them (z, w 512; 2 mapping layers; 'T': channel_base 32768,
 channel_max 512; 'R': 65536 / 1024, 1×1 convolutions, radial filters), random weights, at each --res. NVIDIA's
@@ -88,6 +88,7 @@ def main() -> None:
     ap.add_argument("--nvidia", help="path of a stylegan3 checkout (omit: ours only)")
     ap.add_argument("--res", type=int, nargs="+", default=[1024])
     ap.add_argument("--configs", nargs="+", default=["T", "R"], choices=["T", "R"])
+    ap.add_argument("--impls", nargs="+", default=["ours", "nvidia"], choices=["ours", "nvidia"])
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -96,7 +97,7 @@ def main() -> None:
         impl, config, res = args.child
         print(json.dumps(child(impl, config, int(res), args.repeat, args.threads, args.nvidia)))
         return
-    impls = ["ours"] + (["nvidia"] if args.nvidia else [])
+    impls = [i for i in args.impls if i == "ours" or args.nvidia]
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {args.threads}, "
           f"batch 1, fp32, psi 0.7, {args.repeat} renders each")
     print("| config | res | impl | first (s) | best (s) | weights (MB) | peak RSS (MB) | RSS before render (MB) "
