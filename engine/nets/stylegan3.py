@@ -41,10 +41,14 @@ class MappingNetwork(nn.Module):
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """[N, z_dim] (+ [N, c_dim]) → w [N, w_dim], without truncation."""
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must be [N, {self.z_dim}], got {list(z.shape)}")
         x = _normalize_2nd_moment(z.to(torch.float32))
         if self.c_dim > 0:
             if c is None:
                 raise Stylegan3ConfigError(f"this model is class-conditional ({self.c_dim} classes): give a class")
+            if tuple(c.shape) != (z.shape[0], self.c_dim):
+                raise ValueError(f"c must be [{z.shape[0]}, {self.c_dim}] (one-hot), got {list(c.shape)}")
             x = torch.cat([x, _normalize_2nd_moment(self.embed(c.to(torch.float32)))], dim=1)
         for i in range(self.num_layers):
             x = getattr(self, f"fc{i}")(x)

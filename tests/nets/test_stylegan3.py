@@ -102,6 +102,10 @@ def test_conditional_mapping_needs_a_class():
     assert G.mapping(torch.randn(2, 8), torch.eye(3)[:2]).shape == (2, 8)
     with pytest.raises(StudioError, match="class-conditional"):
         G.mapping(torch.randn(2, 8))
+    with pytest.raises(ValueError, match=r"c must be \[2, 3\]"):
+        G.mapping(torch.randn(2, 8), torch.eye(4)[:2])
+    with pytest.raises(ValueError, match=r"z must be \[N, 8\]"):
+        G.mapping(torch.randn(2, 7), torch.eye(3)[:2])
 
 
 # ---- the filtered leaky ReLU against its definition ---------------------------------------------------------------
