@@ -2,10 +2,9 @@
 
 Written from "Alias-Free Generative Adversarial Networks" (Karras et al. 2021): a nonlinearity is applied at a
 higher sampling rate between an ideal-as-possible upsampling and downsampling (section 3.2), so it cannot alias.
-Here each separable resampling pass is one tiled, banded matrix product (the upsampling polyphase: no
-multiplications by inserted zeros; the downsampling strided: no samples computed only to be dropped), a radial
-filter is the sum of its few separable SVD terms, and all of it runs over a few channels at a time so the
-upsampled signal of a whole 1024² layer never exists at once.
+Here the upsampling never multiplies the inserted zeros (a tiled matrix product along rows, a strided transposed
+convolution along columns), the downsampling never computes the samples it drops (strided convolutions), and all
+of it runs over a few channels at a time so the upsampled signal of a whole 1024² layer never exists at once.
 """
 from __future__ import annotations
 
@@ -48,63 +47,59 @@ def lowpass_filter(numtaps: int, cutoff: float, width: float, fs: float, radial:
 
 
 # ---- the filtered leaky ReLU -------------------------------------------------------------------------------------
-# A 1-D resampling FIR is shift-invariant with period (up, down): a tile of TILE outputs is one small matrix times a
-# window of the input, the same matrix for every tile. Batched as one matrix product per pass, this runs several
-# times faster on a CPU than a depthwise convolution, and skips both the inserted zeros and the dropped samples.
+# Upsampling along a row is shift-invariant with period `up`: a tile of outputs is one small matrix times a window
+# of the input, the same matrix for every tile, so the whole column pass is one matrix product (measured on this
+# CPU: faster than a depthwise convolution there; along columns and for the strided downsampling, torch's
+# depthwise convolutions are the faster ones, and those are used).
 TILE = 32
 
 
-def _tile_matrix(f: torch.Tensor, tout: int, up: int, down: int, pad0: int) -> tuple[torch.Tensor, int, int]:
-    """(A [window, tout], input step per tile, input offset of tile 0) for one pass of upfirdn along an axis.
-
-    Output n of upsampling (zero insertion, pad0 zeros, true convolution with f, gain up) is
-    Σ_i x[i]·up·f[n + K − 1 − pad0 − up·i]; output n of downsampling (no padding) is Σ_i x[i]·f[K − 1 − i + down·n].
-    """
+def _tile_matrix(f: torch.Tensor, tout: int, up: int, pad0: int) -> tuple[torch.Tensor, int, int]:
+    """(A [window, tout], input step per tile, input offset of tile 0) for upsampling along a row: output n of
+    zero insertion, pad0 zeros, true convolution with f and gain up is Σ_i x[i]·up·f[n + K − 1 − pad0 − up·i]."""
     taps = f.shape[0]
-    o = torch.arange(tout).reshape(1, -1)
-    if up > 1:
-        first = -(pad0 // up)                     # ceil(−pad0 / up): the first input any output of tile 0 meets
-        window = (tout - 1 + taps - 1 - pad0) // up - first + 1
-        r = torch.arange(window).reshape(-1, 1)
-        idx, gain, step = o + taps - 1 - pad0 - up * (r + first), float(up), tout // up
-    else:
-        first, window = 0, (tout - 1) * down + taps
-        r = torch.arange(window).reshape(-1, 1)
-        idx, gain, step = taps - 1 - r + down * o, 1.0, tout * down
+    first = -(pad0 // up)                         # ceil(−pad0 / up): the first input any output of tile 0 meets
+    window = (tout - 1 + taps - 1 - pad0) // up - first + 1
+    o, r = torch.arange(tout).reshape(1, -1), torch.arange(window).reshape(-1, 1)
+    idx = o + taps - 1 - pad0 - up * (r + first)
     valid = (idx >= 0) & (idx < taps)
-    a = torch.where(valid, f.double()[idx.clamp(0, taps - 1)] * gain, torch.zeros((), dtype=torch.float64))
-    return a.float(), step, first
+    a = torch.where(valid, f.double()[idx.clamp(0, taps - 1)] * up, torch.zeros((), dtype=torch.float64))
+    return a.float(), tout // up, first
 
 
-def _banded(x: torch.Tensor, a: torch.Tensor, step: int, first: int, n_out: int, axis: int) -> torch.Tensor:
-    """Apply tile matrix `a` along `axis` (−1 columns, −2 rows) of planes [M, H, W]: tile t of the output is
+def _upsample_columns(x: torch.Tensor, a: torch.Tensor, step: int, first: int, n_out: int) -> torch.Tensor:
+    """Apply tile matrix `a` along the last axis of planes [M, H, W]: output tile t is
     aᵀ · x[first + t·step : first + t·step + window]; n_out outputs."""
     window, tout = a.shape
     tiles = -(-n_out // tout)
     need = first + (tiles - 1) * step + window
-    length = x.shape[axis]
-    pads = (max(-first, 0), max(need - length, 0))
-    if axis == -1:
-        x = F.pad(x, list(pads))
-    else:
-        x = F.pad(x, [0, 0, *pads])
-    x = x.narrow(axis, max(first, 0), (tiles - 1) * step + window)
-    if axis == -1:
-        # one matrix product over every (plane, row, tile); left batched, torch would run a tiny product per row
-        y = x.unfold(-1, window, step).reshape(-1, window) @ a
-        return y.reshape(x.shape[0], x.shape[1], tiles * tout)[..., :n_out]
-    y = (x.unfold(-2, window, step) @ a).transpose(-1, -2)             # [M, tiles, tout, W]: one product
-    return y.reshape(y.shape[0], tiles * tout, y.shape[-1])[:, :n_out]
+    x = F.pad(x, [max(-first, 0), max(need - x.shape[-1], 0)])
+    x = x.narrow(-1, max(first, 0), (tiles - 1) * step + window)
+    # one matrix product over every (plane, row, tile); left batched, torch would run a tiny product per row
+    y = x.unfold(-1, window, step).reshape(-1, window) @ a
+    return y.reshape(x.shape[0], x.shape[1], tiles * tout)[..., :n_out]
 
 
-def _separable_terms(fd: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """A 2-D filter as a sum of separable (column, row) filter pairs: its singular value decomposition, dropping
-    terms below 1e-7 of the largest (a radial low-pass is numerically rank 3 to 5, below float32 rounding)."""
-    if fd.ndim == 1:
-        return [(fd, fd)]
-    u, s, vh = torch.linalg.svd(fd.double())
-    keep = int((s > s[0] * 1e-7).sum())
-    return [((u[:, k] * s[k]).float(), vh[k].float()) for k in range(keep)]
+def _upsample_rows(x: torch.Tensor, f: torch.Tensor, up: int, pad: tuple[int, int], n_out: int) -> torch.Tensor:
+    """The row (H) pass of the upsampling: a strided depthwise transposed convolution (which never multiplies the
+    inserted zeros and writes the interleaved output directly), then the padding's shift and crop."""
+    m = x.shape[0]
+    full = F.conv_transpose2d(x.unsqueeze(0), (f * up).reshape(1, 1, -1, 1).expand(m, 1, -1, 1), stride=(up, 1),
+                              groups=m)[0]                            # full convolution, (H − 1)·up + K rows
+    start = f.shape[0] - 1 - pad[0]
+    return F.pad(full, [0, 0, -start, start + n_out - full.shape[1]])
+
+
+def _downsample(x: torch.Tensor, fd: torch.Tensor, down: int) -> torch.Tensor:
+    """Convolve [M, H, W] with fd (1-D: separably; 2-D, e.g. radial: at once) without padding, computing only every
+    `down`-th sample: strided depthwise convolutions."""
+    m = x.shape[0]
+    k = fd.flip(list(range(fd.ndim)))  # a true convolution: conv2d correlates
+    x = x.unsqueeze(0)
+    if fd.ndim == 2:
+        return F.conv2d(x, k[None, None].expand(m, 1, -1, -1), stride=down, groups=m)[0]
+    x = F.conv2d(x, k.reshape(1, 1, 1, -1).expand(m, 1, 1, -1), stride=(1, down), groups=m)
+    return F.conv2d(x, k.reshape(1, 1, -1, 1).expand(m, 1, -1, 1), stride=(down, 1), groups=m)[0]
 
 
 def filtered_lrelu(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | None, b: torch.Tensor, up: int,
@@ -118,19 +113,16 @@ def filtered_lrelu(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | 
     tmp_h, tmp_w = h * up + py0 + py1, w * up + px0 + px1
     if fu is not None:
         taps = fu.shape[0]
-        tout = up * max(1, TILE // up)  # whole periods of the upsampler per tile
-        ux = _tile_matrix(fu.float(), tout, up, 1, px0)
-        uy = _tile_matrix(fu.float(), tout, up, 1, py0)
+        fu = fu.float()
+        ux = _tile_matrix(fu, up * max(1, TILE // up), up, px0)  # whole periods of the upsampler per tile
         tmp_h, tmp_w = tmp_h - taps + 1, tmp_w - taps + 1
-    if fd is not None:
-        terms = [(_tile_matrix(col, TILE, 1, down, 0), _tile_matrix(row, TILE, 1, down, 0), col.shape[0])
-                 for col, row in _separable_terms(fd.float())]
+    fd = fd.float() if fd is not None else None
     step = max(1, CHUNK_VALUES // (tmp_h * tmp_w))
     result = None
     for i in range(0, n * c, step):
         y = planes[i:i + step]
         if fu is not None:
-            y = _banded(_banded(y, *ux, tmp_w, -1), *uy, tmp_h, -2)
+            y = _upsample_rows(_upsample_columns(y, *ux, tmp_w), fu, up, (py0, py1), tmp_h)
         else:  # no filter (up = 1): only the padding, negative pads crop
             y = F.pad(y, [px0, px1, py0, py1])
         y = F.leaky_relu_(y, slope) if slope != 1 else y
@@ -141,12 +133,7 @@ def filtered_lrelu(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | 
         if fd is None:
             y = y[:, ::down, ::down] if down > 1 else y
         else:
-            out = None
-            for col_m, row_m, taps in terms:
-                o_h, o_w = (tmp_h - taps) // down + 1, (tmp_w - taps) // down + 1
-                term = _banded(_banded(y, *row_m, o_w, -1), *col_m, o_h, -2)
-                out = term if out is None else out.add_(term)
-            y = out
+            y = _downsample(y, fd, down)
         if result is None:  # filled chunk by chunk: the whole layer's upsampled signal never exists at once
             result = torch.empty([n * c, *y.shape[1:]], dtype=dtype, device=y.device)
         result[i:i + step] = y

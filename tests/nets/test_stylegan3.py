@@ -149,7 +149,8 @@ def test_filtered_lrelu_chunks_agree(monkeypatch):
     x, b, fu, fd = torch.randn(3, 7, 16, 16), torch.randn(7), torch.randn(12), torch.randn(12)
     whole = ops.filtered_lrelu(x, fu, fd, b, 2, 2, (11, 10, 11, 10), 1.4, 0.2, None)
     monkeypatch.setattr(ops, "CHUNK_VALUES", 2000)
-    torch.testing.assert_close(ops.filtered_lrelu(x, fu, fd, b, 2, 2, (11, 10, 11, 10), 1.4, 0.2, None), whole)
+    chunked = ops.filtered_lrelu(x, fu, fd, b, 2, 2, (11, 10, 11, 10), 1.4, 0.2, None)
+    torch.testing.assert_close(chunked, whole, atol=1e-4, rtol=1e-4)  # convolutions may sum in another order
 
 
 def test_modulated_conv_fused_equals_unfused():
