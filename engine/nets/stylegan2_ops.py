@@ -181,11 +181,14 @@ class FullyConnectedLayer(nn.Module):
     """Dense layer with equalised learning rate and a learning-rate multiplier (weights scaled at run time)."""
 
     def __init__(self, in_features: int, out_features: int, activation: str = "linear", lr_mul: float = 1.0,
-                 bias_init: float = 0.0) -> None:
+                 bias_init=0.0, weight_init: float = 1.0) -> None:
         super().__init__()
         self.activation = activation
-        self.weight = nn.Parameter(torch.randn([out_features, in_features]) / lr_mul)
-        self.bias = nn.Parameter(torch.full([out_features], float(bias_init)))
+        self.weight = nn.Parameter(torch.randn([out_features, in_features]) * (weight_init / lr_mul))
+        # bias_init (one value or one per output) is the effective initial bias: stored ÷ lr_mul, as StyleGAN3
+        # stores it; StyleGAN2's callers pair lr_mul ≠ 1 only with bias 0, so their layers start the same.
+        bias = torch.as_tensor(bias_init, dtype=torch.float32).expand(out_features).clone()
+        self.bias = nn.Parameter(bias / lr_mul)
         self.weight_gain = lr_mul / math.sqrt(in_features)
         self.bias_gain = lr_mul
 
@@ -195,6 +198,10 @@ class FullyConnectedLayer(nn.Module):
         if self.activation == "linear":
             return torch.addmm(b.unsqueeze(0), x, w.t())
         return bias_act(x.matmul(w.t()), b, self.activation)
+
+    def effective_weight(self) -> torch.Tensor:
+        """The weight as it acts on the input (gain applied): [out, in]."""
+        return self.weight * self.weight_gain
 
 
 class Conv2dLayer(nn.Module):

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from .stylegan3_config import LayerSpec, Stylegan3Config, Stylegan3ConfigError
-from .stylegan3_ops import FullyConnectedLayer, filtered_lrelu, lowpass_filter, modulated_conv2d
+from .stylegan2_ops import FullyConnectedLayer  # the same dense layer as StyleGAN2's
+from .stylegan3_ops import filtered_lrelu, lowpass_filter, modulated_conv2d
 
 
 def _dtype(device: torch.device, use_fp16: bool, force_fp32: bool) -> torch.dtype:
@@ -36,7 +37,7 @@ class MappingNetwork(nn.Module):
             self.embed = FullyConnectedLayer(cfg.c_dim, cfg.w_dim)
         dims = [cfg.z_dim + (cfg.w_dim if cfg.c_dim else 0)] + [cfg.w_dim] * cfg.mapping_layers
         for i in range(cfg.mapping_layers):
-            setattr(self, f"fc{i}", FullyConnectedLayer(dims[i], dims[i + 1], lrelu=True, lr_mul=cfg.mapping_lr_mul))
+            setattr(self, f"fc{i}", FullyConnectedLayer(dims[i], dims[i + 1], "lrelu", lr_mul=cfg.mapping_lr_mul))
         self.register_buffer("w_avg", torch.zeros([cfg.w_dim]))
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:

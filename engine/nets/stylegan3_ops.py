@@ -13,7 +13,6 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 CHUNK_VALUES = 1 << 23  # values of the upsampled signal held at once (32 MB in float32)
 
@@ -171,25 +170,3 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     return y * dcoefs.to(x.dtype).reshape(n, out_ch, 1, 1) if dcoefs is not None else y
 
 
-class FullyConnectedLayer(nn.Module):
-    """Dense layer with equalised learning rate and a learning-rate multiplier (weights scaled at run time)."""
-
-    def __init__(self, in_features: int, out_features: int, lrelu: bool = False, lr_mul: float = 1.0,
-                 weight_init: float = 1.0, bias_init=0.0) -> None:
-        super().__init__()
-        self.lrelu = lrelu
-        self.weight = nn.Parameter(torch.randn([out_features, in_features]) * (weight_init / lr_mul))
-        bias = torch.as_tensor(np.broadcast_to(np.asarray(bias_init, dtype=np.float32), [out_features]).copy())
-        self.bias = nn.Parameter(bias / lr_mul)
-        self.weight_gain = lr_mul / math.sqrt(in_features)
-        self.bias_gain = lr_mul
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = self.weight.to(x.dtype) * self.weight_gain
-        b = self.bias.to(x.dtype) * self.bias_gain
-        x = torch.addmm(b.unsqueeze(0), x, w.t())
-        return F.leaky_relu(x, 0.2) * math.sqrt(2) if self.lrelu else x
-
-    def effective_weight(self) -> torch.Tensor:
-        """The weight as it acts on the input (gain applied): [out, in]."""
-        return self.weight * self.weight_gain
