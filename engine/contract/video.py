@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .latents import DEFAULT_PSI, SpecError
+from .latents import DEFAULT_PSI, RenderSettings, SpecError, check_class
 
 KINDS = ("walk", "truncation", "noise", "morph", "grid", "direction")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")
@@ -35,6 +35,9 @@ class VideoSpec:
     sigma: float = 1.0                    # direction: the slider unit σ of that direction
     amount_range: tuple[float, float] = (-3.0, 3.0)  # direction: swept in σ, there and back when looping
     direction_name: str = ""
+    c: int | None = None                  # the class every seed is mapped with (class-conditional models)
+    translate: tuple[float, float] = (0.0, 0.0)  # the input transform of a model that has one (StyleGAN3)
+    rotate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -53,6 +56,8 @@ class VideoSpec:
             raise SpecError(f"easing must be {'/'.join(EASINGS)}; filter {'/'.join(FILTERS)}")
         if not 0 <= self.quality <= 100:
             raise SpecError("quality must be 0-100")
+        check_class(self.c)
+        RenderSettings(translate=self.translate, rotate=self.rotate)  # the same checks as a still's transform
         if self.kind == "direction" and not self.direction:
             raise SpecError("a direction video needs a direction (compute or open one in Directions)")
 
