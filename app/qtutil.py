@@ -43,8 +43,10 @@ def icon(name: str) -> QIcon:
 
 
 def latent_to_mime(latent: Latent) -> QMimeData:
-    """Drag payload carrying a seed or an explicit w."""
+    """Drag payload carrying a seed (with its class, if any) or an explicit w."""
     data = {"seed": latent.seed} if latent.seed is not None else {"w": np.asarray(latent.w).tolist()}
+    if latent.c is not None:  # a face dragged from a class-conditional model keeps its class
+        data["c"] = latent.c
     if latent.edit is not None:  # a face edited in the Directions pane keeps its edit when dragged
         data["edit"] = {"offset": list(latent.edit.offset), "layers": list(latent.edit.layers),
                         "label": latent.edit.label}
@@ -64,7 +66,8 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
         edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) \
             if e else None
         if "seed" in data:
-            return Latent(seed=int(data["seed"]), edit=edit)
+            c = data.get("c")
+            return Latent(seed=int(data["seed"]), edit=edit, c=None if c is None else int(c))
         return Latent(w=np.asarray(data["w"], dtype=np.float32), edit=edit)
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
 
 from ..engine.contract.messages import ExportStill, LoadModel
-from ..engine.contract.latents import Latent
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.blend import BlendDialog
 from .dialogs.export_video import ExportVideoDialog
@@ -22,7 +21,12 @@ from .viewer import ImageViewer
 VIEWER = "viewer"   # the render target of the central image
 MAX_RECENT = 8
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
-MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files and NVIDIA's official StyleGAN v1 pickles
+MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files; NVIDIA's pickles (StyleGAN v1, StyleGAN2-ADA, StyleGAN3)
+MODEL_FILTER = ("Models (*.safetensors *.pkl);;Studio models (*.safetensors);;"
+                "NVIDIA pickles: StyleGAN, StyleGAN2-ADA, StyleGAN3 (*.pkl);;All files (*)")
+
+
+ARCH_NAMES = {"stylegan1": "StyleGAN", "stylegan2": "StyleGAN2", "stylegan3": "StyleGAN3"}  # the status bar's words
 
 
 def is_model_path(path: str) -> bool:
@@ -40,7 +44,7 @@ class MainWindow(QMainWindow):
         self.state = ExploreState()
         self.video_dialog = None
         self.blend_dialog = None
-        self.project_dialog = ProjectImageDialog(bridge, self)  # non-modal; shown when an image is projected
+        self.project_dialog = ProjectImageDialog(bridge, self.state, self)  # non-modal; shown when an image is projected
         self.project_dialog.projected.connect(self.on_projected)
         self.viewer = ImageViewer()
         self.setCentralWidget(self.viewer)
@@ -171,11 +175,15 @@ class MainWindow(QMainWindow):
     def on_model(self, info) -> None:
         """A model is in use: update the status bar, the recent list and every pane."""
         live = " (live training G_ema)" if info.live else ""
-        self.model_label.setText(f"{info.name}{live} · {info.resolution}² · {info.device}")
+        classes = f" · {info.c_dim} classes" if info.c_dim else ""
+        differs = " · source differs" if info.source_note else ""
+        self.model_label.setText(f"{info.name}{live} · {ARCH_NAMES.get(info.arch, info.arch)} · {info.resolution}²"
+                                 f"{classes} · {info.device}{differs}")
+        self.model_label.setToolTip(info.source_note)
         if info.path and not info.live and Path(info.path).is_file():
             self._add_recent(info.path)
-        if info.notice:
-            self.statusBar().showMessage(info.notice, 20000)
+        if info.notice or info.source_note:  # e.g. "converted and cached", and that its source is not NVIDIA's
+            self.statusBar().showMessage(" · ".join(filter(None, (info.notice, info.source_note))), 20000)
         elif self.statusBar().currentMessage().startswith("Opening"):
             self.statusBar().showMessage(f"Opened {info.name}", 5000)   # the model is open: say so, not "Opening…"
         self.state.set_model(info)
@@ -197,9 +205,7 @@ class MainWindow(QMainWindow):
         self.bridge.post(LoadModel(str(path)))
 
     def open_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.safetensors *.pkl);;"
-                                              "Studio models (*.safetensors);;Official StyleGAN pickles (*.pkl);;"
-                                              "All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", MODEL_FILTER)
         if path:
             self.open_model(path)
 
@@ -216,7 +222,8 @@ class MainWindow(QMainWindow):
         """One of the paper's figures on the current model, at the current ψ, as a PNG with provenance."""
         path = save_name(self, "Export figure", f"figure-{name}.png", "PNG (*.png)", path)
         if path:
-            self.bridge.post(ExportStill(path, RenderFigure(name=name, psi=self.state.settings.psi)))
+            self.bridge.post(ExportStill(path, RenderFigure(name=name, psi=self.state.settings.psi,
+                                                            c=self.state.label_class)))
 
     def export_video_dialog(self) -> None:
         """Open the (non-modal) Export Video dialog."""
@@ -262,10 +269,10 @@ class MainWindow(QMainWindow):
 
     def step_seed(self, step: int) -> None:
         seed = self.state.seed()
-        self.state.set_latent(Latent(seed=max(0, (seed if seed is not None else 0) + step)))
+        self.state.set_latent(self.state.seed_latent(max(0, (seed if seed is not None else 0) + step)))
 
     def random_seed(self) -> None:
-        self.state.set_latent(Latent(seed=random.randrange(2 ** 31)))
+        self.state.set_latent(self.state.seed_latent(random.randrange(2 ** 31)))
 
     def shortcut_text(self) -> str:
         """Help → Keyboard Shortcuts: the fixed ones and one line per pane."""
@@ -280,7 +287,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         QMessageBox(QMessageBox.Icon.Information, "About StyleGAN Studio",
-                    "StyleGAN Studio — explore and train StyleGAN v1 generators on CPU or GPU.",
+                    "StyleGAN Studio — explore StyleGAN v1, StyleGAN2 and StyleGAN3 generators, and train v1, "
+                    "on CPU or GPU.",
                     parent=self).open()
 
     # ---------------------------------------------------------------- recent files, layout, drops

@@ -68,7 +68,8 @@ class ExportVideoDialog(JobDialog):
                          space=self.space.currentText(), frames_per_step=self.frames.value(), fps=self.fps.value(),
                          size=self.size.value() or None, psi=s.psi, cutoff=s.cutoff,
                          layers=parse_layers(self.layers.text(), ws_res) if self.layers.text().strip() else (),
-                         loop=self.loop.isChecked())
+                         loop=self.loop.isChecked(), c=self.state.label_class, translate=s.translate,
+                         rotate=s.rotate)
         return replace(spec, layers=self.state.direction.layers) if spec.kind == "direction" else spec
 
     def _direction(self) -> dict:

@@ -171,7 +171,7 @@ class DirectionsPane(QWidget):
         if self.ds is None:
             return
         edit = self.ds.edit(self.amounts(), self.picker.chosen())
-        self.own = Latent(self.base.seed, self.base.w, edit)
+        self.own = Latent(self.base.seed, self.base.w, edit, c=self.base.c)
         if self.own != self.state.latent:
             self.state.set_latent(self.own, self.state.mix_with, self.state.mix_layers)
 

@@ -64,7 +64,7 @@ class InterpolationPane(QWidget):
 
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderInterpolation:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
-        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=Latent(seed=self.to_seed.value()),
+        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=self.state.seed_latent(self.to_seed.value()),
                                    steps=self.steps.value(), settings=self.state.settings, thumb=thumb)
 
     def request_strip(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
@@ -47,7 +47,7 @@ class LatentList(QListWidget):
 
 
 class SeedsPane(QWidget):
-    """Seed range entry, paging, progressive thumbnails, favourites."""
+    """Seed range entry, class picker (class-conditional models), paging, progressive thumbnails, favourites."""
 
     latent_chosen = Signal(object)
     status = Signal(str)
@@ -64,6 +64,12 @@ class SeedsPane(QWidget):
         self.prev_btn.clicked.connect(lambda: self.turn(-1))
         self.next_btn.clicked.connect(lambda: self.turn(1))
         self.page_label = QLabel()
+        # A class-conditional model maps every seed with a class: the thumbnails, the viewer and the faces
+        # dragged from here follow this picker. Hidden for an unconditional model.
+        self.class_label, self.class_box = QLabel("Class"), QSpinBox(minimum=0, maximum=0)
+        self.class_box.setToolTip("The class this conditional model draws the seeds in")
+        self.class_box.valueChanged.connect(self.state.set_class)
+        self._show_class(0)
         self.grid = LatentList(thumb)
         self.grid.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
         self.favs = LatentList(40)
@@ -75,7 +81,8 @@ class SeedsPane(QWidget):
         save.clicked.connect(self.save_favourites)
         load.clicked.connect(self.load_favourites)
         top = QHBoxLayout()
-        for w in (QLabel("Seeds"), self.entry, self.prev_btn, self.page_label, self.next_btn):
+        for w in (QLabel("Seeds"), self.entry, self.class_label, self.class_box, self.prev_btn, self.page_label,
+                  self.next_btn):
             top.addWidget(w)
         fav_bar = QHBoxLayout()
         for w in (QLabel("Favourites"), keep, save, load):
@@ -86,7 +93,22 @@ class SeedsPane(QWidget):
         lay.addLayout(fav_bar)
         lay.addWidget(self.favs)
         bridge.results(TARGET).connect(self.on_chunk)
-        state.model_changed.connect(lambda _: self.request())
+        state.model_changed.connect(self.on_model)
+        state.class_changed.connect(lambda _: self.request())
+
+    def on_model(self, info) -> None:
+        """The class picker shows for a class-conditional model only; then the page renders."""
+        self._show_class(info.c_dim)
+        self.request()
+
+    def _show_class(self, c_dim: int) -> None:
+        self.class_box.blockSignals(True)
+        self.class_box.setMaximum(max(c_dim - 1, 0))
+        self.class_box.setValue(self.state.label_class or 0)
+        self.class_box.blockSignals(False)
+        self.class_label.setText(f"Class (0–{c_dim - 1})" if c_dim > 1 else "Class")
+        for w in (self.class_label, self.class_box):
+            w.setVisible(c_dim > 0)
 
     def apply_range(self) -> None:
         """Parse the entry and show its first page."""
@@ -113,11 +135,11 @@ class SeedsPane(QWidget):
         seeds = self.page_seeds()
         self.grid.clear()
         for s in seeds:
-            self.grid.add_latent(Latent(seed=s), str(s))
+            self.grid.add_latent(self.state.seed_latent(s), str(s))
         pages = (len(self.seeds) - 1) // PAGE + 1
         self.page_label.setText(f"{self.page + 1}/{pages}")
         self.bridge.submit(RenderSeedGrid(TARGET, self.bridge.next_stamp(), seeds, self.state.settings,
-                                          thumb=self.thumb, chunk=8))
+                                          thumb=self.thumb, chunk=8, c=self.state.label_class))
 
     def on_chunk(self, ev) -> None:
         """Fill thumbnails as they stream in."""
