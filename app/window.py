@@ -53,9 +53,9 @@ class MainWindow(QMainWindow):
         self._fit_to_screen()
         self.panes = {e.title: e.cls(bridge, self.state) for e in PANES}
         self.docks = {e.title: self._dock(e.title, self.panes[e.title]) for e in PANES}
+        self._status_widgets()   # before the docks are tabbed: a status bar added later left a stale tab bar over it
         self._arrange()
         self.default_state = self.saveState()
-        self._status_widgets()
         self._menus()
         self._connect()
         self._restore()
@@ -182,8 +182,10 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(info.source_note)
         if info.path and not info.live and Path(info.path).is_file():
             self._add_recent(info.path)
-        if info.notice or info.source_note:  # e.g. "converted and cached", and that its source is not NVIDIA's
-            self.statusBar().showMessage(" · ".join(filter(None, (info.notice, info.source_note))), 20000)
+        # e.g. "converted and cached", and that its source is not NVIDIA's (once: a conversion's notice may say it)
+        note = "" if info.source_note in info.notice else info.source_note
+        if info.notice or note:
+            self.statusBar().showMessage(" · ".join(filter(None, (info.notice, note))), 20000)
         elif self.statusBar().currentMessage().startswith("Opening"):
             self.statusBar().showMessage(f"Opened {info.name}", 5000)   # the model is open: say so, not "Opening…"
         self.state.set_model(info)
