@@ -7,7 +7,7 @@ import torch
 
 from ..contract.modelconfig import ModelConfig
 from ..nets.device import default_device
-from ..files.imported import describe_import, is_official_pickle
+from ..files.imported import describe_import, is_official_pickle, snapshot_model
 from ..files.modelfile import ModelMeta, load_model, read_header, save_model
 from ..files.official import load_official
 from ..nets.api import GeneratorNet
@@ -72,10 +72,13 @@ def layer_table(G: GeneratorNet) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     """`info`: print config, provenance, parameter counts and the layer table."""
     path = resolve_model(args.model)
-    if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read
-        print("\n".join([f"model     {path}"] + describe_snapshot(read_snapshot(path))))
-        return 0
-    if is_official_pickle(path):  # what an import would give, converted in memory only
+    snapshot: list[str] = []
+    if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read, then as opened
+        snap = read_snapshot(path)
+        snapshot = [f"model     {path}"] + describe_snapshot(snap) + ["opened as (converted in memory only)"]
+        G, meta = snapshot_model(snap)
+        cfg = G.cfg
+    elif is_official_pickle(path):  # what an import would give, converted in memory only
         models = load_official(path)
         G, cfg = models.G_ema, models.cfg
         meta = ModelMeta(name=path.stem, source=f"official pickle {path.name} (not converted)",
@@ -93,5 +96,5 @@ def run_info(args: argparse.Namespace) -> int:
               f"layers ({G.num_ws} ws, device here: {default_device().type})"]
     imported = describe_import(meta.imported) if meta.imported else []
     blend = ["blend of"] + [f"  {line}" for line in describe_blend(meta.blend)] if meta.blend else []
-    print("\n".join(lines + layer_table(G) + imported + blend))
+    print("\n".join(snapshot + lines + layer_table(G) + imported + blend))
     return 0

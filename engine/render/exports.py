@@ -77,7 +77,7 @@ def grid(G: GeneratorNet, req: RenderSeedGrid) -> np.ndarray:
     """Seeds in a grid, each cell the image `generate` writes for that seed (at `thumb` px; None = native)."""
     if not req.seeds:
         raise UserError("a grid needs at least one seed")
-    imgs = images(G, [RenderImage(latent=Latent(seed=s), settings=req.settings, size=req.thumb) for s in req.seeds])
+    imgs = images(G, [RenderImage(latent=lat, settings=req.settings, size=req.thumb) for lat in req.latents()])
     return make_grid(imgs, req.cols or math.ceil(math.sqrt(len(req.seeds))))
 
 
@@ -121,7 +121,7 @@ def edit_latents(req: RenderEditGrid) -> list[Latent]:
     """The cells of an edit grid, row by row: each latent moved by amount·σ·direction on the request's layers."""
     d = np.asarray(req.direction, np.float32)
     return [Latent(lat.seed, lat.w, Edit(tuple((np.float32(a * req.sigma) * d).tolist()), req.layers,
-                                         f"{req.name} {a:+g}σ"))
+                                         f"{req.name} {a:+g}σ"), c=lat.c)
             for lat in req.latents for a in req.amounts]
 
 

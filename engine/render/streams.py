@@ -24,7 +24,7 @@ from ..nets.api import GeneratorNet
 from .blend_render import render_blend
 from .renderer import (grid_chunks, interpolation_ws, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws,
                        unit_images)
-from .synth import noise_maps, resize, synthesize, to_uint8, variation_units
+from .synth import prepare, resize, synthesize, to_uint8, variation_units
 from ..contract.latents import RenderSettings
 
 VARIATION_BATCH = 16
@@ -91,7 +91,7 @@ def _image(G: GeneratorNet, req: RenderImage) -> Iterator[RenderResult]:
     t0 = time.perf_counter()
     with torch.inference_mode():
         ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
-        img = to_uint8(resize(synthesize(G, ws, noise_maps(G, req.settings.noise)), req.size))[0]
+        img = to_uint8(resize(synthesize(G, ws, prepare(G, req.settings)), req.size))[0]
     yield FrameReady(req.target, req.stamp, time.perf_counter() - t0, image=img, request=req)
 
 

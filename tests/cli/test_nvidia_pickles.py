@@ -1,0 +1,124 @@
+"""StyleGAN2-ADA / StyleGAN3 pickles through the real CLI: `generate` gives NVIDIA's gen_images.py images (within 2
+levels), the class and input transform reach the networks, and every misuse is one line."""
+import json
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import persist_fixtures as px
+from stylegan_studio.engine.cli.main import main
+from stylegan_studio.engine.files.imported import cache_dir
+from stylegan_studio.engine.files.pngio import read_provenance
+
+NOISE = {"const": "const", "none": "zero"}  # NVIDIA's noise_mode → ours
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+
+
+def fixture_cases(name: str) -> dict:
+    """Cases of a fixture rendered in fp32, grouped by the flags they share: flags → [(seed, key)]."""
+    record = json.loads((px.NVIDIA_DATA / f"{name}.json").read_text())
+    groups = defaultdict(list)
+    for case in record["cases"]:
+        if not case["force_fp32"] or case["noise_mode"] not in NOISE:
+            continue
+        flags = ["--psi", str(case["psi"]), "--noise", NOISE[case["noise_mode"]]]
+        flags += ["--cutoff", str(case["truncation_cutoff"])] if case["truncation_cutoff"] is not None else []
+        flags += ["--class", str(case["class"])] if case["class"] is not None else []
+        tx, ty = case.get("translate") or (0, 0)
+        if (tx, ty) != (0, 0) or case.get("rotate"):
+            flags += [f"--translate={tx},{ty}", "--rotate", str(case.get("rotate") or 0)]
+        groups[tuple(flags)].append((case["seed"], case["key"]))
+    return groups
+
+
+def generate(tmp_path, name: str, flags, seeds) -> dict[int, np.ndarray]:
+    """Run `generate` on the fixture's pickle; seed → uint8 image."""
+    out = tmp_path / "out"
+    args = ["generate", "--model", str(px.NVIDIA_DATA / f"{name}.pkl"), "--seeds", ",".join(map(str, seeds)),
+            "--out", str(out), *flags]
+    assert main(args) == 0
+    return {s: np.asarray(Image.open(out / f"seed{s:04d}.png")) for s in seeds}
+
+
+V2 = ["sg2ada_uncond", "sg2ada_cond", "sg3_stylegan2", "sg2ada_resnet", "sg3_stylegan2_orig"]
+
+
+@pytest.mark.parametrize("name", V2)
+def test_generate_gives_nvidia_images(name, tmp_path):
+    expected = np.load(px.NVIDIA_DATA / f"{name}.expected.npz")
+    groups = fixture_cases(name)
+    assert groups
+    worst = 0
+    for flags, cases in groups.items():
+        images = generate(tmp_path, name, flags, sorted({s for s, _ in cases}))
+        for seed, key in cases:
+            diff = np.abs(images[seed].astype(int) - expected[key].astype(int)).max()
+            worst = max(worst, diff)
+            assert diff <= 2, f"{key}: {diff} levels off"
+    assert worst <= 2
+
+
+def test_a_pickle_is_converted_once_and_keeps_g_and_d(tmp_path, capsys):
+    pkl = str(px.NVIDIA_DATA / "sg2ada_uncond.pkl")
+    assert main(["generate", "--model", pkl, "--seeds", "0", "--out", str(tmp_path / "a")]) == 0
+    assert "once; cached as" in capsys.readouterr().err
+    files = sorted(p.name for p in cache_dir().iterdir())
+    assert len(files) == 3 and any(f.endswith(".G.safetensors") for f in files) \
+        and any(f.endswith(".D.safetensors") for f in files)
+    assert main(["generate", "--model", pkl, "--seeds", "0", "--out", str(tmp_path / "b")]) == 0
+    assert "from its cached conversion" in capsys.readouterr().err
+    assert sorted(p.name for p in cache_dir().iterdir()) == files
+
+
+@pytest.mark.parametrize("name, flags, words", [
+    ("sg2ada_cond", [], "class-conditional (4 classes)"),
+    ("sg2ada_cond", ["--class", "4"], "class 4 does not exist"),
+    ("sg2ada_uncond", ["--class", "1"], "unconditional"),
+    ("sg2ada_uncond", ["--translate=0.1,0"], "no input to translate or rotate"),
+    ("sg2ada_uncond", ["--rotate", "10"], "no input to translate or rotate"),
+])
+def test_misuse_is_one_line(name, flags, words, tmp_path, capsys):
+    args = ["generate", "--model", str(px.NVIDIA_DATA / f"{name}.pkl"), "--seeds", "0", "--out", str(tmp_path), *flags]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert words in err and err.startswith("stylegan-studio: error:")
+
+
+def test_fine_tuning_a_pytorch_pickle_is_refused_in_one_line(tmp_path, capsys):
+    pkl = str(px.NVIDIA_DATA / "sg2ada_uncond.pkl")
+    assert main(["train", "--data", str(tmp_path / "none.zip"), "--init", pkl, "--out", str(tmp_path / "run"),
+                 "--kimg", "0.01"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "not supported yet" in err
+
+
+def test_provenance_records_the_class_and_regenerates(tmp_path):
+    pkl = str(px.NVIDIA_DATA / "sg2ada_cond.pkl")
+    assert main(["generate", "--model", pkl, "--seeds", "3", "--class", "2", "--out", str(tmp_path / "a")]) == 0
+    png = tmp_path / "a" / "seed0003.png"
+    rec = read_provenance(png)
+    assert rec["latent"] == {"seed": 3, "c": 2} and rec["model_path"] == pkl and "translate" not in rec
+    assert main(["generate", "--from-png", str(png), "--out", str(tmp_path / "b")]) == 0
+    again = tmp_path / "b" / "seed0003.png"
+    assert np.array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(png)))
+    assert main(["generate", "--model", pkl, "--seeds", "3", "--class", "1", "--out", str(tmp_path / "c")]) == 0
+    other = np.asarray(Image.open(tmp_path / "c" / "seed0003.png"))
+    assert not np.array_equal(other, np.asarray(Image.open(png)))
+
+
+def test_mix_grid_and_figure_follow_the_class(tmp_path):
+    pkl = str(px.NVIDIA_DATA / "sg2ada_cond.pkl")
+    assert main(["mix", "--model", pkl, "--rows", "0,1", "--cols", "2", "--layers", "coarse", "--class", "1",
+                 "--out", str(tmp_path / "mix.png")]) == 0
+    assert read_provenance(tmp_path / "mix.png")["rows"] == [{"seed": 0, "c": 1}, {"seed": 1, "c": 1}]
+    assert main(["generate", "--model", pkl, "--seeds", "0-3", "--class", "3", "--grid", str(tmp_path / "g.png")]) == 0
+    assert read_provenance(tmp_path / "g.png")["c"] == 3
+    assert main(["figure", "truncation", "--model", pkl, "--class", "0", "--out", str(tmp_path / "f.png")]) == 0
+    assert main(["generate", "--from-png", str(tmp_path / "g.png"), "--grid", str(tmp_path / "g2.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "g2.png")), np.asarray(Image.open(tmp_path / "g.png")))
