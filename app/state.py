@@ -70,7 +70,8 @@ class ExploreState(QObject):
 
     def set_latent(self, latent: Latent, mix_with: Latent | None = None, mix_layers: tuple[int, ...] = ()) -> None:
         """Show `latent` (optionally with layers from `mix_with`)."""
-        self.latent, self.mix_with, self.mix_layers = self.fit_latent(latent), self.fit_latent(mix_with), tuple(mix_layers)
+        self.latent, self.mix_with = self.fit_latent(latent), self.fit_latent(mix_with)
+        self.mix_layers = tuple(mix_layers)
         self.changed.emit()
 
     def set_settings(self, **changes) -> None:

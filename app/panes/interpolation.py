@@ -71,7 +71,7 @@ class InterpolationPane(QWidget):
         """Render the strip from the current face to the chosen seed."""
         if self.state.model is None or not self.isVisible():
             return
-        self.note.setText(f"From {self.state.latent.label()} to seed {self.to_seed.value()}")
+        self.note.setText(f"From {self.state.latent.label()} to {self.state.seed_latent(self.to_seed.value()).label()}")
         self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
 
     def save_strip(self, path: str | None = None) -> None:

@@ -27,6 +27,7 @@ class LayerPicker(QWidget):
         self.resolutions: tuple[int, ...] = ()
         self.layers: set[int] = set()
         self.toggles: list[QCheckBox] = []
+        self.buttons: dict[str, QPushButton | QToolButton] = {}
         self.box = QGridLayout()
         self.box.setSpacing(0)
         self.box.setHorizontalSpacing(2)
@@ -39,7 +40,7 @@ class LayerPicker(QWidget):
             outer.addLayout(toggles)
         self.layout().setContentsMargins(0, 0, 0, 0)
         for name in presets:
-            b = self._preset_button(name, beside)
+            b = self.buttons[name] = self._preset_button(name, beside)
             b.clicked.connect(lambda _=False, n=name: self.preset(n))
             row.addWidget(b)
         if beside:
@@ -67,11 +68,14 @@ class LayerPicker(QWidget):
                 span = next((j for j in range(i + 1, len(labels)) if labels[j] != labels[i]), len(labels)) - i
                 self.box.addWidget(_small(labels[i]), 0, i, 1, span)
             t = QCheckBox()
-            t.setToolTip(f"layer {i} ({res}×{res})")
+            t.setToolTip(f"layer {i} ({labels[i]})")
             t.toggled.connect(lambda on, i=i: self.toggle(i, on))
             self.box.addWidget(t, 1, i, alignment=Qt.AlignmentFlag.AlignCenter)
             self.box.addWidget(_small(str(i)), 2, i)
             self.toggles.append(t)
+        ranges = layer_ranges(resolutions)
+        for name, b in self.buttons.items():  # a range the model has no layer in (e.g. coarse of a 32² model) greys out
+            b.setEnabled(name == "all" or bool(ranges[name]))
         self.set_layers(layers or tuple(range(len(resolutions))), emit=False)
 
     def chosen(self) -> tuple[int, ...]:

@@ -97,6 +97,10 @@ def test_the_mixing_grid_works_by_ws_index_with_the_models_labels(env, qtbot):
         picker.preset(name)
         assert bridge.last(m.RenderMixGrid).layers == layer_ranges(V3.layer_resolutions)[name]
     assert bridge.last(m.RenderMixGrid).layers == (7, 8)
+    assert picker.toggles[4].toolTip() == "layer 4 (L3 52²)"
+    small = m.ModelInfo(**{**V2_UNCOND.__dict__, "layer_resolutions": (16, 16, 32, 32)})  # no coarse layer
+    state.set_model(small)
+    assert not picker.buttons["coarse"].isEnabled() and picker.buttons["middle"].isEnabled()
     state.set_model(V2_COND)  # per resolution on v2: one label over each pair
     labels = [picker.box.itemAt(k).widget().text() for k in range(picker.box.count())]
     assert labels.count("64²") == 1 and len(picker.toggles) == 10
