@@ -122,3 +122,43 @@ def test_mix_grid_and_figure_follow_the_class(tmp_path):
     assert main(["figure", "truncation", "--model", pkl, "--class", "0", "--out", str(tmp_path / "f.png")]) == 0
     assert main(["generate", "--from-png", str(tmp_path / "g.png"), "--grid", str(tmp_path / "g2.png")]) == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "g2.png")), np.asarray(Image.open(tmp_path / "g.png")))
+
+
+def test_directions_edit_project_and_video_work_on_a_conditional_v2_pickle(tmp_path, capsys):
+    pkl = str(px.NVIDIA_DATA / "sg2ada_cond.pkl")
+    for method in ("pca", "sefa"):
+        assert main(["directions", method, "--model", pkl, "--samples", "400", "--count", "4",
+                     "--out", str(tmp_path / f"{method}.npz")]) == 0
+        assert main(["edit", "--model", pkl, "--seeds", "0,1", "--class", "2", "--directions",
+                     str(tmp_path / f"{method}.npz"), "--amounts=-2,0,2", "--out", str(tmp_path / f"{method}.png")]) == 0
+        rec = read_provenance(tmp_path / f"{method}.png")
+        assert rec["latents"] == [{"seed": 0, "c": 2}, {"seed": 1, "c": 2}]
+        # the middle column (amount 0) is the face `generate` renders for that seed and class
+        grid = np.asarray(Image.open(tmp_path / f"{method}.png"))
+        assert main(["generate", "--model", pkl, "--seeds", "0", "--class", "2", "--out", str(tmp_path / "g")]) == 0
+        face = np.asarray(Image.open(tmp_path / "g" / "seed0000.png"))
+        assert np.array_equal(grid[:64, 64:128], face)
+    target = np.asarray(Image.open(tmp_path / "g" / "seed0000.png"))
+    Image.fromarray(target).save(tmp_path / "face.png")
+    assert main(["project", str(tmp_path / "face.png"), "--model", pkl, "--class", "2", "--steps", "30",
+                 "--out", str(tmp_path / "proj")]) == 0
+    assert "PSNR" in capsys.readouterr().out
+    assert main(["generate", "--from-png", str(tmp_path / "proj" / "face-projected.png"),
+                 "--out", str(tmp_path / "again")]) == 0
+    assert main(["project", str(tmp_path / "face.png"), "--model", pkl, "--class", "9", "--steps", "1",
+                 "--out", str(tmp_path / "proj")]) == 1
+    for kind in ("walk", "truncation", "noise"):
+        assert main(["video", "--model", pkl, "--kind", kind, "--seeds", "0,1", "--class", "1",
+                     "--frames-per-step", "2", "--out", str(tmp_path / f"{kind}.gif")]) == 0
+        assert (tmp_path / f"{kind}.gif").stat().st_size > 0
+
+
+def test_mixing_by_ws_index_with_labels_on_v2(tmp_path, capsys):
+    pkl = str(px.NVIDIA_DATA / "sg2ada_cond.pkl")  # 64²: layers at 4²-8² coarse, 16²-32² middle, 64² fine
+    assert main(["info", "--model", pkl]) == 0
+    table = capsys.readouterr().out.split("layer    res")[1].splitlines()[1:11]
+    assert [row.split()[1] for row in table] == ["4²", "4²", "8²", "8²", "16²", "16²", "32²", "32²", "64²", "64²"]
+    assert [row.split()[3] for row in table] == ["coarse"] * 4 + ["middle"] * 4 + ["fine"] * 2
+    assert main(["mix", "--model", pkl, "--rows", "0", "--cols", "1", "--layers", "0-1", "--class", "0",
+                 "--out", str(tmp_path / "m.png")]) == 0
+    assert read_provenance(tmp_path / "m.png")["layers"] == [0, 1]
