@@ -162,3 +162,21 @@ def test_mixing_by_ws_index_with_labels_on_v2(tmp_path, capsys):
     assert main(["mix", "--model", pkl, "--rows", "0", "--cols", "1", "--layers", "0-1", "--class", "0",
                  "--out", str(tmp_path / "m.png")]) == 0
     assert read_provenance(tmp_path / "m.png")["layers"] == [0, 1]
+
+
+def test_import_writes_the_model_generate_renders(tmp_path):
+    pkl = str(px.NVIDIA_DATA / "sg3_stylegan2.pkl")
+    assert main(["import", pkl, "--out", str(tmp_path / "m.safetensors")]) == 0
+    for model, out in ((pkl, "a"), (str(tmp_path / "m.safetensors"), "b")):
+        assert main(["generate", "--model", model, "--seeds", "5", "--out", str(tmp_path / out)]) == 0
+    a, b = (np.asarray(Image.open(tmp_path / d / "seed0005.png")) for d in "ab")
+    assert np.array_equal(a, b)
+
+
+def test_a_hostile_pytorch_pickle_runs_nothing_through_generate(tmp_path, capsys):
+    marker = tmp_path / "marker"
+    path = px.write(tmp_path / "evil.pkl", {"G_ema": px.Calls(print, f"ran {marker}")})
+    assert main(["generate", "--model", str(path), "--seeds", "0", "--out", str(tmp_path / "o")]) == 1
+    captured = capsys.readouterr()
+    assert "\n" not in captured.err.strip() and "nothing in it was run" in captured.err
+    assert "ran" not in captured.out and not marker.exists()
