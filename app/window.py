@@ -13,7 +13,7 @@ from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.blend import BlendDialog
 from .dialogs.export_video import ExportVideoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
-from .panes.registry import PANES
+from .panes.registry import PANES, Pane
 from .qtutil import icon, save_name
 from .state import ExploreState
 from .viewer import ImageViewer
@@ -51,8 +51,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("StyleGAN Studio")
         self.setAcceptDrops(True)
         self._fit_to_screen()
-        self.panes = {e.title: e.cls(bridge, self.state) for e in PANES}
-        self.docks = {e.title: self._dock(e.title, self.panes[e.title]) for e in PANES}
+        self.panes = {e.key: e.cls(bridge, self.state) for e in PANES}
+        self.docks = {e.key: self._dock(e.title, self.panes[e.key]) for e in PANES}
         self._status_widgets()   # before the docks are tabbed: a status bar added later left a stale tab bar over it
         self._arrange()
         self.default_state = self.saveState()
@@ -72,24 +72,24 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(pane)
         dock = QDockWidget(name, self)
-        dock.setObjectName(name)
+        dock.setObjectName(name)  # saved layouts (QSettings) name docks by their titles: kept so they restore
         dock.setWidget(scroll)
         return dock
 
     def _arrange(self) -> None:
         for entry in PANES:
-            self.addDockWidget(entry.area, self.docks[entry.title])
+            self.addDockWidget(entry.area, self.docks[entry.key])
             if entry.tab_with:
-                self.tabifyDockWidget(self.docks[entry.tab_with], self.docks[entry.title])
-        self.docks["Style Mixing"].raise_()
-        self.docks["Noise"].raise_()
+                self.tabifyDockWidget(self.docks[entry.tab_with], self.docks[entry.key])
+        self.docks[Pane.MIXING].raise_()
+        self.docks[Pane.NOISE].raise_()
         self._size_docks()
 
     def _size_docks(self) -> None:
         # A mixing grid of three rows needs about a third of the window's height to show without scrolling.
-        self.resizeDocks([self.docks["Style Mixing"]], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks[Pane.MIXING]], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
         # The noise rows' strength sliders need room; the viewer keeps the rest.
-        self.resizeDocks([self.docks["Noise"]], [max(340, self.width() // 4)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks[Pane.NOISE]], [max(340, self.width() // 4)], Qt.Orientation.Horizontal)
 
     def _status_widgets(self) -> None:
         self.model_label, self.render_label = QLabel("No model"), QLabel("")
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
         self.recent_menu = file.addMenu("Recent Models")
         self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save, "fa5s.save")
-        self._action(file, "Export Mixing Grid…", lambda: self.panes["Style Mixing"].export(), None,
+        self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
                      "fa5s.th")
         figures = file.addMenu("Export Figure")
         for name in FIGURES:
@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         view = self.menuBar().addMenu("&View")
         for entry in PANES:
-            act = self.docks[entry.title].toggleViewAction()
+            act = self.docks[entry.key].toggleViewAction()
             act.setShortcut(QKeySequence(entry.shortcut))
             view.addAction(act)
         view.addSeparator()
@@ -136,9 +136,9 @@ class MainWindow(QMainWindow):
         self._action(seeds, "Next Seed", lambda: self.step_seed(1), "Ctrl+Right", "fa5s.chevron-right")
         self._action(seeds, "Previous Seed", lambda: self.step_seed(-1), "Ctrl+Left", "fa5s.chevron-left")
         self._action(seeds, "Random Seed", self.random_seed, "Ctrl+R", "fa5s.dice")
-        self._action(seeds, "Resample Fine Noise", lambda: self.panes["Noise"].resample_group("fine"),
+        self._action(seeds, "Resample Fine Noise", lambda: self.panes[Pane.NOISE].resample_group("fine"),
                      "Ctrl+Shift+F")
-        self._action(seeds, "Resample Coarse Noise", lambda: self.panes["Noise"].resample_group("coarse"),
+        self._action(seeds, "Resample Coarse Noise", lambda: self.panes[Pane.NOISE].resample_group("coarse"),
                      "Ctrl+Shift+C")
         help_ = self.menuBar().addMenu("&Help")
         self._action(help_, "Keyboard Shortcuts", self.show_shortcuts)
@@ -153,8 +153,8 @@ class MainWindow(QMainWindow):
         b.saved.connect(lambda ev: self.statusBar().showMessage(f"Saved {ev.what}: {ev.path}", 8000))
         self.state.changed.connect(self.render)
         self.viewer.latent_dropped.connect(self.state.set_latent)
-        self.panes["Seeds"].latent_chosen.connect(self.state.set_latent)
-        self.panes["Style Mixing"].cell_chosen.connect(self.state.set_latent)
+        self.panes[Pane.SEEDS].latent_chosen.connect(self.state.set_latent)
+        self.panes[Pane.MIXING].cell_chosen.connect(self.state.set_latent)
         for pane in self.panes.values():
             if hasattr(pane, "status"):
                 pane.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -259,8 +259,8 @@ class MainWindow(QMainWindow):
     def on_projected(self, ev) -> None:
         """A projection finished: keep it as a favourite and show it untruncated (ψ 1), as it was found."""
         name = Path(ev.path).stem
-        self.panes["Seeds"].add_favourite(ev.latent, f"projected {name}", ev.image)
-        self.panes["Truncation"].set_values(1.0, None)
+        self.panes[Pane.SEEDS].add_favourite(ev.latent, f"projected {name}", ev.image)
+        self.panes[Pane.TRUNCATION].set_values(1.0, None)
         self.state.set_latent(ev.latent)
         self.statusBar().showMessage(f"Projected {name} ({ev.psnr:.1f} dB): a favourite now, shown at ψ 1", 15000)
 

@@ -3,7 +3,7 @@
     nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python bench/kill_trials.py --trials 20 [--seed 0]
 
 Half the trials kill at a random moment, half the moment a temporary file of an atomic write appears (inside
-a snapshot, state or image write). What is checked is in tests/killtrials.py; failures are printed.
+a snapshot, state or image write). What is checked is in bench/killtrials.py; failures are printed.
 """
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def main() -> int:
@@ -29,9 +27,8 @@ def main() -> int:
     os.environ["STYLEGAN_STUDIO_CACHE"] = str(tmp / "cache")
     import numpy as np
     import killtrials as kt
-    from helpers import tiny_generator
+    from synthetic import make_folder, tiny_generator
     from stylegan_studio.engine.files.modelfile import save_model
-    from helpers import make_folder
     kt.ENV["STYLEGAN_STUDIO_CACHE"] = str(tmp / "cache")
     data = make_folder(tmp / "data", n=32, size=16)
     model = tmp / "m.safetensors"

@@ -3,7 +3,7 @@
     nice -n 19 env OMP_NUM_THREADS=1 QT_QPA_PLATFORM=offscreen .venv/bin/python bench/soak_window.py --ops 10000
 
 Prints operations, unhandled errors, viewer deadlines missed, RSS growth from operation 500 to the end, viewer
-latency percentiles, the error lines the window showed and how often each operation ran (tests/soak.py).
+latency percentiles, the error lines the window showed and how often each operation ran (bench/soak.py).
 """
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("STYLEGAN_STUDIO_NO_REEXEC", "1")
 
@@ -35,11 +33,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication([])
     import soak
-    from helpers import tiny_generator
+    from synthetic import make_folder, tiny_generator
     from stylegan_studio.app.bridge import EngineBridge
     from stylegan_studio.app.window import MainWindow
     from stylegan_studio.engine.files.modelfile import save_model
-    from helpers import make_folder
     model = tmp / "tiny.safetensors"
     save_model(tiny_generator(16), model)
     bridge = EngineBridge(model_path=str(model), threads=1)

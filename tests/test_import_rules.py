@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-import import_scan as scan  # noqa: E402  (the one import resolver: bench/import_scan.py prints the same figures)
+import import_scan as scan  # bench/ is on pytest's pythonpath (the one import resolver; it prints the same figures)
 
 ENGINE = scan.ENGINE
 QT = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "qtawesome", "qtpy")
@@ -139,3 +138,23 @@ def test_the_tests_mirror_the_sub_packages():
     assert folders <= parts, f"test folders that name no part: {sorted(folders - parts)}"
     loose = sorted(p.name for p in (ROOT / "tests").glob("test_*.py") if p.name != Path(__file__).name)
     assert not loose, f"tests outside a part's folder: {loose}"
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Top-level module names a file imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_bench_imports_nothing_from_tests():
+    test_modules = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"tests"}
+    for path in sorted((ROOT / "bench").rglob("*.py")):
+        text = path.read_text()
+        found = _top_level_imports(path) & test_modules
+        assert not found, f"{path.name} imports {found}"
+        assert '"tests"' not in text and "'tests'" not in text, f"{path.name} reaches into tests/ by path"

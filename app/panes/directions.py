@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 
 from ...engine.contract.messages import CancelJob, ComputeDirections, LoadDirections, SaveDirections
 from ...engine.contract.requests import RenderImage
-from ...engine.contract.latents import Latent
+from ...engine.contract.latents import SLIDER_SIGMAS as RANGE, Latent
 from ..qtutil import icon, save_name, to_pixmap
 from .layerpicker import LayerPicker
 from .seeds import LatentList
@@ -16,7 +16,6 @@ METHODS = (("PCA of w (GANSpace)", "pca"), ("Closed form (SeFa)", "sefa"),
            ("Attributes (classified faces)", "attributes"))
 SAMPLES = {"pca": 20000, "sefa": 20000, "attributes": 3000}  # mapped w, or faces rendered and classified
 STEPS = 10        # slider ticks per σ
-RANGE = 3         # sliders run from −RANGE σ to +RANGE σ
 KEEP_THUMB = 48
 KEEP_TARGET = "directions-keep"  # render targets of kept faces' thumbnails: KEEP_TARGET-n
 ROLE = Qt.ItemDataRole.UserRole

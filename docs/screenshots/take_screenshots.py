@@ -13,6 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from stylegan_studio.app.bridge import EngineBridge
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.qtutil import latent_to_mime
 from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.contract.latents import Latent
@@ -46,29 +47,30 @@ def shot(name):
 
 def steps():
     p = win.panes
-    yield lambda: (p["Seeds"].entry.setText("0-63"), p["Seeds"].apply_range())
-    yield lambda: p["Style Mixing"].clear()  # the grid a first launch pre-fills, replaced by chosen faces
+    yield lambda: (p[Pane.SEEDS].entry.setText("0-63"), p[Pane.SEEDS].apply_range())
+    yield lambda: p[Pane.MIXING].clear()  # the grid a first launch pre-fills, replaced by chosen faces
     for k, seed in enumerate((3, 7, 12)):  # three faces as rows (left column)
-        yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), 5, (k + 1) * p["Style Mixing"].grid.tile + 5)
+        yield lambda k=k, seed=seed: drop(p[Pane.MIXING].grid, Latent(seed=seed), 5, (k + 1) * p[Pane.MIXING].grid.tile + 5)
     for k, seed in enumerate((21, 40)):    # two faces as columns (top row)
-        yield lambda k=k, seed=seed: drop(p["Style Mixing"].grid, Latent(seed=seed), (k + 1) * p["Style Mixing"].grid.tile + 5, 5)
-    yield lambda: p["Style Mixing"].picker.preset("middle")
-    yield lambda: p["Noise"].resample(max(p["Noise"].rows))
-    yield lambda: p["Noise"].request_variation()
+        yield lambda k=k, seed=seed: drop(p[Pane.MIXING].grid, Latent(seed=seed), (k + 1) * p[Pane.MIXING].grid.tile + 5, 5)
+    yield lambda: p[Pane.MIXING].picker.preset("middle")
+    yield lambda: p[Pane.NOISE].resample(max(p[Pane.NOISE].rows))
+    yield lambda: p[Pane.NOISE].request_variation()
     for psi in (100, 40, -50, 70):
-        yield lambda psi=psi: p["Truncation"].psi.setValue(psi)
+        yield lambda psi=psi: p[Pane.TRUNCATION].psi.setValue(psi)
     yield lambda: win.save_image(str(out / "saved-image.png"))
     yield lambda: shot("explore")
-    yield lambda: win.docks["Truncation"].raise_()  # tabbed with Noise
+    yield lambda: win.docks[Pane.TRUNCATION].raise_()  # tabbed with Noise
     yield lambda: shot("explore-truncation")
-    yield lambda: (win.docks["Interpolation"].raise_(), p["Interpolation"].to_seed.setValue(40))  # tabbed with Noise
+    # the Interpolation pane is tabbed with Noise
+    yield lambda: (win.docks[Pane.INTERPOLATION].raise_(), p[Pane.INTERPOLATION].to_seed.setValue(40))
     yield lambda: shot("explore-interpolation")
-    yield lambda: (win.docks["Training"].raise_(), p["Training"].data.setText(data), p["Training"].check())
-    yield lambda: (p["Training"].resolution.setCurrentText("32"), p["Training"].kimg.setValue(0.5),
-                   p["Training"].run_dir.setText(tempfile.mkdtemp() + "/run"), p["Training"].start())
+    yield lambda: (win.docks[Pane.TRAINING].raise_(), p[Pane.TRAINING].data.setText(data), p[Pane.TRAINING].check())
+    yield lambda: (p[Pane.TRAINING].resolution.setCurrentText("32"), p[Pane.TRAINING].kimg.setValue(0.5),
+                   p[Pane.TRAINING].run_dir.setText(tempfile.mkdtemp() + "/run"), p[Pane.TRAINING].start())
     yield "wait"
     yield lambda: shot("training")
-    yield lambda: p["Training"].buttons["Stop"].click()
+    yield lambda: p[Pane.TRAINING].buttons["Stop"].click()
     yield lambda: subprocess.run(["import", "-window", "root", str(out / "screen.png")], check=False)
     yield lambda: (bridge.close(), app.quit())
 

@@ -52,14 +52,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def spec_from_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) -> VideoSpec:
     """VideoSpec from the command line."""
-    a, _, b = args.psi_range.partition(",")
     extra = direction_args(args, ws_resolutions) if args.kind == "direction" else {}
     layers = extra.pop("layers", parse_layers(args.layers, ws_resolutions) if args.layers else ())
     return VideoSpec(**extra, kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
                      frames_per_step=args.frames_per_step, fps=args.fps, size=args.size, psi=args.psi,
                      cutoff=args.cutoff, layers=layers,
-                     noise_res=tuple(int(r) for r in args.noise_res.split(",") if r.strip()),
-                     psi_range=(float(a), float(b or a)), loop=not args.no_loop, easing=args.easing,
+                     noise_res=_numbers("--noise-res", args.noise_res, int, "32,64"),
+                     psi_range=_pair("--psi-range", args.psi_range), loop=not args.no_loop, easing=args.easing,
                      quality=args.quality, filter=args.filter, c=args.cls, translate=args.translate,
                      rotate=args.rotate)
 
@@ -70,14 +69,26 @@ def direction_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) ->
         raise UserError("a direction video needs --directions FILE (make one with `directions pca`)")
     ds = read(args.directions)
     k = ds.index(args.pick)
-    lo, _, hi = args.amount_range.partition(",")
-    try:
-        amounts = (float(lo), float(hi or lo))
-    except ValueError:
-        raise UserError(f"cannot read --amount-range {args.amount_range!r}; use from,to like -3,3") from None
+    amounts = _pair("--amount-range", args.amount_range, "-3,3")
     return {"direction": tuple(ds.vectors[k].tolist()), "sigma": float(ds.sigmas[k]), "amount_range": amounts,
             "direction_name": ds.names[k],
             "layers": parse_layers(args.layers, ws_resolutions) if args.layers else ds.layers}
+
+
+def _numbers(option: str, text: str, kind: type = float, example: str = "-1,1.5") -> tuple:
+    """'a,b,…' → numbers of `kind`; one line naming the option if they are not."""
+    try:
+        return tuple(kind(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise UserError(f"cannot read {option} {text!r}; use numbers like {example}") from None
+
+
+def _pair(option: str, text: str, example: str = "-1,1.5") -> tuple[float, float]:
+    """'from,to' (or one number for both) → (from, to)."""
+    values = _numbers(option, text, float, example)
+    if len(values) not in (1, 2):
+        raise UserError(f"{option} needs from,to like {example}")
+    return values[0], values[-1]
 
 
 def run_video(args: argparse.Namespace) -> int:

@@ -10,10 +10,10 @@ from ..render import exports
 from ..files.bundled import resolve_model
 from ..nets.device import default_device
 from ..contract.errors import UserError
-from ..files.fileio import WriteError, describe_os_error
+from ..files.fileio import make_dir
 from ..files.imported import cached_conversion, is_official_pickle, open_model
 from ..files.modelfile import read_header
-from ..files.pngio import read_provenance
+from ..files.pngio import PngError, read_provenance
 from ..files.provenance import model_record, spec_from
 from ..contract.latents import (DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds,
                                parse_translate)
@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_render_options(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--out", help="folder for one PNG per seed")
-    out.add_argument("--grid", help="one PNG holding all seeds")
+    out.add_argument("--grid", help="one PNG holding all seeds (with --from-png: the file to write)")
     p.add_argument("--cols", type=int, help="grid columns (default: about square)")
     p.set_defaults(run=run_generate)
     p = sub.add_parser("mix", help="render a style-mixing grid")
@@ -97,18 +97,15 @@ def check_cutoff(settings: RenderSettings, num_ws: int) -> None:
 
 def ensure_dir(path: Path) -> None:
     """Create an output folder, or fail with one line."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
+    make_dir(path)
 
 
 def read_png_spec(args: argparse.Namespace) -> tuple[RenderRequest, dict]:
     """(request, record) a studio PNG carries; the model it names must be the one used."""
     try:
         rec = read_provenance(args.from_png)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {args.from_png}: {exc}") from None
+    except PngError as exc:
+        raise PngError(f"cannot read {args.from_png}: {exc}") from None
     if not rec or rec.get("app") != "stylegan-studio":
         raise UserError(f"{args.from_png} carries no stylegan-studio provenance")
     spec = spec_from(rec)
@@ -124,10 +121,11 @@ def read_png_spec(args: argparse.Namespace) -> tuple[RenderRequest, dict]:
 
 
 def regenerate(args: argparse.Namespace) -> int:
-    """`generate --from-png`: the same request rendered again (an image into --out DIR, others to a file)."""
+    """`generate --from-png`: the same request rendered again (an image into --out DIR, others to a file; --grid
+    FILE names the file for any kind)."""
     spec, rec = read_png_spec(args)
     stem = Path(args.from_png).with_suffix("")
-    if isinstance(spec, RenderImage):
+    if isinstance(spec, RenderImage) and not args.grid:
         folder = Path(args.out or f"{stem}-regenerated")
         ensure_dir(folder)
         target = folder / (f"seed{spec.latent.seed:04d}.png" if spec.latent.seed is not None else Path(args.from_png).name)

@@ -164,8 +164,6 @@ def drive(run, deadline: float | None = None, resumed: bool = False, extra_notes
             print(f"  skipped {name}: {reason}")
         if resumed:
             print(f"resumed at {run.kimg:.3f} kimg (tick {run.tick}) from {run.resumed_from.name}")
-        if getattr(run, "dataset_changed", False):
-            print("note: the dataset changed since the snapshot; continuing on the current files")
         for note in run.notes + extra_notes:
             print(f"note: {note}")
         print(f"device: {run.device}")

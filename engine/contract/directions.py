@@ -1,23 +1,28 @@
 """The directions file: unit vectors in W with names, kind, layer range, model id and σ (stdlib + numpy only).
 
-An .npz read with allow_pickle=False after every member's declared size is checked (a small zip can claim
-gigabytes), so opening a file someone sent runs nothing and cannot blow up memory.
+An .npz read by the guarded reader (contract/npzfile.py: declared sizes and every array's header are checked before
+anything is allocated, nothing is unpickled), so opening a file someone sent runs nothing and cannot blow up memory.
 """
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import UserError
 from .latents import Edit
+from .npzfile import NpzError, Wanted, read_npz
 
 FORMAT_VERSION = 1
 KINDS = ("pca", "sefa", "attributes")
 MAX_BYTES = 64 * 1024 * 1024
-FIELDS = ("format_version", "vectors", "names", "kind", "layers", "model_id", "sigmas", "scores", "score_name")
+UNIT_TOLERANCE = 1e-3  # float32 unit vectors from eigh/SVM measure |‖v‖ − 1| < 1e-6; a scaled vector is far beyond
+_SCALAR, _TEXT, _NUMBERS = Wanted("iu", (0,)), Wanted("U", (0,)), Wanted("fiu", (1,))
+WANTED = {"format_version": _SCALAR, "vectors": Wanted("fiu", (2,)), "names": Wanted("U", (1,)), "kind": _TEXT,
+          "layers": Wanted("iu", (1,)), "model_id": _TEXT, "sigmas": _NUMBERS, "scores": _NUMBERS,
+          "score_name": _TEXT}
+FIELDS = tuple(WANTED)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,19 @@ class DirectionSet:
             raise UserError(f"direction kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if not np.all(np.isfinite(v)) or not np.all(np.isfinite(self.sigmas)) or not self.layers:
             raise UserError("a direction set holds non-finite numbers or no layers")
+        self._check_units()
+
+    def _check_units(self) -> None:
+        """Refuse what would make '+3σ' mean something else: a vector not of unit length, a σ not above 0."""
+        norms = np.linalg.norm(self.vectors.astype(np.float64), axis=1)
+        off = int(np.argmax(np.abs(norms - 1)))
+        if abs(norms[off] - 1) > UNIT_TOLERANCE:
+            raise UserError(f"direction {self.names[off]!r} has length {norms[off]:.4g}, not 1: its σ steps would "
+                            "not be σ (directions must be unit vectors)")
+        if not np.all(self.sigmas > 0):
+            k = int(np.argmin(self.sigmas))
+            raise UserError(f"direction {self.names[k]!r} has σ {float(self.sigmas[k]):g}: σ, the spread of w "
+                            "along it, must be above 0")
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -105,18 +123,18 @@ def encode(ds: DirectionSet) -> bytes:
 def read(path) -> DirectionSet:
     """The direction set in an .npz; anything unusable is one UserError line."""
     try:
-        with zipfile.ZipFile(path) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_BYTES:
-                raise UserError(f"{path} is too large for a directions file")
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in FIELDS if k not in f.files]
-            if missing:
-                raise UserError(f"{path} is not a directions file (no {', '.join(missing)})")
-            if int(f["format_version"]) > FORMAT_VERSION:
-                raise UserError(f"{path} is a newer directions format ({int(f['format_version'])})")
-            return DirectionSet(np.asarray(f["vectors"], np.float32), tuple(str(n) for n in f["names"]),
-                                str(f["kind"]), tuple(int(i) for i in f["layers"]), str(f["model_id"]),
-                                np.asarray(f["sigmas"], np.float32), np.asarray(f["scores"], np.float32),
-                                str(f["score_name"]))
-    except (OSError, zipfile.BadZipFile, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"cannot read directions from {path}: {exc}") from None
+        f = read_npz(path, WANTED, MAX_BYTES)
+    except NpzError as exc:
+        raise NpzError(f"cannot read directions from {path}: {exc}") from None
+    missing = [k for k in FIELDS if k not in f]
+    if missing:
+        raise UserError(f"{path} is not a directions file (no {', '.join(missing)})")
+    if int(f["format_version"]) > FORMAT_VERSION:
+        raise UserError(f"{path} is a newer directions format ({int(f['format_version'])})")
+    try:
+        return DirectionSet(np.asarray(f["vectors"], np.float32), tuple(str(n) for n in f["names"]),
+                            str(f["kind"]), tuple(int(i) for i in f["layers"]), str(f["model_id"]),
+                            np.asarray(f["sigmas"], np.float32), np.asarray(f["scores"], np.float32),
+                            str(f["score_name"]))
+    except UserError as exc:
+        raise UserError(f"cannot use directions from {path}: {exc}") from None

@@ -10,4 +10,6 @@ class UserError(StudioError):
 
 
 # What the engine's ErrorEvent and the CLI's exit 1 report as one line; anything else is a bug (traceback logged).
-EXPECTED = (StudioError, OSError, ValueError)
+# Only the studio's own errors: a file that cannot be read or written is wrapped where it is opened (ReadError,
+# WriteError), so a stray OSError or ValueError from a bug still shows its traceback.
+EXPECTED = (StudioError,)

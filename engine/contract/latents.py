@@ -13,6 +13,8 @@ from .errors import StudioError
 NOISE_MODES = ("const", "random", "zero")
 DEFAULT_PSI = 0.7  # where the window, `generate`, `mix`, `video` and `figure` start: the paper's ψ
 PAPER_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)  # the paper's truncation figure; the Truncation pane's strip
+SLIDER_SIGMAS = 3     # the Directions pane's sliders run from −3σ to +3σ
+MAX_SIGMAS = 10.0     # an edit's furthest step: past it the bundled model's faces are saturated (docs/disentanglement.md)
 
 
 class SpecError(StudioError, ValueError):
@@ -146,6 +148,14 @@ def _parse_one(text: str) -> ResNoise:
     except ValueError:
         raise SpecError(f"cannot read noise strength in {text!r}") from None
     return ResNoise(m.group(1), int(m.group(2) or 0), strength)
+
+
+def check_amounts(amounts) -> None:
+    """Refuse edit amounts (in σ) that are not finite or lie beyond ±MAX_SIGMAS."""
+    bad = [a for a in amounts if not abs(float(a)) <= MAX_SIGMAS]
+    if bad:
+        raise SpecError(f"edit amount {bad[0]:g}σ is out of range: amounts must lie within ±{MAX_SIGMAS:g}σ "
+                        f"(the sliders span ±{SLIDER_SIGMAS}σ; further out the faces are saturated)")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .blend import BlendSpec
-from .latents import DEFAULT_PSI, PAPER_PSIS, Latent, RenderSettings, SpecError, check_class
+from .latents import DEFAULT_PSI, PAPER_PSIS, Latent, RenderSettings, SpecError, check_amounts, check_class
 
 FIGURES = ("uncurated", "mixing", "noise", "truncation")
 
@@ -151,6 +151,7 @@ class RenderEditGrid(RenderRequest):
             raise SpecError("an edit grid needs a direction and at least one layer")
         if not all(math.isfinite(float(x)) for x in (*self.direction, *self.amounts, self.sigma)):
             raise SpecError("direction, σ and amounts must be finite numbers")
+        check_amounts(self.amounts)
 
 
 @dataclass(frozen=True)

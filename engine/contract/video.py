@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .latents import DEFAULT_PSI, RenderSettings, SpecError, check_class
+from .latents import DEFAULT_PSI, RenderSettings, SpecError, check_amounts, check_class
 
 KINDS = ("walk", "truncation", "noise", "morph", "grid", "direction")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")
@@ -60,6 +60,8 @@ class VideoSpec:
         RenderSettings(translate=self.translate, rotate=self.rotate)  # the same checks as a still's transform
         if self.kind == "direction" and not self.direction:
             raise SpecError("a direction video needs a direction (compute or open one in Directions)")
+        if self.kind == "direction":
+            check_amounts(self.amount_range)
 
 
 def check_format(path: str) -> str:

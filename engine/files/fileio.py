@@ -17,6 +17,33 @@ class WriteError(StudioError, OSError):
     """A file could not be written; the previous file (if any) is untouched."""
 
 
+class ReadError(StudioError, OSError):
+    """A file the user named could not be read (missing, a folder, no permission)."""
+
+
+def cannot_read(path, exc: OSError) -> ReadError:
+    """The one line for an OSError met while reading `path`."""
+    why = {errno.ENOENT: "no such file", errno.EISDIR: "it is a folder"}.get(exc.errno) or describe_os_error(exc)
+    return ReadError(f"cannot read {path}: {why}")
+
+
+def make_dir(path: str | Path) -> None:
+    """Create a folder (and its parents), or fail with one line."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
+
+
+def append_line(path: str | Path, line: str) -> None:
+    """Append one line to a log file (a killed write leaves a partial line its readers skip)."""
+    try:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {describe_os_error(exc)}") from None
+
+
 def describe_os_error(exc: OSError) -> str:
     """One plain line for an OSError."""
     if exc.errno == errno.ENOSPC:

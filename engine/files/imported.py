@@ -16,7 +16,7 @@ from ..contract.errors import StudioError, UserError
 from ..nets.api import GeneratorNet
 from ..nets.registry import arch_of
 from ..nets.nvidia import discriminator_from_nvidia, generator_from_nvidia
-from .fileio import atomic_write_bytes, cache_root
+from .fileio import atomic_write_bytes, cache_root, make_dir
 from .modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
 from .official import OfficialModels, load_official, snapshot_kimg
 from .persist import NetworkRecord, Snapshot, pickle_kind, read_snapshot
@@ -61,7 +61,7 @@ def cached_conversion(pkl: str | Path) -> tuple[Path, str]:
             return target, f"Opened {pkl.name} from its cached conversion ({target})" + (f"; note: {note}" if note else "")
         except ModelFileError:
             pass  # a damaged cache entry is simply converted again
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(target.parent)
     if pytorch:
         meta = convert_snapshot(read_snapshot(pkl, sha=sha), target)
         note = meta.imported.get("source_note")

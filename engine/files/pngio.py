@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .fileio import atomic_write_bytes
+from ..contract.errors import UserError
+from .fileio import atomic_write_bytes, cannot_read
 
 PROVENANCE_KEY = "stylegan-studio"
 
@@ -29,22 +30,30 @@ def save_png(path: str | Path, img: np.ndarray, provenance: dict | None = None) 
     atomic_write_bytes(path, encode_png(img, provenance))
 
 
+class PngError(UserError, ValueError):
+    """A PNG whose provenance cannot be read (damaged image data, a chunk that is not a JSON object)."""
+
+
 def read_provenance(path: str | Path) -> dict | None:
-    """The provenance a studio PNG carries, or None; a damaged file is a ValueError or OSError with one line."""
+    """The provenance a studio PNG carries, or None; an unreadable file is a ReadError, a damaged one a PngError."""
     try:
         with Image.open(path) as im:
             text = im.text.get(PROVENANCE_KEY) if hasattr(im, "text") else None
-    except (SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+    except (SyntaxError, EOFError, Image.DecompressionBombError, ValueError) as exc:
         # Pillow reports a broken chunk as SyntaxError ("broken PNG file"); `text` reads past the image data
-        raise ValueError(str(exc).splitlines()[0] if str(exc) else "a damaged PNG file") from None
+        raise PngError(str(exc).splitlines()[0] if str(exc) else "a damaged PNG file") from None
+    except OSError as exc:  # missing, a folder, or not an image Pillow knows (UnidentifiedImageError)
+        raise (cannot_read(path, exc) if exc.errno else PngError(str(exc) or "not an image")) from None
     if not text:
         return None
     try:
         rec = json.loads(text)
     except RecursionError:  # a hostile chunk nests brackets thousands deep
-        raise ValueError("the provenance is nested too deeply") from None
+        raise PngError("the provenance is nested too deeply") from None
+    except ValueError as exc:
+        raise PngError(f"the provenance is not JSON ({exc})") from None
     if not isinstance(rec, dict):
-        raise ValueError("the provenance is not a JSON object")
+        raise PngError("the provenance is not a JSON object")
     return rec
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..contract.errors import UserError
+from .fileio import cannot_read
 
 MAX_DEPTH = 64               # nested containers deeper than this are not a StyleGAN pickle
 MAX_ELEMENTS = 1 << 31       # one array larger than this (8 GiB of float32) is refused
@@ -311,9 +312,12 @@ def _plain_variables(net: NetworkState) -> list[tuple[str, np.ndarray]]:
 def file_sha256(path: str | Path) -> str:
     """Hex sha256 of a file, read in 1 MiB pieces."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for piece in iter(lambda: f.read(1 << 20), b""):
-            h.update(piece)
+    try:
+        with open(path, "rb") as f:
+            for piece in iter(lambda: f.read(1 << 20), b""):
+                h.update(piece)
+    except OSError as exc:
+        raise cannot_read(path, exc) from None
     return h.hexdigest()
 
 

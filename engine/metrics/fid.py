@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from ..contract.latents import seed_to_z
 from ..files.dataset import load_images
-from ..files.fileio import atomic_write_bytes, cache_root
+from ..files.fileio import atomic_write_bytes, cache_root, make_dir
 from ..nets.inception import inception_path, load_inception
 from ..render.synth import broadcast, map_random, to_uint8, truncate
 
@@ -97,7 +97,7 @@ def cached_features(net, images: np.ndarray, key: str) -> np.ndarray:
 def _save_npy(path: Path, arr: np.ndarray) -> None:
     buf = io.BytesIO()
     np.save(buf, arr)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(path.parent)
     atomic_write_bytes(path, buf.getvalue())
 
 

@@ -245,13 +245,13 @@ def encode(batches: Iterable[np.ndarray], out_path: str | Path, fps: int, qualit
             done += len(frames)
             yield done
         writer.close()
-        commit_temp(tmp, out_path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise WriteError(f"cannot write {out_path}: {describe_os_error(exc)}") from None
     except BaseException:  # cancelled (GeneratorExit) or failed: leave nothing behind
         Path(tmp).unlink(missing_ok=True)
         raise
+    commit_temp(tmp, out_path)  # its own WriteError (said once, not wrapped again above)
 
 
 def upsample_nearest(frames: np.ndarray, factor: int) -> np.ndarray:

@@ -160,8 +160,6 @@ class TrainingJob:
             return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None)
         if not self.cmd.config or not self.cmd.config.data or not self.cmd.run_dir:
             raise UserError("training needs a dataset and a run folder")
-        if self.cmd.config is None:
-            raise UserError("training needs its settings")
         return TrainingRun(self.cmd.config, self.cmd.run_dir)
 
     def units(self) -> Iterator[Unit]:
@@ -172,7 +170,7 @@ class TrainingJob:
                 return Outcome("stopped before it started")
             self.run = self._build()
             total = self.run.cfg.total_kimg
-            summary = "; ".join((self.run.report.summary(), *self.run.notes))  # notes: a run started from a model
+            summary = "; ".join((self.run.report.summary(), *self.run.notes))  # e.g. started from a model, resumed
             # a resumed run first replays its earlier ticks, so its curves continue where they left off
             yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"), *self._history()))
             t0, drive = time.monotonic(), Drive(self.run, lambda: self.stopping)

@@ -112,10 +112,6 @@ class ModelSlot:
         self.live_kimg, self.refreshed_at = src.run.kimg, time.monotonic()
         return True
 
-    def waiting_for_live(self) -> bool:
-        """True when live exploring was asked for but the run has not built its G_ema yet."""
-        return self.live_source is not None and self.live_G is None
-
     def run_ended(self, source, snapshot: str = "") -> bool:
         """The explored run ended: keep its last G_ema as the model; True when the model changed."""
         if self.live_source is not source:

@@ -13,7 +13,7 @@ import python_avatars as pa
 import resvg_py
 from PIL import Image
 
-from ..files.fileio import commit_temp, temp_path_for
+from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path_for
 
 # The SVG is 264 × 280: we render it to fit the square's height and centre it on its background.
 SVG_W, SVG_H = 264, 280
@@ -66,10 +66,13 @@ def build_avatar_zip(out: str | Path, count: int, res: int, seed: int = 0, worke
                 if progress:
                     progress(done, count)
             zf.writestr("attributes.json", json.dumps(attrs, indent=0))
-        commit_temp(tmp, out)
+    except OSError as exc:  # e.g. the disk filled up while the zip grew
+        Path(tmp).unlink(missing_ok=True)
+        raise WriteError(f"cannot write {out}: {describe_os_error(exc)}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    commit_temp(tmp, out)
     return count
 
 

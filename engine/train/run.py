@@ -209,8 +209,8 @@ class TrainingRun:
             self.notes = self.notes + (f"the state was saved on {counters.get('gen_device', 'cpu')}, this run "
                                        f"trains on {self.device.type}: the random stream continues from a new seed",)
         self._tick_acc = _TickAccumulator(counters["tick_start_kimg"])
-        if json.loads(meta["dataset"])["key"] != self.report.key:
-            self.dataset_changed = True  # reported by the CLI; training continues on the current files
+        if json.loads(meta["dataset"])["key"] != self.report.key:  # training continues on the current files
+            self.notes = self.notes + ("the dataset changed since the snapshot; continuing on the current files",)
 
     # ---------------------------------------------------------------- schedule
     @property

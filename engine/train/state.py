@@ -15,7 +15,7 @@ from safetensors.torch import save as st_save
 
 from ..contract.errors import UserError
 from ..contract.messages import TickStats
-from ..files.fileio import WriteError, atomic_write_bytes, stale_temps
+from ..files.fileio import WriteError, append_line, atomic_write_bytes, stale_temps
 from ..files.modelfile import ModelMeta, save_model
 from ..files.pngio import save_png
 from ..contract.training import RUN_CONFIG, TrainConfig, holds_run, resume_options
@@ -66,7 +66,10 @@ class RunFiles:
         path = self.root / RUN_CONFIG
         if not path.is_file():
             raise UserError(f"{self.root}: not a run directory (no config.json)")
-        stored = TrainConfig.from_dict(json.loads(path.read_text()))
+        try:
+            stored = TrainConfig.from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, AttributeError) as exc:  # unreadable, not UTF-8, not JSON, not an object
+            raise UserError(f"{path}: damaged run config ({' '.join(str(exc).split())[:120]})") from None
         changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES}
         if total_kimg is not None and total_kimg > stored.total_kimg:
             changes["total_kimg"] = total_kimg
@@ -129,11 +132,10 @@ class RunFiles:
 
     def append_stats(self, stats: TickStats, extra: dict | None = None) -> None:
         """One JSON line per tick: its TickStats and `extra` figures (e.g. diversity)."""
-        line = json.dumps({**stats.__dict__, **(extra or {})}) + "\n"
+        line = json.dumps({**stats.__dict__, **(extra or {})})
         for folder in (self.root, self.export):
             if folder is not None:
-                with open(folder / "stats.jsonl", "a") as f:
-                    f.write(line)
+                append_line(folder / "stats.jsonl", line)
 
     def export_kit(self, tensors: dict, meta: dict) -> str:
         """Write the resume kit into the export folder; returns what it holds ('' when nothing fits).
@@ -157,8 +159,7 @@ class RunFiles:
 
     def append_metric(self, record: dict) -> None:
         """One JSON line per quality measurement (metrics.jsonl)."""
-        with open(self.root / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_line(self.root / "metrics.jsonl", json.dumps(record))
 
     def history(self, upto_kimg: float) -> tuple[list[TickStats], list[tuple[float, str, float]]]:
         """Ticks (stats.jsonl) and measurements (kimg, name, value) up to `upto_kimg`; damaged lines are skipped.

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from helpers import tiny_generator
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.engine.files.modelfile import ModelMeta, read_header, save_model
 from stylegan_studio.engine.contract.blend import BlendSpec
 from test_app_window import window  # noqa: F401  (the fixture: a window on a real engine and a tiny model)
@@ -120,5 +121,5 @@ def test_the_rows_follow_the_viewers_psi_not_its_face(window, qtbot, tmp_path): 
         window.step_seed(1)          # another face in the viewer: the blend rows stay
     qtbot.wait(200)
     assert stamps == []
-    after = blend_done(window, qtbot, lambda: window.panes["Truncation"].set_values(0.2, None))
+    after = blend_done(window, qtbot, lambda: window.panes[Pane.TRUNCATION].set_values(0.2, None))
     assert not np.array_equal(after.base_images, before.base_images)

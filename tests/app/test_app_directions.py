@@ -10,6 +10,7 @@ from studio_window import start_window, tiny_model
 from stylegan_studio.app.dialogs.export_video import ExportVideoDialog
 from stylegan_studio.app.panes.directions import DirectionsPane
 from stylegan_studio.app.panes.mixing import MixingPane
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.qtutil import latent_from_mime
 from stylegan_studio.app.state import ExploreState
 from stylegan_studio.engine.contract import messages as m
@@ -122,8 +123,8 @@ def window(qtbot, tmp_path):
 
 
 def test_in_the_window_a_computed_direction_changes_the_viewer(window, qtbot):
-    pane = window.panes["Directions"]
-    window.docks["Directions"].raise_()
+    pane = window.panes[Pane.DIRECTIONS]
+    window.docks[Pane.DIRECTIONS].raise_()
     plain = window.viewer.image.copy()
     with qtbot.waitSignal(window.bridge.directions_ready, timeout=60000):
         pane.compute()

@@ -183,13 +183,13 @@ def test_the_window_opens_nvidia_pickles_and_shows_their_source_note(window, tmp
 
 def test_the_class_and_the_input_transform_travel_into_save_image(window, tmp_path):
     window.bridge.model_info.emit(V3)
-    window.panes["Truncation"].rotate.setValue(12)
-    window.panes["Truncation"].move_x.setValue(-5)
+    window.panes["truncation"].rotate.setValue(12)
+    window.panes["truncation"].move_x.setValue(-5)
     window.save_image(str(tmp_path / "moved.png"))
     still = window.bridge.last(m.ExportStill)
     assert still.request.settings.rotate == 12.0 and still.request.settings.translate == (-0.05, 0.0)
     window.bridge.model_info.emit(V2_COND)
-    window.panes["Seeds"].class_box.setValue(3)
+    window.panes["seeds"].class_box.setValue(3)
     window.step_seed(4)
     assert window.state.latent == Latent(seed=4, c=3)
     window.save_image(str(tmp_path / "class.png"))

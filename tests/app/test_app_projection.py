@@ -3,6 +3,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QUrl
 
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.qtutil import latent_to_mime
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 from stylegan_studio.engine.render.synth import render_latents
@@ -29,13 +30,13 @@ def test_a_dropped_image_becomes_a_favourite_that_mixes(window, qtbot, tmp_path)
     assert "favourites" in dialog.message.text() and dialog.progress.value() == 100
     latent = done.args[0].latent
     assert latent.per_layer and latent.w.shape == (6, 16)  # the dialog starts with one style per layer
-    favs = window.panes["Seeds"].favs
+    favs = window.panes[Pane.SEEDS].favs
     item = favs.item(favs.count() - 1)
     assert item.text() == "projected face" and item.data(256) == latent and not item.icon().isNull()
     assert window.state.latent == latent and window.state.settings.psi == 1.0
     # the favourite drags into the mixing grid like any seed
-    pane = window.panes["Style Mixing"]
-    window.docks["Style Mixing"].raise_()
+    pane = window.panes[Pane.MIXING]
+    window.docks[Pane.MIXING].raise_()
     pane.clear()
     with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000):
         drop(pane.grid, favs.mimeData([item]), 5, pane.grid.tile + 5)

@@ -4,6 +4,7 @@ import pytest
 from PySide6.QtGui import QAction
 
 from studio_window import start_window, tiny_model
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.qtutil import latent_to_mime
 from PIL import Image
 
@@ -36,7 +37,7 @@ def test_opens_on_a_model_and_shows_an_image(window):
 
 
 def test_seed_grid_fills(window, qtbot):
-    pane = window.panes["Seeds"]
+    pane = window.panes[Pane.SEEDS]
     pane.entry.setText("0-9")
     pane.apply_range()
     qtbot.waitUntil(lambda: all(not pane.grid.item(i).icon().isNull() and pane.grid.item(i).icon().cacheKey()
@@ -44,8 +45,8 @@ def test_seed_grid_fills(window, qtbot):
 
 
 def test_mixing_drop_and_layer_toggle(window, qtbot):
-    pane = window.panes["Style Mixing"]
-    window.docks["Style Mixing"].raise_()
+    pane = window.panes[Pane.MIXING]
+    window.docks[Pane.MIXING].raise_()
     pane.clear()
     with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000):
         drop(pane.grid, latent_to_mime(Latent(seed=1)), 5, pane.grid.tile + 5)
@@ -63,7 +64,7 @@ def test_window_fits_1280x720_and_never_grows_by_itself(window, qtbot):
     assert hint.width() <= 1280 and hint.height() <= 720 - 40  # 40 px: a title bar
     window.resize(1280, 720)
     qtbot.waitUntil(lambda: window.size().width() == 1280 and window.size().height() == 720, timeout=5000)
-    noise = window.panes["Noise"]
+    noise = window.panes[Pane.NOISE]
     top = max(noise.rows)
     noise.rows[top][0].setCurrentIndex(1)   # Resampled
     noise.rows[top][1].setValue(150)
@@ -81,7 +82,7 @@ def test_window_fits_1280x720_and_never_grows_by_itself(window, qtbot):
 
 
 def test_a_half_filled_mixing_grid_shows_its_faces_without_an_error(window, qtbot):
-    pane = window.panes["Style Mixing"]
+    pane = window.panes[Pane.MIXING]
     pane.clear()
     with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000,
                           check_params_cb=lambda ev: ev.done is None and len(ev.col_images) == 1):
@@ -116,9 +117,9 @@ def test_crisp_pixels_enlarge_small_images_with_nearest_neighbour(window, qtbot)
 
 def test_resample_one_resolution_and_psi_change_the_image(window, qtbot):
     start = window.viewer.image.copy()
-    resampled = frame(qtbot, window, lambda: window.panes["Noise"].resample(16))
+    resampled = frame(qtbot, window, lambda: window.panes[Pane.NOISE].resample(16))
     assert not np.array_equal(start, resampled)
-    moved = frame(qtbot, window, lambda: window.panes["Truncation"].psi.setValue(-40))
+    moved = frame(qtbot, window, lambda: window.panes[Pane.TRUNCATION].psi.setValue(-40))
     assert not np.array_equal(resampled, moved)
 
 
@@ -137,7 +138,7 @@ def test_save_image_writes_png_with_provenance(window, qtbot, tmp_path):
 def test_window_save_of_a_mixed_w_face_regenerates_exactly_from_the_cli(window, qtbot, tmp_path):
     w = np.linspace(-1, 1, 16).astype(np.float32)
     window.state.set_latent(Latent(w=w), Latent(seed=9), (0, 1, 2))
-    window.panes["Noise"].resample(8)
+    window.panes[Pane.NOISE].resample(8)
     out = tmp_path / "mixed.png"
     with qtbot.waitSignal(window.bridge.saved, timeout=20000):
         window.save_image(str(out))
@@ -148,7 +149,7 @@ def test_window_save_of_a_mixed_w_face_regenerates_exactly_from_the_cli(window, 
 
 
 def test_start_then_stop_training_delivers_stats(window, qtbot, tmp_path):
-    pane = window.panes["Training"]
+    pane = window.panes[Pane.TRAINING]
     pane.data.setText(str(make_folder(tmp_path / "data", n=16)))
     pane.run_dir.setText(str(tmp_path / "run"))
     pane.resolution.setCurrentText("16")
@@ -182,11 +183,28 @@ def test_export_video_dialog_runs_the_job(window, qtbot, tmp_path):
 
 def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
     from stylegan_studio.app.panes.registry import PANES
-    assert list(window.panes) == [e.title for e in PANES]
+    assert list(window.panes) == [e.key for e in PANES] == list(Pane)
     for e in PANES:
-        assert isinstance(window.panes[e.title], e.cls) and window.dockWidgetArea(window.docks[e.title]) == e.area
-        assert window.docks[e.title].toggleViewAction().shortcut().toString() == e.shortcut
+        assert isinstance(window.panes[e.key], e.cls) and window.dockWidgetArea(window.docks[e.key]) == e.area
+        assert window.docks[e.key].toggleViewAction().shortcut().toString() == e.shortcut
+        assert window.docks[e.key].windowTitle() == e.title
         assert f"{e.shortcut}  show or hide {e.title}" in window.shortcut_text()
+
+
+def test_the_window_finds_panes_by_key_so_titles_may_change(qtbot, tmp_path, monkeypatch):
+    """It looked panes up by their title string (11 places): renaming a dock broke the window."""
+    import dataclasses
+    from stylegan_studio.app import window as window_module
+    renamed = tuple(dataclasses.replace(e, title=f"{e.title} (renamed)") for e in window_module.PANES)
+    monkeypatch.setattr(window_module, "PANES", renamed)
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    try:
+        assert [d.windowTitle() for d in win.docks.values()] == [e.title for e in renamed]
+        win.on_projected(type("Projected", (), {"path": "x.png", "latent": Latent(seed=3), "psnr": 20.0,
+                                                "image": np.zeros((16, 16, 3), np.uint8)})())
+        assert win.panes[Pane.TRUNCATION].psi.value() == 100 and win.panes[Pane.SEEDS].favs.count() == 1
+    finally:
+        win.bridge.close()
 
 
 def test_export_figure_from_the_window(window, qtbot, tmp_path):
@@ -200,7 +218,7 @@ def test_export_figure_from_the_window(window, qtbot, tmp_path):
 
 
 def test_names_typed_without_an_extension_get_one(window, qtbot, tmp_path):
-    pane = window.panes["Style Mixing"]
+    pane = window.panes[Pane.MIXING]
     with qtbot.waitSignal(window.bridge.saved, timeout=20000) as sig:
         pane.export(str(tmp_path / "grid"))
     assert sig.args[0].path == str(tmp_path / "grid.png") and (tmp_path / "grid.png").is_file()

@@ -32,15 +32,15 @@ def close_to(a: np.ndarray, b: np.ndarray) -> bool:
 def test_a_class_conditional_stylegan2_ada_pickle_renders_nvidias_images_by_class(qtbot, tmp_path):
     win = start_window(qtbot, tmp_path, str(NVIDIA / "sg2ada_cond.pkl"), timeout_ms=120000)
     try:
-        seeds = win.panes["Seeds"]
+        seeds = win.panes["seeds"]
         assert seeds.class_box.isVisible() and seeds.class_box.maximum() == 3
         assert "StyleGAN2" in win.model_label.text() and "4 classes" in win.model_label.text()
-        assert len(win.panes["Noise"].rows) == 5 and win.panes["Noise"].controls.isEnabled()
-        shown(qtbot, win, lambda: win.panes["Truncation"].set_values(1.0, None))
+        assert len(win.panes["noise"].rows) == 5 and win.panes["noise"].controls.isEnabled()
+        shown(qtbot, win, lambda: win.panes["truncation"].set_values(1.0, None))
         img = shown(qtbot, win, lambda: seeds.class_box.setValue(1))
         assert win.state.latent == Latent(seed=0, c=1)
         assert close_to(img, expected("sg2ada_cond", "seed0_class1_psi1_const"))
-        img = shown(qtbot, win, lambda: win.panes["Truncation"].set_values(0.7, None))
+        img = shown(qtbot, win, lambda: win.panes["truncation"].set_values(0.7, None))
         assert close_to(img, expected("sg2ada_cond", "seed0_class1_psi0.7_const"))
         img = shown(qtbot, win, lambda: (seeds.class_box.setValue(3), win.step_seed(1)))
         assert close_to(img, expected("sg2ada_cond", "seed1_class3_psi0.7_const"))
@@ -55,10 +55,10 @@ def test_a_class_conditional_stylegan2_ada_pickle_renders_nvidias_images_by_clas
 def test_a_stylegan3_pickle_moves_and_turns_its_input_from_the_truncation_pane(qtbot, tmp_path):
     win = start_window(qtbot, tmp_path, str(NVIDIA / "sg3_t.pkl"), timeout_ms=120000)
     try:
-        trunc, noise = win.panes["Truncation"], win.panes["Noise"]
+        trunc, noise = win.panes["truncation"], win.panes["noise"]
         assert not noise.controls.isEnabled() and "no noise inputs" in noise.none_note.text()
-        assert not win.panes["Seeds"].class_box.isVisible() and "StyleGAN3" in win.model_label.text()
-        win.docks["Truncation"].raise_()
+        assert not win.panes["seeds"].class_box.isVisible() and "StyleGAN3" in win.model_label.text()
+        win.docks["truncation"].raise_()
         assert trunc.transform_box.isVisible()
         img = shown(qtbot, win, lambda: trunc.set_values(1.0, None))
         assert close_to(img, expected("sg3_t", "seed0_psi1"))

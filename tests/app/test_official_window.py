@@ -7,6 +7,7 @@ from PySide6.QtCore import QMimeData, QUrl
 import official_fixtures as fx
 from helpers import tiny_generator
 import studio_window
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.files.modelfile import save_model
 from stylegan_studio.engine.contract.latents import Latent
@@ -43,7 +44,7 @@ def test_dropping_a_pkl_converts_it_once_and_shows_it(qtbot, tmp_path):
                         timeout=60000)
         assert "tiny256" in win.model_label.text() and "256²" in win.model_label.text()
         assert "Converted" in win.statusBar().currentMessage()
-        assert len(win.panes["Style Mixing"].picker.toggles) == 14 and sorted(win.panes["Noise"].rows)[-1] == 256
+        assert len(win.panes[Pane.MIXING].picker.toggles) == 14 and sorted(win.panes[Pane.NOISE].rows)[-1] == 256
         with qtbot.waitSignal(win.bridge.model_info, timeout=60000) as sig:
             win.open_model(str(pkl))
         assert "cached conversion" in sig.args[0].notice
@@ -81,9 +82,9 @@ def test_1024_window_fits_and_keeps_the_viewer_responsive(qtbot, tmp_path):
     try:
         win.resize(1360, 860)
         assert win.minimumSizeHint().height() <= 860 and win.minimumSizeHint().width() <= 1360
-        mixing = win.panes["Style Mixing"]
+        mixing = win.panes[Pane.MIXING]
         assert len(mixing.picker.toggles) == 18 and mixing.picker.box.sizeHint().width() < 400
-        assert len(win.panes["Noise"].rows) == 9
+        assert len(win.panes[Pane.NOISE].rows) == 9
         for k in range(2):
             mixing.set_source("row", k, Latent(seed=k + 1))
         mixing.set_source("col", 0, Latent(seed=9))

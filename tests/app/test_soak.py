@@ -1,4 +1,4 @@
-"""A short UI soak (tests/soak.py): a few hundred random user operations on the real window and engine."""
+"""A short UI soak (bench/soak.py): a few hundred random user operations on the real window and engine."""
 import pytest
 
 import soak

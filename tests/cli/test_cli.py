@@ -113,3 +113,33 @@ def test_one_error_base_and_one_list_of_expected_errors():
     for cls in (errors.UserError, SpecError, ConfigError, WriteError, ModelFileError, PickleRefused):
         assert issubclass(cls, errors.StudioError)
     assert engine.EXPECTED is errors.EXPECTED and cli.EXPECTED is errors.EXPECTED
+
+
+@pytest.mark.parametrize("args", [
+    ["info", "--model", "{missing}.safetensors"],
+    ["generate", "--seeds", "1", "--model", "{missing}.safetensors", "--out", "{tmp}/o"],
+    ["generate", "--seeds", "1", "--model", "{missing}.pkl", "--out", "{tmp}/o"],
+    ["import", "{missing}.pkl", "--out", "{tmp}/m.safetensors"],
+    ["generate", "--from-png", "{missing}.png"],
+    ["generate", "--from-png", "{folder}"],
+    ["edit", "--seeds", "1", "--directions", "{missing}.npz", "--model", "{model}", "--out", "{tmp}/g.png"],
+    ["video", "--kind", "direction", "--directions", "{folder}", "--model", "{model}", "--out", "{tmp}/v.gif"],
+    ["project", "{missing}.png", "--model", "{model}", "--out", "{tmp}/p"],
+    ["train", "--data", "{missing}", "--out", "{tmp}/run"],
+    ["train", "--resume", "{missing}"],
+    ["train", "--resume", "{badrun}"],
+    ["dataset", "check", "{missing}"],
+    ["video", "--psi-range=a,b", "--model", "{model}", "--out", "{tmp}/v.gif"],
+    ["video", "--kind", "noise", "--noise-res", "x", "--model", "{model}", "--out", "{tmp}/v.gif"],
+    ["directions", "attributes", "--classifier", "{missing}.safetensors", "--model", "{model}", "--out", "{tmp}/d.npz"],
+])
+def test_missing_and_unreadable_inputs_are_one_line(args, model, tmp_path, capsys):
+    """EXPECTED holds only the studio's own errors: every user-facing OSError/ValueError is wrapped where it arises."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "badrun").mkdir()
+    (tmp_path / "badrun" / "config.json").write_bytes(b"\xff{not json")
+    fill = {"missing": str(tmp_path / "missing"), "tmp": str(tmp_path), "model": str(model),
+            "folder": str(tmp_path / "folder"), "badrun": str(tmp_path / "badrun")}
+    assert main([a.format(**fill) for a in args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stylegan-studio: error:") and "\n" not in err and "Traceback" not in err, err

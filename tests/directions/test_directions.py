@@ -165,3 +165,70 @@ def test_cli_direction_video(model, tmp_path):
                  "--pick", "pc1", "--amount-range=-2,2", "--frames-per-step", "4", "--out", str(out)]) == 0
     with Image.open(out) as im:
         assert im.n_frames == 8
+
+
+def _cli_line(argv, capsys) -> str:
+    """Run the CLI, which must exit 1 with one line on stderr; that line."""
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err and "\n" not in err, err
+    return err
+
+
+def test_a_directions_header_claiming_a_billion_vectors_is_one_line_in_edit_and_video(model, tmp_path, capsys):
+    """A user run: numpy's MemoryError (31 lines of traceback) in `edit` and `video --kind direction`."""
+    import fuzzfiles as fz
+    ds = DirectionSet(np.eye(16, dtype=np.float32)[:2], ("a", "b"), "pca", (0,), "x", np.ones(2, np.float32),
+                      np.ones(2, np.float32))
+    dirs = tmp_path / "big.npz"
+    dirs.write_bytes(fz.lying_header(encode(ds), "vectors", (10 ** 9, 512)))
+    edit = ["edit", "--model", str(model), "--seeds", "1", "--directions", str(dirs), "--out", str(tmp_path / "g.png")]
+    video = ["video", "--kind", "direction", "--model", str(model), "--directions", str(dirs),
+             "--out", str(tmp_path / "v.gif")]
+    for argv in (edit, video):
+        assert "'vectors' claims [1000000000, 512]" in _cli_line(argv, capsys)
+    assert not (tmp_path / "g.png").exists() and not (tmp_path / "v.gif").exists()
+
+
+@pytest.mark.parametrize("vectors, sigmas, text", [
+    (np.eye(16, dtype=np.float32)[:2] * 5, [1.0, 1.0], "length 5, not 1"),
+    (np.zeros((2, 16), np.float32), [1.0, 1.0], "length 0, not 1"),
+    (np.eye(16, dtype=np.float32)[:2], [1.0, -2.0], "σ -2"),
+    (np.eye(16, dtype=np.float32)[:2], [0.0, 1.0], "σ 0"),
+    (np.eye(16, dtype=np.float32)[:2], [1.0, np.inf], "non-finite"),
+])
+def test_a_directions_file_whose_sigma_steps_are_not_sigma_is_refused(vectors, sigmas, text, model, tmp_path, capsys):
+    """Non-unit vectors or a σ ≤ 0 were read silently, so '+3σ' rendered +15σ (or moved backwards)."""
+    import io
+    dirs = tmp_path / "d.npz"
+    buf = io.BytesIO()
+    np.savez(buf, format_version=np.int64(1), vectors=vectors, names=np.array(["a", "b"]), kind=np.array("pca"),
+             layers=np.array([0], np.int64), model_id=np.array("x"), sigmas=np.array(sigmas, np.float32),
+             scores=np.ones(2, np.float32), score_name=np.array(""))
+    dirs.write_bytes(buf.getvalue())
+    with pytest.raises(UserError, match=text):
+        read(dirs)
+    err = _cli_line(["edit", "--model", str(model), "--seeds", "1", "--directions", str(dirs),
+                     "--out", str(tmp_path / "g.png")], capsys)
+    assert text in err and str(dirs) in err
+
+
+def test_computed_directions_are_unit_length_well_inside_the_tolerance(pca_set):
+    from stylegan_studio.engine.contract.directions import UNIT_TOLERANCE
+    assert np.abs(np.linalg.norm(pca_set.vectors, axis=1) - 1).max() < UNIT_TOLERANCE / 100
+
+
+def test_edit_amounts_beyond_ten_sigma_are_refused_in_one_line(model, tmp_path, capsys):
+    """A user run: `edit --amounts=1e30` exited 0 with an all-black grid."""
+    dirs, out = tmp_path / "d.npz", tmp_path / "g.png"
+    assert main(["directions", "pca", "--model", str(model), "--count", "2", "--samples", "500",
+                 "--out", str(dirs)]) == 0
+    base = ["--model", str(model), "--seeds", "1", "--directions", str(dirs)]
+    for amounts in ("-3,0,1e30", "11", "-10.5", "nan", "inf"):
+        err = _cli_line(["edit", *base, f"--amounts={amounts}", "--out", str(out)], capsys)
+        assert "±10σ" in err or "finite" in err
+        assert not out.exists()
+    err = _cli_line(["video", "--kind", "direction", *base, "--amount-range=-20,20", "--out",
+                     str(tmp_path / "v.gif")], capsys)
+    assert "edit amount -20σ is out of range" in err and "±10σ" in err and "sliders span ±3σ" in err
+    assert main(["edit", *base, "--amounts=-10,0,10", "--out", str(out)]) == 0

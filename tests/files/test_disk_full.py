@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from helpers import tiny_generator
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.engine.contract.errors import EXPECTED
 from stylegan_studio.engine.files.fileio import atomic_write_bytes, describe_os_error
 from stylegan_studio.engine.contract.latentfile import encode_latents
@@ -145,7 +146,7 @@ def test_the_window_shows_write_errors_and_keeps_rendering(bad, qtbot, tmp_path)
             assert "cannot save the window's settings" in win.statusBar().currentMessage()
             assert (bad.path / "settings.ini").read_bytes() == previous
         for save in (lambda: win.save_image(str(bad.path / "x.png")),
-                     lambda: win.panes["Seeds"].keep_current() or win.panes["Seeds"].save_favourites(
+                     lambda: win.panes[Pane.SEEDS].keep_current() or win.panes[Pane.SEEDS].save_favourites(
                          str(bad.path / "l.npz"))):
             with qtbot.waitSignal(bridge.error, timeout=20000) as sig:
                 save()

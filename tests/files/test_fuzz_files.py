@@ -1,4 +1,4 @@
-"""Every file the studio reads, damaged or hostile: a valid result or one clear line (corpus: tests/fuzzfiles.py).
+"""Every file the studio reads, damaged or hostile: a valid result or one clear line (corpus: bench/fuzzfiles.py).
 
 The default run feeds a few dozen seeded cases per file type; `-m slow` feeds hundreds; bench/fuzz_files.py
 feeds thousands under time and memory limits and prints the table in docs/robustness.md. The named tests
@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import fuzzfiles as fz
+import persist_fixtures as px
 from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.contract.latentfile import read_latents
 from stylegan_studio.engine.files.modelfile import ModelFileError, load_model
@@ -28,7 +29,7 @@ def fx(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
     mp = pytest.MonkeyPatch()
     mp.setenv("STYLEGAN_STUDIO_CACHE", str(root / "cache"))
-    yield fz.Fixtures(root / "fixtures")
+    yield fz.Fixtures(root / "fixtures", nvidia_pkl=px.NVIDIA_DATA / "sg2ada_uncond.pkl")
     mp.undo()
 
 
@@ -162,6 +163,17 @@ def test_latents_refuse_pickles_bombs_and_damage(tmp_path):
         with pytest.raises(UserError) as info:
             read_latents(tmp_path / name)
         assert "\n" not in str(info.value), name
+
+
+def test_an_npz_header_claiming_a_billion_rows_is_one_line_before_allocating(tmp_path):
+    """A user run: a 1 KB .npz whose array header claims 10⁹ vectors made numpy raise MemoryError (a traceback)."""
+    good = fz.npz_of(w=np.zeros((2, 512), np.float32), labels=np.array(["a", "b"]))
+    for member, shape in (("w", (10 ** 9, 512)), ("w", (3, 512)), ("labels", (10 ** 12,))):
+        path = tmp_path / f"{member}-{shape[0]}.npz"
+        path.write_bytes(fz.lying_header(good, member, shape))
+        with pytest.raises(UserError, match=f"'{member}' claims") as info:
+            read_latents(path)
+        assert "\n" not in str(info.value)
 
 
 def _bad_crc(data: bytes) -> bytes:

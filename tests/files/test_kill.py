@@ -1,5 +1,5 @@
 """SIGKILL mid-write loses nothing: a killed run resumes from its newest complete state, exports leave no partial
-file under the final name (tests/killtrials.py; bench/kill_trials.py runs 20 trials of each)."""
+file under the final name (bench/killtrials.py; bench/kill_trials.py runs 20 trials of each)."""
 import os
 
 import numpy as np

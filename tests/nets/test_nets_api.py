@@ -146,7 +146,7 @@ def test_nothing_above_nets_names_the_v1_classes():
     assert not offenders, f"above nets/, these import StyleGAN v1's networks directly: {offenders}"
     # the scan sees a real import: the registry's own
     assert _v1_imports(ROOT / "engine" / "nets" / "registry.py") == ["engine.nets.networks"]
-    assert _v1_imports(ROOT / "tests" / "helpers.py") == ["stylegan_studio.engine.nets.networks"]
+    assert _v1_imports(ROOT / "bench" / "synthetic.py") == ["stylegan_studio.engine.nets.networks"]
 
 
 def test_drive_stops_only_between_whole_minibatches_and_snapshots(tmp_path, monkeypatch):

@@ -1,4 +1,6 @@
 """Projection of a target image into W / W+ (and noise maps) on a tiny generator."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -208,6 +210,20 @@ def test_cli_writes_latent_image_and_video_that_regenerate(G, tmp_path, space, c
     assert (out / "face-projected-noise.png").exists() and Image.open(tmp_path / "opt.gif").n_frames == 6
     assert main(["generate", "--from-png", str(out / "face-projected.png"), "--out", str(tmp_path / "again")]) == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "again" / "face-projected.png")), shown)
+
+
+@pytest.mark.parametrize("argv, threads", [([], 1), (["--threads", "2"], 2), (["--threads", "0"], os.cpu_count())])
+def test_cli_projects_on_one_torch_thread_unless_told(G, tmp_path, monkeypatch, argv, threads):
+    """Two threads were 10× slower than one on the busy 2-core machine (docs/projection.md): one is the default."""
+    from stylegan_studio.engine.cli.main import main
+    from stylegan_studio.engine.files.modelfile import save_model
+    save_model(G, tmp_path / "tiny.safetensors")
+    Image.fromarray(target_of(G)).save(tmp_path / "t.png")
+    asked = []
+    monkeypatch.setattr(torch, "set_num_threads", asked.append)
+    assert main(["project", str(tmp_path / "t.png"), "--model", str(tmp_path / "tiny.safetensors"), "--steps", "2",
+                 *argv, "--out", str(tmp_path / "o")]) == 0
+    assert asked == [threads]
 
 
 def test_cli_bad_inputs_are_one_line(tmp_path, capsys):

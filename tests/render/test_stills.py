@@ -94,6 +94,16 @@ def test_from_png_regenerates_every_kind_exactly(spec, model, tmp_path):
     assert spec_from(read_provenance(again)) == spec
 
 
+@pytest.mark.parametrize("spec", [SPECS[0], SPECS[4]], ids=lambda s: s.kind)
+def test_from_png_writes_to_the_grid_file_it_is_given(spec, model, tmp_path):
+    """A user run: `generate --from-png X.png --grid g.png` ignored --grid for a single image."""
+    saved = tmp_path / "saved.png"
+    exports.save(saved, tiny_generator(16), spec, model_record(read_header(model)[1].model_id, "tiny", model))
+    assert main(["generate", "--from-png", str(saved), "--grid", str(tmp_path / "g.png")]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(saved)), np.asarray(Image.open(tmp_path / "g.png")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.png", "saved.png"]
+
+
 def test_a_mixed_image_is_not_the_unmixed_one(model, tmp_path):
     G = tiny_generator(16)
     plain, mixed = exports.images(G, [RenderImage(latent=Latent(seed=5)), RenderImage(latent=Latent(seed=5))]), \

@@ -102,6 +102,21 @@ def test_a_failing_job_becomes_an_error_and_the_engine_keeps_serving(eng):
     assert eng.rec.wait(m.FrameReady).image.shape == (16, 16, 3)
 
 
+@pytest.mark.parametrize("bug", [ValueError("bad index"), FileNotFoundError(2, "No such file")])
+def test_a_bug_raising_value_or_os_error_is_logged_with_its_traceback(eng, caplog, bug):
+    """EXPECTED held ValueError and OSError, so a genuine bug became a bare one-liner with no traceback."""
+    from stylegan_studio.engine.contract.errors import EXPECTED, UserError
+    assert not isinstance(bug, EXPECTED) and isinstance(UserError("x"), EXPECTED)
+    def factory(j):
+        raise bug
+        yield
+    with caplog.at_level("ERROR"):
+        eng.start_job("demo", factory)
+        err = eng.rec.wait(m.ErrorEvent)
+    assert err.message.startswith(f"internal error: {type(bug).__name__}") and "\n" not in err.message
+    assert any(r.exc_info and r.exc_info[1] is bug for r in caplog.records)
+
+
 def test_jobs_run_side_by_side_and_renders_are_served_between_units(eng):
     log_a, log_b, seen = [], [], []
     def post(i, j):

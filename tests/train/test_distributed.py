@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))  # tests/, for helpers
-from helpers import make_folder, tiny_cfg  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))  # each rank runs this file as a script
+from synthetic import make_folder, tiny_cfg  # noqa: E402
 
 
 def _free_port() -> int:

@@ -15,6 +15,7 @@ from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.render.synth import to_uint8
 from stylegan_studio.engine.files.modelfile import load_model
 from stylegan_studio.engine.train.run import TrainingRun
+from synthetic import make_folder, tiny_cfg
 
 
 @pytest.fixture(autouse=True)
@@ -189,6 +190,20 @@ def test_cli_train_and_resume(tmp_path, capsys):
     assert "tick 3" in capsys.readouterr().out
     assert main(args) == 1
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_a_resume_on_a_changed_dataset_says_so_in_the_cli_and_the_window(tmp_path, capsys):
+    """One way to report it: a note of the run (it was a flag the CLI read with getattr and the window never saw)."""
+    data = make_folder(tmp_path / "data", n=16, size=16)
+    run = TrainingRun(tiny_cfg(data, total_kimg=0.016, tick_kimg=0.016), tmp_path / "r")
+    for _ in run.steps():
+        pass
+    assert TrainingRun(None, tmp_path / "r", resume=True).notes == ()
+    make_folder(tmp_path / "data", n=20, size=16)
+    said = "the dataset changed since the snapshot; continuing on the current files"
+    assert said in TrainingRun(None, tmp_path / "r", resume=True).notes
+    assert main(["train", "--resume", str(tmp_path / "r"), "--kimg", "0.016"]) == 0
+    assert f"note: {said}" in capsys.readouterr().out
 
 
 def test_ctrl_c_finishes_the_step_snapshots_and_exits_0(tmp_path):

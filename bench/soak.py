@@ -22,6 +22,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.panes.seeds import ROLE
 from stylegan_studio.engine.contract.latents import Latent
 
@@ -169,7 +170,7 @@ class Soak:
     def finish(self) -> None:
         """Stop what is still running so the engine closes promptly."""
         if self.training != "idle":
-            self.win.panes["Training"].buttons["Stop"].click()
+            self.win.panes[Pane.TRAINING].buttons["Stop"].click()
             self.pump(until=lambda: self.training == "idle")
         if self.win.video_dialog is not None and self.win.video_dialog.job_id:
             self.win.video_dialog.cancel()
@@ -180,7 +181,7 @@ class Soak:
         return int(self.rng.integers(0, 100000))
 
     def seed_range(self) -> bool:
-        pane = self.win.panes["Seeds"]
+        pane = self.win.panes[Pane.SEEDS]
         a = self._seed()
         pane.entry.setText(self.rng.choice([f"{a}-{a + int(self.rng.integers(1, 150))}", f"{a}, {a + 7}, 3-9",
                                             "nonsense", ""]))
@@ -188,11 +189,11 @@ class Soak:
         return False
 
     def page(self) -> bool:
-        self.win.panes["Seeds"].turn(int(self.rng.choice([-1, 1])))
+        self.win.panes[Pane.SEEDS].turn(int(self.rng.choice([-1, 1])))
         return False
 
     def click_thumbnail(self) -> bool:
-        grid = self.win.panes["Seeds"].grid
+        grid = self.win.panes[Pane.SEEDS].grid
         if grid.count() == 0:
             return False
         item = grid.item(int(self.rng.integers(grid.count())))
@@ -202,13 +203,13 @@ class Soak:
         return bool(changes)
 
     def mix_drop(self) -> bool:
-        pane = self.win.panes["Style Mixing"]
+        pane = self.win.panes[Pane.MIXING]
         kind = str(self.rng.choice(["row", "col"]))
         pane.set_source(kind, int(self.rng.integers(0, 4)), Latent(seed=self._seed()))
         return False
 
     def mix_remove(self) -> bool:
-        pane = self.win.panes["Style Mixing"]
+        pane = self.win.panes[Pane.MIXING]
         kind = str(self.rng.choice(["row", "col"]))
         sources = pane.grid.rows if kind == "row" else pane.grid.cols
         if sources:
@@ -216,7 +217,7 @@ class Soak:
         return False
 
     def mix_toggle(self) -> bool:
-        pane = self.win.panes["Style Mixing"]
+        pane = self.win.panes[Pane.MIXING]
         if self.rng.random() < 0.3:
             pane.picker.preset(str(self.rng.choice(["coarse", "middle", "fine"])))
         else:
@@ -224,7 +225,7 @@ class Soak:
         return False
 
     def psi(self) -> bool:
-        slider = self.win.panes["Truncation"].psi
+        slider = self.win.panes[Pane.TRUNCATION].psi
         value = int(self.rng.integers(slider.minimum(), slider.maximum() + 1))
         changed = value != slider.value()
         if self.rng.random() < 0.3:  # a drag: many values in a row, only the last must show
@@ -235,13 +236,13 @@ class Soak:
         return changed
 
     def cutoff(self) -> bool:
-        slider = self.win.panes["Truncation"].cutoff
+        slider = self.win.panes[Pane.TRUNCATION].cutoff
         value = int(self.rng.integers(slider.minimum(), slider.maximum() + 1))
         slider.setValue(value)
         return False  # a cutoff may not change the image (e.g. ψ = 1)
 
     def resample(self) -> bool:
-        noise = self.win.panes["Noise"]
+        noise = self.win.panes[Pane.NOISE]
         if self.rng.random() < 0.3:
             noise.resample_group(str(self.rng.choice(["fine", "coarse"])))
             return False
@@ -249,13 +250,13 @@ class Soak:
         return False  # resampling a row whose strength is 0 or mode Off leaves the image as it was
 
     def noise_row(self) -> bool:
-        noise = self.win.panes["Noise"]
+        noise = self.win.panes[Pane.NOISE]
         combo = noise.rows[int(self.rng.choice(sorted(noise.rows)))][0]
         combo.setCurrentIndex(int(self.rng.integers(combo.count())))
         return False
 
     def variation(self) -> bool:
-        self.win.panes["Noise"].request_variation()
+        self.win.panes[Pane.NOISE].request_variation()
         return False
 
     def save_image(self) -> bool:
@@ -265,7 +266,7 @@ class Soak:
         return False
 
     def save_latents(self) -> bool:
-        pane = self.win.panes["Seeds"]
+        pane = self.win.panes[Pane.SEEDS]
         pane.keep_current()
         if pane.favs.count() > 20:
             pane.favs.clear()
@@ -284,7 +285,7 @@ class Soak:
         return True
 
     def training_op(self) -> bool:
-        pane = self.win.panes["Training"]
+        pane = self.win.panes[Pane.TRAINING]
         if self.training == "idle":
             self.runs += 1
             pane.data.setText(str(self.data))

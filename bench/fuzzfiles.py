@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from helpers import tiny_generator
 from stylegan_studio.engine.cli.main import main as cli_main
 from stylegan_studio.engine.contract.errors import EXPECTED, StudioError
 from stylegan_studio.engine.contract.latentfile import encode_latents, read_latents
 from stylegan_studio.engine.files.modelfile import load_model, save_model
 from stylegan_studio.engine.files.dataset import validate
+from synthetic import make_folder, tiny_cfg, tiny_generator
 
 ABSURD_SHAPES = ([1 << 40], [-1], [0], [1 << 20, 1 << 20], [3, 0, 7], [1] * 40, ["x"], [2.5], None, {})
 DTYPES = ("F64", "F32", "F16", "BF16", "I64", "I32", "I8", "U8", "BOOL", "F8_E4M3", "XX", "", 7)
@@ -173,6 +173,25 @@ def npz_of(**arrays) -> bytes:
     return buf.getvalue()
 
 
+def lying_header(good: bytes, member: str, shape: tuple[int, ...]) -> bytes:
+    """`good` .npz with `member`'s header claiming `shape` (its data unchanged): numpy would allocate the claim."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == member + ".npy":
+                f = io.BytesIO(data)
+                version = np.lib.format.read_magic(f)
+                _, fortran, dtype = np.lib.format.read_array_header_1_0(f) if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0(f)
+                head = io.BytesIO()
+                np.lib.format.write_array_header_1_0(head, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                                            "fortran_order": fortran, "shape": shape})
+                data = head.getvalue() + data[f.tell():]
+            dst.writestr(info.filename, data)
+    return out.getvalue()
+
+
 @functools.lru_cache(maxsize=8)
 def zip_bomb(name: str, size: int) -> bytes:
     """A zip whose one member inflates to `size` bytes of zeros (an .npy header claiming as much)."""
@@ -213,7 +232,8 @@ def latents_cases(good: bytes, rng):
 
 
 # ------------------------------------------------------------------ StyleGAN2-ADA / StyleGAN3 pickles
-NVIDIA_PKL = Path(__file__).parent / "data" / "nvidia" / "sg2ada_uncond.pkl"  # made by NVIDIA's code
+# The good StyleGAN2-ADA pickle the "nvidia-pkl" corpus starts from is given to Fixtures (the tests pass their
+# committed one, tests/data/nvidia/sg2ada_uncond.pkl, made by NVIDIA's code; bench imports nothing from tests/).
 
 
 @functools.lru_cache(maxsize=2)
@@ -321,10 +341,10 @@ def zip_cases(good: bytes, rng):
 class Fixtures:
     """The good files every corpus starts from, made once in `root` with a tiny model and dataset."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, nvidia_pkl: Path | None = None) -> None:
         from stylegan_studio.engine.train.run import TrainingRun
-        from helpers import make_folder, tiny_cfg
         self.root = root
+        self.nvidia_pkl = nvidia_pkl
         root.mkdir(parents=True, exist_ok=True)
         self.model = root / "good.safetensors"
         save_model(tiny_generator(), self.model)
@@ -345,8 +365,11 @@ class Fixtures:
         self.state = self.run.joinpath(run.files.latest_state().name)
 
     def good(self, kind: str) -> bytes:
+        if kind == "nvidia-pkl" and self.nvidia_pkl is None:
+            raise ValueError("the nvidia-pkl corpus starts from a StyleGAN2-ADA pickle: "
+                             "Fixtures(root, nvidia_pkl=PATH)")
         return {"model": self.model, "state": self.state, "png": self.png, "latents": self.latents,
-                "image": self.image, "zip": self.zip, "nvidia-pkl": NVIDIA_PKL}[kind].read_bytes()
+                "image": self.image, "zip": self.zip, "nvidia-pkl": self.nvidia_pkl}[kind].read_bytes()
 
 
 def _outcome(fn) -> str:
