@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..contract.errors import UserError
 from .synth import latents_to_w, mix, psi_sweep, render_still, styled_ws, to_uint8, variation_units
 from ..nets.api import GeneratorNet
 from ..files.pngio import grey_image, make_grid
@@ -44,8 +43,6 @@ def mixing(G: GeneratorNet, seeds_a=(1, 2, 3, 4, 5), seeds_b=(6, 7, 8, 9, 10, 11
 
 def noise(G: GeneratorNet, seed: int = 0, draws: int = 100, psi: float = 0.7, c: int | None = None) -> np.ndarray:
     """Top: three noise draws and the std map over `draws`; bottom: noise all / none / fine / coarse."""
-    if not G.noise_resolutions:
-        raise UserError("this model has no noise inputs (StyleGAN3), so it has no noise figure")
     settings = RenderSettings(psi=psi)
     first = None  # the first batch of draws: three of them are shown beside the map
     for _, imgs, std in variation_units(G, styled_ws(G, latents_to_w(G, [Latent(seed=seed, c=c)]), settings),

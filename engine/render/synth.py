@@ -259,6 +259,8 @@ def variation_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings,
     std map [H, W] float32 is the mean over colour. The moments are merged batch by batch (Chan et al.),
     so memory stays at one batch however many draws are asked for.
     """
+    if not G.noise_resolutions:
+        raise UserError("this model has no noise inputs (StyleGAN3): there is no noise variation to show")
     if draws < 2 or draws > 1024:
         raise UserError(f"noise draws must be 2 to 1024, got {draws}")
     gen = torch.Generator().manual_seed(seed)
