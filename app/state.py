@@ -25,6 +25,9 @@ class ExploreState(QObject):
         self.model: ModelInfo | None = None
         self.direction = None            # the Directions pane's current direction (contract.directions.Direction), for videos
         self.label_class: int | None = None   # the class a class-conditional model maps seeds with (Seeds pane)
+        self.travel_path: list[tuple[float, float]] = []   # every point of seed space travelled to in this window
+        self.frame = None                # (latent, image [H, W, 3]) of the newest frame the viewer shows
+        self.travel_space = "z"          # how a travel blends the seeds around a point: slerp in Z or lerp in W
 
     def set_model(self, info: ModelInfo) -> None:
         """A (new) model is in use: clamp settings that depend on its layers, classes and input."""
@@ -46,7 +49,7 @@ class ExploreState(QObject):
     def fit_latent(self, latent: Latent | None) -> Latent | None:
         """`latent` as the current model takes it: a seed keeps a class the model has, else gets the current one
         (a class-conditional model) or none (an unconditional one); an explicit w already holds its class."""
-        if latent is None or latent.seed is None or self.model is None:
+        if latent is None or latent.w is not None or self.model is None:  # seeds and positions in seed space
             return latent
         if self.model.c_dim == 0:
             c = None
@@ -63,7 +66,7 @@ class ExploreState(QObject):
         if c == self.label_class:
             return
         self.label_class = c
-        if self.latent.seed is not None:
+        if self.latent.w is None:  # a seed or a position in seed space
             self.latent = dataclasses.replace(self.latent, c=c)
         self.class_changed.emit(c)
         self.changed.emit()

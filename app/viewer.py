@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
@@ -39,9 +39,13 @@ class ElidedLabel(QLabel):
 
 
 class ImageViewer(QWidget):
-    """Shows one image; accepts latent drops (shows the dropped face)."""
+    """Shows one image; accepts latent drops (shows the dropped face); a drag with Shift held (or any drag in
+    travel mode) reports how far it has moved, in image sides, for travelling through seed space."""
 
     latent_dropped = Signal(object)
+    travel_started = Signal()
+    travel_moved = Signal(float, float)   # offset from where the drag began, in sides of the shown image
+    travel_ended = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,6 +66,35 @@ class ImageViewer(QWidget):
         lay.addWidget(self.scroll, 1)
         lay.addWidget(self.info)
         self.setAcceptDrops(True)
+        self.travel_mode = False
+        self._drag_from = None           # where a travel drag began (label pixels), None when not travelling
+        self.label.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        """Mouse drags on the image: a travel through seed space (Shift held, or travel mode)."""
+        kind = event.type()
+        if obj is not self.label or kind not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+                                                 QEvent.Type.MouseButtonRelease):
+            return super().eventFilter(obj, event)
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton and \
+                (self.travel_mode or event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self._drag_from = event.position()
+            self.travel_started.emit()
+            return True
+        if self._drag_from is None:
+            return False
+        side = float(max(1, self.label.pixmap().width() if self.label.pixmap() else self.label.width()))
+        d = event.position() - self._drag_from
+        self.travel_moved.emit(d.x() / side, d.y() / side)
+        if kind == QEvent.Type.MouseButtonRelease:
+            self._drag_from = None
+            self.travel_ended.emit()
+        return True
+
+    def set_travel_mode(self, on: bool) -> None:
+        """In travel mode any left drag travels (otherwise only with Shift held)."""
+        self.travel_mode = bool(on)
+        self.label.setCursor(Qt.CursorShape.OpenHandCursor if on else Qt.CursorShape.ArrowCursor)
 
     def show_image(self, img: np.ndarray, info: str) -> None:
         """Display a new frame and its description."""

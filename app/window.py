@@ -8,7 +8,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
 
-from ..engine.contract.messages import ExportStill, LoadModel
+from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
+from ..engine.contract.latents import SEED_ROW, Latent, seed_position
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.blend import BlendDialog
 from .dialogs.export_video import ExportVideoDialog
@@ -21,6 +22,8 @@ from .viewer import ImageViewer
 VIEWER = "viewer"   # the render target of the central image
 MAX_RECENT = 8
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
+SEEDS_PER_SIDE = 2.0  # a drag across the whole image travels two seeds
+PATH_STEP = 0.005     # the travelled path keeps points at least this far apart (in seeds): it stays small
 MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files; NVIDIA's pickles (StyleGAN v1, StyleGAN2-ADA, StyleGAN3)
 MODEL_FILTER = ("Models (*.safetensors *.pkl);;Studio models (*.safetensors);;"
                 "NVIDIA pickles: StyleGAN, StyleGAN2-ADA, StyleGAN3 (*.pkl);;All files (*)")
@@ -136,6 +139,15 @@ class MainWindow(QMainWindow):
         self._action(seeds, "Next Seed", lambda: self.step_seed(1), "Ctrl+Right", "fa5s.chevron-right")
         self._action(seeds, "Previous Seed", lambda: self.step_seed(-1), "Ctrl+Left", "fa5s.chevron-left")
         self._action(seeds, "Random Seed", self.random_seed, "Ctrl+R", "fa5s.dice")
+        seeds.addSeparator()
+        self.travel_action = self._action(seeds, "Travel Mode (drag the image through seed space)",
+                                          self.viewer.set_travel_mode, "Ctrl+T", "fa5s.route")
+        self.travel_action.setCheckable(True)
+        self.travel_w_action = self._action(
+            seeds, "Travel Blends in W (else slerp in Z)", lambda on: setattr(self.state, "travel_space", "w" if on else "z"))
+        self.travel_w_action.setCheckable(True)
+        self._action(seeds, "Save Travelled Path…", lambda: self.save_travel_path())
+        seeds.addSeparator()
         self._action(seeds, "Resample Fine Noise", lambda: self.panes[Pane.NOISE].resample_group("fine"),
                      "Ctrl+Shift+F")
         self._action(seeds, "Resample Coarse Noise", lambda: self.panes[Pane.NOISE].resample_group("coarse"),
@@ -153,8 +165,13 @@ class MainWindow(QMainWindow):
         b.saved.connect(lambda ev: self.statusBar().showMessage(f"Saved {ev.what}: {ev.path}", 8000))
         self.state.changed.connect(self.render)
         self.viewer.latent_dropped.connect(self.state.set_latent)
+        self.viewer.travel_started.connect(self.start_travel)
+        self.viewer.travel_moved.connect(self.travel)
         self.panes[Pane.SEEDS].latent_chosen.connect(self.state.set_latent)
         self.panes[Pane.MIXING].cell_chosen.connect(self.state.set_latent)
+        self.panes[Pane.LAYERS].view_changed.connect(self.render)
+        self.docks[Pane.LAYERS].visibilityChanged.connect(self.panes[Pane.LAYERS].set_shown)
+        self.panes[Pane.LAYERS].channel_chosen.connect(self.panes[Pane.SEEDS].show_channel)
         for pane in self.panes.values():
             if hasattr(pane, "status"):
                 pane.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -165,10 +182,12 @@ class MainWindow(QMainWindow):
         st = self.state
         if st.model is None:
             return
-        self.bridge.submit(RenderImage(VIEWER, self.bridge.next_stamp(), st.latent, st.settings,
-                                       st.mix_with, st.mix_layers))
+        stamp = self.bridge.next_stamp()
+        self.bridge.submit(RenderImage(VIEWER, stamp, st.latent, st.settings, st.mix_with, st.mix_layers,
+                                       with_layer=self.panes[Pane.LAYERS].live_request(stamp)))
 
     def on_frame(self, ev) -> None:
+        self.state.frame = (ev.request.latent, ev.image) if ev.request is not None else None
         self.viewer.show_image(ev.image, self.state.describe() + f" · {ev.seconds * 1000:.0f} ms")
         self.render_label.setText(f"render {ev.seconds * 1000:.0f} ms")
 
@@ -269,8 +288,39 @@ class MainWindow(QMainWindow):
         self.viewer.set_crisp(crisp)
         self.remember(crisp=bool(crisp))
 
+    def start_travel(self) -> None:
+        """A drag begins where the face in the viewer sits in seed space (a custom w: at seed 0)."""
+        lat = self.state.latent
+        if lat.pos is not None:
+            self._travel_from = lat.pos
+        elif lat.seed is not None:
+            self._travel_from = seed_position(lat.seed)
+        else:
+            self._travel_from = (0.0, 0.0)
+            self.statusBar().showMessage("The face in the viewer is not a seed: travelling from seed 0", 8000)
+        if not self.state.travel_path or self.state.travel_path[-1] != self._travel_from:
+            self.state.travel_path.append(self._travel_from)
+
+    def travel(self, dx: float, dy: float) -> None:
+        """Move to the fractional seed `dx`, `dy` image sides from where the drag began (latest wins)."""
+        x0, y0 = self._travel_from
+        pos = (max(0.0, x0 + dx * SEEDS_PER_SIDE), max(0.0, y0 + dy * SEEDS_PER_SIDE))
+        st = self.state
+        last = st.travel_path[-1] if st.travel_path else None
+        if last is None or abs(pos[0] - last[0]) + abs(pos[1] - last[1]) >= PATH_STEP:
+            st.travel_path.append(pos)
+        if st.latent.pos != pos or st.latent.space != st.travel_space:
+            st.set_latent(Latent(pos=pos, space=st.travel_space), st.mix_with, st.mix_layers)
+
+    def save_travel_path(self, path: str | None = None) -> None:
+        """Write the path travelled in this window, for `video --kind walk --path FILE`."""
+        path = save_name(self, "Save travelled path", "travel.json", "Travelled path (*.json)", path)
+        if path:
+            self.bridge.post(SaveTravelPath(path, tuple(self.state.travel_path), self.state.travel_space))
+
     def step_seed(self, step: int) -> None:
-        seed = self.state.seed()
+        lat = self.state.latent
+        seed = round(lat.pos[0]) + SEED_ROW * round(lat.pos[1]) if lat.pos is not None else lat.seed  # nearest seed
         self.state.set_latent(self.state.seed_latent(max(0, (seed if seed is not None else 0) + step)))
 
     def random_seed(self) -> None:

@@ -36,6 +36,8 @@ class ExportVideoDialog(JobDialog):
         self.size = QSpinBox(minimum=0, maximum=2048, value=256, specialValueText="native")
         self.layers = QLineEdit("coarse")
         self.loop = QCheckBox("Loop back to the start", checked=True)
+        self.travelled = QCheckBox("Along the path travelled in the viewer (a walk; frames per step: per seed)")
+        self.travelled.setToolTip("Drag the image with Shift held (or in Seed → Travel Mode) to travel")
         self.path = QLineEdit("video.mp4")
         browse = QPushButton("…")
         browse.clicked.connect(self.browse)
@@ -48,7 +50,8 @@ class ExportVideoDialog(JobDialog):
         form = QFormLayout()
         for label, w in (("Kind", self.kind), ("Seeds", self.seeds), ("Interpolate in", self.space),
                          ("Frames per step", self.frames), ("Frames per second", self.fps),
-                         ("Size (px)", self.size), ("Morph layers", self.layers), ("", self.loop), ("File", out)):
+                         ("Size (px)", self.size), ("Morph layers", self.layers), ("", self.loop), ("", self.travelled),
+                         ("File", out)):
             form.addRow(label, w)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -70,6 +73,10 @@ class ExportVideoDialog(JobDialog):
                          layers=parse_layers(self.layers.text(), ws_res) if self.layers.text().strip() else (),
                          loop=self.loop.isChecked(), c=self.state.label_class, translate=s.translate,
                          rotate=s.rotate)
+        if self.travelled.isChecked():
+            if len(self.state.travel_path) < 2:
+                raise SpecError("no path travelled yet: drag the image with Shift held (or in travel mode)")
+            return replace(spec, kind="walk", path=tuple(self.state.travel_path), space=self.state.travel_space)
         return replace(spec, layers=self.state.direction.layers) if spec.kind == "direction" else spec
 
     def _direction(self) -> dict:

@@ -1,13 +1,15 @@
 """The Directions pane: find or open directions in W, one slider per direction in σ, edits live on the viewer."""
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.contract.messages import CancelJob, ComputeDirections, LoadDirections, SaveDirections
 from ...engine.contract.requests import RenderImage
-from ...engine.contract.latents import SLIDER_SIGMAS as RANGE, Latent
+from ...engine.contract.latents import SLIDER_SIGMAS as RANGE
 from ..qtutil import icon, save_name, to_pixmap
 from .layerpicker import LayerPicker
 from .seeds import LatentList
@@ -170,7 +172,7 @@ class DirectionsPane(QWidget):
         if self.ds is None:
             return
         edit = self.ds.edit(self.amounts(), self.picker.chosen())
-        self.own = Latent(self.base.seed, self.base.w, edit, c=self.base.c)
+        self.own = dataclasses.replace(self.base, edit=edit)  # a seed, w or fractional seed keeps what it is
         if self.own != self.state.latent:
             self.state.set_latent(self.own, self.state.mix_with, self.state.mix_layers)
 

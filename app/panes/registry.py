@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 
 from .directions import DirectionsPane
 from .interpolation import InterpolationPane
+from .layers import LayersPane
 from .mixing import MixingPane
 from .noise import NoisePane
 from .seeds import SeedsPane
@@ -27,6 +28,7 @@ class Pane(StrEnum):
     TRAINING = "training"
     DIRECTIONS = "directions"
     INTERPOLATION = "interpolation"
+    LAYERS = "layers"
 
 
 @dataclass(frozen=True)
@@ -49,4 +51,5 @@ PANES = (
     PaneEntry(Pane.TRAINING, TrainingPane, "Training", Area.BottomDockWidgetArea, "Ctrl+5", Pane.MIXING),
     PaneEntry(Pane.DIRECTIONS, DirectionsPane, "Directions", Area.RightDockWidgetArea, "Ctrl+6", Pane.NOISE),
     PaneEntry(Pane.INTERPOLATION, InterpolationPane, "Interpolation", Area.RightDockWidgetArea, "Ctrl+7", Pane.NOISE),
+    PaneEntry(Pane.LAYERS, LayersPane, "Layers", Area.RightDockWidgetArea, "Ctrl+8", Pane.NOISE),
 )

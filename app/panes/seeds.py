@@ -8,8 +8,8 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QLis
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
-from ...engine.contract.messages import SaveLatents
-from ...engine.contract.requests import RenderSeedGrid
+from ...engine.contract.messages import LayerReady, SaveLatents
+from ...engine.contract.requests import RenderLayer, RenderSeedGrid
 from ...engine.contract.latents import Latent, SpecError, parse_seeds
 from ..qtutil import icon, latent_to_mime, save_name, to_pixmap
 
@@ -70,6 +70,11 @@ class SeedsPane(QWidget):
         self.class_box.setToolTip("The class this conditional model draws the seeds in")
         self.class_box.valueChanged.connect(self.state.set_class)
         self._show_class(0)
+        self.channel: tuple[str, int] | None = None   # (layer, channel) shown instead of the faces
+        self.faces_btn = QPushButton(icon("fa5s.user"), "Faces")
+        self.faces_btn.setToolTip("Show the faces again instead of one layer channel")
+        self.faces_btn.clicked.connect(lambda: self.show_channel("", -1))
+        self.faces_btn.hide()
         self.grid = LatentList(thumb)
         self.grid.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
         self.favs = LatentList(40)
@@ -82,7 +87,7 @@ class SeedsPane(QWidget):
         load.clicked.connect(self.load_favourites)
         top = QHBoxLayout()
         for w in (QLabel("Seeds"), self.entry, self.class_label, self.class_box, self.prev_btn, self.page_label,
-                  self.next_btn):
+                  self.next_btn, self.faces_btn):
             top.addWidget(w)
         fav_bar = QHBoxLayout()
         for w in (QLabel("Favourites"), keep, save, load):
@@ -138,16 +143,33 @@ class SeedsPane(QWidget):
             self.grid.add_latent(self.state.seed_latent(s), str(s))
         pages = (len(self.seeds) - 1) // PAGE + 1
         self.page_label.setText(f"{self.page + 1}/{pages}")
+        if self.channel is not None:  # one layer channel of each face (the Layers pane picked it)
+            layer, channel = self.channel
+            self.bridge.submit(RenderLayer(TARGET, self.bridge.next_stamp(), tuple(self.state.seed_latent(s) for s in seeds),
+                                           self.state.settings, layer=layer, mode="channel", channels=(channel,),
+                                           size=self.thumb))
+            return
         self.bridge.submit(RenderSeedGrid(TARGET, self.bridge.next_stamp(), seeds, self.state.settings,
                                           thumb=self.thumb, chunk=8, c=self.state.label_class))
 
+    def show_channel(self, layer: str, channel: int) -> None:
+        """Show `channel` of `layer` for every seed on the page instead of the faces (layer '': the faces)."""
+        self.channel = (layer, channel) if layer else None
+        self.faces_btn.setVisible(self.channel is not None)
+        self.faces_btn.setToolTip(f"Showing channel {channel} of {layer} for each face; click to show the faces"
+                                  if layer else "Show the faces again instead of one layer channel")
+        self.request()
+
     def on_chunk(self, ev) -> None:
-        """Fill thumbnails as they stream in."""
+        """Fill thumbnails (faces, or one layer channel of each) as they stream in."""
+        channel = isinstance(ev, LayerReady)
         for k, img in enumerate(ev.images):
             item = self.grid.item(ev.start + k)
             if item is not None:
                 item.setIcon(to_pixmap(img, self.thumb))
-                if ev.preview_res:  # a large model's thumbnail stopped at a lower resolution: say so
+                if channel:
+                    item.setToolTip(f"{ev.layer} channel {ev.order[0]}, each face scaled to its own range")
+                elif ev.preview_res:  # a large model's thumbnail stopped at a lower resolution: say so
                     item.setText(f"{item.text()} preview")
                     item.setToolTip(f"Preview, rendered up to {ev.preview_res}×{ev.preview_res}; "
                                     "click to view the full image")
@@ -159,6 +181,9 @@ class SeedsPane(QWidget):
         current = self._icon_for(lat)
         if current is not None:
             item.setIcon(current)
+        elif self.state.frame is not None and self.state.frame[0] == lat:  # e.g. a fractional seed: the viewer's
+            item.setIcon(to_pixmap(self.state.frame[1], 40))
+        item.setToolTip(lat.label())
 
     def add_favourite(self, latent: Latent, text: str, image=None) -> None:
         """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..contract.directions import read
 from ..contract.errors import UserError
@@ -11,7 +12,7 @@ from .render import add_class_option, add_transform_options, cli_model_record, l
 from ..contract.latents import DEFAULT_PSI, parse_layers, parse_seeds
 from ..contract.requests import FIGURES, RenderFigure
 from ..render.video import video_job
-from ..contract.video import KINDS, VideoSpec, check_format
+from ..contract.video import KINDS, VideoSpec, check_format, decode_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=KINDS, default="walk")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--space", choices=("w", "z"), default="w", help="interpolate in W (lerp) or Z (slerp)")
+    p.add_argument("--path", help="walk: a travelled path file (the window's Seed → Save Travelled Path…) instead "
+                   "of --seeds; --frames-per-step is then frames per seed travelled, --space the path's own")
     p.add_argument("--frames-per-step", type=int, default=30)
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--size", type=int, help="output size in px (upscaled with --filter)")
@@ -54,6 +57,13 @@ def spec_from_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) ->
     """VideoSpec from the command line."""
     extra = direction_args(args, ws_resolutions) if args.kind == "direction" else {}
     layers = extra.pop("layers", parse_layers(args.layers, ws_resolutions) if args.layers else ())
+    if args.path:
+        if args.kind != "walk":
+            raise UserError("--path is a walk's path: use it with --kind walk")
+        try:
+            extra["path"], args.space = decode_path(Path(args.path).read_bytes())
+        except OSError as exc:
+            raise UserError(f"cannot read {args.path}: {exc.strerror or exc}") from None
     return VideoSpec(**extra, kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
                      frames_per_step=args.frames_per_step, fps=args.fps, size=args.size, psi=args.psi,
                      cutoff=args.cutoff, layers=layers,

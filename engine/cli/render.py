@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..render import exports
 from ..files.bundled import resolve_model
+from ..nets.api import feature_layers
 from ..nets.device import default_device
 from ..contract.errors import UserError
 from ..files.fileio import make_dir
@@ -17,7 +18,7 @@ from ..files.pngio import PngError, read_provenance
 from ..files.provenance import model_record, spec_from
 from ..contract.latents import (DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds,
                                parse_translate)
-from ..contract.requests import RenderImage, RenderMixGrid, RenderRequest, RenderSeedGrid
+from ..contract.requests import LAYER_MODES, RenderImage, RenderLayer, RenderMixGrid, RenderRequest, RenderSeedGrid
 
 def add_class_option(p: argparse.ArgumentParser) -> None:
     """--class N: the class seeds are mapped with on a class-conditional model."""
@@ -66,6 +67,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_render_options(p)
     p.add_argument("--out", required=True, help="PNG file of the grid")
     p.set_defaults(run=run_mix)
+    p = sub.add_parser("layers", help="show what one synthesis layer computes for seeds (channel grids by default)")
+    p.add_argument("--seeds", required=True, help="e.g. 0-3")
+    p.add_argument("--layer", help="a layer such as 16x16/conv1 (leave out to list the model's layers)")
+    p.add_argument("--mode", choices=LAYER_MODES, default="grid",
+                   help="grid: every channel, highest energy first; channel: one enlarged; rgb: three as colours")
+    p.add_argument("--channels", default="", help="channel: one number; rgb: three, e.g. 0,5,7")
+    p.add_argument("--size", type=int, help="channel / rgb: side in px (default: the layer's own)")
+    add_render_options(p)
+    p.add_argument("--out", help="PNG file: one view per seed, side by side")
+    p.set_defaults(run=run_layers)
 
 
 def settings_from_args(args: argparse.Namespace) -> RenderSettings:
@@ -177,4 +188,27 @@ def run_mix(args: argparse.Namespace) -> int:
                          layers=layers, settings=settings, thumb=None)
     exports.save(args.out, G, spec, model)
     print(f"wrote {args.out} ({len(rows)}×{len(cols)} cells, layers {','.join(map(str, layers)) or 'none'})")
+    return 0
+
+
+def run_layers(args: argparse.Namespace) -> int:
+    """`layers`: one layer's view (a channel grid, one channel or three as RGB) of each seed, in one PNG."""
+    G, meta, path = load_cli_model(args)
+    if not args.layer or not args.out:
+        print("layers of this model (name, resolution, channels):")
+        for name, res, ch in feature_layers(G):
+            print(f"  {name:<14} {res}x{res}  {ch}")
+        if not args.layer and not args.out:
+            return 0
+        raise UserError("layers needs --layer NAME and --out FILE (the list above names the layers)")
+    try:
+        channels = tuple(int(c) for c in args.channels.replace(" ", "").split(",") if c)
+    except ValueError:
+        raise UserError(f"cannot read channels {args.channels!r}; use numbers like 0,5,7") from None
+    settings = settings_from_args(args)
+    check_cutoff(settings, G.num_ws)
+    req = RenderLayer(latents=tuple(Latent(seed=s) for s in parse_seeds(args.seeds)), settings=settings,
+                      layer=args.layer, mode=args.mode, channels=channels, size=args.size)
+    exports.save(args.out, G, req, cli_model_record(meta, path))
+    print(f"wrote {args.out} ({args.layer}, {args.mode}, {len(req.latents)} seeds)")
     return 0

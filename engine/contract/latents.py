@@ -184,30 +184,87 @@ def check_class(c: int | None) -> None:
         raise SpecError(f"a class is a whole number from 0, got {c!r}")
 
 
+SEED_ROW = 100       # seed space is a plane: the integer point (x, y) is seed x + SEED_ROW·y (as NVIDIA's visualizer)
+TRAVEL_SPACES = ("z", "w")  # a fractional position blends its neighbour seeds by slerp in Z or lerp in W
+
+
+def seed_position(seed: int) -> tuple[float, float]:
+    """The point of seed space where `seed` sits."""
+    return float(seed % SEED_ROW), float(seed // SEED_ROW)
+
+
+def position_seeds(pos: tuple[float, float]) -> list[tuple[int, float, float, float]]:
+    """(seed, weight, tx, ty) of the integer neighbours of `pos` with a weight above zero (bilinear weights;
+    tx, ty: how far pos is from that neighbour along x and y). At an integer point: that one seed, weight 1."""
+    x0, y0 = math.floor(pos[0]), math.floor(pos[1])
+    out = []
+    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
+        tx, ty = abs(pos[0] - (x0 + dx)), abs(pos[1] - (y0 + dy))
+        weight = (1 - tx) * (1 - ty)
+        if weight > 0:
+            out.append(((x0 + dx + (y0 + dy) * SEED_ROW) % 2 ** 32, weight, tx, ty))
+    return out
+
+
+def _slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation of two z (float64), its norm interpolated linearly; exactly a at t = 0, b at 1."""
+    if t <= 0.0:
+        return a
+    if t >= 1.0:
+        return b
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    omega = math.acos(float(np.clip(np.dot(a / na, b / nb), -1 + 1e-7, 1 - 1e-7)))
+    d = (math.sin((1 - t) * omega) * a / na + math.sin(t * omega) * b / nb) / math.sin(omega)
+    return d * (na + (nb - na) * t)
+
+
+def position_z(pos: tuple[float, float], z_dim: int) -> np.ndarray:
+    """z [z_dim] float32 of a fractional seed: its four neighbours' z slerped along x, then along y.
+
+    At an integer point it is exactly seed_to_z of that seed.
+    """
+    x0, y0 = math.floor(pos[0]), math.floor(pos[1])
+    fx, fy = pos[0] - x0, pos[1] - y0
+    corner = [[seed_to_z([(x0 + dx + (y0 + dy) * SEED_ROW) % 2 ** 32], z_dim)[0].astype(np.float64)
+               for dx in (0, 1)] for dy in (0, 1)]
+    rows = [_slerp(corner[k][0], corner[k][1], fx) for k in (0, 1)]
+    return _slerp(rows[0], rows[1], fy).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Latent:
     """One latent source: a seed (mapped through z), an explicit w [w_dim] or per-layer ws [num_ws, w_dim]
-    (W+, as a projection finds them), optionally with an Edit.
+    (W+, as a projection finds them), or a fractional seed `pos` (x, y) in seed space between the integer
+    seeds around it (blended in `space`: 'z' slerps their z, 'w' lerps their w); optionally with an Edit.
 
-    `c` is the class a seed is mapped with on a class-conditional model (None: unconditional). An explicit w
-    already holds its class (the mapping made it), so it takes none.
+    `c` is the class a seed (or position) is mapped with on a class-conditional model (None: unconditional). An
+    explicit w already holds its class (the mapping made it), so it takes none.
     """
 
     seed: int | None = None
     w: np.ndarray | None = None
     edit: Edit | None = None
+    pos: tuple[float, float] | None = None
+    space: str = "z"
     c: int | None = None
 
     def __post_init__(self) -> None:
-        if (self.seed is None) == (self.w is None):
-            raise SpecError("a latent is either a seed or an explicit w")
+        if sum(v is not None for v in (self.seed, self.w, self.pos)) != 1:
+            raise SpecError("a latent is either a seed, an explicit w or a position in seed space")
+        if self.pos is not None and (len(self.pos) != 2 or not all(math.isfinite(v) and 0 <= v < 2 ** 31
+                                                                   for v in self.pos)):
+            raise SpecError("a position in seed space needs two finite numbers from 0")
+        if self.space not in TRAVEL_SPACES:
+            raise SpecError(f"a seed position blends in z or w, not {self.space!r}")
         check_class(self.c)
         if self.c is not None and self.w is not None:
             raise SpecError("a class goes with a seed; an explicit w already holds its class")
 
     def label(self) -> str:
-        """'seed 42', 'seed 42 class 3', 'custom w', or any with its edit: 'seed 42 (pc 3 +2σ)'."""
-        base = f"seed {self.seed}" if self.seed is not None else "custom w+" if self.per_layer else "custom w"
+        """'seed 42', 'seed 42 class 3', 'seed (3.25, 0.50)', 'custom w', or any with its edit: 'seed 42 (pc 3 +2σ)'."""
+        base = f"seed {self.seed}" if self.seed is not None else \
+            f"seed ({self.pos[0]:.2f}, {self.pos[1]:.2f}) {self.space}" if self.pos is not None else \
+            "custom w+" if self.per_layer else "custom w"
         base += f" class {self.c}" if self.c is not None else ""
         return f"{base} ({self.edit.label or 'edited'})" if self.edit is not None else base
 
@@ -217,20 +274,23 @@ class Latent:
         return self.w is not None and np.ndim(self.w) == 2
 
     def unedited(self) -> "Latent":
-        """The same seed (and class) or w without its edit."""
-        return Latent(self.seed, self.w, c=self.c) if self.edit is not None else self
+        """The same seed, w or position (and class) without its edit."""
+        return Latent(self.seed, self.w, pos=self.pos, space=self.space, c=self.c) if self.edit is not None else self
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Latent):
             return NotImplemented
         if self.edit != other.edit or self.c != other.c:
             return False
+        if self.pos is not None or other.pos is not None:
+            return self.pos == other.pos and self.space == other.space
         if self.seed is not None or other.seed is not None:
             return self.seed == other.seed
         return bool(np.array_equal(self.w, other.w))
 
     def __hash__(self) -> int:
-        base = hash(self.seed) if self.seed is not None else hash(np.asarray(self.w).tobytes())
+        base = hash(self.seed) if self.seed is not None else hash((self.pos, self.space)) if self.pos is not None \
+            else hash(np.asarray(self.w).tobytes())
         return hash((base, self.edit, self.c))
 
 

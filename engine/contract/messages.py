@@ -35,9 +35,9 @@ from .blend import BlendSpec
 from .directions import DirectionSet
 from .latents import Latent, NoiseSpec, RenderSettings, ResNoise  # noqa: F401  (re-exported for the app)
 from .projection import ProjectionOptions
-from .requests import (RenderBlend, RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation,  # noqa: F401
-                       RenderMixGrid, RenderRequest, RenderSeedGrid, RenderTruncationStrip,       # (one vocabulary)
-                       RenderVariation)
+from .requests import (LAYER_GRID_GAP, RenderBlend, RenderEditGrid, RenderFigure, RenderImage,  # noqa: F401
+                       RenderInterpolation, RenderLayer, RenderMixGrid, RenderRequest,        # (one vocabulary)
+                       RenderSeedGrid, RenderTruncationStrip, RenderVariation)
 from .training import TrainConfig  # noqa: F401  (the app builds it from the Training pane)
 
 
@@ -111,6 +111,15 @@ class ExportStill(Command):
 
     path: str = ""
     request: RenderRequest | None = None
+
+
+@dataclass(frozen=True)
+class SaveTravelPath(Command):
+    """Write the window's travelled path (points in seed space, blended in `space`) for `video --path`."""
+
+    path: str = ""
+    points: tuple[tuple[float, float], ...] = ()
+    space: str = "z"
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,7 @@ class ModelInfo(Event):
     notice: str = ""     # one line to show once, e.g. that an official pickle was converted and cached
     layer_labels: tuple[str, ...] = ()   # G.ws_labels; () → "R²" from layer_resolutions
     noise_resolutions: tuple[int, ...] | None = None  # G.noise_resolutions; None → one input per layer; () → none
+    feature_layers: tuple[tuple[str, int, int], ...] = ()  # (name, resolution, channels) a layer view can show
     arch: str = "stylegan1"              # G.arch: the registry key ("stylegan1" | "stylegan2" | "stylegan3")
     c_dim: int = 0                       # number of classes of a class-conditional model (0: unconditional)
     has_input_transform: bool = False    # G.has_input_transform: translate/rotate of the input (StyleGAN3)
@@ -309,6 +319,36 @@ class BlendReady(RenderResult):
     weights: tuple[tuple[int, float], ...]  # (resolution, share of the other model) per synthesis resolution
     note: str = ""               # a warning when the two models look unrelated (nets/blend.py relation_note)
     done: int | None = None      # while streaming: rows rendered so far (base, blend, other)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerReady(RenderResult):
+    """A layer view (RenderLayer) of each latent, or of the viewer's face (one image).
+
+    order: the channels in the grid's order (highest energy first); lo, hi: the raw value range of the
+    channel(s) shown (a grid: of the whole layer); cols, tile: the grid's columns and each tile's side in px
+    (tiles are 1 px apart), so a click maps to a channel.
+    """
+
+    images: np.ndarray           # [K, h, w, 3] uint8
+    start: int = 0               # images[k] belongs to latents[start + k]
+    total: int = 1
+    layer: str = ""
+    mode: str = "grid"
+    channels: int = 0            # the layer's channel count
+    order: tuple[int, ...] = ()
+    lo: float = 0.0
+    hi: float = 0.0
+    cols: int = 1
+    tile: int = 0
+
+    def channel_at(self, x: int, y: int) -> int | None:
+        """The channel under pixel (x, y) of a grid image, or None (a gap, past the last tile, not a grid)."""
+        if self.mode != "grid" or self.tile <= 0 or x < 0 or y < 0:
+            return None
+        (c, cx), (r, ry) = divmod(x, self.tile + LAYER_GRID_GAP), divmod(y, self.tile + LAYER_GRID_GAP)
+        k = r * self.cols + c
+        return self.order[k] if cx < self.tile and ry < self.tile and c < self.cols and k < len(self.order) else None
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,47 @@ class RenderRequest:
     stamp: int = 0
 
 
+LAYER_MODES = ("grid", "channel", "rgb")  # every channel sorted by energy; one enlarged; three as red, green, blue
+LAYER_GRID_GAP = 1  # px between the tiles of a layer's channel grid
+
+
+@dataclass(frozen=True)
+class RenderLayer(RenderRequest):
+    """What one synthesis layer computes for each of `latents`: its output normalised per channel, shown as
+    a grid of every channel sorted by energy (`cols` columns, 0: about square), one channel (`channels[0]`)
+    enlarged to `size` px, or three channels as RGB (`size` px; None: the layer's own size).
+
+    Attached to a RenderImage (its `with_layer`, `latents` empty) it shows the viewer's face from the
+    frame's own synthesis pass.
+    """
+
+    kind: ClassVar[str] = "layers"
+    latents: tuple[Latent, ...] = ()
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    mix_with: Latent | None = None        # each face with `mix_layers` from this one, as RenderImage
+    mix_layers: tuple[int, ...] = ()
+    layer: str = ""
+    mode: str = "grid"
+    channels: tuple[int, ...] = ()
+    size: int | None = None
+    cols: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mode not in LAYER_MODES:
+            raise SpecError(f"a layer view is one of {', '.join(LAYER_MODES)}, not {self.mode!r}")
+        need = {"grid": 0, "channel": 1, "rgb": 3}[self.mode]
+        if len(self.channels) != need or any(c < 0 for c in self.channels):
+            raise SpecError(f"a {self.mode} view of a layer takes {need} channel numbers, got {len(self.channels)}")
+        if not self.layer:
+            raise SpecError("a layer view needs a layer name such as 16x16/conv1")
+
+
 @dataclass(frozen=True)
 class RenderImage(RenderRequest):
-    """One image: `latent`, optionally with `mix_layers` taken from `mix_with`; `size` px (None = native)."""
+    """One image: `latent`, optionally with `mix_layers` taken from `mix_with`; `size` px (None = native).
+
+    with_layer (live only, never recorded): also that layer view of this face, from the same synthesis pass.
+    """
 
     kind: ClassVar[str] = "image"
     latent: Latent = None
@@ -37,6 +75,7 @@ class RenderImage(RenderRequest):
     mix_with: Latent | None = None
     mix_layers: tuple[int, ...] = ()
     size: int | None = None
+    with_layer: RenderLayer | None = None
 
 
 @dataclass(frozen=True)
@@ -172,4 +211,4 @@ class RenderBlend(RenderRequest):
 
 # Every request kind by its provenance name.
 REQUESTS = {cls.kind: cls for cls in (RenderImage, RenderSeedGrid, RenderMixGrid, RenderVariation, RenderTruncationStrip,
-                                      RenderInterpolation, RenderFigure, RenderEditGrid)}
+                                      RenderInterpolation, RenderFigure, RenderEditGrid, RenderLayer)}

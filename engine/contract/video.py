@@ -1,9 +1,15 @@
 """What a video export renders (stdlib + numpy only, so the Qt app can build one)."""
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
-from .latents import DEFAULT_PSI, RenderSettings, SpecError, check_amounts, check_class
+import numpy as np
+
+from .latents import DEFAULT_PSI, TRAVEL_SPACES, RenderSettings, SpecError, check_amounts, check_class
+
+MAX_PATH_POINTS = 100_000
 
 KINDS = ("walk", "truncation", "noise", "morph", "grid", "direction")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")
@@ -35,6 +41,8 @@ class VideoSpec:
     sigma: float = 1.0                    # direction: the slider unit σ of that direction
     amount_range: tuple[float, float] = (-3.0, 3.0)  # direction: swept in σ, there and back when looping
     direction_name: str = ""
+    path: tuple[tuple[float, float], ...] = ()  # walk: a travelled path in seed space (fractional seeds) instead
+                                                # of the seeds; frames_per_step frames per seed travelled
     c: int | None = None                  # the class every seed is mapped with (class-conditional models)
     translate: tuple[float, float] = (0.0, 0.0)  # the input transform of a model that has one (StyleGAN3)
     rotate: float = 0.0
@@ -58,6 +66,9 @@ class VideoSpec:
             raise SpecError("quality must be 0-100")
         check_class(self.c)
         RenderSettings(translate=self.translate, rotate=self.rotate)  # the same checks as a still's transform
+        if self.path and (self.kind != "walk" or len(self.path) < 2 or len(self.path) > MAX_PATH_POINTS or
+                          not all(len(p) == 2 and all(math.isfinite(v) and v >= 0 for v in p) for p in self.path)):
+            raise SpecError("a travelled path is a walk through 2 or more points of seed space (numbers from 0)")
         if self.kind == "direction" and not self.direction:
             raise SpecError("a direction video needs a direction (compute or open one in Directions)")
         if self.kind == "direction":
@@ -70,3 +81,33 @@ def check_format(path: str) -> str:
     if suffix not in FORMATS:
         raise SpecError(f"video file must end in {', '.join(FORMATS)}")
     return suffix
+
+
+def path_frames(path, frames_per_seed: int) -> np.ndarray:
+    """Points [F, 2] evenly spaced along a travelled path (by length in seed space), both ends included:
+    about `frames_per_seed` frames per seed travelled, at least 2."""
+    pts = np.asarray(path, np.float64)
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    along = np.concatenate([[0.0], np.cumsum(seg)])
+    n = max(2, int(round(along[-1] * frames_per_seed)) + 1)
+    at = np.linspace(0.0, along[-1], n)
+    return np.stack([np.interp(at, along, pts[:, 0]), np.interp(at, along, pts[:, 1])], axis=1)
+
+
+def encode_path(points, space: str) -> bytes:
+    """A travelled path file: JSON with the points (x, y) in seed space and how they blend ('z' or 'w')."""
+    return json.dumps({"app": "stylegan-studio", "travelled_path": [list(map(float, p)) for p in points],
+                       "space": space}).encode()
+
+
+def decode_path(data: bytes) -> tuple[tuple[tuple[float, float], ...], str]:
+    """(points, space) of a travelled path file; SpecError with one line for anything else."""
+    try:
+        doc = json.loads(data.decode())
+        points = tuple((float(x), float(y)) for x, y in doc["travelled_path"])
+        space = str(doc.get("space", "z"))
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise SpecError("not a travelled path file (save one with Seed → Save Travelled Path…)") from None
+    if space not in TRAVEL_SPACES or len(points) < 2 or len(points) > MAX_PATH_POINTS:
+        raise SpecError("a travelled path file needs 2 or more points and space z or w")
+    return points, space

@@ -17,7 +17,7 @@ from ..contract.latents import Edit, Latent, NoiseSpec, RenderSettings, SpecErro
 from ..contract.requests import REQUESTS, RenderRequest, RenderSeedGrid
 
 VERSION = 3
-NOT_RECORDED = ("target", "stamp")  # the window's slot and order, meaningless in a file
+NOT_RECORDED = ("target", "stamp", "with_layer")  # the window's slot, order and live-only extras
 APP = "stylegan-studio"
 
 
@@ -45,7 +45,8 @@ def record(spec: RenderRequest, model: dict) -> dict:
 def _encode(value):
     if isinstance(value, Latent):
         w = np.asarray(value.w, np.float32) if value.w is not None else None
-        out = {"seed": value.seed} if w is None else {"w": (w if value.per_layer else w.ravel()).tolist()}
+        out = {"pos": list(value.pos), "space": value.space} if value.pos is not None else \
+            {"seed": value.seed} if w is None else {"w": (w if value.per_layer else w.ravel()).tolist()}
         if value.c is not None:
             out["c"] = int(value.c)
         if value.edit is not None:
@@ -148,9 +149,12 @@ def _brief(value) -> str:
 
 
 def _decode(value):
-    if isinstance(value, dict) and ("seed" in value or "w" in value):
+    if isinstance(value, dict) and ("seed" in value or "w" in value or "pos" in value):
         e = value.get("edit")
         edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) if e else None
+        if "pos" in value:
+            x, y = (float(v) for v in value["pos"])  # two numbers, or a ValueError / TypeError (damaged)
+            return Latent(pos=(x, y), space=str(value.get("space", "z")), edit=edit, c=value.get("c"))
         if "seed" in value:
             return Latent(seed=int(value["seed"]), edit=edit, c=value.get("c"))
         w = np.asarray(value["w"], np.float64)

@@ -54,3 +54,14 @@ class GeneratorNet(Protocol):
 
     def image_macs(self, res: int | None = None) -> float:
         """Multiply-accumulates of one synthesis pass up to output resolution `res` (default: full)."""
+
+
+def feature_layers(G: GeneratorNet) -> tuple[tuple[str, int, int], ...]:
+    """(name, resolution, channels) of the synthesis layers a layer view can show; () where the arch has none.
+
+    A capability, not a Protocol member: an arch that exposes its layers has `feature_layers()`,
+    `synthesis(ws, noise, capture=name)` → (img, act) from one pass and `synthesis.features(ws, noise, name)`
+    (render/layers.py). StyleGAN v1 does; an arch without them renders normally and shows no layers.
+    """
+    listed = getattr(G, "feature_layers", None)
+    return tuple(listed()) if callable(listed) else ()

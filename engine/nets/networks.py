@@ -52,8 +52,10 @@ class SynthesisBlock(nn.Module):
         self.to_rgb = EqualConv(out_ch, cfg.img_channels, 1, gain=1.0)
         self.rgb_bias = nn.Parameter(torch.zeros(cfg.img_channels))
 
-    def forward(self, x: torch.Tensor | None, ws: torch.Tensor, noise: tuple) -> torch.Tensor:
+    def forward(self, x: torch.Tensor | None, ws: torch.Tensor, noise: tuple, both: bool = False,
+                stop: bool = False):
         # ws [N, 2, w_dim] for this block's two layers; noise: two maps or None.
+        # both: also return the first layer's output; stop: skip the second layer (its output is None).
         if x is None:
             x = (self.const + self.epi0.bias.view(1, -1, 1, 1)).expand(ws.shape[0], -1, -1, -1)
         else:
@@ -61,7 +63,8 @@ class SynthesisBlock(nn.Module):
             # would scale a bias carried inside the convolution at the border pixels).
             x = self.blur(self.conv0(x), self.epi0.bias)
         x = self.epi0(x, ws[:, 0], noise[0])
-        return self.epi1(self.conv1(x, self.epi1.bias), ws[:, 1], noise[1])
+        out = None if stop else self.epi1(self.conv1(x, self.epi1.bias), ws[:, 1], noise[1])
+        return (out, x) if both else out
 
     def rgb(self, x: torch.Tensor) -> torch.Tensor:
         """This resolution's ToRGB (1×1 conv + bias)."""
@@ -83,23 +86,50 @@ class SynthesisNetwork(nn.Module):
         """The stored constant noise map of one layer, [1, 1, H, W]."""
         return getattr(self, f"noise_const_{layer}")
 
+    def feature_layers(self) -> tuple[tuple[str, int, int], ...]:
+        """(name, resolution, channels) of every styled layer, in order: '4x4/const', '4x4/conv1', '8x8/conv0', …"""
+        out = []
+        for block in self.blocks:
+            r, c = block.res, self.cfg.channels(block.res)
+            out += [(f"{r}x{r}/{'const' if r == 4 else 'conv0'}", r, c), (f"{r}x{r}/conv1", r, c)]
+        return tuple(out)
+
     def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
-                alpha: float = 1.0) -> torch.Tensor:
-        """Render ws [N, num_ws, w_dim] at `res` (default: full), fading in with `alpha`."""
+                alpha: float = 1.0, capture: str | None = None):
+        """Render ws [N, num_ws, w_dim] at `res` (default: full), fading in with `alpha`.
+
+        capture: a feature layer's name; returns (img, that layer's output [N, C, r, r]) from the same pass.
+        """
+        names = [name for name, _, _ in self.feature_layers()]
+        if capture is not None and capture not in names:
+            raise KeyError(f"no feature layer {capture!r}")
         res = res or self.cfg.resolution
         noise = noise if noise is not None else [self.stored_noise(i) for i in range(self.cfg.num_ws)]
-        x, prev = None, None
+        x, prev, act = None, None, None
         for i, block in enumerate(self.blocks):
             if block.res > res:
                 break
             prev = x
-            x = block(x, ws[:, 2 * i:2 * i + 2], noise[2 * i:2 * i + 2])
+            x, first = block(x, ws[:, 2 * i:2 * i + 2], noise[2 * i:2 * i + 2], both=True)
+            if capture is not None and capture in names[2 * i:2 * i + 2]:
+                act = first if capture == names[2 * i] else x
         last = int(math.log2(res)) - 2
         img = self.blocks[last].rgb(x)
         if alpha < 1.0 and last > 0:
             low = F.interpolate(self.blocks[last - 1].rgb(prev), scale_factor=2, mode="nearest")
             img = torch.lerp(low, img, alpha)
-        return img  # [N, C, res, res]
+        return img if capture is None else (img, act)  # img [N, C, res, res]
+
+    def features(self, ws: torch.Tensor, noise: list | None, name: str) -> torch.Tensor:
+        """One feature layer's output [N, C, r, r], stopping the pass there (nothing above it runs)."""
+        names = [n for n, _, _ in self.feature_layers()]
+        if name not in names:
+            raise KeyError(f"no feature layer {name!r}")
+        noise = noise if noise is not None else [self.stored_noise(i) for i in range(self.cfg.num_ws)]
+        x, k = None, names.index(name)
+        for i, block in enumerate(self.blocks[:k // 2 + 1]):
+            x, first = block(x, ws[:, 2 * i:2 * i + 2], noise[2 * i:2 * i + 2], both=True, stop=k == 2 * i)
+        return first if k % 2 == 0 else x
 
 
 class Generator(nn.Module):
@@ -174,6 +204,9 @@ class Generator(nn.Module):
     def image_macs(self, res: int | None = None) -> float:
         """Multiply-accumulates of one synthesis pass up to `res` (see ModelConfig.image_macs)."""
         return self.cfg.image_macs(res)
+    def feature_layers(self) -> tuple[tuple[str, int, int], ...]:
+        """(name, resolution, channels) of the synthesis layers one may look inside (see synthesis(capture=…))."""
+        return self.synthesis.feature_layers()
 
     def update_w_avg(self, w: torch.Tensor) -> None:
         """w_avg ← lerp(batch mean of w, w_avg, β) as in the official trainer."""

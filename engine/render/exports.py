@@ -17,13 +17,14 @@ import torch
 
 from . import figures
 from ..contract.errors import UserError
+from .layers import layer_pictures
 from .synth import latents_ws, render_still, variation_units
 from ..nets.api import GeneratorNet
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
 from .renderer import check_request, interpolation_ws, latent_ws, mix_ws, split_mix, strip_ws
 from ..contract.latents import Edit, Latent
-from ..contract.requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderMixGrid,
+from ..contract.requests import (RenderEditGrid, RenderFigure, RenderImage, RenderInterpolation, RenderLayer, RenderMixGrid,
                                  RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)
 
 EXPORTERS: dict[type, Callable[[GeneratorNet, RenderRequest], np.ndarray]] = {}
@@ -111,6 +112,13 @@ def strip(G: GeneratorNet, req: RenderTruncationStrip) -> np.ndarray:
     return make_grid(render_still(G, strip_ws(G, req), req.settings, req.thumb), len(req.psis), pad=2)
 
 
+@exporter(RenderLayer)
+def layer_views(G: GeneratorNet, req: RenderLayer) -> np.ndarray:
+    """Each face's view of one layer, side by side (2 px apart)."""
+    pics = layer_pictures(G, req)
+    return make_grid(np.stack([p.image for p in pics]), len(pics), pad=2)
+
+
 @exporter(RenderInterpolation)
 def interpolation(G: GeneratorNet, req: RenderInterpolation) -> np.ndarray:
     """The faces between two faces in W, side by side."""
@@ -120,8 +128,8 @@ def interpolation(G: GeneratorNet, req: RenderInterpolation) -> np.ndarray:
 def edit_latents(req: RenderEditGrid) -> list[Latent]:
     """The cells of an edit grid, row by row: each latent moved by amount·σ·direction on the request's layers."""
     d = np.asarray(req.direction, np.float32)
-    return [Latent(lat.seed, lat.w, Edit(tuple((np.float32(a * req.sigma) * d).tolist()), req.layers,
-                                         f"{req.name} {a:+g}σ"), c=lat.c)
+    return [dataclasses.replace(lat, edit=Edit(tuple((np.float32(a * req.sigma) * d).tolist()), req.layers,
+                                               f"{req.name} {a:+g}σ"))
             for lat in req.latents for a in req.amounts]
 
 

@@ -51,7 +51,7 @@ def check_request(G: GeneratorNet, latent: Latent | None, layers: Sequence[int],
         raise UserError(f"layer {bad[0]} does not exist: this model has layers 0-{G.num_ws - 1}")
     if settings.cutoff is not None and settings.cutoff > G.num_ws:
         raise UserError(f"cutoff {settings.cutoff} is beyond this model's {G.num_ws} layers")
-    if latent.seed is not None:
+    if latent.w is None:  # a seed or a position in seed space is mapped with its class
         check_class(G, latent.c)
     check_transform(G, settings)
 

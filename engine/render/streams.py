@@ -16,15 +16,16 @@ import numpy as np
 import torch
 
 from ..contract.errors import UserError
-from ..contract.messages import (FrameReady, GridChunk, InterpolationReady, MixGridReady, RenderResult, StripReady,
-                                 VariationReady)
-from ..contract.requests import (RenderBlend, RenderImage, RenderInterpolation, RenderMixGrid, RenderRequest,
-                                 RenderSeedGrid, RenderTruncationStrip, RenderVariation)
+from ..contract.messages import (FrameReady, GridChunk, InterpolationReady, LayerReady, MixGridReady, RenderResult,
+                                 StripReady, VariationReady)
+from ..contract.requests import (RenderBlend, RenderImage, RenderInterpolation, RenderLayer, RenderMixGrid,
+                                 RenderRequest, RenderSeedGrid, RenderTruncationStrip, RenderVariation)
 from ..nets.api import GeneratorNet
 from .blend_render import render_blend
+from .layers import check_layer, image_and_layer, layer_pictures, picture
 from .renderer import (grid_chunks, interpolation_ws, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws,
                        unit_images)
-from .synth import prepare, resize, synthesize, to_uint8, variation_units
+from .synth import prepare, resize, to_uint8, variation_units
 from ..contract.latents import RenderSettings
 
 VARIATION_BATCH = 16
@@ -91,8 +92,30 @@ def _image(G: GeneratorNet, req: RenderImage) -> Iterator[RenderResult]:
     t0 = time.perf_counter()
     with torch.inference_mode():
         ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
-        img = to_uint8(resize(synthesize(G, ws, prepare(G, req.settings)), req.size))[0]
+        out, act = image_and_layer(G, ws, prepare(G, req.settings), req.with_layer)
+        img = to_uint8(resize(out, req.size))[0]
     yield FrameReady(req.target, req.stamp, time.perf_counter() - t0, image=img, request=req)
+    if act is not None:  # the Layers pane's view of this face, from the frame's own pass, after the frame is out
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            pic = picture(act[0], req.with_layer)
+        yield _layer_ready(G, req.with_layer, [pic], 0, 1, time.perf_counter() - t0)
+
+
+def _layer_ready(G: GeneratorNet, req: RenderLayer, pics: list, start: int, total: int, secs: float) -> LayerReady:
+    first = pics[0]
+    return LayerReady(req.target, req.stamp, secs, images=np.stack([p.image for p in pics]), start=start,
+                      total=total, layer=req.layer, mode=req.mode, channels=check_layer(G, req), order=first.order,
+                      lo=min(p.lo for p in pics), hi=max(p.hi for p in pics), cols=first.cols, tile=first.tile)
+
+
+@renders(RenderLayer)
+def _layers(G: GeneratorNet, req: RenderLayer) -> Iterator[RenderResult]:
+    n = unit_images(G, 8)  # a layer view costs at most one image's pass
+    for start in range(0, len(req.latents) or 1, n):
+        t0 = time.perf_counter()
+        pics = layer_pictures(G, req, start, n)
+        yield _layer_ready(G, req, pics, start, len(req.latents), time.perf_counter() - t0)
 
 
 @renders(RenderSeedGrid)

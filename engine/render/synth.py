@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from ..nets.device import device_of
 from ..contract.errors import UserError
 from ..nets.api import GeneratorNet
-from ..contract.latents import Latent, NoiseSpec, RenderSettings, seed_to_z
+from ..contract.latents import Latent, NoiseSpec, RenderSettings, position_seeds, position_z, seed_to_z
 
 STILL_BATCH = 8  # stills render in padded batches of this size (see render_still)
 
@@ -74,7 +74,24 @@ def latents_to_w(G: GeneratorNet, latents: Sequence[Latent]) -> torch.Tensor:
     for i, lat in enumerate(latents):
         if lat.w is not None:
             out[i] = torch.as_tensor(np.asarray(lat.w, dtype=np.float32).reshape(-1), device=dev)
+        elif lat.pos is not None:
+            out[i] = position_w(G, lat.pos, lat.space, lat.c)
     return out
+
+
+def position_w(G: GeneratorNet, pos: tuple[float, float], space: str, c: int | None = None) -> torch.Tensor:
+    """w [w_dim] of a fractional seed (of class `c`): its neighbours' z slerped ('z'), or their w lerped ('w',
+    bilinear weights).
+
+    At an integer point both give exactly that seed's w.
+    """
+    if space == "z":
+        return map_z(G, position_z(pos, G.z_dim)[None], [c])[0]
+    near = position_seeds(pos)
+    ws = map_z(G, seed_to_z([s for s, _, _, _ in near], G.z_dim), [c] * len(near))
+    if len(near) == 1:
+        return ws[0]
+    return sum(float(weight) * ws[k] for k, (_, weight, _, _) in enumerate(near))
 
 
 def apply_edit(ws: torch.Tensor, edit) -> torch.Tensor:

@@ -19,7 +19,7 @@ from ..files.modelfile import ModelMeta
 from ..nets.api import GeneratorNet
 from ..files.pngio import make_grid
 from ..contract.latents import Edit, Latent, RenderSettings, seed_to_z
-from ..contract.video import VideoSpec, check_format
+from ..contract.video import VideoSpec, check_format, path_frames
 
 BATCH = 8
 
@@ -65,7 +65,11 @@ def _moved(spec: VideoSpec) -> RenderSettings:
 
 
 def frames_walk(G, spec):
-    """Walk through the seeds, lerp in W or slerp in Z."""
+    """Walk through the seeds, lerp in W or slerp in Z; or along a travelled path, each frame a fractional seed."""
+    if spec.path:
+        latents = [Latent(pos=(float(x), float(y)), space=spec.space, c=spec.c)
+                   for x, y in path_frames(spec.path, spec.frames_per_step)]
+        return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), _moved(spec))
     return _batches(G, _walk_ws(G, spec, spec.seeds), _moved(spec))
 
 
@@ -151,6 +155,8 @@ FRAMES = {"walk": frames_walk, "truncation": frames_truncation, "morph": frames_
 
 def frame_count(G: GeneratorNet, spec: VideoSpec) -> int:
     """Number of frames the spec produces."""
+    if spec.path:
+        return len(path_frames(spec.path, spec.frames_per_step))
     if spec.kind in ("truncation", "direction"):
         return spec.frames_per_step * len(spec.seeds)
     if spec.kind == "morph":

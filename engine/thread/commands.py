@@ -13,10 +13,11 @@ from ..contract.errors import UserError
 from ..render.synth import latents_to_w, latents_to_ws
 from ..files.fileio import atomic_write_bytes
 from ..contract.latentfile import encode_latents
+from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
                        LoadModel, NewModel, PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents,
-                       SaveModel, StartTraining, StopTraining, TrainingState, ValidateDataset)
+                       SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
 from ..files.modelfile import save_model
@@ -221,9 +222,17 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     threading.Thread(target=work, name="dataset-check", daemon=True).start()
 
 
+def save_travel_path(eng: EngineContext, cmd: SaveTravelPath) -> None:
+    """A travelled path file (JSON), for `video --kind walk --path FILE`."""
+    if len(cmd.points) < 2:
+        raise UserError("no path travelled yet: drag in the viewer with Shift held (or in travel mode)")
+    atomic_write_bytes(cmd.path, encode_path(cmd.points, cmd.space))
+    eng.emit(Saved(cmd.path, "travelled path"))
+
+
 HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: save, SaveBlend: save_blend,
             StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,
             SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset,
-            ProjectImage: project_image}
+            ProjectImage: project_image, SaveTravelPath: save_travel_path}

@@ -24,6 +24,7 @@ from ..render.streams import renderer_for
 log = logging.getLogger(__name__)
 EXIT_JOIN_S = 30.0       # at interpreter exit, wait this long for a unit still running (see _join_at_exit)
 STREAM_PRIORITY_S = 1.0  # while renders stream, jobs get one unit per this many seconds
+EXTRAS_EVERY_S = 0.1     # a frame's extra results (the Layers view) give way to a newer frame at most this long
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Engine:
         self.training: dict = {}                        # job id → TrainingJob
         self._cond = threading.Condition()
         self._slots: dict[str, RenderRequest] = {}      # newest pending request per target
+        self._extras_at: dict[str, float] = {}          # when an unstreamed request last ran to its end, per target
         self._stamps: dict[str, int] = {}               # newest accepted stamp per target
         self._commands: deque[Command] = deque()
         self._streams: dict[str, tuple[RenderRequest, Iterator]] = {}  # multi-image renders in progress
@@ -216,6 +218,14 @@ class Engine:
             return
         for event in events:
             self.emit(event)
+            with self._cond:
+                newer = req.target in self._slots
+            # Latest wins inside a request too: while a newer frame waits, the rest of this one (the Layers view)
+            # is dropped, but never for longer than EXTRAS_EVERY_S, so the view still follows a saturating drag.
+            if newer and time.monotonic() - self._extras_at.get(req.target, 0.0) < EXTRAS_EVERY_S:
+                events.close()
+                return
+        self._extras_at[req.target] = time.monotonic()
 
     def _advance_streams(self) -> None:
         """One unit of the stream whose turn it is (round robin); units of a superseded request are dropped.

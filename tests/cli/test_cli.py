@@ -143,3 +143,17 @@ def test_missing_and_unreadable_inputs_are_one_line(args, model, tmp_path, capsy
     assert main([a.format(**fill) for a in args]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("stylegan-studio: error:") and "\n" not in err and "Traceback" not in err, err
+
+
+def test_layers_writes_one_grid_per_seed_and_regenerates(tmp_path, model, capsys):
+    out = tmp_path / "maps.png"
+    assert main(["layers", "--model", str(model), "--seeds", "0-3", "--layer", "16x16/conv1", "--out", str(out)]) == 0
+    img = np.asarray(Image.open(out))
+    assert img.shape[1] > 4 * img.shape[0]                 # four channel grids side by side
+    again = tmp_path / "again.png"
+    assert main(["generate", "--model", str(model), "--from-png", str(out), "--out", str(again)]) == 0
+    assert np.array_equal(np.asarray(Image.open(again)), img)
+    assert main(["layers", "--model", str(model), "--seeds", "0"]) == 0
+    assert "16x16/conv1    16x16  16" in capsys.readouterr().out
+    assert main(["layers", "--model", str(model), "--seeds", "0", "--layer", "64x64/conv1", "--out", str(out)]) == 1
+    assert "error: no layer '64x64/conv1'; this model has 4x4/const" in capsys.readouterr().err

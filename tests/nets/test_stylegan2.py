@@ -348,3 +348,23 @@ def test_a_stylegan2_model_file_opens_through_the_registry_and_renders(tmp_path)
     assert image(H, req).shape == (32, 32, 3) and not registry.can_train("stylegan2")
     with pytest.raises(UserError, match="fine-tunes only"):
         read_init(path)
+
+
+def test_a_stylegan2_model_shows_no_layer_views_and_still_renders_its_frame():
+    # Layer views are a capability (nets.api.feature_layers): v2 does not expose its layers yet, so the Layers
+    # pane lists none, a view of a layer is one line, and a frame asked to carry a view renders plainly.
+    from stylegan_studio.engine.contract.errors import UserError
+    from stylegan_studio.engine.contract.latents import Latent, RenderSettings
+    from stylegan_studio.engine.contract.requests import RenderLayer
+    from stylegan_studio.engine.nets.api import feature_layers
+    from stylegan_studio.engine.render.layers import image_and_layer, layer_pictures
+    from stylegan_studio.engine.render.synth import latents_ws, noise_maps
+
+    G = randomised(Generator(tiny()))
+    assert feature_layers(G) == ()
+    req = RenderLayer(latents=(Latent(seed=0),), layer="16x16/conv1")
+    with pytest.raises(UserError, match="no layer '16x16/conv1'"):
+        layer_pictures(G, req)
+    ws = latents_ws(G, [Latent(seed=0)], RenderSettings())
+    img, act = image_and_layer(G, ws, noise_maps(G, RenderSettings().noise), req)
+    assert act is None and img.shape == (1, 3, 32, 32)
