@@ -3,7 +3,7 @@
 python docs/screenshots/take_nvidia_screenshots.py MODEL.pkl PREFIX OUTDIR [CLASS]
 
 Writes OUTDIR/PREFIX.png (the window) and OUTDIR/PREFIX-<pane>.png (each pane raised in its dock), e.g.
-v2-seeds.png, v3-truncation.png. CLASS picks a class-conditional model's class in the Seeds pane. Runs under
+v2-seeds.png, v3-truncation.png (<pane> = the window's pane keys, app/panes/registry.Pane). CLASS picks a class-conditional model's class in the Seeds pane. Runs under
 Xvfb (xvfb-run -s "-screen 0 1600x1000x24": the window opens at its first-launch size) or
 QT_QPA_PLATFORM=offscreen (an 800×800 screen); waits for the renders each screenshot shows instead of sleeping.
 """
@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from stylegan_studio.app.bridge import EngineBridge
+from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.contract.latents import Latent
 
@@ -63,54 +64,58 @@ def act_then_wait(target: str, action):
 
 def shot(name: str):
     path = out / f"{prefix}-{name}.png" if name else out / f"{prefix}.png"
-    (win if not name else win.docks[TITLES[name]]).grab().save(str(path))
+    (win if not name else win.docks[Pane(name)]).grab().save(str(path))
     print("wrote", path)
 
 
-TITLES = {"seeds": "Seeds", "style-mixing": "Style Mixing", "noise": "Noise", "truncation": "Truncation",
-          "directions": "Directions", "interpolation": "Interpolation", "training": "Training"}
 
 bridge.start()
 win.show()
-wait(lambda: win.state.model is not None and win.viewer.image is not None, 300)
+wait(lambda: (win.state.model is not None and win.viewer.image is not None) or errors, 300)
+if win.state.model is None:
+    bridge.close()
+    sys.exit(f"{prefix}: the model did not open: {errors[0] if errors else 'no answer in 300 s'}")
 p = win.panes
 if label_class is not None:
-    act_then_wait("seeds", lambda: p["Seeds"].class_box.setValue(label_class))
-act_then_wait("seeds", lambda: (p["Seeds"].entry.setText("0-31"), p["Seeds"].apply_range()))
-mixing = p["Style Mixing"]
-win.docks["Style Mixing"].raise_()
+    act_then_wait("seeds", lambda: p[Pane.SEEDS].class_box.setValue(label_class))
+act_then_wait("seeds", lambda: (p[Pane.SEEDS].entry.setText("0-31"), p[Pane.SEEDS].apply_range()))
+mixing = p[Pane.MIXING]
+win.docks[Pane.MIXING].raise_()
 act_then_wait("mixing", lambda: (mixing.clear(), [mixing.set_source("row", k, Latent(seed=s, c=label_class))
                                                   for k, s in enumerate((3, 7, 12))]))
 act_then_wait("mixing", lambda: [mixing.set_source("col", k, Latent(seed=s, c=label_class))
                                  for k, s in enumerate((21, 40))])
 act_then_wait("mixing", lambda: mixing.picker.preset("middle"))
 if win.state.model.has_noise:
-    act_then_wait("viewer", lambda: p["Noise"].resample(max(p["Noise"].rows)))
-    win.docks["Noise"].raise_()
-    act_then_wait("variation", p["Noise"].request_variation)
-win.docks["Noise"].raise_()
+    act_then_wait("viewer", lambda: p[Pane.NOISE].resample(max(p[Pane.NOISE].rows)))
+    win.docks[Pane.NOISE].raise_()
+    act_then_wait("variation", p[Pane.NOISE].request_variation)
+win.docks[Pane.NOISE].raise_()
 shot("noise")
-win.docks["Truncation"].raise_()
-trunc = p["Truncation"]
+win.docks[Pane.TRUNCATION].raise_()
+trunc = p[Pane.TRUNCATION]
 act_then_wait("truncation-strip", lambda: trunc.psi.setValue(60))
 if win.state.model.has_input_transform:
     act_then_wait("viewer", lambda: trunc.set_transform((0.12, -0.05), 20.0))
     wait(lambda: arrived.get("truncation-strip", 0) > 0)
 shot("truncation")
-win.docks["Interpolation"].raise_()
-act_then_wait("interpolation", lambda: p["Interpolation"].to_seed.setValue(40))
+win.docks[Pane.INTERPOLATION].raise_()
+act_then_wait("interpolation", lambda: p[Pane.INTERPOLATION].to_seed.setValue(40))
 shot("interpolation")
-win.docks["Directions"].raise_()
+win.docks[Pane.DIRECTIONS].raise_()
 shot("directions")
-win.docks["Training"].raise_()
+win.docks[Pane.LAYERS].raise_()
+wait(lambda: arrived.get("layers", 0) > 0 or not p[Pane.LAYERS].isVisible(), 60)
+shot("layers")
+win.docks[Pane.TRAINING].raise_()
 shot("training")
-win.docks["Truncation"].raise_()
-win.docks["Style Mixing"].raise_()   # tabbed with Training
+win.docks[Pane.TRUNCATION].raise_()
+win.docks[Pane.MIXING].raise_()   # tabbed with Training
 for _ in range(20):
     app.processEvents()
     time.sleep(0.01)
 shot("seeds")
-shot("style-mixing")
+shot("mixing")
 shot("")
 print(f"{prefix}: {win.model_label.text()} | {win.statusBar().currentMessage()} | {win.viewer.info.text()}")
 for message in errors:

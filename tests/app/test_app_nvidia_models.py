@@ -6,6 +6,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from fake_bridge import FakeBridge
+from stylegan_studio.app.panes.layers import LayersPane
 from stylegan_studio.app.panes.mixing import MixingPane
 from stylegan_studio.app.panes.noise import NoisePane
 from stylegan_studio.app.panes.seeds import SeedsPane
@@ -129,6 +130,17 @@ def test_the_noise_pane_says_when_a_model_has_no_noise_inputs_and_disables_itsel
         pane.resample_group("fine")
     assert "no noise" in sig.args[0]
     assert "noise" not in state.describe()
+
+
+def test_the_layers_pane_says_when_a_model_lists_no_layers(env, qtbot):
+    bridge, state = env
+    pane = LayersPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.show()
+    state.set_model(m.ModelInfo(**{**V2_UNCOND.__dict__, "feature_layers": (("4x4/conv1", 4, 32),)}))
+    assert pane.layers.count() == 1 and pane.layers.isEnabled() and not pane.none_note.isVisible()
+    state.set_model(V3)
+    assert pane.layers.count() == 0 and not pane.layers.isEnabled() and pane.none_note.isVisible()
 
 
 def test_translate_and_rotate_show_for_a_fourier_input_and_re_render(env, qtbot):
