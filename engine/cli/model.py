@@ -75,7 +75,7 @@ def run_info(args: argparse.Namespace) -> int:
     snapshot: list[str] = []
     if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read, then as opened
         snap = read_snapshot(path)
-        snapshot = [f"model     {path}"] + describe_snapshot(snap) + ["opened as (converted in memory only)"]
+        snapshot = describe_snapshot(snap) + ["opened as (converted in memory only)"]
         G, meta = snapshot_model(snap)
         cfg = G.cfg
     elif is_official_pickle(path):  # what an import would give, converted in memory only
@@ -86,7 +86,7 @@ def run_info(args: argparse.Namespace) -> int:
     else:
         cfg, meta = read_header(path)
         G, _ = load_model(path)
-    lines = [f"model     {path}", f"id        {meta.model_id}", f"name      {meta.name}",
+    lines = [f"model     {path}", *snapshot, f"id        {meta.model_id}", f"name      {meta.name}",
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
              f"dataset   {meta.dataset or '-'}", "config"]
     lines += [f"  {k:<16}{v}" for k, v in cfg.to_dict().items()]
@@ -96,5 +96,5 @@ def run_info(args: argparse.Namespace) -> int:
               f"layers ({G.num_ws} ws, device here: {default_device().type})"]
     imported = describe_import(meta.imported) if meta.imported else []
     blend = ["blend of"] + [f"  {line}" for line in describe_blend(meta.blend)] if meta.blend else []
-    print("\n".join(snapshot + lines + layer_table(G) + imported + blend))
+    print("\n".join(lines + layer_table(G) + imported + blend))
     return 0
