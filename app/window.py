@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabBar
 
 from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
 from ..engine.contract.latents import SEED_ROW, Latent, seed_position
@@ -91,8 +91,14 @@ class MainWindow(QMainWindow):
     def _size_docks(self) -> None:
         # A mixing grid of three rows needs about a third of the window's height to show without scrolling.
         self.resizeDocks([self.docks[Pane.MIXING]], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
-        # The noise rows' strength sliders need room; the viewer keeps the rest.
-        self.resizeDocks([self.docks[Pane.NOISE]], [max(340, self.width() // 4)], Qt.Orientation.Horizontal)
+        # The noise rows' strength sliders need room, and the side dock's tabs their full names; the viewer keeps the rest.
+        side = max(340, self.width() // 4, self._tabs_width(self.docks[Pane.NOISE].windowTitle()))
+        self.resizeDocks([self.docks[Pane.NOISE]], [side], Qt.Orientation.Horizontal)
+
+    def _tabs_width(self, title: str) -> int:
+        """The width the tab bar holding the dock `title` needs to show every tab's name unshortened."""
+        bars = [tb for tb in self.findChildren(QTabBar) if title in (tb.tabText(i) for i in range(tb.count()))]
+        return max((sum(tb.tabSizeHint(i).width() for i in range(tb.count())) + 4 for tb in bars), default=0)
 
     def _status_widgets(self) -> None:
         self.model_label, self.render_label = QLabel("No model"), QLabel("")

@@ -3,7 +3,7 @@ grid's layers, the Noise pane without noise inputs, the input's translate / rota
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabBar
 
 from fake_bridge import FakeBridge
 from stylegan_studio.app.panes.layers import LayersPane
@@ -13,7 +13,7 @@ from stylegan_studio.app.panes.seeds import SeedsPane
 from stylegan_studio.app.panes.truncation import TruncationPane
 from stylegan_studio.app.qtutil import latent_from_mime, latent_to_mime
 from stylegan_studio.app.state import ExploreState
-from stylegan_studio.app.window import MODEL_FILTER, MainWindow, is_model_path
+from stylegan_studio.app.window import MODEL_FILTER, START_SIZE, MainWindow, is_model_path
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.contract.latents import Latent, layer_ranges
 from test_app_panes import drop
@@ -214,3 +214,11 @@ def test_the_class_and_the_input_transform_travel_into_save_image(window, tmp_pa
     assert window.bridge.last(m.ExportStill).request.c == 3
     assert window.project_dialog.options().c == 3
     assert window.bridge.last(m.RenderImage).latent == Latent(seed=4, c=3)   # the viewer renders in that class
+
+
+def test_the_side_docks_tabs_show_their_full_names(window, qtbot):
+    window.resize(*START_SIZE)   # the first launch's size on a screen that has it
+    window.show()
+    qtbot.waitExposed(window)
+    bar = next(tb for tb in window.findChildren(QTabBar) if tb.isVisible() and tb.count() >= 5)
+    assert bar.width() >= sum(bar.tabSizeHint(i).width() for i in range(bar.count()))
