@@ -16,6 +16,8 @@ from .api import GeneratorNet
 from .registry import build_generator
 from .stylegan2 import Discriminator as Stylegan2Discriminator, load_nvidia_state as load_stylegan2
 from .stylegan2_config import config_from_nvidia as stylegan2_config
+from .stylegan3 import load_nvidia_state as load_stylegan3
+from .stylegan3_config import config_from_nvidia as stylegan3_config
 
 
 class NvidiaNetworkError(StudioError, ValueError):
@@ -35,6 +37,7 @@ class Importer:
 IMPORTERS: dict[str, Importer] = {
     "training.networks": Importer("stylegan2", stylegan2_config, load_stylegan2),
     "training.networks_stylegan2": Importer("stylegan2", stylegan2_config, load_stylegan2),
+    "training.networks_stylegan3": Importer("stylegan3", stylegan3_config, load_stylegan3),
 }
 # Discriminators: both repositories train with StyleGAN2's (stylegan3's train.py uses networks_stylegan2's).
 DISCRIMINATORS: dict[str, tuple[Callable, type, Callable]] = {

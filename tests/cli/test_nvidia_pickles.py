@@ -180,3 +180,43 @@ def test_a_hostile_pytorch_pickle_runs_nothing_through_generate(tmp_path, capsys
     captured = capsys.readouterr()
     assert "\n" not in captured.err.strip() and "nothing in it was run" in captured.err
     assert "ran" not in captured.out and not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["sg3_t", "sg3_r"])
+def test_generate_gives_nvidia_images_of_stylegan3_moved_and_turned(name, tmp_path):
+    expected = np.load(px.NVIDIA_DATA / f"{name}.expected.npz")
+    groups = fixture_cases(name)
+    assert any("--rotate" in flags for flags in groups)  # the translate/rotate cases are among them
+    for flags, cases in groups.items():
+        images = generate(tmp_path, name, flags, sorted({s for s, _ in cases}))
+        for seed, key in cases:
+            diff = np.abs(images[seed].astype(int) - expected[key].astype(int)).max()
+            assert diff <= 2, f"{key}: {diff} levels off"
+
+
+def test_stylegan3_transform_is_recorded_and_every_render_starts_from_the_trained_input(tmp_path):
+    pkl = str(px.NVIDIA_DATA / "sg3_t.pkl")
+    assert main(["generate", "--model", pkl, "--seeds", "0", "--psi", "1", "--translate=0.25,0.1", "--rotate", "-30",
+                 "--grid", str(tmp_path / "moved.png")]) == 0
+    rec = read_provenance(tmp_path / "moved.png")
+    assert rec["translate"] == [0.25, 0.1] and rec["rotate"] == -30.0
+    assert main(["generate", "--from-png", str(tmp_path / "moved.png"), "--grid", str(tmp_path / "again.png")]) == 0
+    moved, again = (np.asarray(Image.open(tmp_path / f)) for f in ("moved.png", "again.png"))
+    assert np.array_equal(moved, again)
+    expected = np.load(px.NVIDIA_DATA / "sg3_t.expected.npz")
+    assert np.abs(moved.astype(int) - expected["seed0_psi1_tx0.25_ty0.1_rot-30"].astype(int)).max() <= 2
+
+
+def test_stylegan3_has_layer_groups_and_no_noise(tmp_path, capsys):
+    pkl = str(px.NVIDIA_DATA / "sg3_r.pkl")
+    assert main(["info", "--model", pkl]) == 0
+    table = capsys.readouterr().out.split("layer    res")[1].splitlines()[1:]
+    groups = [row.split()[-1] for row in table if row.strip() and row.split()[0].isdigit()]
+    assert groups[0] == "coarse" and "middle" in groups  # a 32² model: nothing finer than 32², as for v2
+    assert groups == sorted(groups, key=["coarse", "middle", "fine"].index)
+    assert main(["figure", "noise", "--model", pkl, "--out", str(tmp_path / "n.png")]) == 1
+    assert "no noise inputs" in capsys.readouterr().err
+    assert main(["mix", "--model", pkl, "--rows", "0", "--cols", "1", "--layers", "coarse",
+                 "--out", str(tmp_path / "m.png")]) == 0
+    assert main(["video", "--model", pkl, "--kind", "walk", "--seeds", "0,1", "--frames-per-step", "2",
+                 "--rotate", "10", "--out", str(tmp_path / "w.gif")]) == 0

@@ -41,3 +41,23 @@ def test_live_renders_follow_the_class(slot):
         list(stream(G, m.RenderImage("view", 4, latent=Latent(seed=0))))
     with pytest.raises(UserError, match="no input to translate"):
         list(stream(G, m.RenderImage("view", 5, latent=Latent(seed=0, c=0), settings=RenderSettings(rotate=5.0))))
+
+
+def test_a_stylegan3_pickle_moves_its_input_per_request_and_has_no_noise(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    s = ModelSlot(torch.device("cpu"))
+    s.load(str(px.NVIDIA_DATA / "sg3_t.pkl"))
+    info = s.info()
+    assert (info.arch, info.c_dim, info.has_input_transform, info.has_noise, info.can_train) == \
+        ("stylegan3", 0, True, False, False)
+    assert info.layer_labels[0].startswith("in ") and info.layer_labels[1].startswith("L0 ")
+    G, expected = s.render_G, np.load(px.NVIDIA_DATA / "sg3_t.expected.npz")
+
+    def frame(stamp, **moved):
+        req = m.RenderImage("view", stamp, latent=Latent(seed=0), settings=RenderSettings(psi=1.0, **moved))
+        return next(stream(G, req)).image.astype(int)
+    turned = frame(1, translate=(0.25, 0.1), rotate=-30.0)
+    assert np.abs(turned - expected["seed0_psi1_tx0.25_ty0.1_rot-30"]).max() <= 2
+    assert np.abs(frame(2) - expected["seed0_psi1"]).max() <= 2  # the next request is back at the trained input
+    with pytest.raises(UserError, match="no noise inputs"):
+        list(stream(G, m.RenderVariation("noise", 3, latent=Latent(seed=0))))
