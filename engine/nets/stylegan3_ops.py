@@ -127,11 +127,16 @@ def filtered_lrelu(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | 
             y = _upsample_h(_upsample_w(y, *ux, tmp_w), fu, up, (py0, py1), tmp_h)
         else:  # no filter (up = 1): only the padding, negative pads crop
             y = F.pad(y, [px0, px1, py0, py1])
-        y = F.leaky_relu_(y, slope) if slope != 1 else y
-        if gain != 1:
-            y = y.mul_(gain)
-        if clamp is not None:
-            y = y.clamp_(-clamp, clamp)
+        if y.requires_grad:  # autograd (projection) needs the leaky ReLU's output kept: no in-place ops then
+            y = F.leaky_relu(y, slope) if slope != 1 else y
+            y = y * gain if gain != 1 else y
+            y = y.clamp(-clamp, clamp) if clamp is not None else y
+        else:
+            y = F.leaky_relu_(y, slope) if slope != 1 else y
+            if gain != 1:
+                y = y.mul_(gain)
+            if clamp is not None:
+                y = y.clamp_(-clamp, clamp)
         if fd is None:
             y = y[:, ::down, ::down] if down > 1 else y
         else:

@@ -220,3 +220,15 @@ def test_stylegan3_has_layer_groups_and_no_noise(tmp_path, capsys):
                  "--out", str(tmp_path / "m.png")]) == 0
     assert main(["video", "--model", pkl, "--kind", "walk", "--seeds", "0,1", "--frames-per-step", "2",
                  "--rotate", "10", "--out", str(tmp_path / "w.gif")]) == 0
+
+
+def test_projection_and_directions_work_on_stylegan3(tmp_path, capsys):
+    pkl = str(px.NVIDIA_DATA / "sg3_t.pkl")
+    assert main(["generate", "--model", pkl, "--seeds", "4", "--psi", "1", "--out", str(tmp_path / "g")]) == 0
+    assert main(["project", str(tmp_path / "g" / "seed0004.png"), "--model", pkl, "--steps", "10",
+                 "--out", str(tmp_path / "p")]) == 0  # gradients flow through the filtered leaky ReLU
+    assert "PSNR" in capsys.readouterr().out
+    assert main(["directions", "sefa", "--model", pkl, "--count", "3", "--out", str(tmp_path / "d.npz")]) == 0
+    assert main(["edit", "--model", pkl, "--seeds", "0", "--directions", str(tmp_path / "d.npz"), "--rotate", "20",
+                 "--out", str(tmp_path / "e.png")]) == 0
+    assert read_provenance(tmp_path / "e.png")["rotate"] == 20.0
