@@ -232,3 +232,18 @@ def test_projection_and_directions_work_on_stylegan3(tmp_path, capsys):
     assert main(["edit", "--model", pkl, "--seeds", "0", "--directions", str(tmp_path / "d.npz"), "--rotate", "20",
                  "--out", str(tmp_path / "e.png")]) == 0
     assert read_provenance(tmp_path / "e.png")["rotate"] == 20.0
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"fancy_new_option": 1}, "fancy_new_option"),       # kwargs we do not implement are named
+    ({}, "do not fit its architecture"),                  # weights that do not fit the kwargs
+])
+def test_unknown_kwargs_or_mismatched_weights_are_one_line(change, words, tmp_path, capsys):
+    snap = px.tiny_snapshot()
+    snap["G_ema"].meta["state"]["_init_kwargs"].update(change)
+    path = px.write(tmp_path / "odd.pkl", snap)
+    assert main(["generate", "--model", str(path), "--seeds", "0", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("stylegan-studio: error: G_ema (training.networks_stylegan2.Generator): ")
+    assert words in err
+    assert not any((tmp_path / "o").glob("*.png"))
