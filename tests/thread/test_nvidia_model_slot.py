@@ -61,3 +61,14 @@ def test_a_stylegan3_pickle_moves_its_input_per_request_and_has_no_noise(tmp_pat
     assert np.abs(frame(2) - expected["seed0_psi1"]).max() <= 2  # the next request is back at the trained input
     with pytest.raises(UserError, match="no noise inputs"):
         list(stream(G, m.RenderVariation("noise", 3, latent=Latent(seed=0))))
+
+
+def test_saving_a_stylegan3_model_after_a_turned_render_keeps_the_trained_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    s = ModelSlot(torch.device("cpu"))
+    s.load(str(px.NVIDIA_DATA / "sg3_t.pkl"))
+    first_id = s.meta.model_id
+    req = m.RenderImage("view", 1, latent=Latent(seed=0), settings=RenderSettings(translate=(0.3, 0.0), rotate=45.0))
+    list(stream(s.render_G, req))
+    s.save(str(tmp_path / "v3.safetensors"))
+    assert s.meta.model_id == first_id  # the same weights and buffers as converted: the identity transform
