@@ -43,9 +43,11 @@ def icon(name: str) -> QIcon:
 
 
 def latent_to_mime(latent: Latent) -> QMimeData:
-    """Drag payload carrying a seed or an explicit w."""
+    """Drag payload carrying a seed or a position in seed space (with its class, if any) or an explicit w."""
     data = {"pos": list(latent.pos), "space": latent.space} if latent.pos is not None else \
         {"seed": latent.seed} if latent.seed is not None else {"w": np.asarray(latent.w).tolist()}
+    if latent.c is not None:  # a face dragged from a class-conditional model keeps its class
+        data["c"] = latent.c
     if latent.edit is not None:  # a face edited in the Directions pane keeps its edit when dragged
         data["edit"] = {"offset": list(latent.edit.offset), "layers": list(latent.edit.layers),
                         "label": latent.edit.label}
@@ -65,9 +67,12 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
         edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) \
             if e else None
         if "pos" in data:
-            return Latent(pos=tuple(float(v) for v in data["pos"]), space=str(data.get("space", "z")), edit=edit)
+            c = data.get("c")
+            return Latent(pos=tuple(float(v) for v in data["pos"]), space=str(data.get("space", "z")), edit=edit,
+                          c=None if c is None else int(c))
         if "seed" in data:
-            return Latent(seed=int(data["seed"]), edit=edit)
+            c = data.get("c")
+            return Latent(seed=int(data["seed"]), edit=edit, c=None if c is None else int(c))
         return Latent(w=np.asarray(data["w"], dtype=np.float32), edit=edit)
     except (ValueError, KeyError, TypeError, AttributeError):  # SpecError is a ValueError
         return None

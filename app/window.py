@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabBar
 
 from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
 from ..engine.contract.latents import SEED_ROW, Latent, seed_position
@@ -24,7 +24,12 @@ MAX_RECENT = 8
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
 SEEDS_PER_SIDE = 2.0  # a drag across the whole image travels two seeds
 PATH_STEP = 0.005     # the travelled path keeps points at least this far apart (in seeds): it stays small
-MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files and NVIDIA's official StyleGAN v1 pickles
+MODEL_SUFFIXES = (".safetensors", ".pkl")  # our model files; NVIDIA's pickles (StyleGAN v1, StyleGAN2-ADA, StyleGAN3)
+MODEL_FILTER = ("Models (*.safetensors *.pkl);;Studio models (*.safetensors);;"
+                "NVIDIA pickles: StyleGAN, StyleGAN2-ADA, StyleGAN3 (*.pkl);;All files (*)")
+
+
+ARCH_NAMES = {"stylegan1": "StyleGAN", "stylegan2": "StyleGAN2", "stylegan3": "StyleGAN3"}  # the status bar's words
 
 
 def is_model_path(path: str) -> bool:
@@ -42,7 +47,7 @@ class MainWindow(QMainWindow):
         self.state = ExploreState()
         self.video_dialog = None
         self.blend_dialog = None
-        self.project_dialog = ProjectImageDialog(bridge, self)  # non-modal; shown when an image is projected
+        self.project_dialog = ProjectImageDialog(bridge, self.state, self)  # non-modal; shown when an image is projected
         self.project_dialog.projected.connect(self.on_projected)
         self.viewer = ImageViewer()
         self.setCentralWidget(self.viewer)
@@ -51,9 +56,9 @@ class MainWindow(QMainWindow):
         self._fit_to_screen()
         self.panes = {e.key: e.cls(bridge, self.state) for e in PANES}
         self.docks = {e.key: self._dock(e.title, self.panes[e.key]) for e in PANES}
+        self._status_widgets()   # before the docks are tabbed: a status bar added later left a stale tab bar over it
         self._arrange()
         self.default_state = self.saveState()
-        self._status_widgets()
         self._menus()
         self._connect()
         self._restore()
@@ -86,8 +91,14 @@ class MainWindow(QMainWindow):
     def _size_docks(self) -> None:
         # A mixing grid of three rows needs about a third of the window's height to show without scrolling.
         self.resizeDocks([self.docks[Pane.MIXING]], [max(330, self.height() * 2 // 5)], Qt.Orientation.Vertical)
-        # The noise rows' strength sliders need room; the viewer keeps the rest.
-        self.resizeDocks([self.docks[Pane.NOISE]], [max(340, self.width() // 4)], Qt.Orientation.Horizontal)
+        # The noise rows' strength sliders need room, and the side dock's tabs their full names; the viewer keeps the rest.
+        side = max(340, self.width() // 4, self._tabs_width(self.docks[Pane.NOISE].windowTitle()))
+        self.resizeDocks([self.docks[Pane.NOISE]], [side], Qt.Orientation.Horizontal)
+
+    def _tabs_width(self, title: str) -> int:
+        """The width the tab bar holding the dock `title` needs to show every tab's name unshortened."""
+        bars = [tb for tb in self.findChildren(QTabBar) if title in (tb.tabText(i) for i in range(tb.count()))]
+        return max((sum(tb.tabSizeHint(i).width() for i in range(tb.count())) + 4 for tb in bars), default=0)
 
     def _status_widgets(self) -> None:
         self.model_label, self.render_label = QLabel("No model"), QLabel("")
@@ -189,11 +200,17 @@ class MainWindow(QMainWindow):
     def on_model(self, info) -> None:
         """A model is in use: update the status bar, the recent list and every pane."""
         live = " (live training G_ema)" if info.live else ""
-        self.model_label.setText(f"{info.name}{live} · {info.resolution}² · {info.device}")
+        classes = f" · {info.c_dim} classes" if info.c_dim else ""
+        differs = " · source differs" if info.source_note else ""
+        self.model_label.setText(f"{info.name}{live} · {ARCH_NAMES.get(info.arch, info.arch)} · {info.resolution}²"
+                                 f"{classes} · {info.device}{differs}")
+        self.model_label.setToolTip(info.source_note)
         if info.path and not info.live and Path(info.path).is_file():
             self._add_recent(info.path)
-        if info.notice:
-            self.statusBar().showMessage(info.notice, 20000)
+        # e.g. "converted and cached", and that its source is not NVIDIA's (once: a conversion's notice may say it)
+        note = "" if info.source_note in info.notice else info.source_note
+        if info.notice or note:
+            self.statusBar().showMessage(" · ".join(filter(None, (info.notice, note))), 20000)
         elif self.statusBar().currentMessage().startswith("Opening"):
             self.statusBar().showMessage(f"Opened {info.name}", 5000)   # the model is open: say so, not "Opening…"
         self.state.set_model(info)
@@ -215,9 +232,7 @@ class MainWindow(QMainWindow):
         self.bridge.post(LoadModel(str(path)))
 
     def open_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.safetensors *.pkl);;"
-                                              "Studio models (*.safetensors);;Official StyleGAN pickles (*.pkl);;"
-                                              "All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", MODEL_FILTER)
         if path:
             self.open_model(path)
 
@@ -234,7 +249,8 @@ class MainWindow(QMainWindow):
         """One of the paper's figures on the current model, at the current ψ, as a PNG with provenance."""
         path = save_name(self, "Export figure", f"figure-{name}.png", "PNG (*.png)", path)
         if path:
-            self.bridge.post(ExportStill(path, RenderFigure(name=name, psi=self.state.settings.psi)))
+            self.bridge.post(ExportStill(path, RenderFigure(name=name, psi=self.state.settings.psi,
+                                                            c=self.state.label_class)))
 
     def export_video_dialog(self) -> None:
         """Open the (non-modal) Export Video dialog."""
@@ -311,10 +327,10 @@ class MainWindow(QMainWindow):
     def step_seed(self, step: int) -> None:
         lat = self.state.latent
         seed = round(lat.pos[0]) + SEED_ROW * round(lat.pos[1]) if lat.pos is not None else lat.seed  # nearest seed
-        self.state.set_latent(Latent(seed=max(0, (seed if seed is not None else 0) + step)))
+        self.state.set_latent(self.state.seed_latent(max(0, (seed if seed is not None else 0) + step)))
 
     def random_seed(self) -> None:
-        self.state.set_latent(Latent(seed=random.randrange(2 ** 31)))
+        self.state.set_latent(self.state.seed_latent(random.randrange(2 ** 31)))
 
     def shortcut_text(self) -> str:
         """Help → Keyboard Shortcuts: the fixed ones and one line per pane."""
@@ -329,7 +345,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         QMessageBox(QMessageBox.Icon.Information, "About StyleGAN Studio",
-                    "StyleGAN Studio — explore and train StyleGAN v1 generators on CPU or GPU.",
+                    "StyleGAN Studio — explore StyleGAN v1, StyleGAN2 and StyleGAN3 generators, and train v1, "
+                    "on CPU or GPU.",
                     parent=self).open()
 
     # ---------------------------------------------------------------- recent files, layout, drops

@@ -201,7 +201,7 @@ class BlendDialog(QDialog):
         self.message.setText("Blending…")
         self._settings = self.state.settings
         self.bridge.submit(RenderBlend(TARGET, self.bridge.next_stamp(), self.other_path, spec, seeds,
-                                       self.state.settings, THUMB))
+                                       self.state.settings, THUMB, c=self.state.label_class))
 
     def _resolutions(self) -> tuple[int, ...]:
         return tuple(self.at.itemData(i) for i in range(self.at.count())) or (4, 8, 16, 32, 64)

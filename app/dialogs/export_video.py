@@ -71,7 +71,8 @@ class ExportVideoDialog(JobDialog):
                          space=self.space.currentText(), frames_per_step=self.frames.value(), fps=self.fps.value(),
                          size=self.size.value() or None, psi=s.psi, cutoff=s.cutoff,
                          layers=parse_layers(self.layers.text(), ws_res) if self.layers.text().strip() else (),
-                         loop=self.loop.isChecked())
+                         loop=self.loop.isChecked(), c=self.state.label_class, translate=s.translate,
+                         rotate=s.rotate)
         if self.travelled.isChecked():
             if len(self.state.travel_path) < 2:
                 raise SpecError("no path travelled yet: drag the image with Shift held (or in travel mode)")

@@ -27,8 +27,9 @@ class ProjectImageDialog(JobDialog):
     JOB_KIND = "project"
     projected = Signal(object)
 
-    def __init__(self, bridge, parent=None) -> None:
+    def __init__(self, bridge, state, parent=None) -> None:
         super().__init__(bridge, "Project Image", "Project", parent)
+        self.state = state   # a class-conditional model projects within the class the Seeds pane shows
         self.path = ""
         self.space = QComboBox()
         for key, text in SPACE_TEXT.items():
@@ -60,7 +61,7 @@ class ProjectImageDialog(JobDialog):
 
     def options(self) -> ProjectionOptions:
         """The options the form describes."""
-        return ProjectionOptions(space=self.space.currentData(), steps=self.steps.value())
+        return ProjectionOptions(space=self.space.currentData(), steps=self.steps.value(), c=self.state.label_class)
 
     def start(self, path: str | None = None) -> None:
         """Project `path` (or the last file) with the form's options; one projection at a time."""

@@ -64,14 +64,14 @@ class InterpolationPane(QWidget):
 
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderInterpolation:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
-        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=Latent(seed=self.to_seed.value()),
+        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=self.state.seed_latent(self.to_seed.value()),
                                    steps=self.steps.value(), settings=self.state.settings, thumb=thumb)
 
     def request_strip(self) -> None:
         """Render the strip from the current face to the chosen seed."""
         if self.state.model is None or not self.isVisible():
             return
-        self.note.setText(f"From {self.state.latent.label()} to seed {self.to_seed.value()}")
+        self.note.setText(f"From {self.state.latent.label()} to {self.state.seed_latent(self.to_seed.value()).label()}")
         self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
 
     def save_strip(self, path: str | None = None) -> None:

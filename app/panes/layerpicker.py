@@ -27,6 +27,7 @@ class LayerPicker(QWidget):
         self.resolutions: tuple[int, ...] = ()
         self.layers: set[int] = set()
         self.toggles: list[QCheckBox] = []
+        self.buttons: dict[str, QPushButton | QToolButton] = {}
         self.box = QGridLayout()
         self.box.setSpacing(0)
         self.box.setHorizontalSpacing(2)
@@ -39,7 +40,7 @@ class LayerPicker(QWidget):
             outer.addLayout(toggles)
         self.layout().setContentsMargins(0, 0, 0, 0)
         for name in presets:
-            b = self._preset_button(name, beside)
+            b = self.buttons[name] = self._preset_button(name, beside)
             b.clicked.connect(lambda _=False, n=name: self.preset(n))
             row.addWidget(b)
         if beside:
@@ -58,20 +59,26 @@ class LayerPicker(QWidget):
         return b
 
     def set_model(self, resolutions: tuple[int, ...], labels: tuple[str, ...], layers: tuple[int, ...] = ()) -> None:
-        """One toggle per layer (ws) of the model, a label over each run of equal labels; `layers` chosen (default: all)."""
+        """One toggle per layer (ws) of the model, its size over each run of equal sizes, the full label as the
+        toggle's tooltip; `layers` chosen (default: all)."""
         while self.box.count():
             self.box.takeAt(0).widget().deleteLater()
         self.resolutions, self.toggles = tuple(resolutions), []
+        # A label's last word is its size ("8²"; v3's "L3 52²" → "52²"): one header per run, so 16 v3 layers fit.
+        sizes = [label.split()[-1] if label.strip() else label for label in labels]
         for i, res in enumerate(resolutions):
-            if i == 0 or labels[i] != labels[i - 1]:
-                span = next((j for j in range(i + 1, len(labels)) if labels[j] != labels[i]), len(labels)) - i
-                self.box.addWidget(_small(labels[i]), 0, i, 1, span)
+            if i == 0 or sizes[i] != sizes[i - 1]:
+                span = next((j for j in range(i + 1, len(sizes)) if sizes[j] != sizes[i]), len(sizes)) - i
+                self.box.addWidget(_small(sizes[i]), 0, i, 1, span)
             t = QCheckBox()
-            t.setToolTip(f"layer {i} ({res}×{res})")
+            t.setToolTip(f"layer {i} ({labels[i]})")
             t.toggled.connect(lambda on, i=i: self.toggle(i, on))
             self.box.addWidget(t, 1, i, alignment=Qt.AlignmentFlag.AlignCenter)
             self.box.addWidget(_small(str(i)), 2, i)
             self.toggles.append(t)
+        ranges = layer_ranges(resolutions)
+        for name, b in self.buttons.items():  # a range the model has no layer in (e.g. coarse of a 32² model) greys out
+            b.setEnabled(name == "all" or bool(ranges[name]))
         self.set_layers(layers or tuple(range(len(resolutions))), emit=False)
 
     def chosen(self) -> tuple[int, ...]:

@@ -62,7 +62,12 @@ class LayersPane(QWidget):
         for spin in self.chans:
             picks.addWidget(spin)
         picks.addStretch(1)
+        self.none_note = QLabel("This model lists no layers to look inside (only StyleGAN v1 models do so far).",
+                                wordWrap=True)
+        self.none_note.hide()
+        self.controls = (self.layers, self.mode, *self.chans, self.view, save)
         lay = QVBoxLayout(self)
+        lay.addWidget(self.none_note)
         lay.addWidget(self.layers)
         lay.addLayout(row)
         lay.addLayout(picks)
@@ -126,6 +131,9 @@ class LayersPane(QWidget):
             self.layers.setCurrentRow(pick)
         self.layers.blockSignals(False)
         self._limit_channels()
+        self.none_note.setVisible(not names)   # an arch without feature_layers: say so, grey the controls
+        for w in self.controls:
+            w.setEnabled(bool(names))
 
     def _limit_channels(self) -> None:
         item = self.layers.currentItem()

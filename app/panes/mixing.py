@@ -204,12 +204,16 @@ class MixingPane(QWidget):
             self.grid.rows[:], self.grid.cols[:] = [Latent(seed=s) for s in START_ROWS], \
                 [Latent(seed=s) for s in START_COLS]
             layers = ()
+        # a face keeps its class while the model has it; seeds on another model take its current class (or none)
+        self.grid.rows[:], self.grid.cols[:] = map(self.state.fit_latent, self.grid.rows), \
+            map(self.state.fit_latent, self.grid.cols)
         self.picker.set_model(info.layer_resolutions, info.layer_labels,
                               layers or layer_ranges(info.layer_resolutions)["coarse"])
 
     def set_source(self, kind: str, index: int, latent: Latent) -> None:
         """Add (index == count) or replace a row/column source."""
         items = self.grid.rows if kind == "row" else self.grid.cols
+        latent = self.state.fit_latent(latent)   # a dragged face keeps its class (one the model has)
         if index >= len(items):
             items.append(latent)
         else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
@@ -17,7 +17,10 @@ TARGET = "variation"  # render target of the std map
 
 
 class NoisePane(QWidget):
-    """One row per resolution; changes go straight into the exploration state."""
+    """One row per resolution; changes go straight into the exploration state. A model without noise inputs
+    (StyleGAN3) gets one line saying so and the controls disabled."""
+
+    status = Signal(str)
 
     def __init__(self, bridge, state) -> None:
         super().__init__()
@@ -61,19 +64,31 @@ class NoisePane(QWidget):
         self.rows_area.setWidget(rows)
         # Up to 9 resolutions (1024²): the rows scroll rather than push the window taller than the screen.
         self.rows_area.setMinimumHeight(4 * 30)
+        self.none_note = QLabel(wordWrap=True)
+        self.none_note.hide()
+        self.controls = QWidget()
+        inner = QVBoxLayout(self.controls)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.rows_area, 1)
+        inner.addLayout(bar)
+        inner.addLayout(var_bar)
+        inner.addWidget(self.variation, 0)
+        inner.addWidget(self.variation_note, 0)
+        inner.addWidget(save, 0, Qt.AlignmentFlag.AlignRight)
         lay = QVBoxLayout(self)
-        lay.addWidget(self.rows_area, 1)
-        lay.addLayout(bar)
-        lay.addLayout(var_bar)
-        lay.addWidget(self.variation, 0)
-        lay.addWidget(self.variation_note, 0)
-        lay.addWidget(save, 0, Qt.AlignmentFlag.AlignRight)
+        lay.addWidget(self.none_note, 0)
+        lay.addWidget(self.controls, 1)
         state.model_changed.connect(self.on_model)
         bridge.results(TARGET).connect(self.on_variation)
         state.changed.connect(self._note_stale)
 
     def on_model(self, info) -> None:
-        """Build one row per resolution of the model."""
+        """Build one row per noise resolution of the model; none (StyleGAN3): say so and disable the pane."""
+        if not info.has_noise:
+            self.animate.setChecked(False)
+        self.none_note.setText("This model has no noise inputs (StyleGAN3): nothing to set here.")
+        self.none_note.setVisible(not info.has_noise)
+        self.controls.setEnabled(info.has_noise)
         while self.table.count():
             self.table.takeAt(0).widget().deleteLater()
         self.rows.clear()
@@ -126,6 +141,9 @@ class NoisePane(QWidget):
     def resample_group(self, name: str) -> None:
         """Resample every coarse (4²–8²) or fine (≥ 64², or the top two for small models) resolution."""
         resolutions = sorted(self.rows)
+        if not resolutions:
+            self.status.emit("This model has no noise inputs to resample")
+            return
         if name == "coarse":
             chosen = [r for r in resolutions if r <= COARSE_MAX]
         else:

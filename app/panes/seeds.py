@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
@@ -47,7 +47,7 @@ class LatentList(QListWidget):
 
 
 class SeedsPane(QWidget):
-    """Seed range entry, paging, progressive thumbnails, favourites."""
+    """Seed range entry, class picker (class-conditional models), paging, progressive thumbnails, favourites."""
 
     latent_chosen = Signal(object)
     status = Signal(str)
@@ -64,6 +64,12 @@ class SeedsPane(QWidget):
         self.prev_btn.clicked.connect(lambda: self.turn(-1))
         self.next_btn.clicked.connect(lambda: self.turn(1))
         self.page_label = QLabel()
+        # A class-conditional model maps every seed with a class: the thumbnails, the viewer and the faces
+        # dragged from here follow this picker. Hidden for an unconditional model.
+        self.class_label, self.class_box = QLabel("Class"), QSpinBox(minimum=0, maximum=0)
+        self.class_box.setToolTip("The class this conditional model draws the seeds in")
+        self.class_box.valueChanged.connect(self.state.set_class)
+        self._show_class(0)
         self.channel: tuple[str, int] | None = None   # (layer, channel) shown instead of the faces
         self.faces_btn = QPushButton(icon("fa5s.user"), "Faces")
         self.faces_btn.setToolTip("Show the faces again instead of one layer channel")
@@ -80,7 +86,8 @@ class SeedsPane(QWidget):
         save.clicked.connect(self.save_favourites)
         load.clicked.connect(self.load_favourites)
         top = QHBoxLayout()
-        for w in (QLabel("Seeds"), self.entry, self.prev_btn, self.page_label, self.next_btn, self.faces_btn):
+        for w in (QLabel("Seeds"), self.entry, self.class_label, self.class_box, self.prev_btn, self.page_label,
+                  self.next_btn, self.faces_btn):
             top.addWidget(w)
         fav_bar = QHBoxLayout()
         for w in (QLabel("Favourites"), keep, save, load):
@@ -91,7 +98,22 @@ class SeedsPane(QWidget):
         lay.addLayout(fav_bar)
         lay.addWidget(self.favs)
         bridge.results(TARGET).connect(self.on_chunk)
-        state.model_changed.connect(lambda _: self.request())
+        state.model_changed.connect(self.on_model)
+        state.class_changed.connect(lambda _: self.request())
+
+    def on_model(self, info) -> None:
+        """The class picker shows for a class-conditional model only; then the page renders."""
+        self._show_class(info.c_dim)
+        self.request()
+
+    def _show_class(self, c_dim: int) -> None:
+        self.class_box.blockSignals(True)
+        self.class_box.setMaximum(max(c_dim - 1, 0))
+        self.class_box.setValue(self.state.label_class or 0)
+        self.class_box.blockSignals(False)
+        self.class_label.setText(f"Class (0–{c_dim - 1})" if c_dim > 1 else "Class")
+        for w in (self.class_label, self.class_box):
+            w.setVisible(c_dim > 0)
 
     def apply_range(self) -> None:
         """Parse the entry and show its first page."""
@@ -118,17 +140,17 @@ class SeedsPane(QWidget):
         seeds = self.page_seeds()
         self.grid.clear()
         for s in seeds:
-            self.grid.add_latent(Latent(seed=s), str(s))
+            self.grid.add_latent(self.state.seed_latent(s), str(s))
         pages = (len(self.seeds) - 1) // PAGE + 1
         self.page_label.setText(f"{self.page + 1}/{pages}")
         if self.channel is not None:  # one layer channel of each face (the Layers pane picked it)
             layer, channel = self.channel
-            self.bridge.submit(RenderLayer(TARGET, self.bridge.next_stamp(), tuple(Latent(seed=s) for s in seeds),
+            self.bridge.submit(RenderLayer(TARGET, self.bridge.next_stamp(), tuple(self.state.seed_latent(s) for s in seeds),
                                            self.state.settings, layer=layer, mode="channel", channels=(channel,),
                                            size=self.thumb))
             return
         self.bridge.submit(RenderSeedGrid(TARGET, self.bridge.next_stamp(), seeds, self.state.settings,
-                                          thumb=self.thumb, chunk=8))
+                                          thumb=self.thumb, chunk=8, c=self.state.label_class))
 
     def show_channel(self, layer: str, channel: int) -> None:
         """Show `channel` of `layer` for every seed on the page instead of the faces (layer '': the faces)."""

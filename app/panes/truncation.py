@@ -1,8 +1,10 @@
-"""The Truncation pane: ψ and cutoff sliders, presets, and a ψ strip of the current face."""
+"""The Truncation pane: ψ and cutoff sliders, presets, a ψ strip of the current face, and for a model with a
+Fourier input (StyleGAN3) the input's translate and rotate (NVIDIA's visualizer calls it equivariance)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
+                               QWidget)
 
 from ...engine.contract.latents import PAPER_PSIS as PSIS
 from ...engine.contract.messages import ExportStill
@@ -11,6 +13,8 @@ from ..qtutil import save_name, to_pixmap
 
 THUMB = 64  # the strip's thumbnails, three to a row
 TARGET = "truncation-strip"  # render target of the strip
+MOVE_STEPS = 100   # translate slider steps per image width
+MAX_MOVE = 1.0     # ±1 image width: the face leaves the frame entirely
 
 
 class TruncationPane(QWidget):
@@ -52,6 +56,7 @@ class TruncationPane(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addLayout(buttons)
+        lay.addWidget(self._transform_box())
         lay.addLayout(strip)
         lay.addLayout(save_row)
         lay.addStretch(1)
@@ -60,8 +65,51 @@ class TruncationPane(QWidget):
         bridge.results(TARGET).connect(self.on_strip)
         self._labels()
 
+    def _transform_box(self) -> QGroupBox:
+        """Translate x / y and rotate of the Fourier input; shown only for a model that has one."""
+        span = round(MAX_MOVE * MOVE_STEPS)
+        self.move_x, self.move_y = (QSlider(Qt.Orientation.Horizontal, minimum=-span, maximum=span) for _ in "xy")
+        self.rotate = QSlider(Qt.Orientation.Horizontal, minimum=-180, maximum=180)
+        self.transform_labels = [QLabel() for _ in range(3)]
+        reset = QPushButton("Reset")
+        reset.setToolTip("Back to the untransformed input")
+        reset.clicked.connect(lambda: self.set_transform((0.0, 0.0), 0.0))
+        grid = QGridLayout()
+        for r, (text, slider, label) in enumerate(zip(("Move x", "Move y", "Rotate"),  # moves in image widths
+                                                      (self.move_x, self.move_y, self.rotate), self.transform_labels)):
+            slider.valueChanged.connect(self.on_transform)
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("+180°") + 4)
+            grid.addWidget(QLabel(text), r, 0)
+            grid.addWidget(slider, r, 1)
+            grid.addWidget(label, r, 2)
+        grid.addWidget(reset, 3, 2)
+        self.transform_box = QGroupBox("Input shift and rotation (StyleGAN3)")
+        self.transform_box.setToolTip("Moves and turns the generator's input: the image follows without its details "
+                                      "sticking to the frame (equivariance)")
+        self.transform_box.setLayout(grid)
+        self.transform_box.hide()
+        return self.transform_box
+
+    def set_transform(self, translate: tuple[float, float], rotate: float) -> None:
+        """Show and apply an input transform (one render, not three)."""
+        for slider, value in zip((self.move_x, self.move_y, self.rotate),
+                                 (translate[0] * MOVE_STEPS, translate[1] * MOVE_STEPS, rotate)):
+            slider.blockSignals(True)
+            slider.setValue(round(value))
+            slider.blockSignals(False)
+        self.on_transform()
+
+    def on_transform(self, _=None) -> None:
+        """A transform slider moved: re-render (latest wins while dragging)."""
+        translate = (self.move_x.value() / MOVE_STEPS, self.move_y.value() / MOVE_STEPS)
+        self._labels()
+        self.state.set_settings(translate=translate, rotate=float(self.rotate.value()))
+
     def on_model(self, info) -> None:
-        """Cutoff range follows the model's number of layers."""
+        """Cutoff range follows the model's number of layers; the transform shows for a Fourier input only."""
+        self.transform_box.setVisible(info.has_input_transform)
+        s = self.state.settings
+        self.set_transform(s.translate, s.rotate)
         self.cutoff.blockSignals(True)
         self.cutoff.setMaximum(info.num_ws)
         cut = self.state.settings.cutoff
@@ -87,6 +135,10 @@ class TruncationPane(QWidget):
         self.psi_label.setText(f"{self.psi.value() / 100:+.2f}")
         top = self.cutoff.value() >= self.cutoff.maximum()
         self.cutoff_label.setText("all layers" if top else f"layers < {self.cutoff.value()}")
+        x, y, angle = self.transform_labels
+        x.setText(f"{self.move_x.value() / MOVE_STEPS:+.2f}")
+        y.setText(f"{self.move_y.value() / MOVE_STEPS:+.2f}")
+        angle.setText(f"{self.rotate.value():+d}°")
 
     def request_strip(self) -> None:
         """Render the current face at the paper's ψ values."""

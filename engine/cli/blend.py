@@ -11,6 +11,7 @@ from ..files.bundled import resolve_model
 from ..files.modelfile import save_model
 from ..files.pngio import save_png
 from ..files.provenance import APP
+from .render import add_class_option
 from ..nets.blend import describe_blend
 from ..files.imported import open_model
 from ..render.blend_render import CACHE, blend_rows, make_blend
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preview", help="also write a PNG: rows base, blend, other for --seeds")
     p.add_argument("--seeds", default="0-7", help="seeds of the preview (default 0-7)")
     p.add_argument("--psi", type=float, default=DEFAULT_PSI, help=f"ψ of the preview (default {DEFAULT_PSI})")
+    add_class_option(p)
     p.set_defaults(run=run_blend)
 
 
@@ -52,10 +54,10 @@ def run_blend(args: argparse.Namespace) -> int:
     print("\n".join(describe_blend(meta.blend)))
     if args.preview:
         other = CACHE.other(args.other, next(base.parameters()).device)[0]
-        rows = [img for _, img in blend_rows(base, G, other, seeds, RenderSettings(psi=args.psi), None)]
+        rows = [img for _, img in blend_rows(base, G, other, seeds, RenderSettings(psi=args.psi), None, args.cls)]
         grid = np.concatenate([np.concatenate(list(r), axis=1) for r in rows], axis=0)
         save_png(args.preview, grid, {"app": APP, "kind": "blend-preview", "rows": ["base", "blend", "other"],
-                                      "seeds": list(seeds), "psi": args.psi, "model_id": meta.model_id,
+                                      "seeds": list(seeds), "psi": args.psi, "class": args.cls, "model_id": meta.model_id,
                                       "blend": meta.blend})
         print(f"wrote {args.preview}: rows base, blend, other; seeds {args.seeds}; ψ {args.psi:g}")
     return 0

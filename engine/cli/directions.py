@@ -123,7 +123,7 @@ def run_edit(args: argparse.Namespace) -> int:
     if ds.model_id != meta.model_id:
         print(f"note: {args.directions} was made for model {ds.model_id}, not {meta.model_id}", file=sys.stderr)
     layers = parse_layers(args.layers, G.ws_resolutions) if args.layers else ds.layers
-    spec = RenderEditGrid(latents=tuple(Latent(seed=s) for s in seeds), direction=tuple(ds.vectors[k].tolist()),
+    spec = RenderEditGrid(latents=tuple(Latent(seed=s, c=args.cls) for s in seeds), direction=tuple(ds.vectors[k].tolist()),
                           sigma=float(ds.sigmas[k]), amounts=amounts, layers=tuple(layers), name=ds.names[k],
                           settings=settings)
     exports.save(args.out, G, spec, cli_model_record(meta, path))

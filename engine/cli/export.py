@@ -8,7 +8,7 @@ from pathlib import Path
 from ..contract.directions import read
 from ..contract.errors import UserError
 from ..render import exports
-from .render import cli_model_record, load_cli_model
+from .render import add_class_option, add_transform_options, cli_model_record, load_cli_model
 from ..contract.latents import DEFAULT_PSI, parse_layers, parse_seeds
 from ..contract.requests import FIGURES, RenderFigure
 from ..render.video import video_job
@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quality", type=int, default=80)
     p.add_argument("--filter", choices=("nearest", "bilinear", "lanczos"), default="lanczos")
     p.add_argument("--model", help="model file (default: the bundled model)")
+    add_class_option(p)
+    add_transform_options(p)
     p.add_argument("--out", required=True, help="FILE.mp4, .webm, .gif or .webp")
     p.set_defaults(run=run_video)
     p = sub.add_parser("figure", help="reproduce one of the paper's figures on a model")
@@ -46,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("--seeds", help="seeds to use (uncurated: 0-63)")
     p.add_argument("--psi", type=float, default=DEFAULT_PSI, help=f"truncation ψ (default {DEFAULT_PSI})")
+    add_class_option(p)
     p.add_argument("--out", required=True)
     p.set_defaults(run=run_figure)
 
@@ -66,7 +69,8 @@ def spec_from_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) ->
                      cutoff=args.cutoff, layers=layers,
                      noise_res=_numbers("--noise-res", args.noise_res, int, "32,64"),
                      psi_range=_pair("--psi-range", args.psi_range), loop=not args.no_loop, easing=args.easing,
-                     quality=args.quality, filter=args.filter)
+                     quality=args.quality, filter=args.filter, c=args.cls, translate=args.translate,
+                     rotate=args.rotate)
 
 
 def direction_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) -> dict:
@@ -113,7 +117,7 @@ def run_video(args: argparse.Namespace) -> int:
 def run_figure(args: argparse.Namespace) -> int:
     """`figure`: one of the paper's figure recipes as a PNG with provenance."""
     G, meta, path = load_cli_model(args)
-    spec = RenderFigure(name=args.name, seeds=parse_seeds(args.seeds) if args.seeds else (), psi=args.psi)
+    spec = RenderFigure(name=args.name, seeds=parse_seeds(args.seeds) if args.seeds else (), psi=args.psi, c=args.cls)
     exports.save(args.out, G, spec, cli_model_record(meta, path))
     print(f"wrote {args.out}")
     return 0

@@ -7,7 +7,7 @@ import torch
 
 from ..contract.modelconfig import ModelConfig
 from ..nets.device import default_device
-from ..files.imported import describe_import, is_official_pickle
+from ..files.imported import describe_import, is_official_pickle, snapshot_model
 from ..files.modelfile import ModelMeta, load_model, read_header, save_model
 from ..files.official import load_official
 from ..nets.api import GeneratorNet
@@ -72,10 +72,13 @@ def layer_table(G: GeneratorNet) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     """`info`: print config, provenance, parameter counts and the layer table."""
     path = resolve_model(args.model)
-    if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read
-        print("\n".join([f"model     {path}"] + describe_snapshot(read_snapshot(path))))
-        return 0
-    if is_official_pickle(path):  # what an import would give, converted in memory only
+    snapshot: list[str] = []
+    if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read, then as opened
+        snap = read_snapshot(path)
+        snapshot = describe_snapshot(snap) + ["opened as (converted in memory only)"]
+        G, meta = snapshot_model(snap)
+        cfg = G.cfg
+    elif is_official_pickle(path):  # what an import would give, converted in memory only
         models = load_official(path)
         G, cfg = models.G_ema, models.cfg
         meta = ModelMeta(name=path.stem, source=f"official pickle {path.name} (not converted)",
@@ -83,7 +86,7 @@ def run_info(args: argparse.Namespace) -> int:
     else:
         cfg, meta = read_header(path)
         G, _ = load_model(path)
-    lines = [f"model     {path}", f"id        {meta.model_id}", f"name      {meta.name}",
+    lines = [f"model     {path}", *snapshot, f"id        {meta.model_id}", f"name      {meta.name}",
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
              f"dataset   {meta.dataset or '-'}", "config"]
     lines += [f"  {k:<16}{v}" for k, v in cfg.to_dict().items()]

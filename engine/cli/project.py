@@ -15,11 +15,12 @@ from ..contract.errors import UserError
 from ..files.fileio import atomic_write_bytes
 from ..files.pngio import save_png
 from ..render import exports
+from ..render.synth import check_class
 from ..render.project import Projection, load_target, psnr, ssim
 from ..contract.projection import DEFAULT_DISTANCE, DEFAULT_STEPS, DISTANCES, SPACES, ProjectionOptions
 from ..contract.latents import Latent, RenderSettings
 from ..contract.requests import RenderImage
-from .render import cli_model_record, ensure_dir, load_cli_model
+from .render import add_class_option, cli_model_record, ensure_dir, load_cli_model
 from ..contract.video import check_format
 from ..render.video import encode, upsample_nearest
 
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distance", choices=DISTANCES, default=DEFAULT_DISTANCE,
                    help="what is minimised (docs/projection.md compares them)")
     p.add_argument("--seed", type=int, default=0, help="seed of the latent noise added early on")
+    add_class_option(p)
     p.add_argument("--video", help="also write the optimisation as FILE.mp4, .webm, .gif or .webp")
     p.add_argument("--threads", type=int, default=THREADS,
                    help=f"torch threads (default {THREADS}: fastest on a busy machine; 0: all cores)")
@@ -49,13 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_project(args: argparse.Namespace) -> int:
     """`project`: optimise, then write the latent (.npz), the image with provenance, the target, the video."""
     options = ProjectionOptions(space=args.space, steps=args.steps, noise=args.noise, distance=args.distance,
-                                seed=args.seed)
+                                seed=args.seed, c=args.cls)
     if args.video:
         check_format(args.video)  # before minutes of optimisation, not after
     if not 0 <= args.threads <= 1024:
         raise UserError(f"--threads must be 0 (all cores) to 1024, not {args.threads}")
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     G, meta, model_path = load_cli_model(args)
+    if options.c is not None:  # before minutes of optimisation: a class the model has not got is one line
+        check_class(G, options.c)
     target = load_target(args.image, G.img_resolution)
     out = Path(args.out)
     ensure_dir(out)

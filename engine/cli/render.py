@@ -12,22 +12,40 @@ from ..nets.api import feature_layers
 from ..nets.device import default_device
 from ..contract.errors import UserError
 from ..files.fileio import make_dir
-from ..files.imported import open_model
+from ..files.imported import cached_conversion, is_official_pickle, open_model
 from ..files.modelfile import read_header
 from ..files.pngio import PngError, read_provenance
 from ..files.provenance import model_record, spec_from
-from ..contract.latents import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds
+from ..contract.latents import (DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds,
+                               parse_translate)
 from ..contract.requests import LAYER_MODES, RenderImage, RenderLayer, RenderMixGrid, RenderRequest, RenderSeedGrid
 
+def add_class_option(p: argparse.ArgumentParser) -> None:
+    """--class N: the class seeds are mapped with on a class-conditional model."""
+    p.add_argument("--class", dest="cls", type=int, metavar="N",
+                   help="class of a class-conditional model (0 to classes-1); unconditional models take none")
+
+
+def add_transform_options(p: argparse.ArgumentParser) -> None:
+    """--translate X,Y and --rotate DEG: the input transform of a StyleGAN3 model."""
+    p.add_argument("--translate", type=parse_translate, default=(0.0, 0.0), metavar="X,Y",
+                   help="move a StyleGAN3 model's input, e.g. 0.1,-0.2 (as NVIDIA's gen_images.py)")
+    p.add_argument("--rotate", type=float, default=0.0, metavar="DEG",
+                   help="rotate a StyleGAN3 model's input by DEG degrees")
+
+
 def add_render_options(p: argparse.ArgumentParser) -> None:
-    """--model, --psi, --cutoff, --noise, --noise-seed."""
+    """--model, --psi, --cutoff, --noise, --noise-seed, --class, --translate, --rotate."""
     p.add_argument("--model", help="model file (default: the bundled model)")
     p.add_argument("--psi", type=float, default=DEFAULT_PSI,
                    help=f"truncation ψ (default {DEFAULT_PSI}, as the paper and the window; 1 = none)")
     p.add_argument("--cutoff", type=int, help="truncate only layers below this index (default: all)")
     p.add_argument("--noise", default="const",
-                   help="const (stored maps), random, zero, or per resolution: 'const; 64:random#3x0.5'")
+                   help="const (stored maps), random, zero (NVIDIA's noise_mode const/random/none), "
+                        "or per resolution: 'const; 64:random#3x0.5'")
     p.add_argument("--noise-seed", type=int, default=0, help="seed of the noise maps for --noise random")
+    add_class_option(p)
+    add_transform_options(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,10 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> RenderSettings:
-    """RenderSettings from --psi/--cutoff/--noise/--noise-seed."""
+    """RenderSettings from --psi/--cutoff/--noise/--noise-seed/--translate/--rotate."""
     text = args.noise.strip()
     noise = NoiseSpec(ResNoise("random", args.noise_seed)) if text == "random" else NoiseSpec.parse(text)
-    return RenderSettings(psi=args.psi, cutoff=args.cutoff, noise=noise)
+    return RenderSettings(psi=args.psi, cutoff=args.cutoff, noise=noise, translate=args.translate, rotate=args.rotate)
 
 
 def load_cli_model(args: argparse.Namespace):
@@ -105,7 +123,8 @@ def read_png_spec(args: argparse.Namespace) -> tuple[RenderRequest, dict]:
     model = args.model or rec.get("model_path", "")
     if not isinstance(model, str):
         raise UserError(f"{args.from_png}: the provenance's model_path is not a file name")
-    cfg_id = read_header(resolve_model(model))[1].model_id
+    source = resolve_model(model)
+    cfg_id = read_header(cached_conversion(source)[0] if is_official_pickle(source) else source)[1].model_id
     if cfg_id != rec.get("model_id"):
         raise UserError(f"{model} is model {cfg_id}, but the PNG was made with model {str(rec.get('model_id'))[:40]}")
     args.model = model
@@ -142,13 +161,14 @@ def run_generate(args: argparse.Namespace) -> int:
     model = cli_model_record(meta, path)
     check_cutoff(settings, G.num_ws)
     if args.grid:
-        spec = RenderSeedGrid(seeds=seeds, settings=settings, thumb=None, cols=args.cols or math.ceil(math.sqrt(len(seeds))))
+        spec = RenderSeedGrid(seeds=seeds, settings=settings, thumb=None, cols=args.cols or math.ceil(math.sqrt(len(seeds))),
+                              c=args.cls)
         exports.save(args.grid, G, spec, model)
         print(f"wrote {args.grid} ({len(seeds)} images)")
         return 0
     out = Path(args.out)
     ensure_dir(out)
-    specs = [RenderImage(latent=Latent(seed=s), settings=settings) for s in seeds]
+    specs = [RenderImage(latent=Latent(seed=s, c=args.cls), settings=settings) for s in seeds]
     for spec, img in zip(specs, exports.images(G, specs)):
         exports.save_image(out / f"seed{spec.latent.seed:04d}.png", img, spec, model)
     print(f"wrote {len(seeds)} images to {out}")
@@ -163,7 +183,8 @@ def run_mix(args: argparse.Namespace) -> int:
     model = cli_model_record(meta, path)
     check_cutoff(settings, G.num_ws)
     layers = parse_layers(args.layers, G.ws_resolutions)
-    spec = RenderMixGrid(rows=tuple(Latent(seed=s) for s in rows), cols=tuple(Latent(seed=s) for s in cols),
+    spec = RenderMixGrid(rows=tuple(Latent(seed=s, c=args.cls) for s in rows),
+                         cols=tuple(Latent(seed=s, c=args.cls) for s in cols),
                          layers=layers, settings=settings, thumb=None)
     exports.save(args.out, G, spec, model)
     print(f"wrote {args.out} ({len(rows)}×{len(cols)} cells, layers {','.join(map(str, layers)) or 'none'})")

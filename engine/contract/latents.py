@@ -178,6 +178,12 @@ class Edit:
             raise SpecError("an edit needs at least one layer")
 
 
+def check_class(c: int | None) -> None:
+    """Refuse a class label that is not None or an int ≥ 0 (whether the model has it is the renderer's check)."""
+    if c is not None and (not isinstance(c, (int, np.integer)) or isinstance(c, bool) or c < 0):
+        raise SpecError(f"a class is a whole number from 0, got {c!r}")
+
+
 SEED_ROW = 100       # seed space is a plane: the integer point (x, y) is seed x + SEED_ROW·y (as NVIDIA's visualizer)
 TRAVEL_SPACES = ("z", "w")  # a fractional position blends its neighbour seeds by slerp in Z or lerp in W
 
@@ -229,13 +235,18 @@ def position_z(pos: tuple[float, float], z_dim: int) -> np.ndarray:
 class Latent:
     """One latent source: a seed (mapped through z), an explicit w [w_dim] or per-layer ws [num_ws, w_dim]
     (W+, as a projection finds them), or a fractional seed `pos` (x, y) in seed space between the integer
-    seeds around it (blended in `space`: 'z' slerps their z, 'w' lerps their w); optionally with an Edit."""
+    seeds around it (blended in `space`: 'z' slerps their z, 'w' lerps their w); optionally with an Edit.
+
+    `c` is the class a seed (or position) is mapped with on a class-conditional model (None: unconditional). An
+    explicit w already holds its class (the mapping made it), so it takes none.
+    """
 
     seed: int | None = None
     w: np.ndarray | None = None
     edit: Edit | None = None
     pos: tuple[float, float] | None = None
     space: str = "z"
+    c: int | None = None
 
     def __post_init__(self) -> None:
         if sum(v is not None for v in (self.seed, self.w, self.pos)) != 1:
@@ -245,12 +256,16 @@ class Latent:
             raise SpecError("a position in seed space needs two finite numbers from 0")
         if self.space not in TRAVEL_SPACES:
             raise SpecError(f"a seed position blends in z or w, not {self.space!r}")
+        check_class(self.c)
+        if self.c is not None and self.w is not None:
+            raise SpecError("a class goes with a seed; an explicit w already holds its class")
 
     def label(self) -> str:
-        """'seed 42', 'seed (3.25, 0.50)', 'custom w', or any with its edit: 'seed 42 (pc 3 +2σ)'."""
+        """'seed 42', 'seed 42 class 3', 'seed (3.25, 0.50)', 'custom w', or any with its edit: 'seed 42 (pc 3 +2σ)'."""
         base = f"seed {self.seed}" if self.seed is not None else \
             f"seed ({self.pos[0]:.2f}, {self.pos[1]:.2f}) {self.space}" if self.pos is not None else \
             "custom w+" if self.per_layer else "custom w"
+        base += f" class {self.c}" if self.c is not None else ""
         return f"{base} ({self.edit.label or 'edited'})" if self.edit is not None else base
 
     @property
@@ -259,13 +274,13 @@ class Latent:
         return self.w is not None and np.ndim(self.w) == 2
 
     def unedited(self) -> "Latent":
-        """The same seed, w or position without its edit."""
-        return Latent(self.seed, self.w, pos=self.pos, space=self.space) if self.edit is not None else self
+        """The same seed, w or position (and class) without its edit."""
+        return Latent(self.seed, self.w, pos=self.pos, space=self.space, c=self.c) if self.edit is not None else self
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Latent):
             return NotImplemented
-        if self.edit != other.edit:
+        if self.edit != other.edit or self.c != other.c:
             return False
         if self.pos is not None or other.pos is not None:
             return self.pos == other.pos and self.space == other.space
@@ -276,19 +291,50 @@ class Latent:
     def __hash__(self) -> int:
         base = hash(self.seed) if self.seed is not None else hash((self.pos, self.space)) if self.pos is not None \
             else hash(np.asarray(self.w).tobytes())
-        return hash((base, self.edit))
+        return hash((base, self.edit, self.c))
 
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """Truncation and noise applied to every render: ψ on layers below `cutoff` (None = all)."""
+    """Truncation, noise and input transform applied to every render: ψ on layers below `cutoff` (None = all).
+
+    `translate` (x, y) and `rotate` (degrees) move the Fourier input of a model that has one (StyleGAN3:
+    NVIDIA's gen_images.py --translate/--rotate); any other model refuses a non-zero transform.
+    """
 
     psi: float = 1.0
     cutoff: int | None = None
     noise: NoiseSpec = field(default_factory=NoiseSpec)
+    translate: tuple[float, float] = (0.0, 0.0)
+    rotate: float = 0.0
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.psi):
             raise SpecError("psi must be a finite number")
         if self.cutoff is not None and self.cutoff < 0:
             raise SpecError("cutoff must be 0 or more")
+        if len(self.translate) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                               and math.isfinite(v) and abs(v) <= MAX_TRANSLATE for v in self.translate):
+            raise SpecError(f"translate must be two finite numbers within ±{MAX_TRANSLATE:g}")
+        if isinstance(self.rotate, bool) or not isinstance(self.rotate, (int, float)) or not math.isfinite(self.rotate):
+            raise SpecError("rotate must be a finite number of degrees")
+
+    @property
+    def transformed(self) -> bool:
+        """True when the input transform is not the identity."""
+        return tuple(self.translate) != (0.0, 0.0) or self.rotate % 360 != 0
+
+
+MAX_TRANSLATE = 1000.0  # in the input's units (its field of view is about 1): far beyond any useful shift
+
+
+def parse_translate(text: str) -> tuple[float, float]:
+    """'0.1,-0.2' → (0.1, -0.2); anything else is one line."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        x, y = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise SpecError(f"cannot read translate {text!r}; use X,Y such as 0.1,-0.2") from None
+    return (x, y)

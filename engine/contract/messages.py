@@ -218,8 +218,18 @@ class ModelInfo(Event):
     live: bool = False   # True while renders use a training run's G_ema
     notice: str = ""     # one line to show once, e.g. that an official pickle was converted and cached
     layer_labels: tuple[str, ...] = ()   # G.ws_labels; () → "R²" from layer_resolutions
-    noise_resolutions: tuple[int, ...] | None = None  # G.noise_resolutions; None → one input per layer
+    noise_resolutions: tuple[int, ...] | None = None  # G.noise_resolutions; None → one input per layer; () → none
     feature_layers: tuple[tuple[str, int, int], ...] = ()  # (name, resolution, channels) a layer view can show
+    arch: str = "stylegan1"              # G.arch: the registry key ("stylegan1" | "stylegan2" | "stylegan3")
+    c_dim: int = 0                       # number of classes of a class-conditional model (0: unconditional)
+    has_input_transform: bool = False    # G.has_input_transform: translate/rotate of the input (StyleGAN3)
+    can_train: bool = True               # whether `train --init` / fine-tuning can start from this model
+    source_note: str = ""                # one line when an imported pickle's source differs from NVIDIA's releases
+
+    @property
+    def has_noise(self) -> bool:
+        """False for a model with no noise inputs (StyleGAN3): the Noise pane disables itself."""
+        return bool(self.noise_resolutions)
 
     def __post_init__(self) -> None:
         if not self.layer_labels:

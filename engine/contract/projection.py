@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .latents import SpecError
+from .latents import SpecError, check_class
 
 SPACES = ("w", "w+")            # one w for every layer, or one w per layer
 DISTANCES = ("pixel", "pixel-multiscale", "pixel-inception")  # see docs/projection.md for the measurement
@@ -21,8 +21,10 @@ class ProjectionOptions:
     distance: str = DEFAULT_DISTANCE
     lr: float = 0.1
     seed: int = 0           # the annealed latent noise and the starting noise maps
+    c: int | None = None    # a class-conditional model's class: the start (its w_avg) and w statistics use it
 
     def __post_init__(self) -> None:
+        check_class(self.c)
         if self.space not in SPACES:
             raise SpecError(f"space must be one of {', '.join(SPACES)}, got {self.space!r}")
         if not 1 <= self.steps <= 100_000:

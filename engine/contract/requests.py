@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .blend import BlendSpec
-from .latents import DEFAULT_PSI, PAPER_PSIS, Latent, RenderSettings, SpecError, check_amounts
+from .latents import DEFAULT_PSI, PAPER_PSIS, Latent, RenderSettings, SpecError, check_amounts, check_class
 
 FIGURES = ("uncurated", "mixing", "noise", "truncation")
 
@@ -81,7 +81,7 @@ class RenderImage(RenderRequest):
 @dataclass(frozen=True)
 class RenderSeedGrid(RenderRequest):
     """Images of `seeds`, `thumb` px (None = native): streamed to the window in chunks of `chunk`; a still
-    lays them out in `cols` columns (0: about square)."""
+    lays them out in `cols` columns (0: about square). `c`: the class of every seed (class-conditional models)."""
 
     kind: ClassVar[str] = "grid"
     seeds: tuple[int, ...] = ()
@@ -89,6 +89,14 @@ class RenderSeedGrid(RenderRequest):
     thumb: int | None = 64
     chunk: int = 8
     cols: int = 0
+    c: int | None = None
+
+    def __post_init__(self) -> None:
+        check_class(self.c)
+
+    def latents(self) -> tuple[Latent, ...]:
+        """The grid's seeds as latents (with its class)."""
+        return tuple(Latent(seed=s, c=self.c) for s in self.seeds)
 
 
 @dataclass(frozen=True)
@@ -145,14 +153,16 @@ class RenderInterpolation(RenderRequest):
 
 @dataclass(frozen=True)
 class RenderFigure(RenderRequest):
-    """One of the paper's figures (`name` in FIGURES); empty `seeds` use the figure's own."""
+    """One of the paper's figures (`name` in FIGURES); empty `seeds` use the figure's own; `c`: their class."""
 
     kind: ClassVar[str] = "figure"
     name: str = "uncurated"
     seeds: tuple[int, ...] = ()
     psi: float = DEFAULT_PSI
+    c: int | None = None
 
     def __post_init__(self) -> None:
+        check_class(self.c)
         if self.name not in FIGURES:
             raise SpecError(f"figure must be one of {', '.join(FIGURES)}, got {self.name!r}")
 
@@ -196,6 +206,7 @@ class RenderBlend(RenderRequest):
     seeds: tuple[int, ...] = ()
     settings: RenderSettings = field(default_factory=RenderSettings)
     thumb: int = 96
+    c: int | None = None
 
 
 # Every request kind by its provenance name.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .latents import DEFAULT_PSI, TRAVEL_SPACES, SpecError, check_amounts
+from .latents import DEFAULT_PSI, TRAVEL_SPACES, RenderSettings, SpecError, check_amounts, check_class
 
 MAX_PATH_POINTS = 100_000
 
@@ -43,6 +43,9 @@ class VideoSpec:
     direction_name: str = ""
     path: tuple[tuple[float, float], ...] = ()  # walk: a travelled path in seed space (fractional seeds) instead
                                                 # of the seeds; frames_per_step frames per seed travelled
+    c: int | None = None                  # the class every seed is mapped with (class-conditional models)
+    translate: tuple[float, float] = (0.0, 0.0)  # the input transform of a model that has one (StyleGAN3)
+    rotate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -61,6 +64,8 @@ class VideoSpec:
             raise SpecError(f"easing must be {'/'.join(EASINGS)}; filter {'/'.join(FILTERS)}")
         if not 0 <= self.quality <= 100:
             raise SpecError("quality must be 0-100")
+        check_class(self.c)
+        RenderSettings(translate=self.translate, rotate=self.rotate)  # the same checks as a still's transform
         if self.path and (self.kind != "walk" or len(self.path) < 2 or len(self.path) > MAX_PATH_POINTS or
                           not all(len(p) == 2 and all(math.isfinite(v) and v >= 0 for v in p) for p in self.path)):
             raise SpecError("a travelled path is a walk through 2 or more points of seed space (numbers from 0)")

@@ -14,7 +14,7 @@ import torch
 from ..contract.errors import UserError
 from ..nets.api import GeneratorNet
 from ..contract.latents import seed_to_z
-from ..render.synth import synthesize, to_uint8
+from ..render.synth import map_random, synthesize, to_uint8
 from . import classifier
 from .boundary import fit_svm
 from ..contract.directions import DirectionSet
@@ -44,7 +44,7 @@ def label_samples(G: GeneratorNet, net: classifier.AttributeNet, count: int,
     ws, probs = [], []
     for start in range(0, count, BATCH):
         with torch.inference_mode():
-            w = G.mapping(torch.from_numpy(z[start:start + BATCH]).to(G.w_avg.device))      # [B, w_dim]
+            w = map_random(G, torch.from_numpy(z[start:start + BATCH]).to(G.w_avg.device))  # [B, w_dim]
             imgs = to_uint8(synthesize(G, w.unsqueeze(1).repeat(1, G.num_ws, 1), None))
         ws.append(w.cpu().numpy())
         probs.append(classifier.binary(net, classifier.probabilities(net, imgs)))

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..nets.api import GeneratorNet
+from ..render.synth import map_random
 from ..files.fileio import atomic_write_bytes
 from ..contract.directions import DirectionSet, encode
 
@@ -23,7 +24,7 @@ def sample_w(G: GeneratorNet, samples: int, seed: int = 0) -> Iterator[tuple[int
     for start in range(0, samples, SAMPLE_BATCH):
         z = torch.randn(min(SAMPLE_BATCH, samples - start), G.z_dim, generator=gen)
         with torch.inference_mode():
-            out.append(G.mapping(z.to(G.w_avg.device)).double().cpu())
+            out.append(map_random(G, z.to(G.w_avg.device)).double().cpu())  # classes spread evenly
         yield start + len(z), None
     yield samples, torch.cat(out)
 

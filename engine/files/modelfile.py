@@ -53,6 +53,8 @@ def _model_id(tensors: dict[str, torch.Tensor]) -> str:
 def save_model(G: GeneratorNet, path: str | Path, meta: ModelMeta | None = None, half: bool = False) -> ModelMeta:
     """Write G (config, weights, w_avg, stored noise) atomically; returns the stored provenance."""
     dtype = torch.float16 if half else torch.float32
+    if G.has_input_transform:  # a render's translate/rotate is state on G (NVIDIA's buffer); the file keeps the input as trained
+        G.set_input_transform(0.0, 0.0, 0.0)
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in G.state_dict().items()}
     meta = meta or ModelMeta()
     meta = dataclasses.replace(

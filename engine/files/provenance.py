@@ -35,6 +35,8 @@ def record(spec: RenderRequest, model: dict) -> dict:
         value = getattr(spec, f.name)
         if isinstance(value, RenderSettings):
             out.update(psi=value.psi, cutoff=value.cutoff, noise=value.noise.describe())
+            if value.transformed:  # recorded only when used, so records of other models stay as they were
+                out.update(translate=list(value.translate), rotate=value.rotate)
         else:
             out[f.name] = _encode(value)
     return out
@@ -45,6 +47,8 @@ def _encode(value):
         w = np.asarray(value.w, np.float32) if value.w is not None else None
         out = {"pos": list(value.pos), "space": value.space} if value.pos is not None else \
             {"seed": value.seed} if w is None else {"w": (w if value.per_layer else w.ravel()).tolist()}
+        if value.c is not None:
+            out["c"] = int(value.c)
         if value.edit is not None:
             e = value.edit
             out["edit"] = {"offset": list(e.offset), "layers": list(e.layers), "label": e.label}
@@ -150,9 +154,9 @@ def _decode(value):
         edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) if e else None
         if "pos" in value:
             x, y = (float(v) for v in value["pos"])  # two numbers, or a ValueError / TypeError (damaged)
-            return Latent(pos=(x, y), space=str(value.get("space", "z")), edit=edit)
+            return Latent(pos=(x, y), space=str(value.get("space", "z")), edit=edit, c=value.get("c"))
         if "seed" in value:
-            return Latent(seed=int(value["seed"]), edit=edit)
+            return Latent(seed=int(value["seed"]), edit=edit, c=value.get("c"))
         w = np.asarray(value["w"], np.float64)
         if not np.isfinite(w).all() or np.abs(w).max(initial=0) > 1e30:  # float32 would overflow to inf
             raise ValueError("w holds values that are not finite float32 numbers")
@@ -192,4 +196,8 @@ def settings_from(rec: dict) -> RenderSettings:
     cutoff = rec.get("cutoff")
     if cutoff is not None and not _int_in(cutoff, 0, 1 << 16):
         raise ValueError(f"cutoff {_brief(cutoff)} is not a layer index")
-    return RenderSettings(psi=float(rec["psi"]), cutoff=cutoff, noise=NoiseSpec.parse(rec["noise"]))
+    translate = rec.get("translate", (0.0, 0.0))
+    if not isinstance(translate, (list, tuple)) or len(translate) != 2:
+        raise ValueError(f"translate {_brief(translate)} is not two numbers")
+    return RenderSettings(psi=float(rec["psi"]), cutoff=cutoff, noise=NoiseSpec.parse(rec["noise"]),
+                          translate=(float(translate[0]), float(translate[1])), rotate=float(rec.get("rotate", 0.0)))

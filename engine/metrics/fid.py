@@ -18,7 +18,7 @@ from ..contract.latents import seed_to_z
 from ..files.dataset import load_images
 from ..files.fileio import atomic_write_bytes, cache_root, make_dir
 from ..nets.inception import inception_path, load_inception
-from ..render.synth import broadcast, to_uint8, truncate
+from ..render.synth import broadcast, map_random, to_uint8, truncate
 
 
 @torch.inference_mode()
@@ -55,7 +55,7 @@ def generated_images(G, count: int, seed: int = 0, psi: float = 1.0, batch: int 
         seeds = range(i, min(i + batch, seed + count))
         z = torch.from_numpy(seed_to_z(list(seeds), G.z_dim)).float()
         noise = [torch.randn(len(z), 1, r, r) for r in G.noise_resolutions]
-        ws = truncate(broadcast(G.mapping(z), G.num_ws), G.w_avg, psi)
+        ws = truncate(broadcast(map_random(G, z), G.num_ws), G.w_avg, psi)  # classes spread evenly
         out.append(to_uint8(G.synthesis(ws, noise=noise)))
     return np.concatenate(out)
 

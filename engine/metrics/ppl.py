@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..nets.api import GeneratorNet
-from ..render.synth import lerp, slerp
+from ..render.synth import lerp, one_hot, slerp, spread_classes
 
 EPSILON = 1e-4
 SPACES = ("z", "w")
@@ -41,10 +41,12 @@ def _pair_batch(G: GeneratorNet, space: str, sampling: str, n: int, gen: torch.G
     z0, z1 = torch.randn(n, G.z_dim, generator=gen), torch.randn(n, G.z_dim, generator=gen)
     t = torch.rand(n, 1, generator=gen) if sampling == "full" else torch.zeros(n, 1)
     dev = G.w_avg.device
+    c = one_hot(G, spread_classes(G, n))  # both ends of a step share its class
     if space == "z":
-        w = G.mapping(torch.cat([slerp(z0, z1, t), slerp(z0, z1, t + EPSILON)]).to(dev))
+        z = torch.cat([slerp(z0, z1, t), slerp(z0, z1, t + EPSILON)]).to(dev)
+        w = G.mapping(z, None if c is None else c.repeat(2, 1))
     else:
-        w0, w1 = G.mapping(z0.to(dev)), G.mapping(z1.to(dev))
+        w0, w1 = G.mapping(z0.to(dev), c), G.mapping(z1.to(dev), c)
         w = torch.cat([lerp(w0, w1, t.to(dev)), lerp(w0, w1, t.to(dev) + EPSILON)])
     img = G.synthesis(w.unsqueeze(1).repeat(1, G.num_ws, 1), None).float().clamp(-1, 1)  # stored noise: same for both
     return pyramid_distance(img[:n], img[n:]) / EPSILON ** 2

@@ -22,7 +22,7 @@ class GeneratorNet(Protocol):
     img_resolution: int
     img_channels: int
     num_ws: int
-    ws_resolutions: tuple[int, ...]     # len num_ws: the resolution (v3: the layer's size) each ws feeds
+    ws_resolutions: tuple[int, ...]     # len num_ws: the resolution each ws feeds (v3: nominal, 2 × cutoff)
     ws_labels: tuple[str, ...]          # len num_ws: short UI labels, e.g. "8²"
     noise_resolutions: tuple[int, ...]  # one entry per noise input, in order
     output_resolutions: tuple[int, ...]  # where synthesis(..., res=r) may stop early; last = img_resolution

@@ -18,7 +18,7 @@ DEFAULT_ARCH = "stylegan1"  # what a model file without an `arch` entry holds (e
 ARCHS: dict[str, tuple[type, type, type | None]] = {
     "stylegan1": (ModelConfig, Generator, Discriminator),
     "stylegan2": (Stylegan2Config, Stylegan2Generator, None),  # explored, not trained (no v2 trainer yet)
-    "stylegan3": (Stylegan3Config, Stylegan3Generator, None),  # explored, not trained (no v3 trainer)
+    "stylegan3": (Stylegan3Config, Stylegan3Generator, None),  # explored, not trained (no v3 trainer yet)
 }
 
 W_AVG_SAMPLES = 4096  # z samples a new model's w_avg is the mean of

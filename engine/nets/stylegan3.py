@@ -158,6 +158,12 @@ class SynthesisNetwork(nn.Module):
         return x.to(torch.float32) * cfg.output_scale
 
 
+def nominal_resolution(cutoff: float, img_resolution: int) -> int:
+    """The power of two nearest (in log scale) to twice a layer's cutoff frequency, 4 to img_resolution: the
+    resolution whose finest detail the layer carries, as a StyleGAN2 layer at that resolution does."""
+    return int(min(max(2 ** round(math.log2(2 * cutoff)), 4), img_resolution))
+
+
 class Generator(nn.Module):
     """G = mapping + synthesis, with the interface every studio generator offers (engine/nets/api.py)."""
 
@@ -172,8 +178,11 @@ class Generator(nn.Module):
         self.img_resolution, self.img_channels, self.num_ws = cfg.img_resolution, cfg.img_channels, cfg.num_ws
         self.synthesis = SynthesisNetwork(cfg)
         self.mapping = MappingNetwork(cfg)
-        # ws 0 feeds the input's transform, ws i + 1 layer L_i: each labelled with the size it produces.
-        self.ws_resolutions = (cfg.input_size,) + tuple(spec.out_size for spec in cfg.layers)
+        # ws 0 feeds the input's transform, ws i + 1 layer L_i: each labelled with the size it produces, and
+        # placed at the resolution whose detail it carries (nominal_resolution), so coarse / middle / fine pick
+        # the layers they pick in StyleGAN2 (the padded sizes 36, 52, … would put nothing in "coarse").
+        self.ws_resolutions = (nominal_resolution(cfg.layers[0].in_cutoff, cfg.img_resolution),) + tuple(
+            nominal_resolution(spec.out_cutoff, cfg.img_resolution) for spec in cfg.layers)
         self.ws_labels = (f"in {cfg.input_size}²",) + tuple(f"L{s.index} {s.out_size}²" for s in cfg.layers)
         self.output_resolutions = (cfg.img_resolution,)
 
@@ -197,12 +206,12 @@ class Generator(nn.Module):
             self.synthesis.input.transform.copy_(torch.from_numpy(np.linalg.inv(m)))
 
     def param_resolution(self, name: str) -> int | None:
-        """The size of the synthesis layer a parameter or buffer belongs to (the input's for the input); None for
-        mapping (and w_avg)."""
+        """The nominal resolution (as ws_resolutions) of the synthesis layer a parameter or buffer belongs to (the
+        input's for the input); None for mapping (and w_avg)."""
         if name.startswith("synthesis.input."):
-            return self.cfg.input_size
-        match = re.match(r"synthesis\.L\d+_(\d+)_\d+\.", name)
-        return int(match.group(1)) if match else None
+            return self.ws_resolutions[0]
+        match = re.match(r"synthesis\.L(\d+)_\d+_\d+\.", name)
+        return self.ws_resolutions[int(match.group(1)) + 1] if match else None
 
     def style_weights(self, i: int) -> torch.Tensor:
         """The affine turning w into ws entry i's styles, gains applied: [4, w_dim] for the input's transform,

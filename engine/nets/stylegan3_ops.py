@@ -37,7 +37,9 @@ def lowpass_filter(numtaps: int, cutoff: float, width: float, fs: float, radial:
     if not radial:
         h = np.sinc(2 * cutoff / fs * t) * window
         return torch.as_tensor(h / h.sum(), dtype=torch.float32)
-    r = torch.as_tensor(np.hypot(*np.meshgrid(t / fs, t / fs)), dtype=torch.float64)
+    # on the CPU even while a model is built on the meta device (the model file loader's shape check): the filter
+    # design needs values
+    r = torch.as_tensor(np.hypot(*np.meshgrid(t / fs, t / fs)), dtype=torch.float64, device="cpu")
     # jinc: the 2-D ideal low-pass, J1(2π f_c r) / (π r), whose limit at r = 0 is f_c
     jinc = torch.where(r > 0, torch.special.bessel_j1(2 * math.pi * cutoff * r) / (math.pi * r.clamp_min(1e-30)),
                        torch.full_like(r, cutoff))
@@ -124,11 +126,16 @@ def filtered_lrelu(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | 
             y = _upsample_h(_upsample_w(y, *ux, tmp_w), fu, up, (py0, py1), tmp_h)
         else:  # no filter (up = 1): only the padding, negative pads crop
             y = F.pad(y, [px0, px1, py0, py1])
-        y = F.leaky_relu_(y, slope) if slope != 1 else y
-        if gain != 1:
-            y = y.mul_(gain)
-        if clamp is not None:
-            y = y.clamp_(-clamp, clamp)
+        if y.requires_grad:  # autograd (projection) needs the leaky ReLU's output kept: no in-place ops then
+            y = F.leaky_relu(y, slope) if slope != 1 else y
+            y = y * gain if gain != 1 else y
+            y = y.clamp(-clamp, clamp) if clamp is not None else y
+        else:
+            y = F.leaky_relu_(y, slope) if slope != 1 else y
+            if gain != 1:
+                y = y.mul_(gain)
+            if clamp is not None:
+                y = y.clamp_(-clamp, clamp)
         if fd is None:
             y = y[:, ::down, ::down] if down > 1 else y
         else:

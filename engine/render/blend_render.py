@@ -88,18 +88,18 @@ def make_blend(base, base_path: str, base_meta: ModelMeta, other_path: str, spec
     return G, meta
 
 
-def row_images(G, seeds, settings: RenderSettings, thumb: int | None, ws_from=None) -> np.ndarray:
-    """Thumbnails of `seeds` by G, their ws from `ws_from`'s mapping and w_avg (default: G's own)."""
-    ws = latents_ws(ws_from or G, [Latent(seed=s) for s in seeds], settings)
+def row_images(G, seeds, settings: RenderSettings, thumb: int | None, ws_from=None, c: int | None = None) -> np.ndarray:
+    """Thumbnails of `seeds` (class `c`) by G, their ws from `ws_from`'s mapping and w_avg (default: G's own)."""
+    ws = latents_ws(ws_from or G, [Latent(seed=s, c=c) for s in seeds], settings)
     return render_thumbs(G, ws.to(_device(G)), settings, thumb)
 
 
 def blend_rows(base, blended, other, seeds, settings: RenderSettings,
-               thumb: int | None) -> Iterator[tuple[int, np.ndarray]]:
+               thumb: int | None, c: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """(row index, images) for the base, the blend (ws of the base: its mapping) and the other model, in order."""
-    yield 0, row_images(base, seeds, settings, thumb)
-    yield 1, row_images(blended, seeds, settings, thumb, ws_from=base)
-    yield 2, row_images(other, seeds, settings, thumb)
+    yield 0, row_images(base, seeds, settings, thumb, c=c)
+    yield 1, row_images(blended, seeds, settings, thumb, ws_from=base, c=c)
+    yield 2, row_images(other, seeds, settings, thumb, c=c)
 
 
 def render_blend(G, req: RenderBlend) -> Iterator[BlendReady]:
@@ -111,7 +111,7 @@ def render_blend(G, req: RenderBlend) -> Iterator[BlendReady]:
     weights = tuple(req.spec.weights(blend_resolutions(G)).items())
     note = relation_note(mapping_distance(G, other))
     rows: list[np.ndarray | None] = [None, None, None]
-    for i, images in blend_rows(G, blended, other, req.seeds, req.settings, req.thumb):
+    for i, images in blend_rows(G, blended, other, req.seeds, req.settings, req.thumb, req.c):
         rows[i] = images
         full = [r if r is not None else np.zeros_like(images) for r in rows]
         yield BlendReady(req.target, req.stamp, time.perf_counter() - t0, base_images=full[0], blend_images=full[1],

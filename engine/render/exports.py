@@ -78,7 +78,7 @@ def grid(G: GeneratorNet, req: RenderSeedGrid) -> np.ndarray:
     """Seeds in a grid, each cell the image `generate` writes for that seed (at `thumb` px; None = native)."""
     if not req.seeds:
         raise UserError("a grid needs at least one seed")
-    imgs = images(G, [RenderImage(latent=Latent(seed=s), settings=req.settings, size=req.thumb) for s in req.seeds])
+    imgs = images(G, [RenderImage(latent=lat, settings=req.settings, size=req.thumb) for lat in req.latents()])
     return make_grid(imgs, req.cols or math.ceil(math.sqrt(len(req.seeds))))
 
 

@@ -17,7 +17,7 @@ from ..contract.errors import UserError
 from ..contract.requests import LAYER_GRID_GAP as GAP, RenderLayer
 from ..nets.api import feature_layers
 from .renderer import latent_ws
-from .synth import noise_maps
+from .synth import prepare
 
 GAP_VALUE = 40     # the grid's background grey
 
@@ -97,7 +97,7 @@ def layer_pictures(G, req: RenderLayer, start: int = 0, count: int | None = None
     if not lats:
         raise UserError("a layer view needs at least one face")
     ws = torch.cat([latent_ws(G, lat, req.settings, req.mix_with, req.mix_layers) for lat in lats])
-    act = G.synthesis.features(ws, noise_maps(G, req.settings.noise), req.layer)
+    act = G.synthesis.features(ws, prepare(G, req.settings), req.layer)
     return [picture(a, req) for a in act]
 
 

@@ -25,7 +25,8 @@ from ..files.dataset import decode, to_square  # the datasets' decoding: EXIF ro
 from ..nets.api import GeneratorNet
 from ..nets.device import device_of
 from ..nets.inception import load_inception  # raises one line when the metrics extra is missing
-from .synth import broadcast, to_uint8
+from ..contract.latents import RenderSettings
+from .synth import broadcast, map_random, one_hot, prepare, to_uint8
 
 LR_RAMPUP, LR_RAMPDOWN = 0.05, 0.25     # fractions of the run (StyleGAN2 projector values)
 W_NOISE_START, W_NOISE_RAMP = 0.05, 0.75  # latent noise: × w_std at the start, gone after this fraction
@@ -52,11 +53,19 @@ def to_tensor(img: np.ndarray, channels: int, device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def w_std(G: GeneratorNet, samples: int = 10_000, seed: int = 0) -> float:
-    """Root mean squared distance of mapped ws from w_avg: the scale of the latent noise."""
+def w_stats(G: GeneratorNet, c: int | None = None, samples: int = 10_000, seed: int = 0) -> tuple[torch.Tensor, float]:
+    """(start, scale): where a projection starts in W and the root mean squared distance of mapped ws from it.
+
+    The start is w_avg; for a class `c` of a class-conditional model it is that class's mean w. A conditional
+    model without a class spreads the samples over all its classes (around w_avg, as it was trained).
+    """
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(samples, G.z_dim, generator=gen).to(device_of(G))
-    return float(((G.mapping(z) - G.w_avg) ** 2).sum(1).mean().sqrt())
+    if c is None:
+        return G.w_avg.detach(), float(((map_random(G, z) - G.w_avg) ** 2).sum(1).mean().sqrt())
+    w = G.mapping(z, one_hot(G, [c] * samples))
+    mean = w.mean(0)
+    return mean, float(((w - mean) ** 2).sum(1).mean().sqrt())
 
 
 def _pyramid(x: torch.Tensor, smallest: int = 8) -> list[torch.Tensor]:
@@ -135,9 +144,10 @@ class Projection:
         self.G, self.options, dev = G, options, device_of(G)
         self.target = to_tensor(target, G.img_channels, dev)
         self.distance = make_distance(options.distance, self.target)
-        self.w_std = w_std(G)
+        prepare(G, RenderSettings())  # the input as trained (a render may have moved a StyleGAN3 model's)
+        start, self.w_std = w_stats(G, options.c)
         layers = G.num_ws if options.space == "w+" else 1
-        self.w = G.w_avg.detach().clone().reshape(1, 1, -1).repeat(1, layers, 1).requires_grad_(True)
+        self.w = start.clone().reshape(1, 1, -1).repeat(1, layers, 1).requires_grad_(True)
         # stored maps as the start: with noise off they stay, so the result renders with the "const" noise setting
         self.noise = [G.stored_noise(i).detach().clone().requires_grad_(options.noise)
                       for i in range(len(G.noise_resolutions))]

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from ..contract.errors import UserError
-from .synth import (apply_edit, latents_to_w, latents_to_ws, latents_ws, mix, noise_maps, psi_sweep,
-                    resize, styled_ws, to_uint8)
+from .synth import (apply_edit, check_class, check_transform, latents_to_w, latents_to_ws, latents_ws, mix, prepare,
+                    psi_sweep, resize, styled_ws, to_uint8)
 from ..contract.requests import RenderInterpolation, RenderSeedGrid, RenderTruncationStrip
 from ..nets.api import GeneratorNet
 from ..contract.latents import Latent, RenderSettings
@@ -51,6 +51,9 @@ def check_request(G: GeneratorNet, latent: Latent | None, layers: Sequence[int],
         raise UserError(f"layer {bad[0]} does not exist: this model has layers 0-{G.num_ws - 1}")
     if settings.cutoff is not None and settings.cutoff > G.num_ws:
         raise UserError(f"cutoff {settings.cutoff} is beyond this model's {G.num_ws} layers")
+    if latent.w is None:  # a seed or a position in seed space is mapped with its class
+        check_class(G, latent.c)
+    check_transform(G, settings)
 
 
 def check_edit(G: GeneratorNet, edit) -> None:
@@ -77,7 +80,7 @@ def latent_ws(G: GeneratorNet, latent: Latent, settings: RenderSettings, mix_wit
 def render_thumbs(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, thumb: int | None,
                   batch: int = 16, res: int | None = None) -> np.ndarray:
     """ws [N, num_ws, w_dim] → thumbnails [N, thumb, thumb, 3] uint8, in batches; `res`: stop at that ToRGB."""
-    noise = noise_maps(G, settings.noise)
+    noise = prepare(G, settings)
     stop = {} if res is None else {"res": res}  # only a G with several output_resolutions is asked to stop early
     out = [to_uint8(resize(G.synthesis(ws[i:i + batch], noise=noise, **stop), thumb))
            for i in range(0, ws.shape[0], batch)]
@@ -99,8 +102,7 @@ def grid_chunks(G: GeneratorNet, req: RenderSeedGrid) -> Iterator[tuple[int, np.
     Large models render fewer per chunk (see unit_images), down to one thumbnail; from PREVIEW_MIN_RES
     on, the thumbnails after the first are previews when the first shows they match (preview_res).
     """
-    if req.settings.cutoff is not None and req.settings.cutoff > G.num_ws:
-        check_request(G, Latent(seed=0), (), req.settings)
+    check_request(G, Latent(seed=0, c=req.c), (), req.settings)
     seeds, chunk = list(req.seeds), unit_images(G, max(1, req.chunk))
     low, start = preview_res(G.output_resolutions, req.thumb), 0
     while start < len(seeds):
@@ -122,7 +124,7 @@ def previews_match(G: GeneratorNet, seed: int, req: RenderSeedGrid, full: np.nda
 
 @torch.inference_mode()
 def _seed_thumbs(G: GeneratorNet, seeds: Sequence[int], req: RenderSeedGrid, res: int | None = None) -> np.ndarray:
-    ws = styled_ws(G, latents_to_w(G, [Latent(seed=s) for s in seeds]), req.settings)
+    ws = styled_ws(G, latents_to_w(G, [Latent(seed=s, c=req.c) for s in seeds]), req.settings)
     return render_thumbs(G, ws, req.settings, req.thumb, res=res)
 
 

@@ -25,7 +25,7 @@ from .blend_render import render_blend
 from .layers import check_layer, image_and_layer, layer_pictures, picture
 from .renderer import (grid_chunks, interpolation_ws, latent_ws, mix_ws, render_thumbs, split_mix, strip_ws,
                        unit_images)
-from .synth import noise_maps, resize, to_uint8, variation_units
+from .synth import prepare, resize, to_uint8, variation_units
 from ..contract.latents import RenderSettings
 
 VARIATION_BATCH = 16
@@ -92,7 +92,7 @@ def _image(G: GeneratorNet, req: RenderImage) -> Iterator[RenderResult]:
     t0 = time.perf_counter()
     with torch.inference_mode():
         ws = latent_ws(G, req.latent, req.settings, req.mix_with, req.mix_layers)
-        out, act = image_and_layer(G, ws, noise_maps(G, req.settings.noise), req.with_layer)
+        out, act = image_and_layer(G, ws, prepare(G, req.settings), req.with_layer)
         img = to_uint8(resize(out, req.size))[0]
     yield FrameReady(req.target, req.stamp, time.perf_counter() - t0, image=img, request=req)
     if act is not None:  # the Layers pane's view of this face, from the frame's own pass, after the frame is out

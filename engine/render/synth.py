@@ -15,15 +15,50 @@ from ..contract.latents import Latent, NoiseSpec, RenderSettings, position_seeds
 STILL_BATCH = 8  # stills render in padded batches of this size (see render_still)
 
 
+def check_class(G: GeneratorNet, c: int | None) -> None:
+    """Refuse a class this model cannot take, in one line: any class for an unconditional model, none or one
+    out of range for a class-conditional one."""
+    if G.c_dim == 0 and c is not None:
+        raise UserError(f"this model is unconditional: it takes no class (got class {c})")
+    if G.c_dim > 0 and c is None:
+        raise UserError(f"this model is class-conditional ({G.c_dim} classes): give a class 0-{G.c_dim - 1} "
+                        "(--class N on the command line)")
+    if c is not None and not 0 <= c < G.c_dim:
+        raise UserError(f"class {c} does not exist: this model has classes 0-{G.c_dim - 1}")
+
+
+def one_hot(G: GeneratorNet, classes: Sequence[int | None]) -> torch.Tensor | None:
+    """Classes → the one-hot labels [N, c_dim] the mapping takes (None for an unconditional model)."""
+    for c in classes:
+        check_class(G, c)
+    if G.c_dim == 0:
+        return None
+    return F.one_hot(torch.tensor(list(classes), dtype=torch.long), G.c_dim).float().to(device_of(G))
+
+
+def spread_classes(G: GeneratorNet, n: int) -> list[int | None]:
+    """Classes for `n` random samples that stand for the whole model (PCA, projection statistics, FID):
+    every class in turn on a class-conditional model, none on an unconditional one."""
+    return [i % G.c_dim for i in range(n)] if G.c_dim else [None] * n
+
+
+def map_random(G: GeneratorNet, z: torch.Tensor) -> torch.Tensor:
+    """w of random z [N, z_dim] for statistics, classes spread evenly over a class-conditional model's classes."""
+    return G.mapping(z, one_hot(G, spread_classes(G, len(z))))
+
+
 @torch.inference_mode()
-def map_z(G: GeneratorNet, z: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """z [N, z_dim] → w [N, w_dim], one row at a time.
+def map_z(G: GeneratorNet, z: np.ndarray | torch.Tensor, classes: Sequence[int | None] | None = None) -> torch.Tensor:
+    """z [N, z_dim] (with each row's class, if the model takes one) → w [N, w_dim], one row at a time.
 
     BLAS blocks a matrix product by its row count, so a batched mapping can differ in the last bit
     depending on the batch; mapping rows singly (cheap: a few MMACs) keeps a seed's w exact.
     """
     z = torch.as_tensor(z, dtype=torch.float32, device=device_of(G))
-    return torch.cat([G.mapping(z[i:i + 1]) for i in range(z.shape[0])]) if len(z) else G.mapping(z)
+    c = one_hot(G, [None] * len(z) if classes is None else classes)
+    if not len(z):
+        return G.mapping(z, c)
+    return torch.cat([G.mapping(z[i:i + 1], None if c is None else c[i:i + 1]) for i in range(z.shape[0])])
 
 
 def latents_to_w(G: GeneratorNet, latents: Sequence[Latent]) -> torch.Tensor:
@@ -34,24 +69,26 @@ def latents_to_w(G: GeneratorNet, latents: Sequence[Latent]) -> torch.Tensor:
     out = torch.empty(len(latents), G.w_dim, device=dev)
     seeded = [i for i, lat in enumerate(latents) if lat.seed is not None]
     if seeded:
-        out[seeded] = map_z(G, seed_to_z([latents[i].seed for i in seeded], G.z_dim))
+        out[seeded] = map_z(G, seed_to_z([latents[i].seed for i in seeded], G.z_dim),
+                            [latents[i].c for i in seeded])
     for i, lat in enumerate(latents):
         if lat.w is not None:
             out[i] = torch.as_tensor(np.asarray(lat.w, dtype=np.float32).reshape(-1), device=dev)
         elif lat.pos is not None:
-            out[i] = position_w(G, lat.pos, lat.space)
+            out[i] = position_w(G, lat.pos, lat.space, lat.c)
     return out
 
 
-def position_w(G: GeneratorNet, pos: tuple[float, float], space: str) -> torch.Tensor:
-    """w [w_dim] of a fractional seed: its neighbours' z slerped ('z'), or their w lerped ('w', bilinear weights).
+def position_w(G: GeneratorNet, pos: tuple[float, float], space: str, c: int | None = None) -> torch.Tensor:
+    """w [w_dim] of a fractional seed (of class `c`): its neighbours' z slerped ('z'), or their w lerped ('w',
+    bilinear weights).
 
     At an integer point both give exactly that seed's w.
     """
     if space == "z":
-        return map_z(G, position_z(pos, G.z_dim)[None])[0]
+        return map_z(G, position_z(pos, G.z_dim)[None], [c])[0]
     near = position_seeds(pos)
-    ws = map_z(G, seed_to_z([s for s, _, _, _ in near], G.z_dim))
+    ws = map_z(G, seed_to_z([s for s, _, _, _ in near], G.z_dim), [c] * len(near))
     if len(near) == 1:
         return ws[0]
     return sum(float(weight) * ws[k] for k, (_, weight, _, _) in enumerate(near))
@@ -135,6 +172,24 @@ def noise_maps(G: GeneratorNet, spec: NoiseSpec, batch: int = 1) -> list:
     return out
 
 
+def check_transform(G: GeneratorNet, settings: RenderSettings) -> None:
+    """Refuse a translate/rotate for a model whose input cannot move, in one line."""
+    if settings.transformed and not G.has_input_transform:
+        raise UserError("this model has no input to translate or rotate (only StyleGAN3 models do)")
+
+
+def prepare(G: GeneratorNet, settings: RenderSettings) -> list:
+    """Set G's input transform to the settings' (identity unless asked) and return the noise maps to render with.
+
+    Every render goes through here first: the transform is state on G (NVIDIA's buffer), so a render that does
+    not ask for one must put the identity back.
+    """
+    check_transform(G, settings)
+    if G.has_input_transform:
+        G.set_input_transform(float(settings.translate[0]), float(settings.translate[1]), float(settings.rotate))
+    return noise_maps(G, settings.noise)
+
+
 @torch.inference_mode()
 def synthesize(G: GeneratorNet, ws: torch.Tensor, noise: list) -> torch.Tensor:
     """ws [N, num_ws, w_dim] → images [N, C, H, W] in about [-1, 1]."""
@@ -170,7 +225,7 @@ def render_ws(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, batch
     pad=True runs every chunk at exactly `batch` rows: oneDNN picks kernels by shape, so the
     same seed then gives the same pixels whatever else shares its batch (used by exports).
     """
-    noise = noise_maps(G, settings.noise)
+    noise = prepare(G, settings)
     chunks = []
     for i in range(0, ws.shape[0], batch):
         part = ws[i:i + batch]
@@ -203,6 +258,7 @@ def noise_batch(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, n: 
 
     Resolutions set to 'zero' (or strength 0) stay off; the others draw at their strength.
     """
+    prepare(G, settings)  # the input transform; noise is drawn fresh below
     noise = []
     for res in G.noise_resolutions:
         s = settings.noise.at(res)
@@ -220,6 +276,8 @@ def variation_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings,
     std map [H, W] float32 is the mean over colour. The moments are merged batch by batch (Chan et al.),
     so memory stays at one batch however many draws are asked for.
     """
+    if not G.noise_resolutions:
+        raise UserError("this model has no noise inputs (StyleGAN3): there is no noise variation to show")
     if draws < 2 or draws > 1024:
         raise UserError(f"noise draws must be 2 to 1024, got {draws}")
     gen = torch.Generator().manual_seed(seed)

@@ -11,8 +11,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .synth import (broadcast, latents_to_w, latents_ws, map_z, noise_maps, psi_sweep, slerp, styled_ws, synthesize,
+from .synth import (broadcast, latents_to_w, latents_ws, map_z, prepare, psi_sweep, slerp, styled_ws, synthesize,
                     to_uint8)
+from ..contract.errors import UserError
 from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path_for
 from ..files.modelfile import ModelMeta
 from ..nets.api import GeneratorNet
@@ -45,34 +46,39 @@ def _walk_ws(G: GeneratorNet, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.
     t = torch.tensor([x for _, x in pos]).unsqueeze(1)
     if spec.space == "z":
         z = slerp(torch.from_numpy(seed_to_z(a, G.z_dim)), torch.from_numpy(seed_to_z(b, G.z_dim)), t)
-        w = map_z(G, z)
+        w = map_z(G, z, [spec.c] * len(z))
     else:
-        wa, wb = latents_to_w(G, [Latent(seed=s) for s in a]), latents_to_w(G, [Latent(seed=s) for s in b])
+        wa, wb = (latents_to_w(G, [Latent(seed=s, c=spec.c) for s in keys]) for keys in (a, b))
         w = torch.lerp(wa, wb, t.to(wa.device))
     return styled_ws(G, w, RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
 
 
 def _batches(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings) -> Iterator[np.ndarray]:
-    noise = noise_maps(G, settings.noise)
+    noise = prepare(G, settings)
     for i in range(0, ws.shape[0], BATCH):
         yield to_uint8(synthesize(G, ws[i:i + BATCH], noise))
+
+
+def _moved(spec: VideoSpec) -> RenderSettings:
+    """Stored noise and the spec's input transform: the settings every frame is rendered with."""
+    return RenderSettings(translate=spec.translate, rotate=spec.rotate)
 
 
 def frames_walk(G, spec):
     """Walk through the seeds, lerp in W or slerp in Z; or along a travelled path, each frame a fractional seed."""
     if spec.path:
-        latents = [Latent(pos=(float(x), float(y)), space=spec.space) for x, y in path_frames(spec.path,
-                                                                                          spec.frames_per_step)]
-        return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), RenderSettings())
-    return _batches(G, _walk_ws(G, spec, spec.seeds), RenderSettings())
+        latents = [Latent(pos=(float(x), float(y)), space=spec.space, c=spec.c)
+                   for x, y in path_frames(spec.path, spec.frames_per_step)]
+        return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), _moved(spec))
+    return _batches(G, _walk_ws(G, spec, spec.seeds), _moved(spec))
 
 
 def frames_truncation(G, spec):
     """ψ swept from psi_range[0] to psi_range[1] for each seed in turn."""
-    ws = broadcast(latents_to_w(G, [Latent(seed=s) for s in spec.seeds]), G.num_ws)  # [S, num_ws, w_dim]
+    ws = broadcast(latents_to_w(G, [Latent(seed=s, c=spec.c) for s in spec.seeds]), G.num_ws)  # [S, num_ws, w_dim]
     psis = np.linspace(*spec.psi_range, spec.frames_per_step)
     return _batches(G, torch.cat([psi_sweep(ws[k:k + 1], G.w_avg, psis, spec.cutoff) for k in range(len(ws))]),
-                    RenderSettings())
+                    _moved(spec))
 
 
 def frames_morph(G, spec):
@@ -82,16 +88,19 @@ def frames_morph(G, spec):
     if spec.layers:
         fixed = [i for i in range(G.num_ws) if i not in spec.layers]
         ws[:, fixed] = ws[:1, fixed]
-    return _batches(G, ws, RenderSettings())
+    return _batches(G, ws, _moved(spec))
 
 
 def frames_noise(G, spec) -> Iterator[np.ndarray]:
     """One latent; chosen resolutions' noise drifts smoothly (unit variance kept), others stay stored."""
-    ws = styled_ws(G, latents_to_w(G, [Latent(seed=spec.seeds[0])]), RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
+    ws = styled_ws(G, latents_to_w(G, [Latent(seed=spec.seeds[0], c=spec.c)]),
+                   RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
+    if not G.noise_resolutions:
+        raise UserError("this model has no noise inputs (StyleGAN3): a noise video would not move")
     chosen = set(spec.noise_res or G.noise_resolutions)
     keys = max(2, len(spec.seeds)) if spec.loop else 2
     gen = torch.Generator().manual_seed(spec.seeds[0])
-    stored = noise_maps(G, RenderSettings().noise)
+    stored = prepare(G, _moved(spec))
     anchors = [torch.randn(keys, 1, r, r, generator=gen) for r in G.noise_resolutions]
     pos = _positions(spec, keys)
     for i in range(0, len(pos), BATCH):
@@ -114,7 +123,7 @@ def frames_grid(G, spec):
     n = len(spec.seeds)
     walks = torch.stack([_walk_ws(G, spec, spec.seeds[k:] + spec.seeds[:k]) for k in range(n)], 1)  # [F, n, …]
     cols = spec.grid_cols or int(math.ceil(math.sqrt(n)))
-    noise = noise_maps(G, RenderSettings().noise)
+    noise = prepare(G, _moved(spec))
     step = max(1, BATCH // n)
     for i in range(0, walks.shape[0], step):
         chunk = walks[i:i + step]
@@ -135,9 +144,9 @@ def frames_direction(G, spec):
     """Each seed in turn moved along the direction by each amount (the Edit the Directions pane makes)."""
     layers = spec.layers or tuple(range(G.num_ws))
     d = np.asarray(spec.direction, np.float32)
-    latents = [Latent(seed=s, edit=Edit(tuple((np.float32(a * spec.sigma) * d).tolist()), layers))
+    latents = [Latent(seed=s, c=spec.c, edit=Edit(tuple((np.float32(a * spec.sigma) * d).tolist()), layers))
                for s in spec.seeds for a in direction_amounts(spec)]
-    return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), RenderSettings())
+    return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), _moved(spec))
 
 
 FRAMES = {"walk": frames_walk, "truncation": frames_truncation, "morph": frames_morph, "noise": frames_noise,

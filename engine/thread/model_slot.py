@@ -12,7 +12,7 @@ from ..contract.modelconfig import ModelConfig
 from ..files.imported import open_model
 from ..files.modelfile import ModelMeta, save_model
 from ..nets.api import GeneratorNet, feature_layers
-from ..nets.registry import new_generator
+from ..nets.registry import can_train, new_generator
 
 
 class ModelSlot:
@@ -52,7 +52,10 @@ class ModelSlot:
                          layer_resolutions=G.ws_resolutions, layer_labels=G.ws_labels,
                          noise_resolutions=G.noise_resolutions, device=self.device.type,
                          kimg=self.live_kimg if self.live else self.meta.kimg, live=self.live,
-                         feature_layers=feature_layers(G))
+                         feature_layers=feature_layers(G),
+                         arch=G.arch, c_dim=G.c_dim, has_input_transform=G.has_input_transform,
+                         can_train=can_train(G.arch),
+                         source_note="" if self.live else self.meta.imported.get("source_note") or "")
 
     # ---------------------------------------------------------------- model files
     def load(self, path: str) -> str:

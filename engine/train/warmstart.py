@@ -10,6 +10,7 @@ from torch import nn
 from ..contract.modelconfig import ModelConfig
 from ..contract.errors import UserError
 from ..files.imported import is_official_pickle
+from ..files.persist import pickle_kind
 from ..files.modelfile import ModelFileError, load_model
 from ..files.official import load_official
 from ..contract.training import TrainConfig
@@ -33,13 +34,17 @@ def read_init(path: str | Path) -> InitModels:
     """The networks in `path` (.safetensors or an official .pkl); an unusable file is one UserError line."""
     path = Path(path)
     if is_official_pickle(path):
+        if pickle_kind(path) == "pytorch":
+            raise UserError(f"{path.name} is a StyleGAN2-ADA / StyleGAN3 pickle: fine-tuning these with train --init "
+                            "is not supported yet (explore it with generate, the window and the other commands)")
         return _from_pickle(path)  # PickleRefused is a UserError
     try:
         G_ema, meta = load_model(path)
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
     if not can_train(G_ema.arch):
-        raise UserError(f"{path.name} is a {G_ema.arch} model: the studio fine-tunes only the architectures it trains")
+        raise UserError(f"{path.name} is a {G_ema.arch} model: the studio fine-tunes only the architectures it trains "
+                        "(fine-tuning this one with train --init is not supported yet)")
     return InitModels(G_ema.cfg, G_ema, None, None, meta.model_id,
                       (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",))
 

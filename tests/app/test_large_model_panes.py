@@ -26,7 +26,7 @@ def test_eighteen_layer_toggles_fit_beside_the_presets(env, qtbot):
     pane = MixingPane(bridge, state)
     qtbot.addWidget(pane)
     state.set_model(INFO)
-    assert len(pane.picker.toggles) == 18 and pane.picker.toggles[17].toolTip() == "layer 17 (1024×1024)"
+    assert len(pane.picker.toggles) == 18 and pane.picker.toggles[17].toolTip() == "layer 17 (1024²)"
     assert pane.picker.box.sizeHint().width() < 400 and pane.minimumSizeHint().width() < 900
     assert [i for i, t in enumerate(pane.picker.toggles) if t.isChecked()] == [0, 1, 2, 3]   # coarse
 

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from stylegan_studio.engine.contract.errors import StudioError
+from stylegan_studio.engine.contract.latents import layer_ranges
 from stylegan_studio.engine.nets import stylegan3_ops as ops
 from stylegan_studio.engine.nets.stylegan3 import Generator, load_nvidia_state
 from stylegan_studio.engine.nets.stylegan3_config import Stylegan3Config, Stylegan3ConfigError, \
@@ -81,7 +82,12 @@ def test_interface():
             assert res is None
         else:
             assert res in G.ws_resolutions, name
-    assert G.param_resolution("synthesis.L5_52_54.weight") == 52
+    # layers sit at their nominal resolution (2 × cutoff, nearest power of two), L5 of this 32² model at 8²,
+    # so the paper's coarse / middle ranges are the first and last layers, as for StyleGAN2 at 32²
+    assert G.param_resolution("synthesis.L5_52_54.weight") == G.ws_resolutions[6] == 8
+    assert G.ws_resolutions == tuple(sorted(G.ws_resolutions)) and G.ws_resolutions[0] == 4
+    ranges = layer_ranges(G.ws_resolutions)
+    assert ranges["coarse"] == tuple(range(7)) and ranges["middle"] == tuple(range(7, G.num_ws)) and not ranges["fine"]
     assert G.style_weights(0).shape == (4, G.w_dim)
     assert G.style_weights(G.num_ws - 1).shape == (cfg.layers[-1].in_channels, G.w_dim)
     assert G.w_avg is G.mapping.w_avg and G.image_macs() > 0
