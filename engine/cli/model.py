@@ -89,7 +89,9 @@ def run_info(args: argparse.Namespace) -> int:
     lines = [f"model     {path}", *snapshot, f"id        {meta.model_id}", f"name      {meta.name}",
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
              f"dataset   {meta.dataset or '-'}", "config"]
-    lines += [f"  {k:<16}{v}" for k, v in cfg.to_dict().items()]
+    keys = cfg.to_dict()
+    width = max(16, *(len(k) + 2 for k in keys))  # v2/v3 configs have longer names than v1's
+    lines += [f"  {k:<{width}}{v}" for k, v in keys.items()]
     lines += ["parameters", f"  mapping         {count(G.mapping):,}", f"  synthesis       {count(G.synthesis):,}",
               f"  G total         {count(G):,}",
               f"  D (same config) {count(new_discriminator(cfg)):,}" if can_train(G.arch) else "  D               -",
