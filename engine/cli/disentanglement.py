@@ -8,11 +8,10 @@ import time
 
 from ..contract.errors import UserError
 from ..directions.attributes import label_samples
-from ..files.bundled import resolve_model
-from ..files.modelfile import load_model
 from ..metrics import ppl as path_lengths
 from ..metrics.separability import separability
 from .directions import load_classifier
+from .render import load_cli_model
 
 PPL_COUNT = 1000
 LS_COUNT = 3000
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     count = args.count or (PPL_COUNT if args.kind == "ppl" else LS_COUNT)
     if count < 10:
         raise UserError(f"metrics {args.kind} needs --count of 10 or more")
-    G, meta = load_model(resolve_model(args.model))
+    G, meta, _ = load_cli_model(args)  # ours, or an official / NVIDIA pickle converted once
     t0 = time.perf_counter()
     out = ppl(G, count) if args.kind == "ppl" else ls(G, count, args.classifier)
     print(json.dumps({"model": meta.name, "model_id": meta.model_id, "kimg": meta.kimg, **out,

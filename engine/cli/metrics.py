@@ -7,9 +7,8 @@ import time
 
 from ..contract.errors import UserError
 from . import disentanglement
-from ..files.bundled import resolve_model
+from .render import load_cli_model
 from ..files.dataset import load_images
-from ..files.modelfile import load_model
 from ..metrics import fid
 
 
@@ -40,7 +39,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     if args.count < 2 or args.real < 2:
         raise UserError("FID needs at least 2 samples on each side")
     net = fid.load_inception()
-    G, meta = load_model(resolve_model(args.model))
+    G, meta, _ = load_cli_model(args)  # ours, or an official / NVIDIA pickle converted once
     t0 = time.perf_counter()
     reals, report = load_images(args.data, G.img_resolution)
     real = fid.cached_features(net, reals[:args.real], report.key)

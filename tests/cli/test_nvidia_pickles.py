@@ -247,3 +247,12 @@ def test_unknown_kwargs_or_mismatched_weights_are_one_line(change, words, tmp_pa
     assert "\n" not in err and err.startswith("stylegan-studio: error: G_ema (training.networks_stylegan2.Generator): ")
     assert words in err
     assert not any((tmp_path / "o").glob("*.png"))
+
+
+@pytest.mark.parametrize("name", ["sg2ada_cond", "sg3_t"])
+def test_metrics_take_a_pytorch_pickle(name, tmp_path, capsys):
+    # `metrics` opened model files only (load_model), so a .pkl was "not a readable model file".
+    assert main(["metrics", "ppl", "--model", str(px.NVIDIA_DATA / f"{name}.pkl"), "--count", "10"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["model"] == name and set(out["ppl"]) == {"z_full", "z_end", "w_full", "w_end"}
+    assert all(np.isfinite(v) and v >= 0 for v in out["ppl"].values())
