@@ -176,7 +176,8 @@ class MainWindow(QMainWindow):
         self.panes[Pane.SEEDS].latent_chosen.connect(self.state.set_latent)
         self.panes[Pane.MIXING].cell_chosen.connect(self.state.set_latent)
         self.panes[Pane.LAYERS].view_changed.connect(self.render)
-        self.docks[Pane.LAYERS].visibilityChanged.connect(self.panes[Pane.LAYERS].set_shown)
+        for key in (Pane.LAYERS, Pane.INTERPOLATION):  # panes that render only while their dock is in sight
+            self.docks[key].visibilityChanged.connect(self.panes[key].set_shown)
         self.panes[Pane.LAYERS].channel_chosen.connect(self.panes[Pane.SEEDS].show_channel)
         for pane in self.panes.values():
             if hasattr(pane, "status"):

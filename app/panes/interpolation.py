@@ -20,6 +20,7 @@ class InterpolationPane(QWidget):
     def __init__(self, bridge, state) -> None:
         super().__init__()
         self.bridge, self.state = bridge, state
+        self.shown: bool | None = None  # set by the window from its dock (isVisible() is True for a tab behind another)
         self.to_seed = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1)
         self.to_seed.setToolTip("The seed of the face the strip ends at")
         self.steps = QSpinBox(minimum=2, maximum=16, value=8)
@@ -69,10 +70,17 @@ class InterpolationPane(QWidget):
 
     def request_strip(self) -> None:
         """Render the strip from the current face to the chosen seed."""
-        if self.state.model is None or not self.isVisible():
+        shown = self.isVisible() if self.shown is None else self.shown
+        if self.state.model is None or not shown:
             return
         self.note.setText(f"From {self.state.latent.label()} to {self.state.seed_latent(self.to_seed.value()).label()}")
         self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
+
+    def set_shown(self, shown: bool) -> None:
+        """Its dock became visible (shown, its tab raised) or not: a strip out of sight is not rendered."""
+        self.shown = bool(shown)
+        if self.shown:
+            self.request_strip()
 
     def save_strip(self, path: str | None = None) -> None:
         """Save the strip at the model's size as one PNG with provenance."""

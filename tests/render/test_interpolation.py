@@ -63,3 +63,18 @@ def test_the_pane_asks_for_the_strip_and_saves_the_same_request(qtbot):
     cmd = bridge.last(m.ExportStill)
     assert cmd.path == "strip.png" and cmd.request == RenderInterpolation(
         "interpolation", 0, start=Latent(seed=4), end=Latent(seed=9), steps=5, settings=state.settings, thumb=None)
+
+
+def test_the_strip_is_not_rendered_while_its_tab_is_behind_another(qtbot):
+    # isVisible() stays True for a dock tabbed behind another, so the pane follows its dock's visibility.
+    bridge, state = FakeBridge(), ExploreState()
+    pane = InterpolationPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.show()
+    pane.set_shown(False)
+    state.set_model(m.ModelInfo(name="t", path="", model_id="x", resolution=16, num_ws=6, z_dim=16, w_dim=16,
+                                layer_resolutions=(4, 4, 8, 8, 16, 16), device="cpu"))
+    state.set_latent(Latent(seed=4))
+    assert bridge.last(RenderInterpolation) is None
+    pane.set_shown(True)
+    assert bridge.last(RenderInterpolation).start == Latent(seed=4)
