@@ -5,6 +5,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from .configcheck import json_fields
 from .errors import StudioError
 from .latents import num_ws_for
 
@@ -92,12 +93,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         """Build from a dict, rejecting unknown keys and wrong types."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"a model config must be a JSON object, got {type(data).__name__}")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = set(data) - set(fields)
-        if unknown:
-            raise ConfigError(f"unknown model config keys: {', '.join(sorted(unknown))}")
+        fields = json_fields(cls, data, "model config", ConfigError)
         kwargs = {}
         for key, value in data.items():
             want = float if fields[key].type in ("float", float) else int

@@ -24,7 +24,7 @@ import numpy as np
 
 from .nvidia_sources import known_release, source_sha256
 from .tfpickle import MAX_DEPTH, MAX_ELEMENTS, NUMPY_GLOBALS, ArrayStub, BoundedFile, EasyDictState, PickleRefused, \
-    Safe, file_sha256
+    RestrictedUnpickler, Safe, file_sha256
 
 FORMAT = "NVIDIA StyleGAN2-ADA / StyleGAN3 pickle (torch_utils.persistence)"
 MODULES = ("training.networks", "training.networks_stylegan2", "training.networks_stylegan3")
@@ -204,20 +204,6 @@ SAFE_GLOBALS = {
 }
 
 
-class _Unpickler(pickle._Unpickler):
-    """The pure-Python unpickler: its memo is a dict and it reads a declared length before making anything
-    that size, so a small file cannot make it reserve memory (the C one sizes its memo by the largest index)."""
-
-    def find_class(self, module: str, name: str):
-        target = SAFE_GLOBALS.get((module, name))
-        if target is None:
-            raise PickleRefused(describe_refusal(module, name))
-        return target
-
-    def persistent_load(self, pid):
-        raise PickleRefused("it uses persistent ids (a torch.save zip file?), which a training snapshot never contains")
-
-
 def describe_refusal(module: str, name: str) -> str:
     """One line saying why a global is refused, naming the kind of file it suggests."""
     what = f"{module}.{name}"
@@ -226,6 +212,14 @@ def describe_refusal(module: str, name: str) -> str:
     if module.split(".")[0] == "torch":
         return f"it names {what}, a part of torch that a StyleGAN2-ADA / StyleGAN3 snapshot never contains"
     return f"it names {what}, which a StyleGAN2-ADA / StyleGAN3 snapshot never contains"
+
+
+class _Unpickler(RestrictedUnpickler):
+    """The restricted unpickler of NVIDIA's PyTorch (StyleGAN2-ADA / StyleGAN3) snapshots."""
+
+    safe_globals = SAFE_GLOBALS
+    persistent_refusal = "it uses persistent ids (a torch.save zip file?), which a training snapshot never contains"
+    describe_refusal = staticmethod(describe_refusal)
 
 
 # ---------------------------------------------------------------- plain values

@@ -239,18 +239,35 @@ class BoundedFile:
         return line
 
 
-class _Unpickler(pickle._Unpickler):
+class RestrictedUnpickler(pickle._Unpickler):
     """The pure-Python unpickler: its memo is a dict and it reads a declared length before making anything
-    that size, so a small file cannot make it reserve memory (the C one sizes its memo by the largest index)."""
+    that size, so a small file cannot make it reserve memory (the C one sizes its memo by the largest index).
+    A format's subclass names its allowed globals, its refusal wording and why persistent ids are refused."""
+
+    safe_globals: dict = {}
+    persistent_refusal = "it uses persistent ids, which this kind of file never contains"
+
+    @staticmethod
+    def describe_refusal(module: str, name: str) -> str:
+        """One line saying why a global is refused."""
+        return f"it names {module}.{name}, which this kind of file never contains"
 
     def find_class(self, module: str, name: str):
-        target = SAFE_GLOBALS.get((module, name))
+        target = self.safe_globals.get((module, name))
         if target is None:
-            raise PickleRefused(describe_refusal(module, name))
+            raise PickleRefused(self.describe_refusal(module, name))
         return target
 
     def persistent_load(self, pid):
-        raise PickleRefused("it uses persistent ids, which a StyleGAN v1 pickle never contains")
+        raise PickleRefused(self.persistent_refusal)
+
+
+class _Unpickler(RestrictedUnpickler):
+    """The restricted unpickler of StyleGAN v1 (TensorFlow) pickles."""
+
+    safe_globals = SAFE_GLOBALS
+    persistent_refusal = "it uses persistent ids, which a StyleGAN v1 pickle never contains"
+    describe_refusal = staticmethod(describe_refusal)
 
 
 def _plain(obj, depth: int = 0):

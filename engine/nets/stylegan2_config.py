@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..contract.configcheck import check_int, check_resolution, json_fields
 from ..contract.errors import StudioError
 
 
@@ -61,15 +62,12 @@ class Stylegan2Config:
 
     def __post_init__(self) -> None:
         res = self.img_resolution
-        if isinstance(res, bool) or not isinstance(res, int) or not MIN_RES <= res <= MAX_RES or res & (res - 1):
-            raise Stylegan2ConfigError(f"img_resolution must be a power of two from {MIN_RES} to {MAX_RES}, "
-                                       f"got {res!r}")
+        check_resolution("img_resolution", res, MIN_RES, MAX_RES, Stylegan2ConfigError)
         for name, top in LIMITS.items():
             low = 1 if name in ("z_dim", "w_dim", "img_channels", "mapping_layers", "channel_base", "channel_max",
                                 "d_channel_base", "d_channel_max") else 0  # D's class mapping may be embed only
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= top:
-                raise Stylegan2ConfigError(f"{name} must be an integer from {low} to {top}, got {value!r}")
+            check_int(name, value, low, top, Stylegan2ConfigError)
         for name in ("d_channel_base", "d_channel_max"):
             top = LIMITS[name[2:]]
             if isinstance(getattr(self, name), bool) or not 1 <= getattr(self, name) <= top:
@@ -167,12 +165,7 @@ class Stylegan2Config:
     @classmethod
     def from_dict(cls, data: dict) -> "Stylegan2Config":
         """Build from a dict, rejecting unknown keys and wrong types."""
-        if not isinstance(data, dict):
-            raise Stylegan2ConfigError(f"a StyleGAN2 config must be a JSON object, got {type(data).__name__}")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = set(data) - set(fields)
-        if unknown:
-            raise Stylegan2ConfigError(f"unknown StyleGAN2 config keys: {', '.join(sorted(map(str, unknown)))}")
+        fields = json_fields(cls, data, "StyleGAN2 config", Stylegan2ConfigError)
         kwargs = {key: _typed(key, str(fields[key].type), value) for key, value in data.items()}
         return cls(**kwargs)
 

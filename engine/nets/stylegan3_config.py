@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..contract.configcheck import check_int, check_resolution, json_fields
 from ..contract.errors import StudioError
 
 
@@ -99,13 +100,10 @@ class Stylegan3Config:
 
     def __post_init__(self) -> None:
         res = self.img_resolution
-        if isinstance(res, bool) or not isinstance(res, int) or not MIN_RES <= res <= MAX_RES or res & (res - 1):
-            raise Stylegan3ConfigError(f"img_resolution must be a power of two from {MIN_RES} to {MAX_RES}, "
-                                       f"got {res!r}")
+        check_resolution("img_resolution", res, MIN_RES, MAX_RES, Stylegan3ConfigError)
         for name, (low, top) in INT_LIMITS.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= top:
-                raise Stylegan3ConfigError(f"{name} must be an integer from {low} to {top}, got {value!r}")
+            check_int(name, value, low, top, Stylegan3ConfigError)
         if self.num_critical >= self.num_layers:
             raise Stylegan3ConfigError(f"num_critical ({self.num_critical}) must be below num_layers "
                                        f"({self.num_layers})")
@@ -252,13 +250,8 @@ class Stylegan3Config:
     @classmethod
     def from_dict(cls, data: dict) -> "Stylegan3Config":
         """Build from a dict, rejecting unknown keys and wrong types."""
-        if not isinstance(data, dict):
-            raise Stylegan3ConfigError(f"a StyleGAN3 config must be a JSON object, got {type(data).__name__}")
-        fields = {f.name: str(f.type) for f in dataclasses.fields(cls)}
-        unknown = set(data) - set(fields)
-        if unknown:
-            raise Stylegan3ConfigError(f"unknown StyleGAN3 config keys: {', '.join(sorted(map(str, unknown)))}")
-        return cls(**{key: _typed(key, fields[key], value) for key, value in data.items()})
+        fields = json_fields(cls, data, "StyleGAN3 config", Stylegan3ConfigError)
+        return cls(**{key: _typed(key, str(fields[key].type), value) for key, value in data.items()})
 
 
 def _typed(key: str, kind: str, value):
