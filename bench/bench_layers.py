@@ -15,40 +15,17 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 
-if "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":  # as bench_latency: set from process start
-    os.environ["GLIBC_TUNABLES"] = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.execv(sys.executable, [sys.executable, *sys.argv])
+from engine_clock import Clock, tune_process  # noqa: E402  (bench/, beside this script)
+
+tune_process()  # as bench_latency
 
 from stylegan_studio.engine.contract import messages as m  # noqa: E402
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings  # noqa: E402
 from stylegan_studio.engine.contract.requests import RenderLayer  # noqa: E402
 from stylegan_studio.engine.files.bundled import bundled_model_path  # noqa: E402
 from stylegan_studio.engine.thread.engine import Engine  # noqa: E402
-
-
-class Clock:
-    """Records when each event arrives (on the engine thread) and lets the caller wait for one."""
-
-    def __init__(self) -> None:
-        self.cond, self.log = threading.Condition(), []
-
-    def __call__(self, event) -> None:
-        with self.cond:
-            self.log.append((time.perf_counter(), event))
-            self.cond.notify_all()
-
-    def wait(self, pred, timeout: float = 300.0):
-        deadline = time.perf_counter() + timeout
-        with self.cond:
-            while not any(pred(e) for _, e in self.log):
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    raise TimeoutError("no matching event")
-                self.cond.wait(left)
 
 
 def drag(eng: Engine, clock: Clock, frames: int, hz: float, stamp0: int, setting: str, layer: str) -> dict:
@@ -67,7 +44,7 @@ def drag(eng: Engine, clock: Clock, frames: int, hz: float, stamp0: int, setting
             eng.submit(RenderLayer("layers", stamp + 1, latents=(Latent(seed=7),), settings=settings, layer=layer))
         time.sleep(1.0 / hz)
     last = 2 * (stamp0 + frames - 1)
-    clock.wait(lambda e: isinstance(e, m.FrameReady) and e.stamp == last)
+    clock.wait(lambda e: isinstance(e, m.FrameReady) and e.stamp == last, timeout=300.0)
     if setting != "closed":
         clock.wait(lambda e: isinstance(e, m.LayerReady) and e.stamp >= last)
     got = [(t, e) for t, e in clock.log if isinstance(e, m.FrameReady)]
