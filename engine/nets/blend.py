@@ -110,9 +110,7 @@ def blend_state(base, other, spec: BlendSpec) -> dict[str, torch.Tensor]:
 def blend_generators(base, other, spec: BlendSpec):
     """A new generator (a copy of the base's) holding blend_state(base, other, spec)."""
     G = copy.deepcopy(base)
-    # assign=True gives the copy new tensors: a copy of a model that has rendered carries the base's cached
-    # scaled weights (nets/layers.py `frozen`), which an in-place load would leave looking current.
-    G.load_state_dict(blend_state(base, other, spec), assign=True)
+    G.load_state_dict(blend_state(base, other, spec), assign=True)  # the copy's own new tensors
     return G.eval().requires_grad_(False)
 
 

@@ -1,6 +1,8 @@
 """Render-time caches of derived weights, for any architecture's modules (torch only)."""
 from __future__ import annotations
 
+import weakref
+
 import torch
 from torch import nn
 
@@ -13,6 +15,8 @@ def frozen(module: nn.Module, key: str, make) -> torch.Tensor:
     keyed on the weight object and its version counter, which every in-place update (optimizer step,
     EMA, load_state_dict) bumps; with gradients on, nothing is cached, so training is unchanged.
     Writes through `.data` (or by collectives) bypass the counter: call forget_frozen after them.
+    The weight is held by a weak reference, which copy.deepcopy keeps as it is: a copied module's new weight
+    never matches the original's entry, even when its fresh version counter reaches the recorded value.
     """
     w = module.weight
     if torch.is_grad_enabled() or w.is_inference():  # inference tensors have no version counter
@@ -20,10 +24,10 @@ def frozen(module: nn.Module, key: str, make) -> torch.Tensor:
     stamp = (key, w._version, w.dtype, w.device)
     cache = module.__dict__.setdefault("_frozen", {})
     hit = cache.get(key)
-    if hit is not None and hit[0] is w and hit[1] == stamp:
+    if hit is not None and hit[0]() is w and hit[1] == stamp:
         return hit[2]
     out = make()
-    cache[key] = (w, stamp, out)
+    cache[key] = (weakref.ref(w), stamp, out)
     return out
 
 

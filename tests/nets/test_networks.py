@@ -150,3 +150,19 @@ def test_forget_frozen_drops_caches_after_writes_through_data():
     with torch.no_grad():
         out = G.synthesis(ws)
     assert (out - _eager(G, ws, None)).abs().max().item() <= 1e-4
+
+
+def test_a_deep_copy_does_not_inherit_the_cached_weights():
+    # A copy's parameters start a new version counter; loaded once, it could meet the stamp the original's cache
+    # recorded (the blend of a model that had rendered first looked exactly like its base).
+    import copy
+    G = _randomised(16)
+    G.load_state_dict(_randomised(16).state_dict())  # as a model file loads: every weight's version is now 1
+    ws = G.mapping(torch.randn(1, G.cfg.z_dim)).unsqueeze(1).repeat(1, G.num_ws, 1)
+    with torch.no_grad():
+        G.synthesis(ws)
+    twin, other = copy.deepcopy(G), _randomised(16)
+    twin.load_state_dict(other.state_dict())  # in place: the copy's versions go 0 → 1
+    with torch.no_grad():
+        out = twin.synthesis(ws)
+    assert (out - _eager(other, ws, None)).abs().max().item() <= 1e-4
