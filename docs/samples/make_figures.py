@@ -16,7 +16,7 @@ from stylegan_studio.engine.files.bundled import BUNDLED_MODEL
 from stylegan_studio.engine.render.synth import latents_to_w, render_latents, variation_map
 from stylegan_studio.engine.files.modelfile import load_model
 from stylegan_studio.engine.files.pngio import make_grid, save_png
-from stylegan_studio.engine.render.specs import Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
 
 OUT = Path(__file__).resolve().parent
 CLI = [sys.executable, "-m", "stylegan_studio.app"]

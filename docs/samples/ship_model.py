@@ -17,7 +17,7 @@ from stylegan_studio.engine.files.bundled import BUNDLED_MODEL
 from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import ModelMeta, load_model, save_model
 from stylegan_studio.engine.files.pngio import save_png
-from stylegan_studio.engine.render.specs import Latent, RenderSettings
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 
 REFERENCE = Path(__file__).resolve().parents[2] / "tests" / "data" / "bundled_seeds0-3_psi07.png"
 DATASET = "avatars64-100k.zip (stylegan-studio dataset avatars --count 100000 --resolution 64 --seed 0)"
