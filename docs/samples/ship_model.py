@@ -32,11 +32,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("snapshot")
     ap.add_argument("--run-name", default="avatars64")
+    ap.add_argument("--base-kimg", type=float, default=0.0,
+                    help="kimg the run's --init model had already seen (added to the snapshot's count)")
     args = ap.parse_args()
     G, meta = load_model(args.snapshot)
     tick = int(re.findall(r"\d+", Path(args.snapshot).stem)[-1])
     meta = dataclasses.replace(
-        ModelMeta(), name="avatars64", kimg=meta.kimg, dataset=DATASET, seed=0,
+        ModelMeta(), name="avatars64", kimg=round(meta.kimg + args.base_kimg, 3), dataset=DATASET, seed=0,
         source=f"stylegan-studio train on python-avatars faces (run {args.run_name}, tick {tick}), stored as float16")
     shipped = save_model(G, BUNDLED_MODEL, meta, half=True)
     G16, _ = load_model(BUNDLED_MODEL)
