@@ -55,12 +55,23 @@ def load_engine(root: str, alias: str):
     return mod
 
 
+def first_module(pkg: str, *names: str):
+    """The first of `names` (relative to `pkg`) that the tree has."""
+    for name in names:
+        try:
+            return importlib.import_module(f"{pkg}.{name}")
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError(f"{pkg} has none of {', '.join(names)}")
+
+
 def ours(pkg: str):
     """A render function of this project's paper-shaped generator: the viewer's path (seed → uint8)."""
     nets = importlib.import_module(f"{pkg}.nets.networks")
-    cfgmod = importlib.import_module(f"{pkg}.nets.config")
+    # the contract floor moved ModelConfig and Latent/RenderSettings; --base may name a tree from before it
+    cfgmod = first_module(pkg, "contract.modelconfig", "nets.config")
     synth = importlib.import_module(f"{pkg}.render.synth")
-    specs = importlib.import_module(f"{pkg}.render.specs")
+    specs = first_module(pkg, "contract.latents", "render.specs")
     torch.manual_seed(0)
     G = nets.Generator(cfgmod.ModelConfig(resolution=RES)).eval().requires_grad_(False)
     try:

@@ -27,9 +27,9 @@ def child(threads: int, steps: int) -> None:
     from stylegan_studio.engine.render.project import Projection
     from stylegan_studio.engine.contract.projection import ProjectionOptions
     from stylegan_studio.engine.contract.latents import Latent, RenderSettings
-    from stylegan_studio.engine.contract.requests import ImageSpec
+    from stylegan_studio.engine.contract.requests import RenderImage
     G, _ = load_model(bundled_model_path(), torch.device("cpu"))
-    target = exports.image(G, ImageSpec(Latent(seed=1_000_000), RenderSettings(psi=1.0)))
+    target = exports.image(G, RenderImage(latent=Latent(seed=1_000_000), settings=RenderSettings(psi=1.0)))
     times, t0 = [], time.perf_counter()
     for _ in Projection(G, target, ProjectionOptions(steps=steps)).steps():
         t1 = time.perf_counter()

@@ -24,6 +24,7 @@ import torch  # noqa: E402
 
 from stylegan_studio.engine.files.modelfile import load_model  # noqa: E402
 from stylegan_studio.engine.nets.networks import Generator  # noqa: E402
+from stylegan_studio.engine.nets.registry import init_w_avg  # noqa: E402
 from stylegan_studio.engine.render import synth  # noqa: E402
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings  # noqa: E402
 from stylegan_studio.engine.contract.modelconfig import ModelConfig  # noqa: E402
@@ -53,7 +54,7 @@ def main() -> None:
         torch.manual_seed(0)
         cfg = ModelConfig.small(base.resolution, c, base.z_dim, base.mapping_layers)
         G = Generator(cfg).eval().requires_grad_(False)
-        synth.init_w_avg(G)  # ψ 0.7 truncates towards w_avg, as for a trained model
+        init_w_avg(G)  # ψ 0.7 truncates towards w_avg, as for a trained model
         models[c] = G
     times = {k: [] for k in models}
     for k, G in models.items():  # warm-up: first calls build the weight caches and oneDNN primitives
