@@ -29,7 +29,7 @@ RECIPE = {"growing": False, "mbstd_group": 16, "ema_kimg": 10.0, "lr": 0.002}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    """The session's settings; the defaults are the lent H200's run."""
+    """The session's settings; the defaults are the lent GPU's run."""
     p = argparse.ArgumentParser(prog="gpu_session", description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="folder the device copies back ($OUT)")
     p.add_argument("--work", default="/tmp/gpu-session", help="local folder for the avatars and the run")
