@@ -102,6 +102,8 @@ class TrainConfig:
     init: str = opt("", "start from a model file (ours, .safetensors, or an official StyleGAN v1 .pkl): its G_ema, "
                     "G and D when it has them, at its resolution and architecture, without growing",
                     "Start from model", pick=("Model…", "StyleGAN models (*.safetensors *.pkl)"))
+    d_warmup_kimg: float = opt(0.0, "kimg at the start in which only D trains (G and G_ema held), so that a fresh D "
+                               "catches up with a G from --init before it pulls G about (0: none)", "D warm-up (kimg)")
     # Filled in when a run starts from `init` (not options): G's and D's architecture, and the model's id.
     arch: ModelConfig | None = None
     init_id: str = ""
@@ -135,6 +137,8 @@ class TrainConfig:
             raise UserError(f"metric must be one of {', '.join(m for m in METRICS if m)}, got {self.metric!r}")
         if self.metric and not self.metric_data:
             raise UserError("a training metric needs held-out images (--metric-data)")
+        if self.d_warmup_kimg < 0 or self.d_warmup_kimg >= self.total_kimg:
+            raise UserError("D warm-up must be at least 0 kimg and shorter than the run")
         if not 0.0 <= self.style_mixing <= 1.0:
             raise UserError("style-mixing probability must be between 0 and 1")
         if self.arch is not None and (self.arch.resolution != self.resolution or self.growing):

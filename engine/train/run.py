@@ -79,6 +79,13 @@ class TrainUpdate:
     out_of_time: bool = False   # the last update of a run stopped by its deadline (snapshot_path: its snapshot)
 
 
+def warmup_notes(cfg: TrainConfig) -> tuple[str, ...]:
+    """The D warm-up, said once at the start (its ticks show G's loss as 0)."""
+    if not cfg.d_warmup_kimg:
+        return ()
+    return (f"the first {cfg.d_warmup_kimg:g} kimg train D only: G and G_ema are held (G's loss reads 0)",)
+
+
 class TrainingRun:
     """Holds G, D, G_ema, optimizers and random streams of one run; `steps()` advances it."""
 
@@ -98,7 +105,7 @@ class TrainingRun:
         if init is not None:
             cfg = cfg.with_model(init.cfg, init.model_id)
         self.cfg = cfg
-        self.notes = init_notes(cfg, init)
+        self.notes = init_notes(cfg, init) + warmup_notes(cfg)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.device = train_device(cfg)
@@ -345,11 +352,14 @@ class TrainingRun:
         d = self._d_step(n, res, alpha)
         bad_d = self._apply(self.opt_D, d["loss_d"], self.D)
         yield None
-        self.G.requires_grad_(True)
-        self.D.requires_grad_(False)
-        loss_g = self._g_step(n, res, alpha)
-        bad_g = self._apply(self.opt_G, loss_g, self.G)
-        self._update_ema(n)
+        if self.kimg < self.cfg.d_warmup_kimg:  # D catches up with a G it has not seen; G and G_ema wait
+            loss_g, bad_g = torch.zeros((), device=self.device), torch.zeros((), dtype=torch.bool, device=self.device)
+        else:
+            self.G.requires_grad_(True)
+            self.D.requires_grad_(False)
+            loss_g = self._g_step(n, res, alpha)
+            bad_g = self._apply(self.opt_G, loss_g, self.G)
+            self._update_ema(n)
         self.nimg += n * self.world
         stats = torch.stack([loss_g.detach().float()] + [d[k].detach().float() for k in STAT_KEYS[1:]])
         yield {"stats": stats, "bad": bad_d | bad_g, "res": res, "alpha": alpha, "n": n * self.world}

@@ -137,13 +137,14 @@ class RunFiles:
             if folder is not None:
                 append_line(folder / "stats.jsonl", line)
 
-    def export_kit(self, tensors: dict, meta: dict) -> str:
+    def export_kit(self, tensors: dict, meta: dict, compact: bool = False) -> str:
         """Write the resume kit into the export folder; returns what it holds ('' when nothing fits).
 
-        The full state when it fits KIT_PARTS files of KIT_PART_BYTES (an exact resume); else G, D and
-        G_ema in fp16 without Adam's moments (the resume starts Adam afresh, as a resolution change does).
+        The full state when it fits KIT_PARTS files of KIT_PART_BYTES (an exact resume) and `compact` is
+        off; else G, D and G_ema in fp16 without Adam's moments (the resume starts Adam afresh, as a
+        resolution change does).
         """
-        for kind, kit in _kit_choices(tensors):
+        for kind, kit in list(_kit_choices(tensors))[int(compact):]:
             parts = _pack(kit, KIT_PART_BYTES - (64 << 10))  # room for each part's header
             if len(parts) <= KIT_PARTS:
                 break
@@ -235,6 +236,17 @@ def import_kit(kit: Path, run_dir: Path) -> Path:
     keep = {k: v for k, v in meta.items() if k not in ("format", "version", "kit", "part", "parts")}
     write_state(path, tensors, keep)
     return path
+
+
+def kit_from_state(state: Path, folder: Path, compact: bool = True) -> str:
+    """Write the resume kit of a run's state file (and its stats up to it) into `folder`; returns its kind."""
+    meta, tensors = read_state(state)
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = RunFiles(state.parent, folder).export_kit(tensors, meta, compact=compact)
+    kimg = json.loads(meta["counters"])["nimg"] / 1000
+    ticks = [r for r in _records(state.parent / "stats.jsonl") if _kimg(r) <= kimg + 1e-6]
+    atomic_write_bytes(folder / "stats.jsonl", "".join(json.dumps(r) + "\n" for r in ticks).encode())
+    return kind
 
 
 def opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:

@@ -147,6 +147,23 @@ def test_a_large_run_exports_fp16_and_a_weights_only_kit(tmp_path, monkeypatch, 
     assert resumed.kimg >= 0.128 and bool(torch.isfinite(weights(resumed)).all())
 
 
+def test_a_compact_kit_from_a_run_state_resumes_with_d_and_its_stats(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    run = TrainingRun(tiny_cfg(data, total_kimg=0.064), tmp_path / "r")
+    for _ in run.steps():
+        pass
+    state = run.files.latest_state()
+    assert state_mod.kit_from_state(state, tmp_path / "kit") == "weights-fp16"
+    assert sorted(p.name for p in (tmp_path / "kit").iterdir()) == ["resume-0.safetensors", "stats.jsonl"]
+    assert (tmp_path / "kit" / "resume-0.safetensors").stat().st_size < state.stat().st_size / 2
+    import_kit(tmp_path / "kit", tmp_path / "c")
+    resumed = TrainingRun(None, tmp_path / "c", resume=True, total_kimg=0.128)
+    assert resumed.kimg == pytest.approx(run.kimg) and resumed.opt_D.state_dict()["state"] == {}
+    torch.testing.assert_close(weights(resumed), weights(run).half().float(), rtol=0, atol=0)
+    assert len((tmp_path / "c" / "stats.jsonl").read_text().splitlines()) == 1
+    assert state_mod.kit_from_state(state, tmp_path / "full", compact=False) == "full"
+
+
 def test_diversity_is_near_zero_when_every_sample_is_the_same(tmp_path):
     run = TrainingRun(tiny_cfg(make_folder(tmp_path / "data", n=16), growing=False), tmp_path / "r")
     assert run.diversity() > 0.05

@@ -168,3 +168,29 @@ def test_training_pane_offers_a_model_picker(qtbot, tmp_path, monkeypatch):
     assert bridge.last(m.StartTraining).config.init == model
     pane.form.widgets["init"].setText("")
     assert pane.form.widgets["resolution"].isEnabled()
+
+
+def test_d_warmup_trains_only_d_then_g_moves(tmp_path, data):
+    our_model(tmp_path / "tiny.safetensors")
+    run = TrainingRun(tiny_cfg(data, init=str(tmp_path / "tiny.safetensors"), d_warmup_kimg=0.016), tmp_path / "r")
+    assert any("train D only" in n for n in run.notes)
+    G0, G_ema0, D0 = (weights_of(m) for m in (run.G, run.G_ema, run.D))
+    out = run.step()                                      # 8 images: inside the 16-image warm-up
+    assert out["loss_g"] == 0.0 and out["loss_d"] > 0
+    assert torch.equal(weights_of(run.G), G0) and torch.equal(weights_of(run.G_ema), G_ema0)
+    assert not torch.equal(weights_of(run.D), D0)
+    run.step()
+    out = run.step()                                      # 24 images: past it
+    assert out["loss_g"] > 0 and not torch.equal(weights_of(run.G), G0)
+    assert not torch.equal(weights_of(run.G_ema), G_ema0)
+
+
+def test_d_warmup_must_fit_the_run(tmp_path, data):
+    with pytest.raises(UserError, match="D warm-up"):
+        tiny_cfg(data, d_warmup_kimg=0.128)
+    with pytest.raises(UserError, match="D warm-up"):
+        tiny_cfg(data, d_warmup_kimg=-1.0)
+
+
+def weights_of(module: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten().clone() for p in module.parameters()])
