@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -63,9 +64,16 @@ def main() -> None:
 def write_kit(snapshot: Path, tick: int) -> None:
     """The compact resume kit of the state saved with `snapshot`, replacing the previous kit."""
     state = snapshot.with_name(f"state-{tick:06d}.safetensors")
-    for old in KIT.glob("*"):
-        old.unlink()
-    kind = kit_from_state(state, KIT)
+    if not state.is_file():
+        raise SystemExit(f"no {state.name} next to the snapshot: the kit needs the run's state at that tick")
+    # Written beside the old kit and swapped in, so a failed write never leaves no kit at all.
+    fresh, stale = KIT.with_name("kit.new"), KIT.with_name("kit.old")
+    shutil.rmtree(fresh, ignore_errors=True)
+    kind = kit_from_state(state, fresh)
+    if KIT.exists():
+        KIT.rename(stale)
+    fresh.rename(KIT)
+    shutil.rmtree(stale, ignore_errors=True)
     size = sum(p.stat().st_size for p in KIT.glob("*")) / 1e6
     print(f"resume kit ({kind}) of {state.name} in {KIT}: {size:.2f} MB")
 
