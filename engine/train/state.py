@@ -126,7 +126,12 @@ class RunFiles:
 
     def write_fakes(self, tick: int, grid, provenance: dict) -> None:
         """The tick's fakes grid (and the export's newest, fakes.png)."""
-        save_png(self.fakes_path(tick), grid, provenance)
+        path = self.fakes_path(tick)
+        try:  # a resumed run directory copied or pruned without its fakes folder
+            path.parent.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create {path.parent}: {exc.strerror}") from None
+        save_png(path, grid, provenance)
         if self.export is not None:
             save_png(self.export / "fakes.png", grid, provenance)
 

@@ -70,6 +70,20 @@ def test_resume_is_exact(tmp_path):
     torch.testing.assert_close(weights(resumed), weights(straight), rtol=0, atol=1e-6)
 
 
+def test_a_run_copied_without_its_fakes_folder_resumes_and_writes_fakes(tmp_path):
+    data = make_folder(tmp_path / "data", n=32)
+    first = TrainingRun(tiny_cfg(data, total_kimg=0.064), tmp_path / "b")
+    for _ in first.steps():
+        pass
+    for png in (tmp_path / "b" / "fakes").iterdir():  # a copy of only config, stats, state and snapshot
+        png.unlink()
+    (tmp_path / "b" / "fakes").rmdir()
+    resumed = TrainingRun(None, tmp_path / "b", resume=True, total_kimg=0.128)
+    for _ in resumed.steps():
+        pass
+    assert resumed.tick == 2 and (tmp_path / "b" / "fakes" / "fakes-000002.png").is_file()
+
+
 def test_progressive_schedule():
     cfg = TrainConfig(data="x", resolution=64, start_res=8, stable_kimg=10, fade_kimg=10)
     assert cfg.phase(0) == (8, 1.0)
