@@ -121,6 +121,15 @@ def _unused_by_init(args: argparse.Namespace, cfg: TrainConfig) -> tuple[str, ..
     return (f"{flags} not used: a run started from a model takes its architecture, without growing",)
 
 
+def _kept_on_resume(args: argparse.Namespace, cfg: TrainConfig) -> tuple[str, ...]:
+    """A note naming the flags a resumed run did not take: it keeps its architecture, schedule and seed."""
+    kept = {k: v for k, v in given_options(args).items() if k not in RESUME_OVERRIDES and v != getattr(cfg, k)}
+    if not kept:
+        return ()
+    flags = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in kept.items())
+    return (f"{flags} not used: a resumed run keeps its own (the settings marked 'resumable' in --help may change)",)
+
+
 class _Interrupt:
     """Ctrl-C sets a flag; the loop finishes its minibatch, snapshots and exits 0."""
 
@@ -152,7 +161,8 @@ def run_train(args: argparse.Namespace) -> int:
                           overrides=given_options(args, RESUME_OVERRIDES), export=args.export)
     else:
         run = TrainingRun(config_from_args(args), args.out, export=args.export)
-    return drive(run, deadline, resumed=bool(args.resume), extra_notes=_unused_by_init(args, run.cfg))
+    notes = _kept_on_resume(args, run.cfg) if args.resume else _unused_by_init(args, run.cfg)
+    return drive(run, deadline, resumed=bool(args.resume), extra_notes=notes)
 
 
 def drive(run, deadline: float | None = None, resumed: bool = False, extra_notes: tuple[str, ...] = ()) -> int:

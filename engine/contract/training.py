@@ -52,7 +52,8 @@ MODEL_OPTIONS = ("resolution", "channels", "z_dim", "mapping_layers", "d_channel
 class TrainConfig:
     """Hyperparameters of one run (official StyleGAN v1 settings, kimg scaled down for CPU)."""
 
-    data: str = opt("", "folder or zip of training images", "Dataset", ui=False)
+    data: str = opt("", "folder or zip of training images (a resume may point at a moved copy)", "Dataset", ui=False,
+                    resume=True)
     resolution: int = opt(64, "output resolution", "Resolution", choices=(8, 16, 32, 64, 128, 256, 512, 1024))
     channels: int = opt(64, "G's feature maps up to 32² (halved per doubling above)", "G channels")
     z_dim: int = opt(128, "size of z and w", "Latent size")
@@ -88,7 +89,7 @@ class TrainConfig:
     ema_kimg: float = opt(2.0, "G_ema half-life in kimg (official 10)", "G_ema half-life", resume=True)
     mirror: bool = opt(True, "x-flip augmentation of the reals", "Mirror (x-flip)")
     tick_kimg: float = opt(1.0, "kimg per tick (one stats line, one fakes grid)", "Tick (kimg)")
-    snapshot_ticks: int = opt(5, "ticks between snapshots", "Snapshot every (ticks)")
+    snapshot_ticks: int = opt(5, "ticks between snapshots", "Snapshot every (ticks)", resume=True)
     keep_snapshots: int = opt(3, "snapshots and states to keep", "Keep snapshots", resume=True)
     seed: int = opt(0, "random seed of the run", "Seed")
     threads: int = opt(0, "torch threads; 0: all cores (a machine setting: a resume may change it)", "Threads",
@@ -256,7 +257,7 @@ def option_kind(f: dataclasses.Field) -> str:
 
 
 def resume_options() -> tuple[str, ...]:
-    """Names of the settings a resumed run may change (the architecture, data and schedule stay)."""
+    """Names of the settings a resumed run may change (the architecture, schedule and seed stay)."""
     return tuple(f.name for f in options() if f.metadata["resume"])
 
 

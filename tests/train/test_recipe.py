@@ -142,6 +142,21 @@ def test_every_option_is_a_cli_flag_and_reaches_config_json(tmp_path):
     assert set(resume_options()) >= {"gamma", "lr", "augment", "noise_res", "metric", "ema_kimg"}
 
 
+def test_a_resume_finds_its_moved_data_and_names_the_flags_it_keeps(tmp_path, capsys):
+    data = make_folder(tmp_path / "data", n=16)
+    args = ["--resolution", "8", "--channels", "8", "--z-dim", "8", "--batch", "8", "--mapping-layers", "2"]
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "r"), "--kimg", "0.016", *args]) == 0
+    moved = data.rename(tmp_path / "moved")                       # the run's own data path is gone
+    capsys.readouterr()
+    assert main(["train", "--resume", str(tmp_path / "r"), "--kimg", "0.032", "--data", str(moved),
+                 "--snapshot-ticks", "2", "--seed", "7", "--channels", "8"]) == 0
+    out = capsys.readouterr().out
+    cfg = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert (cfg["data"], cfg["snapshot_ticks"], cfg["seed"]) == (str(moved), 2, 0)
+    assert "note: --seed 7 not used: a resumed run keeps its own" in out
+    assert "--channels" not in out                                # the same value as the run's is no change
+
+
 class _TinyNet(torch.nn.Module):
     """Stands in for InceptionV3: mean colour and a coarse layout as 'features'."""
 
