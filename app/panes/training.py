@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
                                 StopTraining, TrainConfig, ValidateDataset)
-from ...engine.contract.training import fitted_phase_kimg, holds_run, schedule_text
+from ...engine.contract.training import fitted_phase_kimg, holds_run, moved_data, schedule_text
 from ..qtutil import icon, to_pixmap
 from .train_form import TrainForm, changed_signal
 
@@ -218,9 +218,15 @@ class TrainingPane(QWidget):
     def resume_run(self, path: str | None = None) -> None:
         """Continue a run directory where it stopped."""
         path = path or QFileDialog.getExistingDirectory(self, "Run folder to resume")
-        if path:
-            self.run_dir.setText(path)
-            self.bridge.post(StartTraining(resume_dir=path, kimg=self.kimg.value()))
+        if not path:
+            return
+        self.run_dir.setText(path)
+        data, moved = self.data.text().strip(), moved_data(path)
+        if moved and not (data and os.path.exists(data)):
+            self.status.emit(f"The run's images are no longer at {moved}: choose where they are under Dataset, "
+                             "then resume again")
+            return
+        self.bridge.post(StartTraining(resume_dir=path, kimg=self.kimg.value(), data=data if moved else ""))
 
     def explore_live(self, on: bool) -> None:
         """Render with the run's live G_ema; ticked with no run going, it applies when the next run starts."""

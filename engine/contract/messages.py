@@ -79,6 +79,7 @@ class StartTraining(Command):
     run_dir: str = ""
     resume_dir: str = ""
     kimg: float = 0.0       # resume only: a larger total length extends the run
+    data: str = ""          # resume only: where the run's images lie now (the run folder's path is gone)
 
 
 @dataclass(frozen=True)

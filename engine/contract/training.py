@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -292,3 +293,13 @@ RUN_CONFIG = "config.json"  # a folder holding this file holds a run (resume it 
 def holds_run(folder: str) -> bool:
     """Whether `folder` already holds a training run."""
     return os.path.isfile(os.path.join(folder, RUN_CONFIG))
+
+
+def moved_data(folder: str) -> str:
+    """The images path a run folder names when nothing is there any more (moved or copied runs), else ''."""
+    try:
+        with open(os.path.join(folder, RUN_CONFIG), encoding="utf-8") as f:
+            data = json.load(f).get("data", "")
+    except (OSError, ValueError, AttributeError):  # no or a damaged config: resuming says so itself
+        return ""
+    return data if isinstance(data, str) and data and not os.path.exists(data) else ""

@@ -157,7 +157,9 @@ class TrainingJob:
 
     def _build(self) -> TrainingRun:
         if self.cmd.resume_dir:
-            return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None)
+            moved = {"data": self.cmd.data} if self.cmd.data else None
+            return TrainingRun(None, self.cmd.resume_dir, resume=True, total_kimg=self.cmd.kimg or None,
+                               overrides=moved)
         if not self.cmd.config or not self.cmd.config.data or not self.cmd.run_dir:
             raise UserError("training needs a dataset and a run folder")
         return TrainingRun(self.cmd.config, self.cmd.run_dir)

@@ -245,6 +245,26 @@ def test_training_on_a_used_folder_offers_resume_or_another_folder(env, qtbot, t
     assert pane.kimgs == [1.0]       # nothing wiped until a run really starts
 
 
+def test_resuming_a_run_whose_images_moved_asks_where_they_are(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text('{"data": "%s"}' % (tmp_path / "gone.zip").as_posix())
+    said = []
+    pane.status.connect(said.append)
+    pane.resume_run(str(run))                        # nothing under Dataset: say so, send nothing
+    assert bridge.last(m.StartTraining) is None and "no longer at" in said[-1]
+    pane.data.setText(str(tmp_path))                 # the images are here now
+    pane.resume_run(str(run))
+    cmd = bridge.last(m.StartTraining)
+    assert (cmd.resume_dir, cmd.data) == (str(run), str(tmp_path))
+    (run / "config.json").write_text('{"data": "%s"}' % tmp_path.as_posix())
+    pane.resume_run(str(run))                        # images where the run says: its own path is kept
+    assert bridge.last(m.StartTraining).data == ""
+
+
 def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_path):
     bridge, state = env
     pane = TrainingPane(bridge, state)

@@ -1,4 +1,5 @@
 """The engine thread without Qt: latest-wins renders, FIFO commands, jobs, errors, close, training."""
+import os
 import threading
 import time
 
@@ -321,7 +322,7 @@ def test_training_job_ticks_pauses_explores_live_and_stops_with_a_snapshot(eng, 
     assert final.z_dim == 8
 
 
-def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves(eng, dataset, tmp_path):
+def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves_from_its_moved_images(eng, dataset, tmp_path):
     run_dir = str(tmp_path / "run")
     cfg = m.TrainConfig(data=dataset, resolution=16, channels=8, z_dim=8, total_kimg=0.032, batch=4, growing=False,
                         tick_kimg=0.008, snapshot_ticks=1000)
@@ -331,7 +332,9 @@ def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves(eng
     assert not [e for e in eng.rec.events if isinstance(e, m.TrainingState) and e.state == "stopped"]
     before = [e.kimg for e in eng.rec.events if isinstance(e, m.TrainingTick)]
     assert len(before) == 4
-    eng.post(m.StartTraining(resume_dir=run_dir, kimg=0.048))
+    moved = str(tmp_path / "moved")
+    os.rename(dataset, moved)                      # the run's images moved: the resume says where they are now
+    eng.post(m.StartTraining(resume_dir=run_dir, kimg=0.048, data=moved))
     eng.rec.wait(m.TrainingState, state="finished", timeout=30, job_id=first + 1)
     resumed = [e.kimg for e in eng.rec.events if isinstance(e, m.TrainingTick) and e.job_id != first]
     assert resumed[:4] == pytest.approx(before) and len(resumed) == 6   # 4 replayed, then 2 new ticks
