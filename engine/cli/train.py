@@ -126,7 +126,8 @@ def _kept_on_resume(args: argparse.Namespace, cfg: TrainConfig) -> tuple[str, ..
     kept = {k: v for k, v in given_options(args).items() if k not in RESUME_OVERRIDES and v != getattr(cfg, k)}
     if not kept:
         return ()
-    flags = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in kept.items())
+    flag = {f.name: f.metadata["flag"] or f.name.replace("_", "-") for f in options()}
+    flags = ", ".join(f"--{flag[k]} {v}" for k, v in kept.items())
     return (f"{flags} not used: a resumed run keeps its own (the settings marked 'resumable' in --help may change)",)
 
 

@@ -151,6 +151,8 @@ def test_a_resume_finds_its_moved_data_and_names_the_flags_it_keeps(tmp_path, ca
     assert main(["train", "--resume", str(tmp_path / "r"), "--kimg", "0.032", "--data", str(moved),
                  "--snapshot-ticks", "2", "--seed", "7", "--channels", "8"]) == 0
     out = capsys.readouterr().out
+    assert main(["train", "--resume", str(tmp_path / "r"), "--kimg", "0.008", "--data", str(moved)]) == 0
+    assert "note: --kimg 0.008 not used" in capsys.readouterr().out   # a resume only makes a run longer
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
     assert (cfg["data"], cfg["snapshot_ticks"], cfg["seed"]) == (str(moved), 2, 0)
     assert "note: --seed 7 not used: a resumed run keeps its own" in out
