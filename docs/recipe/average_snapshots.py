@@ -28,7 +28,8 @@ def main() -> None:
         for k, v in other.state_dict().items():
             total[k] += v.double()
     n = len(args.snapshots)
-    G.load_state_dict({k: (v / n).to(G.state_dict()[k].dtype) for k, v in total.items()})
+    dtypes = {k: v.dtype for k, v in G.state_dict().items()}
+    G.load_state_dict({k: (v / n).to(dtypes[k]) for k, v in total.items()})
     meta = dataclasses.replace(meta, kimg=kimg, source=f"{meta.source}; mean of {n} snapshots")
     saved = save_model(G, args.out, meta)
     print(f"{args.out}: mean of {n} snapshots, id {saved.model_id}, newest at {saved.kimg:g} kimg")

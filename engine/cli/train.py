@@ -70,10 +70,15 @@ def _bar(done: float, total: float, what: str) -> None:
     sys.stderr.flush()
 
 
+def flag_of(f) -> str:
+    """The command-line flag of a TrainConfig field (--kimg for total_kimg)."""
+    return "--" + (f.metadata["flag"] or f.name.replace("_", "-"))
+
+
 def add_option(p: argparse.ArgumentParser, f) -> None:
     """One TrainConfig field as a flag; every flag defaults to None, meaning "not given"."""
     meta, kind = f.metadata, option_kind(f)
-    flag = "--" + (meta["flag"] or f.name.replace("_", "-"))
+    flag = flag_of(f)
     default = "auto" if f.default is None else f.default if f.default != "" else "none"
     help_text = f"{meta['help']} (default {default!s}{'; resumable' if meta['resume'] else ''})"
     if kind == "bool":
@@ -126,8 +131,8 @@ def _kept_on_resume(args: argparse.Namespace, cfg: TrainConfig) -> tuple[str, ..
     kept = {k: v for k, v in given_options(args).items() if k not in RESUME_OVERRIDES and v != getattr(cfg, k)}
     if not kept:
         return ()
-    flag = {f.name: f.metadata["flag"] or f.name.replace("_", "-") for f in options()}
-    flags = ", ".join(f"--{flag[k]} {v}" for k, v in kept.items())
+    flag = {f.name: flag_of(f) for f in options()}
+    flags = ", ".join(f"{flag[k]} {v}" for k, v in kept.items())
     return (f"{flags} not used: a resumed run keeps its own (the settings marked 'resumable' in --help may change)",)
 
 
