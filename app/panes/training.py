@@ -33,6 +33,8 @@ class TrainingPane(QWidget):
         self.kimgs: list[float] = []
         self.running = False
         self.job_id = 0          # the training job the curves show
+        self.shown_run = ""      # the run folder whose settings the form shows ("" for new-run settings)
+        self._showing_run = False
         self.data = QLineEdit(placeholderText="folder or zip of images")
         self.summary = QLabel("No dataset checked yet")
         self.summary.setWordWrap(True)
@@ -55,6 +57,8 @@ class TrainingPane(QWidget):
         self.buttons["Pause"].clicked.connect(lambda: bridge.post(PauseTraining()))
         self.buttons["Resume"].clicked.connect(lambda: bridge.post(ResumeTraining()))
         self.buttons["Stop"].clicked.connect(lambda: bridge.post(StopTraining()))
+        self.resume_button = QPushButton(icon("fa5s.history"), "Resume run…")
+        self.resume_button.clicked.connect(lambda: self.resume_run())
         self.readout = QLabel("Not training")
         self.readout.setWordWrap(True)
         # the legend is a line above the plot: inside it, it covered the curves
@@ -73,7 +77,9 @@ class TrainingPane(QWidget):
         self.metric_points: list[tuple[float, float]] = []
         self.metric_plot.setMinimumHeight(70)
         self.metric_plot.hide()  # shown with the first measurement
-        self.fakes = QLabel("Fakes appear after the first tick", alignment=Qt.AlignmentFlag.AlignCenter)
+        # top-aligned: a bottom dock shorter than the pane scrolls, and the grid stays in its visible part
+        self.fakes = QLabel("Fakes appear after the first tick",
+                            alignment=Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.fakes.setMinimumSize(160, 90)
         self.snapshots = QListWidget()
         self.snapshots.setMaximumHeight(70)
@@ -97,8 +103,6 @@ class TrainingPane(QWidget):
         browse_zip.clicked.connect(lambda: self._pick(QFileDialog.getOpenFileName(self, "Image zip", "",
                                                                                    "Zip (*.zip)")[0]))
         check.clicked.connect(self.check)
-        resume = QPushButton(icon("fa5s.history"), "Resume run…")
-        resume.clicked.connect(self.resume_run)
         data_row = QHBoxLayout()
         for w in (self.data, browse_dir, browse_zip, check):
             data_row.addWidget(w)
@@ -107,7 +111,7 @@ class TrainingPane(QWidget):
         form.addRow("", self.summary)
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_dir)
-        run_row.addWidget(resume)
+        run_row.addWidget(self.resume_button)
         form.addRow("Run folder", run_row)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
@@ -202,6 +206,8 @@ class TrainingPane(QWidget):
 
     def _fit_phases(self, *_: object) -> None:
         """Shorten the growing phases so that a short run still reaches the chosen resolution."""
+        if self._showing_run:  # a run's own phase and tick lengths are shown as they are
+            return
         v = self.form.values()
         phase = fitted_phase_kimg(v["total_kimg"], v["resolution"], v["start_res"])
         self.form.widgets["fade_kimg"].setValue(phase)
@@ -226,7 +232,21 @@ class TrainingPane(QWidget):
             self.status.emit(f"The run's images are no longer at {moved}: choose where they are under Dataset, "
                              "then resume again")
             return
-        self.bridge.post(StartTraining(resume_dir=path, kimg=self.kimg.value(), data=data if moved else ""))
+        # Length extends the run only when the form shows this run's settings: a length left from another run
+        # (or the new-run default) must not silently lengthen it.
+        longer = self.kimg.value() if _same_dir(path, self.shown_run) else 0.0
+        self.bridge.post(StartTraining(resume_dir=path, kimg=longer, data=data if moved else ""))
+
+    def show_run(self, cfg: TrainConfig) -> None:
+        """Show the settings a run trains with: a resumed run's own, not what the form held before."""
+        self._showing_run = True
+        try:
+            self.form.set_config(cfg)
+        finally:
+            self._showing_run = False
+        self.data.setText(cfg.data)
+        self.shown_run = self.run_dir.text().strip()
+        self._show_schedule()
 
     def explore_live(self, on: bool) -> None:
         """Render with the run's live G_ema; ticked with no run going, it applies when the next run starts."""
@@ -285,6 +305,12 @@ class TrainingPane(QWidget):
         if ev.state == "running" and ev.job_id != self.job_id:
             self.job_id = ev.job_id
             self._reset_curves()
+            self.snapshots.clear()  # the run's own follow (a resumed run lists its earlier ones first)
+            if ev.config is not None:
+                self.show_run(ev.config)
+                self.summary.setText(" — ".join((ev.dataset, *ev.notes)))
+                if ev.notes:
+                    self.status.emit("; ".join(ev.notes))
             if self.live.isChecked():  # the box stays ticked across runs: the new run is explored live too
                 self.bridge.post(ExploreTraining(live=True))
         self.running = ev.state in ("running", "paused")
@@ -302,9 +328,15 @@ class TrainingPane(QWidget):
 
     def _enable(self, state: str = "") -> None:
         self.buttons["Start"].setEnabled(not self.running)
+        self.resume_button.setEnabled(not self.running)  # one run at a time: the engine would refuse it
         self.buttons["Pause"].setEnabled(state == "running")
         self.buttons["Resume"].setEnabled(state == "paused")
         self.buttons["Stop"].setEnabled(self.running)
+        self.form.setEnabled(not self.running)  # it shows the run's settings; edits apply to the next run
+
+
+def _same_dir(a: str, b: str) -> bool:
+    return bool(a and b) and os.path.abspath(a) == os.path.abspath(b)
 
 
 def tick_length(total_kimg: float) -> float:

@@ -470,6 +470,10 @@ class TrainingState(Event):
 
     job_id: int
     state: str
+    # with a run's first 'running': the settings it trains with, its images (one line) and notes on its start
+    config: TrainConfig | None = None
+    dataset: str = ""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

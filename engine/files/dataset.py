@@ -29,7 +29,8 @@ class DatasetReport:
     count: int
     resolution: int
     skipped: tuple[tuple[str, str], ...]
-    key: str
+    key: str            # these files at this place (the decode cache's name)
+    content: str = ""   # these files wherever they lie: a moved copy keeps it
 
     def summary(self) -> str:
         """One line for humans."""
@@ -72,8 +73,16 @@ class ImageSource:
             raise OSError(f"damaged zip member ({exc})") from None
 
     def fingerprint(self) -> str:
-        """Identity of the file list and sizes (changes when files change)."""
-        h = hashlib.sha256(str(self.path.resolve()).encode())
+        """Identity of the place, file list and sizes (changes when files change; decode caches and training
+        states are named by it)."""
+        return self._digest(str(self.path.resolve()))
+
+    def listing(self) -> str:
+        """Identity of the file list and sizes alone (a moved or copied dataset keeps it)."""
+        return self._digest("")
+
+    def _digest(self, place: str) -> str:
+        h = hashlib.sha256(place.encode())
         for n in self.names:
             h.update(f"{n}:{self.size(n)};".encode())
         return h.hexdigest()[:16]
@@ -188,8 +197,9 @@ def validate(path: str | Path, resolution: int = 0, mode: str = "crop",
     usable = [n for n in source.names if n in sides and n not in small]
     if not usable:
         raise UserError(f"{path}: no image is large enough for {res}² training")
-    key = hashlib.sha256(f"{source.fingerprint()}:{res}:{mode}".encode()).hexdigest()[:16]
-    return DatasetReport(str(path), len(usable), res, tuple(sorted(skipped)), key), usable
+    key, content = (hashlib.sha256(f"{ident}:{res}:{mode}".encode()).hexdigest()[:16]
+                    for ident in (source.fingerprint(), source.listing()))
+    return DatasetReport(str(path), len(usable), res, tuple(sorted(skipped)), key, content), usable
 
 
 def cache_dir() -> Path:

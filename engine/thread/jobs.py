@@ -173,8 +173,9 @@ class TrainingJob:
             self.run = self._build()
             total = self.run.cfg.total_kimg
             summary = "; ".join((self.run.report.summary(), *self.run.notes))  # e.g. started from a model, resumed
+            started = TrainingState(jid, "running", self.run.cfg, self.run.report.summary(), self.run.notes)
             # a resumed run first replays its earlier ticks, so its curves continue where they left off
-            yield Unit(self.run.kimg, total, summary, (TrainingState(jid, "running"), *self._history()))
+            yield Unit(self.run.kimg, total, summary, (started, *self._history()))
             t0, drive = time.monotonic(), Drive(self.run, lambda: self.stopping)
             for update in drive:
                 yield Unit(update.kimg, total, update.message or f"{update.kimg:.2f} kimg at {update.resolution}²",
@@ -193,13 +194,16 @@ class TrainingJob:
                             total_kimg=total_kimg, seconds=seconds, eta_s=eta_s)
 
     def _history(self) -> tuple[Event, ...]:
-        """The resumed run's earlier ticks and measurements as the events a live run sends."""
+        """The resumed run's earlier ticks, measurements, snapshots and newest fakes grid as a live run sends them."""
         if not self.cmd.resume_dir:
             return ()
         jid, total = self.job.job_id, self.run.cfg.total_kimg
         ticks, metrics = self.run.files.history(self.run.kimg)
         out = [self._tick_event(s, total, float("nan"), float("nan")) for s in ticks]
-        return tuple(out) + tuple(TrainingMetric(jid, kimg, name, value) for kimg, name, value in metrics)
+        out += [TrainingMetric(jid, kimg, name, value) for kimg, name, value in metrics]
+        out += [TrainingSnapshot(jid, str(p), kimg) for p, kimg in self.run.files.snapshots_upto(self.run.tick)]
+        fakes = self.run.files.latest_fakes(self.run.tick)
+        return tuple(out) + ((TrainingFakes(jid, self.run.kimg, fakes),) if fakes is not None else ())
 
     def _events(self, update, seconds: float) -> tuple[Event, ...]:
         jid, out = self.job.job_id, []

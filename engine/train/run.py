@@ -86,6 +86,17 @@ def warmup_notes(cfg: TrainConfig) -> tuple[str, ...]:
     return (f"the first {cfg.d_warmup_kimg:g} kimg train D only: G and G_ema are held (G's loss reads 0)",)
 
 
+def dataset_note(saved: dict, report) -> str:
+    """What a resume says of its images against those its state was saved with ('' when they are the same)."""
+    if "content" in saved:  # the files alone: a copy the run was pointed at elsewhere is the same dataset
+        same = saved["content"] == report.content
+    elif saved.get("path") == report.path:
+        same = saved["key"] == report.key
+    else:  # an older state read from another place: its key named that place, so it cannot tell
+        return f"the images are now read from {report.path} (the state was saved with {saved.get('path')})"
+    return "" if same else "the dataset changed since the snapshot; continuing on the current files"
+
+
 class TrainingRun:
     """Holds G, D, G_ema, optimizers and random streams of one run; `steps()` advances it."""
 
@@ -138,6 +149,9 @@ class TrainingRun:
         self._tick_acc = _TickAccumulator()
         if resume:
             self.resumed_from = self._resume()
+            if self.kimg >= cfg.total_kimg:  # e.g. a finished run resumed without a longer length
+                self.notes = self.notes + (f"the run is already at its length ({cfg.total_kimg:g} kimg): give a "
+                                           "longer length (--kimg, or Length in the Training pane) to go on",)
         else:
             self.files.start(cfg, self.rank == 0)
         dist_util.broadcast_params([self.G, self.D, self.G_ema])
@@ -162,7 +176,8 @@ class TrainingRun:
         tensors["gen_state"] = self.gen.get_state()
         counters = {"nimg": self.nimg, "tick": self.tick, "cur_res": self.cur_res,
                     "tick_start_kimg": self._tick_acc.start_kimg, "gen_device": self.device.type}
-        dataset = {"path": self.report.path, "count": self.report.count, "key": self.report.key}
+        dataset = {"path": self.report.path, "count": self.report.count, "key": self.report.key,
+                   "content": self.report.content}
         return tensors, {"config": json.dumps(self.cfg.to_dict()), "counters": json.dumps(counters),
                          "rng": json.dumps(self.rng.bit_generator.state), "opt": json.dumps(opt_meta),
                          "dataset": json.dumps(dataset)}
@@ -201,7 +216,7 @@ class TrainingRun:
         for name in ("G", "D", "G_ema"):
             getattr(self, name).load_state_dict({k: v.float() for k, v in module_tensors(tensors, name).items()})
         counters = json.loads(meta["counters"])
-        self.nimg, self.tick = counters["nimg"], counters["tick"]
+        self.nimg, self.tick = int(counters["nimg"]), int(counters["tick"])  # a damaged header fails here, in one line
         self._prepare_phase(counters["cur_res"])
         opt = json.loads(meta["opt"])
         restore_opt(self.opt_G, "opt_G", opt["opt_G"], tensors)
@@ -216,8 +231,9 @@ class TrainingRun:
             self.notes = self.notes + (f"the state was saved on {counters.get('gen_device', 'cpu')}, this run "
                                        f"trains on {self.device.type}: the random stream continues from a new seed",)
         self._tick_acc = _TickAccumulator(counters["tick_start_kimg"])
-        if json.loads(meta["dataset"])["key"] != self.report.key:  # training continues on the current files
-            self.notes = self.notes + ("the dataset changed since the snapshot; continuing on the current files",)
+        note = dataset_note(json.loads(meta["dataset"]), self.report)
+        if note:  # training continues on the current files
+            self.notes = self.notes + (note,)
 
     # ---------------------------------------------------------------- schedule
     @property

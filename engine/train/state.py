@@ -9,14 +9,16 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save as st_save
 
-from ..contract.errors import UserError
+from ..contract.errors import StudioError, UserError
 from ..contract.messages import TickStats
+from ..files.dataset import decode
 from ..files.fileio import WriteError, append_line, atomic_write_bytes, stale_temps
-from ..files.modelfile import ModelMeta, save_model
+from ..files.modelfile import ModelMeta, read_header, save_model
 from ..files.pngio import save_png
 from ..contract.training import RUN_CONFIG, TrainConfig, holds_run, resume_options
 
@@ -111,6 +113,16 @@ class RunFiles:
         """Model snapshots, oldest first."""
         return [self.model_path(t) for t in self._ticks("snapshot")]
 
+    def snapshots_upto(self, tick: int) -> list[tuple[Path, float]]:
+        """(snapshot, its kimg) written up to `tick`, oldest first; unreadable ones are left out."""
+        found = []
+        for t in (t for t in self._ticks("snapshot") if t <= tick):  # later ones: written by a killed run
+            try:
+                found.append((self.model_path(t), read_header(self.model_path(t))[1].kimg))
+            except StudioError:
+                continue
+        return found
+
     def write_model(self, run) -> Path:
         """The G_ema model file for the current tick."""
         path = self.model_path(run.tick)
@@ -181,6 +193,17 @@ class RunFiles:
             if found and _kimg(r) <= upto_kimg + 1e-6 and isinstance(r[found[0]], (int, float)):
                 metrics.append((float(r["kimg"]), found[0], float(r[found[0]])))
         return ticks, metrics
+
+    def latest_fakes(self, upto_tick: int) -> np.ndarray | None:
+        """The newest fakes grid written up to `upto_tick` as uint8 [H, W, 3], or None (none, or unreadable)."""
+        found = sorted((int(m.group(1)) for p in (self.root / "fakes").glob("fakes-*.png")
+                        if (m := re.fullmatch(r"fakes-(\d+)\.png", p.name))), reverse=True)
+        for tick in (t for t in found if t <= upto_tick):
+            try:
+                return np.asarray(decode(self.fakes_path(tick).read_bytes()))
+            except Exception:  # a damaged preview is passed over: the run itself does not need it
+                continue
+        return None
 
     def prune(self, keep: int) -> None:
         """Keep the newest `keep` states and snapshots."""

@@ -265,6 +265,37 @@ def test_resuming_a_run_whose_images_moved_asks_where_they_are(env, qtbot, tmp_p
     assert bridge.last(m.StartTraining).data == ""
 
 
+def test_a_resumed_run_shows_its_own_settings_and_only_its_own_length_extends_it(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.kimg.setValue(500)                          # a length left in the form (e.g. from another run)
+    pane.resume_run(str(tmp_path / "a"))
+    assert bridge.last(m.StartTraining).kimg == 0    # not applied to a run whose settings are not shown
+    run = m.TrainConfig(data=str(tmp_path / "faces.zip"), resolution=64, channels=96, total_kimg=300.0,
+                        fade_kimg=40.0, stable_kimg=60.0, tick_kimg=2.0, lr=0.0005, mbstd_group=16)
+    said = []
+    pane.status.connect(said.append)
+    note = "the dataset changed since the snapshot; continuing on the current files"
+    bridge.training_state.emit(m.TrainingState(1, "running", run, "900 images at 64², 0 skipped", (note,)))
+    assert pane.summary.text() == f"900 images at 64², 0 skipped — {note}" and said == [note]
+    v = pane.form.values()
+    assert (v["resolution"], v["channels"], v["total_kimg"], v["lr"], v["mbstd_group"]) == (64, 96, 300.0, 0.0005, 16)
+    assert (v["fade_kimg"], v["stable_kimg"], v["tick_kimg"]) == (40.0, 60.0, 2.0)   # as the run has them, not refitted
+    assert pane.data.text() == run.data and "40 kimg per fade-in" in pane.schedule.text()
+    assert not pane.form.isEnabled() and not pane.resume_button.isEnabled()   # edits would not reach a running run
+    bridge.training_snapshot.emit(m.TrainingSnapshot(1, str(tmp_path / "a" / "snapshot-000010.safetensors"), 20.0))
+    bridge.training_state.emit(m.TrainingState(1, "finished"))
+    assert pane.form.isEnabled() and pane.snapshots.count() == 1
+    pane.kimg.setValue(400)                          # the run's own settings on screen: Length makes it longer
+    pane.resume_run(str(tmp_path / "a"))
+    assert bridge.last(m.StartTraining).kimg == 400
+    pane.resume_run(str(tmp_path / "b"))             # another run keeps its own length
+    assert bridge.last(m.StartTraining).kimg == 0
+    bridge.training_state.emit(m.TrainingState(2, "running", run))
+    assert pane.snapshots.count() == 0               # the list is the running run's (a resume replays its own)
+
+
 def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_path):
     bridge, state = env
     pane = TrainingPane(bridge, state)

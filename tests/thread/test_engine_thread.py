@@ -336,6 +336,15 @@ def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves_fro
     os.rename(dataset, moved)                      # the run's images moved: the resume says where they are now
     eng.post(m.StartTraining(resume_dir=run_dir, kimg=0.048, data=moved))
     eng.rec.wait(m.TrainingState, state="finished", timeout=30, job_id=first + 1)
+    started = eng.rec.wait(m.TrainingState, state="running", job_id=first + 1)   # the run's own settings
+    cfg = started.config
+    assert (cfg.total_kimg, cfg.data, cfg.resolution, cfg.channels) == (0.048, moved, 16, 8)
+    assert started.dataset == "8 images at 16², 0 skipped" and started.notes == ()
+    grids = [e for e in eng.rec.events if isinstance(e, m.TrainingFakes) and e.job_id == first + 1]
+    assert grids[0].kimg == pytest.approx(0.032) and grids[0].image.ndim == 3   # the run's last grid, replayed first
+    snaps = [e for e in eng.rec.events if isinstance(e, m.TrainingSnapshot) and e.job_id == first + 1]
+    assert [os.path.basename(e.path) for e in snaps[:1]] == ["snapshot-000004.safetensors"]   # listed again
+    assert snaps[0].kimg == pytest.approx(0.032)
     resumed = [e.kimg for e in eng.rec.events if isinstance(e, m.TrainingTick) and e.job_id != first]
     assert resumed[:4] == pytest.approx(before) and len(resumed) == 6   # 4 replayed, then 2 new ticks
     assert resumed[4] > before[-1]

@@ -152,7 +152,10 @@ def test_a_resume_finds_its_moved_data_and_names_the_flags_it_keeps(tmp_path, ca
                  "--snapshot-ticks", "2", "--seed", "7", "--channels", "8"]) == 0
     out = capsys.readouterr().out
     assert main(["train", "--resume", str(tmp_path / "r"), "--kimg", "0.008", "--data", str(moved)]) == 0
-    assert "note: --kimg 0.008 not used" in capsys.readouterr().out   # a resume only makes a run longer
+    out_short = capsys.readouterr().out
+    assert "note: --kimg 0.008 not used" in out_short                   # a resume only makes a run longer
+    assert "note: the run is already at its length (0.032 kimg)" in out_short
+    assert "already at its length" not in out                          # it was longer than its run then
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
     assert (cfg["data"], cfg["snapshot_ticks"], cfg["seed"]) == (str(moved), 2, 0)
     assert "note: --seed 7 not used: a resumed run keeps its own" in out

@@ -10,11 +10,12 @@ from helpers import make_folder, tiny_cfg
 from stylegan_studio.engine.contract.training import TrainConfig
 
 from stylegan_studio.engine.cli.main import main
-from stylegan_studio.engine.files.dataset import validate
+from stylegan_studio.engine.files.dataset import load_images, validate
 from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.render.synth import to_uint8
 from stylegan_studio.engine.files.modelfile import load_model
-from stylegan_studio.engine.train.run import TrainingRun
+from stylegan_studio.engine.train.run import TrainingRun, dataset_note
+from stylegan_studio.engine.train.state import RunFiles
 from synthetic import make_folder, tiny_cfg
 
 
@@ -79,9 +80,22 @@ def test_a_run_copied_without_its_fakes_folder_resumes_and_writes_fakes(tmp_path
         png.unlink()
     (tmp_path / "b" / "fakes").rmdir()
     resumed = TrainingRun(None, tmp_path / "b", resume=True, total_kimg=0.128)
+    assert resumed.files.latest_fakes(resumed.tick) is None      # nothing to show again: no error either
     for _ in resumed.steps():
         pass
     assert resumed.tick == 2 and (tmp_path / "b" / "fakes" / "fakes-000002.png").is_file()
+
+
+def test_the_newest_readable_fakes_grid_up_to_a_tick_is_found_for_a_resume(tmp_path):
+    files = RunFiles(tmp_path)
+    (tmp_path / "fakes").mkdir()
+    for tick, value in ((1, 10), (2, 20), (4, 40)):
+        Image.new("RGB", (6, 4), (value,) * 3).save(tmp_path / "fakes" / f"fakes-{tick:06d}.png")
+    (tmp_path / "fakes" / "fakes-000003.png").write_bytes(b"\x89PNG cut short")   # damaged: passed over
+    assert files.latest_fakes(4)[0, 0, 0] == 40
+    grid = files.latest_fakes(3)          # written after tick 3 (a killed run) is not the resumed run's
+    assert grid.shape == (4, 6, 3) and grid.dtype == np.uint8 and grid[0, 0, 0] == 20
+    assert files.latest_fakes(0) is None
 
 
 def test_progressive_schedule():
@@ -212,12 +226,24 @@ def test_a_resume_on_a_changed_dataset_says_so_in_the_cli_and_the_window(tmp_pat
     run = TrainingRun(tiny_cfg(data, total_kimg=0.016, tick_kimg=0.016), tmp_path / "r")
     for _ in run.steps():
         pass
-    assert TrainingRun(None, tmp_path / "r", resume=True).notes == ()
-    make_folder(tmp_path / "data", n=20, size=16)
+    assert TrainingRun(None, tmp_path / "r", resume=True, total_kimg=0.032).notes == ()   # longer: nothing to say
+    moved = data.rename(tmp_path / "moved")          # the same files elsewhere (a kit on another machine)
+    assert TrainingRun(None, tmp_path / "r", resume=True, overrides={"data": str(moved)}).notes == ()
+    make_folder(moved, n=20, size=16)                # the run now reads them there
     said = "the dataset changed since the snapshot; continuing on the current files"
     assert said in TrainingRun(None, tmp_path / "r", resume=True).notes
     assert main(["train", "--resume", str(tmp_path / "r"), "--kimg", "0.016"]) == 0
     assert f"note: {said}" in capsys.readouterr().out
+
+
+def test_a_state_saved_before_content_keys_names_a_new_place_instead_of_calling_it_changed(tmp_path):
+    data = make_folder(tmp_path / "data", n=16, size=16)
+    report = load_images(data, 16)[1]
+    old = {"path": "/elsewhere/data", "count": 16, "key": "0123456789abcdef"}   # no "content": an older state
+    assert dataset_note(old, report) == f"the images are now read from {data} (the state was saved with /elsewhere/data)"
+    assert dataset_note({**old, "path": str(data), "key": report.key}, report) == ""
+    assert "changed" in dataset_note({**old, "path": str(data)}, report)
+    assert dataset_note({**old, "content": report.content}, report) == ""
 
 
 def test_ctrl_c_finishes_the_step_snapshots_and_exits_0(tmp_path):
