@@ -203,8 +203,10 @@ class MainWindow(QMainWindow):
         live = " (live training G_ema)" if info.live else ""
         classes = f" · {info.c_dim} classes" if info.c_dim else ""
         differs = " · source differs" if info.source_note else ""
+        fade = f", fading in {info.grown_alpha:.2f}" if info.grown_alpha < 1 else ""
+        grown = f" (grown to {info.grown_res}²{fade})" if info.grown_res else ""
         self.model_label.setText(f"{info.name}{live} · {ARCH_NAMES.get(info.arch, info.arch)} · {info.resolution}²"
-                                 f"{classes} · {info.device}{differs}")
+                                 f"{grown}{classes} · {info.device}{differs}")
         self.model_label.setToolTip(info.source_note)
         if info.path and not info.live and Path(info.path).is_file():
             self._add_recent(info.path)

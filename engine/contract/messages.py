@@ -226,6 +226,8 @@ class ModelInfo(Event):
     has_input_transform: bool = False    # G.has_input_transform: translate/rotate of the input (StyleGAN3)
     can_train: bool = True               # whether `train --init` / fine-tuning can start from this model
     source_note: str = ""                # one line when an imported pickle's source differs from NVIDIA's releases
+    grown_res: int = 0                   # a snapshot taken while growing: the resolution it renders at (upsampled)
+    grown_alpha: float = 1.0             # … and the fade-in of that resolution (1: faded in)
 
     @property
     def has_noise(self) -> bool:

@@ -39,6 +39,7 @@ class ModelMeta:
     seed: int | None = None
     imported: dict = field(default_factory=dict)  # for an imported official pickle: file, sha256, static_kwargs
     blend: dict = field(default_factory=dict)     # for a blend of two models: both parents and the weights (nets/blend.py)
+    grown: tuple | None = None  # (resolution, fade-in alpha) of a snapshot taken while growing: renders show that
 
 
 def _model_id(tensors: dict[str, torch.Tensor]) -> str:
@@ -51,14 +52,17 @@ def _model_id(tensors: dict[str, torch.Tensor]) -> str:
 
 
 def save_model(G: GeneratorNet, path: str | Path, meta: ModelMeta | None = None, half: bool = False) -> ModelMeta:
-    """Write G (config, weights, w_avg, stored noise) atomically; returns the stored provenance."""
+    """Write G (config, weights, w_avg, stored noise) atomically; returns the stored provenance.
+
+    The growing phase recorded is `meta.grown` (a trainer's G_ema, which renders at explicit phases), else G's own.
+    """
     dtype = torch.float16 if half else torch.float32
     if G.has_input_transform:  # a render's translate/rotate is state on G (NVIDIA's buffer); the file keeps the input as trained
         G.set_input_transform(0.0, 0.0, 0.0)
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in G.state_dict().items()}
     meta = meta or ModelMeta()
     meta = dataclasses.replace(
-        meta, model_id=_model_id(tensors), name=meta.name or Path(path).stem,
+        meta, model_id=_model_id(tensors), name=meta.name or Path(path).stem, grown=meta.grown or getattr(G, "grown", None),
         created=meta.created or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "arch": G.arch,
               "config": json.dumps(G.cfg.to_dict()), "meta": json.dumps(dataclasses.asdict(meta))}
@@ -131,7 +135,22 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[Ge
         raise ModelFileError(f"{path}: weights do not match the model config ({_short(exc)})") from None
     if not all(torch.isfinite(t).all() for t in tensors.values()):
         raise ModelFileError(f"{path}: the model holds non-finite weights")
+    if meta.grown is not None:
+        meta = dataclasses.replace(meta, grown=_set_grown(G, meta.grown, path))
     return G.to(device).eval().requires_grad_(False), meta
+
+
+def _set_grown(G: GeneratorNet, phase, path) -> tuple[int, float] | None:
+    """Give G the growing phase its file names (a snapshot taken mid-growth); one line when it cannot be one."""
+    if not isinstance(getattr(type(G), "grown", None), property):
+        raise ModelFileError(f"{path}: damaged model header (a growing phase on a {G.arch} model, which does not grow)")
+    try:
+        if len(phase) != 2:
+            raise ValueError(f"{_short(phase)[:40]} is not (resolution, alpha)")
+        G.grown = phase
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+        raise ModelFileError(f"{path}: damaged model header ({_short(exc)})") from None
+    return G.grown
 
 
 def _mismatch(declared: dict, expected: dict) -> str:

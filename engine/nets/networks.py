@@ -78,6 +78,9 @@ class SynthesisNetwork(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.blocks = nn.ModuleList(SynthesisBlock(cfg, r) for r in cfg.resolutions)
+        # (resolution, fade-in alpha) of a G_ema taken while still growing, like the official `lod`: renders
+        # show it as training sees it, upsampled; None once fully grown (and for every loaded final model).
+        self.grown: tuple[int, float] | None = None
         for i in range(cfg.num_ws):  # stored "const" noise, one single-channel map per layer
             r = cfg.layer_resolution(i)
             self.register_buffer(f"noise_const_{i}", torch.randn(1, 1, r, r))
@@ -96,14 +99,17 @@ class SynthesisNetwork(nn.Module):
 
     def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
                 alpha: float = 1.0, capture: str | None = None):
-        """Render ws [N, num_ws, w_dim] at `res` (default: full), fading in with `alpha`.
+        """Render ws [N, num_ws, w_dim] at `res` (default: full), fading in with `alpha` (a growing network:
+        at most its grown phase, upsampled to `res`).
 
         capture: a feature layer's name; returns (img, that layer's output [N, C, r, r]) from the same pass.
         """
         names = [name for name, _, _ in self.feature_layers()]
         if capture is not None and capture not in names:
             raise KeyError(f"no feature layer {capture!r}")
-        res = res or self.cfg.resolution
+        size = res = res or self.cfg.resolution
+        if self.grown is not None and res >= self.grown[0]:  # layers above the grown resolution are untrained
+            res, alpha = self.grown
         noise = noise if noise is not None else [self.stored_noise(i) for i in range(self.cfg.num_ws)]
         x, prev, act = None, None, None
         for i, block in enumerate(self.blocks):
@@ -118,7 +124,11 @@ class SynthesisNetwork(nn.Module):
         if alpha < 1.0 and last > 0:
             low = F.interpolate(self.blocks[last - 1].rgb(prev), scale_factor=2, mode="nearest")
             img = torch.lerp(low, img, alpha)
-        return img if capture is None else (img, act)  # img [N, C, res, res]
+        if size > res:  # a growing G_ema shown at the size asked for, as the official code shows a lower lod
+            img = F.interpolate(img, scale_factor=size // res, mode="nearest")
+        if capture is not None and act is None:  # a layer above the grown resolution: computed, though untrained
+            act = self.features(ws, noise, capture)
+        return img if capture is None else (img, act)  # img [N, C, size, size]
 
     def features(self, ws: torch.Tensor, noise: list | None, name: str) -> torch.Tensor:
         """One feature layer's output [N, C, r, r], stopping the pass there (nothing above it runs)."""
@@ -180,6 +190,20 @@ class Generator(nn.Module):
     def stored_noise(self, i: int) -> torch.Tensor:
         """Noise input i's stored map, [1, 1, H, W]."""
         return self.synthesis.stored_noise(i)
+
+    @property
+    def grown(self) -> tuple[int, float] | None:
+        """(resolution, fade-in alpha) of a G_ema taken while growing, which renders show; None: fully grown."""
+        return self.synthesis.grown
+
+    @grown.setter
+    def grown(self, phase) -> None:
+        if phase is not None:
+            res, alpha = int(phase[0]), float(phase[1])
+            if res not in self.cfg.resolutions or not 0.0 <= alpha <= 1.0:
+                raise ValueError(f"{list(phase)} is not a growing phase of a {self.cfg.resolution}² model")
+            phase = None if (res, alpha) == (self.cfg.resolution, 1.0) else (res, alpha)
+        self.synthesis.grown = phase
 
     def set_input_transform(self, tx: float, ty: float, angle_deg: float) -> None:
         """StyleGAN v1 starts from a learned constant: there is no input to move."""

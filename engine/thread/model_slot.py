@@ -15,6 +15,12 @@ from ..nets.api import GeneratorNet, feature_layers
 from ..nets.registry import can_train, new_generator
 
 
+def _grown_fields(grown: tuple[int, float] | None) -> dict:
+    """ModelInfo's growing phase of a loaded snapshot (a live view's moves on every refresh: the Training pane
+    says it)."""
+    return {} if grown is None else {"grown_res": grown[0], "grown_alpha": grown[1]}
+
+
 class ModelSlot:
     """Holds G with its provenance; while exploring a training run, renders use a copy of its G_ema."""
 
@@ -55,7 +61,8 @@ class ModelSlot:
                          feature_layers=feature_layers(G),
                          arch=G.arch, c_dim=G.c_dim, has_input_transform=G.has_input_transform,
                          can_train=can_train(G.arch),
-                         source_note="" if self.live else self.meta.imported.get("source_note") or "")
+                         source_note="" if self.live else self.meta.imported.get("source_note") or "",
+                         **_grown_fields(None if self.live else getattr(G, "grown", None)))
 
     # ---------------------------------------------------------------- model files
     def load(self, path: str) -> str:
@@ -110,6 +117,7 @@ class ModelSlot:
             return False
         # A copy, so a slider drag shows one consistent model between refreshes.
         self.live_G = copy.deepcopy(src.run.G_ema).to(self.device).eval().requires_grad_(False)
+        self.live_G.grown = src.run.growth()  # while growing, shown as training sees it (as its fakes grid)
         self.live_kimg, self.refreshed_at = src.run.kimg, time.monotonic()
         return True
 

@@ -423,6 +423,11 @@ class TrainingRun:
         reals = self._diversity_reals.permute(0, 3, 1, 2).float() / 127.5 - 1.0
         return float(_spread(imgs) / _spread(reals).clamp_min(1e-8))
 
+    def growth(self) -> tuple[int, float] | None:
+        """The growing phase G_ema is in now, which snapshots and the live view show; None once fully grown."""
+        res, alpha = self.cfg.phase(self.kimg)
+        return None if (res, alpha) == (self.cfg.resolution, 1.0) else (res, alpha)
+
     def snapshot(self) -> Path | None:
         """Write the G_ema model file and the full training state now (rank 0 only)."""
         if self.rank != 0:

@@ -129,7 +129,7 @@ class RunFiles:
         source = f"training run {self.root}" + (f", started from {run.cfg.init} ({run.cfg.init_id})"
                                                 if run.cfg.init else "")
         meta = ModelMeta(name=f"{self.root.name}-{run.tick:06d}", source=source,
-                         kimg=round(run.kimg, 3), dataset=run.cfg.data, seed=run.cfg.seed)
+                         kimg=round(run.kimg, 3), dataset=run.cfg.data, seed=run.cfg.seed, grown=run.growth())
         save_model(run.G_ema, path, meta)
         if self.export is not None:
             big = sum(t.numel() * 4 for t in run.G_ema.state_dict().values()) > EXPORT_FILE_BYTES - (64 << 10)

@@ -45,8 +45,11 @@ def read_init(path: str | Path) -> InitModels:
     if not can_train(G_ema.arch):
         raise UserError(f"{path.name} is a {G_ema.arch} model: the studio fine-tunes only the architectures it trains "
                         "(fine-tuning this one with train --init is not supported yet)")
-    return InitModels(G_ema.cfg, G_ema, None, None, meta.model_id,
-                      (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",))
+    notes = (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",)
+    if meta.grown:  # it trains at full size from here: the layers above its phase start as they are, untrained
+        notes += (f"{path.name} was saved while growing ({meta.grown[0]}² of {G_ema.cfg.resolution}²): its layers "
+                  "above that are barely trained; resume its run instead to keep growing",)
+    return InitModels(G_ema.cfg, G_ema, None, None, meta.model_id, notes)
 
 
 def _from_pickle(path: Path) -> InitModels:

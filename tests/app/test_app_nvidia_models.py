@@ -1,5 +1,7 @@
 """The window's side of StyleGAN2-ADA / StyleGAN3 models, against a fake bridge: the class picker, the mixing
 grid's layers, the Noise pane without noise inputs, the input's translate / rotate, opening .pkl files."""
+import dataclasses
+
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -222,3 +224,14 @@ def test_the_side_docks_tabs_show_their_full_names(window, qtbot):
     qtbot.waitExposed(window)
     bar = next(tb for tb in window.findChildren(QTabBar) if tb.isVisible() and tb.count() >= 5)
     assert bar.width() >= sum(bar.tabSizeHint(i).width() for i in range(bar.count()))
+
+
+def test_the_status_bar_says_when_a_snapshot_was_taken_while_growing(window):
+    v1 = m.ModelInfo(name="run-000003", path="", model_id="g", resolution=64, num_ws=10, z_dim=32, w_dim=32,
+                     layer_resolutions=V2_RES, device="cpu")
+    window.bridge.model_info.emit(dataclasses.replace(v1, grown_res=16, grown_alpha=0.5))
+    assert "64² (grown to 16², fading in 0.50)" in window.model_label.text()
+    window.bridge.model_info.emit(dataclasses.replace(v1, grown_res=32))
+    assert "64² (grown to 32²) ·" in window.model_label.text()
+    window.bridge.model_info.emit(v1)
+    assert "grown" not in window.model_label.text()

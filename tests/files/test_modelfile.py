@@ -24,6 +24,22 @@ def test_roundtrip_gives_identical_pixels(tmp_path):
     torch.testing.assert_close(G2.w_avg, G.w_avg, rtol=0, atol=0)
 
 
+def test_a_snapshot_taken_while_growing_keeps_its_phase_and_a_damaged_phase_is_one_line(tmp_path):
+    G = tiny_generator()
+    path = tmp_path / "g.safetensors"
+    G.grown = (8, 0.5)
+    assert save_model(G, path).grown == (8, 0.5)
+    G2, meta = load_model(path)
+    assert G2.grown == meta.grown == (8, 0.5)
+    s = RenderSettings()
+    np.testing.assert_array_equal(ex.render_latents(G, [Latent(seed=2)], s), ex.render_latents(G2, [Latent(seed=2)], s))
+    for bad in ([8], [12, 0.5], {"a": 1}, "16", [8, "nan"]):
+        save_model(G, path, ModelMeta(grown=bad))
+        with pytest.raises(ModelFileError, match="damaged model header") as info:
+            load_model(path)
+        assert "\n" not in str(info.value)
+
+
 def test_half_storage_is_close(tmp_path):
     G = tiny_generator()
     path = tmp_path / "h.safetensors"

@@ -32,6 +32,25 @@ def test_progressive_growing_renders_and_scores_each_resolution():
         assert D(img, alpha=0.5).shape == (4,)
 
 
+def test_a_growing_g_ema_renders_its_phase_upsampled_like_the_official_lod():
+    cfg = tiny(32)
+    G = Generator(cfg).eval()
+    ws = G.mapping(torch.randn(2, cfg.z_dim)).unsqueeze(1).repeat(1, cfg.num_ws, 1)
+    with torch.no_grad():
+        phase = G.synthesis(ws, res=16, alpha=0.25)
+        G.grown = (16, 0.25)
+        shown = G.synthesis(ws)
+        torch.testing.assert_close(shown, F.interpolate(phase, scale_factor=2, mode="nearest"), rtol=0, atol=0)
+        torch.testing.assert_close(G.synthesis(ws, res=8), G.synthesis(ws, res=8, alpha=1.0))  # below: as before
+        img, act = G.synthesis(ws, capture="32x32/conv1")   # a layer above the phase: still shown, untrained
+        assert img.shape == (2, 3, 32, 32) and act.shape[-1] == 32
+    G.grown = (32, 1.0)                                       # fully grown: nothing to remember
+    assert G.grown is None
+    for bad in ((12, 0.5), (16, 1.5), (64, 1.0), ("x", 1)):
+        with pytest.raises(ValueError):
+            G.grown = bad
+
+
 def test_paper_channel_rule():
     cfg = ModelConfig(resolution=1024)
     assert [cfg.channels(r) for r in cfg.resolutions] == [512, 512, 512, 512, 256, 128, 64, 32, 16]

@@ -2,6 +2,7 @@
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,11 +12,15 @@ from PIL import Image
 from helpers import Recorder
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.thread.engine import Engine
+from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.render.synth import latents_to_w, variation_map
 from stylegan_studio.engine.contract.requests import RenderImage, RenderMixGrid
 from stylegan_studio.engine.thread.jobs import Outcome, Unit
 from stylegan_studio.engine.files.pngio import read_provenance
 from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, RenderSettings, ResNoise
+from stylegan_studio.engine.thread.model_slot import ModelSlot
+from stylegan_studio.engine.train.run import TrainingRun
+from synthetic import make_folder, tiny_cfg
 
 
 def job(units, log, fail_at=None, post=None):
@@ -482,3 +487,19 @@ def test_run_controls_that_cross_the_runs_end_are_no_error(eng):
     err = eng.rec.wait(m.ErrorEvent)
     assert isinstance(err.source, m.CancelJob)
     assert [e for e in eng.rec.events if isinstance(e, m.ErrorEvent)] == [err]
+
+
+def test_a_growing_run_explored_live_or_by_snapshot_shows_its_phase(tmp_path):
+    """Like the fakes grid (and the official lod): an 8² phase of a 16² run is shown as 8², twice enlarged."""
+    run = TrainingRun(tiny_cfg(make_folder(tmp_path / "data", n=16), tick_kimg=0.016, total_kimg=0.016),
+                      tmp_path / "r")
+    snaps = [u.snapshot_path for u in run.steps() if u.snapshot_path]
+    slot = ModelSlot(torch.device("cpu"))
+    assert slot.start_live(SimpleNamespace(run=run, run_dir=str(tmp_path / "r")), 0.2)
+    assert slot.live_G.grown == (8, 1.0) and run.G_ema.grown is None   # the trainer's own G_ema is untouched
+    assert slot.info().grown_res == 0                                  # a live phase moves on: the pane says it
+    img = ex.render_latents(slot.render_G, [Latent(seed=1)], RenderSettings())[0]
+    assert (img == np.repeat(np.repeat(img[::2, ::2], 2, 0), 2, 1)).all()
+    slot.load(snaps[-1])
+    info = slot.info()
+    assert (info.resolution, info.grown_res, info.grown_alpha) == (16, 8, 1.0)

@@ -12,10 +12,13 @@ from stylegan_studio.engine.contract.training import TrainConfig
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.files.dataset import load_images, validate
 from stylegan_studio.engine.contract.errors import UserError
+from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.render.synth import to_uint8
+from stylegan_studio.engine.contract.latents import Latent, RenderSettings
 from stylegan_studio.engine.files.modelfile import load_model
 from stylegan_studio.engine.train.run import TrainingRun, dataset_note
 from stylegan_studio.engine.train.state import RunFiles
+from stylegan_studio.engine.train.warmstart import read_init
 from synthetic import make_folder, tiny_cfg
 
 
@@ -96,6 +99,19 @@ def test_the_newest_readable_fakes_grid_up_to_a_tick_is_found_for_a_resume(tmp_p
     grid = files.latest_fakes(3)          # written after tick 3 (a killed run) is not the resumed run's
     assert grid.shape == (4, 6, 3) and grid.dtype == np.uint8 and grid[0, 0, 0] == 20
     assert files.latest_fakes(0) is None
+
+
+def test_snapshots_taken_while_growing_render_their_phase_and_the_last_one_is_fully_grown(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    run = TrainingRun(tiny_cfg(data, tick_kimg=0.016, keep_snapshots=20), tmp_path / "r")
+    snaps = [u.snapshot_path for u in run.steps() if u.snapshot_path]
+    phases = [load_model(p)[1].grown for p in snaps]
+    assert phases[:3] == [(8, 1.0), (16, 0.0), (16, 0.5)] and phases[-1] is None   # 8² stable, then the 16² fade
+    G, _ = load_model(snaps[0])
+    img = ex.render_latents(G, [Latent(seed=3)], RenderSettings())[0]
+    assert img.shape == (16, 16, 3) and (img == np.repeat(np.repeat(img[::2, ::2], 2, 0), 2, 1)).all()  # 8² shown 2×
+    assert "saved while growing (8² of 16²)" in read_init(snaps[0]).notes[-1]   # a fine-tune from it is warned
+    assert not any("growing" in n for n in read_init(snaps[-1]).notes)
 
 
 def test_progressive_schedule():
