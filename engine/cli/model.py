@@ -8,7 +8,7 @@ import torch
 from ..contract.modelconfig import ModelConfig
 from ..nets.device import default_device
 from ..files.imported import describe_import, is_official_pickle, snapshot_model
-from ..files.modelfile import ModelMeta, load_model, read_header, save_model
+from ..files.modelfile import ModelMeta, load_model, save_model
 from ..files.official import load_official
 from ..nets.api import GeneratorNet
 from ..nets.registry import can_train, new_discriminator, new_generator
@@ -69,6 +69,12 @@ def layer_table(G: GeneratorNet) -> list[str]:
     return rows
 
 
+def grown_line(grown: tuple[int, float]) -> str:
+    """The info line of a snapshot taken while growing."""
+    fade = f", fading in {grown[1]:.2f}" if grown[1] < 1 else ""
+    return f"growing   taken at {grown[0]}²{fade}: renders show that resolution, enlarged"
+
+
 def run_info(args: argparse.Namespace) -> int:
     """`info`: print config, provenance, parameter counts and the layer table."""
     path = resolve_model(args.model)
@@ -84,11 +90,11 @@ def run_info(args: argparse.Namespace) -> int:
         meta = ModelMeta(name=path.stem, source=f"official pickle {path.name} (not converted)",
                          imported=models.record)
     else:
-        cfg, meta = read_header(path)
-        G, _ = load_model(path)
+        G, meta = load_model(path)
+        cfg = G.cfg
     lines = [f"model     {path}", *snapshot, f"id        {meta.model_id}", f"name      {meta.name}",
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
-             f"dataset   {meta.dataset or '-'}", "config"]
+             *([grown_line(meta.grown)] if meta.grown else []), f"dataset   {meta.dataset or '-'}", "config"]
     keys = cfg.to_dict()
     width = max(16, *(len(k) + 2 for k in keys))  # v2/v3 configs have longer names than v1's
     lines += [f"  {k:<{width}}{v}" for k, v in keys.items()]

@@ -101,7 +101,7 @@ def test_the_newest_readable_fakes_grid_up_to_a_tick_is_found_for_a_resume(tmp_p
     assert files.latest_fakes(0) is None
 
 
-def test_snapshots_taken_while_growing_render_their_phase_and_the_last_one_is_fully_grown(tmp_path):
+def test_snapshots_taken_while_growing_render_their_phase_and_the_last_one_is_fully_grown(tmp_path, capsys):
     data = make_folder(tmp_path / "data", n=16)
     run = TrainingRun(tiny_cfg(data, tick_kimg=0.016, keep_snapshots=20), tmp_path / "r")
     snaps = [u.snapshot_path for u in run.steps() if u.snapshot_path]
@@ -112,6 +112,8 @@ def test_snapshots_taken_while_growing_render_their_phase_and_the_last_one_is_fu
     assert img.shape == (16, 16, 3) and (img == np.repeat(np.repeat(img[::2, ::2], 2, 0), 2, 1)).all()  # 8² shown 2×
     assert "saved while growing (8² of 16²)" in read_init(snaps[0]).notes[-1]   # a fine-tune from it is warned
     assert not any("growing" in n for n in read_init(snaps[-1]).notes)
+    assert main(["info", "--model", snaps[1]]) == 0
+    assert "growing   taken at 16², fading in 0.00" in capsys.readouterr().out
 
 
 def test_progressive_schedule():
