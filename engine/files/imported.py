@@ -22,7 +22,7 @@ from .official import OfficialModels, load_official, snapshot_kimg
 from .persist import NetworkRecord, Snapshot, pickle_kind, read_snapshot
 from .tfpickle import file_sha256
 
-CONVERTER_VERSION = 1  # part of the cache key: a fixed conversion never reuses an older cache entry
+CONVERTER_VERSION = 2  # part of the cache key: a fixed conversion never reuses an older cache entry (2: lod)
 PYTORCH_CONVERTER_VERSION = 1  # the same for StyleGAN2-ADA / StyleGAN3 snapshots
 D_FORMAT = "stylegan-studio-discriminator"  # header of the kept D (a later fine-tune's starting point)
 

@@ -258,8 +258,22 @@ def load_official(path: str | Path, training: bool = False, sha: str | None = No
     if training and D_net is not None:
         out.D = convert_discriminator(D_net, cfg, path.name)
     out.record = import_record(path, sha, Gs_net, D_net)
-    out.notes = _notes(out.record, D_net)
+    out.G_ema.grown = lod_phase(out.record["lod"], cfg.resolution)  # shown as the official code shows it
+    out.notes = _notes(out.record, out.G_ema.grown, D_net)
     return out
+
+
+def lod_phase(lod: float, resolution: int) -> tuple[int, float] | None:
+    """The (resolution, fade-in alpha) an official lod shows: lod 1.3 of a 1024² model is 512², 0.7 faded in.
+
+    G_synthesis lerps each level's ToRGB with the upscaled one below by clip(lod - level's lod, 0, 1), so the
+    levels above floor(lod) only upscale, and the one at floor(lod) is faded in by 1 - frac(lod).
+    """
+    if not math.isfinite(lod) or lod <= 0:  # a final model (or a damaged value, read as final)
+        return None
+    steps = min(int(lod), int(math.log2(resolution)) - 2)
+    alpha = 1.0 if steps < int(lod) else 1.0 - (lod - steps)  # past 4² there is nothing lower to fade from
+    return resolution >> steps, alpha
 
 
 def _lod(net: NetworkState) -> float:
@@ -278,11 +292,12 @@ def import_record(path: Path, sha: str, Gs: NetworkState, D: NetworkState | None
             "truncation_cutoff": jsonable(kw.get("truncation_cutoff", 8))}
 
 
-def _notes(record: dict, D: NetworkState | None) -> tuple[str, ...]:
+def _notes(record: dict, grown: tuple[int, float] | None, D: NetworkState | None) -> tuple[str, ...]:
     notes = []
-    if record["lod"] > 0:
-        notes.append(f"the snapshot was taken while growing (lod {record['lod']:g}); the studio renders the "
-                     "full resolution, which the official code would fade in")
+    if grown is not None:
+        fade = f", fading in {grown[1]:.2f}" if grown[1] < 1 else ""
+        notes.append(f"the snapshot was taken while growing (lod {record['lod']:g}): shown as the official code "
+                     f"shows it, at {grown[0]}²{fade}, enlarged")
     if D is None:
         notes.append("the file holds no discriminator")
     return tuple(notes)

@@ -6,7 +6,7 @@ import torch
 import official_fixtures as fx
 import official_reference as ref
 from stylegan_studio.engine.render import synth as ex
-from stylegan_studio.engine.files.official import load_official
+from stylegan_studio.engine.files.official import load_official, lod_phase
 from stylegan_studio.engine.files.tfpickle import NetworkState, PickleRefused, read_pickle
 
 
@@ -76,6 +76,25 @@ def test_fused_upconv_last_torgb_and_style_split_at_128(snap128):
     for psi in (1.0, 0.7):
         assert_close(G.synthesis(ws_for(G, z, psi, 8)).numpy(), ref.G_style(v, kw, z, psi, cutoff=8))
     assert_close(G.synthesis(ws_for(G, z), noise=[None] * G.num_ws).numpy(), ref.G_style(v, kw, z, noise="zero"))
+
+
+def test_a_snapshot_taken_while_growing_is_shown_at_its_lod_as_the_official_code_shows_it(tmp_path):
+    kw = fx.tiny_kwargs(32)
+    nets = fx.snapshot(kw, seed=4)
+    synth = nets[2].state["components"]["synthesis"]
+    synth.state["variables"] = [(k, np.float32(1.25) if k == "lod" else a) for k, a in synth.state["variables"]]
+    models = load_official(fx.write(tmp_path / "s.pkl", nets))
+    G = models.G_ema
+    assert G.grown == (16, 0.75)
+    assert "(lod 1.25): shown as the official code shows it, at 16², fading in 0.75, enlarged" in models.notes[0]
+    v = as64(nets[2])
+    ws = ws_for(G, np.random.RandomState(3).randn(2, kw["latent_size"]))
+    w64 = ws.double().numpy()
+    # G_synthesis: level 16² lerps toward the upscaled 8² by clip(1.25 - 1) = 0.25; 32² only upscales (t = 1.25 → 1)
+    low, mid = ref.synthesis(v, w64, 32, out_res=8), ref.synthesis(v, w64, 32, out_res=16)
+    assert_close(G.synthesis(ws).numpy(), ref.upscale(0.75 * mid + 0.25 * ref.upscale(low)))
+    assert [lod_phase(x, 32) for x in (0.0, 1.0, 3.0, 7.5, float("nan"), -1.0)] == [None, (16, 1.0), (4, 1.0),
+                                                                                   (4, 1.0), None, None]
 
 
 def test_lower_lod_torgb_matches(snap128):
