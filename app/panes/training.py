@@ -17,6 +17,7 @@ from ...engine.contract.training import fitted_phase_kimg, holds_run, moved_data
 from ..qtutil import icon, to_pixmap
 from .train_form import TrainForm, changed_signal
 
+FIRST_RUN = TrainConfig(resolution=32, total_kimg=20)  # a first run that ends in minutes
 CURVES = (("loss_g", "G loss", "#4e79a7"), ("loss_d", "D loss", "#e15759"), ("r1", "R1 penalty", "#76b7b2"),
           ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"))
 
@@ -38,9 +39,9 @@ class TrainingPane(QWidget):
         self.data = QLineEdit(placeholderText="folder or zip of images")
         self.summary = QLabel("No dataset checked yet")
         self.summary.setWordWrap(True)
-        self.run_dir = QLineEdit(os.path.join(os.path.expanduser("~"), "stylegan-runs", time.strftime("run-%Y%m%d-%H%M")))
+        self.run_dir = QLineEdit(new_run_dir())
         self.form = TrainForm()
-        self.form.set_config(TrainConfig(resolution=32, total_kimg=20))  # a first run that ends in minutes
+        self.form.set_config(FIRST_RUN)
         w = self.form.widgets
         self.resolution, self.kimg, self.batch, self.gamma = (w["resolution"], w["total_kimg"], w["batch"],
                                                                w["gamma"])
@@ -59,6 +60,9 @@ class TrainingPane(QWidget):
         self.buttons["Stop"].clicked.connect(lambda: bridge.post(StopTraining()))
         self.resume_button = QPushButton(icon("fa5s.history"), "Resume run…")
         self.resume_button.clicked.connect(lambda: self.resume_run())
+        self.new_button = QPushButton(icon("fa5s.file"), "New run")
+        self.new_button.setToolTip("New-run settings in a new run folder (the form may show another run's)")
+        self.new_button.clicked.connect(self.new_run)
         self.readout = QLabel("Not training")
         self.readout.setWordWrap(True)
         # the legend is a line above the plot: inside it, it covered the curves
@@ -111,6 +115,7 @@ class TrainingPane(QWidget):
         form.addRow("", self.summary)
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_dir)
+        run_row.addWidget(self.new_button)
         run_row.addWidget(self.resume_button)
         form.addRow("Run folder", run_row)
         scroll = QScrollArea(widgetResizable=True)
@@ -237,6 +242,15 @@ class TrainingPane(QWidget):
         longer = self.kimg.value() if _same_dir(path, self.shown_run) else 0.0
         self.bridge.post(StartTraining(resume_dir=path, kimg=longer, data=data if moved else ""))
 
+    def new_run(self) -> None:
+        """The first-run settings in a fresh run folder (the dataset stays)."""
+        self.form.set_config(FIRST_RUN)
+        self.run_dir.setText(new_run_dir())
+        self.shown_run = ""
+        self._fit_phases()
+        self.summary.setText("No dataset checked yet")  # the last run's notes are not this one's
+        self.check()                                     # the dataset, at the first run's resolution
+
     def show_run(self, cfg: TrainConfig) -> None:
         """Show the settings a run trains with: a resumed run's own, not what the form held before."""
         self._showing_run = True
@@ -329,10 +343,16 @@ class TrainingPane(QWidget):
     def _enable(self, state: str = "") -> None:
         self.buttons["Start"].setEnabled(not self.running)
         self.resume_button.setEnabled(not self.running)  # one run at a time: the engine would refuse it
+        self.new_button.setEnabled(not self.running)
         self.buttons["Pause"].setEnabled(state == "running")
         self.buttons["Resume"].setEnabled(state == "paused")
         self.buttons["Stop"].setEnabled(self.running)
         self.form.setEnabled(not self.running)  # it shows the run's settings; edits apply to the next run
+
+
+def new_run_dir() -> str:
+    """A fresh run folder under ~/stylegan-runs, named by the minute."""
+    return os.path.join(os.path.expanduser("~"), "stylegan-runs", time.strftime("run-%Y%m%d-%H%M"))
 
 
 def _same_dir(a: str, b: str) -> bool:

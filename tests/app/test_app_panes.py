@@ -294,6 +294,12 @@ def test_a_resumed_run_shows_its_own_settings_and_only_its_own_length_extends_it
     assert bridge.last(m.StartTraining).kimg == 0
     bridge.training_state.emit(m.TrainingState(2, "running", run))
     assert pane.snapshots.count() == 0               # the list is the running run's (a resume replays its own)
+    bridge.training_state.emit(m.TrainingState(2, "finished"))
+    pane.new_run()                                   # back to a first run's settings, in a new folder
+    v = pane.form.values()
+    assert (v["resolution"], v["total_kimg"], v["channels"]) == (32, 20.0, 64) and pane.shown_run == ""
+    assert pane.run_dir.text() != str(tmp_path / "a") and v["fade_kimg"] < 10   # phases fitted to the short run
+    assert bridge.last(m.ValidateDataset).resolution == 32 and "already" not in pane.summary.text()
 
 
 def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_path):
