@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .capture import layer_module, run_capturing
 from .stylegan3_config import LayerSpec, Stylegan3Config, Stylegan3ConfigError
 from .stylegan2_ops import FullyConnectedLayer  # the same dense layer as StyleGAN2's
 from .stylegan3_ops import filtered_lrelu, lowpass_filter, modulated_conv2d
@@ -139,10 +140,29 @@ class SynthesisNetwork(nn.Module):
         for spec in cfg.layers:
             setattr(self, spec.name, SynthesisLayer(spec, cfg))
 
+    def layers(self) -> dict[str, tuple[nn.Module, int, int]]:
+        """Feature layers by NVIDIA's names ('input', 'L0_36_512', …): (module, size with margin, channels)."""
+        cfg = self.cfg
+        out = {"input": (self.input, cfg.input_size, cfg.input_channels)}
+        out.update((s.name, (getattr(self, s.name), s.out_size, s.out_channels)) for s in cfg.layers)
+        return out
+
     def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
-                force_fp32: bool = False) -> torch.Tensor:
+                force_fp32: bool = False, capture: str | None = None):
         """ws [N, num_ws, w_dim] → image [N, C, R, R] in float32. StyleGAN3 has no noise inputs: `noise` must be
-        None or empty, and `res` (an early stop) the output resolution or None."""
+        None or empty, and `res` (an early stop) the output resolution or None. capture: a feature layer's name;
+        returns (image, that layer's output) from the same pass."""
+        if capture is not None:
+            return run_capturing(layer_module(self.layers(), capture),
+                                 lambda: self._render(ws, noise, res, force_fp32), stop=False)
+        return self._render(ws, noise, res, force_fp32)
+
+    def features(self, ws: torch.Tensor, noise: list | None, name: str) -> torch.Tensor:
+        """One feature layer's output, the pass ended there (nothing above it runs)."""
+        return run_capturing(layer_module(self.layers(), name), lambda: self._render(ws, noise), stop=True)[1]
+
+    def _render(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
+                force_fp32: bool = False) -> torch.Tensor:
         cfg = self.cfg
         if noise:
             raise ValueError(f"a StyleGAN3 model takes no noise inputs, got {len(noise)}")
@@ -185,6 +205,10 @@ class Generator(nn.Module):
             nominal_resolution(spec.out_cutoff, cfg.img_resolution) for spec in cfg.layers)
         self.ws_labels = (f"in {cfg.input_size}²",) + tuple(f"L{s.index} {s.out_size}²" for s in cfg.layers)
         self.output_resolutions = (cfg.img_resolution,)
+
+    def feature_layers(self) -> tuple[tuple[str, int, int], ...]:
+        """(name, size, channels) of the layers a layer view can show: the Fourier input and every layer."""
+        return tuple((name, size, ch) for name, (_, size, ch) in self.synthesis.layers().items())
 
     @property
     def w_avg(self) -> torch.Tensor:

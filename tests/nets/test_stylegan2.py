@@ -225,6 +225,31 @@ def test_preview_is_the_skip_image_so_far():
         Generator(tiny(architecture="orig")).synthesis(ws, res=16)
 
 
+@pytest.mark.parametrize("arch", ["skip", "resnet"])
+def test_layer_views_take_a_layers_output_from_the_same_pass_or_stop_there(arch):
+    G = randomised(Generator(tiny(architecture=arch)))
+    layers = {name: (r, ch) for name, r, ch in G.feature_layers()}
+    torgbs = [n for n in layers if n.endswith("torgb")]
+    assert list(layers)[:2] == ["4x4/conv1", "4x4/torgb" if arch == "skip" else "8x8/conv0"]
+    assert torgbs == ([f"{r}x{r}/torgb" for r in (4, 8, 16, 32)] if arch == "skip" else ["32x32/torgb"])
+    ws = torch.randn(2, G.num_ws, 16)
+    ran = []
+    G.synthesis.b32.register_forward_hook(lambda *_: ran.append(32))
+    with torch.no_grad():
+        plain = G.synthesis(ws)
+        for name, (r, ch) in layers.items():
+            img, act = G.synthesis(ws, capture=name)
+            assert act.shape == (2, ch, r, r) and torch.equal(img, plain)
+            assert torch.equal(G.synthesis.features(ws, None, name), act)
+        ran.clear()
+        G.synthesis.features(ws, None, "16x16/conv1")
+        assert not ran                                              # the pass ended at the layer
+        if arch == "skip":  # an independent check: the image is the 16² skip image upsampled plus 32²'s ToRGB
+            _, top = G.synthesis(ws, capture="32x32/torgb")
+            low = G.synthesis(ws, res=16)
+            torch.testing.assert_close(plain, upsample2d(low, G.synthesis.b32.resample_filter) + top)
+
+
 def test_fp16_marked_layers_render_in_fp32_on_a_cpu():
     marked = randomised(Generator(tiny(num_fp16_res=3, conv_clamp=256.0)))
     plain = Generator(tiny(conv_clamp=256.0)).eval()
@@ -350,9 +375,9 @@ def test_a_stylegan2_model_file_opens_through_the_registry_and_renders(tmp_path)
         read_init(path)
 
 
-def test_a_stylegan2_model_shows_no_layer_views_and_still_renders_its_frame():
-    # Layer views are a capability (nets.api.feature_layers): v2 does not expose its layers yet, so the Layers
-    # pane lists none, a view of a layer is one line, and a frame asked to carry a view renders plainly.
+def test_a_stylegan2_model_shows_layer_views_through_the_renderer():
+    # Layer views are a capability (nets.api.feature_layers): the Layers pane lists v2's convs and ToRGBs, a view
+    # is a picture like a v1 one, and a frame asked to carry another model's layer renders plainly.
     from stylegan_studio.engine.contract.errors import UserError
     from stylegan_studio.engine.contract.latents import Latent, RenderSettings
     from stylegan_studio.engine.contract.requests import RenderLayer
@@ -361,10 +386,15 @@ def test_a_stylegan2_model_shows_no_layer_views_and_still_renders_its_frame():
     from stylegan_studio.engine.render.synth import latents_ws, noise_maps
 
     G = randomised(Generator(tiny()))
-    assert feature_layers(G) == ()
-    req = RenderLayer(latents=(Latent(seed=0),), layer="16x16/conv1")
-    with pytest.raises(UserError, match="no layer '16x16/conv1'"):
-        layer_pictures(G, req)
+    assert ("16x16/conv1", 16, 32) in feature_layers(G)
+    req = RenderLayer(latents=(Latent(seed=0), Latent(seed=1)), layer="16x16/conv1")
+    pics = layer_pictures(G, req)
+    assert len(pics) == 2 and pics[0].cols == 6 and sorted(pics[0].order) == list(range(32))
+    with pytest.raises(UserError, match="no layer '4x4/const'"):
+        layer_pictures(G, RenderLayer(latents=(Latent(seed=0),), layer="4x4/const"))   # a v1 name
     ws = latents_ws(G, [Latent(seed=0)], RenderSettings())
     img, act = image_and_layer(G, ws, noise_maps(G, RenderSettings().noise), req)
+    assert act.shape == (1, 32, 16, 16) and img.shape == (1, 3, 32, 32)
+    img, act = image_and_layer(G, ws, noise_maps(G, RenderSettings().noise),
+                               RenderLayer(latents=(Latent(seed=0),), layer="4x4/const"))
     assert act is None and img.shape == (1, 3, 32, 32)

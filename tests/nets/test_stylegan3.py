@@ -54,6 +54,26 @@ def test_images_match_nvidia(name):
     assert textured >= len(cases) - 2  # images, not flat fields a comparison could pass blindly
 
 
+def test_layer_views_take_nvidias_layers_from_the_same_pass_or_stop_there():
+    G, _, _ = _fixture("sg3_t")
+    layers = G.feature_layers()
+    cfg = G.cfg
+    assert layers[0] == ("input", cfg.input_size, cfg.input_channels)
+    assert [n for n, _, _ in layers[1:]] == [s.name for s in cfg.layers]      # NVIDIA's names, e.g. L0_36_512
+    ws = G.mapping(torch.randn(2, G.z_dim)).unsqueeze(1).repeat(1, G.num_ws, 1)
+    with torch.no_grad():
+        plain = G.synthesis(ws)
+        img, rgb = G.synthesis(ws, capture=layers[-1][0])                  # the ToRGB layer: the image, unscaled
+        torch.testing.assert_close(img, plain, rtol=0, atol=0)
+        torch.testing.assert_close(rgb.float() * cfg.output_scale, plain, rtol=0, atol=0)
+        for name, size, ch in (layers[0], layers[3]):
+            _, act = G.synthesis(ws, capture=name)
+            assert act.shape == (2, ch, size, size)
+            torch.testing.assert_close(G.synthesis.features(ws, None, name), act, rtol=0, atol=0)
+    with pytest.raises(KeyError, match="no feature layer"):
+        G.synthesis.features(ws, None, "b8.conv0")
+
+
 def test_transform_moves_the_image():
     """A translated input gives a different image (so the transform cases above test something) and resetting
     the transform restores the original."""
@@ -234,7 +254,7 @@ def test_load_reports_missing_unexpected_and_shapes_in_one_line():
 
 def test_a_stylegan3_model_file_opens_through_the_registry_and_renders(tmp_path):
     # The registration in engine/nets/registry.py: the sg3_t fixture's G saves as a model file, opens as v3,
-    # renders through the interface (the same pixels as before saving), shows no layer views and is refused as
+    # renders through the interface (the same pixels as before saving), lists its layers and is refused as
     # a fine-tuning start (no v3 trainer).
     from stylegan_studio.engine.contract.errors import UserError
     from stylegan_studio.engine.contract.latents import Latent, RenderSettings
@@ -253,6 +273,7 @@ def test_a_stylegan3_model_file_opens_through_the_registry_and_renders(tmp_path)
     assert H.cfg == G.cfg and loaded.model_id == meta.model_id and registry.arch_of(G.cfg) == "stylegan3"
     req = RenderImage(latent=Latent(seed=1), settings=RenderSettings(psi=0.7))
     np.testing.assert_array_equal(image(H, req), image(G, req))
-    assert image(H, req).shape == (32, 32, 3) and feature_layers(H) == () and not registry.can_train("stylegan3")
+    assert image(H, req).shape == (32, 32, 3) and feature_layers(H) == feature_layers(G) != ()
+    assert not registry.can_train("stylegan3")
     with pytest.raises(UserError, match="fine-tunes only"):
         read_init(path)
