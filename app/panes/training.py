@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ...engine.contract.errors import UserError
-from ...engine.contract.messages import (ExploreTraining, LoadModel, PauseTraining, ResumeTraining, StartTraining,
-                                StopTraining, TrainConfig, ValidateDataset)
+from ...engine.contract.messages import (ExploreTraining, ExportTimelapse, LoadModel, PauseTraining, ResumeTraining,
+                                         StartTraining, StopTraining, TrainConfig, ValidateDataset)
 from ...engine.contract.training import fitted_phase_kimg, holds_run, moved_data, schedule_text
 from ..qtutil import icon, to_pixmap
 from .train_form import TrainForm, changed_signal
@@ -63,6 +63,9 @@ class TrainingPane(QWidget):
         self.new_button = QPushButton(icon("fa5s.file"), "New run")
         self.new_button.setToolTip("New-run settings in a new run folder (the form may show another run's)")
         self.new_button.clicked.connect(self.new_run)
+        self.timelapse_button = QPushButton(icon("fa5s.film"), "Timelapse…")
+        self.timelapse_button.setToolTip("The run's fakes grids, tick after tick, as a video")
+        self.timelapse_button.clicked.connect(lambda: self.export_timelapse())
         self.readout = QLabel("Not training")
         self.readout.setWordWrap(True)
         # the legend is a line above the plot: inside it, it covered the curves
@@ -137,7 +140,11 @@ class TrainingPane(QWidget):
         left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.fakes, 1)
-        right.addWidget(QLabel("Snapshots"))
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Snapshots"))
+        head.addStretch(1)
+        head.addWidget(self.timelapse_button)
+        right.addLayout(head)
         right.addWidget(self.snapshots)
         right.addLayout(snaps)
         lay = QHBoxLayout(self)
@@ -261,6 +268,18 @@ class TrainingPane(QWidget):
         self.data.setText(cfg.data)
         self.shown_run = self.run_dir.text().strip()
         self._show_schedule()
+
+    def export_timelapse(self, path: str | None = None) -> None:
+        """The run folder's fakes grids as a video (asks where to write it); the engine says when it is saved."""
+        run_dir = self.run_dir.text().strip()
+        if not holds_run(run_dir):
+            self.status.emit("The run folder holds no run yet: start or resume one first")
+            return
+        path = path or QFileDialog.getSaveFileName(self, "Timelapse video", os.path.join(run_dir, "timelapse.mp4"),
+                                                   "Video (*.mp4 *.webm *.gif *.webp)")[0]
+        if path:
+            self.bridge.post(ExportTimelapse(run_dir=run_dir, path=path))
+            self.status.emit(f"Writing {os.path.basename(path)}…")
 
     def explore_live(self, on: bool) -> None:
         """Render with the run's live G_ema; ticked with no run going, it applies when the next run starts."""

@@ -1,4 +1,4 @@
-"""CLI commands for datasets and training: `dataset`, `train`."""
+"""CLI commands for datasets and training: `dataset`, `train`, `timelapse`."""
 from __future__ import annotations
 
 import argparse
@@ -13,10 +13,11 @@ from ..contract.errors import UserError
 from ..contract.training import MODEL_OPTIONS, TrainConfig, option_kind, options
 from ..train.state import RESUME_OVERRIDES, import_kit
 from ..train.run import Drive, TrainingRun, stats_line
+from ..train.timelapse import timelapse_job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `dataset` and `train` to the CLI."""
+    """Add `dataset`, `train` and `timelapse` to the CLI."""
     p = sub.add_parser("dataset", help="build or check a training dataset")
     p.add_argument("kind", choices=("avatars", "check"), help="avatars: generate faces; check: validate PATH")
     p.add_argument("path", nargs="?", help="folder or zip to check (for 'check')")
@@ -38,6 +39,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     for f in options():
         add_option(p, f)
     p.set_defaults(run=run_train)
+    p = sub.add_parser("timelapse", help="a training run's fakes grids, tick after tick, as a video")
+    p.add_argument("run_dir", metavar="RUNDIR", help="the run directory")
+    p.add_argument("--out", required=True, help="video file: .mp4, .webm, .gif or .webp")
+    p.add_argument("--fps", type=int, default=10, help="grids per second")
+    p.add_argument("--quality", type=int, default=80, help="0-100")
+    p.add_argument("--width", type=int, help="frame width in px, the grid (8 faces wide) resized by nearest "
+                   "neighbour (default: enlarged a whole number of times to at least 1024 px)")
+    p.set_defaults(run=run_timelapse)
+
+
+def run_timelapse(args: argparse.Namespace) -> int:
+    """`timelapse`: encode a run's fakes grids, each captioned with its tick and kimg."""
+    done = total = 0
+    for done, total in timelapse_job(args.run_dir, args.out, args.fps, args.quality, args.width):
+        _bar(done, total, "timelapse")
+    print(f"\nwrote {args.out} ({done} grids at {args.fps} fps)")
+    return 0
 
 
 def run_dataset(args: argparse.Namespace) -> int:

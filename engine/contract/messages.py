@@ -132,6 +132,16 @@ class SaveLatents(Command):
 
 
 @dataclass(frozen=True)
+class ExportTimelapse(Command):
+    """Encode a training run's fakes grids, tick after tick, into a video (a job)."""
+
+    run_dir: str = ""
+    path: str = ""
+    fps: int = 10
+    width: int | None = None     # px; None: enlarged a whole number of times to at least 1024 px
+
+
+@dataclass(frozen=True)
 class ExportVideo(Command):
     """Render a video job; `spec` is a contract.video.VideoSpec."""
 

@@ -62,7 +62,8 @@ def save_model(G: GeneratorNet, path: str | Path, meta: ModelMeta | None = None,
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in G.state_dict().items()}
     meta = meta or ModelMeta()
     meta = dataclasses.replace(
-        meta, model_id=_model_id(tensors), name=meta.name or Path(path).stem, grown=meta.grown or getattr(G, "grown", None),
+        meta, model_id=_model_id(tensors), name=meta.name or Path(path).stem,
+        grown=meta.grown or getattr(G, "grown", None),
         created=meta.created or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "arch": G.arch,
               "config": json.dumps(G.cfg.to_dict()), "meta": json.dumps(dataclasses.asdict(meta))}

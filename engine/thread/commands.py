@@ -15,9 +15,10 @@ from ..files.fileio import atomic_write_bytes
 from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
-from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill, ExportVideo,
-                       LoadModel, NewModel, PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents,
-                       SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState, ValidateDataset)
+from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill,
+                                 ExportTimelapse, ExportVideo, LoadModel, NewModel, PauseTraining, ProjectImage,
+                                 ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
+                                 StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
 from ..files.modelfile import save_model
@@ -25,6 +26,7 @@ from ..files.provenance import model_record
 from ..files.dataset import validate
 from ..render.blend_render import make_blend
 from ..render.video import video_job
+from ..train.timelapse import timelapse_job, timelapse_ticks
 from .project_job import projection_units
 
 
@@ -201,6 +203,20 @@ def export_video(eng: EngineContext, cmd: ExportVideo) -> None:
     eng.jobs.add("video", f"video {Path(cmd.path).name}", factory, cmd)
 
 
+def export_timelapse(eng: EngineContext, cmd: ExportTimelapse) -> None:
+    """A run's fakes grids as a video, as a job (one batch of grids per unit)."""
+    if not cmd.path:
+        raise UserError("no video file name given")
+    timelapse_ticks(cmd.run_dir)  # a folder with no run or no grids: one line now, not a failed job
+
+    def factory(job):
+        for done, total in timelapse_job(cmd.run_dir, cmd.path, cmd.fps, width=cmd.width):
+            yield Unit(done, total, f"grid {done} of {total}")
+        eng.emit(Saved(cmd.path, "timelapse"))
+        return Outcome(f"wrote {Path(cmd.path).name}", cmd.path)
+    eng.jobs.add("timelapse", f"timelapse {Path(cmd.path).name}", factory, cmd)
+
+
 def project_image(eng: EngineContext, cmd: ProjectImage) -> None:
     """Project an image file into the current model as a job, one optimisation step per unit."""
     if not cmd.path:
@@ -234,5 +250,6 @@ HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: sav
             StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,
-            SaveLatents: save_latents, ExportVideo: export_video, ValidateDataset: validate_dataset,
+            SaveLatents: save_latents, ExportVideo: export_video, ExportTimelapse: export_timelapse,
+            ValidateDataset: validate_dataset,
             ProjectImage: project_image, SaveTravelPath: save_travel_path}

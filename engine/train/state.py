@@ -194,15 +194,24 @@ class RunFiles:
                 metrics.append((float(r["kimg"]), found[0], float(r[found[0]])))
         return ticks, metrics
 
+    def fakes_ticks(self) -> list[int]:
+        """Ticks with a fakes grid on disk, oldest first."""
+        return sorted(int(m.group(1)) for p in (self.root / "fakes").glob("fakes-*.png")
+                      if (m := re.fullmatch(r"fakes-(\d+)\.png", p.name)))
+
+    def read_fakes(self, tick: int) -> np.ndarray | None:
+        """A tick's fakes grid as uint8 [H, W, 3], or None when it cannot be read."""
+        try:
+            return np.asarray(decode(self.fakes_path(tick).read_bytes()))
+        except Exception:  # a damaged preview is passed over: the run itself does not need it
+            return None
+
     def latest_fakes(self, upto_tick: int) -> np.ndarray | None:
         """The newest fakes grid written up to `upto_tick` as uint8 [H, W, 3], or None (none, or unreadable)."""
-        found = sorted((int(m.group(1)) for p in (self.root / "fakes").glob("fakes-*.png")
-                        if (m := re.fullmatch(r"fakes-(\d+)\.png", p.name))), reverse=True)
-        for tick in (t for t in found if t <= upto_tick):
-            try:
-                return np.asarray(decode(self.fakes_path(tick).read_bytes()))
-            except Exception:  # a damaged preview is passed over: the run itself does not need it
-                continue
+        for tick in reversed([t for t in self.fakes_ticks() if t <= upto_tick]):
+            grid = self.read_fakes(tick)
+            if grid is not None:
+                return grid
         return None
 
     def prune(self, keep: int) -> None:

@@ -302,6 +302,22 @@ def test_a_resumed_run_shows_its_own_settings_and_only_its_own_length_extends_it
     assert bridge.last(m.ValidateDataset).resolution == 32 and "already" not in pane.summary.text()
 
 
+def test_a_timelapse_of_the_run_folder_is_asked_of_the_engine(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    said = []
+    pane.status.connect(said.append)
+    pane.run_dir.setText(str(tmp_path / "nothing"))
+    pane.export_timelapse(str(tmp_path / "t.mp4"))
+    assert bridge.last(m.ExportTimelapse) is None and "holds no run" in said[-1]
+    (tmp_path / "config.json").write_text("{}")
+    pane.run_dir.setText(str(tmp_path))
+    pane.export_timelapse(str(tmp_path / "t.mp4"))
+    assert bridge.last(m.ExportTimelapse) == m.ExportTimelapse(run_dir=str(tmp_path), path=str(tmp_path / "t.mp4"))
+    assert pane.timelapse_button.isEnabled()
+
+
 def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_path):
     bridge, state = env
     pane = TrainingPane(bridge, state)
