@@ -7,7 +7,7 @@ import torch
 
 from ..contract.modelconfig import ModelConfig
 from ..nets.device import default_device
-from ..files.imported import describe_import, is_official_pickle, snapshot_model
+from ..files.imported import describe_import, is_official_pickle, snapshot_config, snapshot_model
 from ..files.modelfile import ModelMeta, load_model, save_model
 from ..files.official import load_official
 from ..nets.api import GeneratorNet
@@ -83,7 +83,7 @@ def run_info(args: argparse.Namespace) -> int:
         snap = read_snapshot(path)
         snapshot = describe_snapshot(snap) + ["opened as (converted in memory only)"]
         G, meta = snapshot_model(snap)
-        cfg = G.cfg
+        cfg = snapshot_config(snap, G.cfg)
     elif is_official_pickle(path):  # what an import would give, converted in memory only
         models = load_official(path)
         G, cfg = models.G_ema, models.cfg

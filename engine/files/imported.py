@@ -15,6 +15,7 @@ from safetensors.torch import save as st_save
 from ..contract.errors import StudioError, UserError
 from ..nets.api import GeneratorNet
 from ..nets.registry import arch_of
+from ..nets.stylegan2_config import Stylegan2Config, with_discriminator
 from ..nets.nvidia import discriminator_from_nvidia, generator_from_nvidia
 from .fileio import atomic_write_bytes, cache_root, make_dir
 from .modelfile import ModelFileError, ModelMeta, load_model, read_header, save_model
@@ -95,6 +96,18 @@ def snapshot_model(snap: Snapshot) -> tuple[GeneratorNet, ModelMeta]:
     meta = ModelMeta(name=Path(snap.file).stem, source=f"imported {snap.file} ({g.name})",
                      kimg=snapshot_kimg(Path(snap.file)), imported=record)
     return _network(g, generator_from_nvidia), meta
+
+
+def snapshot_config(snap: Snapshot, cfg):
+    """G's config with the discriminator fields of the snapshot's own D, where the config has them (StyleGAN2):
+    what `info` prints (a G-only model file keeps the defaults, which describe no D)."""
+    d = snap.networks.get("D")
+    if d is None or not isinstance(cfg, Stylegan2Config):
+        return cfg
+    try:
+        return with_discriminator(cfg, d.module, d.init_kwargs)
+    except StudioError:  # a D that does not fit G's config: its own kwargs are printed above the config
+        return cfg
 
 
 def convert_snapshot(snap: Snapshot, target: Path) -> ModelMeta:

@@ -156,7 +156,9 @@ def test_directions_edit_project_and_video_work_on_a_conditional_v2_pickle(tmp_p
 def test_mixing_by_ws_index_with_labels_on_v2(tmp_path, capsys):
     pkl = str(px.NVIDIA_DATA / "sg2ada_cond.pkl")  # 64²: layers at 4²-8² coarse, 16²-32² middle, 64² fine
     assert main(["info", "--model", pkl]) == 0
-    table = capsys.readouterr().out.split("layer    res")[1].splitlines()[1:11]
+    out = capsys.readouterr().out
+    assert "d_channel_base          1024" in out and "d_channel_max           32" in out   # the pickle's own D
+    table = out.split("layer    res")[1].splitlines()[1:11]
     assert [row.split()[1] for row in table] == ["4²", "4²", "8²", "8²", "16²", "16²", "32²", "32²", "64²", "64²"]
     assert [row.split()[3] for row in table] == ["coarse"] * 4 + ["middle"] * 4 + ["fine"] * 2
     assert main(["mix", "--model", pkl, "--rows", "0", "--cols", "1", "--layers", "0-1", "--class", "0",
