@@ -29,7 +29,7 @@ TYPED_SIGNALS = {
     m.TrainingSnapshot: "training_snapshot",
     m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
     m.ErrorEvent: "error", m.DirectionsReady: "directions_ready", m.ProjectionPreview: "projection_preview",
-    m.ProjectionDone: "projection_done",
+    m.ProjectionDone: "projection_done", m.MetricResult: "metric_result",
 }
 
 
@@ -58,6 +58,7 @@ class EngineBridge(QObject):
     projection_preview = Signal(object)
     projection_done = Signal(object)
     directions_ready = Signal(object)
+    metric_result = Signal(object)
     error = Signal(object)
     _arrived = Signal(object)  # engine thread → GUI thread
 

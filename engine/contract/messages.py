@@ -132,6 +132,17 @@ class SaveLatents(Command):
 
 
 @dataclass(frozen=True)
+class MeasureFID(Command):
+    """FID of the model renders use against held-out real images (a job; answers with MetricResult)."""
+
+    data: str = ""               # folder or zip of real images
+    count: int = 1000            # generated samples (seeds from `seed`)
+    real: int = 5000             # held-out images used, at most
+    psi: float = 1.0
+    seed: int = 100_000
+
+
+@dataclass(frozen=True)
 class ExportTimelapse(Command):
     """Encode a training run's fakes grids, tick after tick, into a video (a job)."""
 
@@ -474,6 +485,21 @@ class TrainingSnapshot(Event):
     job_id: int
     path: str
     kimg: float
+
+
+@dataclass(frozen=True)
+class MetricResult(Event):
+    """A measurement of a model (MeasureFID): its value and what it was measured on."""
+
+    job_id: int
+    name: str                    # "fid"
+    value: float
+    model: str                   # the model's name
+    n_fake: int
+    n_real: int
+    psi: float
+    data: str
+    seconds: float
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ against the reference pytorch-fid weights, so our figures compare with each othe
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..contract.errors import UserError
 from ..contract.latents import seed_to_z
 from ..files.dataset import load_images
 from ..files.fileio import atomic_write_bytes, cache_root, make_dir
@@ -48,16 +50,57 @@ def fid_from_features(f1: np.ndarray, f2: np.ndarray) -> float:
 
 
 @torch.inference_mode()
+def generated_batch(G, seeds: range, psi: float = 1.0) -> np.ndarray:
+    """uint8 images of `seeds` (NVIDIA seed convention), random noise, the input untransformed."""
+    if G.has_input_transform:  # a window's render may have left StyleGAN3's input moved: samples are as trained
+        G.set_input_transform(0.0, 0.0, 0.0)
+    z = torch.from_numpy(seed_to_z(list(seeds), G.z_dim)).float()
+    noise = [torch.randn(len(z), 1, r, r) for r in G.noise_resolutions]
+    ws = truncate(broadcast(map_random(G, z), G.num_ws), G.w_avg, psi)  # classes spread evenly
+    return to_uint8(G.synthesis(ws, noise=noise))
+
+
 def generated_images(G, count: int, seed: int = 0, psi: float = 1.0, batch: int = 50) -> np.ndarray:
     """`count` uint8 images from G with seeds seed..seed+count-1 (NVIDIA seed convention), random noise."""
-    out = []
+    return np.concatenate([generated_batch(G, range(i, min(i + batch, seed + count)), psi)
+                           for i in range(seed, seed + count, batch)])
+
+
+@dataclass(frozen=True)
+class FidResult:
+    """One FID measurement and what it was measured on."""
+
+    value: float
+    n_fake: int
+    n_real: int
+
+
+def fid_steps(G, data: str, count: int, real: int = 5000, psi: float = 1.0, seed: int = 100_000,
+              net=None, batch: int = 25) -> Iterator[tuple[str, int, int, FidResult | None]]:
+    """FID of `count` samples of G (seeds from `seed`) against up to `real` held-out images of `data`, in steps.
+
+    Yields (stage, done, total, None) after each batch, the stage 'held-out images' (their features are
+    cached by dataset identity, so a second measurement skips it) then 'samples'; last (…, FidResult).
+    """
+    if count < 2 or real < 2:
+        raise UserError("FID needs at least 2 samples on each side")
+    net = net if net is not None else load_inception()
+    images, report = load_images(data, G.img_resolution)
+    images = images[:real]
+    total = len(images) + count
+    real_feats, done = None, 0
+    for out in feature_steps(net, images, report.key, batch):
+        if out is None:
+            done = min(done + batch, len(images))
+            yield "held-out images", done, total, None
+        real_feats = out
+    fake, done = [], len(images)
     for i in range(seed, seed + count, batch):
-        seeds = range(i, min(i + batch, seed + count))
-        z = torch.from_numpy(seed_to_z(list(seeds), G.z_dim)).float()
-        noise = [torch.randn(len(z), 1, r, r) for r in G.noise_resolutions]
-        ws = truncate(broadcast(map_random(G, z), G.num_ws), G.w_avg, psi)  # classes spread evenly
-        out.append(to_uint8(G.synthesis(ws, noise=noise)))
-    return np.concatenate(out)
+        fake.append(features(net, generated_batch(G, range(i, min(i + batch, seed + count)), psi), batch))
+        done += len(fake[-1])
+        yield "samples", done, total, None
+    value = fid_from_features(np.concatenate(fake), real_feats)
+    yield "done", total, total, FidResult(value, count, len(real_feats))
 
 
 def fid(G, real_features: np.ndarray, count: int, net=None, seed: int = 0, psi: float = 1.0) -> float:

@@ -1,9 +1,10 @@
-"""Command handlers of the engine thread: models, training control, exports, dataset checks."""
+"""Command handlers of the engine thread: models, training control, exports, measurements, dataset checks."""
 from __future__ import annotations
 
 import dataclasses
 import gc
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -16,8 +17,8 @@ from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill,
-                                 ExportTimelapse, ExportVideo, LoadModel, NewModel, PauseTraining, ProjectImage,
-                                 ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
+                                 ExportTimelapse, ExportVideo, LoadModel, MeasureFID, MetricResult, NewModel,
+                                 PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
                                  StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
@@ -27,6 +28,7 @@ from ..files.dataset import validate
 from ..render.blend_render import make_blend
 from ..render.video import video_job
 from ..train.timelapse import timelapse_job, timelapse_ticks
+from ..metrics.fid import fid_steps
 from .project_job import projection_units
 
 
@@ -203,6 +205,22 @@ def export_video(eng: EngineContext, cmd: ExportVideo) -> None:
     eng.jobs.add("video", f"video {Path(cmd.path).name}", factory, cmd)
 
 
+def measure_fid(eng: EngineContext, cmd: MeasureFID) -> None:
+    """FID of the model renders use, as a job (a batch of images per unit); ends with a MetricResult."""
+    G, name = eng.model.render_G, eng.model.info().name
+
+    def factory(job):
+        t0 = time.monotonic()
+        if not cmd.data:
+            raise UserError("choose the held-out real images (a folder or zip) to measure against")
+        for stage, done, total, result in fid_steps(G, cmd.data, cmd.count, cmd.real, cmd.psi, cmd.seed):
+            yield Unit(done, total, f"{stage}: {done:,} of {total:,} images")
+        eng.emit(MetricResult(job.job_id, "fid", result.value, name, result.n_fake, result.n_real, cmd.psi,
+                              cmd.data, round(time.monotonic() - t0, 1)))
+        return Outcome(f"FID {result.value:.2f}: {result.n_fake:,} samples against {result.n_real:,} real images")
+    eng.jobs.add("fid", f"FID of {name}", factory, cmd)
+
+
 def export_timelapse(eng: EngineContext, cmd: ExportTimelapse) -> None:
     """A run's fakes grids as a video, as a job (one batch of grids per unit)."""
     if not cmd.path:
@@ -251,5 +269,6 @@ HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: sav
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,
             SaveLatents: save_latents, ExportVideo: export_video, ExportTimelapse: export_timelapse,
+            MeasureFID: measure_fid,
             ValidateDataset: validate_dataset,
             ProjectImage: project_image, SaveTravelPath: save_travel_path}

@@ -181,6 +181,30 @@ def test_export_video_dialog_runs_the_job(window, qtbot, tmp_path):
     assert "must end in" in dlg.message.text()
 
 
+def test_measure_fid_dialog_measures_the_open_model_and_lists_each_result(window, qtbot, tmp_path, monkeypatch):
+    import torch
+    from stylegan_studio.engine.metrics import fid
+
+    class TinyNet(torch.nn.Module):   # stands in for InceptionV3 (the metrics extra is not installed for tests)
+        def forward(self, x):
+            return torch.nn.functional.adaptive_avg_pool2d(x, 2).flatten(1)
+    monkeypatch.setattr(fid, "load_inception", lambda: TinyNet())
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    window.measure_fid_dialog()
+    dlg = window.fid_dialog
+    dlg.start()
+    assert "Choose the real images" in dlg.message.text() and dlg.start_btn.isEnabled()
+    dlg.data.setText(str(make_folder(tmp_path / "held", n=12, size=16)))
+    dlg.count.setValue(100)
+    for _ in range(2):
+        with qtbot.waitSignal(window.bridge.job_finished, timeout=60000) as sig:
+            dlg.start()
+        assert sig.args[0].status == "ok" and dlg.message.text().startswith("FID ")
+    assert dlg.results.count() == 2 and "tiny: FID" in dlg.results.item(0).text()
+    assert "100 samples at ψ 1 against 12 images of held" in dlg.results.item(1).text()
+    assert dlg.cancel_btn.text() == "Close" and dlg.progress.value() == 100
+
+
 def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
     from stylegan_studio.app.panes.registry import PANES
     assert list(window.panes) == [e.key for e in PANES] == list(Pane)
