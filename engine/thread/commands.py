@@ -18,8 +18,9 @@ from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill,
                                  ExportTimelapse, ExportVideo, LoadModel, MeasureFID, MetricResult, NewModel,
-                                 PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
-                                 StartTraining, StopTraining, TrainingState, ValidateDataset)
+                                 PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents,
+                                 SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState,
+                                 ValidateDataset)
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
 from ..files.modelfile import save_model

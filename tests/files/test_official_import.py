@@ -90,7 +90,7 @@ def test_a_snapshot_taken_while_growing_is_shown_at_its_lod_as_the_official_code
     v = as64(nets[2])
     ws = ws_for(G, np.random.RandomState(3).randn(2, kw["latent_size"]))
     w64 = ws.double().numpy()
-    # G_synthesis: level 16² lerps toward the upscaled 8² by clip(1.25 - 1) = 0.25; 32² only upscales (t = 1.25 → 1)
+    # G_synthesis: level 16² lerps toward the upscaled 8² by clip(1.25 - 1) = 0.25; 32² only upscales (t → 1)
     low, mid = ref.synthesis(v, w64, 32, out_res=8), ref.synthesis(v, w64, 32, out_res=16)
     assert_close(G.synthesis(ws).numpy(), ref.upscale(0.75 * mid + 0.25 * ref.upscale(low)))
     assert [lod_phase(x, 32) for x in (0.0, 1.0, 3.0, 7.5, float("nan"), -1.0)] == [None, (16, 1.0), (4, 1.0),

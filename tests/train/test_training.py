@@ -258,7 +258,8 @@ def test_a_state_saved_before_content_keys_names_a_new_place_instead_of_calling_
     data = make_folder(tmp_path / "data", n=16, size=16)
     report = load_images(data, 16)[1]
     old = {"path": "/elsewhere/data", "count": 16, "key": "0123456789abcdef"}   # no "content": an older state
-    assert dataset_note(old, report) == f"the images are now read from {data} (the state was saved with /elsewhere/data)"
+    said = dataset_note(old, report)
+    assert said == f"the images are now read from {data} (the state was saved with /elsewhere/data)"
     assert dataset_note({**old, "path": str(data), "key": report.key}, report) == ""
     assert "changed" in dataset_note({**old, "path": str(data)}, report)
     assert dataset_note({**old, "content": report.content}, report) == ""
