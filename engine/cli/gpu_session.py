@@ -4,7 +4,8 @@ It installs the carried wheels, generates the avatars with every core, measures 
 and batches for a few seconds each, trains the widest width that still reaches the target kimg in the time
 left (else the fastest, saying what limited it) until its wall-clock budget, and leaves in --out what the
 device copies back: the newest G_ema (fp16 above 16 MiB), fakes.png, stats.jsonl (with the diversity
-figure per tick), the resume kit and session.json. On a CPU with tiny settings the same code is the
+figure per tick), the resume kit, session.json and curve.safetensors (G_ema at a few earlier kimg, for the
+FID curve measured back on the CPU). On a CPU with tiny settings the same code is the
 rehearsal (tests/cli/test_gpu_session.py).
 
 Only the standard library is imported before the wheels are installed: the engine needs platformdirs,
@@ -26,6 +27,9 @@ SITE = "/tmp/site"  # where the carried wheels are installed (the device README'
 # The recipe of the long run: `train`'s defaults (docs/training-recipe.md) at one resolution (no growing),
 # with issue 12's larger minibatch-stddev group against collapse and the official G_ema half-life.
 RECIPE = {"growing": False, "mbstd_group": 16, "ema_kimg": 10.0, "lr": 0.002}
+# The FID curve: G_ema at up to CURVE_POINTS evenly spaced kimg before the end, float16, in one file of at most
+# CURVE_BYTES (--out returns 8 files, 64 MiB together: with the kit, G_ema and the rest, width 128 stays under).
+CURVE_FILE, CURVE_POINTS, CURVE_BYTES = "curve.safetensors", 6, 12 << 20
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -256,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                            tick_kimg=round(tick, 3), snapshot_ticks=5, keep_snapshots=1)
     t = time.time()
     run = TrainingRun(cfg, tempfile.mkdtemp(prefix="run-", dir=work), export=session.out, data=loaded)
-    return train(session, run, t)
+    return train(session, run, t, expected)
 
 
 def resume(session: Session, loaded, work: Path) -> int:
@@ -272,17 +276,38 @@ def resume(session: Session, loaded, work: Path) -> int:
     run = TrainingRun(None, run_dir, resume=True, export=session.out, data=loaded)
     session.stage("resume", t, kimg=round(run.kimg, 3), width=run.cfg.channels, batch=run.cfg.batch,
                   kit=str(session.args.resume_kit), notes=list(run.notes))
-    return train(session, run, time.time())
+    last = [json.loads(line) for line in stats.read_text().splitlines()[-1:]] if stats.is_file() else []
+    rate = last[0].get("images_per_s", 0.0) if last else 0.0  # the earlier session's pace, for the curve's spacing
+    return train(session, run, time.time(), rate * 0.9 * (session.left() - session.args.reserve) / 1000)
 
 
-def train(session: Session, run, t: float) -> int:
-    """Train `run` until the session's deadline and record the stage."""
+class CurvePoints:
+    """Keeps G_ema at evenly spaced kimg of the run in --out (CURVE_FILE), so its FID curve is measured back on
+    the CPU; the last point is the run's end (G_ema.safetensors), so these lie before it."""
+
+    def __init__(self, out: Path, run, expected_kimg: float) -> None:
+        from ..files.curvefile import CurveWriter  # deliberate: only after install_wheels (see the docstring)
+        self.run, self.writer = run, CurveWriter(out / CURVE_FILE, CURVE_BYTES)
+        slots = min(CURVE_POINTS, self.writer.room(run.G_ema)) if expected_kimg > 0 else 0
+        self.marks = [run.kimg + expected_kimg * (i + 1) / (slots + 1) for i in range(slots)]
+
+    def __call__(self, update) -> None:
+        """After a snapshot past the next mark (not the deadline's last one: that is G_ema.safetensors): add G_ema."""
+        if self.marks and update.snapshot_path and not update.out_of_time and self.run.kimg >= self.marks[0]:
+            self.writer.add(self.run.G_ema, self.run.kimg)
+            while self.marks and self.run.kimg >= self.marks[0]:
+                self.marks.pop(0)
+
+
+def train(session: Session, run, t: float, expected_kimg: float) -> int:
+    """Train `run` until the session's deadline (keeping the curve's points) and record the stage."""
     from .train import drive  # deliberate: only after install_wheels (see the docstring)
-    drive(run, deadline=session.t0 + session.args.seconds - session.args.reserve)
+    curve = CurvePoints(session.out, run, expected_kimg)
+    drive(run, deadline=session.t0 + session.args.seconds - session.args.reserve, on_update=curve)
     ticks = [json.loads(line) for line in (session.out / "stats.jsonl").read_text().splitlines()]
     session.stage("train", t, kimg=round(run.kimg, 3), ticks=run.tick, width=run.cfg.channels, batch=run.cfg.batch,
                   run_dir=str(run.files.root), last_tick_images_per_s=ticks[-1]["images_per_s"] if ticks else None,
-                  diversity=[x.get("diversity") for x in ticks])
+                  diversity=[x.get("diversity") for x in ticks], curve_kimg=[k for k, _ in curve.writer.points])
     session.summary["files"] = sorted(p.name for p in session.out.iterdir())
     session.save()
     return 0

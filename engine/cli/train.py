@@ -189,8 +189,11 @@ def run_train(args: argparse.Namespace) -> int:
     return drive(run, deadline, resumed=bool(args.resume), extra_notes=notes)
 
 
-def drive(run, deadline: float | None = None, resumed: bool = False, extra_notes: tuple[str, ...] = ()) -> int:
-    """Run `run` to its end, its deadline (time.time()) or Ctrl-C, printing one line per tick; returns 0."""
+def drive(run, deadline: float | None = None, resumed: bool = False, extra_notes: tuple[str, ...] = (),
+          on_update=None) -> int:
+    """Run `run` to its end, its deadline (time.time()) or Ctrl-C, printing one line per tick; returns 0.
+
+    `on_update(update)`: called after every update (e.g. to keep a snapshot of a curve)."""
     lead = run.rank == 0
     if lead:
         print(f"dataset: {run.report.summary()}")
@@ -205,6 +208,8 @@ def drive(run, deadline: float | None = None, resumed: bool = False, extra_notes
     driver = Drive(run, lambda: stop.hit, deadline)
     try:
         for update in driver:
+            if on_update is not None:
+                on_update(update)
             if lead:
                 _bar(round(update.kimg, 3), run.cfg.total_kimg, f"res {update.resolution}")
                 if update.message:

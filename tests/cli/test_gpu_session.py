@@ -1,10 +1,13 @@
 """The GPU session script rehearsed on the CPU: same code, tiny counts, widths and budget."""
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from stylegan_studio.engine.cli import gpu_session
-from stylegan_studio.engine.files.modelfile import load_model
+from stylegan_studio.engine.files.curvefile import split_curve
+from stylegan_studio.engine.files.modelfile import ModelFileError, load_model
+from synthetic import tiny_generator
 
 
 def test_choice_is_the_widest_reaching_the_target_else_the_fastest():
@@ -15,6 +18,26 @@ def test_choice_is_the_widest_reaching_the_target_else_the_fastest():
     assert (pick["width"], pick["batch"]) == (256, 128) and "widest" in why      # 2400 img/s · 480 s = 1152 kimg
     pick, why = gpu_session.choose(rows, 480, 5000)
     assert (pick["width"], pick["batch"]) == (128, 128) and "limited by throughput" in why
+
+
+def test_curve_points_lie_evenly_before_the_end_and_come_back_as_model_files(tmp_path):
+    run = SimpleNamespace(kimg=0.0, G_ema=tiny_generator(16))
+    curve = gpu_session.CurvePoints(tmp_path, run, expected_kimg=14.0)      # 6 points: every 2 kimg
+    assert curve.marks == pytest.approx([2, 4, 6, 8, 10, 12])
+    for kimg in range(1, 16):                                               # a snapshot every kimg
+        run.kimg = float(kimg)
+        curve(SimpleNamespace(snapshot_path=f"s{kimg}", out_of_time=kimg == 15))
+        curve(SimpleNamespace(snapshot_path="", out_of_time=False))         # ticks without a snapshot: nothing
+    back = split_curve(tmp_path / gpu_session.CURVE_FILE, tmp_path / "models")
+    assert [k for k, _ in back] == [2, 4, 6, 8, 10, 12]
+    G, meta = load_model(back[2][1])
+    assert meta.kimg == 6 and G.cfg == run.G_ema.cfg
+    for a, b in zip(G.state_dict().values(), run.G_ema.state_dict().values()):
+        assert (a - b).abs().max() <= 1e-3 * max(1.0, b.abs().max())        # stored as float16
+    few = gpu_session.CurvePoints(tmp_path / "x", run, expected_kimg=0.0)   # no time left: no points
+    assert few.marks == []
+    with pytest.raises(ModelFileError, match="not a stylegan-studio curve file"):
+        split_curve(back[0][1], tmp_path / "again")
 
 
 def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
@@ -31,8 +54,14 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
     assert summary["stages"]["train"]["kimg"] > 0
     files = {p.name for p in out.iterdir()}
     assert {"G_ema.safetensors", "fakes.png", "stats.jsonl", "resume-0.safetensors", "session.json"} <= files
-    assert len(files) <= 7  # the device returns at most 8 files; the command's log is the eighth
+    assert len(files) <= 8  # the device returns at most 8 files (the command's log comes back as its output)
     assert all(p.stat().st_size <= 16 << 20 for p in out.iterdir())
+    # The FID curve's earlier points: how many a run this short reaches depends on the machine's speed
+    # (test_curve_points_lie_evenly_before_the_end checks the spacing); those it has lie before the end.
+    kimgs = summary["stages"]["train"]["curve_kimg"]
+    if kimgs:
+        curve = split_curve(out / "curve.safetensors", tmp_path / "curve")
+        assert [k for k, _ in curve] == kimgs and kimgs[-1] < summary["stages"]["train"]["kimg"]
     ticks = [json.loads(x) for x in (out / "stats.jsonl").read_text().splitlines()]
     assert ticks and all(t["diversity"] > 0 for t in ticks)
     G, meta = load_model(out / "G_ema.safetensors")
