@@ -164,6 +164,21 @@ def test_start_then_stop_training_delivers_stats(window, qtbot, tmp_path):
     assert pane.snapshots.count() >= 1
 
 
+def test_resuming_a_run_shows_its_own_settings_curves_fakes_and_snapshots(window, qtbot, tmp_path):
+    data, run = make_folder(tmp_path / "data", n=16), tmp_path / "run"
+    assert main(["train", "--data", str(data), "--out", str(run), "--resolution", "16", "--channels", "8",
+                 "--z-dim", "8", "--batch", "8", "--kimg", "0.032", "--tick-kimg", "0.016", "--no-growing",
+                 "--snapshot-ticks", "1", "--lr", "0.003"]) == 0
+    pane = window.panes[Pane.TRAINING]
+    with qtbot.waitSignal(window.bridge.job_finished, timeout=60000) as sig:
+        pane.resume_run(str(run))                 # a finished run: it ends at once, saying so
+    assert sig.args[0].status == "ok" and "already at its length" in pane.summary.text()
+    v = pane.form.values()
+    assert (v["resolution"], v["channels"], v["batch"], v["lr"], v["growing"]) == (16, 8, 8, 0.003, False)
+    assert pane.data.text() == str(data) and pane.snapshots.count() == 2 and not pane.fakes.pixmap().isNull()
+    assert len(pane.curves["loss_d"].getData()[0]) == 2 and pane.form.isEnabled()
+
+
 def test_export_video_dialog_runs_the_job(window, qtbot, tmp_path):
     window.export_video_dialog()
     dlg = window.video_dialog
