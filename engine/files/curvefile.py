@@ -18,6 +18,7 @@ from .fileio import atomic_write_bytes
 from .modelfile import ModelFileError, ModelMeta, save_model
 
 FORMAT = "stylegan-studio/curve"
+MAX_POINTS = 64  # more than a file of this kind ever holds: a header naming more is damaged
 
 
 class CurveWriter:
@@ -26,7 +27,6 @@ class CurveWriter:
     def __init__(self, path: str | Path, limit: int) -> None:
         self.path, self.limit = Path(path), limit
         self.points: list[tuple[float, dict[str, torch.Tensor]]] = []
-        self.header: dict = {}
 
     def room(self, G: GeneratorNet) -> int:
         """How many snapshots of G fit under the limit (a little is kept for the header)."""
@@ -37,11 +37,11 @@ class CurveWriter:
         """Add G (as float16) at `kimg` and rewrite the file; False when it would pass the limit."""
         if len(self.points) >= self.room(G):
             return False
-        self.header = {"format": FORMAT, "arch": G.arch, "config": json.dumps(G.cfg.to_dict())}
         self.points.append((round(kimg, 3), {k: v.detach().to("cpu", torch.float16).contiguous()
                                              for k, v in G.state_dict().items()}))
         tensors = {f"{i}.{k}": v for i, (_, sd) in enumerate(self.points) for k, v in sd.items()}
-        meta = {**self.header, "kimg": json.dumps([k for k, _ in self.points])}
+        meta = {"format": FORMAT, "arch": G.arch, "config": json.dumps(G.cfg.to_dict()),
+                "kimg": json.dumps([k for k, _ in self.points])}
         atomic_write_bytes(self.path, st_save(tensors, metadata=meta))
         return True
 
@@ -54,7 +54,9 @@ def split_curve(path: str | Path, folder: str | Path, source: str = "") -> list[
             meta = f.metadata() or {}
             if meta.get("format") != FORMAT:
                 raise ModelFileError(f"{path}: not a stylegan-studio curve file")
-            kimgs = [float(k) for k in json.loads(meta["kimg"])]
+            kimgs = [float(k) for k in json.loads(meta["kimg"])][:MAX_POINTS + 1]
+            if len(kimgs) > MAX_POINTS:
+                raise ValueError("too many points")
             config = json.loads(meta["config"])
             parts = [{k.split(".", 1)[1]: f.get_tensor(k).float() for k in f.keys() if k.split(".", 1)[0] == str(i)}
                      for i in range(len(kimgs))]
