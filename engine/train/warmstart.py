@@ -46,10 +46,15 @@ def read_init(path: str | Path) -> InitModels:
         raise UserError(f"{path.name} is a {G_ema.arch} model: the studio fine-tunes only the architectures it trains "
                         "(fine-tuning this one with train --init is not supported yet)")
     notes = (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",)
-    if meta.grown:  # it trains at full size from here: the layers above its phase start as they are, untrained
-        notes += (f"{path.name} was saved while growing ({meta.grown[0]}² of {G_ema.cfg.resolution}²): its layers "
-                  "above that are barely trained; resume its run instead to keep growing",)
-    return InitModels(G_ema.cfg, G_ema, None, None, meta.model_id, notes)
+    return InitModels(G_ema.cfg, G_ema, None, None, meta.model_id, notes + _grown_note(path, G_ema))
+
+
+def _grown_note(path: Path, G_ema: GeneratorNet) -> tuple[str, ...]:
+    """A start taken while growing trains at full size from here: its layers above that phase are untrained."""
+    if getattr(G_ema, "grown", None) is None:
+        return ()
+    return (f"{path.name} was saved while growing ({G_ema.grown[0]}² of {G_ema.cfg.resolution}²): its layers "
+            "above that are barely trained; resume its run instead to keep growing",)
 
 
 def _from_pickle(path: Path) -> InitModels:
@@ -62,7 +67,8 @@ def _from_pickle(path: Path) -> InitModels:
         notes.append(f"{path.name} holds Gs only: G starts as a copy of it")
     if models.D is None:
         notes.append("D starts from random weights")
-    return InitModels(cfg, models.G_ema, models.G, models.D, "sha256:" + models.record["sha256"], tuple(notes))
+    return InitModels(cfg, models.G_ema, models.G, models.D, "sha256:" + models.record["sha256"],
+                      tuple(notes) + _grown_note(path, models.G_ema))
 
 
 def start_from(init: InitModels, G: GeneratorNet, G_ema: GeneratorNet, D: nn.Module) -> None:

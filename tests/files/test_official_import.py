@@ -8,6 +8,7 @@ import official_reference as ref
 from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.files.official import load_official, lod_phase
 from stylegan_studio.engine.files.tfpickle import NetworkState, PickleRefused, read_pickle
+from stylegan_studio.engine.train.warmstart import read_init
 
 
 def as64(net) -> dict:
@@ -86,6 +87,7 @@ def test_a_snapshot_taken_while_growing_is_shown_at_its_lod_as_the_official_code
     models = load_official(fx.write(tmp_path / "s.pkl", nets))
     G = models.G_ema
     assert G.grown == (16, 0.75)
+    assert "s.pkl was saved while growing (16² of 32²)" in read_init(tmp_path / "s.pkl").notes[-1]  # a fine-tune
     assert "(lod 1.25): shown as the official code shows it, at 16², fading in 0.75, enlarged" in models.notes[0]
     v = as64(nets[2])
     ws = ws_for(G, np.random.RandomState(3).randn(2, kw["latent_size"]))
