@@ -26,6 +26,7 @@ from PIL import Image, PngImagePlugin
 from stylegan_studio.engine.cli.main import main as cli_main
 from stylegan_studio.engine.contract.errors import EXPECTED, StudioError
 from stylegan_studio.engine.contract.latentfile import encode_latents, read_latents
+from stylegan_studio.engine.files.curvefile import CurveWriter, split_curve
 from stylegan_studio.engine.files.modelfile import load_model, save_model
 from stylegan_studio.engine.files.dataset import validate
 from synthetic import make_folder, tiny_cfg, tiny_generator
@@ -363,13 +364,18 @@ class Fixtures:
         for _ in run.steps():
             pass
         self.state = self.run.joinpath(run.files.latest_state().name)
+        self.curve = root / "curve.safetensors"   # a GPU session's FID-curve file: two points of a tiny G
+        writer = CurveWriter(self.curve, 4 << 20)
+        for kimg in (1.0, 2.0):
+            writer.add(tiny_generator(), kimg)
 
     def good(self, kind: str) -> bytes:
         if kind == "nvidia-pkl" and self.nvidia_pkl is None:
             raise ValueError("the nvidia-pkl corpus starts from a StyleGAN2-ADA pickle: "
                              "Fixtures(root, nvidia_pkl=PATH)")
         return {"model": self.model, "state": self.state, "png": self.png, "latents": self.latents,
-                "image": self.image, "zip": self.zip, "nvidia-pkl": self.nvidia_pkl}[kind].read_bytes()
+                "image": self.image, "zip": self.zip, "nvidia-pkl": self.nvidia_pkl,
+                "curve": self.curve}[kind].read_bytes()
 
 
 def _outcome(fn) -> str:
@@ -440,6 +446,10 @@ def run_case(fx: Fixtures, kind: str, data: bytes, work: Path) -> str:
         path = work / "network-snapshot.pkl"
         path.write_bytes(data)
         return _outcome(lambda: _cli(["info", "--model", str(path)]))
+    if kind == "curve":
+        path = work / "curve.safetensors"
+        path.write_bytes(data)
+        return _outcome(lambda: split_curve(path, work / "curve-models"))
     raise ValueError(kind)
 
 
@@ -452,7 +462,8 @@ def _skipped_or_used(path: Path) -> None:
 
 
 GENERATORS = {"model": safetensors_cases, "state": safetensors_cases, "png": png_cases,
-              "latents": latents_cases, "image": image_cases, "zip": zip_cases, "nvidia-pkl": nvidia_pkl_cases}
+              "latents": latents_cases, "image": image_cases, "zip": zip_cases, "nvidia-pkl": nvidia_pkl_cases,
+              "curve": safetensors_cases}
 KINDS = tuple(GENERATORS)
 
 

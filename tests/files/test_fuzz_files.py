@@ -21,7 +21,8 @@ from stylegan_studio.engine.files.provenance import spec_from
 from stylegan_studio.engine.files.dataset import validate
 from stylegan_studio.engine.train.run import TrainingRun
 
-CI_CASES = {"model": 60, "state": 30, "png": 60, "latents": 30, "image": 15, "zip": 10, "nvidia-pkl": 60}
+CI_CASES = {"model": 60, "state": 30, "png": 60, "latents": 30, "image": 15, "zip": 10, "nvidia-pkl": 60,
+            "curve": 30}
 
 
 @pytest.fixture(scope="module")
