@@ -20,6 +20,9 @@ from .train_form import TrainForm, changed_signal
 FIRST_RUN = TrainConfig(resolution=32, total_kimg=20)  # a first run that ends in minutes
 CURVES = (("loss_g", "G loss", "#4e79a7"), ("loss_d", "D loss", "#e15759"), ("r1", "R1 penalty", "#76b7b2"),
           ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"))
+# Each tick's diversity figure (TrainingMetric 'diversity': samples' spread ÷ reals'), dashed beside the losses:
+# a run converging onto one outline shows it falling towards 0.
+DIVERSITY = ("diversity", "diversity", "#9c755f")
 
 
 class TrainingPane(QWidget):
@@ -69,12 +72,16 @@ class TrainingPane(QWidget):
         self.readout = QLabel("Not training")
         self.readout.setWordWrap(True)
         # the legend is a line above the plot: inside it, it covered the curves
-        self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span> {n}' for _, n, c in CURVES))
+        self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span> {n}' for _, n, c in CURVES + (DIVERSITY,)))
+        self.legend.setToolTip("diversity: the spread of 64 G_ema samples ÷ that of 64 real images "
+                               "(near 1: as varied as the data; falling towards 0: the samples collapse)")
         self.legend.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "kimg")
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
         self.curves = {k: self.plot.plot([], [], pen=pg.mkPen(c, width=2), name=n) for k, n, c in CURVES}
+        self.diversity: list[tuple[float, float]] = []
+        self.diversity_curve = self.plot.plot([], [], pen=pg.mkPen(DIVERSITY[2], width=2, style=Qt.PenStyle.DashLine))
         self.plot.setMinimumHeight(120)
         self.metric_plot = pg.PlotWidget(background="w")
         self.metric_plot.setLabel("bottom", "kimg")
@@ -298,6 +305,8 @@ class TrainingPane(QWidget):
         self.kimgs.clear()
         self.metric_points.clear()
         self.metric_curve.setData([], [])
+        self.diversity.clear()
+        self.diversity_curve.setData([], [])
         for v in self.history.values():
             v.clear()
         for c in self.curves.values():
@@ -314,7 +323,11 @@ class TrainingPane(QWidget):
                              f"batch {ev.batch} · {ev.images_per_s:.1f} img/s · ETA {eta}")
 
     def on_metric(self, ev) -> None:
-        """A quality measurement (e.g. FID of 1,000 samples): extend its curve."""
+        """A measurement: the tick's diversity beside the losses, or a quality one (FID of 1,000 samples) below."""
+        if ev.name == "diversity":
+            self.diversity.append((ev.kimg, ev.value))
+            self.diversity_curve.setData([k for k, _ in self.diversity], [v for _, v in self.diversity])
+            return
         self.metric_points.append((ev.kimg, ev.value))
         self.metric_curve.setData([k for k, _ in self.metric_points], [v for _, v in self.metric_points])
         self.metric_plot.setLabel("left", ev.name.upper().replace("FID1K", "FID (1k)"))

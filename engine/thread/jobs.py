@@ -210,6 +210,8 @@ class TrainingJob:
         if update.tick_stats is not None:
             eta = max(update.total_kimg - update.kimg, 0.0) * update.tick_stats.sec_per_kimg
             out.append(self._tick_event(update.tick_stats, update.total_kimg, seconds, eta))
+            if update.diversity is not None:  # every tick: a run converging onto one outline shows it falling
+                out.append(TrainingMetric(jid, update.kimg, "diversity", update.diversity))
         if update.metric is not None:
             out.append(TrainingMetric(jid, update.kimg, *update.metric))
         if update.fakes is not None:

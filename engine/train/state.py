@@ -182,12 +182,15 @@ class RunFiles:
     def history(self, upto_kimg: float) -> tuple[list[TickStats], list[tuple[float, str, float]]]:
         """Ticks (stats.jsonl) and measurements (kimg, name, value) up to `upto_kimg`; damaged lines are skipped.
 
+        The measurements are metrics.jsonl's and each tick's diversity figure (a figure of stats.jsonl).
         Lines past `upto_kimg` were written after the state being resumed (a killed run): they are not history.
         """
         names = [f.name for f in dataclasses.fields(TickStats)]
-        ticks = [TickStats(**{n: r[n] for n in names}) for r in _records(self.root / "stats.jsonl")
-                 if set(names) <= r.keys() and _kimg(r) <= upto_kimg + 1e-6]
-        metrics = []
+        records = [r for r in _records(self.root / "stats.jsonl")
+                   if set(names) <= r.keys() and _kimg(r) <= upto_kimg + 1e-6]
+        ticks = [TickStats(**{n: r[n] for n in names}) for r in records]
+        metrics = [(float(r["kimg"]), "diversity", float(r["diversity"])) for r in records
+                   if isinstance(r.get("diversity"), (int, float))]
         for r in _records(self.root / "metrics.jsonl"):
             found = [k for k in r if k not in ("tick", "kimg", "seconds")]
             if found and _kimg(r) <= upto_kimg + 1e-6 and isinstance(r[found[0]], (int, float)):

@@ -197,8 +197,11 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     pane.start()
     cfg = bridge.last(m.StartTraining).config
     assert (cfg.augment, cfg.gamma, cfg.mapping_layers, cfg.metric) == ("color,cutout", 0.5, 2, "fid1k")
+    bridge.training_metric.emit(m.TrainingMetric(1, 2.0, "diversity", 0.8))   # every tick: beside the losses
+    assert list(pane.diversity_curve.getData()[1]) == [0.8] and pane.metric_plot.isHidden()
     bridge.training_metric.emit(m.TrainingMetric(1, 4.0, "fid1k", 120.5))
     assert list(pane.metric_curve.getData()[1]) == [120.5] and not pane.metric_plot.isHidden()
+    assert list(pane.diversity_curve.getData()[1]) == [0.8] and "diversity" in pane.legend.text()
     tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
                           job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
     bridge.training_state.emit(m.TrainingState(1, "running"))   # the run starts, then ticks

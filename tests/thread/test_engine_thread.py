@@ -352,6 +352,11 @@ def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves_fro
     assert snaps[0].kimg == pytest.approx(0.032)
     resumed = [e.kimg for e in eng.rec.events if isinstance(e, m.TrainingTick) and e.job_id != first]
     assert resumed[:4] == pytest.approx(before) and len(resumed) == 6   # 4 replayed, then 2 new ticks
+    spread = {j: [e for e in eng.rec.events if isinstance(e, m.TrainingMetric) and e.job_id == j
+                  and e.name == "diversity"] for j in (first, first + 1)}
+    assert [e.kimg for e in spread[first]] == pytest.approx(before)      # one diversity figure a tick
+    assert [e.value for e in spread[first + 1][:4]] == pytest.approx([e.value for e in spread[first]], abs=1e-4)
+    assert len(spread[first + 1]) == 6 and all(e.value > 0 for e in spread[first + 1])
     assert resumed[4] > before[-1]
 
 
