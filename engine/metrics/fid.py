@@ -87,6 +87,8 @@ def fid_steps(G, data: str, count: int, real: int = 5000, psi: float = 1.0, seed
     net = net if net is not None else load_inception()
     images, report = load_images(data, G.img_resolution)
     images = images[:real]
+    if len(images) < 2:  # one image has no covariance: the figure would be NaN
+        raise UserError(f"{data}: FID needs at least 2 real images, it has {len(images)}")
     total = len(images) + count
     real_feats, done = None, 0
     for out in feature_steps(net, images, report.key, batch):

@@ -46,6 +46,8 @@ def test_fid_steps_report_progress_and_agree_with_the_whole_measurement(tmp_path
     assert [s[0] for s in again][0] == "samples"                 # the held-out features came from the cache
     with pytest.raises(UserError, match="at least 2"):
         list(fid.fid_steps(G, str(data), count=1))
+    with pytest.raises(UserError, match="at least 2 real images, it has 1"):
+        list(fid.fid_steps(G, str(make_folder(tmp_path / "one", n=1, size=16)), count=4))
 
 
 def test_the_cli_prints_the_measurement(tmp_path, tiny_inception, capsys):
