@@ -46,3 +46,32 @@ def layer_module(layers: dict[str, tuple[nn.Module, int, int]], name: str) -> nn
     if name not in layers:
         raise KeyError(f"no feature layer {name!r}")
     return layers[name][0]
+
+
+class CapturingSynthesis(nn.Module):
+    """A synthesis network with layer views by hooks: a subclass defines `layers()` (name → (module, size,
+    channels)) and `_render(ws, noise, res, force_fp32)`, the image pass."""
+
+    def layers(self) -> dict[str, tuple[nn.Module, int, int]]:
+        raise NotImplementedError
+
+    def _render(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
+                force_fp32: bool = False) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
+                force_fp32: bool = False, capture: str | None = None):
+        """The image of `_render`; with `capture` (a feature layer's name), (image, that layer's output) from
+        the same pass."""
+        if capture is not None:
+            return run_capturing(layer_module(self.layers(), capture),
+                                 lambda: self._render(ws, noise, res, force_fp32), stop=False)
+        return self._render(ws, noise, res, force_fp32)
+
+    def features(self, ws: torch.Tensor, noise: list | None, name: str) -> torch.Tensor:
+        """One feature layer's output, the pass ended there (nothing above it runs)."""
+        return run_capturing(layer_module(self.layers(), name), lambda: self._render(ws, noise), stop=True)[1]
+
+    def feature_layers(self) -> tuple[tuple[str, int, int], ...]:
+        """(name, size, channels) of the layers a layer view can show, in order."""
+        return tuple((name, size, ch) for name, (_, size, ch) in self.layers().items())

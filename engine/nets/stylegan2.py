@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .capture import layer_module, run_capturing
+from .capture import CapturingSynthesis
 from .stylegan2_config import Stylegan2Config, Stylegan2ConfigError
 from .stylegan2_ops import (Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer, bias_act, fir_filter,
                             downsample2d, modulated_conv2d, normalize_2nd_moment, upsample2d)
@@ -150,8 +150,8 @@ class SynthesisBlock(nn.Module):
         return x, img
 
 
-class SynthesisNetwork(nn.Module):
-    """g: ws → image, from the learned 4² constant up to the output resolution."""
+class SynthesisNetwork(CapturingSynthesis):
+    """g: ws → image, from the learned 4² constant up to the output resolution (layer views: capture.py)."""
 
     def __init__(self, cfg: Stylegan2Config) -> None:
         super().__init__()
@@ -181,23 +181,11 @@ class SynthesisNetwork(nn.Module):
                     out[f"{r}x{r}/{part}"] = (getattr(block, part), r, ch)
         return out
 
-    def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
-                force_fp32: bool = False, capture: str | None = None):
-        """ws [N, num_ws, w_dim] → image [N, C, R, R] (R = res: the skip image so far, 'skip' models only).
-
-        noise: None = every input's stored map; else one entry per noise input, a map or None (that input off).
-        capture: a feature layer's name; returns (image, that layer's output) from the same pass."""
-        if capture is not None:
-            return run_capturing(layer_module(self.layers(), capture),
-                                 lambda: self._render(ws, noise, res, force_fp32), stop=False)
-        return self._render(ws, noise, res, force_fp32)
-
-    def features(self, ws: torch.Tensor, noise: list | None, name: str) -> torch.Tensor:
-        """One feature layer's output, the pass ended there (nothing above it runs)."""
-        return run_capturing(layer_module(self.layers(), name), lambda: self._render(ws, noise), stop=True)[1]
-
     def _render(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
                 force_fp32: bool = False) -> torch.Tensor:
+        """ws [N, num_ws, w_dim] → image [N, C, R, R] (R = res: the skip image so far, 'skip' models only).
+
+        noise: None = every input's stored map; else one entry per noise input, a map or None (that input off)."""
         cfg = self.cfg
         stop = res or cfg.img_resolution
         if stop not in cfg.block_resolutions or (stop != cfg.img_resolution and cfg.architecture != "skip"):
@@ -254,7 +242,7 @@ class Generator(nn.Module):
 
     def feature_layers(self) -> tuple[tuple[str, int, int], ...]:
         """(name, resolution, channels) of the layers a layer view can show: every conv and ToRGB."""
-        return tuple((name, r, ch) for name, (_, r, ch) in self.synthesis.layers().items())
+        return self.synthesis.feature_layers()
 
     def _affines_by_ws(self) -> list[list[tuple[nn.Module, float]]]:
         """For each ws index, the (affine, extra gain) pairs it feeds: a block's convolutions take one ws each

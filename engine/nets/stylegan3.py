@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .capture import layer_module, run_capturing
+from .capture import CapturingSynthesis
 from .stylegan3_config import LayerSpec, Stylegan3Config, Stylegan3ConfigError
 from .stylegan2_ops import FullyConnectedLayer  # the same dense layer as StyleGAN2's
 from .stylegan3_ops import filtered_lrelu, lowpass_filter, modulated_conv2d
@@ -129,7 +129,7 @@ class SynthesisLayer(nn.Module):
                               gain, slope, self.conv_clamp)
 
 
-class SynthesisNetwork(nn.Module):
+class SynthesisNetwork(CapturingSynthesis):
     """g: ws → image: the Fourier input, num_layers alias-free layers, ToRGB, scaled by output_scale."""
 
     def __init__(self, cfg: Stylegan3Config) -> None:
@@ -147,22 +147,10 @@ class SynthesisNetwork(nn.Module):
         out.update((s.name, (getattr(self, s.name), s.out_size, s.out_channels)) for s in cfg.layers)
         return out
 
-    def forward(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
-                force_fp32: bool = False, capture: str | None = None):
-        """ws [N, num_ws, w_dim] → image [N, C, R, R] in float32. StyleGAN3 has no noise inputs: `noise` must be
-        None or empty, and `res` (an early stop) the output resolution or None. capture: a feature layer's name;
-        returns (image, that layer's output) from the same pass."""
-        if capture is not None:
-            return run_capturing(layer_module(self.layers(), capture),
-                                 lambda: self._render(ws, noise, res, force_fp32), stop=False)
-        return self._render(ws, noise, res, force_fp32)
-
-    def features(self, ws: torch.Tensor, noise: list | None, name: str) -> torch.Tensor:
-        """One feature layer's output, the pass ended there (nothing above it runs)."""
-        return run_capturing(layer_module(self.layers(), name), lambda: self._render(ws, noise), stop=True)[1]
-
     def _render(self, ws: torch.Tensor, noise: list | None = None, res: int | None = None,
                 force_fp32: bool = False) -> torch.Tensor:
+        """ws [N, num_ws, w_dim] → image [N, C, R, R] in float32. StyleGAN3 has no noise inputs: `noise` must be
+        None or empty, and `res` (an early stop) the output resolution or None."""
         cfg = self.cfg
         if noise:
             raise ValueError(f"a StyleGAN3 model takes no noise inputs, got {len(noise)}")
@@ -208,7 +196,7 @@ class Generator(nn.Module):
 
     def feature_layers(self) -> tuple[tuple[str, int, int], ...]:
         """(name, size, channels) of the layers a layer view can show: the Fourier input and every layer."""
-        return tuple((name, size, ch) for name, (_, size, ch) in self.synthesis.layers().items())
+        return self.synthesis.feature_layers()
 
     @property
     def w_avg(self) -> torch.Tensor:
