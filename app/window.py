@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
 from ..engine.contract.latents import SEED_ROW, Latent, seed_position
+from ..engine.contract.modelconfig import ARCH_NAMES
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.blend import BlendDialog
 from .dialogs.export_video import ExportVideoDialog
@@ -30,7 +31,6 @@ MODEL_FILTER = ("Models (*.safetensors *.pkl);;Studio models (*.safetensors);;"
                 "NVIDIA pickles: StyleGAN, StyleGAN2-ADA, StyleGAN3 (*.pkl);;All files (*)")
 
 
-ARCH_NAMES = {"stylegan1": "StyleGAN", "stylegan2": "StyleGAN2", "stylegan3": "StyleGAN3"}  # the status bar's words
 
 
 def is_model_path(path: str) -> bool:

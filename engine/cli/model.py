@@ -5,7 +5,7 @@ import argparse
 
 import torch
 
-from ..contract.modelconfig import ModelConfig
+from ..contract.modelconfig import ARCH_NAMES, ModelConfig
 from ..nets.device import default_device
 from ..files.imported import describe_import, is_official_pickle, snapshot_config, snapshot_model
 from ..files.modelfile import ModelMeta, load_model, save_model
@@ -92,7 +92,7 @@ def run_info(args: argparse.Namespace) -> int:
     else:
         G, meta = load_model(path)
         cfg = G.cfg
-    lines = [f"model     {path}", *snapshot, f"id        {meta.model_id}", f"name      {meta.name}",
+    lines = [f"model     {path}", *snapshot, f"arch      {ARCH_NAMES.get(G.arch, G.arch)}", f"id        {meta.model_id}", f"name      {meta.name}",
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
              *([grown_line(meta.grown)] if meta.grown else []), f"dataset   {meta.dataset or '-'}", "config"]
     keys = cfg.to_dict()

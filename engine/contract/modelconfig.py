@@ -10,6 +10,10 @@ from .errors import StudioError
 from .latents import num_ws_for
 
 
+# The architectures' names for people (the window's status bar, `info`, the trainer's notes), by registry key.
+ARCH_NAMES = {"stylegan1": "StyleGAN", "stylegan2": "StyleGAN2", "stylegan3": "StyleGAN3"}
+
+
 class ConfigError(StudioError, ValueError):
     """A configuration that cannot describe a StyleGAN v1 model."""
 

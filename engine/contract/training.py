@@ -7,6 +7,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from .modelconfig import ModelConfig
 from .errors import UserError
@@ -101,13 +102,20 @@ class TrainConfig:
                       "Device", choices=DEVICES, ui=False, resume=True)
     compile: bool = opt(False, "torch.compile G's synthesis and D (CUDA; pays only on long runs at one "
                         "resolution: it compiles again for each fade-in alpha)", "Compile", ui=False, resume=True)
-    init: str = opt("", "start from a model file (ours, .safetensors, or an official StyleGAN v1 .pkl): its G_ema, "
-                    "G and D when it has them, at its resolution and architecture, without growing",
+    init: str = opt("", "start from a model file (ours, .safetensors, or an official .pkl of StyleGAN v1 or "
+                    "StyleGAN2-ADA): its G_ema, G and D when it has them, at its resolution and architecture, "
+                    "without growing",
                     "Start from model", pick=("Model…", "StyleGAN models (*.safetensors *.pkl)"))
     d_warmup_kimg: float = opt(0.0, "kimg at the start in which only D trains (G and G_ema held), so that a fresh D "
                                "catches up with a G from --init before it pulls G about (0: none)", "D warm-up (kimg)")
+    pl_weight: float | None = opt(None, "path-length regularisation weight (every 4th G step, half the minibatch); "
+                                  "auto: the model's own recipe, 2 for StyleGAN2, 0 for StyleGAN v1",
+                                  "Path-length reg.", resume=True)
     # Filled in when a run starts from `init` (not options): G's and D's architecture, and the model's id.
-    arch: ModelConfig | None = None
+    # `arch` is v1's ModelConfig, or for another architecture its config (the trainer builds it from the plain
+    # dict a config.json holds: the contract does not know the other architectures' classes).
+    arch: Any = None
+    arch_kind: str = ""  # the registry key of `arch` ("": StyleGAN v1, as in every run before StyleGAN2 fine-tuning)
     init_id: str = ""
 
     def __post_init__(self) -> None:
@@ -143,7 +151,9 @@ class TrainConfig:
             raise UserError("D warm-up must be at least 0 kimg and shorter than the run")
         if not 0.0 <= self.style_mixing <= 1.0:
             raise UserError("style-mixing probability must be between 0 and 1")
-        if self.arch is not None and (self.arch.resolution != self.resolution or self.growing):
+        if self.pl_weight is not None and not 0 <= self.pl_weight <= 1e6:  # NaN fails
+            raise UserError("path-length weight must be from 0 (off) to 1e6 (or auto)")
+        if self.arch is not None and (_arch_resolution(self.arch) != self.resolution or self.growing):
             raise UserError("a run with the architecture of a model trains at its resolution, without growing")
 
     def model_config(self) -> ModelConfig:
@@ -157,11 +167,17 @@ class TrainConfig:
         d = ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim, self.mapping_layers)
         return dataclasses.replace(d, mbstd_group=self.mbstd_group)
 
-    def with_model(self, arch: ModelConfig, model_id: str) -> "TrainConfig":
-        """This config for a run that starts from the model `arch` describes: its architecture, no growing."""
-        return dataclasses.replace(self, arch=arch, init_id=model_id, resolution=arch.resolution,
-                                   channels=arch.fmap_max, z_dim=arch.z_dim, mapping_layers=arch.mapping_layers,
-                                   d_channels=0, growing=False)
+    def with_model(self, arch, model_id: str, kind: str = "stylegan1", **sizes) -> "TrainConfig":
+        """This config for a run that starts from the model `arch` describes: its architecture, no growing.
+
+        `sizes` (resolution, channels, z_dim, mapping_layers, noise_res): the settings the model decides, given
+        by the trainer where `arch` is not v1's ModelConfig.
+        """
+        if isinstance(arch, ModelConfig):
+            sizes = {"resolution": arch.resolution, "channels": arch.fmap_max, "z_dim": arch.z_dim,
+                     "mapping_layers": arch.mapping_layers, **sizes}
+        return dataclasses.replace(self, arch=arch, arch_kind="" if kind == "stylegan1" else kind, init_id=model_id,
+                                   d_channels=0, growing=False, **sizes)
 
     def gamma_at(self, res: int) -> float:
         """R1 weight while training at `res`: the given gamma, or 0.0002 · resolution² / minibatch.
@@ -237,12 +253,18 @@ class TrainConfig:
         unknown = set(data) - names
         if unknown:
             raise UserError(f"unknown training config keys: {', '.join(sorted(unknown))}")
-        if isinstance(data.get("arch"), dict):
+        if isinstance(data.get("arch"), dict) and data.get("arch_kind", "") in ("", "stylegan1"):
             try:
                 data = {**data, "arch": ModelConfig.from_dict(data["arch"])}
             except ValueError as exc:  # ConfigError
                 raise UserError(f"training config: {exc}") from None
         return cls(**data)
+
+
+def _arch_resolution(arch) -> int | None:
+    """The output resolution of a model architecture: v1's config, another's config, or its plain dict."""
+    get = arch.get if isinstance(arch, dict) else (lambda key: getattr(arch, key, None))
+    return get("resolution") or get("img_resolution")
 
 
 def options() -> tuple[dataclasses.Field, ...]:

@@ -110,22 +110,33 @@ def snapshot_config(snap: Snapshot, cfg):
         return cfg
 
 
+def snapshot_networks(snap: Snapshot) -> tuple[GeneratorNet, ModelMeta, GeneratorNet | None, torch.nn.Module | None]:
+    """(G_ema, its provenance, G or None, D or None) of a StyleGAN2-ADA / StyleGAN3 snapshot.
+
+    G is None where the snapshot holds only one generator (then it is G_ema), D where it holds no D.
+    """
+    G_ema, meta = snapshot_model(snap)
+    G = None
+    if snap.generator.key == "G_ema" and "G" in snap.networks:
+        G = _network(snap.networks["G"], generator_from_nvidia)
+    D = _network(snap.networks["D"], discriminator_from_nvidia) if "D" in snap.networks else None
+    return G_ema, meta, G, D
+
+
 def convert_snapshot(snap: Snapshot, target: Path) -> ModelMeta:
     """Write a StyleGAN2-ADA / StyleGAN3 snapshot's G_ema as a model file at `target`, and keep its G and D beside it.
 
-    The kept networks (`target` with .G / .D before the suffix) are what a later fine-tune would start from;
-    their names are recorded in the model file's provenance.
+    The kept networks (`target` with .G / .D before the suffix) record what the snapshot held besides G_ema;
+    their names are in the model file's provenance (a fine-tune reads the .pkl itself).
     """
-    G_ema, meta = snapshot_model(snap)
+    G_ema, meta, G, D = snapshot_networks(snap)
     kept = meta.imported["kept"]
-    if snap.generator.key == "G_ema" and "G" in snap.networks:
-        G = _network(snap.networks["G"], generator_from_nvidia)
+    if G is not None:
         path = target.with_name(target.stem + ".G.safetensors")
         save_model(G, path, ModelMeta(name=f"{Path(snap.file).stem} G", source=f"imported {snap.file} (G)"))
         kept["G"] = path.name
-    if "D" in snap.networks:
+    if D is not None:
         rec = snap.networks["D"]
-        D = _network(rec, discriminator_from_nvidia)
         path = target.with_name(target.stem + ".D.safetensors")
         save_discriminator(D, path, {"file": snap.file, "sha256": snap.sha256, "network": rec.name,
                                      "init_kwargs": _json_ready(rec.init_kwargs)})
@@ -184,5 +195,5 @@ def _describe_pytorch(record: dict) -> list[str]:
     kept = record.get("kept") or {}
     if kept:
         lines.append("kept      " + ", ".join(f"{k} in {v}" for k, v in sorted(kept.items()))
-                     + " (for fine-tuning, not supported yet)")
+                     + " (train --init reads G and D from the .pkl itself)")
     return lines

@@ -19,6 +19,7 @@ from ..contract.errors import UserError
 from ..contract.latents import seed_to_z
 from ..files.dataset import load_images
 from ..files.fileio import atomic_write_bytes, cache_root, make_dir
+from ..nets import trainable
 from ..nets.inception import inception_path, load_inception
 from ..render.synth import broadcast, map_random, to_uint8, truncate
 
@@ -181,7 +182,7 @@ class FidMonitor:
             with torch.inference_mode():
                 z = torch.randn(self.BATCH, G.z_dim, generator=gen)
                 noise = [torch.randn(self.BATCH, 1, r, r, generator=gen) for r in G.noise_resolutions]
-                img = G(z, noise=noise, res=res, alpha=alpha)  # the trainer's G (v1): its growing-phase forward
+                img = trainable.render(G, z, noise, res, alpha)  # the trainer's G at its growing phase
                 if res < self.resolution:
                     img = F.interpolate(img, size=self.resolution, mode="nearest")
                 feats.append(features(self.net, to_uint8(img), self.BATCH))

@@ -7,7 +7,7 @@ from torch import nn
 from .api import GeneratorNet
 from ..contract.modelconfig import ConfigError, ModelConfig
 from .networks import Discriminator, Generator
-from .stylegan2 import Generator as Stylegan2Generator
+from .stylegan2 import Discriminator as Stylegan2Discriminator, Generator as Stylegan2Generator
 from .stylegan2_config import Stylegan2Config
 from .stylegan3 import Generator as Stylegan3Generator
 from .stylegan3_config import Stylegan3Config
@@ -17,7 +17,7 @@ DEFAULT_ARCH = "stylegan1"  # what a model file without an `arch` entry holds (e
 # arch → (config class, generator class, discriminator class or None where the studio does not train it)
 ARCHS: dict[str, tuple[type, type, type | None]] = {
     "stylegan1": (ModelConfig, Generator, Discriminator),
-    "stylegan2": (Stylegan2Config, Stylegan2Generator, None),  # explored, not trained (no v2 trainer yet)
+    "stylegan2": (Stylegan2Config, Stylegan2Generator, Stylegan2Discriminator),  # fine-tuned (train --init)
     "stylegan3": (Stylegan3Config, Stylegan3Generator, None),  # explored, not trained (no v3 trainer yet)
 }
 
@@ -67,6 +67,11 @@ def new_networks(g_cfg, d_cfg, seed: int) -> tuple[GeneratorNet, nn.Module]:
 def can_train(arch: str) -> bool:
     """Whether the studio has a discriminator, and so a trainer, for `arch`."""
     return _entry(arch)[2] is not None
+
+
+def can_fine_tune(G: GeneratorNet) -> bool:
+    """Whether the trainer can continue this model (`train --init`): an architecture it trains, no class labels."""
+    return can_train(G.arch) and G.c_dim == 0
 
 
 def new_discriminator(cfg) -> nn.Module:

@@ -12,7 +12,7 @@ from ..contract.modelconfig import ModelConfig
 from ..files.imported import open_model
 from ..files.modelfile import ModelMeta, save_model
 from ..nets.api import GeneratorNet, feature_layers
-from ..nets.registry import can_train, new_generator
+from ..nets.registry import can_fine_tune, new_generator
 
 
 def _grown_fields(grown: tuple[int, float] | None) -> dict:
@@ -60,7 +60,7 @@ class ModelSlot:
                          kimg=self.live_kimg if self.live else self.meta.kimg, live=self.live,
                          feature_layers=feature_layers(G),
                          arch=G.arch, c_dim=G.c_dim, has_input_transform=G.has_input_transform,
-                         can_train=can_train(G.arch),
+                         can_train=can_fine_tune(G),
                          source_note="" if self.live else self.meta.imported.get("source_note") or "",
                          **_grown_fields(None if self.live else getattr(G, "grown", None)))
 

@@ -1,4 +1,5 @@
-"""The StyleGAN v1 training loop as a generator job that yields after every minibatch.
+"""The training loop (StyleGAN v1 from scratch or a model; StyleGAN2 from a model) as a job that yields after
+every minibatch.
 
 The loop is written for an accelerator: the dataset sits on the run's device as uint8 and is sampled
 there, every random tensor is drawn there, and a minibatch never waits for the device (no .item() or
@@ -24,19 +25,22 @@ from . import distributed as dist_util
 from .augment import augment
 from ..files.dataset import load_images
 from ..contract.errors import UserError
-from ..contract.latents import num_ws_for
 from ..contract.messages import TickStats
 from ..nets.device import default_device
 from ..render.synth import to_uint8
 from ..metrics.fid import FidMonitor
 from ..nets.registry import new_networks
+from ..nets import trainable
 from ..files.pngio import make_grid
 from ..contract.training import TrainConfig, parse_policy
-from .warmstart import init_notes, read_init, start_from
+from .warmstart import init_notes, read_init, resolved_arch, start_from, with_init
 from .state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
 
 STAT_KEYS = ("loss_g", "loss_d", "r1", "score_real", "score_fake")  # TickStats' means, in this order
 DIVERSITY_SAMPLES = 64
+# Path-length regularisation as StyleGAN2 takes it: every PL_INTERVAL-th G step (lazy, weight × interval), on
+# half the minibatch, against a running mean of the lengths (decay PL_DECAY).
+PL_INTERVAL, PL_BATCH_SHRINK, PL_DECAY = 4, 2, 0.01
 
 
 def train_device(cfg: TrainConfig) -> torch.device:
@@ -114,8 +118,8 @@ class TrainingRun:
             cfg = self.files.resumed_config(total_kimg, overrides)
         init = read_init(cfg.init) if cfg.init and not resume else None  # a resume continues from its state
         if init is not None:
-            cfg = cfg.with_model(init.cfg, init.model_id)
-        self.cfg = cfg
+            cfg = with_init(cfg, init)
+        self.cfg = cfg = resolved_arch(cfg)
         self.notes = init_notes(cfg, init) + warmup_notes(cfg)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
@@ -130,6 +134,8 @@ class TrainingRun:
         self.images = torch.from_numpy(shard).to(self.device)  # uint8 [N, R, R, 3], sampled on the device
         mcfg = cfg.model_config()
         self.G, self.D = new_networks(mcfg, cfg.d_config(), cfg.seed)
+        self.pl_weight = cfg.pl_weight if cfg.pl_weight is not None else trainable.recipe_pl_weight(self.G.arch)
+        self.pl_mean = torch.zeros((), device=self.device)  # running mean of path lengths (a state tensor)
         self.policy = parse_policy(cfg.augment)
         self.monitor = FidMonitor(cfg.metric_data, cfg.resolution) if cfg.metric else None
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -142,8 +148,8 @@ class TrainingRun:
         # (style mixing, its layer), which must be known on the host without asking the device.
         self.gen = torch.Generator(self.device).manual_seed(cfg.seed * 1000 + self.rank)
         self.rng = np.random.Generator(np.random.PCG64(cfg.seed * 1000 + self.rank))
-        self.nimg, self.tick, self.cur_res = 0, 0, 0
-        self.grid_z = torch.randn(DIVERSITY_SAMPLES, mcfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 123))
+        self.nimg, self.tick, self.cur_res, self.g_steps = 0, 0, 0, 0
+        self.grid_z = torch.randn(DIVERSITY_SAMPLES, self.G.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 123))
         pick = torch.randperm(len(self.images), generator=torch.Generator().manual_seed(cfg.seed + 7))
         self._diversity_reals = self.images[pick[:DIVERSITY_SAMPLES].to(self.device)]
         self._tick_acc = _TickAccumulator()
@@ -174,7 +180,8 @@ class TrainingRun:
             t, opt_meta[name] = opt_tensors(getattr(self, name), name)
             tensors.update(t)
         tensors["gen_state"] = self.gen.get_state()
-        counters = {"nimg": self.nimg, "tick": self.tick, "cur_res": self.cur_res,
+        tensors["pl_mean"] = self.pl_mean.detach()
+        counters = {"nimg": self.nimg, "tick": self.tick, "cur_res": self.cur_res, "g_steps": self.g_steps,
                     "tick_start_kimg": self._tick_acc.start_kimg, "gen_device": self.device.type}
         dataset = {"path": self.report.path, "count": self.report.count, "key": self.report.key,
                    "content": self.report.content}
@@ -217,6 +224,9 @@ class TrainingRun:
             getattr(self, name).load_state_dict({k: v.float() for k, v in module_tensors(tensors, name).items()})
         counters = json.loads(meta["counters"])
         self.nimg, self.tick = int(counters["nimg"]), int(counters["tick"])  # a damaged header fails here, in one line
+        self.g_steps = int(counters.get("g_steps", 0))  # states before path-length regularisation: none taken
+        if "pl_mean" in tensors:
+            self.pl_mean = tensors["pl_mean"].float().reshape(()).to(self.device)
         self._prepare_phase(counters["cur_res"])
         opt = json.loads(meta["opt"])
         restore_opt(self.opt_G, "opt_G", opt["opt_G"], tensors)
@@ -267,38 +277,36 @@ class TrainingRun:
 
     def _ws(self, n: int, res: int) -> torch.Tensor:
         """Mapped latents with style-mixing regularisation, [n, num_ws, w_dim]."""
-        z = torch.randn(n, self.G.cfg.z_dim, generator=self.gen, device=self.device)
+        z = torch.randn(n, self.G.z_dim, generator=self.gen, device=self.device)
         w = self.G.mapping(z)
         self.G.update_w_avg(w)
         ws = w.unsqueeze(1).repeat(1, self.G.num_ws, 1)
         if self.rng.random() < self.cfg.style_mixing:
-            layers = num_ws_for(res)  # layers in use at this resolution
+            layers = trainable.mixing_ws(self.G, res)  # layers in use at this resolution
             cross = int(self.rng.integers(1, max(layers, 2)))
-            w2 = self.G.mapping(torch.randn(n, self.G.cfg.z_dim, generator=self.gen, device=self.device))
+            w2 = self.G.mapping(torch.randn(n, self.G.z_dim, generator=self.gen, device=self.device))
             ws[:, cross:] = w2.unsqueeze(1)
         return ws
 
     def _noise(self, n: int, res: int, gen: torch.Generator | None = None) -> list:
-        """Fresh per-image noise maps for every layer up to `res` that trains with noise."""
-        maps = []
-        for r in self.G.cfg.resolutions:
-            use = r <= res and self.cfg.noise_at(r)
-            maps += [torch.randn(n, 1, r, r, generator=gen or self.gen, device=self.device) if use else None
-                     for _ in (0, 1)]
-        return maps
+        """Fresh per-image noise maps for every noise input up to `res` that trains with noise (others off)."""
+        return [torch.randn(n, 1, r, r, generator=gen or self.gen, device=self.device)
+                if r <= res and self.cfg.noise_at(r) else None for r in self.G.noise_resolutions]
 
-    def _fakes(self, n: int, res: int, alpha: float) -> torch.Tensor:
+    def _fakes(self, n: int, res: int, alpha: float, ws: torch.Tensor | None = None) -> torch.Tensor:
         # Without gradients the layers cache their scaled weights (nets/layers.py: frozen), which a compiled
-        # graph would see as a new constant every step: the D step's fakes run eager.
-        synthesis = self._synthesis if torch.is_grad_enabled() else self.G.synthesis
-        return synthesis(self._ws(n, res), noise=self._noise(n, res), res=res, alpha=alpha)
+        # graph would see as a new constant every step: the D step's fakes run eager. So does a pass given its
+        # ws (the path-length penalty's), which needs a double backward a compiled graph does not have.
+        synthesis = self._synthesis if torch.is_grad_enabled() and ws is None else self.G.synthesis
+        ws = self._ws(n, res) if ws is None else ws
+        return synthesis(ws, noise=self._noise(n, res), **trainable.synthesis_kwargs(self.G, res, alpha))
 
     def _D(self, img: torch.Tensor, alpha: float, r1: bool = False) -> torch.Tensor:
         """D's score of images seen through the run's differentiable augmentation."""
         if self.policy:
             img = augment(img, self.policy, self.gen)
         # A compiled graph has no double backward: R1's pass runs D as written.
-        return (self.D if r1 else self._D_fast)(img, alpha).float()
+        return (self.D if r1 else self._D_fast)(img, *trainable.d_args(self.G, alpha)).float()
 
     def _compiled(self, on: bool) -> tuple:
         """(G's synthesis, D) as the minibatch calls them: torch.compile'd when the run asks for it."""
@@ -330,10 +338,28 @@ class TrainingRun:
         return {"loss_d": loss, "r1": r1.detach(), "score_real": real_score.detach().mean(),
                 "score_fake": fake_score.detach().mean()}
 
-    def _g_step(self, n: int, res: int, alpha: float) -> torch.Tensor:
+    def _g_step(self, n: int, res: int, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """(G's adversarial loss, the loss to minimise: with the path-length penalty on the steps that take one)."""
         with self._autocast():
             score = self._D(self._fakes(n, res, alpha), alpha)
-        return F.softplus(-score).mean()
+        loss = F.softplus(-score).mean()
+        total = loss
+        if self.pl_weight > 0 and self.g_steps % PL_INTERVAL == 0:
+            total = loss + self._path_length(max(n // PL_BATCH_SHRINK, 1), res, alpha) * (self.pl_weight * PL_INTERVAL)
+        self.g_steps += 1
+        return loss, total
+
+    def _path_length(self, n: int, res: int, alpha: float) -> torch.Tensor:
+        """StyleGAN2's path-length penalty: (|J_w^T y| − its running mean)² for y random image-space noise."""
+        ws = self._ws(n, res)
+        img = self._fakes(n, res, alpha, ws=ws).float()  # fp32: a second-order term in bf16 would be noise
+        y = torch.randn(img.shape, generator=self.gen, device=self.device) / math.sqrt(img.shape[2] * img.shape[3])
+        (grad,) = torch.autograd.grad((img * y).sum(), ws, create_graph=True)
+        lengths = grad.square().sum(2).mean(1).sqrt()
+        with torch.no_grad():  # a non-finite step (skipped by _apply) must not poison the mean for good
+            m = lengths.mean().float()
+            self.pl_mean.copy_(torch.where(torch.isfinite(m), self.pl_mean.lerp(m, PL_DECAY), self.pl_mean))
+        return (lengths - self.pl_mean).square().mean()
 
     def _apply(self, opt: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:
         """Backward and step; a non-finite loss leaves the weights as they were. Returns that flag (on the device).
@@ -373,8 +399,8 @@ class TrainingRun:
         else:
             self.G.requires_grad_(True)
             self.D.requires_grad_(False)
-            loss_g = self._g_step(n, res, alpha)
-            bad_g = self._apply(self.opt_G, loss_g, self.G)
+            loss_g, total = self._g_step(n, res, alpha)
+            bad_g = self._apply(self.opt_G, total, self.G)
             self._update_ema(n)
         self.nimg += n * self.world
         stats = torch.stack([loss_g.detach().float()] + [d[k].detach().float() for k in STAT_KEYS[1:]])
@@ -407,7 +433,7 @@ class TrainingRun:
         gen = torch.Generator(self.device).manual_seed(self.cfg.seed + 321)  # the same noise every tick
         with torch.no_grad():
             noise = self._noise(len(self.grid_z), res, gen)
-            imgs = self.G_ema(self.grid_z.to(self.device), noise=noise, res=res, alpha=alpha).float()
+            imgs = trainable.render(self.G_ema, self.grid_z.to(self.device), noise, res, alpha).float()
             if res < self.cfg.resolution:  # layers above `res` are still untrained
                 imgs = F.interpolate(imgs, size=self.cfg.resolution, mode="nearest")
         return imgs

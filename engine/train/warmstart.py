@@ -1,33 +1,40 @@
 """Fine-tuning: the networks a run starts from (`--init`), read from one of our model files or an official pickle."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..contract.modelconfig import ModelConfig
-from ..contract.errors import UserError
-from ..files.imported import is_official_pickle
-from ..files.persist import pickle_kind
+from ..contract.errors import StudioError, UserError
+from ..contract.modelconfig import ARCH_NAMES
+from ..files.imported import is_official_pickle, snapshot_config, snapshot_networks
+from ..files.persist import pickle_kind, read_snapshot
 from ..files.modelfile import ModelFileError, load_model
 from ..files.official import load_official
 from ..contract.training import TrainConfig
 from ..nets.api import GeneratorNet
-from ..nets.registry import can_train
+from ..nets.registry import ARCHS, can_fine_tune, can_train, config_from_dict
+from ..nets.stylegan2_config import Stylegan2Config
 
 
 @dataclass(frozen=True)
 class InitModels:
     """A model to fine-tune: G_ema always; G and D when the file holds them (else G copies G_ema, D is fresh)."""
 
-    cfg: ModelConfig              # G's and D's architecture (D's minibatch-stddev group included)
+    cfg: object                   # G's and D's architecture config (D's minibatch-stddev group, widths included)
     G_ema: GeneratorNet
     G: GeneratorNet | None
     D: nn.Module | None
     model_id: str                 # our model id, or the pickle's sha256
     notes: tuple[str, ...] = ()   # one line each, for the user
+
+    @property
+    def kind(self) -> str:
+        """The registry key of the architecture ("stylegan1", "stylegan2")."""
+        return self.G_ema.arch
 
 
 def read_init(path: str | Path) -> InitModels:
@@ -35,18 +42,51 @@ def read_init(path: str | Path) -> InitModels:
     path = Path(path)
     if is_official_pickle(path):
         if pickle_kind(path) == "pytorch":
-            raise UserError(f"{path.name} is a StyleGAN2-ADA / StyleGAN3 pickle: fine-tuning these with train --init "
-                            "is not supported yet (explore it with generate, the window and the other commands)")
-        return _from_pickle(path)  # PickleRefused is a UserError
+            return _from_snapshot(path)  # PickleRefused is a UserError
+        return _from_pickle(path)
     try:
         G_ema, meta = load_model(path)
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
-    if not can_train(G_ema.arch):
-        raise UserError(f"{path.name} is a {G_ema.arch} model: the studio fine-tunes only the architectures it trains "
-                        "(fine-tuning this one with train --init is not supported yet)")
+    _check_trainable(path, G_ema)
+    cfg = G_ema.cfg
     notes = (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",)
-    return InitModels(G_ema.cfg, G_ema, None, None, meta.model_id, notes + _grown_note(path, G_ema))
+    if isinstance(cfg, Stylegan2Config):  # a G-only file carries no D: as NVIDIA's train.py, D gets G's widths
+        cfg = dataclasses.replace(cfg, d_channel_base=cfg.channel_base, d_channel_max=cfg.channel_max)
+    return InitModels(cfg, G_ema, None, None, meta.model_id, notes + _grown_note(path, G_ema))
+
+
+def _check_trainable(path: Path, G_ema: GeneratorNet) -> None:
+    """One line for a model the trainer cannot continue: an architecture it does not train, or class labels."""
+    if can_fine_tune(G_ema):
+        return
+    if not can_train(G_ema.arch):
+        fine = " and ".join(ARCH_NAMES.get(a, a) for a in ARCHS if can_train(a))
+        raise UserError(f"{path.name} is a {ARCH_NAMES.get(G_ema.arch, G_ema.arch)} model: fine-tuning it with "
+                        f"train --init is not supported yet ({fine} models are)")
+    if G_ema.c_dim:
+        raise UserError(f"{path.name} is class-conditional ({G_ema.c_dim} classes): fine-tuning it needs labelled "
+                        "images, which train does not read (unconditional models fine-tune)")
+
+
+def _from_snapshot(path: Path) -> InitModels:
+    """G_ema, G and D of a StyleGAN2-ADA snapshot (a StyleGAN3 one is refused in one line)."""
+    snap = read_snapshot(path)
+    try:
+        G_ema, _, G, D = snapshot_networks(snap)
+    except StudioError as exc:
+        raise UserError(str(exc)) from None
+    _check_trainable(path, G_ema)
+    cfg = snapshot_config(snap, G_ema.cfg)
+    if G is not None and G.cfg != G_ema.cfg:
+        raise UserError(f"{path.name}: G and G_ema have different architectures; cannot fine-tune it")
+    notes = []
+    if G is None:
+        notes.append(f"{path.name} holds one generator: G starts as a copy of it")
+    if D is None:
+        cfg = dataclasses.replace(cfg, d_channel_base=cfg.channel_base, d_channel_max=cfg.channel_max)
+        notes.append("D starts from random weights")
+    return InitModels(cfg, G_ema, G, D, "sha256:" + snap.sha256, tuple(notes))
 
 
 def _grown_note(path: Path, G_ema: GeneratorNet) -> tuple[str, ...]:
@@ -84,7 +124,35 @@ def init_notes(cfg: TrainConfig, init: InitModels | None) -> tuple[str, ...]:
     """What a user should know about a run started from a model (nothing for other runs)."""
     if init is None:
         return ()
-    a = cfg.arch
-    arch = (f"{a.resolution}², z {a.z_dim}, w {a.w_dim}, {a.mapping_layers} mapping layers, feature maps "
-            f"{a.channels(4)} at 4² to {a.channels(a.resolution)} at {a.resolution}²")
+    G, a = init.G_ema, init.cfg
+    res = G.img_resolution
+    arch = (f"{ARCH_NAMES.get(init.kind, init.kind)}, {res}², z {G.z_dim}, w {G.w_dim}, {a.mapping_layers} mapping "
+            f"layers, feature maps {a.channels(4)} at 4² to {a.channels(res)} at {res}²")
     return (f"starts from {Path(cfg.init).name} ({cfg.init_id[:19]}): {arch}; no growing",) + init.notes
+
+
+def model_sizes(init: InitModels) -> dict:
+    """The run settings a model decides (TrainConfig.with_model's `sizes`), for an architecture other than v1.
+
+    A StyleGAN2 model was trained with noise at every layer, so its fine-tune keeps all its noise inputs.
+    """
+    G, a = init.G_ema, init.cfg
+    return {"resolution": G.img_resolution, "channels": a.channels(4), "z_dim": G.z_dim,
+            "mapping_layers": a.mapping_layers, "noise_res": G.img_resolution}
+
+
+def with_init(cfg: TrainConfig, init: InitModels) -> TrainConfig:
+    """`cfg` for a run that starts from `init`: its architecture and the settings it decides."""
+    if init.kind == "stylegan1":
+        return cfg.with_model(init.cfg, init.model_id)
+    return cfg.with_model(init.cfg, init.model_id, init.kind, **model_sizes(init))
+
+
+def resolved_arch(cfg: TrainConfig) -> TrainConfig:
+    """`cfg` with `arch` as its architecture's config (a config.json holds another architecture's as a plain dict)."""
+    if not isinstance(cfg.arch, dict):
+        return cfg
+    try:
+        return dataclasses.replace(cfg, arch=config_from_dict(cfg.arch_kind, cfg.arch))
+    except (StudioError, ValueError, TypeError) as exc:
+        raise UserError(f"training config: {' '.join(str(exc).split())[:160]}") from None

@@ -90,12 +90,15 @@ def test_misuse_is_one_line(name, flags, words, tmp_path, capsys):
     assert words in err and err.startswith("stylegan-studio: error:")
 
 
-def test_fine_tuning_a_pytorch_pickle_is_refused_in_one_line(tmp_path, capsys):
-    pkl = str(px.NVIDIA_DATA / "sg2ada_uncond.pkl")
-    assert main(["train", "--data", str(tmp_path / "none.zip"), "--init", pkl, "--out", str(tmp_path / "run"),
-                 "--kimg", "0.01"]) == 1
+@pytest.mark.parametrize("name, words", [("sg2ada_cond", "is class-conditional (4 classes)"),
+                                         ("sg3_t", "StyleGAN3 model: fine-tuning it with train --init is not supported")])
+def test_fine_tuning_what_the_trainer_cannot_continue_is_one_line(name, words, tmp_path, capsys):
+    from synthetic import make_folder
+    data = make_folder(tmp_path / "data", n=4)
+    assert main(["train", "--data", str(data), "--init", str(px.NVIDIA_DATA / f"{name}.pkl"), "--out",
+                 str(tmp_path / "run"), "--kimg", "0.01"]) == 1
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "not supported yet" in err
+    assert "\n" not in err and words in err and not (tmp_path / "run").exists()
 
 
 def test_provenance_records_the_class_and_regenerates(tmp_path):

@@ -192,7 +192,7 @@ def test_another_architecture_is_one_class_and_one_registration(tmp_path, monkey
     H, _ = load_model(path)
     assert type(H) is OtherGenerator and isinstance(H, GeneratorNet)
     assert image(H, RenderImage(latent=Latent(seed=0), settings=RenderSettings())).shape == (16, 16, 3)
-    with pytest.raises(UserError, match="is a other model: the studio fine-tunes only"):
+    with pytest.raises(UserError, match="is a other model: fine-tuning it with train --init is not supported yet"):
         read_init(path)
     assert main(["info", "--model", str(path)]) == 0
     assert "  D               -" in capsys.readouterr().out

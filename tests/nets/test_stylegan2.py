@@ -352,8 +352,7 @@ def test_gradients_reach_every_parameter():
 
 def test_a_stylegan2_model_file_opens_through_the_registry_and_renders(tmp_path):
     # The registration in engine/nets/registry.py: a v2 file saves (0-d noise strengths included), opens as v2,
-    # renders through the interface, and is refused as a fine-tuning start (no v2 trainer).
-    from stylegan_studio.engine.contract.errors import UserError
+    # renders through the interface, and starts a fine-tune with a fresh D.
     from stylegan_studio.engine.contract.latents import Latent, RenderSettings
     from stylegan_studio.engine.contract.requests import RenderImage
     from stylegan_studio.engine.files.modelfile import load_model, read_header, save_model
@@ -370,9 +369,10 @@ def test_a_stylegan2_model_file_opens_through_the_registry_and_renders(tmp_path)
     assert all(torch.equal(t, H.state_dict()[k]) for k, t in G.state_dict().items())
     req = RenderImage(latent=Latent(seed=0), settings=RenderSettings(psi=1.0))
     np.testing.assert_array_equal(image(H, req), image(G, req))
-    assert image(H, req).shape == (32, 32, 3) and not registry.can_train("stylegan2")
-    with pytest.raises(UserError, match="fine-tunes only"):
-        read_init(path)
+    assert image(H, req).shape == (32, 32, 3) and registry.can_train("stylegan2")
+    init = read_init(path)   # a G-only file: D starts fresh, as wide as G (NVIDIA's train.py gives both one width)
+    assert init.kind == "stylegan2" and init.D is None and "G_ema only" in init.notes[0]
+    assert (init.cfg.d_channel_base, init.cfg.d_channel_max) == (G.cfg.channel_base, G.cfg.channel_max)
 
 
 def test_a_stylegan2_model_shows_layer_views_through_the_renderer():

@@ -275,5 +275,5 @@ def test_a_stylegan3_model_file_opens_through_the_registry_and_renders(tmp_path)
     np.testing.assert_array_equal(image(H, req), image(G, req))
     assert image(H, req).shape == (32, 32, 3) and feature_layers(H) == feature_layers(G) != ()
     assert not registry.can_train("stylegan3")
-    with pytest.raises(UserError, match="fine-tunes only"):
+    with pytest.raises(UserError, match="StyleGAN3 model: fine-tuning it with train --init is not supported yet"):
         read_init(path)
