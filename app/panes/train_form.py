@@ -7,9 +7,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import TrainConfig
-from ...engine.contract.training import MODEL_OPTIONS, option_kind, options
+from ...engine.contract.training import GROWING_OPTIONS, MODEL_OPTIONS, option_kind, options
 
-BASIC = ("resolution", "total_kimg", "batch", "gamma", "augment", "mapping_layers", "growing", "mirror")
+BASIC = ("architecture", "resolution", "total_kimg", "batch", "gamma", "augment", "mapping_layers", "growing", "mirror")
 
 
 class TrainForm(QWidget):
@@ -30,8 +30,9 @@ class TrainForm(QWidget):
         for row, name in enumerate(picks + [n for n in names if n not in picks]):
             self._place(grid, name, row, 0, 1)
         grid.setColumnStretch(1, 1)
-        if "init" in self.widgets:
-            self.widgets["init"].textChanged.connect(self._show_model_options)
+        for name in ("init", "architecture"):
+            if name in self.widgets:
+                changed_signal(self.widgets[name]).connect(self._show_used_options)
         self.set_config(TrainConfig())
 
     def _place(self, grid: QGridLayout, name: str, row: int, col: int, span: int) -> None:
@@ -65,11 +66,12 @@ class TrainForm(QWidget):
         if path:
             edit.setText(path)
 
-    def _show_model_options(self, init: str) -> None:
-        """A run started from a model takes these settings from it: grey them out."""
-        for name in MODEL_OPTIONS:
-            if name in self.widgets:
-                self.widgets[name].setEnabled(not init.strip())
+    def _show_used_options(self, *_) -> None:
+        """Grey out the settings a run will not use: those a model it starts from decides, growing for StyleGAN2."""
+        from_model = "init" in self.widgets and bool(self.widgets["init"].text().strip())
+        no_growing = "architecture" in self.widgets and self.widgets["architecture"].currentText() != "stylegan1"
+        for name, w in self.widgets.items():
+            w.setEnabled(not ((from_model and name in MODEL_OPTIONS) or (no_growing and name in GROWING_OPTIONS)))
 
     def set_config(self, cfg: TrainConfig) -> None:
         """Show the settings of `cfg`."""

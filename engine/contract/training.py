@@ -17,6 +17,7 @@ DEFAULT_BATCH = ((4, 32), (8, 32), (16, 32), (32, 16), (64, 16), (128, 8), (256,
 PRECISIONS = ("fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
 METRICS = ("", "fid1k")
+ARCHITECTURES = ("stylegan1", "stylegan2")  # what a run trains (registry keys); a model's own when it starts from one
 AUGMENT_OPS = ("color", "translation", "cutout")  # engine/train/augment.py implements them, in this order
 
 
@@ -46,7 +47,8 @@ EMA_RAMPUP = 0.25
 _RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
 # Settings a run started from a model (--init) takes from that model instead: its architecture, no growing.
-MODEL_OPTIONS = ("resolution", "channels", "z_dim", "mapping_layers", "d_channels", "mbstd_group", "growing",
+GROWING_OPTIONS = ("growing", "start_res", "fade_kimg", "stable_kimg")  # v1's growing: unused by StyleGAN2
+MODEL_OPTIONS = ("architecture", "resolution", "channels", "z_dim", "mapping_layers", "d_channels", "mbstd_group", "growing",
                  "start_res", "fade_kimg", "stable_kimg")
 
 
@@ -56,6 +58,9 @@ class TrainConfig:
 
     data: str = opt("", "folder or zip of training images (a resume may point at a moved copy)", "Dataset", ui=False,
                     resume=True)
+    architecture: str = opt("stylegan1", "stylegan1: StyleGAN (progressive growing); stylegan2: StyleGAN2 (skip G, "
+                            "residual D, path-length regularisation, trained at full size without growing)",
+                            "Architecture", choices=ARCHITECTURES)
     resolution: int = opt(64, "output resolution", "Resolution", choices=(8, 16, 32, 64, 128, 256, 512, 1024))
     channels: int = opt(64, "G's feature maps up to 32² (halved per doubling above)", "G channels")
     z_dim: int = opt(128, "size of z and w", "Latent size")
@@ -111,11 +116,10 @@ class TrainConfig:
     pl_weight: float | None = opt(None, "path-length regularisation weight (every 4th G step, half the minibatch); "
                                   "auto: the model's own recipe, 2 for StyleGAN2, 0 for StyleGAN v1",
                                   "Path-length reg.", resume=True)
-    # Filled in when a run starts from `init` (not options): G's and D's architecture, and the model's id.
-    # `arch` is v1's ModelConfig, or for another architecture its config (the trainer builds it from the plain
-    # dict a config.json holds: the contract does not know the other architectures' classes).
+    # Filled in by the trainer (not options): G's and D's architecture config when a run starts from a model or
+    # trains StyleGAN2, and the model's id. `arch` is v1's ModelConfig, or another architecture's config (built
+    # by the trainer from the plain dict a config.json holds: the contract does not know those classes).
     arch: Any = None
-    arch_kind: str = ""  # the registry key of `arch` ("": StyleGAN v1, as in every run before StyleGAN2 fine-tuning)
     init_id: str = ""
 
     def __post_init__(self) -> None:
@@ -131,6 +135,8 @@ class TrainConfig:
             raise UserError("channels, z-dim, batch and R1 interval must be positive")
         if self.resolution not in _RESOLUTIONS:
             raise UserError(f"resolution must be a power of two from 8 to 1024, got {self.resolution}")
+        if self.architecture not in ARCHITECTURES:
+            raise UserError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
         if self.device not in DEVICES:
             raise UserError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.precision not in PRECISIONS:
@@ -176,8 +182,8 @@ class TrainConfig:
         if isinstance(arch, ModelConfig):
             sizes = {"resolution": arch.resolution, "channels": arch.fmap_max, "z_dim": arch.z_dim,
                      "mapping_layers": arch.mapping_layers, **sizes}
-        return dataclasses.replace(self, arch=arch, arch_kind="" if kind == "stylegan1" else kind, init_id=model_id,
-                                   d_channels=0, growing=False, **sizes)
+        return dataclasses.replace(self, arch=arch, architecture=kind, init_id=model_id, d_channels=0, growing=False,
+                                   **sizes)
 
     def gamma_at(self, res: int) -> float:
         """R1 weight while training at `res`: the given gamma, or 0.0002 · resolution² / minibatch.
@@ -246,6 +252,13 @@ class TrainConfig:
         """Plain JSON-ready dict."""
         return dataclasses.asdict(self)
 
+    def portable(self) -> "TrainConfig":
+        """This config as events carry it to the window: `arch` as contract data (another architecture's config
+        object is the engine's, a plain dict here)."""
+        if self.arch is None or isinstance(self.arch, (ModelConfig, dict)):
+            return self
+        return dataclasses.replace(self, arch=self.arch.to_dict())
+
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         """Build from a dict (unknown keys are an error)."""
@@ -253,7 +266,7 @@ class TrainConfig:
         unknown = set(data) - names
         if unknown:
             raise UserError(f"unknown training config keys: {', '.join(sorted(unknown))}")
-        if isinstance(data.get("arch"), dict) and data.get("arch_kind", "") in ("", "stylegan1"):
+        if isinstance(data.get("arch"), dict) and data.get("architecture", "stylegan1") == "stylegan1":
             try:
                 data = {**data, "arch": ModelConfig.from_dict(data["arch"])}
             except ValueError as exc:  # ConfigError
@@ -295,6 +308,8 @@ def schedule_text(cfg: TrainConfig) -> str:
     """One line describing the growing schedule of `cfg`."""
     if cfg.init:
         return f"Starts from {PurePath(cfg.init).name} at its own resolution and architecture, without growing"
+    if cfg.architecture != "stylegan1":
+        return f"Trains at {cfg.resolution}² throughout (StyleGAN2 does not grow)"
     first = min(cfg.start_res, cfg.resolution)
     if not cfg.growing or first == cfg.resolution:
         return f"Trains at {cfg.resolution}² throughout"
@@ -306,7 +321,8 @@ def schedule_text(cfg: TrainConfig) -> str:
 
 def growth_steps(cfg: TrainConfig) -> int:
     """Number of resolution doublings the run goes through."""
-    return int(math.log2(cfg.resolution // min(cfg.start_res, cfg.resolution))) if cfg.growing else 0
+    grows = cfg.growing and cfg.architecture == "stylegan1"
+    return int(math.log2(cfg.resolution // min(cfg.start_res, cfg.resolution))) if grows else 0
 
 
 RUN_CONFIG = "config.json"  # a folder holding this file holds a run (resume it or choose another folder)

@@ -173,7 +173,7 @@ class TrainingJob:
             self.run = self._build()
             total = self.run.cfg.total_kimg
             summary = "; ".join((self.run.report.summary(), *self.run.notes))  # e.g. started from a model, resumed
-            started = TrainingState(jid, "running", self.run.cfg, self.run.report.summary(), self.run.notes)
+            started = TrainingState(jid, "running", self.run.cfg.portable(), self.run.report.summary(), self.run.notes)
             # a resumed run first replays its earlier ticks, so its curves continue where they left off
             yield Unit(self.run.kimg, total, summary, (started, *self._history()))
             t0, drive = time.monotonic(), Drive(self.run, lambda: self.stopping)

@@ -33,7 +33,7 @@ from ..nets.registry import new_networks
 from ..nets import trainable
 from ..files.pngio import make_grid
 from ..contract.training import TrainConfig, parse_policy
-from .warmstart import init_notes, read_init, resolved_arch, start_from, with_init
+from .warmstart import architecture_notes, init_notes, read_init, resolved_arch, start_from, with_init
 from .state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
 
 STAT_KEYS = ("loss_g", "loss_d", "r1", "score_real", "score_fake")  # TickStats' means, in this order
@@ -119,8 +119,9 @@ class TrainingRun:
         init = read_init(cfg.init) if cfg.init and not resume else None  # a resume continues from its state
         if init is not None:
             cfg = with_init(cfg, init)
-        self.cfg = cfg = resolved_arch(cfg)
-        self.notes = init_notes(cfg, init) + warmup_notes(cfg)
+        asked, self.cfg = cfg, resolved_arch(cfg)
+        cfg = self.cfg
+        self.notes = init_notes(cfg, init) + architecture_notes(asked, cfg) + warmup_notes(cfg)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.device = train_device(cfg)

@@ -1,4 +1,5 @@
-"""Fine-tuning: the networks a run starts from (`--init`), read from one of our model files or an official pickle."""
+"""The architecture a run trains: a model it starts from (`--init`: one of our model files or an official pickle),
+or a new StyleGAN2 config from the run's sizes."""
 from __future__ import annotations
 
 import dataclasses
@@ -149,10 +150,30 @@ def with_init(cfg: TrainConfig, init: InitModels) -> TrainConfig:
 
 
 def resolved_arch(cfg: TrainConfig) -> TrainConfig:
-    """`cfg` with `arch` as its architecture's config (a config.json holds another architecture's as a plain dict)."""
-    if not isinstance(cfg.arch, dict):
-        return cfg
+    """`cfg` with `arch` as its architecture's config: as a config.json holds it (another architecture's as a plain
+    dict), or for a new run of an architecture other than v1 built from its sizes (and without growing)."""
     try:
-        return dataclasses.replace(cfg, arch=config_from_dict(cfg.arch_kind, cfg.arch))
+        if isinstance(cfg.arch, dict):
+            return dataclasses.replace(cfg, arch=config_from_dict(cfg.architecture, cfg.arch))
+        if cfg.arch is None and cfg.architecture == "stylegan2":
+            return dataclasses.replace(cfg, arch=new_stylegan2(cfg), growing=False)
     except (StudioError, ValueError, TypeError) as exc:
         raise UserError(f"training config: {' '.join(str(exc).split())[:160]}") from None
+    return cfg
+
+
+def new_stylegan2(cfg: TrainConfig) -> Stylegan2Config:
+    """A new StyleGAN2's config from the run's sizes, `channels` meaning what it means for v1 (feature maps up to
+    32², halved per doubling above; D as wide unless `d_channels`); clamping as NVIDIA's train.py sets it."""
+    d = cfg.d_channels or cfg.channels
+    return Stylegan2Config(z_dim=cfg.z_dim, w_dim=cfg.z_dim, img_resolution=cfg.resolution,
+                           mapping_layers=cfg.mapping_layers, channel_base=cfg.channels * 32,
+                           channel_max=cfg.channels, conv_clamp=256.0, d_channel_base=d * 32, d_channel_max=d,
+                           d_conv_clamp=256.0, d_mbstd_group_size=cfg.mbstd_group)
+
+
+def architecture_notes(asked: TrainConfig, cfg: TrainConfig) -> tuple[str, ...]:
+    """What a new run should say of settings its architecture overrode (`asked`: before, `cfg`: after)."""
+    if asked.growing and not cfg.growing and not cfg.init:
+        return (f"{ARCH_NAMES[cfg.architecture]} trains at its full resolution: progressive growing is off",)
+    return ()

@@ -47,7 +47,7 @@ def test_the_run_starts_from_the_snapshots_g_g_ema_and_d_at_its_architecture(tmp
     run = TrainingRun(v2_cfg(data), tmp_path / "r")
     assert same(run.G_ema, G_ema) and same(run.G, G) and same(run.D, D) and not same(run.G, run.G_ema)
     cfg = run.cfg
-    assert (cfg.arch_kind, cfg.resolution, cfg.growing, cfg.z_dim, cfg.noise_res) == ("stylegan2", 32, False, 24, 32)
+    assert (cfg.architecture, cfg.resolution, cfg.growing, cfg.z_dim, cfg.noise_res) == ("stylegan2", 32, False, 24, 32)
     assert isinstance(cfg.arch, Stylegan2Config) and cfg.arch.d_channel_base == 512 and cfg.arch.d_mbstd_group_size == 4
     assert run.pl_weight == 2.0 and run.D.training and run.G.training and not run.G_ema.training
     assert "StyleGAN2, 32², z 24, w 32, 3 mapping layers" in run.notes[0]
@@ -62,7 +62,7 @@ def test_the_run_starts_from_the_snapshots_g_g_ema_and_d_at_its_architecture(tmp
     assert H.arch == "stylegan2" and H.cfg == cfg.arch and same(H, run.G_ema)
     assert f"started from {PKL}" in meta.source and meta.grown is None
     stored = json.loads((tmp_path / "r" / "config.json").read_text())
-    assert stored["arch_kind"] == "stylegan2" and Stylegan2Config.from_dict(stored["arch"]) == cfg.arch
+    assert stored["architecture"] == "stylegan2" and Stylegan2Config.from_dict(stored["arch"]) == cfg.arch
 
 
 def test_resume_is_exact_path_length_mean_included(tmp_path, data):
@@ -134,3 +134,64 @@ def test_the_window_offers_fine_tuning_for_an_unconditional_pickle_only(tmp_path
     assert slot.info().can_train
     slot.load(str(px.NVIDIA_DATA / "sg2ada_cond.pkl"))
     assert not slot.info().can_train
+
+
+def test_a_new_stylegan2_run_from_the_runs_sizes_trains_without_growing_and_resumes(tmp_path, data, capsys):
+    args = ["train", "--architecture", "stylegan2", "--data", str(data), "--out", str(tmp_path / "run"),
+            "--resolution", "16", "--channels", "8", "--z-dim", "12", "--mapping-layers", "2", "--mbstd-group", "2",
+            "--kimg", "0.016", "--batch", "8", "--tick-kimg", "0.008", "--augment", "none"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "StyleGAN2 trains at its full resolution: progressive growing is off" in out and "res 16" in out
+    stored = TrainConfig.from_dict(json.loads((tmp_path / "run" / "config.json").read_text()))
+    arch = resolved_arch(stored).arch
+    assert (stored.architecture, stored.growing, stored.init) == ("stylegan2", False, "")
+    assert (arch.img_resolution, arch.channels(4), arch.channels(16), arch.z_dim, arch.w_dim) == (16, 8, 8, 12, 12)
+    assert (arch.d_channels(16), arch.d_mbstd_group_size, arch.mapping_layers) == (8, 2, 2)
+    assert main(["train", "--resume", str(tmp_path / "run"), "--kimg", "0.024"]) == 0
+    assert "tick 3" in capsys.readouterr().out
+    H, meta = load_model(sorted((tmp_path / "run").glob("snapshot-*.safetensors"))[-1])
+    assert H.arch == "stylegan2" and H.cfg == arch and meta.kimg == 0.024
+
+
+def test_the_schedule_line_of_a_stylegan2_run_says_it_does_not_grow():
+    from stylegan_studio.engine.contract.training import growth_steps, schedule_text
+    cfg = TrainConfig(data="x", architecture="stylegan2", resolution=64)
+    assert schedule_text(cfg) == "Trains at 64² throughout (StyleGAN2 does not grow)" and growth_steps(cfg) == 0
+    with pytest.raises(UserError, match="architecture must be one of stylegan1, stylegan2"):
+        TrainConfig(data="x", architecture="stylegan3")
+
+
+def test_training_pane_offers_stylegan2_and_greys_growing_for_it(qtbot, tmp_path):
+    from fake_bridge import FakeBridge
+    from stylegan_studio.app.panes.training import TrainingPane
+    from stylegan_studio.app.state import ExploreState
+    from stylegan_studio.engine.contract import messages as m
+    bridge = FakeBridge()
+    pane = TrainingPane(bridge, ExploreState())
+    qtbot.addWidget(pane)
+    w = pane.form.widgets
+    assert w["architecture"].currentText() == "stylegan1" and w["growing"].isEnabled()
+    w["architecture"].setCurrentText("stylegan2")
+    assert not any(w[n].isEnabled() for n in ("growing", "start_res", "fade_kimg", "stable_kimg"))
+    assert w["resolution"].isEnabled() and "StyleGAN2 does not grow" in pane.schedule.text()
+    w["init"].setText(str(PKL))                  # a model decides the architecture too
+    assert not w["architecture"].isEnabled() and not w["resolution"].isEnabled()
+    w["init"].setText("")
+    pane.data.setText(str(tmp_path))
+    pane.start()
+    assert bridge.last(m.StartTraining).config.architecture == "stylegan2"
+    w["architecture"].setCurrentText("stylegan1")
+    assert w["growing"].isEnabled() and "Grows" in pane.schedule.text()
+
+
+def test_the_engine_fine_tunes_a_pickle_and_tells_the_window_in_contract_data(eng, data, tmp_path):
+    from stylegan_studio.engine.contract import messages as m
+    cfg = m.TrainConfig(data=str(data), init=str(PKL), total_kimg=0.016, batch=8, tick_kimg=0.008, augment="none")
+    eng.post(m.StartTraining(config=cfg, run_dir=str(tmp_path / "run")))
+    started = eng.rec.wait(m.TrainingState, state="running", timeout=60)
+    assert started.config.architecture == "stylegan2" and isinstance(started.config.arch, dict)
+    assert started.config.arch["img_resolution"] == 32 and "StyleGAN2, 32²" in started.notes[0]
+    assert eng.rec.wait(m.JobFinished, kind="train", timeout=60).status == "ok"
+    snap = eng.rec.wait(m.TrainingSnapshot)
+    assert load_model(snap.path)[0].arch == "stylegan2" and not eng.rec.of(m.ErrorEvent)
