@@ -48,6 +48,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--measure-seconds", type=float, default=20.0, help="time measuring all candidates together")
     p.add_argument("--target-kimg", type=float, default=1000.0, help="kimg the chosen candidate must reach")
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    p.add_argument("--architecture", default="stylegan1", choices=("stylegan1", "stylegan2"),
+                   help="what the run trains (train --architecture)")
     p.add_argument("--compile", action="store_true", help="torch.compile the nets (measured as part of each candidate)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--smoke", action=argparse.BooleanOptionalAction, default=True,
@@ -101,7 +103,8 @@ def candidate_config(args: argparse.Namespace, data: str, width: int, batch: int
     """The TrainConfig of one candidate: the session recipe at `width` and `batch`."""
     from ..contract.training import TrainConfig  # deliberate: only after install_wheels (see the docstring)
     return TrainConfig(data=data, resolution=args.resolution, channels=width, batch=batch, seed=args.seed,
-                       precision=args.precision, compile=args.compile, **{**RECIPE, **kw})
+                       precision=args.precision, compile=args.compile, architecture=args.architecture,
+                       **{**RECIPE, **kw})
 
 
 def measure(args: argparse.Namespace, data: str, loaded, work: Path, seconds: float) -> list[dict]:
@@ -158,14 +161,14 @@ def time_candidate(run, seconds: float) -> dict:
 def smoke(args: argparse.Namespace, work: Path) -> None:
     """A few seconds of the whole training path on random images (in a subprocess, so CUDA starts after the
     avatar workers fork): a failure here costs seconds of device time, not the session."""
-    code = "import sys; from engine.cli.gpu_session import smoke_run; smoke_run(*sys.argv[1:4])"
+    code = "import sys; from engine.cli.gpu_session import smoke_run; smoke_run(*sys.argv[1:5])"
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     subprocess.run([sys.executable, "-c", code, tempfile.mkdtemp(prefix="smoke-", dir=work), args.precision,
-                    "1" if args.compile else ""], check=True, env=env, cwd=root)
+                    "1" if args.compile else "", args.architecture], check=True, env=env, cwd=root)
 
 
-def smoke_run(folder: str, precision: str, compile_: str) -> None:
+def smoke_run(folder: str, precision: str, compile_: str, architecture: str = "stylegan1") -> None:
     """The smoke test's body: 2 ticks of a width-8 run at 16² with an export folder, then its kit resumed."""
     import numpy as np  # deliberate: only after install_wheels (see the docstring)
     from ..contract.training import TrainConfig  # deliberate: only after install_wheels (see the docstring)
@@ -175,7 +178,8 @@ def smoke_run(folder: str, precision: str, compile_: str) -> None:
     images = np.random.default_rng(0).integers(0, 256, (64, 16, 16, 3), dtype=np.uint8)
     data = (images, DatasetReport("random", 64, 16, (), "random"))
     cfg = TrainConfig(data="random", resolution=16, channels=8, batch=16, total_kimg=0.064, tick_kimg=0.032,
-                      snapshot_ticks=1, precision=precision, compile=bool(compile_), **RECIPE)
+                      snapshot_ticks=1, precision=precision, compile=bool(compile_), architecture=architecture,
+                      **RECIPE)
     run = TrainingRun(cfg, Path(folder) / "run", export=Path(folder) / "out", data=data)
     for _ in run.steps():
         pass

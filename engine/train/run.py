@@ -1,5 +1,5 @@
-"""The training loop (StyleGAN v1 from scratch or a model; StyleGAN2 from a model) as a job that yields after
-every minibatch.
+"""The training loop of StyleGAN v1 and StyleGAN2 (new, or from a model) as a job that yields after every
+minibatch.
 
 The loop is written for an accelerator: the dataset sits on the run's device as uint8 and is sampled
 there, every random tensor is drawn there, and a minibatch never waits for the device (no .item() or
@@ -119,8 +119,8 @@ class TrainingRun:
         init = read_init(cfg.init) if cfg.init and not resume else None  # a resume continues from its state
         if init is not None:
             cfg = with_init(cfg, init)
-        asked, self.cfg = cfg, resolved_arch(cfg)
-        cfg = self.cfg
+        asked = cfg
+        self.cfg = cfg = resolved_arch(cfg)
         self.notes = init_notes(cfg, init) + architecture_notes(asked, cfg) + warmup_notes(cfg)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)

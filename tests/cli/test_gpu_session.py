@@ -76,3 +76,20 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
     assert second["stages"]["resume"]["kimg"] == pytest.approx(meta.kimg, abs=0.1)
     assert second["stages"]["train"]["kimg"] > second["stages"]["resume"]["kimg"]
     assert len((again / "stats.jsonl").read_text().splitlines()) > len(ticks)
+
+
+def test_rehearsal_of_a_stylegan2_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    args = ["--work", str(tmp_path / "work"), "--count", "24", "--workers", "2", "--resolution", "16",
+            "--architecture", "stylegan2"]
+    assert gpu_session.main(["--out", str(out), *args, "--seconds", "8", "--reserve", "3", "--widths", "8",
+                             "--batches", "8", "--measure-seconds", "1", "--target-kimg", "1e9"]) == 0
+    assert "smoke" in json.loads((out / "session.json").read_text())["stages"]   # the smoke run trained v2 too
+    G, meta = load_model(out / "G_ema.safetensors")
+    assert G.arch == "stylegan2" and G.img_resolution == 16 and meta.kimg > 0
+    again = tmp_path / "again"
+    assert gpu_session.main(["--out", str(again), *args, "--seconds", "5", "--reserve", "2", "--resume-kit",
+                             str(out), "--no-smoke"]) == 0
+    G2, meta2 = load_model(again / "G_ema.safetensors")
+    assert G2.arch == "stylegan2" and meta2.kimg > meta.kimg
