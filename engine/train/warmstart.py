@@ -129,7 +129,8 @@ def init_notes(cfg: TrainConfig, init: InitModels | None) -> tuple[str, ...]:
     res = G.img_resolution
     arch = (f"{ARCH_NAMES.get(init.kind, init.kind)}, {res}², z {G.z_dim}, w {G.w_dim}, {a.mapping_layers} mapping "
             f"layers, feature maps {a.channels(4)} at 4² to {a.channels(res)} at {res}²")
-    return (f"starts from {Path(cfg.init).name} ({cfg.init_id[:19]}): {arch}; no growing",) + init.notes
+    noise = "; noise at every layer, as it was trained" if init.kind != "stylegan1" and G.noise_resolutions else ""
+    return (f"starts from {Path(cfg.init).name} ({cfg.init_id[:19]}): {arch}; no growing{noise}",) + init.notes
 
 
 def model_sizes(init: InitModels) -> dict:

@@ -50,7 +50,7 @@ def test_the_run_starts_from_the_snapshots_g_g_ema_and_d_at_its_architecture(tmp
     assert (cfg.architecture, cfg.resolution, cfg.growing, cfg.z_dim, cfg.noise_res) == ("stylegan2", 32, False, 24, 32)
     assert isinstance(cfg.arch, Stylegan2Config) and cfg.arch.d_channel_base == 512 and cfg.arch.d_mbstd_group_size == 4
     assert run.pl_weight == 2.0 and run.D.training and run.G.training and not run.G_ema.training
-    assert "StyleGAN2, 32², z 24, w 32, 3 mapping layers" in run.notes[0]
+    assert "StyleGAN2, 32², z 24, w 32, 3 mapping layers" in run.notes[0] and "noise at every layer" in run.notes[0]
     before = weights(run).clone()
     updates = list(run.steps())
     assert not torch.equal(weights(run), before) and run.g_steps == 8
