@@ -1,6 +1,8 @@
 """Check our StyleGAN2 training losses against NVIDIA's own StyleGAN2Loss (stylegan2-ada-pytorch), on the CPU.
 
-Run: python bench/check_stylegan2_loss.py --nvidia PATH/stylegan2-ada-pytorch
+Run: python bench/check_stylegan2_loss.py --nvidia PATH/stylegan2-ada-pytorch --fixture FIXTURE
+(FIXTURE: an NVIDIA-made snapshot's path without its suffix, e.g. the test fixture tests/data/nvidia/sg2ada_uncond,
+whose .pkl, .json and .expected.npz are read)
 
 NVIDIA's checkout is imported from that folder at run time (this project carries none of its code). Their
 Generator and Discriminator are built from the fixture's init_kwargs (tests/data/nvidia/sg2ada_uncond, 32²)
@@ -35,8 +37,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = ROOT / "tests" / "data" / "nvidia" / "sg2ada_uncond"
 N, RES, R1_INTERVAL = 4, 32, 4
 GAMMA = 1000.0  # large, so that R1's share of D's gradient survives float32 rounding when ours is a difference
 
@@ -101,6 +101,7 @@ def main() -> None:
     """Run both checks and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nvidia", type=Path, required=True, help="a checkout of NVlabs/stylegan2-ada-pytorch")
+    ap.add_argument("--fixture", type=Path, required=True, help="an NVIDIA-made snapshot, its path without suffix")
     ap.add_argument("--tol", type=float, default=1e-4, help="largest relative difference that passes")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")  # their custom-op loaders warn on a CPU; the reference ops run
@@ -108,9 +109,9 @@ def main() -> None:
     from stylegan_studio.engine.files.imported import snapshot_networks
     from stylegan_studio.engine.files.persist import read_snapshot
     from stylegan_studio.engine.train import run as train_run
-    G_ema, _, G, D = snapshot_networks(read_snapshot(FIXTURE.with_suffix(".pkl")))
+    G_ema, _, G, D = snapshot_networks(read_snapshot(args.fixture.with_suffix(".pkl")))
     G, D = G.train().requires_grad_(True), D.train().requires_grad_(True)
-    spec = json.loads(FIXTURE.with_suffix(".json").read_text())
+    spec = json.loads(args.fixture.with_suffix(".json").read_text())
     nv_loss, nG, nD = nvidia(args.nvidia, spec, G, D)
     reported = {}
     nv_loss.training_stats = types.SimpleNamespace(report=lambda name, value: reported.__setitem__(name, value))
@@ -138,7 +139,7 @@ def main() -> None:
 
     # R1: our D step with and without it; theirs Dmain + Dreg.
     with torch.no_grad():
-        reals = torch.from_numpy(np.load(FIXTURE.with_suffix(".expected.npz"))["D.img"]).float()
+        reals = torch.from_numpy(np.load(args.fixture.with_suffix(".expected.npz"))["D.img"]).float()
         fakes = G_ema(torch.randn(N, G.z_dim, generator=torch.Generator().manual_seed(7)))
     run._reals, run._fakes = (lambda n, res, alpha: reals.clone()), (lambda n, res, alpha: fakes)
     run.nimg = 0  # an R1 step (lazy: every r1_interval-th)
@@ -160,7 +161,7 @@ def main() -> None:
              ("D grads of R1 × γ/2 × interval (Dreg)", *diff({k: ours_all[k] - ours_main[k] for k in ours_all}, nv_r1)),
              ("D grads, D step with R1 (Dmain + Dreg)", *diff(ours_all, {k: nv_main[k] + nv_r1[k] for k in nv_r1}))]
 
-    print(f"NVIDIA checkout {args.nvidia}, torch {torch.__version__}, CPU fp32, fixture {FIXTURE.name}, N={N}")
+    print(f"NVIDIA checkout {args.nvidia}, torch {torch.__version__}, CPU fp32, fixture {args.fixture.name}, N={N}")
     print("| quantity | max abs diff | max rel diff | |\n|---|---|---|---|")
     bad = 0
     for name, a, r in rows:
