@@ -48,8 +48,8 @@ _RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)
 DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
 # Settings a run started from a model (--init) takes from that model instead: its architecture, no growing.
 GROWING_OPTIONS = ("growing", "start_res", "fade_kimg", "stable_kimg")  # v1's growing: unused by StyleGAN2
-MODEL_OPTIONS = ("architecture", "resolution", "channels", "z_dim", "mapping_layers", "d_channels", "mbstd_group", "growing",
-                 "start_res", "fade_kimg", "stable_kimg")
+MODEL_OPTIONS = ("architecture", "resolution", "channels", "z_dim", "mapping_layers", "d_channels",
+                 "mbstd_group") + GROWING_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -162,12 +162,13 @@ class TrainConfig:
         if self.arch is not None and (_arch_resolution(self.arch) != self.resolution or self.growing):
             raise UserError("a run with the architecture of a model trains at its resolution, without growing")
 
-    def model_config(self) -> ModelConfig:
-        """The generator's architecture: the init model's, or ours (D's too unless `d_channels` widens it)."""
+    def model_config(self):
+        """The generator's architecture config: `arch` (a model's, or the trainer's StyleGAN2), or a new v1's
+        (D's too unless `d_channels` widens it)."""
         return self.arch or ModelConfig.small(self.resolution, self.channels, self.z_dim, self.mapping_layers)
 
-    def d_config(self) -> ModelConfig:
-        """The discriminator's architecture."""
+    def d_config(self):
+        """The discriminator's architecture config (`arch` holds both where it is set)."""
         if self.arch:
             return self.arch
         d = ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim, self.mapping_layers)
