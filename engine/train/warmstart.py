@@ -52,8 +52,8 @@ def read_init(path: str | Path) -> InitModels:
     _check_trainable(path, G_ema)
     cfg = G_ema.cfg
     notes = (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",)
-    if isinstance(cfg, Stylegan2Config):  # a G-only file carries no D: as NVIDIA's train.py, D gets G's widths
-        cfg = dataclasses.replace(cfg, d_channel_base=cfg.channel_base, d_channel_max=cfg.channel_max)
+    if isinstance(cfg, Stylegan2Config):  # a G-only file carries no D
+        cfg = _d_like_g(cfg)
     return InitModels(cfg, G_ema, None, None, meta.model_id, notes + _grown_note(path, G_ema))
 
 
@@ -85,9 +85,14 @@ def _from_snapshot(path: Path) -> InitModels:
     if G is None:
         notes.append(f"{path.name} holds one generator: G starts as a copy of it")
     if D is None:
-        cfg = dataclasses.replace(cfg, d_channel_base=cfg.channel_base, d_channel_max=cfg.channel_max)
+        cfg = _d_like_g(cfg)
         notes.append("D starts from random weights")
     return InitModels(cfg, G_ema, G, D, "sha256:" + snap.sha256, tuple(notes))
+
+
+def _d_like_g(cfg: Stylegan2Config) -> Stylegan2Config:
+    """`cfg` with a fresh D as wide as G, as NVIDIA's train.py makes them."""
+    return dataclasses.replace(cfg, d_channel_base=cfg.channel_base, d_channel_max=cfg.channel_max)
 
 
 def _grown_note(path: Path, G_ema: GeneratorNet) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from stylegan_studio.engine.train.run import TrainingRun
 from stylegan_studio.engine.train.warmstart import resolved_arch
 
 from helpers import make_folder, tiny_cfg
-from test_training import weights
+from test_training import straight_and_split, weights
 
 PKL = px.NVIDIA_DATA / "sg2ada_uncond.pkl"   # NVIDIA-made: 32², G and D at channel_base 512, fp16 in 2 blocks
 
@@ -66,13 +66,7 @@ def test_the_run_starts_from_the_snapshots_g_g_ema_and_d_at_its_architecture(tmp
 
 
 def test_resume_is_exact_path_length_mean_included(tmp_path, data):
-    straight = TrainingRun(v2_cfg(data), tmp_path / "a")
-    for _ in straight.steps():
-        pass
-    first = TrainingRun(v2_cfg(data, total_kimg=0.032), tmp_path / "b")
-    for _ in first.steps():
-        pass
-    resumed = TrainingRun(None, tmp_path / "b", resume=True, total_kimg=0.064)
+    straight, first, resumed = straight_and_split(v2_cfg(data), tmp_path, 0.032)
     assert resumed.cfg.arch == first.cfg.arch and (resumed.g_steps, resumed.tick) == (4, 1)
     assert torch.equal(resumed.pl_mean, first.pl_mean) and resumed.notes == ()
     for _ in resumed.steps():

@@ -1,4 +1,5 @@
 """Training: learning signal, exact resume, bad datasets, atomic snapshots, CLI."""
+import dataclasses
 import json
 
 import numpy as np
@@ -58,15 +59,23 @@ def weights(run):
                       + list(run.G_ema.parameters())])
 
 
+def finished(run):
+    """`run` after all its steps."""
+    for _ in run.steps():
+        pass
+    return run
+
+
+def straight_and_split(cfg, tmp_path, half_kimg):
+    """(`cfg`'s run to its end, the same run stopped at `half_kimg`, that one resumed to the end, not yet stepped)."""
+    straight = finished(TrainingRun(cfg, tmp_path / "a"))
+    first = finished(TrainingRun(dataclasses.replace(cfg, total_kimg=half_kimg), tmp_path / "b"))
+    return straight, first, TrainingRun(None, tmp_path / "b", resume=True, total_kimg=cfg.total_kimg)
+
+
 def test_resume_is_exact(tmp_path):
     data = make_folder(tmp_path / "data", n=32)
-    straight = TrainingRun(tiny_cfg(data), tmp_path / "a")
-    for _ in straight.steps():
-        pass
-    first = TrainingRun(tiny_cfg(data, total_kimg=0.064), tmp_path / "b")
-    for _ in first.steps():
-        pass
-    resumed = TrainingRun(None, tmp_path / "b", resume=True, total_kimg=0.128)
+    straight, first, resumed = straight_and_split(tiny_cfg(data), tmp_path, 0.064)
     assert resumed.kimg == pytest.approx(first.kimg) and resumed.tick == 1
     for _ in resumed.steps():
         pass
