@@ -63,6 +63,9 @@ class TrainConfig:
                             "Architecture", choices=ARCHITECTURES)
     resolution: int = opt(64, "output resolution", "Resolution", choices=(8, 16, 32, 64, 128, 256, 512, 1024))
     channels: int = opt(64, "G's feature maps up to 32² (halved per doubling above)", "G channels")
+    channels_max: int = opt(0, "G's and D's feature maps below 32² double per halving of resolution up to this "
+                            "(0: as channels); with --init, above the model's it widens the model (its new "
+                            "channels start silent, so it renders as before)", "Low-res channels up to")
     z_dim: int = opt(128, "size of z and w", "Latent size")
     total_kimg: float = opt(100.0, "length in thousands of real images shown", "Length (kimg)", flag="kimg")
     growing: bool = opt(True, "progressive growing from --start-res", "Progressive growing")
@@ -108,8 +111,8 @@ class TrainConfig:
     compile: bool = opt(False, "torch.compile G's synthesis and D (CUDA; pays only on long runs at one "
                         "resolution: it compiles again for each fade-in alpha)", "Compile", ui=False, resume=True)
     init: str = opt("", "start from a model file (ours, .safetensors, or an official .pkl of StyleGAN v1 or "
-                    "StyleGAN2-ADA): its G_ema, G and D when it has them, at its resolution and architecture, "
-                    "without growing",
+                    "StyleGAN2-ADA) or from a run (its folder, a state file or a resume kit folder): its G_ema, G "
+                    "and D when it has them, at its resolution and architecture, without growing",
                     "Start from model", pick=("Model…", "StyleGAN models (*.safetensors *.pkl)"))
     d_warmup_kimg: float = opt(0.0, "kimg at the start in which only D trains (G and G_ema held), so that a fresh D "
                                "catches up with a G from --init before it pulls G about (0: none)", "D warm-up (kimg)")
@@ -143,8 +146,10 @@ class TrainConfig:
             raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.gamma is not None and self.gamma < 0:
             raise UserError("gamma must be positive (or auto)")
-        if self.mapping_layers < 1 or self.mbstd_group < 1 or self.d_channels < 0 or self.noise_res < 0 or self.metric_ticks < 1:
-            raise UserError("mapping layers, D channels, noise resolution and metric interval must be positive")
+        if (self.mapping_layers < 1 or self.mbstd_group < 1 or self.d_channels < 0 or self.channels_max < 0
+                or self.noise_res < 0 or self.metric_ticks < 1):
+            raise UserError("mapping layers, D channels, low-res channels, noise resolution and metric interval must be "
+                            "positive")
         try:
             parse_policy(self.augment)
         except ValueError as exc:
@@ -165,14 +170,19 @@ class TrainConfig:
     def model_config(self):
         """The generator's architecture config: `arch` (a model's, or the trainer's StyleGAN2), or a new v1's
         (D's too unless `d_channels` widens it)."""
-        return self.arch or ModelConfig.small(self.resolution, self.channels, self.z_dim, self.mapping_layers)
+        return self.arch or self._widened(ModelConfig.small(self.resolution, self.channels, self.z_dim,
+                                                            self.mapping_layers))
+
+    def _widened(self, cfg: ModelConfig) -> ModelConfig:
+        """`cfg` with `channels_max` as its cap on feature maps (none lower than it has)."""
+        return dataclasses.replace(cfg, fmap_max=max(cfg.fmap_max, self.channels_max))
 
     def d_config(self):
         """The discriminator's architecture config (`arch` holds both where it is set)."""
         if self.arch:
             return self.arch
         d = ModelConfig.small(self.resolution, self.d_channels or self.channels, self.z_dim, self.mapping_layers)
-        return dataclasses.replace(d, mbstd_group=self.mbstd_group)
+        return dataclasses.replace(self._widened(d), mbstd_group=self.mbstd_group)
 
     def with_model(self, arch, model_id: str, kind: str = "stylegan1", **sizes) -> "TrainConfig":
         """This config for a run that starts from the model `arch` describes: its architecture, no growing.
@@ -181,7 +191,8 @@ class TrainConfig:
         by the trainer where `arch` is not v1's ModelConfig.
         """
         if isinstance(arch, ModelConfig):
-            sizes = {"resolution": arch.resolution, "channels": arch.fmap_max, "z_dim": arch.z_dim,
+            sizes = {"resolution": arch.resolution, "channels": arch.channels(min(32, arch.resolution)),
+                     "channels_max": arch.fmap_max, "z_dim": arch.z_dim,
                      "mapping_layers": arch.mapping_layers, **sizes}
         return dataclasses.replace(self, arch=arch, architecture=kind, init_id=model_id, d_channels=0, growing=False,
                                    **sizes)

@@ -244,11 +244,8 @@ def _pack(tensors: dict, limit: int) -> list[list[str]]:
     return parts
 
 
-def import_kit(kit: Path, run_dir: Path) -> Path:
-    """Turn an export folder's resume kit into a run directory that `train --resume` continues; returns the state.
-
-    A 'weights-fp16' kit has no Adam moments: the resumed run starts Adam afresh.
-    """
+def read_kit(kit: Path) -> tuple[dict, dict]:
+    """(meta, tensors) of an export folder's resume kit, its parts joined; a missing or mixed part is one line."""
     paths = sorted(kit.glob("resume-*.safetensors"))
     if not paths:
         raise UserError(f"{kit}: no resume kit (resume-0.safetensors …)")
@@ -261,6 +258,15 @@ def import_kit(kit: Path, run_dir: Path) -> Path:
             raise UserError(f"{kit}: the resume kit's parts come from different snapshots ({p.name})")
     if int(meta.get("parts", "0")) != len(paths):
         raise UserError(f"{kit}: the resume kit has {len(paths)} of its {meta.get('parts')} parts")
+    return meta, tensors
+
+
+def import_kit(kit: Path, run_dir: Path) -> Path:
+    """Turn an export folder's resume kit into a run directory that `train --resume` continues; returns the state.
+
+    A 'weights-fp16' kit has no Adam moments: the resumed run starts Adam afresh.
+    """
+    meta, tensors = read_kit(kit)
     if meta.get("kit") == "weights-fp16":
         meta = {**meta, "opt": json.dumps({n: {**v, "indices": []} for n, v in json.loads(meta["opt"]).items()})}
     if holds_run(str(run_dir)):
@@ -321,6 +327,15 @@ def write_state(path: Path, tensors: dict, meta: dict) -> None:
         atomic_write_bytes(path, st_save(tensors, metadata=meta))
     except WriteError as exc:
         raise UserError(f"{exc} (the previous snapshot is intact)") from None
+
+
+def is_state_file(path: Path) -> bool:
+    """Whether `path` is one of our training state files (by its header; nothing else is read)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return (f.metadata() or {}).get("format") == STATE_FORMAT
+    except Exception:  # not a safetensors file at all: safetensors raises its own error types
+        return False
 
 
 def read_state(path: Path) -> tuple[dict, dict]:

@@ -2,7 +2,10 @@
 or a new StyleGAN2 config from the run's sizes."""
 from __future__ import annotations
 
+import copy
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,15 +13,17 @@ import torch
 from torch import nn
 
 from ..contract.errors import StudioError, UserError
-from ..contract.modelconfig import ARCH_NAMES
+from ..contract.modelconfig import ARCH_NAMES, ModelConfig
 from ..files.imported import is_official_pickle, snapshot_config, snapshot_networks
 from ..files.persist import pickle_kind, read_snapshot
 from ..files.modelfile import ModelFileError, load_model
 from ..files.official import load_official
-from ..contract.training import TrainConfig
+from ..contract.training import RUN_CONFIG, TrainConfig
 from ..nets.api import GeneratorNet
-from ..nets.registry import ARCHS, can_fine_tune, can_train, config_from_dict
+from ..nets.registry import ARCHS, can_fine_tune, can_train, config_from_dict, new_networks
 from ..nets.stylegan2_config import Stylegan2Config
+from .state import RunFiles, is_state_file, module_tensors, read_kit, read_state
+from .widen import widen_into
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,11 @@ class InitModels:
 
 
 def read_init(path: str | Path) -> InitModels:
-    """The networks in `path` (.safetensors or an official .pkl); an unusable file is one UserError line."""
+    """The networks in `path` (a model file, an official .pkl, a run's state file or resume kit folder); an
+    unusable file is one UserError line."""
     path = Path(path)
+    if path.is_dir() or is_state_file(path):
+        return _from_run(path)
     if is_official_pickle(path):
         if pickle_kind(path) == "pytorch":
             return _from_snapshot(path)  # PickleRefused is a UserError
@@ -90,6 +98,39 @@ def _from_snapshot(path: Path) -> InitModels:
     return InitModels(cfg, G_ema, G, D, "sha256:" + snap.sha256, tuple(notes))
 
 
+def _from_run(path: Path) -> InitModels:
+    """G, G_ema and D of one of our runs: a training state file, a run directory (its newest), or the resume kit
+    folder `--export` writes."""
+    if path.is_dir() and not any(path.glob("resume-*.safetensors")) and (path / RUN_CONFIG).is_file():
+        state = RunFiles(path).latest_state()  # a run directory: its newest state
+        if state is None:
+            raise UserError(f"{path}: the run has no training state yet")
+        path = state
+    meta, tensors = read_kit(path) if path.is_dir() else read_state(path)
+    try:
+        run_cfg = resolved_arch(TrainConfig.from_dict(json.loads(meta["config"])))
+        g_cfg, d_cfg = run_cfg.model_config(), run_cfg.d_config()
+        if isinstance(g_cfg, ModelConfig) and dataclasses.replace(d_cfg, mbstd_group=g_cfg.mbstd_group) != g_cfg:
+            raise UserError(f"{path}: its D is not as wide as its G; a run can start only from one whose are equal")
+        G, D = new_networks(g_cfg, d_cfg, 0)
+        G_ema = copy.deepcopy(G)
+        for name, net in (("G", G), ("G_ema", G_ema), ("D", D)):
+            net.load_state_dict({k: v.float() for k, v in module_tensors(tensors, name).items()})
+        counters = json.loads(meta["counters"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, StudioError) as exc:
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(f"{path}: damaged training state ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
+    G_ema.eval().requires_grad_(False)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(path.glob("resume-*.safetensors")))
+                            if path.is_dir() else path.read_bytes()).hexdigest()
+    notes = (f"{path.name}: G, G_ema and D of a run at {counters['nimg'] / 1000:g} kimg",)
+    if int(counters.get("cur_res", run_cfg.resolution)) < run_cfg.resolution:
+        notes += (f"{path.name} was saved while growing ({counters['cur_res']}²): its layers above that are barely "
+                  "trained; resume its run instead to keep growing",)
+    return InitModels(d_cfg, G_ema, G, D, "sha256:" + digest, notes)
+
+
 def _d_like_g(cfg: Stylegan2Config) -> Stylegan2Config:
     """`cfg` with a fresh D as wide as G, as NVIDIA's train.py makes them."""
     return dataclasses.replace(cfg, d_channel_base=cfg.channel_base, d_channel_max=cfg.channel_max)
@@ -118,7 +159,14 @@ def _from_pickle(path: Path) -> InitModels:
 
 
 def start_from(init: InitModels, G: GeneratorNet, G_ema: GeneratorNet, D: nn.Module) -> None:
-    """Copy the init weights into a run's networks, which keep their own train/eval modes and grad flags."""
+    """Copy the init weights into a run's networks, which keep their own train/eval modes and grad flags; into
+    wider ones (`--channels-max`) by widening, where G and G_ema share the run's fresh weights of the new channels."""
+    if G.cfg != init.G_ema.cfg:
+        widen_into(init.G_ema, G_ema)
+        widen_into(init.G or init.G_ema, G)
+        if init.D is not None:
+            widen_into(init.D, D)
+        return
     with torch.no_grad():
         G_ema.load_state_dict(init.G_ema.state_dict())
         G.load_state_dict((init.G or init.G_ema).state_dict())
@@ -135,7 +183,18 @@ def init_notes(cfg: TrainConfig, init: InitModels | None) -> tuple[str, ...]:
     arch = (f"{ARCH_NAMES.get(init.kind, init.kind)}, {res}², z {G.z_dim}, w {G.w_dim}, {a.mapping_layers} mapping "
             f"layers, feature maps {a.channels(4)} at 4² to {a.channels(res)} at {res}²")
     noise = "; noise at every layer, as it was trained" if init.kind != "stylegan1" and G.noise_resolutions else ""
-    return (f"starts from {Path(cfg.init).name} ({cfg.init_id[:19]}): {arch}; no growing{noise}",) + init.notes
+    return (f"starts from {Path(cfg.init).name} ({cfg.init_id[:19]}): {arch}; no growing{noise}",) + init.notes + \
+        _widen_notes(a, cfg.arch)
+
+
+def _widen_notes(narrow, wide) -> tuple[str, ...]:
+    """One line on the layers a run widens (--channels-max), if it does."""
+    if not isinstance(narrow, ModelConfig) or not isinstance(wide, ModelConfig) or wide == narrow:
+        return ()
+    grown = ", ".join(f"{r}² {narrow.channels(r)} → {wide.channels(r)}" for r in narrow.resolutions
+                      if wide.channels(r) != narrow.channels(r))
+    return (f"widened (feature maps {grown}; D's likewise): the new channels start silent, so the model renders and "
+            "scores as before, and learn from there",)
 
 
 def model_sizes(init: InitModels) -> dict:
@@ -149,10 +208,25 @@ def model_sizes(init: InitModels) -> dict:
 
 
 def with_init(cfg: TrainConfig, init: InitModels) -> TrainConfig:
-    """`cfg` for a run that starts from `init`: its architecture and the settings it decides."""
+    """`cfg` for a run that starts from `init`: its architecture (wider where `channels_max` asks) and the settings
+    it decides."""
     if init.kind == "stylegan1":
-        return cfg.with_model(init.cfg, init.model_id)
+        return cfg.with_model(widened_arch(init.cfg, cfg.channels_max), init.model_id)
+    if cfg.channels_max > init.cfg.channel_max:
+        raise UserError(f"widening a {ARCH_NAMES.get(init.kind, init.kind)} model (--channels-max) is not supported: "
+                        "StyleGAN v1 models widen")
     return cfg.with_model(init.cfg, init.model_id, init.kind, **model_sizes(init))
+
+
+def widened_arch(arch: ModelConfig, channels_max: int) -> ModelConfig:
+    """A v1 model's config with its feature maps capped at `channels_max` where that is above its own cap."""
+    if channels_max <= arch.fmap_max:
+        return arch
+    wide = dataclasses.replace(arch, fmap_max=channels_max)
+    if all(wide.channels(r) == arch.channels(r) for r in arch.resolutions):
+        raise UserError(f"--channels-max {channels_max} widens no layer of this model: its feature maps already "
+                        f"halve from {arch.channels(4)} at 4²; ask for less, or leave it out")
+    return wide
 
 
 def resolved_arch(cfg: TrainConfig) -> TrainConfig:
@@ -174,7 +248,8 @@ def new_stylegan2(cfg: TrainConfig) -> Stylegan2Config:
     d = cfg.d_channels or cfg.channels
     return Stylegan2Config(z_dim=cfg.z_dim, w_dim=cfg.z_dim, img_resolution=cfg.resolution,
                            mapping_layers=cfg.mapping_layers, channel_base=cfg.channels * 32,
-                           channel_max=cfg.channels, conv_clamp=256.0, d_channel_base=d * 32, d_channel_max=d,
+                           channel_max=max(cfg.channels, cfg.channels_max), conv_clamp=256.0, d_channel_base=d * 32,
+                           d_channel_max=max(d, cfg.channels_max),
                            d_conv_clamp=256.0, d_mbstd_group_size=cfg.mbstd_group)
 
 
