@@ -1,9 +1,10 @@
 """Which generator width the window can still render: batch-1 latency of one 64² face per width, 2 threads.
 
-Run: python bench/bench_width.py [--widths 64 128 192 256 512] [--arch stylegan1 stylegan2] [--repeat 30] [--no-tune]
+Run: python bench/bench_width.py [--widths 64 128 192 256 512] [--channels-max 0 256] [--arch stylegan1 stylegan2]
+     [--repeat 30] [--no-tune]
 Prints a table; not a test. Each width is a fresh (random) generator with the bundled model's latent size
 and mapping depth; only the feature maps change (StyleGAN2: the config `train --architecture stylegan2`
-builds for that width). The bundled model is timed in the same run, interleaved
+builds for that width; `--channels-max`: `train --channels-max`, wider layers below 32²). The bundled model is timed in the same run, interleaved
 with the candidates, so a load change on this shared machine moves both and the ratio stays fair. The
 window's limit is 60 ms per batch-1 render (issue 24).
 """
@@ -43,6 +44,8 @@ def render_once(G: GeneratorNet, seed: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--widths", type=int, nargs="+", default=[64, 128, 192, 256, 512])
+    ap.add_argument("--channels-max", type=int, nargs="+", default=[0],
+                    help="feature maps below 32² up to this (0: as the width), each with each width")
     ap.add_argument("--arch", nargs="+", default=["stylegan1"], choices=["stylegan1", "stylegan2"])
     ap.add_argument("--repeat", type=int, default=30, help="timed renders per model per round")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (bundled, widths…) per model")
@@ -55,12 +58,14 @@ def main() -> None:
     models = {"bundled": bundled}
     for arch in args.arch:
         for c in args.widths:
-            torch.manual_seed(0)
-            cfg = resolved_arch(TrainConfig(data="-", architecture=arch, resolution=base.resolution, channels=c,
-                                            z_dim=base.z_dim, mapping_layers=base.mapping_layers)).model_config()
-            G = build_generator(cfg).eval().requires_grad_(False)
-            init_w_avg(G)  # ψ 0.7 truncates towards w_avg, as for a trained model
-            models[(arch, c)] = G
+            for top in args.channels_max:
+                torch.manual_seed(0)
+                cfg = resolved_arch(TrainConfig(data="-", architecture=arch, resolution=base.resolution, channels=c,
+                                                channels_max=top, z_dim=base.z_dim,
+                                                mapping_layers=base.mapping_layers)).model_config()
+                G = build_generator(cfg).eval().requires_grad_(False)
+                init_w_avg(G)  # ψ 0.7 truncates towards w_avg, as for a trained model
+                models[(arch, c, top)] = G
     times = {k: [] for k in models}
     for k, G in models.items():  # warm-up: first calls build the weight caches and oneDNN primitives
         for s in range(3):
@@ -80,6 +85,7 @@ def main() -> None:
         xs = sorted(times[k])
         med, p90 = statistics.median(xs) * 1000, xs[int(0.9 * (len(xs) - 1))] * 1000
         name = f"bundled ({base.fmap_max} maps)" if k == "bundled" else f"{k[0]} width {k[1]}"
+        name += f", up to {k[2]} below 32²" if k != "bundled" and k[2] > k[1] else ""
         params = sum(p.numel() for p in G.parameters()) / 1e6
         ok = "yes" if med <= LIMIT_MS else "no"
         print(f"| {name} | {params:.2f} M | {med:.1f} | {p90:.1f} | {med / ref:.2f} | {ok} |", flush=True)
