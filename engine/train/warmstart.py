@@ -110,17 +110,18 @@ def _from_run(path: Path) -> InitModels:
     try:
         run_cfg = resolved_arch(TrainConfig.from_dict(json.loads(meta["config"])))
         g_cfg, d_cfg = run_cfg.model_config(), run_cfg.d_config()
-        if isinstance(g_cfg, ModelConfig) and dataclasses.replace(d_cfg, mbstd_group=g_cfg.mbstd_group) != g_cfg:
-            raise UserError(f"{path}: its D is not as wide as its G; a run can start only from one whose are equal")
-        G, D = new_networks(g_cfg, d_cfg, 0)
+        with torch.random.fork_rng():  # the run seeds its own networks: building these must not move its stream
+            G, D = new_networks(g_cfg, d_cfg, 0)
         G_ema = copy.deepcopy(G)
         for name, net in (("G", G), ("G_ema", G_ema), ("D", D)):
             net.load_state_dict({k: v.float() for k, v in module_tensors(tensors, name).items()})
         counters = json.loads(meta["counters"])
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, StudioError) as exc:
-        if isinstance(exc, UserError):
-            raise
-        raise UserError(f"{path}: damaged training state ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
+        why = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+        raise UserError(f"{path}: damaged training state ({why})") from None
+    if isinstance(g_cfg, ModelConfig) and dataclasses.replace(d_cfg, mbstd_group=g_cfg.mbstd_group) != g_cfg:
+        raise UserError(f"{path}: its D is not as wide as its G (--d-channels); starting a run from it is not "
+                        "supported")
     G_ema.eval().requires_grad_(False)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(path.glob("resume-*.safetensors")))
                             if path.is_dir() else path.read_bytes()).hexdigest()

@@ -137,4 +137,9 @@ def test_a_widening_that_cannot_be_done_is_one_line(tmp_path, data):
     (tmp_path / "kit").mkdir()
     with pytest.raises(UserError, match="no resume kit"):
         TrainingRun(tiny_cfg(data, init=str(tmp_path / "kit")), tmp_path / "r3")
-    assert not any((tmp_path / r).exists() for r in ("r", "r2", "r3"))
+    narrow_d = TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.016, d_channels=8), tmp_path / "d8")
+    for _ in narrow_d.steps():
+        pass
+    with pytest.raises(UserError, match="its D is not as wide as its G"):
+        TrainingRun(tiny_cfg(data, init=str(tmp_path / "d8")), tmp_path / "r4")
+    assert not any((tmp_path / r).exists() for r in ("r", "r2", "r3", "r4"))
