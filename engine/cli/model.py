@@ -15,6 +15,7 @@ from ..nets.registry import can_train, new_discriminator, new_generator
 from ..files.persist import describe_snapshot, pickle_kind, read_snapshot
 from ..nets.blend import describe_blend
 from ..files.bundled import resolve_model
+from ..train.warmstart import fresh_d_config
 from ..contract.latents import layer_ranges
 
 
@@ -96,11 +97,13 @@ def run_info(args: argparse.Namespace) -> int:
              f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
              *([grown_line(meta.grown)] if meta.grown else []), f"dataset   {meta.dataset or '-'}", "config"]
     keys = cfg.to_dict()
+    # a pickle's D as its kwargs give it; a model file holds none: the D a fine-tune of it would build
+    d_cfg = cfg if is_official_pickle(path) else fresh_d_config(cfg)
     width = max(16, *(len(k) + 2 for k in keys))  # v2/v3 configs have longer names than v1's
     lines += [f"  {k:<{width}}{v}" for k, v in keys.items()]
     lines += ["parameters", f"  mapping         {count(G.mapping):,}", f"  synthesis       {count(G.synthesis):,}",
               f"  G total         {count(G):,}",
-              f"  D (same config) {count(new_discriminator(cfg)):,}" if can_train(G.arch) else "  D               -",
+              f"  D               {count(new_discriminator(d_cfg)):,}" if can_train(G.arch) else "  D               -",
               f"layers ({G.num_ws} ws, device here: {default_device().type})"]
     imported = describe_import(meta.imported) if meta.imported else []
     blend = ["blend of"] + [f"  {line}" for line in describe_blend(meta.blend)] if meta.blend else []

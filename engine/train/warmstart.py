@@ -58,11 +58,13 @@ def read_init(path: str | Path) -> InitModels:
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
     _check_trainable(path, G_ema)
-    cfg = G_ema.cfg
     notes = (f"{path.name} holds G_ema only: G starts as a copy of it and D from random weights",)
-    if isinstance(cfg, Stylegan2Config):  # a G-only file carries no D
-        cfg = _d_like_g(cfg)
-    return InitModels(cfg, G_ema, None, None, meta.model_id, notes + _grown_note(path, G_ema))
+    return InitModels(fresh_d_config(G_ema.cfg), G_ema, None, None, meta.model_id, notes + _grown_note(path, G_ema))
+
+
+def fresh_d_config(cfg):
+    """The config a fine-tune of a G-only model file builds its fresh D from (StyleGAN2: D as wide as G)."""
+    return _d_like_g(cfg) if isinstance(cfg, Stylegan2Config) else cfg
 
 
 def _check_trainable(path: Path, G_ema: GeneratorNet) -> None:

@@ -118,7 +118,10 @@ def test_cli_fine_tunes_a_pickle_and_resumes_it(tmp_path, data, capsys):
     assert "tick 3" in capsys.readouterr().out
     snaps = sorted((tmp_path / "run").glob("snapshot-*.safetensors"))
     assert main(["info", "--model", str(snaps[-1])]) == 0
-    assert "arch      StyleGAN2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "arch      StyleGAN2" in out
+    run = TrainingRun(v2_cfg(data, init=str(snaps[-1])), tmp_path / "again")  # G only: a fresh D as wide as G
+    assert f"D               {sum(p.numel() for p in run.D.parameters()):,}" in out  # info counts that D
 
 
 def test_the_window_offers_fine_tuning_for_an_unconditional_pickle_only(tmp_path):
