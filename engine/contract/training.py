@@ -319,7 +319,8 @@ def fitted_phase_kimg(total_kimg: float, resolution: int, start_res: int = 8, lo
 def schedule_text(cfg: TrainConfig) -> str:
     """One line describing the growing schedule of `cfg`."""
     if cfg.init:
-        return f"Starts from {PurePath(cfg.init).name} at its own resolution and architecture, without growing"
+        wider = f", widened below 32² up to {cfg.channels_max} maps where it has fewer" if cfg.channels_max else ""
+        return f"Starts from {PurePath(cfg.init).name} at its own resolution and architecture{wider}, without growing"
     if cfg.architecture != "stylegan1":
         return f"Trains at {cfg.resolution}² throughout (StyleGAN2 does not grow)"
     first = min(cfg.start_res, cfg.resolution)

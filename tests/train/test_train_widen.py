@@ -9,7 +9,7 @@ import persist_fixtures as px
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.contract.modelconfig import ModelConfig
-from stylegan_studio.engine.contract.training import TrainConfig
+from stylegan_studio.engine.contract.training import TrainConfig, schedule_text
 from stylegan_studio.engine.files.modelfile import ModelMeta, save_model
 from stylegan_studio.engine.nets.networks import Discriminator, Generator
 from stylegan_studio.engine.train.run import TrainingRun
@@ -114,6 +114,8 @@ def test_channels_max_is_one_option_for_new_runs_and_is_checked(tmp_path, data, 
     assert cfg.d_config().fmap_max == 256 and TrainConfig(channels=64).model_config().fmap_max == 64
     with pytest.raises(UserError, match="low-res channels"):
         TrainConfig(channels_max=-1)
+    assert "widened below 32² up to 256 maps" in schedule_text(TrainConfig(init="m.safetensors", channels_max=256))
+    assert "widened" not in schedule_text(TrainConfig(init="m.safetensors"))  # the window's line under the form
     our_model(tmp_path / "tiny.safetensors")  # channels halve from 8 at 4² already: nothing to widen at 8
     args = ["train", "--init", str(tmp_path / "tiny.safetensors"), "--data", str(data), "--kimg", "0.016",
             "--batch", "8"]
