@@ -23,7 +23,7 @@ from ..nets.api import GeneratorNet
 from ..nets.registry import ARCHS, can_fine_tune, can_train, config_from_dict, new_networks
 from ..nets.stylegan2_config import Stylegan2Config
 from .state import RunFiles, is_state_file, module_tensors, read_kit, read_state
-from .widen import widen_into
+from .widen import copy_or_widen
 
 
 @dataclass(frozen=True)
@@ -164,17 +164,10 @@ def _from_pickle(path: Path) -> InitModels:
 def start_from(init: InitModels, G: GeneratorNet, G_ema: GeneratorNet, D: nn.Module) -> None:
     """Copy the init weights into a run's networks, which keep their own train/eval modes and grad flags; into
     wider ones (`--channels-max`) by widening, where G and G_ema share the run's fresh weights of the new channels."""
-    if G.cfg != init.G_ema.cfg:
-        widen_into(init.G_ema, G_ema)
-        widen_into(init.G or init.G_ema, G)
-        if init.D is not None:
-            widen_into(init.D, D)
-        return
-    with torch.no_grad():
-        G_ema.load_state_dict(init.G_ema.state_dict())
-        G.load_state_dict((init.G or init.G_ema).state_dict())
-        if init.D is not None:
-            D.load_state_dict(init.D.state_dict())
+    copy_or_widen(init.G_ema, G_ema)
+    copy_or_widen(init.G or init.G_ema, G)
+    if init.D is not None:
+        copy_or_widen(init.D, D)
 
 
 def init_notes(cfg: TrainConfig, init: InitModels | None) -> tuple[str, ...]:

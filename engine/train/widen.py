@@ -14,6 +14,15 @@ from torch import nn
 from ..contract.errors import UserError
 
 
+def copy_or_widen(old: nn.Module, new: nn.Module) -> None:
+    """Load `old`'s weights into `new`: as they are where the two have the same shapes, else widened."""
+    old_sd, new_sd = old.state_dict(), new.state_dict()
+    if old_sd.keys() == new_sd.keys() and all(old_sd[k].shape == new_sd[k].shape for k in old_sd):
+        new.load_state_dict(old_sd)
+    else:
+        widen_into(old, new)
+
+
 def widen_into(old: nn.Module, new: nn.Module) -> None:
     """Copy `old` (narrower) into `new` in place; `new` holds fresh weights of the same architecture."""
     old_sd, new_sd = old.state_dict(), new.state_dict()

@@ -145,3 +145,15 @@ def test_a_widening_that_cannot_be_done_is_one_line(tmp_path, data):
     with pytest.raises(UserError, match="its D is not as wide as its G"):
         TrainingRun(tiny_cfg(data, init=str(tmp_path / "d8")), tmp_path / "r4")
     assert not any((tmp_path / r).exists() for r in ("r", "r2", "r3", "r4"))
+
+
+def test_a_stylegan2_run_starts_another_with_its_networks(tmp_path, data):
+    src = TrainingRun(tiny_cfg(data, architecture="stylegan2", total_kimg=0.032, tick_kimg=0.016), tmp_path / "a")
+    for _ in src.steps():
+        pass
+    run = TrainingRun(tiny_cfg(data, init=str(tmp_path / "a"), augment="none"), tmp_path / "b")
+    assert run.G.arch == "stylegan2" and run.cfg.arch == src.cfg.arch and run.pl_weight == 2.0
+    assert same(run.G, src.G) and same(run.G_ema, src.G_ema) and same(run.D, src.D)
+    for _ in run.steps():
+        pass
+    assert not same(run.G, src.G)
