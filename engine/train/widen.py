@@ -35,7 +35,7 @@ def widen_into(old: nn.Module, new: nn.Module) -> None:
             o = old_sd[name].to(t.dtype)
             if o.shape == t.shape:
                 t.copy_(o)
-            elif t.dim() >= 2 and name != "synthesis.blocks.0.const" and _module(new, name) is not None:
+            elif _module(new, name) is not None:  # an equalised-lr weight [out, in, ...]
                 _widen_weight(name, o, t, _module(old, name).w_scale / _module(new, name).w_scale, is_d)
             else:  # a per-channel vector (bias, noise strength) or the 4² constant: old channels first
                 rows = _rows(name, o.shape[_axis(name)], t.shape[_axis(name)])
@@ -54,6 +54,7 @@ def _module(net: nn.Module, name: str):
 
 
 def _axis(name: str) -> int:
+    """The channel axis of a per-channel tensor (the 4² constant is [1, C, 4, 4])."""
     return 1 if name.endswith(".const") else 0
 
 
