@@ -17,6 +17,7 @@ from stylegan_studio.engine.train.widen import widen_into
 
 from helpers import make_folder, tiny_cfg
 from test_train_init import our_model, same
+from test_training import finished
 
 
 @pytest.fixture(autouse=True)
@@ -76,9 +77,8 @@ def test_widened_g_renders_and_d_scores_as_before_and_every_new_weight_learns(f6
 
 
 def test_a_run_starts_from_another_runs_state_or_kit_with_its_g_g_ema_and_d(tmp_path, data):
-    src = TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.064), tmp_path / "a", export=tmp_path / "kit")
-    for _ in src.steps():
-        pass
+    src = finished(TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.064), tmp_path / "a",
+                               export=tmp_path / "kit"))
     state = src.files.latest_state()
     for start in (state, tmp_path / "kit", tmp_path / "a"):
         run = TrainingRun(tiny_cfg(data, init=str(start), lr=0.001), tmp_path / f"r-{start.name}")
@@ -88,9 +88,7 @@ def test_a_run_starts_from_another_runs_state_or_kit_with_its_g_g_ema_and_d(tmp_
 
 
 def test_channels_max_widens_a_run_start_and_g_ema_keeps_rendering_the_same(tmp_path, data):
-    src = TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.064), tmp_path / "a")
-    for _ in src.steps():
-        pass
+    src = finished(TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.064), tmp_path / "a"))
     run = TrainingRun(tiny_cfg(data, init=str(src.files.latest_state()), channels_max=64), tmp_path / "w")
     assert [run.G.cfg.channels(r) for r in (4, 8, 16)] == [64, 64, 32] and run.D.cfg == run.cfg.arch
     assert any("4² 16 → 64, 8² 16 → 64, 16² 16 → 32" in n for n in run.notes)
@@ -101,8 +99,7 @@ def test_channels_max_widens_a_run_start_and_g_ema_keeps_rendering_the_same(tmp_
     torch.testing.assert_close(run.D(img), src.D(img), rtol=0, atol=1e-3)
     # G and G_ema share the new channels' fresh weights, so G_ema's running average starts consistent
     assert torch.equal(run.G.synthesis.blocks[0].conv1.weight[16:], run.G_ema.synthesis.blocks[0].conv1.weight[16:])
-    for _ in run.steps():
-        pass
+    finished(run)
     assert run.G.synthesis.blocks[1].conv1.weight[:16, 16:].abs().sum() > 0  # old channels now read new ones
     resumed = TrainingRun(None, tmp_path / "w", resume=True, total_kimg=0.192)
     assert resumed.G.cfg == run.G.cfg and resumed.notes == ()
@@ -139,21 +136,16 @@ def test_a_widening_that_cannot_be_done_is_one_line(tmp_path, data):
     (tmp_path / "kit").mkdir()
     with pytest.raises(UserError, match="no resume kit"):
         TrainingRun(tiny_cfg(data, init=str(tmp_path / "kit")), tmp_path / "r3")
-    narrow_d = TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.016, d_channels=8), tmp_path / "d8")
-    for _ in narrow_d.steps():
-        pass
+    finished(TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.016, d_channels=8), tmp_path / "d8"))
     with pytest.raises(UserError, match="its D is not as wide as its G"):
         TrainingRun(tiny_cfg(data, init=str(tmp_path / "d8")), tmp_path / "r4")
     assert not any((tmp_path / r).exists() for r in ("r", "r2", "r3", "r4"))
 
 
 def test_a_stylegan2_run_starts_another_with_its_networks(tmp_path, data):
-    src = TrainingRun(tiny_cfg(data, architecture="stylegan2", total_kimg=0.032, tick_kimg=0.016), tmp_path / "a")
-    for _ in src.steps():
-        pass
+    src = finished(TrainingRun(tiny_cfg(data, architecture="stylegan2", total_kimg=0.032, tick_kimg=0.016),
+                               tmp_path / "a"))
     run = TrainingRun(tiny_cfg(data, init=str(tmp_path / "a"), augment="none"), tmp_path / "b")
     assert run.G.arch == "stylegan2" and run.cfg.arch == src.cfg.arch and run.pl_weight == 2.0
     assert same(run.G, src.G) and same(run.G_ema, src.G_ema) and same(run.D, src.D)
-    for _ in run.steps():
-        pass
-    assert not same(run.G, src.G)
+    assert not same(finished(run).G, src.G)
