@@ -19,7 +19,8 @@ from .train_form import TrainForm, changed_signal
 
 FIRST_RUN = TrainConfig(resolution=32, total_kimg=20)  # a first run that ends in minutes
 CURVES = (("loss_g", "G loss", "#4e79a7"), ("loss_d", "D loss", "#e15759"), ("r1", "R1 penalty", "#76b7b2"),
-          ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"))
+          ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"),
+          ("augment_p", "augment probability", "#d37295"))
 # Each tick's diversity figure (TrainingMetric 'diversity': samples' spread ÷ reals'), dashed beside the losses:
 # a run converging onto one outline shows it falling towards 0.
 DIVERSITY = ("diversity", "diversity", "#9c755f")
@@ -74,7 +75,9 @@ class TrainingPane(QWidget):
         # the legend is a line above the plot: inside it, it covered the curves
         self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span> {n}' for _, n, c in CURVES + (DIVERSITY,)))
         self.legend.setToolTip("diversity: the spread of 64 G_ema samples ÷ that of 64 real images "
-                               "(near 1: as varied as the data; falling towards 0: the samples collapse)")
+                               "(near 1: as varied as the data; falling towards 0: the samples collapse); "
+                               "augment probability: how often each of D's augmentations applies to an image "
+                               "(Augment probability auto: it rises while D grows too sure of the real images)")
         self.legend.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "kimg")

@@ -26,6 +26,7 @@ How the engine (engine/thread/engine.py) treats them:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -446,6 +447,8 @@ class TickStats:
     score_real: float
     score_fake: float
     time: float                  # wall-clock time of the tick (seconds since the epoch)
+    augment_p: float = math.nan  # the probability D's augmentations applied with (mean over the tick)
+    r_t: float = math.nan        # E[sign(D(reals))]: ADA's overfitting heuristic (NaN: ticks of older runs)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,11 @@ DEVICES = ("auto", "cpu", "cuda")
 METRICS = ("", "fid1k")
 ARCHITECTURES = ("stylegan1", "stylegan2")  # what a run trains (registry keys); a model's own when it starts from one
 AUGMENT_OPS = ("color", "translation", "cutout")  # engine/train/augment.py implements them, in this order
+# Adaptive augmentation (StyleGAN2-ADA's heuristic): every ADA_INTERVAL minibatches p moves by the images shown
+# ÷ (ADA_KIMG · 1000) towards keeping E[sign(D(reals))] at the target, so p can go from 0 to 1 in ADA_KIMG kimg.
+# NVIDIA's 500 kimg suits runs of 25,000 kimg; ours are 100–1,000 (the choice: docs/training-recipe.md).
+ADA_INTERVAL = 4
+ADA_KIMG = 100.0
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:
@@ -91,6 +96,13 @@ class TrainConfig:
     augment: str = opt("color,translation,cutout", "differentiable augmentation for D: comma list of color, "
                        "translation, cutout, or none",
                        "Augment D", resume=True)
+    augment_p: float | None = opt(1.0, "probability with which each augmentation applies to each image; auto: "
+                                  "adapted from 0 during the run so that D's mean sign on reals stays near "
+                                  "--augment-target (StyleGAN2-ADA's adaptive augmentation)", "Augment probability",
+                                  resume=True)
+    augment_target: float = opt(0.6, "with --augment-p auto: the target of E[sign(D(reals))] (StyleGAN2-ADA's "
+                                "0.6; higher lets D overfit more before augmenting)", "Augment target",
+                                resume=True)
     metric: str = opt("", "fid1k: FID of 1,000 G_ema samples against --metric-data", "Metric", choices=METRICS,
                       resume=True)
     metric_data: str = opt("", "held-out images (zip or folder) for the metric", "Held-out images", resume=True)
@@ -151,9 +163,15 @@ class TrainConfig:
             raise UserError("mapping layers, D channels, low-res channels, noise resolution and metric interval must be "
                             "positive")
         try:
-            parse_policy(self.augment)
+            policy = parse_policy(self.augment)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+        if self.augment_p is not None and not 0.0 <= self.augment_p <= 1.0:  # NaN fails
+            raise UserError("augment probability must be from 0 to 1 (or auto)")
+        if not 0.0 < self.augment_target < 1.0:
+            raise UserError("augment target must be between 0 and 1")
+        if self.augment_p is None and not policy:
+            raise UserError("an adaptive augment probability (auto) needs augmentations (--augment)")
         if self.metric not in METRICS:
             raise UserError(f"metric must be one of {', '.join(m for m in METRICS if m)}, got {self.metric!r}")
         if self.metric and not self.metric_data:

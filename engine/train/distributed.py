@@ -45,3 +45,12 @@ def average_grads(module: torch.nn.Module) -> None:
     for g in grads:
         g.copy_(flat[offset:offset + g.numel()].view_as(g))
         offset += g.numel()
+
+
+def sum_across(t: torch.Tensor) -> torch.Tensor:
+    """`t` summed over the ranks (itself in a single process)."""
+    if not dist.is_initialized():
+        return t
+    t = t.clone()
+    dist.all_reduce(t)
+    return t

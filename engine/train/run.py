@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from . import distributed as dist_util
-from .augment import augment
+from .augment import AugmentStrength, augment
 from ..files.dataset import load_images
 from ..contract.errors import UserError
 from ..contract.messages import TickStats
@@ -36,7 +36,7 @@ from ..contract.training import TrainConfig, parse_policy
 from .warmstart import architecture_notes, init_notes, read_init, resolved_arch, start_from, with_init
 from .state import RunFiles, module_tensors, opt_tensors, read_state, restore_opt, write_state
 
-STAT_KEYS = ("loss_g", "loss_d", "r1", "score_real", "score_fake")  # TickStats' means, in this order
+STAT_KEYS = ("loss_g", "loss_d", "r1", "score_real", "score_fake", "augment_p", "r_t")  # TickStats' means
 DIVERSITY_SAMPLES = 64
 # Path-length regularisation as StyleGAN2 takes it: every PL_INTERVAL-th G step (lazy, weight × interval), on
 # half the minibatch, against a running mean of the lengths (decay PL_DECAY).
@@ -138,6 +138,8 @@ class TrainingRun:
         self.pl_weight = cfg.pl_weight if cfg.pl_weight is not None else trainable.recipe_pl_weight(self.G.arch)
         self.pl_mean = torch.zeros((), device=self.device)  # running mean of path lengths (a state tensor)
         self.policy = parse_policy(cfg.augment)
+        # no augmentation: p 0, so the stats say what D saw
+        self.strength = AugmentStrength(cfg.augment_p if self.policy else 0.0, cfg.augment_target, self.device)
         self.monitor = FidMonitor(cfg.metric_data, cfg.resolution) if cfg.metric else None
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         if init is not None:
@@ -182,8 +184,10 @@ class TrainingRun:
             tensors.update(t)
         tensors["gen_state"] = self.gen.get_state()
         tensors["pl_mean"] = self.pl_mean.detach()
+        aug_tensors, aug_counters = self.strength.state()
+        tensors.update(aug_tensors)
         counters = {"nimg": self.nimg, "tick": self.tick, "cur_res": self.cur_res, "g_steps": self.g_steps,
-                    "tick_start_kimg": self._tick_acc.start_kimg, "gen_device": self.device.type}
+                    "tick_start_kimg": self._tick_acc.start_kimg, "gen_device": self.device.type, **aug_counters}
         dataset = {"path": self.report.path, "count": self.report.count, "key": self.report.key,
                    "content": self.report.content}
         return tensors, {"config": json.dumps(self.cfg.to_dict()), "counters": json.dumps(counters),
@@ -228,6 +232,7 @@ class TrainingRun:
         self.g_steps = int(counters.get("g_steps", 0))  # states before path-length regularisation: none taken
         if "pl_mean" in tensors:
             self.pl_mean = tensors["pl_mean"].float().reshape(()).to(self.device)
+        self.strength.load(tensors, counters)
         self._prepare_phase(counters["cur_res"])
         opt = json.loads(meta["opt"])
         restore_opt(self.opt_G, "opt_G", opt["opt_G"], tensors)
@@ -305,7 +310,7 @@ class TrainingRun:
     def _D(self, img: torch.Tensor, alpha: float, r1: bool = False) -> torch.Tensor:
         """D's score of images seen through the run's differentiable augmentation."""
         if self.policy:
-            img = augment(img, self.policy, self.gen)
+            img = augment(img, self.policy, self.gen, self.strength.arg())
         # A compiled graph has no double backward: R1's pass runs D as written.
         return (self.D if r1 else self._D_fast)(img, *trainable.d_args(self.G, alpha)).float()
 
@@ -336,8 +341,11 @@ class TrainingRun:
             (grad,) = torch.autograd.grad(real_score.sum(), reals, create_graph=True)
             r1 = grad.square().sum(dim=(1, 2, 3)).mean()
             loss = loss + r1 * (gamma / 2 * lazy)
+        p = self.strength.p.clone()  # the p these scores were taken with (observe may move it)
+        self.strength.observe(real_score, n * self.world)
         return {"loss_d": loss, "r1": r1.detach(), "score_real": real_score.detach().mean(),
-                "score_fake": fake_score.detach().mean()}
+                "score_fake": fake_score.detach().mean(), "augment_p": p,
+                "r_t": real_score.detach().sign().mean()}
 
     def _g_step(self, n: int, res: int, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
         """(G's adversarial loss, the loss to minimise: with the path-length penalty on the steps that take one)."""
@@ -613,14 +621,15 @@ class _TickAccumulator:
         mean = [v / good if good else math.nan for v in values]
         dt = max(time.time() - self.t0, 1e-9)
         ips = self.images / dt
-        return TickStats(tick, round(kimg, 3), res, round(alpha, 4), self.batch,
-                         round(dt / max(self.images / 1000, 1e-9), 2), round(ips, 2), *mean,
-                         round(time.time(), 2)), int(bad)
+        return TickStats(tick=tick, kimg=round(kimg, 3), resolution=res, fade=round(alpha, 4), batch=self.batch,
+                         sec_per_kimg=round(dt / max(self.images / 1000, 1e-9), 2), images_per_s=round(ips, 2),
+                         time=round(time.time(), 2), **dict(zip(STAT_KEYS, mean))), int(bad)
 
 
 def stats_line(s: TickStats) -> str:
     """One human line per tick."""
     return (f"tick {s.tick:<4} kimg {s.kimg:<8.2f} res {s.resolution:<4} fade {s.fade:<5.2f} batch {s.batch:<3} "
             f"{s.sec_per_kimg:7.1f} s/kimg {s.images_per_s:6.1f} img/s  G {s.loss_g:6.3f}  D {s.loss_d:6.3f}  "
-            f"R1 {s.r1:7.4f}  real {s.score_real:6.2f} fake {s.score_fake:6.2f}")
+            f"R1 {s.r1:7.4f}  real {s.score_real:6.2f} fake {s.score_fake:6.2f}  aug p {s.augment_p:4.2f} "
+            f"r_t {s.r_t:+5.2f}")
 

@@ -186,9 +186,11 @@ class RunFiles:
         Lines past `upto_kimg` were written after the state being resumed (a killed run): they are not history.
         """
         names = [f.name for f in dataclasses.fields(TickStats)]
+        # older runs' lines lack the fields with defaults (the augmentation figures)
+        needed = [f.name for f in dataclasses.fields(TickStats) if f.default is dataclasses.MISSING]
         records = [r for r in _records(self.root / "stats.jsonl")
-                   if set(names) <= r.keys() and _kimg(r) <= upto_kimg + 1e-6]
-        ticks = [TickStats(**{n: r[n] for n in names}) for r in records]
+                   if set(needed) <= r.keys() and _kimg(r) <= upto_kimg + 1e-6]
+        ticks = [TickStats(**{n: r[n] for n in names if n in r}) for r in records]
         metrics = [(float(r["kimg"]), "diversity", float(r["diversity"])) for r in records
                    if isinstance(r.get("diversity"), (int, float))]
         for r in _records(self.root / "metrics.jsonl"):

@@ -54,10 +54,12 @@ class HostReads:
         return counted
 
 
-def test_minibatches_never_read_the_device_only_tick_ends_do(tmp_path, monkeypatch):
+@pytest.mark.parametrize("augment_p", [1.0, None])  # every op on every image; adapted as ADA adapts it
+def test_minibatches_never_read_the_device_only_tick_ends_do(tmp_path, monkeypatch, augment_p):
     data = make_folder(tmp_path / "data", n=16)
     run = TrainingRun(tiny_cfg(data, growing=False, total_kimg=0.384, tick_kimg=0.128, snapshot_ticks=100,
-                               augment="color,translation,cutout", r1_interval=2), tmp_path / "r")
+                               augment="color,translation,cutout", augment_p=augment_p, r1_interval=2),
+                      tmp_path / "r")
     reads = HostReads(monkeypatch)
     counts = {"minibatch": [], "tick": [], "snapshot": []}
     for update in run.steps():
