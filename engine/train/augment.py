@@ -97,7 +97,8 @@ class AugmentStrength:
         """Count one D step's scores of the reals; adjust p every ADA_INTERVAL steps when adaptive."""
         if self.fixed is not None:
             return
-        self.sign_sum += dist_util.sum_across(real_score.detach().sign().sum())
+        # a non-finite score (a step that will be skipped) counts as neither side: p must never become NaN
+        self.sign_sum += dist_util.sum_across(real_score.detach().nan_to_num(0.0, 0.0, 0.0).sign().sum())
         self.steps, self.images = self.steps + 1, self.images + images
         if self.steps % ADA_INTERVAL == 0:
             r_t = self.sign_sum / self.images

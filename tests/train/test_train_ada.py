@@ -59,6 +59,9 @@ def test_adaptive_p_rises_while_d_is_sure_of_the_reals_and_falls_back_to_0():
     for _ in range(10 * ADA_INTERVAL):
         s.observe(torch.tensor([1.0] * 12 + [-1.0] * 4), 16)  # r_t 0.5, below the target
     assert s.p.item() == 0.0                      # never below 0
+    for _ in range(ADA_INTERVAL):
+        s.observe(torch.tensor([math.nan, math.inf] + [1.0] * 14), 16)  # a diverging step's scores count as 0
+    assert s.p.item() == pytest.approx(step)
 
 
 def test_a_fixed_p_stays_and_1_keeps_the_every_image_path():
