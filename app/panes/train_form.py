@@ -9,7 +9,8 @@ from ...engine.contract.errors import UserError
 from ...engine.contract.messages import TrainConfig
 from ...engine.contract.training import GROWING_OPTIONS, MODEL_OPTIONS, option_kind, options
 
-BASIC = ("architecture", "resolution", "total_kimg", "batch", "gamma", "augment", "mapping_layers", "growing", "mirror")
+BASIC = ("architecture", "resolution", "total_kimg", "batch", "gamma", "augment", "augment_p", "mapping_layers", "growing",
+         "mirror")
 
 
 class TrainForm(QWidget):

@@ -96,10 +96,10 @@ class TrainConfig:
     augment: str = opt("color,translation,cutout", "differentiable augmentation for D: comma list of color, "
                        "translation, cutout, or none",
                        "Augment D", resume=True)
-    augment_p: float | None = opt(1.0, "probability with which each augmentation applies to each image; auto: "
-                                  "adapted from 0 during the run so that D's mean sign on reals stays near "
-                                  "--augment-target (StyleGAN2-ADA's adaptive augmentation)", "Augment probability",
-                                  resume=True)
+    augment_p: float | None = opt(None, "probability with which each augmentation applies to each image (1: "
+                                  "every image, as DiffAugment); auto: adapted from 0 during the run so that D's "
+                                  "mean sign on reals stays near --augment-target (StyleGAN2-ADA's adaptive "
+                                  "augmentation)", "Augment probability", resume=True)
     augment_target: float = opt(0.6, "with --augment-p auto: the target of E[sign(D(reals))] (StyleGAN2-ADA's "
                                 "0.6; higher lets D overfit more before augmenting)", "Augment target",
                                 resume=True)
@@ -163,15 +163,13 @@ class TrainConfig:
             raise UserError("mapping layers, D channels, low-res channels, noise resolution and metric interval must be "
                             "positive")
         try:
-            policy = parse_policy(self.augment)
+            parse_policy(self.augment)
         except ValueError as exc:
             raise UserError(str(exc)) from None
         if self.augment_p is not None and not 0.0 <= self.augment_p <= 1.0:  # NaN fails
             raise UserError("augment probability must be from 0 to 1 (or auto)")
         if not 0.0 < self.augment_target < 1.0:
             raise UserError("augment target must be between 0 and 1")
-        if self.augment_p is None and not policy:
-            raise UserError("an adaptive augment probability (auto) needs augmentations (--augment)")
         if self.metric not in METRICS:
             raise UserError(f"metric must be one of {', '.join(m for m in METRICS if m)}, got {self.metric!r}")
         if self.metric and not self.metric_data:
@@ -296,6 +294,8 @@ class TrainConfig:
         unknown = set(data) - names
         if unknown:
             raise UserError(f"unknown training config keys: {', '.join(sorted(unknown))}")
+        # A stored config from before the option augmented every image: it goes on doing so when resumed.
+        data = {"augment_p": 1.0, **data}
         if isinstance(data.get("arch"), dict) and data.get("architecture", "stylegan1") == "stylegan1":
             try:
                 data = {**data, "arch": ModelConfig.from_dict(data["arch"])}

@@ -77,8 +77,6 @@ def test_settings_are_checked_in_one_line():
         TrainConfig(data="x", augment_p=1.5)
     with pytest.raises(UserError, match="from 0 to 1"):
         TrainConfig(data="x", augment_p=math.nan)
-    with pytest.raises(UserError, match="needs augmentations"):
-        TrainConfig(data="x", augment="none", augment_p=None)
     with pytest.raises(UserError, match="between 0 and 1"):
         TrainConfig(data="x", augment_target=1.0)
 
@@ -95,6 +93,29 @@ def test_an_adaptive_run_logs_p_and_r_t_and_resumes_exactly(tmp_path, monkeypatc
     lines = [json.loads(x) for x in (tmp_path / "a" / "stats.jsonl").read_text().splitlines()]
     assert all(0.0 <= x["augment_p"] <= 1.0 and -1.0 <= x["r_t"] <= 1.0 for x in lines)
     assert lines[0]["augment_p"] != lines[1]["augment_p"]  # adapted between the ticks (in either direction)
+
+
+def test_auto_is_the_default_and_without_augmentations_p_stays_0(tmp_path):
+    assert TrainConfig(data="x").augment_p is None
+    data = make_folder(tmp_path / "data", n=16)
+    run = TrainingRun(tiny_cfg(data, augment="none", augment_p=None, total_kimg=0.064), tmp_path / "r")
+    for _ in run.steps():
+        pass
+    lines = [json.loads(x) for x in (tmp_path / "r" / "stats.jsonl").read_text().splitlines()]
+    assert [x["augment_p"] for x in lines] == [0.0]
+
+
+def test_a_run_from_before_the_option_resumes_augmenting_every_image(tmp_path):
+    data = make_folder(tmp_path / "data", n=16)
+    finished = TrainingRun(tiny_cfg(data, augment=AUG, augment_p=1.0, total_kimg=0.064), tmp_path / "r")
+    for _ in finished.steps():
+        pass
+    config = tmp_path / "r" / "config.json"
+    old = json.loads(config.read_text())
+    del old["augment_p"], old["augment_target"]  # as runs before the option wrote it
+    config.write_text(json.dumps(old))
+    run = TrainingRun(None, tmp_path / "r", resume=True, total_kimg=0.128)
+    assert run.cfg.augment_p == 1.0 and run.strength.arg() is None
 
 
 def test_cli_takes_auto_and_a_resume_may_fix_p(tmp_path, capsys):

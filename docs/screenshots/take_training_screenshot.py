@@ -1,0 +1,53 @@
+"""Open the studio, show a finished training run in the Training pane (its curves replayed), save a screenshot.
+
+python docs/screenshots/take_training_screenshot.py RUN_DIR OUTDIR [NAME]   (offscreen or under Xvfb)
+Writes OUTDIR/NAME.png (the window) and OUTDIR/NAME-training.png (the pane); NAME defaults to training-run.
+"""
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from stylegan_studio.app.bridge import EngineBridge
+from stylegan_studio.app.panes.registry import Pane
+from stylegan_studio.app.window import MainWindow
+
+run, out = sys.argv[1], Path(sys.argv[2])
+name = sys.argv[3] if len(sys.argv) > 3 else "training-run"
+out.mkdir(parents=True, exist_ok=True)
+app = QApplication(sys.argv[:1])
+bridge = EngineBridge()
+settings = QSettings(str(Path(tempfile.mkdtemp()) / "studio.ini"), QSettings.Format.IniFormat)
+win = MainWindow(bridge, settings)
+win.resize(1600, 1000)
+bridge.start()
+win.show()
+pane = win.panes[Pane.TRAINING]
+
+
+def start() -> None:
+    win.docks[Pane.TRAINING].raise_()
+    win.resizeDocks([win.docks[Pane.TRAINING]], [560], Qt.Orientation.Vertical)  # room for the curves
+    pane.resume_run(run)  # a finished run: the engine replays its ticks and metrics, then stops
+
+
+def save() -> None:
+    row = pane.form.widgets["augment_p"]
+    scroll = pane.form.parentWidget().parentWidget()  # viewport → QScrollArea
+    scroll.verticalScrollBar().setValue(max(0, row.y() - 40))
+    app.processEvents()
+    win.grab().save(str(out / f"{name}.png"))
+    win.docks[Pane.TRAINING].grab().save(str(out / f"{name}-training.png"))
+    bridge.close()
+    app.quit()
+
+
+def finished(_ev) -> None:
+    QTimer.singleShot(1500, save)  # let the curves and the fakes paint
+
+
+bridge.job_finished.connect(finished)
+QTimer.singleShot(3000, start)
+app.exec()
