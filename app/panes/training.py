@@ -322,8 +322,10 @@ class TrainingPane(QWidget):
             self.history[key].append(getattr(ev, key))
             curve.setData(self.kimgs, self.history[key])
         eta = f"{ev.eta_s / 60:.0f} min" if ev.eta_s == ev.eta_s and ev.eta_s > 0 else "–"
+        # p in words too: on the scores' axis a small p is a thin line near 0 (older runs' ticks have none)
+        aug = f" · augment p {ev.augment_p:.2f}" if math.isfinite(ev.augment_p) else ""
         self.readout.setText(f"kimg {ev.kimg:.2f} / {ev.total_kimg:g} · {ev.resolution}² fade {ev.fade:.2f} · "
-                             f"batch {ev.batch} · {ev.images_per_s:.1f} img/s · ETA {eta}")
+                             f"batch {ev.batch} · {ev.images_per_s:.1f} img/s{aug} · ETA {eta}")
 
     def on_metric(self, ev) -> None:
         """A measurement: the tick's diversity beside the losses, or a quality one (FID of 1,000 samples) below."""

@@ -29,7 +29,7 @@ pane = win.panes[Pane.TRAINING]
 
 def start() -> None:
     win.docks[Pane.TRAINING].raise_()
-    win.resizeDocks([win.docks[Pane.TRAINING]], [560], Qt.Orientation.Vertical)  # room for the curves
+    win.resizeDocks([win.docks[Pane.TRAINING]], [660], Qt.Orientation.Vertical)  # room for the curves
     pane.resume_run(run)  # a finished run: the engine replays its ticks and metrics, then stops
 
 

@@ -206,11 +206,13 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
                           job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
     bridge.training_state.emit(m.TrainingState(1, "running"))   # the run starts, then ticks
     bridge.training_tick.emit(tick)
+    assert "augment" not in pane.readout.text()  # a tick without p (an older run's) says nothing of it
     bridge.training_tick.emit(m.TrainingTick(2, 1.0, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4, -0.3, 0.0,
+                                             augment_p=0.25, r_t=0.7,
                                              job_id=1, run_dir="r", total_kimg=20, seconds=2.0, eta_s=50.0))
     xs, ys = pane.curves["loss_g"].getData()
     assert list(xs) == [0.5, 1.0] and list(ys) == pytest.approx([0.7, 0.6])
-    assert "img/s" in pane.readout.text()
+    assert "img/s" in pane.readout.text() and "augment p 0.25" in pane.readout.text()
     bridge.training_state.emit(m.TrainingState(1, "running"))
     assert pane.buttons["Pause"].isEnabled() and not pane.buttons["Start"].isEnabled()
     pane.buttons["Stop"].click()
