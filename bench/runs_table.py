@@ -5,26 +5,22 @@ python bench/runs_table.py RUN_DIR [RUN_DIR ...]
 For each run: FID at every measured kimg, and at its last tick the augmentation probability p, ADA's r_t
 (E[sign D(reals)]), D's mean real and fake scores and the diversity figure (samples' spread ÷ reals').
 """
-import json
+import math
 import sys
 from pathlib import Path
 
-
-def records(path: Path) -> list[dict]:
-    """The JSON lines of `path` (none when it is missing)."""
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+from stylegan_studio.engine.train.state import RunFiles
 
 
 def row(folder: Path) -> tuple[dict, str]:
-    """({kimg: FID}, the rest of the run's table row)."""
-    fids = {round(r["kimg"]): r[k] for r in records(folder / "metrics.jsonl") for k in r
-            if k not in ("tick", "kimg", "seconds")}
-    last = records(folder / "stats.jsonl")[-1]
-    figures = (f"{last.get('augment_p', float('nan')):.2f} | {last.get('r_t', float('nan')):+.2f} | "
-               f"{last['score_real']:+.2f} / {last['score_fake']:+.2f} | {last.get('diversity', float('nan')):.2f}")
-    return fids, f"{last['kimg']:g} | {figures}"
+    """({kimg: FID}, the rest of the run's table row), read as a resume reads the run's history."""
+    ticks, metrics = RunFiles(folder).history(math.inf)
+    fids = {round(kimg): value for kimg, name, value in metrics if name != "diversity"}
+    diversity = [value for _, name, value in metrics if name == "diversity"]
+    last = ticks[-1]
+    figures = (f"{last.augment_p:.2f} | {last.r_t:+.2f} | {last.score_real:+.2f} / {last.score_fake:+.2f} | "
+               f"{diversity[-1] if diversity else math.nan:.2f}")
+    return fids, f"{last.kimg:g} | {figures}"
 
 
 def main(folders: list[str]) -> None:

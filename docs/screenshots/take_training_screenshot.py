@@ -1,7 +1,8 @@
 """Open the studio, show a finished training run in the Training pane (its curves replayed), save a screenshot.
 
 python docs/screenshots/take_training_screenshot.py RUN_DIR OUTDIR [NAME]   (offscreen or under Xvfb)
-Writes OUTDIR/NAME.png (the window) and OUTDIR/NAME-training.png (the pane); NAME defaults to training-run.
+Writes OUTDIR/NAME.png (the window) and OUTDIR/NAME-training.png (the pane), the form scrolled to the augment
+probability; NAME defaults to training-run.
 """
 import sys
 import tempfile
