@@ -276,9 +276,7 @@ def import_kit(kit: Path, run_dir: Path) -> Path:
     (run_dir / "fakes").mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(run_dir / RUN_CONFIG, json.dumps(json.loads(meta["config"]), indent=2).encode())
     counters = json.loads(meta["counters"])
-    kimg = counters["nimg"] / 1000
-    ticks = [r for r in _records(kit / "stats.jsonl") if _kimg(r) <= kimg + 1e-6]  # not those after the kit
-    atomic_write_bytes(run_dir / "stats.jsonl", "".join(json.dumps(r) + "\n" for r in ticks).encode())
+    _write_stats_upto(kit / "stats.jsonl", run_dir / "stats.jsonl", counters["nimg"] / 1000)
     tick = counters["tick"]
     path = RunFiles(run_dir).state_path(tick)
     keep = {k: v for k, v in meta.items() if k not in ("format", "version", "kit", "part", "parts")}
@@ -291,10 +289,28 @@ def kit_from_state(state: Path, folder: Path, compact: bool = True) -> str:
     meta, tensors = read_state(state)
     folder.mkdir(parents=True, exist_ok=True)
     kind = RunFiles(state.parent, folder).export_kit(tensors, meta, compact=compact)
-    kimg = json.loads(meta["counters"])["nimg"] / 1000
-    ticks = [r for r in _records(state.parent / "stats.jsonl") if _kimg(r) <= kimg + 1e-6]
-    atomic_write_bytes(folder / "stats.jsonl", "".join(json.dumps(r) + "\n" for r in ticks).encode())
+    _write_stats_upto(state.parent / "stats.jsonl", folder / "stats.jsonl", json.loads(meta["counters"])["nimg"] / 1000)
     return kind
+
+
+def copy_kit(kit: Path, folder: Path) -> dict:
+    """Copy an export folder's resume kit (its parts, checked whole, and the stats up to it) into `folder`.
+
+    Returns the kit's counters (tick, nimg). The parts are copied byte for byte: a full kit stays an exact resume.
+    """
+    meta, _ = read_kit(kit)
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in sorted(kit.glob("resume-*.safetensors")):
+        atomic_write_bytes(folder / part.name, part.read_bytes())
+    counters = json.loads(meta["counters"])
+    _write_stats_upto(kit / "stats.jsonl", folder / "stats.jsonl", counters["nimg"] / 1000)
+    return counters
+
+
+def _write_stats_upto(src: Path, dst: Path, kimg: float) -> None:
+    """The ticks of `src` up to `kimg` into `dst` (not those a run logged after its kit's snapshot)."""
+    ticks = [r for r in _records(src) if _kimg(r) <= kimg + 1e-6]
+    atomic_write_bytes(dst, "".join(json.dumps(r) + "\n" for r in ticks).encode())
 
 
 def opt_tensors(opt: torch.optim.Optimizer, name: str) -> tuple[dict, dict]:
