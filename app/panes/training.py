@@ -8,7 +8,8 @@ import time
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import (ExploreTraining, ExportTimelapse, LoadModel, PauseTraining, ResumeTraining,
@@ -19,8 +20,10 @@ from .train_form import TrainForm, changed_signal
 
 FIRST_RUN = TrainConfig(resolution=32, total_kimg=20)  # a first run that ends in minutes
 CURVES = (("loss_g", "G loss", "#4e79a7"), ("loss_d", "D loss", "#e15759"), ("r1", "R1 penalty", "#76b7b2"),
-          ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"),
-          ("augment_p", "augment probability", "#d37295"))
+          ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"))
+# Augmentation on its own axis (both lie in [-1, 1]; beside the losses a small p was a thin line near 0):
+# p, and r_t = E[sign D(reals)], the overfitting measure that an adaptive p steers to its target (dashed).
+AUGMENT_CURVES = (("augment_p", "augment probability", "#d37295"), ("r_t", "D overconfidence (r_t)", "#b6992d"))
 # Each tick's diversity figure (TrainingMetric 'diversity': samples' spread ÷ reals'), dashed beside the losses:
 # a run converging onto one outline shows it falling towards 0.
 DIVERSITY = ("diversity", "diversity", "#9c755f")
@@ -34,7 +37,7 @@ class TrainingPane(QWidget):
     def __init__(self, bridge, state) -> None:
         super().__init__()
         self.bridge, self.state = bridge, state
-        self.history: dict[str, list[float]] = {k: [] for k, *_ in CURVES}
+        self.history: dict[str, list[float]] = {k: [] for k, *_ in CURVES + AUGMENT_CURVES}
         self.kimgs: list[float] = []
         self.running = False
         self.job_id = 0          # the training job the curves show
@@ -73,16 +76,34 @@ class TrainingPane(QWidget):
         self.readout = QLabel("Not training")
         self.readout.setWordWrap(True)
         # the legend is a line above the plot: inside it, it covered the curves
-        self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span> {n}' for _, n, c in CURVES + (DIVERSITY,)))
+        self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span> {n}' for _, n, c in CURVES + (DIVERSITY,)
+                                       + AUGMENT_CURVES))
         self.legend.setToolTip("diversity: the spread of 64 G_ema samples ÷ that of 64 real images "
                                "(near 1: as varied as the data; falling towards 0: the samples collapse); "
                                "augment probability: how often each of D's augmentations applies to an image "
-                               "(Augment probability auto: it rises while D grows too sure of the real images)")
+                               "(Augment probability auto: it rises while D grows too sure of the real images); "
+                               "D overconfidence r_t: the share of real images D scores as real minus the share it "
+                               "scores as fake (1: D is sure of every training image, a sign it memorises them; "
+                               "auto keeps r_t near the dashed target)")
         self.legend.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "kimg")
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)  # "kimg (x0.001)" reads badly
         self.curves = {k: self.plot.plot([], [], pen=pg.mkPen(c, width=2), name=n) for k, n, c in CURVES}
+        self.augment_plot = pg.PlotWidget(background="w")
+        self.augment_plot.setLabel("bottom", "kimg")
+        self.augment_plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.augment_plot.setYRange(-1.0, 1.0, padding=0.05)
+        self.augment_plot.setMouseEnabled(y=False)
+        self.augment_plot.setLabel("left", "p · r_t")
+        self.augment_plot.setXLink(self.plot)  # the same kimg above each other in every plot
+        self.curves.update({k: self.augment_plot.plot([], [], pen=pg.mkPen(c, width=2), name=n)
+                            for k, n, c in AUGMENT_CURVES})
+        self.target_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(AUGMENT_CURVES[1][2], style=Qt.PenStyle.DashLine))
+        self.target_line.hide()  # until a run with an adaptive p is shown
+        self.augment_plot.addItem(self.target_line)
+        self.augment_plot.setMinimumHeight(70)
+        self.augment_plot.hide()  # shown with the first tick that has r_t (older runs' ticks have none)
         self.diversity: list[tuple[float, float]] = []
         self.diversity_curve = self.plot.plot([], [], pen=pg.mkPen(DIVERSITY[2], width=2, style=Qt.PenStyle.DashLine))
         self.plot.setMinimumHeight(120)
@@ -90,6 +111,7 @@ class TrainingPane(QWidget):
         self.metric_plot.setLabel("bottom", "kimg")
         self.metric_plot.setLabel("left", "FID")
         self.metric_plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.metric_plot.setXLink(self.plot)
         self.metric_curve = self.metric_plot.plot([], [], pen=pg.mkPen("#b07aa1", width=2), symbol="o", symbolSize=5)
         self.metric_points: list[tuple[float, float]] = []
         self.metric_plot.setMinimumHeight(70)
@@ -160,8 +182,13 @@ class TrainingPane(QWidget):
         lay = QHBoxLayout(self)
         lay.addLayout(left, 3)
         middle = QVBoxLayout()
+        for plot in (self.plot, self.augment_plot, self.metric_plot):
+            # share the column by their stretch: a plot's own size hint (480 px) grew the pane past its dock
+            plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+            plot.getAxis("left").setWidth(52)  # one width: the linked kimg axes line up
         middle.addWidget(self.legend)
         middle.addWidget(self.plot, 3)
+        middle.addWidget(self.augment_plot, 2)
         middle.addWidget(self.metric_plot, 2)
         lay.addLayout(middle, 4)
         lay.addLayout(right, 3)
@@ -279,6 +306,11 @@ class TrainingPane(QWidget):
         self.shown_run = self.run_dir.text().strip()
         self._show_schedule()
 
+    def show_target(self, cfg: TrainConfig) -> None:
+        """The dashed r_t target, drawn only where an adaptive p steers towards it."""
+        self.target_line.setPos(cfg.augment_target)
+        self.target_line.setVisible(cfg.augment_p is None and bool(cfg.augment))
+
     def export_timelapse(self, path: str | None = None) -> None:
         """The run folder's fakes grids as a video (asks where to write it); the engine says when it is saved."""
         run_dir = self.run_dir.text().strip()
@@ -306,6 +338,7 @@ class TrainingPane(QWidget):
 
     def _reset_curves(self) -> None:
         self.kimgs.clear()
+        self.augment_plot.hide()
         self.metric_points.clear()
         self.metric_curve.setData([], [])
         self.diversity.clear()
@@ -324,6 +357,9 @@ class TrainingPane(QWidget):
         eta = f"{ev.eta_s / 60:.0f} min" if ev.eta_s == ev.eta_s and ev.eta_s > 0 else "–"
         # p in words too: on the scores' axis a small p is a thin line near 0 (older runs' ticks have none)
         aug = f" · augment p {ev.augment_p:.2f}" if math.isfinite(ev.augment_p) else ""
+        aug += f", r_t {ev.r_t:+.2f}" if math.isfinite(ev.r_t) else ""
+        if math.isfinite(ev.r_t):
+            self.augment_plot.show()
         self.readout.setText(f"kimg {ev.kimg:.2f} / {ev.total_kimg:g} · {ev.resolution}² fade {ev.fade:.2f} · "
                              f"batch {ev.batch} · {ev.images_per_s:.1f} img/s{aug} · ETA {eta}")
 
@@ -359,6 +395,7 @@ class TrainingPane(QWidget):
             self.snapshots.clear()  # the run's own follow (a resumed run lists its earlier ones first)
             if ev.config is not None:
                 self.show_run(ev.config)
+                self.show_target(ev.config)
                 self.summary.setText(" — ".join((ev.dataset, *ev.notes)))
                 if ev.notes:
                     self.status.emit("; ".join(ev.notes))

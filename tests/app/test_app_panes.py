@@ -204,15 +204,20 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     assert list(pane.diversity_curve.getData()[1]) == [0.8] and "diversity" in pane.legend.text()
     tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
                           job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
-    bridge.training_state.emit(m.TrainingState(1, "running"))   # the run starts, then ticks
+    bridge.training_state.emit(m.TrainingState(1, "running", config=m.TrainConfig(augment_p=None,
+                                                                                 augment_target=0.5)))
+    assert pane.target_line.isVisible() and pane.target_line.value() == 0.5   # adaptive p: r_t's target shown
     bridge.training_tick.emit(tick)
     assert "augment" not in pane.readout.text()  # a tick without p (an older run's) says nothing of it
+    assert pane.augment_plot.isHidden()
     bridge.training_tick.emit(m.TrainingTick(2, 1.0, 16, 1.0, 8, 10.0, 100.0, 0.6, 1.1, 0.02, 0.4, -0.3, 0.0,
                                              augment_p=0.25, r_t=0.7,
                                              job_id=1, run_dir="r", total_kimg=20, seconds=2.0, eta_s=50.0))
     xs, ys = pane.curves["loss_g"].getData()
     assert list(xs) == [0.5, 1.0] and list(ys) == pytest.approx([0.7, 0.6])
-    assert "img/s" in pane.readout.text() and "augment p 0.25" in pane.readout.text()
+    assert "img/s" in pane.readout.text() and "augment p 0.25, r_t +0.70" in pane.readout.text()
+    assert not pane.augment_plot.isHidden() and list(pane.curves["r_t"].getData()[1][1:]) == [0.7]
+    assert pane.curves["augment_p"] in pane.augment_plot.getPlotItem().listDataItems()  # its own [-1, 1] axis
     bridge.training_state.emit(m.TrainingState(1, "running"))
     assert pane.buttons["Pause"].isEnabled() and not pane.buttons["Start"].isEnabled()
     pane.buttons["Stop"].click()
@@ -353,8 +358,8 @@ def test_the_curve_legend_sits_outside_the_plot(env, qtbot):
     pane = TrainingPane(bridge, state)
     qtbot.addWidget(pane)
     assert pane.plot.getPlotItem().legend is None
-    assert all(name in pane.legend.text() for _, name, _ in __import__(
-        "stylegan_studio.app.panes.training", fromlist=["CURVES"]).CURVES)
+    training = __import__("stylegan_studio.app.panes.training", fromlist=["CURVES"])
+    assert all(name in pane.legend.text() for _, name, _ in training.CURVES + training.AUGMENT_CURVES)
 
 
 def pane_status(pane, qtbot) -> str:
