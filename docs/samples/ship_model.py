@@ -82,10 +82,10 @@ def ship(src: Source, model_out: Path, reference: Path, base_kimg: float = 0.0) 
         ModelMeta(), name="avatars64", kimg=round(meta.kimg + base_kimg, 3), dataset=DATASET, seed=0,
         source=f"stylegan-studio train on python-avatars faces ({src.label}), stored as float16")
     shipped = save_model(G, model_out, meta, half=True)
-    G16, _ = load_model(model_out)
-    diff = np.abs(render(G).astype(np.int16) - render(G16))
-    save_png(reference, render(G16), {"kind": "bundled-model reference", "seeds": "0-3", "psi": 0.7,
-                                      "model_id": shipped.model_id})
+    half = render(load_model(model_out)[0])
+    diff = np.abs(render(G).astype(np.int16) - half)
+    save_png(reference, half, {"kind": "bundled-model reference", "seeds": "0-3", "psi": 0.7,
+                               "model_id": shipped.model_id})
     print(f"shipped {model_out.name}: id {shipped.model_id}, {shipped.kimg:g} kimg, "
           f"{model_out.stat().st_size / 1e6:.2f} MB; float16 vs float32 renders: max {diff.max()}, "
           f"mean {diff.mean():.3f} levels")
