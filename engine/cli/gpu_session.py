@@ -27,6 +27,13 @@ SITE = "/tmp/site"  # where the carried wheels are installed (the device README'
 # The recipe of the long run: `train`'s defaults (docs/training-recipe.md) at one resolution (no growing),
 # with issue 12's larger minibatch-stddev group against collapse and the official G_ema half-life.
 RECIPE = {"growing": False, "mbstd_group": 16, "ema_kimg": 10.0, "lr": 0.002}
+# Augmentation (--augment-p): none by default. On 100k avatars no augmentation led at 20 kimg, and a 64-map D
+# after 6.4 epochs scored its training images no higher than unseen ones (r_t 0.689 vs 0.681) while its r_t
+# sat above auto's 0.6 target, so auto would augment a D that is not memorising (docs/training-recipe.md,
+# "Is D memorising?"). The session measures that gap at its end (the "memorisation" stage) for the next one.
+AUGMENT_CHOICES = ("none", "auto")
+# Unseen avatars for that gap: the held-out seeds (1,000,000+, as the CPU's FID set), a multiple of 256.
+HELDOUT_SEED, HELDOUT_COUNT = 1_000_000, 4864
 # The FID curve: G_ema at up to CURVE_POINTS evenly spaced kimg before the end, float16, in one file of at most
 # CURVE_BYTES (--out returns 8 files, 64 MiB together: with the kit, G_ema and the rest, width 128 stays under).
 CURVE_FILE, CURVE_POINTS, CURVE_BYTES = "curve.safetensors", 6, 12 << 20
@@ -52,12 +59,33 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="what the run trains (train --architecture)")
     p.add_argument("--compile", action="store_true", help="torch.compile the nets (measured as part of each candidate)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--augment-p", default="none", type=augment_choice,
+                   help="D's augmentation: none, auto (train's default: adaptive p), or a fixed probability")
     p.add_argument("--smoke", action=argparse.BooleanOptionalAction, default=True,
                    help="first a few seconds of the training path on random images (--no-smoke: on a machine that "
                    "already passed it, a warm rerun)")
     p.add_argument("--resume-kit", metavar="FOLDER", help="continue an earlier session's run from the resume kit "
                    "it returned (resume-*.safetensors, stats.jsonl) instead of measuring and starting afresh")
     return p.parse_args(argv)
+
+
+def augment_choice(text: str) -> str:
+    """--augment-p's value: none, auto or a probability in [0, 1]."""
+    if text in AUGMENT_CHOICES:
+        return text
+    try:
+        if 0.0 <= float(text) <= 1.0:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: give none, auto or a probability in [0, 1]")
+
+
+def augment_settings(choice: str) -> dict:
+    """The TrainConfig fields of an --augment-p choice (auto: train's own defaults)."""
+    if choice == "none":
+        return {"augment": ""}
+    return {} if choice == "auto" else {"augment_p": float(choice)}
 
 
 def install_wheels(folder: str | None) -> str:
@@ -104,7 +132,7 @@ def candidate_config(args: argparse.Namespace, data: str, width: int, batch: int
     from ..contract.training import TrainConfig  # deliberate: only after install_wheels (see the docstring)
     return TrainConfig(data=data, resolution=args.resolution, channels=width, batch=batch, seed=args.seed,
                        precision=args.precision, compile=args.compile, architecture=args.architecture,
-                       **{**RECIPE, **kw})
+                       **{**RECIPE, **augment_settings(args.augment_p), **kw})
 
 
 def measure(args: argparse.Namespace, data: str, loaded, work: Path, seconds: float) -> list[dict]:
@@ -161,14 +189,15 @@ def time_candidate(run, seconds: float) -> dict:
 def smoke(args: argparse.Namespace, work: Path) -> None:
     """A few seconds of the whole training path on random images (in a subprocess, so CUDA starts after the
     avatar workers fork): a failure here costs seconds of device time, not the session."""
-    code = "import sys; from engine.cli.gpu_session import smoke_run; smoke_run(*sys.argv[1:5])"
+    code = "import sys; from engine.cli.gpu_session import smoke_run; smoke_run(*sys.argv[1:6])"
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     subprocess.run([sys.executable, "-c", code, tempfile.mkdtemp(prefix="smoke-", dir=work), args.precision,
-                    "1" if args.compile else "", args.architecture], check=True, env=env, cwd=root)
+                    "1" if args.compile else "", args.architecture, args.augment_p], check=True, env=env, cwd=root)
 
 
-def smoke_run(folder: str, precision: str, compile_: str, architecture: str = "stylegan1") -> None:
+def smoke_run(folder: str, precision: str, compile_: str, architecture: str = "stylegan1",
+              augment_p: str = "none") -> None:
     """The smoke test's body: 2 ticks of a width-8 run at 16² with an export folder, then its kit resumed."""
     import numpy as np  # deliberate: only after install_wheels (see the docstring)
     from ..contract.training import TrainConfig  # deliberate: only after install_wheels (see the docstring)
@@ -179,7 +208,7 @@ def smoke_run(folder: str, precision: str, compile_: str, architecture: str = "s
     data = (images, DatasetReport("random", 64, 16, (), "random"))
     cfg = TrainConfig(data="random", resolution=16, channels=8, batch=16, total_kimg=0.064, tick_kimg=0.032,
                       snapshot_ticks=1, precision=precision, compile=bool(compile_), architecture=architecture,
-                      **RECIPE)
+                      **RECIPE, **augment_settings(augment_p))
     run = TrainingRun(cfg, Path(folder) / "run", export=Path(folder) / "out", data=data)
     for _ in run.steps():
         pass
@@ -234,19 +263,22 @@ def main(argv: list[str] | None = None) -> int:
         session.stage("smoke", t, note="a tiny run on random images: minibatches, ticks, snapshots, export, resume")
     t = time.time()
     data = work / f"avatars{args.resolution}-{args.count}.zip"
-    if not data.is_file():
-        build_avatar_zip(data, args.count, args.resolution, seed=0, workers=args.workers)
-    session.stage("avatars", t, count=args.count, workers=args.workers)
+    heldout = work / f"heldout{args.resolution}-{heldout_count(args)}.zip"
+    for zip_path, count, seed in ((data, args.count, 0), (heldout, heldout_count(args), HELDOUT_SEED)):
+        if not zip_path.is_file():
+            build_avatar_zip(zip_path, count, args.resolution, seed=seed, workers=args.workers)
+    session.stage("avatars", t, count=args.count, heldout=heldout_count(args), workers=args.workers)
 
     t = time.time()
     loaded = load_images(data, args.resolution, workers=args.workers)
-    session.stage("load", t, images=loaded[1].count)
+    unseen = load_images(heldout, args.resolution, workers=args.workers)[0]
+    session.stage("load", t, images=loaded[1].count, heldout=len(unseen))
     # Only now touch CUDA: the avatar and decoding workers are forked, and a forked CUDA context is unusable.
     session.summary["device"] = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     session.summary["torch"] = torch.__version__
 
     if args.resume_kit:
-        return resume(session, loaded, work)
+        return resume(session, loaded, unseen, work)
     t = time.time()
     rows = measure(args, str(data), loaded, work, args.measure_seconds)
     session.summary["candidates"] = rows
@@ -264,10 +296,15 @@ def main(argv: list[str] | None = None) -> int:
                            tick_kimg=round(tick, 3), snapshot_ticks=5, keep_snapshots=1)
     t = time.time()
     run = TrainingRun(cfg, tempfile.mkdtemp(prefix="run-", dir=work), export=session.out, data=loaded)
-    return train(session, run, t, expected)
+    return train(session, run, t, expected, unseen)
 
 
-def resume(session: Session, loaded, work: Path) -> int:
+def heldout_count(args: argparse.Namespace) -> int:
+    """Unseen avatars for the memorisation stage: HELDOUT_COUNT, fewer in a rehearsal's tiny dataset."""
+    return min(HELDOUT_COUNT, args.count)
+
+
+def resume(session: Session, loaded, unseen, work: Path) -> int:
     """Continue the run of an earlier session's resume kit until this session's budget (its stats continue too)."""
     from ..train.run import TrainingRun  # deliberate: only after install_wheels (see the docstring)
     from ..train.state import import_kit  # deliberate: only after install_wheels (see the docstring)
@@ -282,7 +319,7 @@ def resume(session: Session, loaded, work: Path) -> int:
                   kit=str(session.args.resume_kit), notes=list(run.notes))
     last = [json.loads(line) for line in stats.read_text().splitlines()[-1:]] if stats.is_file() else []
     rate = last[0].get("images_per_s", 0.0) if last else 0.0  # the earlier session's pace, for the curve's spacing
-    return train(session, run, time.time(), rate * 0.9 * (session.left() - session.args.reserve) / 1000)
+    return train(session, run, time.time(), rate * 0.9 * (session.left() - session.args.reserve) / 1000, unseen)
 
 
 class CurvePoints:
@@ -303,8 +340,9 @@ class CurvePoints:
                 self.marks.pop(0)
 
 
-def train(session: Session, run, t: float, expected_kimg: float) -> int:
-    """Train `run` until the session's deadline (keeping the curve's points) and record the stage."""
+def train(session: Session, run, t: float, expected_kimg: float, unseen) -> int:
+    """Train `run` until the session's deadline (keeping the curve's points), record the stage, then how D
+    scores training against unseen avatars."""
     from .train import drive  # deliberate: only after install_wheels (see the docstring)
     curve = CurvePoints(session.out, run, expected_kimg)
     drive(run, deadline=session.t0 + session.args.seconds - session.args.reserve, on_update=curve)
@@ -312,9 +350,24 @@ def train(session: Session, run, t: float, expected_kimg: float) -> int:
     session.stage("train", t, kimg=round(run.kimg, 3), ticks=run.tick, width=run.cfg.channels, batch=run.cfg.batch,
                   run_dir=str(run.files.root), last_tick_images_per_s=ticks[-1]["images_per_s"] if ticks else None,
                   diversity=[x.get("diversity") for x in ticks], curve_kimg=[k for k, _ in curve.writer.points])
+    memorisation_stage(session, run, unseen)
     session.summary["files"] = sorted(p.name for p in session.out.iterdir())
     session.save()
     return 0
+
+
+def memorisation_stage(session: Session, run, unseen) -> None:
+    """D's r_t and mean score on training avatars, unseen ones and fakes (seconds on a GPU); the run's files are
+    written already, so a failure here is recorded, not raised."""
+    from ..train import memorisation  # deliberate: only after install_wheels (see the docstring)
+    t = time.time()
+    try:
+        result = memorisation.measure(run, run.images[:len(unseen)], unseen, len(unseen))
+    except Exception as exc:  # noqa: BLE001 (deliberate: the run is saved; say what failed and finish)
+        session.stage("memorisation", t, error=f"{type(exc).__name__}: {exc}")
+        return
+    session.stage("memorisation", t, **result)
+    print(memorisation.table(result), flush=True)
 
 
 if __name__ == "__main__":

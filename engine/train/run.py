@@ -270,10 +270,15 @@ class TrainingRun:
     def _reals(self, n: int, res: int, alpha: float) -> torch.Tensor:
         """A minibatch of reals at `res`, blended like the official fade-in, [-1, 1]."""
         idx = torch.randint(0, len(self.images), (n,), generator=self.gen, device=self.device)
-        x = self.images[idx].permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        x = unit_range(self.images[idx])
         if self.cfg.mirror:
             flip = torch.rand(n, generator=self.gen, device=self.device) < 0.5
             x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+        return self.at_phase(x, res, alpha)
+
+    @staticmethod
+    def at_phase(x: torch.Tensor, res: int, alpha: float) -> torch.Tensor:
+        """Full-size reals in [-1, 1] as D sees them at training resolution `res` and fade-in `alpha`."""
         if res < x.shape[-1]:
             x = F.avg_pool2d(x, x.shape[-1] // res)
         if alpha < 1.0:
@@ -457,7 +462,7 @@ class TrainingRun:
     def diversity(self, imgs: torch.Tensor | None = None) -> float:
         """Mean pairwise distance of 64 G_ema samples ÷ the same for 64 reals (near 1: as varied; near 0: collapse)."""
         imgs = self._samples() if imgs is None else imgs
-        reals = self._diversity_reals.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        reals = unit_range(self._diversity_reals)
         return float(_spread(imgs) / _spread(reals).clamp_min(1e-8))
 
     def growth(self) -> tuple[int, float] | None:
@@ -586,6 +591,11 @@ class Drive:
                 return
         path = self.run.snapshot()
         self.end = RunEnd("stopped", str(path) if path else "")
+
+
+def unit_range(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images [N, H, W, 3] as float [N, 3, H, W] in [-1, 1], as G draws and D reads them."""
+    return images.permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
 def _spread(imgs: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,6 @@
 """The GPU session script rehearsed on the CPU: same code, tiny counts, widths and budget."""
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -48,7 +49,14 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
                              "--widths", "8", "16", "--batches", "8", "--measure-seconds", "1",
                              "--target-kimg", "1e9"]) == 0
     summary = json.loads((out / "session.json").read_text())
-    assert list(summary["stages"]) == ["wheels", "smoke", "avatars", "load", "measure", "train"]
+    assert list(summary["stages"]) == ["wheels", "smoke", "avatars", "load", "measure", "train", "memorisation"]
+    seen = summary["stages"]["memorisation"]    # D on 24 training avatars, 24 unseen ones and 24 fakes
+    assert seen["count"] == 24 and summary["stages"]["load"]["heldout"] == 24
+    assert all(-1 <= seen[k]["r_t"] <= 1 for k in ("seen", "unseen", "fakes"))
+    assert seen["r_t_gap"] == pytest.approx(seen["seen"]["r_t"] - seen["unseen"]["r_t"], abs=1e-3)
+    assert summary["settings"]["augment_p"] == "none"
+    run_cfg = json.loads((Path(summary["stages"]["train"]["run_dir"]) / "config.json").read_text())
+    assert run_cfg["augment"] == "" and run_cfg["mbstd_group"] == 16   # the session's recipe: no augmentation
     assert len(summary["candidates"]) == 2 and all(r["images_per_s"] > 0 for r in summary["candidates"])
     assert "limited by throughput" in summary["stages"]["measure"]["reason"]
     assert summary["stages"]["train"]["kimg"] > 0
@@ -72,22 +80,35 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
                              "--reserve", "2", "--count", "24", "--workers", "2", "--resolution", "16",
                              "--resume-kit", str(out), "--no-smoke"]) == 0
     second = json.loads((again / "session.json").read_text())
-    assert list(second["stages"]) == ["wheels", "avatars", "load", "resume", "train"]
+    assert list(second["stages"]) == ["wheels", "avatars", "load", "resume", "train", "memorisation"]
     assert second["stages"]["resume"]["kimg"] == pytest.approx(meta.kimg, abs=0.1)
     assert second["stages"]["train"]["kimg"] > second["stages"]["resume"]["kimg"]
     assert len((again / "stats.jsonl").read_text().splitlines()) > len(ticks)
+
+
+def test_augment_choice_is_none_auto_or_a_probability():
+    assert gpu_session.augment_settings("none") == {"augment": ""}
+    assert gpu_session.augment_settings("auto") == {}                   # train's defaults: the ops, adaptive p
+    assert gpu_session.augment_settings("0.25") == {"augment_p": 0.25}
+    assert gpu_session.parse(["--out", "o", "--augment-p", "auto"]).augment_p == "auto"
+    for bad in ("1.5", "sometimes", "nan"):
+        with pytest.raises(SystemExit):
+            gpu_session.parse(["--out", "o", "--augment-p", bad])
 
 
 def test_rehearsal_of_a_stylegan2_session(tmp_path, monkeypatch):
     monkeypatch.setenv("STYLEGAN_STUDIO_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     args = ["--work", str(tmp_path / "work"), "--count", "24", "--workers", "2", "--resolution", "16",
-            "--architecture", "stylegan2"]
+            "--architecture", "stylegan2", "--augment-p", "auto"]   # and the adaptive augmentation, smoke included
     assert gpu_session.main(["--out", str(out), *args, "--seconds", "8", "--reserve", "3", "--widths", "8",
                              "--batches", "8", "--measure-seconds", "1", "--target-kimg", "1e9"]) == 0
     assert "smoke" in json.loads((out / "session.json").read_text())["stages"]   # the smoke run trained v2 too
     G, meta = load_model(out / "G_ema.safetensors")
     assert G.arch == "stylegan2" and G.img_resolution == 16 and meta.kimg > 0
+    ticks = [json.loads(x) for x in (out / "stats.jsonl").read_text().splitlines()]
+    assert ticks[-1]["augment_p"] >= 0 and "color" in json.loads((Path(json.loads(
+        (out / "session.json").read_text())["stages"]["train"]["run_dir"]) / "config.json").read_text())["augment"]
     again = tmp_path / "again"
     assert gpu_session.main(["--out", str(again), *args, "--seconds", "5", "--reserve", "2", "--resume-kit",
                              str(out), "--no-smoke"]) == 0
