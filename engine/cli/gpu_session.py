@@ -59,8 +59,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="what the run trains (train --architecture)")
     p.add_argument("--compile", action="store_true", help="torch.compile the nets (measured as part of each candidate)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--augment-p", default="none", type=augment_choice,
-                   help="D's augmentation: none, auto (train's default: adaptive p), or a fixed probability")
+    p.add_argument("--augment-p", type=augment_choice,
+                   help="D's augmentation: none (a new run's default), auto (train's default: adaptive p), or a "
+                   "fixed probability; with --resume-kit it changes the resumed run's (default: kept)")
     p.add_argument("--smoke", action=argparse.BooleanOptionalAction, default=True,
                    help="first a few seconds of the training path on random images (--no-smoke: on a machine that "
                    "already passed it, a warm rerun)")
@@ -81,11 +82,13 @@ def augment_choice(text: str) -> str:
     raise argparse.ArgumentTypeError(f"{text!r}: give none, auto or a probability in [0, 1]")
 
 
-def augment_settings(choice: str) -> dict:
-    """The TrainConfig fields of an --augment-p choice (auto: train's own defaults)."""
-    if choice == "none":
+def augment_settings(choice: str | None) -> dict:
+    """The TrainConfig fields of an --augment-p choice (None: a new run's default, none); auto and a number
+    augment with train's default operations."""
+    from ..contract.training import TrainConfig  # deliberate: only after install_wheels (see the docstring)
+    if choice in (None, "none"):
         return {"augment": ""}
-    return {} if choice == "auto" else {"augment_p": float(choice)}
+    return {"augment": TrainConfig().augment, "augment_p": None if choice == "auto" else float(choice)}
 
 
 def install_wheels(folder: str | None) -> str:
@@ -193,7 +196,8 @@ def smoke(args: argparse.Namespace, work: Path) -> None:
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     subprocess.run([sys.executable, "-c", code, tempfile.mkdtemp(prefix="smoke-", dir=work), args.precision,
-                    "1" if args.compile else "", args.architecture, args.augment_p], check=True, env=env, cwd=root)
+                    "1" if args.compile else "", args.architecture, args.augment_p or "none"], check=True, env=env,
+                   cwd=root)
 
 
 def smoke_run(folder: str, precision: str, compile_: str, architecture: str = "stylegan1",
@@ -314,8 +318,10 @@ def resume(session: Session, loaded, unseen, work: Path) -> int:
     stats = run_dir / "stats.jsonl"
     if stats.is_file():  # the export's stats.jsonl continues the earlier session's
         (session.out / "stats.jsonl").write_bytes(stats.read_bytes())
-    run = TrainingRun(None, run_dir, resume=True, export=session.out, data=loaded)
+    changes = augment_settings(session.args.augment_p) if session.args.augment_p else None
+    run = TrainingRun(None, run_dir, resume=True, export=session.out, data=loaded, overrides=changes)
     session.stage("resume", t, kimg=round(run.kimg, 3), width=run.cfg.channels, batch=run.cfg.batch,
+                  augment=run.cfg.augment, augment_p=run.cfg.augment_p,
                   kit=str(session.args.resume_kit), notes=list(run.notes))
     last = [json.loads(line) for line in stats.read_text().splitlines()[-1:]] if stats.is_file() else []
     rate = last[0].get("images_per_s", 0.0) if last else 0.0  # the earlier session's pace, for the curve's spacing

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from stylegan_studio.engine.cli import gpu_session
+from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.files.curvefile import split_curve
 from stylegan_studio.engine.files.modelfile import ModelFileError, load_model
 from synthetic import tiny_generator
@@ -50,11 +51,12 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
                              "--target-kimg", "1e9"]) == 0
     summary = json.loads((out / "session.json").read_text())
     assert list(summary["stages"]) == ["wheels", "smoke", "avatars", "load", "measure", "train", "memorisation"]
+    ops = m.TrainConfig().augment
     seen = summary["stages"]["memorisation"]    # D on 24 training avatars, 24 unseen ones and 24 fakes
     assert seen["count"] == 24 and summary["stages"]["load"]["heldout"] == 24
     assert all(-1 <= seen[k]["r_t"] <= 1 for k in ("seen", "unseen", "fakes"))
     assert seen["r_t_gap"] == pytest.approx(seen["seen"]["r_t"] - seen["unseen"]["r_t"], abs=1e-3)
-    assert summary["settings"]["augment_p"] == "none"
+    assert summary["settings"]["augment_p"] is None   # a new run's default: no augmentation
     run_cfg = json.loads((Path(summary["stages"]["train"]["run_dir"]) / "config.json").read_text())
     assert run_cfg["augment"] == "" and run_cfg["mbstd_group"] == 16   # the session's recipe: no augmentation
     assert len(summary["candidates"]) == 2 and all(r["images_per_s"] > 0 for r in summary["candidates"])
@@ -78,8 +80,10 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
     again = tmp_path / "again"
     assert gpu_session.main(["--out", str(again), "--work", str(tmp_path / "work"), "--seconds", "5",
                              "--reserve", "2", "--count", "24", "--workers", "2", "--resolution", "16",
-                             "--resume-kit", str(out), "--no-smoke"]) == 0
+                             "--resume-kit", str(out), "--no-smoke", "--augment-p", "auto"]) == 0
     second = json.loads((again / "session.json").read_text())
+    # a later session may switch augmentation on (a resumable setting) if the first one's D memorised
+    assert (second["stages"]["resume"]["augment"], second["stages"]["resume"]["augment_p"]) == (ops, None)
     assert list(second["stages"]) == ["wheels", "avatars", "load", "resume", "train", "memorisation"]
     assert second["stages"]["resume"]["kimg"] == pytest.approx(meta.kimg, abs=0.1)
     assert second["stages"]["train"]["kimg"] > second["stages"]["resume"]["kimg"]
@@ -87,9 +91,10 @@ def test_rehearsal_on_the_cpu(tmp_path, monkeypatch):
 
 
 def test_augment_choice_is_none_auto_or_a_probability():
-    assert gpu_session.augment_settings("none") == {"augment": ""}
-    assert gpu_session.augment_settings("auto") == {}                   # train's defaults: the ops, adaptive p
-    assert gpu_session.augment_settings("0.25") == {"augment_p": 0.25}
+    ops = m.TrainConfig().augment                                       # train's default operations
+    assert gpu_session.augment_settings(None) == gpu_session.augment_settings("none") == {"augment": ""}
+    assert gpu_session.augment_settings("auto") == {"augment": ops, "augment_p": None}  # adaptive p
+    assert gpu_session.augment_settings("0.25") == {"augment": ops, "augment_p": 0.25}
     assert gpu_session.parse(["--out", "o", "--augment-p", "auto"]).augment_p == "auto"
     for bad in ("1.5", "sometimes", "nan"):
         with pytest.raises(SystemExit):
