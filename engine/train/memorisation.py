@@ -48,7 +48,8 @@ def fake_scores(run: TrainingRun, count: int, seed: int = 0) -> torch.Tensor:
     return torch.cat(out)
 
 
-def measure(run: TrainingRun, seen: np.ndarray, unseen: np.ndarray, count: int = 4864) -> dict:
+def measure(run: TrainingRun, seen: np.ndarray | torch.Tensor, unseen: np.ndarray | torch.Tensor,
+            count: int = 4864) -> dict:
     """r_t and mean D score of training images, unseen images and fakes, and r_t's gap (seen − unseen)."""
     n = usable_count(count, seen, unseen)
     rows = {"seen": real_scores(run, seen[:n]), "unseen": real_scores(run, unseen[:n]),
