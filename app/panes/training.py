@@ -22,8 +22,8 @@ FIRST_RUN = TrainConfig(resolution=32, total_kimg=20)  # a first run that ends i
 CURVES = (("loss_g", "G loss", "#4e79a7"), ("loss_d", "D loss", "#e15759"), ("r1", "R1 penalty", "#76b7b2"),
           ("score_real", "real score", "#59a14f"), ("score_fake", "fake score", "#f28e2b"))
 # Augmentation on its own axis (both lie in [-1, 1]; beside the losses a small p was a thin line near 0):
-# p, and r_t = E[sign D(reals)], the overfitting measure that an adaptive p steers to its target (dashed).
-AUGMENT_CURVES = (("augment_p", "augment probability", "#d37295"), ("r_t", "D overconfidence (r_t)", "#b6992d"))
+# p, and r_t = E[sign D(reals)], ADA's overfitting heuristic that an adaptive p steers to its target (dashed).
+AUGMENT_CURVES = (("augment_p", "augment probability", "#d37295"), ("r_t", "D's certainty on reals (r_t)", "#b6992d"))
 # Each tick's diversity figure (TrainingMetric 'diversity': samples' spread ÷ reals'), dashed beside the losses:
 # a run converging onto one outline shows it falling towards 0.
 DIVERSITY = ("diversity", "diversity", "#9c755f")
@@ -82,9 +82,9 @@ class TrainingPane(QWidget):
                                "(near 1: as varied as the data; falling towards 0: the samples collapse); "
                                "augment probability: how often each of D's augmentations applies to an image "
                                "(Augment probability auto: it rises while D grows too sure of the real images); "
-                               "D overconfidence r_t: the share of real images D scores as real minus the share it "
-                               "scores as fake (1: D is sure of every training image, a sign it memorises them; "
-                               "auto keeps r_t near the dashed target)")
+                               "D's certainty on reals r_t: the share of real images D scores as real minus the share "
+                               "it scores as fake (near 1: D is sure of every real image, because it memorised "
+                               "them or because G is still far from them; auto keeps r_t near the dashed target)")
         self.legend.setWordWrap(True)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "kimg")
