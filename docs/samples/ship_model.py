@@ -58,16 +58,33 @@ def export_source(folder: Path) -> Source:
     model = folder / "G_ema.safetensors"
     if not model.is_file():
         raise UserError(f"{folder}: no G_ema.safetensors (not a training export or GPU session folder)")
-    counters = json.loads(read_kit(folder)[0]["counters"])
     kimg = load_model(model)[1].kimg
-    if abs(counters["nimg"] / 1000 - kimg) > 1e-3:  # a run stopped between writing the model and the kit
-        raise UserError(f"{folder}: G_ema is at {kimg:g} kimg but the resume kit at {counters['nimg'] / 1000:g}")
+    if list(folder.glob("resume-*.safetensors")):
+        counters = json.loads(read_kit(folder)[0]["counters"])
+        if abs(counters["nimg"] / 1000 - kimg) > 1e-3:  # a run stopped between writing the model and the kit
+            raise UserError(f"{folder}: G_ema is at {kimg:g} kimg but the resume kit at {counters['nimg'] / 1000:g}")
+        tick = counters["tick"]
+    else:  # a run too wide for a kit (docs/gpu-training.md): the tick of G_ema's kimg in the stats
+        tick = tick_at(folder / "stats.jsonl", kimg)
     session = folder / "session.json"
     label = "an export"
     if session.is_file():
         train = json.loads(session.read_text())["stages"].get("train", {})
         label = f"a lent GPU's session, width {train.get('width')}, batch {train.get('batch')}"
-    return Source(model, counters["tick"], f"{label}, tick {counters['tick']}", folder)
+    return Source(model, tick, f"{label}, tick {tick}", folder)
+
+
+def tick_at(stats: Path, kimg: float) -> int:
+    """The last tick of a stats.jsonl at or before `kimg` (0 when there is none)."""
+    ticks = []
+    for line in stats.read_text().splitlines() if stats.is_file() else []:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a killed write
+        if record.get("kimg", float("inf")) <= kimg + 1e-3:
+            ticks.append(int(record.get("tick", 0)))
+    return max(ticks, default=0)
 
 
 def render(G) -> np.ndarray:

@@ -77,6 +77,15 @@ def test_a_snapshot_ships_with_a_weights_kit_from_its_state(tmp_path, trained):
     assert kit_meta["kit"] == "weights-fp16" and json.loads(kit_meta["counters"])["tick"] == 1
 
 
+def test_a_folder_without_a_kit_ships_its_model_and_refuses_only_the_kit(tmp_path, trained, capsys):
+    out = tmp_path / "out"
+    (out / "resume-0.safetensors").unlink()                              # a run too wide for a kit
+    assert ship_model.main(_args(tmp_path, out, "--kit")) == 1            # asked for the kit: one line, nothing
+    assert "no resume kit" in capsys.readouterr().out and not (tmp_path / "m.safetensors").exists()
+    assert ship_model.main(_args(tmp_path, out)) == 0
+    assert "tick 2" in load_model(tmp_path / "m.safetensors")[1].source   # the tick of G_ema's kimg in the stats
+
+
 def test_a_source_that_cannot_ship_is_one_line_and_writes_nothing(tmp_path, trained, capsys):
     out = tmp_path / "out"
     G, meta = load_model(out / "G_ema.safetensors")
