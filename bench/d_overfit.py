@@ -1,6 +1,6 @@
 """Is D memorising its training images? Its scores on them beside held-out ones (as StyleGAN2-ADA's Fig. 1b).
 
-Run: python bench/d_overfit.py RUN_DIR --train TRAIN.zip --heldout HELDOUT.zip [--count 4864]
+Run: python bench/d_overfit.py RUN_DIR --train TRAIN.zip --heldout HELDOUT.zip [--count N]
 Loads the run's newest state as a resume does and prints engine/train/memorisation.py's table: r_t = E[sign D]
 (what `--augment-p auto` steers to its target) and the mean score of training images, as many held-out ones and
 as many G_ema fakes. A D that memorises scores the images it trained on higher than unseen ones of the same
@@ -21,7 +21,8 @@ def main() -> None:
     ap.add_argument("run", help="a run directory (its newest state is read)")
     ap.add_argument("--train", required=True, help="images the run trained on (or a subset of them)")
     ap.add_argument("--heldout", required=True, help="images of the same kind it never saw")
-    ap.add_argument("--count", type=int, default=4864, help=f"images per set (a multiple of {memorisation.BATCH})")
+    ap.add_argument("--count", type=int, default=memorisation.COUNT,
+                    help=f"images per set (a multiple of {memorisation.BATCH})")
     args = ap.parse_args()
     train = load_images(args.train)
     run = TrainingRun(None, args.run, resume=True, data=train)

@@ -27,7 +27,7 @@ from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import ModelMeta, load_model, save_model
 from stylegan_studio.engine.files.pngio import save_png
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings
-from stylegan_studio.engine.train.state import copy_kit, kit_from_state, read_kit
+from stylegan_studio.engine.train.state import RunFiles, copy_kit, kit_from_state, read_kit
 
 REFERENCE = Path(__file__).resolve().parents[2] / "tests" / "data" / "bundled_seeds0-3_psi07.png"
 KIT = Path(__file__).resolve().parents[1] / "recipe" / "kit"
@@ -42,6 +42,7 @@ class Source:
     tick: int
     label: str
     kit_from: Path   # a state file (a snapshot's) or an export folder holding a resume kit
+    kit_read: bool = False  # an export folder's kit was read whole already
 
 
 def snapshot_source(snapshot: Path, run_name: str) -> Source:
@@ -59,32 +60,21 @@ def export_source(folder: Path) -> Source:
     if not model.is_file():
         raise UserError(f"{folder}: no G_ema.safetensors (not a training export or GPU session folder)")
     kimg = load_model(model)[1].kimg
-    if list(folder.glob("resume-*.safetensors")):
+    has_kit = any(folder.glob("resume-*.safetensors"))
+    if has_kit:
         counters = json.loads(read_kit(folder)[0]["counters"])
         if abs(counters["nimg"] / 1000 - kimg) > 1e-3:  # a run stopped between writing the model and the kit
             raise UserError(f"{folder}: G_ema is at {kimg:g} kimg but the resume kit at {counters['nimg'] / 1000:g}")
         tick = counters["tick"]
     else:  # a run too wide for a kit (docs/gpu-training.md): the tick of G_ema's kimg in the stats
-        tick = tick_at(folder / "stats.jsonl", kimg)
+        ticks, _ = RunFiles(folder).history(kimg + 1e-3)  # the engine's reader, as a resume reads it
+        tick = ticks[-1].tick if ticks else 0
     session = folder / "session.json"
     label = "an export"
     if session.is_file():
         train = json.loads(session.read_text())["stages"].get("train", {})
         label = f"a lent GPU's session, width {train.get('width')}, batch {train.get('batch')}"
-    return Source(model, tick, f"{label}, tick {tick}", folder)
-
-
-def tick_at(stats: Path, kimg: float) -> int:
-    """The last tick of a stats.jsonl at or before `kimg` (0 when there is none)."""
-    ticks = []
-    for line in stats.read_text().splitlines() if stats.is_file() else []:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a killed write
-        if record.get("kimg", float("inf")) <= kimg + 1e-3:
-            ticks.append(int(record.get("tick", 0)))
-    return max(ticks, default=0)
+    return Source(model, tick, f"{label}, tick {tick}", folder, kit_read=has_kit)
 
 
 def render(G) -> np.ndarray:
@@ -112,7 +102,8 @@ def ship(src: Source, model_out: Path, reference: Path, base_kimg: float = 0.0) 
 def check_kit(src: Source) -> None:
     """One line if src has no whole resume kit at its tick."""
     if src.kit_from.is_dir():
-        read_kit(src.kit_from)
+        if not src.kit_read:
+            read_kit(src.kit_from)  # no parts: the engine's one line
     elif not src.kit_from.is_file():
         raise UserError(f"no {src.kit_from.name} next to the snapshot: the kit needs the run's state at that tick")
 
@@ -123,8 +114,7 @@ def write_kit(src: Source, kit: Path) -> None:
     fresh, stale = kit.with_name(kit.name + ".new"), kit.with_name(kit.name + ".old")
     shutil.rmtree(fresh, ignore_errors=True)
     if src.kit_from.is_dir():
-        copy_kit(src.kit_from, fresh)
-        kind = read_kit(fresh)[0].get("kit", "full")
+        kind = copy_kit(src.kit_from, fresh).get("kit", "full")
     else:
         kind = kit_from_state(src.kit_from, fresh)
     if kit.exists():

@@ -32,8 +32,8 @@ RECIPE = {"growing": False, "mbstd_group": 16, "ema_kimg": 10.0, "lr": 0.002}
 # sat above auto's 0.6 target, so auto would augment a D that is not memorising (docs/training-recipe.md,
 # "Is D memorising?"). The session measures that gap at its end (the "memorisation" stage) for the next one.
 AUGMENT_CHOICES = ("none", "auto")
-# Unseen avatars for that gap: the held-out seeds (1,000,000+, as the CPU's FID set), a multiple of 256.
-HELDOUT_SEED, HELDOUT_COUNT = 1_000_000, 4864
+# Unseen avatars for that gap: the held-out seeds (1,000,000+, as the CPU's FID set).
+HELDOUT_SEED = 1_000_000
 # The FID curve: G_ema at up to CURVE_POINTS evenly spaced kimg before the end, float16, in one file of at most
 # CURVE_BYTES (--out returns 8 files, 64 MiB together: with the kit, G_ema and the rest, width 128 stays under).
 CURVE_FILE, CURVE_POINTS, CURVE_BYTES = "curve.safetensors", 6, 12 << 20
@@ -267,11 +267,12 @@ def main(argv: list[str] | None = None) -> int:
         session.stage("smoke", t, note="a tiny run on random images: minibatches, ticks, snapshots, export, resume")
     t = time.time()
     data = work / f"avatars{args.resolution}-{args.count}.zip"
-    heldout = work / f"heldout{args.resolution}-{heldout_count(args)}.zip"
-    for zip_path, count, seed in ((data, args.count, 0), (heldout, heldout_count(args), HELDOUT_SEED)):
+    n_unseen = heldout_count(args)
+    heldout = work / f"heldout{args.resolution}-{n_unseen}.zip"
+    for zip_path, count, seed in ((data, args.count, 0), (heldout, n_unseen, HELDOUT_SEED)):
         if not zip_path.is_file():
             build_avatar_zip(zip_path, count, args.resolution, seed=seed, workers=args.workers)
-    session.stage("avatars", t, count=args.count, heldout=heldout_count(args), workers=args.workers)
+    session.stage("avatars", t, count=args.count, heldout=n_unseen, workers=args.workers)
 
     t = time.time()
     loaded = load_images(data, args.resolution, workers=args.workers)
@@ -304,8 +305,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def heldout_count(args: argparse.Namespace) -> int:
-    """Unseen avatars for the memorisation stage: HELDOUT_COUNT, fewer in a rehearsal's tiny dataset."""
-    return min(HELDOUT_COUNT, args.count)
+    """Unseen avatars for the memorisation stage: as many as it measures, fewer in a rehearsal's tiny dataset."""
+    from ..train.memorisation import COUNT  # deliberate: only after install_wheels (see the docstring)
+    return min(COUNT, args.count)
 
 
 def resume(session: Session, loaded, unseen, work: Path) -> int:

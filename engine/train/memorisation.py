@@ -16,6 +16,7 @@ from .run import TrainingRun, unit_range
 # D's minibatch-stddev layer takes its statistic over groups of a batch (a group that does not divide the batch
 # shrinks), so every batch here is this size, a multiple of any group the trainer offers; counts round down.
 BATCH = 256
+COUNT = 19 * BATCH  # 4,864 images of each set: all but the last 136 of a 5,000-image held-out set
 
 
 def usable_count(count: int, *sets) -> int:
@@ -49,7 +50,7 @@ def fake_scores(run: TrainingRun, count: int, seed: int = 0) -> torch.Tensor:
 
 
 def measure(run: TrainingRun, seen: np.ndarray | torch.Tensor, unseen: np.ndarray | torch.Tensor,
-            count: int = 4864) -> dict:
+            count: int = COUNT) -> dict:
     """r_t and mean D score of training images, unseen images and fakes, and r_t's gap (seen − unseen)."""
     n = usable_count(count, seen, unseen)
     rows = {"seen": real_scores(run, seen[:n]), "unseen": real_scores(run, unseen[:n]),

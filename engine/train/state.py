@@ -296,15 +296,15 @@ def kit_from_state(state: Path, folder: Path, compact: bool = True) -> str:
 def copy_kit(kit: Path, folder: Path) -> dict:
     """Copy an export folder's resume kit (its parts, checked whole, and the stats up to it) into `folder`.
 
-    Returns the kit's counters (tick, nimg). The parts are copied byte for byte: a full kit stays an exact resume.
+    Returns the kit's metadata (its kind, counters …). The parts are copied byte for byte: a full kit stays an
+    exact resume.
     """
     meta, _ = read_kit(kit)
     folder.mkdir(parents=True, exist_ok=True)
     for part in sorted(kit.glob("resume-*.safetensors")):
         atomic_write_bytes(folder / part.name, part.read_bytes())
-    counters = json.loads(meta["counters"])
-    _write_stats_upto(kit / "stats.jsonl", folder / "stats.jsonl", counters["nimg"] / 1000)
-    return counters
+    _write_stats_upto(kit / "stats.jsonl", folder / "stats.jsonl", json.loads(meta["counters"])["nimg"] / 1000)
+    return meta
 
 
 def _write_stats_upto(src: Path, dst: Path, kimg: float) -> None:
