@@ -5,13 +5,50 @@ import json
 import os
 
 import numpy as np
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..engine.contract.latents import Edit, Latent
 
 LATENT_MIME = "application/x-stylegan-studio-latent"
+
+
+class Squeezable(QWidget):
+    """Holds one widget that fills it, for a scroll area: it scrolls only below the child's minimum size.
+
+    Why: a scroll area sizes a widget whose layout has height-for-width (any word-wrapped label) to its
+    *preferred* height for the width, so a bottom dock scrolled its pane even where the whole pane fitted at
+    its minimum (the Training pane's Start button was below the fold of the default window).
+    """
+
+    def __init__(self, child: QWidget) -> None:
+        super().__init__()
+        self.child = child
+        child.setParent(self)
+        child.installEventFilter(self)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)  # the scroll area then asks heightForWidth: the child's minimum for it
+        self.setSizePolicy(policy)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.child and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the child's minimum changed (a plot shown): the scroll area re-measures
+        return False
+
+    def resizeEvent(self, event) -> None:
+        self.child.setGeometry(self.rect())
+
+    def heightForWidth(self, width: int) -> int:
+        # the least height at which wrapped labels still get their lines (grid and box layouts know it)
+        layout = self.child.layout()
+        return layout.minimumHeightForWidth(width) if layout and layout.hasHeightForWidth() else -1
+
+    def minimumSizeHint(self) -> QSize:
+        return self.child.minimumSizeHint().expandedTo(self.child.minimumSize())
+
+    def sizeHint(self) -> QSize:
+        return self.child.sizeHint()
 
 
 def to_pixmap(img: np.ndarray, size: int | None = None) -> QPixmap:

@@ -17,7 +17,7 @@ from .dialogs.export_video import ExportVideoDialog
 from .dialogs.measure_fid import MeasureFidDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
-from .qtutil import icon, save_name
+from .qtutil import Squeezable, icon, save_name
 from .state import ExploreState
 from .viewer import ImageViewer
 
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         # and a small screen (1280×720) gets scroll bars instead of overlapping widgets.
         scroll = QScrollArea(widgetResizable=True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(pane)
+        scroll.setWidget(Squeezable(pane))
         dock = QDockWidget(name, self)
         dock.setObjectName(name)  # saved layouts (QSettings) name docks by their titles: kept so they restore
         dock.setWidget(scroll)

@@ -96,10 +96,11 @@ def _widget(f) -> QWidget:
         box = QComboBox()
         box.addItems([str(c) if c != "" else "none" for c in f.metadata["choices"]])
         return box
-    if kind == "int":
-        return QSpinBox(minimum=0, maximum=1_000_000)
-    if kind == "float":
-        return QDoubleSpinBox(minimum=0, maximum=1_000_000, decimals=4)
+    if kind in ("int", "float"):
+        box = QSpinBox(maximum=1_000_000) if kind == "int" else QDoubleSpinBox(maximum=1_000_000, decimals=4)
+        box.setMinimum(0)
+        box.setSpecialValueText(f.metadata["zero"])  # shown at the minimum, 0: "per resolution", not "0"
+        return box
     return QLineEdit(placeholderText="auto" if kind == "auto-float" else "none")
 
 

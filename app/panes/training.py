@@ -7,7 +7,7 @@ import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout,
                                QWidget)
 
@@ -76,8 +76,9 @@ class TrainingPane(QWidget):
         self.readout = QLabel("Not training")
         self.readout.setWordWrap(True)
         # the legend is a line above the plot: inside it, it covered the curves
-        self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span> {n}' for _, n, c in CURVES + (DIVERSITY,)
-                                       + AUGMENT_CURVES))
+        # non-breaking spaces inside an entry: a narrow pane wraps between entries, not inside one
+        self.legend = QLabel(" ".join(f'<span style="color:{c}">■</span>&nbsp;{n.replace(" ", "&nbsp;")}'
+                                      for _, n, c in CURVES + (DIVERSITY,) + AUGMENT_CURVES))
         self.legend.setToolTip("diversity: the spread of 64 G_ema samples ÷ that of 64 real images "
                                "(near 1: as varied as the data; falling towards 0: the samples collapse); "
                                "augment probability: how often each of D's augmentations applies to an image "
@@ -145,19 +146,24 @@ class TrainingPane(QWidget):
         data_row = QHBoxLayout()
         for w in (self.data, browse_dir, browse_zip, check):
             data_row.addWidget(w)
-        form = QFormLayout()
-        form.addRow("Dataset", data_row)
-        form.addRow("", self.summary)
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_dir)
         run_row.addWidget(self.new_button)
         run_row.addWidget(self.resume_button)
-        form.addRow("Run folder", run_row)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
         scroll.setMinimumHeight(120)
-        form.addRow(scroll)
-        form.addRow("", self.schedule)
+        # a grid, not a QFormLayout: a form layout's minimum height for a width is its preferred one, so the
+        # dock could not squeeze the settings list to show the run buttons (app/qtutil.py, Squeezable)
+        form = QGridLayout()
+        form.addWidget(QLabel("Dataset"), 0, 0)
+        form.addLayout(data_row, 0, 1)
+        form.addWidget(self.summary, 1, 1)
+        form.addWidget(QLabel("Run folder"), 2, 0)
+        form.addLayout(run_row, 2, 1)
+        form.addWidget(scroll, 3, 0, 1, 2)
+        form.addWidget(self.schedule, 4, 1)
+        form.setColumnStretch(1, 1)
         controls = QHBoxLayout()
         for b in self.buttons.values():
             controls.addWidget(b)

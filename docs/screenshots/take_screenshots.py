@@ -2,6 +2,7 @@
 
 python docs/screenshots/take_screenshots.py MODEL DATASET OUTDIR
 """
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,7 +72,7 @@ def steps():
     yield "wait"
     yield lambda: shot("training")
     yield lambda: p[Pane.TRAINING].buttons["Stop"].click()
-    yield lambda: subprocess.run(["import", "-window", "root", str(out / "screen.png")], check=False)
+    yield lambda: shutil.which("import") and subprocess.run(["import", "-window", "root", str(out / "screen.png")], check=False)
     yield lambda: (bridge.close(), app.quit())
 
 

@@ -39,14 +39,17 @@ def parse_policy(policy: str) -> tuple[str, ...]:
 
 
 def opt(default, help: str, label: str, flag: str = "", choices: tuple = (), resume: bool = False,
-        ui: bool = True, pick: tuple[str, str] = ()):
+        ui: bool = True, pick: tuple[str, str] = (), zero: str = ""):
     """A TrainConfig field with what the CLI and the Training pane need to offer it (declared once).
 
-    `pick` = (button text, file filter) gives a text setting a file picker in the pane.
+    `pick` = (button text, file filter) gives a text setting a file picker in the pane; `zero` says what the
+    number 0 means (the help ends with it, the pane shows it instead of 0).
     """
+    if zero:
+        help = f"{help} (0: {zero})"
     return dataclasses.field(default=default, metadata={"help": help, "label": label, "flag": flag,
                                                         "choices": choices, "resume": resume, "ui": ui,
-                                                        "pick": pick})
+                                                        "pick": pick, "zero": zero})
 
 
 EMA_RAMPUP = 0.25
@@ -69,16 +72,16 @@ class TrainConfig:
                             "Architecture", choices=ARCHITECTURES)
     resolution: int = opt(64, "output resolution", "Resolution", choices=(8, 16, 32, 64, 128, 256, 512, 1024))
     channels: int = opt(64, "G's feature maps up to 32² (halved per doubling above)", "G channels")
-    channels_max: int = opt(0, "G's and D's feature maps below 32² double per halving of resolution up to this "
-                            "(0: as channels); with --init, above the model's it widens the model (its new "
-                            "channels start silent, so it renders as before)", "Low-res channels up to")
+    channels_max: int = opt(0, "G's and D's feature maps below 32² double per halving of resolution up to this; "
+                            "with --init, above the model's it widens the model (its new channels start silent, "
+                            "so it renders as before)", "Low-res channels up to", zero="as G channels")
     z_dim: int = opt(128, "size of z and w", "Latent size")
     total_kimg: float = opt(100.0, "length in thousands of real images shown", "Length (kimg)", flag="kimg")
     growing: bool = opt(True, "progressive growing from --start-res", "Progressive growing")
     start_res: int = opt(8, "first resolution when growing", "Start resolution", choices=(4, 8, 16, 32, 64))
     fade_kimg: float = opt(10.0, "kimg of each fade-in (official 600)", "Fade-in (kimg)")
     stable_kimg: float = opt(10.0, "kimg of each stable phase (official 600)", "Stable (kimg)")
-    batch: int = opt(0, "minibatch; 0: per resolution (official, halved)", "Minibatch")
+    batch: int = opt(0, "minibatch", "Minibatch", zero="per resolution (official, halved)")
     lr: float = opt(0.001, "Adam learning rate; 0.001: the official per-resolution schedule", "Learning rate",
                     resume=True)
     gamma: float | None = opt(None, "R1 weight; auto: 0.0002 · res² / minibatch (StyleGAN2-ADA)", "R1 γ",
@@ -88,12 +91,11 @@ class TrainConfig:
     r1_full_res: bool = opt(True, "R1 as the official code takes it, on reals at full size", "R1 at full size",
                             resume=True)
     mapping_layers: int = opt(2, "depth of the mapping network z → w (official 8)", "Mapping layers")
-    d_channels: int = opt(0, "D's feature maps up to 32²; 0: as G", "D channels")
+    d_channels: int = opt(0, "D's feature maps up to 32²", "D channels", zero="as G")
     mbstd_group: int = opt(4, "D's minibatch-stddev group size (official 4); larger groups let D see a batch's "
                            "lack of variety", "D mbstd group")
-    noise_res: int = opt(16, "noise inputs only at resolutions up to this while training (0: none; "
-                         "above 16² G paints speckle with them)",
-                         "Noise up to", resume=True)
+    noise_res: int = opt(16, "noise inputs only at resolutions up to this while training (above 16² G paints "
+                         "speckle with them)", "Noise up to", resume=True, zero="none")
     augment: str = opt("color,translation,cutout", "differentiable augmentation for D: comma list of color, "
                        "translation, cutout, or none",
                        "Augment D", resume=True)
@@ -128,7 +130,8 @@ class TrainConfig:
                     "and D when it has them, at its resolution and architecture, without growing",
                     "Start from model", pick=("Model…", "StyleGAN models (*.safetensors *.pkl)"))
     d_warmup_kimg: float = opt(0.0, "kimg at the start in which only D trains (G and G_ema held), so that a fresh D "
-                               "catches up with a G from --init before it pulls G about (0: none)", "D warm-up (kimg)")
+                               "catches up with a G from --init before it pulls G about", "D warm-up (kimg)",
+                               zero="none")
     pl_weight: float | None = opt(None, "path-length regularisation weight (every 4th G step, half the minibatch); "
                                   "auto: the model's own recipe, 2 for StyleGAN2, 0 for StyleGAN v1",
                                   "Path-length reg.", resume=True)

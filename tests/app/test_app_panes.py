@@ -230,6 +230,20 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     assert bridge.last(m.LoadModel).path == snap
 
 
+def test_settings_whose_zero_means_something_say_so(env, qtbot):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    batch, noise = pane.form.widgets["batch"], pane.form.widgets["noise_res"]
+    assert batch.value() == 0 and batch.text() == "per resolution (official, halved)"  # not a bare "0"
+    assert "(0: per resolution" in batch.toolTip()      # the CLI's help, the same declaration
+    noise.setValue(0)
+    assert noise.text() == "none" and pane.form.values()["noise_res"] == 0
+    batch.setValue(24)
+    assert batch.text() == "24" and pane.form.values()["batch"] == 24
+    assert pane.form.widgets["mapping_layers"].specialValueText() == ""  # 0 means nothing special: a plain 0
+
+
 def test_training_on_a_used_folder_offers_resume_or_another_folder(env, qtbot, tmp_path, monkeypatch):
     bridge, state = env
     pane = TrainingPane(bridge, state)
@@ -359,7 +373,10 @@ def test_the_curve_legend_sits_outside_the_plot(env, qtbot):
     qtbot.addWidget(pane)
     assert pane.plot.getPlotItem().legend is None
     training = __import__("stylegan_studio.app.panes.training", fromlist=["CURVES"])
-    assert all(name in pane.legend.text() for _, name, _ in training.CURVES + training.AUGMENT_CURVES)
+    from PySide6.QtGui import QTextDocumentFragment
+    shown = QTextDocumentFragment.fromHtml(pane.legend.text()).toPlainText()
+    assert all(name in shown for _, name, _ in training.CURVES + training.AUGMENT_CURVES)
+    assert "augment&nbsp;probability" in pane.legend.text()  # an entry wraps as one unit
 
 
 def pane_status(pane, qtbot) -> str:

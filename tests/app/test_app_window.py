@@ -1,11 +1,13 @@
 """The window on a real engine and a tiny model: images, seed grid, mixing drops, noise, ψ, save, training."""
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QAction
 
 from studio_window import start_window, tiny_model
 from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.qtutil import latent_to_mime
+from stylegan_studio.app.window import START_SIZE
 from PIL import Image
 
 from stylegan_studio.engine.cli.main import main
@@ -79,6 +81,32 @@ def test_window_fits_1280x720_and_never_grows_by_itself(window, qtbot):
         if dock.isVisible() and not pane.visibleRegion().isEmpty():
             assert pane.width() >= pane.minimumSizeHint().width(), name
             assert pane.height() >= pane.minimumSizeHint().height(), name
+
+
+def test_the_training_pane_fits_the_default_bottom_dock_without_scrolling(window, qtbot):
+    # Word-wrapped labels made the dock's scroll area size the pane to its preferred height (530 px for ~300):
+    # the Start button was below the fold of the first-launch window.
+    window.resize(*START_SIZE)
+    window.docks[Pane.TRAINING].raise_()
+    window.resizeDocks([window.docks[Pane.TRAINING]], [START_SIZE[1] * 2 // 5], Qt.Orientation.Vertical)
+    scroll = window.docks[Pane.TRAINING].widget()
+    pane = window.panes[Pane.TRAINING]
+    qtbot.waitUntil(lambda: scroll.viewport().height() >= pane.minimumSizeHint().height(), timeout=5000)
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() == 0, timeout=5000)
+    for w in (pane.buttons["Start"], pane.readout, pane.plot):   # wholly inside the dock's visible part
+        assert scroll.viewport().rect().contains(QRect(w.mapTo(scroll.viewport(), QPoint(0, 0)), w.size())), w
+    # A summary wrapped over three lines needs more than the dock has: the pane scrolls, its widgets never overlap.
+    pane.summary.setText("100000 images at 32², 0 skipped — the run is already at its length (20 kimg): give a "
+                         "longer length (--kimg, or Length in the Training pane) to go on")
+    settings = pane.form.parentWidget().parentWidget()   # the settings list's scroll area
+    column = (pane.summary, settings, pane.schedule, pane.buttons["Start"], pane.readout)
+
+    def stacked() -> bool:
+        spans = [(w.mapTo(pane, QPoint(0, 0)).y(), w.height()) for w in column]
+        return all(top + height <= next_top for (top, height), (next_top, _) in zip(spans, spans[1:]))
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0 and stacked(), timeout=5000)
+    window.resizeDocks([window.docks[Pane.TRAINING]], [150], Qt.Orientation.Vertical)   # below its minimum: it scrolls
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 100 and stacked(), timeout=5000)
 
 
 def test_a_half_filled_mixing_grid_shows_its_faces_without_an_error(window, qtbot):
