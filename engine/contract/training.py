@@ -81,7 +81,8 @@ class TrainConfig:
     start_res: int = opt(8, "first resolution when growing", "Start resolution", choices=(4, 8, 16, 32, 64))
     fade_kimg: float = opt(10.0, "kimg of each fade-in (official 600)", "Fade-in (kimg)")
     stable_kimg: float = opt(10.0, "kimg of each stable phase (official 600)", "Stable (kimg)")
-    batch: int = opt(0, "minibatch", "Minibatch", zero="per resolution (official, halved)")
+    batch: int = opt(0, "minibatch; per resolution: the official minibatch of each resolution, halved", "Minibatch",
+                     zero="per resolution")
     lr: float = opt(0.001, "Adam learning rate; 0.001: the official per-resolution schedule", "Learning rate",
                     resume=True)
     gamma: float | None = opt(None, "R1 weight; auto: 0.0002 · res² / minibatch (StyleGAN2-ADA)", "R1 γ",

@@ -235,7 +235,7 @@ def test_settings_whose_zero_means_something_say_so(env, qtbot):
     pane = TrainingPane(bridge, state)
     qtbot.addWidget(pane)
     batch, noise = pane.form.widgets["batch"], pane.form.widgets["noise_res"]
-    assert batch.value() == 0 and batch.text() == "per resolution (official, halved)"  # not a bare "0"
+    assert batch.value() == 0 and batch.text() == "per resolution"  # not a bare "0"
     assert "(0: per resolution" in batch.toolTip()      # the CLI's help, the same declaration
     noise.setValue(0)
     assert noise.text() == "none" and pane.form.values()["noise_res"] == 0
