@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 
 from ...engine.contract.messages import ExportVideo
 from ...engine.contract.latents import SpecError, parse_layers, parse_seeds
-from ...engine.contract.video import KINDS, VideoSpec, check_format
+from ...engine.contract.video import KINDS, VideoSpec, check_format, reads
 from .jobdialog import JobDialog
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
@@ -42,6 +42,19 @@ class ExportVideoDialog(JobDialog):
         browse = QPushButton("…")
         browse.clicked.connect(self.browse)
         self._layout(browse)
+        self.kind.currentIndexChanged.connect(self._show_used)
+        self.travelled.toggled.connect(self._show_used)
+        self._show_used()
+
+    def _show_used(self, *_) -> None:
+        """Grey out what the chosen kind does not read (a walk along the travelled path: its seeds and space too)."""
+        kind = self.kind.currentData()
+        along_path = reads(kind, "path") and self.travelled.isChecked()
+        self.travelled.setEnabled(reads(kind, "path"))
+        self.seeds.setEnabled(not along_path)
+        self.space.setEnabled(reads(kind, "space") and not along_path)   # a path blends in its own space
+        self.layers.setEnabled(kind == "morph")   # a direction's layers are the Directions pane's
+        self.loop.setEnabled(reads(kind, "loop"))
 
     def _layout(self, browse) -> None:
         out = QHBoxLayout()
@@ -70,10 +83,11 @@ class ExportVideoDialog(JobDialog):
         spec = VideoSpec(**self._direction(), kind=self.kind.currentData(), seeds=parse_seeds(self.seeds.text()),
                          space=self.space.currentText(), frames_per_step=self.frames.value(), fps=self.fps.value(),
                          size=self.size.value() or None, psi=s.psi, cutoff=s.cutoff,
-                         layers=parse_layers(self.layers.text(), ws_res) if self.layers.text().strip() else (),
+                         layers=parse_layers(self.layers.text(), ws_res) if self.layers.isEnabled() and
+                         self.layers.text().strip() else (),
                          loop=self.loop.isChecked(), c=self.state.label_class, translate=s.translate,
                          rotate=s.rotate)
-        if self.travelled.isChecked():
+        if self.travelled.isChecked() and reads(spec.kind, "path"):
             if len(self.state.travel_path) < 2:
                 raise SpecError("no path travelled yet: drag the image with Shift held (or in travel mode)")
             return replace(spec, kind="walk", path=tuple(self.state.travel_path), space=self.state.travel_space)

@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", help="zip to write (for 'avatars')")
     p.set_defaults(run=run_dataset)
-    p = sub.add_parser("train", help="train a StyleGAN v1 on a folder or zip of images")
+    p = sub.add_parser("train", help="train a StyleGAN v1 or StyleGAN2 on a folder or zip of images, or "
+                       "fine-tune a model")
     p.add_argument("--out", help="new run directory")
     p.add_argument("--resume", help="run directory to continue (a larger --kimg extends it; the settings "
                    "marked 'resumable' may change)")

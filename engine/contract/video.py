@@ -15,6 +15,15 @@ KINDS = ("walk", "truncation", "noise", "morph", "grid", "direction")
 FORMATS = (".mp4", ".webm", ".gif", ".webp")
 EASINGS = ("linear", "smooth")
 FILTERS = ("nearest", "bilinear", "lanczos")
+# The VideoSpec fields only some kinds read (all read seeds, frames_per_step, fps, size, ψ): the export dialog
+# greys the others out. tests/render/test_video.py renders each kind with each field changed to hold it true.
+READ_BY = {"space": ("walk", "morph", "grid"), "layers": ("morph", "direction"),
+           "loop": ("walk", "noise", "grid", "direction"), "path": ("walk",)}
+
+
+def reads(kind: str, field: str) -> bool:
+    """Whether a video of `kind` uses the spec's `field` (fields every kind reads: True)."""
+    return kind in READ_BY.get(field, KINDS)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from stylegan_studio.app.qtutil import latent_from_mime
 from stylegan_studio.app.state import ExploreState
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.contract.directions import DirectionSet
-from stylegan_studio.engine.contract.latents import Latent
+from stylegan_studio.engine.contract.latents import Latent, SpecError
 from test_app_panes import INFO, drop
 
 DS = DirectionSet(np.eye(16, dtype=np.float32)[:3], ("pc0", "pc1", "pc2"), "pca", (0, 1, 2, 3, 4, 5), "x",
@@ -136,3 +136,23 @@ def test_in_the_window_a_computed_direction_changes_the_viewer(window, qtbot):
     with qtbot.waitSignal(window.bridge.results("viewer"), timeout=20000):
         pane.reset()
     qtbot.waitUntil(lambda: np.array_equal(window.viewer.image, plain), timeout=20000)
+
+
+def test_video_dialog_greys_out_what_the_kind_does_not_read(pane, qtbot):
+    dialog = ExportVideoDialog(pane.bridge, pane.state)
+    qtbot.addWidget(dialog)
+
+    def enabled(kind: str) -> set[str]:
+        dialog.kind.setCurrentIndex(dialog.kind.findData(kind))
+        return {n for n in ("seeds", "space", "layers", "loop", "travelled") if getattr(dialog, n).isEnabled()}
+    assert enabled("walk") == {"seeds", "space", "loop", "travelled"}
+    assert enabled("morph") == {"seeds", "space", "layers"}
+    assert enabled("direction") == {"seeds", "loop"}     # its layers: the Directions pane's
+    assert enabled("truncation") == {"seeds"}
+    dialog.layers.setText("no such layers")              # greyed out: not read, so not refused
+    assert dialog.spec().kind == "truncation" and dialog.spec().layers == ()
+    dialog.travelled.setChecked(True)                    # left checked from a walk: a truncation stays one
+    assert dialog.spec().kind == "truncation"
+    assert enabled("walk") == {"loop", "travelled"}      # along the path: its points and space, not seeds
+    with pytest.raises(SpecError):
+        dialog.spec()                                    # nothing travelled yet

@@ -9,8 +9,8 @@ from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import ModelMeta, save_model
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings, SpecError
-from stylegan_studio.engine.render.video import frame_count, video_job
-from stylegan_studio.engine.contract.video import VideoSpec
+from stylegan_studio.engine.render.video import FRAMES, frame_count, video_job
+from stylegan_studio.engine.contract.video import KINDS, READ_BY, VideoSpec, reads
 
 META = ModelMeta(model_id="test")
 
@@ -109,3 +109,24 @@ def test_figures_and_from_png_roundtrip(tmp_path):
     np.testing.assert_array_equal(a, b)
     save_model(tiny_generator(16, seed=9), model)
     assert main(["generate", "--from-png", str(tmp_path / "a" / "seed0005.png"), "--out", str(tmp_path / "c")]) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_fields_a_kind_reads_are_the_ones_that_change_its_frames(kind):
+    # READ_BY is what the export dialog greys out by: changing a field changes a video exactly when it is read.
+    G = tiny_generator(16)
+    direction = tuple(np.eye(G.w_dim, dtype=np.float64)[0])
+    base = VideoSpec(kind=kind, seeds=(0, 1, 2), frames_per_step=3, psi=1.0, layers=(0, 1), direction=direction,
+                     sigma=2.0)
+    changed = {"space": {"space": "z"}, "layers": {"layers": (2, 3)}, "loop": {"loop": False}}
+
+    def frames(spec):
+        return np.concatenate(list(FRAMES[spec.kind](G, spec)))
+    plain = frames(base)
+    for field, change in changed.items():
+        other = frames(VideoSpec(**{**base.__dict__, **change}))
+        assert (other.shape != plain.shape or not np.array_equal(other, plain)) == reads(kind, field), field
+    if not reads(kind, "path"):
+        with pytest.raises(SpecError):
+            VideoSpec(**{**base.__dict__, "path": ((0.0, 0.0), (1.0, 0.0))})
+    assert set(READ_BY) == set(changed) | {"path"}
