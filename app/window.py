@@ -4,9 +4,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QMimeData, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabBar
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QScrollArea, QTabBar)
 
 from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
 from ..engine.contract.latents import SEED_ROW, Latent, seed_position
@@ -17,7 +18,7 @@ from .dialogs.export_video import ExportVideoDialog
 from .dialogs.measure_fid import MeasureFidDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
-from .qtutil import Squeezable, icon, save_name
+from .qtutil import Squeezable, icon, save_name, to_pixmap
 from .state import ExploreState
 from .viewer import ImageViewer
 
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
         self.recent_menu = file.addMenu("Recent Models")
         self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save, "fa5s.save")
+        self._action(file, "Copy Image", self.copy_image, QKeySequence.StandardKey.Copy, "fa5s.copy")
         self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
                      "fa5s.th")
         figures = file.addMenu("Export Figure")
@@ -250,6 +252,18 @@ class MainWindow(QMainWindow):
         if path:
             self.bridge.post(ExportStill(path, RenderImage(latent=st.latent, settings=st.settings, mix_with=st.mix_with,
                                                                 mix_layers=st.mix_layers)))
+
+    def copy_image(self) -> None:
+        """Put the image on screen on the clipboard at the model's own resolution, its caption as the text."""
+        if self.state.frame is None:
+            self.statusBar().showMessage("No image to copy yet", 5000)
+            return
+        image = self.state.frame[1]
+        mime = QMimeData()
+        mime.setImageData(to_pixmap(image).toImage())
+        mime.setText(self.state.describe())  # where only text pastes: what the image is
+        QApplication.clipboard().setMimeData(mime)
+        self.statusBar().showMessage(f"Copied the {image.shape[1]}×{image.shape[0]} image", 5000)
 
     def export_figure(self, name: str, path: str | None = None) -> None:
         """One of the paper's figures on the current model, at the current ψ, as a PNG with provenance."""

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QImage
 
 from studio_window import start_window, tiny_model
 from stylegan_studio.app.panes.registry import Pane
@@ -36,6 +36,22 @@ def test_opens_on_a_model_and_shows_an_image(window):
     assert window.viewer.image is not None and window.viewer.image.shape == (16, 16, 3)
     assert "tiny" in window.model_label.text() and "16²" in window.model_label.text()
     assert "seed 0" in window.viewer.info.text()
+
+
+def test_copy_image_puts_the_face_on_screen_on_the_clipboard(window, qtbot):
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QApplication
+    qtbot.waitUntil(lambda: window.state.frame is not None, timeout=20000)
+    QApplication.clipboard().clear()
+    copy = next(a for a in window.findChildren(QAction) if a.text() == "Copy Image")
+    assert copy.shortcut() == QKeySequence(QKeySequence.StandardKey.Copy)
+    copy.trigger()
+    got = QApplication.clipboard().image().convertToFormat(QImage.Format.Format_RGB888)
+    assert (got.width(), got.height()) == (16, 16)      # the model's own pixels, not the enlarged view
+    pixels = np.frombuffer(got.constBits(), np.uint8).reshape(16, got.bytesPerLine())[:, :48].reshape(16, 16, 3)
+    assert np.array_equal(pixels, window.state.frame[1])
+    assert QApplication.clipboard().text().startswith("seed 0 · ψ")
+    assert "Copied the 16×16 image" in window.statusBar().currentMessage()
 
 
 def test_seed_grid_fills(window, qtbot):
