@@ -360,12 +360,16 @@ class MainWindow(QMainWindow):
         self.state.set_latent(self.state.seed_latent(random.randrange(2 ** 31)))
 
     def shortcut_text(self) -> str:
-        """Help → Keyboard Shortcuts: the fixed ones and one line per pane."""
-        panes = "\n".join(f"{e.shortcut}  show or hide {e.title}" for e in PANES)
-        return ("Ctrl+Right / Ctrl+Left  next / previous seed\nCtrl+R  random seed\nCtrl+S  save image\n"
-                "Ctrl+O  open model\nCtrl+P  project an image (or drop one on the viewer)\nCtrl+B  blend two models\n"
-                "Ctrl+Shift+F / Ctrl+Shift+C  resample fine / coarse noise\n"
-                f"{panes}\nCtrl+0 / Ctrl+Shift+0  fit / actual pixels")
+        """Help → Keyboard Shortcuts: every menu action that has one, in menu order (read from the menus)."""
+        toggles = {self.docks[e.key].toggleViewAction() for e in PANES}
+        lines = []
+        for top in self.menuBar().actions():
+            for act in _menu_actions(top.menu()):
+                if act.shortcut().isEmpty():
+                    continue
+                what = act.text().replace("&", "").rstrip("…")
+                lines.append(f"{act.shortcut().toString()}  {'show or hide ' + what if act in toggles else what}")
+        return "\n".join(lines + ["Shift+drag on the image  travel through seeds"])
 
     def show_shortcuts(self) -> None:
         QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", self.shortcut_text(), parent=self).open()
@@ -428,3 +432,11 @@ class MainWindow(QMainWindow):
                 self.project_image(url.toLocalFile())
                 event.acceptProposedAction()
                 return
+
+
+def _menu_actions(menu) -> list[QAction]:
+    """A menu's actions, those of its submenus included, in order."""
+    out = []
+    for act in menu.actions():
+        out.extend(_menu_actions(act.menu()) if act.menu() else [act])
+    return out

@@ -272,6 +272,10 @@ def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
         assert window.docks[e.key].toggleViewAction().shortcut().toString() == e.shortcut
         assert window.docks[e.key].windowTitle() == e.title
         assert f"{e.shortcut}  show or hide {e.title}" in window.shortcut_text()
+    menus = [top.menu() for top in window.menuBar().actions()]
+    keyed = [a for menu in menus for a in menu.actions() if not a.shortcut().isEmpty()]
+    assert len(keyed) >= 20 and all(a.shortcut().toString() in window.shortcut_text() for a in keyed)  # read from the menus
+    assert "Ctrl+C  Copy Image" in window.shortcut_text() and "Ctrl+E  Export Video" in window.shortcut_text()
 
 
 def test_the_window_finds_panes_by_key_so_titles_may_change(qtbot, tmp_path, monkeypatch):
