@@ -1,6 +1,7 @@
 """The main window: wires the viewer, the five panes, menus, status bar and settings together."""
 from __future__ import annotations
 
+import importlib.metadata
 import random
 from pathlib import Path
 
@@ -374,11 +375,17 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", self.shortcut_text(), parent=self).open()
 
+    def about_text(self) -> str:
+        """Help → About: what the studio does and its installed version."""
+        try:
+            version = importlib.metadata.version("stylegan-studio")
+        except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+            version = "from source"
+        return (f"StyleGAN Studio {version} — explore StyleGAN v1, StyleGAN2 and StyleGAN3 generators, and train "
+                "StyleGAN v1 and StyleGAN2 ones (from scratch or fine-tuned), on CPU or GPU.")
+
     def show_about(self) -> None:
-        QMessageBox(QMessageBox.Icon.Information, "About StyleGAN Studio",
-                    "StyleGAN Studio — explore StyleGAN v1, StyleGAN2 and StyleGAN3 generators, and train v1, "
-                    "on CPU or GPU.",
-                    parent=self).open()
+        QMessageBox(QMessageBox.Icon.Information, "About StyleGAN Studio", self.about_text(), parent=self).open()
 
     # ---------------------------------------------------------------- recent files, layout, drops
     def _add_recent(self, path: str) -> None:

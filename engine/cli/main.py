@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with one subcommand per engine feature."""
-    parser = _Parser(prog="stylegan-studio", description="Explore StyleGAN v1, StyleGAN2 and StyleGAN3 generators; train v1 models and fine-tune v1 and StyleGAN2 ones.")
+    parser = _Parser(prog="stylegan-studio", description="Explore StyleGAN v1, StyleGAN2 and StyleGAN3 generators; train v1 and StyleGAN2 models, from scratch or fine-tuned.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in COMMAND_MODULES:
         module.register(sub)
