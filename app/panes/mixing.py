@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ...engine.contract.messages import ExportStill
@@ -14,6 +14,7 @@ from .layerpicker import LayerPicker
 TARGET = "mixing"  # render target of the grid
 TILE = 80        # preferred tile size and the thumbnail size asked of the engine
 START_ROWS, START_COLS = (1, 2, 3), (10, 11, 12, 13)  # the grid a first launch shows: the paper's experiment at once
+HINT_FLAGS = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
 MIN_TILE = 40    # below this the grid scrolls instead of shrinking
 MAX_TILE = 160
 
@@ -91,10 +92,10 @@ class MixGrid(QWidget):
         p.fillRect(self.rect(), QColor("#2b2b2b"))
         p.setPen(QColor("#888"))
         for c in range(len(self.cols) + 1):
-            hint = "rendering…" if c < len(self.cols) else self._hint("column")
+            hint = self._pending() if c < len(self.cols) else self._hint("column")
             self._tile(p, 0, c + 1, self.col_images if self._real(1, c) else None, c, hint)
         for r in range(len(self.rows) + 1):
-            hint = "rendering…" if r < len(self.rows) else self._hint("row")
+            hint = self._pending() if r < len(self.rows) else self._hint("row")
             self._tile(p, r + 1, 0, self.row_images if self._real(0, r) else None, r, hint)
             for c in range(len(self.cols)):
                 img = self.cells[r, c] if self.cells is not None and r < self.cells.shape[0] \
@@ -102,6 +103,10 @@ class MixGrid(QWidget):
                 if r < len(self.rows) and img is not None:
                     t = self.tile
                     p.drawPixmap(QRect((c + 1) * t, (r + 1) * t, t - 2, t - 2), to_pixmap(img))
+
+    def _pending(self) -> str:
+        """A source tile's text until its face arrives ("rendering…" was clipped to "endering.." in small tiles)."""
+        return "rendering…" if self.tile >= 80 else "…"
 
     def _hint(self, what: str) -> str:
         """The empty slot's text, short when tiles are small."""
@@ -121,13 +126,17 @@ class MixGrid(QWidget):
             p.drawPixmap(rect, to_pixmap(images[k]))
         else:
             p.drawRect(rect)
-            font = p.font()
-            if t < 80:  # small tiles: a smaller hint that still fits
-                font.setPixelSize(max(8, t // 5))
             p.save()
-            p.setFont(font)
-            p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, hint)
+            p.setFont(self.hint_font(p.font()))
+            p.drawText(rect, HINT_FLAGS, hint)
             p.restore()
+
+    def hint_font(self, font: QFont) -> QFont:
+        """The font of an empty tile's text: smaller in small tiles, so that it still fits."""
+        font = QFont(font)
+        if self.tile < 80:
+            font.setPixelSize(max(8, self.tile // 5))
+        return font
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if latent_from_mime(event.mimeData()) is not None:

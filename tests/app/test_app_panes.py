@@ -112,6 +112,22 @@ def test_mixing_drop_adds_and_replaces_sources_and_layers_change_request(env, qt
     assert grid.cols == []
 
 
+def test_an_empty_tiles_text_fits_the_tile_at_every_size(env, qtbot):
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QFontMetrics
+    from stylegan_studio.app.panes.mixing import HINT_FLAGS
+    bridge, state = env
+    grid = MixingPane(bridge, state).grid
+    qtbot.addWidget(grid)
+    for tile in (MIN_TILE, 50, 64, 79, 80, 120, 200):
+        grid.tile = tile
+        box = QRect(0, 0, tile - 2, tile - 2)
+        metrics = QFontMetrics(grid.hint_font(grid.font()))
+        for text in (grid._pending(), grid._hint("row"), grid._hint("column")):
+            used = metrics.boundingRect(box, int(HINT_FLAGS.value), text)   # "rendering…" was clipped in 42 px
+            assert box.contains(used), (tile, text, used)
+
+
 def test_mixing_tiles_fill_the_pane_then_scroll(env, qtbot):
     pane = empty_mixing_pane(env, qtbot)
     grid = pane.grid
