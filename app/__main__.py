@@ -3,4 +3,5 @@ import sys
 
 from stylegan_studio.app.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # a spawned worker process (Make Faces) imports this module without running it
+    sys.exit(main())

@@ -15,6 +15,7 @@ from ...engine.contract.errors import UserError
 from ...engine.contract.messages import (ExploreTraining, ExportTimelapse, LoadModel, PauseTraining, ResumeTraining,
                                          StartTraining, StopTraining, TrainConfig, ValidateDataset)
 from ...engine.contract.training import fitted_phase_kimg, holds_run, moved_data, schedule_text
+from ..dialogs.make_avatars import MakeAvatarsDialog
 from ..qtutil import icon, to_pixmap
 from .train_form import TrainForm, changed_signal
 
@@ -43,6 +44,8 @@ class TrainingPane(QWidget):
         self.job_id = 0          # the training job the curves show
         self.shown_run = ""      # the run folder whose settings the form shows ("" for new-run settings)
         self._showing_run = False
+        self.faces_dialog = None
+        self.checked = ""        # the dataset path last checked
         self.data = QLineEdit(placeholderText="folder or zip of images")
         self.summary = QLabel("No dataset checked yet")
         self.summary.setWordWrap(True)
@@ -138,13 +141,18 @@ class TrainingPane(QWidget):
         bridge.job_finished.connect(self.on_finished)
 
     def _layout(self, explore: QPushButton) -> None:
-        browse_dir, browse_zip, check = QPushButton("Folder…"), QPushButton("Zip…"), QPushButton("Check")
+        browse_dir, browse_zip = QPushButton("Folder…"), QPushButton("Zip…")
+        self.faces_button = QPushButton("Faces…")
+        self.faces_button.setToolTip("No images at hand? Make a set of cartoon faces (the bundled model's data)")
+        self.faces_button.clicked.connect(self.make_faces)
         browse_dir.clicked.connect(lambda: self._pick(QFileDialog.getExistingDirectory(self, "Image folder")))
         browse_zip.clicked.connect(lambda: self._pick(QFileDialog.getOpenFileName(self, "Image zip", "",
                                                                                    "Zip (*.zip)")[0]))
-        check.clicked.connect(self.check)
+        # a typed path is checked once typed (Enter or leaving the field): no Check button to find
+        self.data.editingFinished.connect(lambda: self.data.text().strip() != self.checked and self.check())
+        self.data.textChanged.connect(self.data.setToolTip)  # the field is narrow: the whole path on hover
         data_row = QHBoxLayout()
-        for w in (self.data, browse_dir, browse_zip, check):
+        for w in (self.data, browse_dir, browse_zip, self.faces_button):
             data_row.addWidget(w)
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_dir)
@@ -199,6 +207,14 @@ class TrainingPane(QWidget):
         lay.addLayout(middle, 4)
         lay.addLayout(right, 3)
 
+    def make_faces(self) -> None:
+        """Open the Make Faces dialog at the form's resolution; the zip it writes becomes the dataset."""
+        if self.faces_dialog is None:
+            self.faces_dialog = MakeAvatarsDialog(self.bridge, int(self.resolution.currentText()), self)
+            self.faces_dialog.made.connect(self._pick)
+        self.faces_dialog.show()
+        self.faces_dialog.raise_()
+
     def _pick(self, path: str) -> None:
         if path:
             self.data.setText(path)
@@ -206,7 +222,8 @@ class TrainingPane(QWidget):
 
     def check(self) -> None:
         """Validate the dataset (answer: DatasetSummary)."""
-        if self.data.text().strip():
+        self.checked = self.data.text().strip()
+        if self.checked:
             self.summary.setText("Checking…")
             self.bridge.post(ValidateDataset(self.data.text().strip(), int(self.resolution.currentText())))
 

@@ -11,6 +11,7 @@ from ..train.avatars import build_avatar_zip
 from ..files.dataset import validate
 from ..contract.errors import UserError
 from ..contract.training import MODEL_OPTIONS, TrainConfig, option_kind, options
+from ..contract.messages import MakeAvatars
 from ..train.state import RESUME_OVERRIDES, import_kit
 from ..train.run import Drive, TrainingRun, stats_line
 from ..train.timelapse import timelapse_job
@@ -71,10 +72,9 @@ def run_dataset(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise UserError("dataset avatars needs --out FILE.zip")
-    if args.count < 1:
-        raise UserError("--count must be at least 1")
     t0 = time.time()
     res = args.resolution or 64
+    MakeAvatars(args.out, args.count, res, args.seed)  # the window's checks: count, size, seed
     build_avatar_zip(args.out, args.count, res, args.seed, args.workers, progress=lambda d, n: _bar(d, n, "avatars"))
     print(f"\nwrote {args.out}: {args.count} avatars at {res}² in {time.time() - t0:.1f} s")
     return 0

@@ -40,6 +40,10 @@ from .requests import (LAYER_GRID_GAP, RenderBlend, RenderEditGrid, RenderFigure
                        RenderInterpolation, RenderLayer, RenderMixGrid, RenderRequest,        # (one vocabulary)
                        RenderSeedGrid, RenderTruncationStrip, RenderVariation)
 from .training import TrainConfig  # noqa: F401  (the app builds it from the Training pane)
+from .errors import UserError
+
+MAX_AVATARS = 1_000_000
+AVATAR_RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)  # what training takes: powers of two
 
 
 # ---------------------------------------------------------------- commands (FIFO, never dropped)
@@ -167,6 +171,25 @@ class ValidateDataset(Command):
 
     path: str = ""
     resolution: int = 0          # 0: choose from the images
+
+
+@dataclass(frozen=True)
+class MakeAvatars(Command):
+    """Build a training set of procedural cartoon faces (python-avatars, as the bundled model's) as a zip (a job)."""
+
+    path: str = ""
+    count: int = 10_000
+    resolution: int = 64
+    seed: int = 0                # the first avatar's seed (avatar i uses seed + i)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.count <= MAX_AVATARS:
+            raise UserError(f"the number of faces must be from 1 to {MAX_AVATARS:,}, got {self.count}")
+        if self.resolution not in AVATAR_RESOLUTIONS:
+            raise UserError(f"face size must be one of {', '.join(map(str, AVATAR_RESOLUTIONS))}, "
+                            f"got {self.resolution}")
+        if self.seed < 0:
+            raise UserError("the first seed must be 0 or more")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -12,12 +13,13 @@ from typing import Protocol
 from ..render import exports
 from ..contract.errors import UserError
 from ..render.synth import latents_to_w, latents_to_ws
-from ..files.fileio import atomic_write_bytes
+from ..files.fileio import WriteError, atomic_write_bytes, describe_os_error
 from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill,
-                                 ExportTimelapse, ExportVideo, LoadModel, MeasureFID, MetricResult, NewModel,
+                                 ExportTimelapse, ExportVideo, LoadModel, MakeAvatars, MeasureFID, MetricResult,
+                                 NewModel,
                                  PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents,
                                  SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState,
                                  ValidateDataset)
@@ -28,6 +30,7 @@ from ..files.provenance import model_record
 from ..files.dataset import validate
 from ..render.blend_render import make_blend
 from ..render.video import video_job
+from ..train.avatars import avatar_zip_steps
 from ..train.timelapse import timelapse_job, timelapse_ticks
 from ..metrics.fid import fid_steps
 from .project_job import projection_units
@@ -257,6 +260,26 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     threading.Thread(target=work, name="dataset-check", daemon=True).start()
 
 
+def make_avatars(eng: EngineContext, cmd: MakeAvatars) -> None:
+    """Build an avatars zip as a job (a chunk of faces per unit) on every core; cancelled, it leaves no file."""
+    if not cmd.path:
+        raise UserError("no file name given for the faces")
+    try:  # a new folder for datasets is what a user names here, e.g. ~/stylegan-data
+        Path(cmd.path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot write {cmd.path}: {describe_os_error(exc)}") from None
+
+    def factory(job):
+        # spawned workers: this process runs Qt's and torch's threads, and a forked child can inherit a held lock
+        steps = avatar_zip_steps(cmd.path, cmd.count, cmd.resolution, cmd.seed, workers=os.cpu_count() or 2,
+                                 start_method="spawn")
+        for done in steps:
+            yield Unit(done, cmd.count, f"{done:,} of {cmd.count:,} faces")
+        eng.emit(Saved(cmd.path, "dataset"))
+        return Outcome(f"wrote {Path(cmd.path).name}: {cmd.count:,} faces at {cmd.resolution}²", cmd.path)
+    eng.jobs.add("avatars", f"faces {Path(cmd.path).name}", factory, cmd)
+
+
 def save_travel_path(eng: EngineContext, cmd: SaveTravelPath) -> None:
     """A travelled path file (JSON), for `video --kind walk --path FILE`."""
     if len(cmd.points) < 2:
@@ -271,5 +294,5 @@ HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: sav
             CancelJob: cancel, ExportStill: export_still,
             SaveLatents: save_latents, ExportVideo: export_video, ExportTimelapse: export_timelapse,
             MeasureFID: measure_fid,
-            ValidateDataset: validate_dataset,
+            ValidateDataset: validate_dataset, MakeAvatars: make_avatars,
             ProjectImage: project_image, SaveTravelPath: save_travel_path}

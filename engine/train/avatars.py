@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import random
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import python_avatars as pa
@@ -48,23 +50,28 @@ def _render_chunk(args: tuple[list[int], int]) -> list[tuple[bytes, dict]]:
     return [render_avatar(s, res) for s in seeds]
 
 
-def build_avatar_zip(out: str | Path, count: int, res: int, seed: int = 0, workers: int = 2,
-                     progress=None) -> int:
-    """Write `count` avatars (seeds seed … seed+count−1) and attributes.json into a zip, atomically."""
+def avatar_zip_steps(out: str | Path, count: int, res: int, seed: int = 0, workers: int = 2,
+                     start_method: str | None = None) -> Iterator[int]:
+    """Write `count` avatars (seeds seed … seed+count−1) and attributes.json into a zip, atomically, yielding how
+    many are written after each chunk; closed early (a cancelled job), it leaves no file and drops unstarted chunks.
+
+    `start_method` picks how worker processes start ("spawn" from a process running other threads: a forked
+    child can inherit a lock held by one of them and hang).
+    """
     seeds = list(range(seed, seed + count))
     chunks = [(seeds[i:i + 250], res) for i in range(0, count, 250)]
     tmp = temp_path_for(out)
     attrs, done = [], 0
+    context = multiprocessing.get_context(start_method) if start_method else None
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf, \
-                ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             for chunk in pool.map(_render_chunk, chunks):
                 for png, a in chunk:
                     zf.writestr(f"img/{a['seed']:08d}.png", png)
                     attrs.append(a)
                 done += len(chunk)
-                if progress:
-                    progress(done, count)
+                yield done
             zf.writestr("attributes.json", json.dumps(attrs, indent=0))
     except OSError as exc:  # e.g. the disk filled up while the zip grew
         Path(tmp).unlink(missing_ok=True)
@@ -72,7 +79,17 @@ def build_avatar_zip(out: str | Path, count: int, res: int, seed: int = 0, worke
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     commit_temp(tmp, out)
+
+
+def build_avatar_zip(out: str | Path, count: int, res: int, seed: int = 0, workers: int = 2,
+                     progress=None) -> int:
+    """Write `count` avatars and attributes.json into a zip (avatar_zip_steps to the end); progress(done, count)."""
+    for done in avatar_zip_steps(out, count, res, seed, workers):
+        if progress:
+            progress(done, count)
     return count
 
 

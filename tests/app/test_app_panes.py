@@ -515,3 +515,37 @@ def test_favourites_saved_under_a_name_without_extension_get_npz(env, qtbot, tmp
     pane.keep_current()
     pane.save_favourites(str(tmp_path / "faces"))
     assert bridge.last(m.SaveLatents).path == str(tmp_path / "faces.npz")
+
+
+def test_make_faces_from_the_training_pane_becomes_its_dataset(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.resolution.setCurrentText("32")
+    pane.faces_button.click()
+    dialog = pane.faces_dialog
+    assert dialog.isVisible() and dialog.resolution.currentText() == "32"          # the form's resolution
+    assert dialog.path.text().endswith("avatars32-10k.zip")                          # named by what it holds
+    dialog.count.setValue(2500)
+    assert dialog.path.text().endswith("avatars32-2500.zip")
+    dialog.path.setText(str(tmp_path / "faces"))
+    dialog.start()
+    assert ".zip" in dialog.message.text() and bridge.last(m.MakeAvatars) is None   # refused in one line
+    out = str(tmp_path / "faces.zip")
+    dialog.path.setText(out)
+    dialog.start()
+    assert bridge.last(m.MakeAvatars) == m.MakeAvatars(out, 2500, 32, 0) and not dialog.start_btn.isEnabled()
+    bridge.job_started.emit(m.JobStarted(7, "avatars", "faces faces.zip"))
+    bridge.job_progress.emit(m.JobProgress(7, "avatars", 1000, 2500, "1,000 of 2,500 faces"))
+    assert dialog.progress.value() == 40 and dialog.cancel_btn.text() == "Cancel"
+    bridge.job_finished.emit(m.JobFinished(8, "video", "ok", "another job's", "v.mp4"))   # not this one's
+    assert pane.data.text() == ""
+    bridge.job_finished.emit(m.JobFinished(7, "avatars", "ok", "wrote faces.zip: 2,500 faces at 32²", out))
+    assert pane.data.text() == out and bridge.last(m.ValidateDataset).path == out    # checked at once
+    assert dialog.start_btn.isEnabled() and "2,500 faces" in dialog.message.text()
+    n = len(bridge.commands)
+    pane.data.setText(str(tmp_path))                   # typed: checked when the typing ends, once
+    pane.data.editingFinished.emit()
+    pane.data.editingFinished.emit()
+    assert [c.path for c in bridge.commands[n:] if isinstance(c, m.ValidateDataset)] == [str(tmp_path)]
+    assert pane.data.toolTip() == str(tmp_path)        # the whole path, however narrow the field

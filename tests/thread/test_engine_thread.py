@@ -508,3 +508,29 @@ def test_a_growing_run_explored_live_or_by_snapshot_shows_its_phase(tmp_path):
     slot.load(snaps[-1])
     info = slot.info()
     assert (info.resolution, info.grown_res, info.grown_alpha) == (16, 8, 1.0)
+
+
+def test_make_avatars_is_a_job_that_writes_a_dataset_or_nothing_when_cancelled(eng, tmp_path):
+    import zipfile
+    from stylegan_studio.engine.files.dataset import validate
+    out = tmp_path / "new folder" / "faces.zip"           # a folder to make, as ~/stylegan-data on first use
+    eng.post(m.MakeAvatars(str(out), count=300, resolution=16, seed=5))
+    done = eng.rec.wait(m.JobFinished, kind="avatars", timeout=120)
+    assert done.status == "ok" and done.path == str(out) and "300 faces at 16²" in done.message
+    assert eng.rec.wait(m.Saved, path=str(out)).what == "dataset"
+    assert [p.done for p in eng.rec.of(m.JobProgress) if p.job_id == done.job_id][-1] == 300  # a unit per chunk
+    report, _ = validate(out, 0)
+    assert (report.count, report.resolution) == (300, 16)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.namelist()[0] == "img/00000005.png"    # face i from seed 5 + i
+    big = tmp_path / "big.zip"
+    eng.post(m.MakeAvatars(str(big), count=20_000, resolution=16))
+    started = eng.rec.wait(m.JobStarted, kind="avatars", description="faces big.zip")
+    eng.rec.wait(m.JobProgress, job_id=started.job_id, timeout=120)
+    eng.post(m.CancelJob(started.job_id))
+    assert eng.rec.wait(m.JobFinished, job_id=started.job_id, timeout=120).status == "cancelled"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new folder"]   # no zip, no temporary file
+    with pytest.raises(m.UserError):
+        m.MakeAvatars(str(big), count=0)
+    with pytest.raises(m.UserError):
+        m.MakeAvatars(str(big), resolution=48)
