@@ -160,7 +160,7 @@ class TrainingPane(QWidget):
         run_row.addWidget(self.resume_button)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.form)
-        scroll.setMinimumHeight(120)
+        scroll.setMinimumHeight(100)  # three settings: with two-line notes, the pane still fits the default dock
         # a grid, not a QFormLayout: a form layout's minimum height for a width is its preferred one, so the
         # dock could not squeeze the settings list to show the run buttons (app/qtutil.py, Squeezable)
         form = QGridLayout()
