@@ -103,15 +103,19 @@ def test_the_training_pane_fits_the_default_bottom_dock_without_scrolling(window
     # Word-wrapped labels made the dock's scroll area size the pane to its preferred height (530 px for ~300):
     # the Start button was below the fold of the first-launch window.
     window.resize(*START_SIZE)
-    window.docks[Pane.TRAINING].raise_()
-    window.resizeDocks([window.docks[Pane.TRAINING]], [START_SIZE[1] * 2 // 5], Qt.Orientation.Vertical)
-    scroll = window.docks[Pane.TRAINING].widget()
-    pane = window.panes[Pane.TRAINING]
-    qtbot.waitUntil(lambda: scroll.viewport().height() >= pane.minimumSizeHint().height(), timeout=5000)
-    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() == 0, timeout=5000)
+    dock = window.docks[Pane.TRAINING]
+    dock.raise_()
+    scroll, pane = dock.widget(), window.panes[Pane.TRAINING]
+    holder = scroll.widget()
+    need = holder.heightForWidth(START_SIZE[0])        # what the scroll area gives the pane at that width
+    assert need <= START_SIZE[1] * 2 // 5 - 40          # the first-launch bottom dock, less its title and tabs
+    window.resizeDocks([dock], [need + 60], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: scroll.viewport().height() >= holder.heightForWidth(scroll.viewport().width())
+                    and holder.height() == scroll.viewport().height(), timeout=5000)
+    assert scroll.verticalScrollBar().maximum() == 0
     for w in (pane.buttons["Start"], pane.readout, pane.plot):   # wholly inside the dock's visible part
         assert scroll.viewport().rect().contains(QRect(w.mapTo(scroll.viewport(), QPoint(0, 0)), w.size())), w
-    # A summary wrapped over three lines needs more than the dock has: the pane scrolls, its widgets never overlap.
+    # A summary wrapped over three lines: the pane grows by its lines (scrolling if need be), nothing overlaps.
     pane.summary.setText("100000 images at 32², 0 skipped — the run is already at its length (20 kimg): give a "
                          "longer length (--kimg, or Length in the Training pane) to go on")
     settings = pane.form.parentWidget().parentWidget()   # the settings list's scroll area
@@ -120,7 +124,7 @@ def test_the_training_pane_fits_the_default_bottom_dock_without_scrolling(window
     def stacked() -> bool:
         spans = [(w.mapTo(pane, QPoint(0, 0)).y(), w.height()) for w in column]
         return all(top + height <= next_top for (top, height), (next_top, _) in zip(spans, spans[1:]))
-    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0 and stacked(), timeout=5000)
+    qtbot.waitUntil(lambda: holder.heightForWidth(holder.width()) >= need + 20 and stacked(), timeout=5000)
     window.resizeDocks([window.docks[Pane.TRAINING]], [150], Qt.Orientation.Vertical)   # below its minimum: it scrolls
     qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 100 and stacked(), timeout=5000)
 
