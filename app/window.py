@@ -5,7 +5,7 @@ import importlib.metadata
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QTabBar)
@@ -255,16 +255,15 @@ class MainWindow(QMainWindow):
                                                                 mix_layers=st.mix_layers)))
 
     def copy_image(self) -> None:
-        """Put the image on screen on the clipboard at the model's own resolution, its caption as the text."""
+        """Put the image on screen on the clipboard at the model's own resolution."""
         if self.state.frame is None:
             self.statusBar().showMessage("No image to copy yet", 5000)
             return
         image = self.state.frame[1]
-        mime = QMimeData()
-        mime.setImageData(to_pixmap(image).toImage())
-        mime.setText(self.state.describe())  # where only text pastes: what the image is
-        QApplication.clipboard().setMimeData(mime)
-        self.statusBar().showMessage(f"Copied the {image.shape[1]}×{image.shape[0]} image", 5000)
+        # setImage, not a QMimeData made here: the clipboard keeps that, and at exit the process crashed (offscreen)
+        QApplication.clipboard().setImage(to_pixmap(image).toImage())
+        self.statusBar().showMessage(f"Copied the {image.shape[1]}×{image.shape[0]} image "
+                                     f"({self.state.describe()})", 5000)
 
     def export_figure(self, name: str, path: str | None = None) -> None:
         """One of the paper's figures on the current model, at the current ψ, as a PNG with provenance."""
