@@ -30,11 +30,10 @@ class MakeAvatarsDialog(JobDialog):
         self.seed.setToolTip("Face i is drawn from seed + i: another first seed gives other faces (e.g. held-out "
                              "ones for Measure FID; the bundled model's held-out faces start at 1,000,000)")
         self.path = QLineEdit()
+        self._named = ""         # the name last given from count and size: any other name is the user's, kept
         self.count.valueChanged.connect(self._default_path)
         self.resolution.currentTextChanged.connect(self._default_path)
         self._default_path()
-        self.path.textEdited.connect(lambda: setattr(self, "_chosen", True))
-        self._chosen = False
         self.setMinimumWidth(520)
         self._layout()
 
@@ -55,18 +54,18 @@ class MakeAvatarsDialog(JobDialog):
 
     def _default_path(self, *_) -> None:
         """A name that says what the zip holds, until the user picks one."""
-        if getattr(self, "_chosen", False):
+        if self.path.text() != self._named:
             return
         count = self.count.value()
         size = f"{count // 1000}k" if count % 1000 == 0 else str(count)
-        self.path.setText(os.path.join(os.path.expanduser("~"), "stylegan-data",
-                                       f"avatars{self.resolution.currentText()}-{size}.zip"))
+        self._named = os.path.join(os.path.expanduser("~"), "stylegan-data",
+                                   f"avatars{self.resolution.currentText()}-{size}.zip")
+        self.path.setText(self._named)
 
     def browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Faces zip", self.path.text(), "Zip (*.zip)")
         if path:
             self.path.setText(path if path.lower().endswith(".zip") else path + ".zip")
-            self._chosen = True
 
     def request(self) -> MakeAvatars:
         """The command the form describes (UserError for impossible settings)."""

@@ -212,6 +212,8 @@ class TrainingPane(QWidget):
         if self.faces_dialog is None:
             self.faces_dialog = MakeAvatarsDialog(self.bridge, int(self.resolution.currentText()), self)
             self.faces_dialog.made.connect(self._pick)
+        elif not self.faces_dialog.job_id:  # reopened while idle: at the resolution the form has now
+            self.faces_dialog.resolution.setCurrentText(self.resolution.currentText())
         self.faces_dialog.show()
         self.faces_dialog.raise_()
 

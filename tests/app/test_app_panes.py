@@ -543,6 +543,9 @@ def test_make_faces_from_the_training_pane_becomes_its_dataset(env, qtbot, tmp_p
     bridge.job_finished.emit(m.JobFinished(7, "avatars", "ok", "wrote faces.zip: 2,500 faces at 32²", out))
     assert pane.data.text() == out and bridge.last(m.ValidateDataset).path == out    # checked at once
     assert dialog.start_btn.isEnabled() and "2,500 faces" in dialog.message.text()
+    pane.resolution.setCurrentText("64")
+    pane.faces_button.click()                          # reopened: the form's resolution now, the file as named
+    assert dialog.resolution.currentText() == "64" and dialog.path.text() == out
     n = len(bridge.commands)
     pane.data.setText(str(tmp_path))                   # typed: checked when the typing ends, once
     pane.data.editingFinished.emit()
