@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
-from ...engine.contract.messages import LoadModel, RenderBlend, SaveBlend
+from ...engine.contract.messages import GridChunk, LoadModel, RenderBlend, RenderSeedGrid, SaveBlend
 from ...engine.contract.blend import MAX_WIDTH, BlendSpec
 from ...engine.contract.latents import SpecError, parse_seeds
 from ..qtutil import save_name, to_pixmap
@@ -75,6 +75,7 @@ class BlendDialog(QDialog):
         self.setWindowTitle("Blend Models")
         self.bridge, self.state = bridge, state
         self.other_path, self._saving, self._shown_stamp = "", "", 0
+        self._row = None  # (stamp, faces) of the open model's row while no second model is chosen
         self._settings = state.settings     # the ψ and noise of the last request
         self.other_edit = QLineEdit(readOnly=True, placeholderText="Choose a model of the same kind, e.g. one "
                                     "fine-tuned from this one")
@@ -194,9 +195,16 @@ class BlendDialog(QDialog):
             self.message.setText(str(exc))
             return
         self.curve.set_curve(spec, self._resolutions())
-        if not self.other_path or self.state.model is None:
+        if self.state.model is None:
+            return
+        if not self.other_path:
             self.message.setText("Choose a second model of the same kind (e.g. one fine-tuned from this one with "
                                  "train --init)")
+            # meanwhile the open model's row: the faces the blend will start from
+            self._settings = self.state.settings
+            self.bridge.submit(RenderSeedGrid(TARGET, self.bridge.next_stamp(), seeds=seeds,
+                                              settings=self.state.settings, thumb=THUMB, chunk=len(seeds),
+                                              c=self.state.label_class))
             return
         self.message.setText("Blending…")
         self._settings = self.state.settings
@@ -207,8 +215,16 @@ class BlendDialog(QDialog):
         return tuple(self.at.itemData(i) for i in range(self.at.count())) or (4, 8, 16, 32, 64)
 
     def on_result(self, ev) -> None:
-        """Show the rows rendered so far."""
+        """Show the rows rendered so far (only the open model's while no second model is chosen)."""
         self._shown_stamp = ev.stamp
+        if isinstance(ev, GridChunk):  # streamed a few faces at a time: dark until each arrives
+            if self._row is None or self._row[0] != ev.stamp or len(self._row[1]) != ev.total:
+                self._row = (ev.stamp, np.full((ev.total, *ev.images.shape[1:]), 43, np.uint8))
+            self._row[1][ev.start:ev.start + len(ev.images)] = ev.images
+            self.row_views[0].setPixmap(to_pixmap(np.concatenate(list(self._row[1]), axis=1)))
+            for view in self.row_views[1:]:
+                view.clear()
+            return
         for view, images in zip(self.row_views, (ev.base_images, ev.blend_images, ev.other_images)):
             view.setPixmap(to_pixmap(np.concatenate(list(images), axis=1)))
         self._label_rows(ev.other_name)

@@ -17,7 +17,7 @@ def image(label) -> np.ndarray:
 def blend_done(window, qtbot, action):  # noqa: F811
     """Run `action` and return the finished BlendReady it leads to."""
     with qtbot.waitSignal(window.bridge.results("blend"), timeout=30000,
-                          check_params_cb=lambda ev: ev.done is None) as sig:
+                          check_params_cb=lambda ev: ev.done is None and hasattr(ev, "blend_images")) as sig:
         action()
     return sig.args[0]
 
@@ -66,6 +66,16 @@ def test_the_dialog_blends_live_refuses_in_one_line_and_saves(window, qtbot, tmp
     assert not dialog.isVisible() and window.state.model.path == str(out)
     assert "Opening the blend blend.safetensors" in window.statusBar().currentMessage() \
         or window.statusBar().currentMessage().startswith("Opened")
+
+
+def test_before_a_second_model_the_dialog_shows_the_open_models_faces(window, qtbot):  # noqa: F811
+    with qtbot.waitSignal(window.bridge.results("blend"), timeout=30000,
+                          check_params_cb=lambda ev: ev.start + len(ev.images) == ev.total == 6):
+        window.open_blend_dialog()                                          # seeds 0-5 of the open model
+    dialog = window.blend_dialog
+    assert image(dialog.row_views[0]).shape[0] == 96 and dialog.row_views[0].pixmap().width() == 6 * 96
+    assert all((face != 43).any() for face in dialog._row[1])               # every face, no dark placeholder left
+    assert dialog.row_views[1].pixmap().isNull() and "Choose a second model" in dialog.message.text()
 
 
 def test_bad_seeds_say_so_without_rendering(window, qtbot):  # noqa: F811
