@@ -1,6 +1,7 @@
-"""Engine latency: submit-to-frame (median, p95) idle and while training; first/last thumbnail of a 64-seed grid.
+"""Engine latency: submit-to-frame (median, p95) idle, while training and while making faces; first/last thumbnail
+of a 64-seed grid.
 
-Run: python bench/bench_latency.py [--channels 128 64] [--threads N] [--train-res 8 32 64] [--frames 60]
+Run: python bench/bench_latency.py [--channels 128 64] [--threads N] [--train-res 8 32 64] [--frames 60] [--faces N]
 Prints a table; not a test. Times are taken at the engine's event callback (no Qt in the loop).
 """
 from __future__ import annotations
@@ -84,6 +85,18 @@ def training_phase(eng: Engine, clock: Clock, data: str, res: int, run_dir: str)
     return (t1 - t0) / max(minibatches, 1e-9)
 
 
+def while_making_faces(eng: Engine, clock: Clock, frames: int, count: int, path: str) -> list[float]:
+    """Render latency while a Make Faces job (64² avatars on every core) runs; the job is cancelled after."""
+    clock.clear()
+    eng.post(m.MakeAvatars(path, count, 64))
+    started = clock.wait(lambda e: isinstance(e, m.JobStarted) and e.kind == "avatars")[1]
+    clock.wait(lambda e: isinstance(e, m.JobProgress) and e.done > 0)
+    lat = single(eng, clock, frames, 50000)
+    eng.post(m.CancelJob(started.job_id))
+    clock.wait(lambda e: isinstance(e, m.JobFinished) and e.job_id == started.job_id)
+    return lat
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--channels", type=int, nargs="+", default=[128, 64])
@@ -91,6 +104,7 @@ def main() -> None:
     ap.add_argument("--train-res", type=int, nargs="*", default=[8, 32, 64])
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--no-tune", action="store_true")
+    ap.add_argument("--faces", type=int, default=0, help="also measure renders while making this many faces")
     args = ap.parse_args()
     print(f"threads {args.threads}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}, "
           f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -110,6 +124,9 @@ def main() -> None:
         print(row(f"{ch} ch idle: ψ drag at 60 Hz ({drag.fps:.0f} frames/s)", lat))
         first, last = grid(eng, clock, 5000)
         print(f"{f'{ch} ch idle: 64-seed grid, first / last thumbnail':<44}{'':>5}{1000 * first:>9.1f}{1000 * last:>9.1f}")
+        if args.faces:
+            print(row(f"{ch} ch making {args.faces:,} faces (Training → Faces…)", while_making_faces(
+                eng, clock, args.frames, args.faces, os.path.join(tmp, f"faces{ch}.zip"))))
         for res in args.train_res:
             if data is None:
                 from stylegan_studio.engine.train.avatars import build_avatar_zip

@@ -260,6 +260,9 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     threading.Thread(target=work, name="dataset-check", daemon=True).start()
 
 
+POLL_S = 0.02  # Make Faces: the longest a render waits for the job between two looks at its workers
+
+
 def make_avatars(eng: EngineContext, cmd: MakeAvatars) -> None:
     """Build an avatars zip as a job (a chunk of faces per unit) on every core; cancelled, it leaves no file."""
     if not cmd.path:
@@ -271,8 +274,9 @@ def make_avatars(eng: EngineContext, cmd: MakeAvatars) -> None:
 
     def factory(job):
         # spawned workers: this process runs Qt's and torch's threads, and a forked child can inherit a held lock
+        # and a short poll: renders wait at most that long for the job (a whole chunk's wait: ~1 s measured)
         steps = avatar_zip_steps(cmd.path, cmd.count, cmd.resolution, cmd.seed, workers=os.cpu_count() or 2,
-                                 start_method="spawn")
+                                 start_method="spawn", poll=POLL_S)
         for done in steps:
             yield Unit(done, cmd.count, f"{done:,} of {cmd.count:,} faces")
         eng.emit(Saved(cmd.path, "dataset"))

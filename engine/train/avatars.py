@@ -7,6 +7,7 @@ import multiprocessing
 import random
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from pathlib import Path
 from typing import Iterator
 
@@ -51,12 +52,14 @@ def _render_chunk(args: tuple[list[int], int]) -> list[tuple[bytes, dict]]:
 
 
 def avatar_zip_steps(out: str | Path, count: int, res: int, seed: int = 0, workers: int = 2,
-                     start_method: str | None = None) -> Iterator[int]:
+                     start_method: str | None = None, poll: float | None = None) -> Iterator[int]:
     """Write `count` avatars (seeds seed … seed+count−1) and attributes.json into a zip, atomically, yielding how
     many are written after each chunk; closed early (a cancelled job), it leaves no file and drops unstarted chunks.
 
     `start_method` picks how worker processes start ("spawn" from a process running other threads: a forked
-    child can inherit a lock held by one of them and hang).
+    child can inherit a lock held by one of them and hang). With `poll` (seconds) it also yields, the count
+    unchanged, whenever the next chunk is not ready by then: a caller that renders between steps (the engine
+    thread) waits that long at most, not a whole chunk.
     """
     seeds = list(range(seed, seed + count))
     chunks = [(seeds[i:i + 250], res) for i in range(0, count, 250)]
@@ -66,7 +69,13 @@ def avatar_zip_steps(out: str | Path, count: int, res: int, seed: int = 0, worke
     pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            for chunk in pool.map(_render_chunk, chunks):
+            for future in [pool.submit(_render_chunk, c) for c in chunks]:
+                while True:
+                    try:
+                        chunk = future.result(timeout=poll)
+                        break
+                    except FuturesTimeout:
+                        yield done
                 for png, a in chunk:
                     zf.writestr(f"img/{a['seed']:08d}.png", png)
                     attrs.append(a)

@@ -33,6 +33,18 @@ def test_avatar_zip_is_deterministic_with_attributes(tmp_path):
     assert tuple(imgs[0][0, 0]) == tuple(int(bg[i:i + 2], 16) for i in (0, 2, 4))
 
 
+def test_avatar_steps_with_a_poll_hand_back_control_while_a_chunk_renders(tmp_path):
+    # the engine thread renders between steps: a step waits at most `poll`, so some steps repeat the count
+    from stylegan_studio.engine.train.avatars import avatar_zip_steps
+    out = tmp_path / "a.zip"
+    steps = list(avatar_zip_steps(out, 260, 16, seed=5, workers=1, poll=0.001))
+    assert steps[-1] == 260 and 250 in steps and steps.count(0) > 1 and steps == sorted(steps)
+    assert len(read_attributes(out)) == 260
+    assert list(avatar_zip_steps(tmp_path / "b.zip", 260, 16, seed=5, workers=1)) == [250, 260]  # no poll: per chunk
+    with zipfile.ZipFile(out) as za, zipfile.ZipFile(tmp_path / "b.zip") as zb:   # the same faces either way
+        assert za.namelist() == zb.namelist() and all(za.read(n) == zb.read(n) for n in za.namelist())
+
+
 def test_render_avatar_other_seed_differs():
     assert render_avatar(1, 16)[0] != render_avatar(2, 16)[0]
 
