@@ -17,6 +17,7 @@ from engine_clock import Clock, tune_process  # noqa: E402  (bench/, beside this
 tune_process()
 
 from stylegan_studio.engine.contract import messages as m# noqa: E402
+from stylegan_studio.engine.thread import commands  # noqa: E402  (--faces sets its POLL_S)
 from stylegan_studio.engine.thread.engine import Engine  # noqa: E402
 from stylegan_studio.engine.contract.latents import Latent, RenderSettings  # noqa: E402
 from stylegan_studio.engine.contract.training import DEFAULT_BATCH  # noqa: E402
@@ -85,13 +86,13 @@ def training_phase(eng: Engine, clock: Clock, data: str, res: int, run_dir: str)
     return (t1 - t0) / max(minibatches, 1e-9)
 
 
-def while_making_faces(eng: Engine, clock: Clock, frames: int, count: int, path: str) -> list[float]:
+def while_making_faces(eng: Engine, clock: Clock, frames: int, count: int, path: str, stamp0: int) -> list[float]:
     """Render latency while a Make Faces job (64² avatars on every core) runs; the job is cancelled after."""
     clock.clear()
     eng.post(m.MakeAvatars(path, count, 64))
     started = clock.wait(lambda e: isinstance(e, m.JobStarted) and e.kind == "avatars")[1]
     clock.wait(lambda e: isinstance(e, m.JobProgress) and e.done > 0)
-    lat = single(eng, clock, frames, 50000)
+    lat = single(eng, clock, frames, stamp0)
     eng.post(m.CancelJob(started.job_id))
     clock.wait(lambda e: isinstance(e, m.JobFinished) and e.job_id == started.job_id)
     return lat
@@ -125,8 +126,12 @@ def main() -> None:
         first, last = grid(eng, clock, 5000)
         print(f"{f'{ch} ch idle: 64-seed grid, first / last thumbnail':<44}{'':>5}{1000 * first:>9.1f}{1000 * last:>9.1f}")
         if args.faces:
-            print(row(f"{ch} ch making {args.faces:,} faces (Training → Faces…)", while_making_faces(
-                eng, clock, args.frames, args.faces, os.path.join(tmp, f"faces{ch}.zip"))))
+            # side by side: the job's step waiting for whole chunks (poll None, its first version), then polling
+            for k, poll in enumerate((None, commands.POLL_S)):
+                commands.POLL_S = poll
+                label = f"{ch} ch making faces, " + ("step waits a chunk" if poll is None else f"poll {poll} s")
+                print(row(label, while_making_faces(eng, clock, args.frames, args.faces,
+                                                    os.path.join(tmp, f"faces{ch}.zip"), 50000 + 1000 * k)))
         for res in args.train_res:
             if data is None:
                 from stylegan_studio.engine.train.avatars import build_avatar_zip

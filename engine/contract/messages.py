@@ -39,11 +39,11 @@ from .projection import ProjectionOptions
 from .requests import (LAYER_GRID_GAP, RenderBlend, RenderEditGrid, RenderFigure, RenderImage,  # noqa: F401
                        RenderInterpolation, RenderLayer, RenderMixGrid, RenderRequest,        # (one vocabulary)
                        RenderSeedGrid, RenderTruncationStrip, RenderVariation)
+from .training import RESOLUTIONS as AVATAR_RESOLUTIONS  # faces at the sizes a run trains at
 from .training import TrainConfig  # noqa: F401  (the app builds it from the Training pane)
 from .errors import UserError
 
 MAX_AVATARS = 1_000_000
-AVATAR_RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)  # what training takes: powers of two
 
 
 # ---------------------------------------------------------------- commands (FIFO, never dropped)

@@ -53,7 +53,7 @@ def opt(default, help: str, label: str, flag: str = "", choices: tuple = (), res
 
 
 EMA_RAMPUP = 0.25
-_RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)
+RESOLUTIONS = (8, 16, 32, 64, 128, 256, 512, 1024)  # what a run trains at (powers of two)
 DEFAULT_LR = ((128, 0.0015), (256, 0.002), (512, 0.003), (1024, 0.003))
 # Settings a run started from a model (--init) takes from that model instead: its architecture, no growing.
 GROWING_OPTIONS = ("growing", "start_res", "fade_kimg", "stable_kimg")  # v1's growing: unused by StyleGAN2
@@ -70,7 +70,7 @@ class TrainConfig:
     architecture: str = opt("stylegan1", "stylegan1: StyleGAN (progressive growing); stylegan2: StyleGAN2 (skip G, "
                             "residual D, path-length regularisation, trained at full size without growing)",
                             "Architecture", choices=ARCHITECTURES)
-    resolution: int = opt(64, "output resolution", "Resolution", choices=(8, 16, 32, 64, 128, 256, 512, 1024))
+    resolution: int = opt(64, "output resolution", "Resolution", choices=RESOLUTIONS)
     channels: int = opt(64, "G's feature maps up to 32² (halved per doubling above)", "G channels")
     channels_max: int = opt(0, "G's and D's feature maps below 32² double per halving of resolution up to this; "
                             "with --init, above the model's it widens the model (its new channels start silent, "
@@ -153,7 +153,7 @@ class TrainConfig:
             raise UserError("--kimg and tick length must be positive")
         if self.channels < 1 or self.z_dim < 1 or self.batch < 0 or self.r1_interval < 1:
             raise UserError("channels, z-dim, batch and R1 interval must be positive")
-        if self.resolution not in _RESOLUTIONS:
+        if self.resolution not in RESOLUTIONS:
             raise UserError(f"resolution must be a power of two from 8 to 1024, got {self.resolution}")
         if self.architecture not in ARCHITECTURES:
             raise UserError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
