@@ -10,18 +10,26 @@ import sys
 MALLOC_TUNING = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
 
 
-def _tune_allocator(argv: list[str]) -> None:
+def reexec_tuned(args: list[str], window: bool) -> None:
+    """Re-exec this Python with `args` under the allocator tuning (and the window's waits); returns if it cannot.
+
+    Scripts that drive the window or time the engine (docs/screenshots, bench/) call it too, so that
+    they measure and show what the installed app does."""
     if sys.platform != "linux" or "GLIBC_TUNABLES" in os.environ or os.environ.get("STYLEGAN_STUDIO_NO_REEXEC"):
         return
     os.environ["GLIBC_TUNABLES"] = MALLOC_TUNING
-    if not _is_cli(argv):
+    if window:
         # In the window, idle OpenMP workers sleep instead of spinning, so the GUI and a render don't
         # fight for cores. Not for the CLI: passive waits cost training about a third of its speed.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        os.execv(sys.executable, [sys.executable, "-m", "stylegan_studio.app", *argv])
+        os.execv(sys.executable, [sys.executable, *args])
     except OSError:
         pass  # run untuned rather than not at all
+
+
+def _tune_allocator(argv: list[str]) -> None:
+    reexec_tuned(["-m", "stylegan_studio.app", *argv], window=not _is_cli(argv))
 
 
 def _is_cli(argv: list[str]) -> bool:

@@ -1,22 +1,19 @@
 """Shared by the engine benchmarks: the window's process tuning applied from process start, and an event clock."""
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 
-TUNE = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
+from stylegan_studio.app.main import reexec_tuned
 
 
 def tune_process() -> None:
-    """Re-exec with the window's malloc tuning (platform.md: only effective from process start), unless --no-tune."""
-    if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
-        os.environ["GLIBC_TUNABLES"] = TUNE
+    """Re-exec with the window's process tuning (malloc, passive OpenMP waits), unless --no-tune."""
+    if "--no-tune" not in sys.argv:
         # Idle OpenMP workers sleep instead of spinning: on a shared 2-core machine spinning workers
         # wait for descheduled peers and a 30 ms render takes 900 ms.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        os.execv(sys.executable, [sys.executable, *sys.argv])
+        reexec_tuned(sys.argv, window=True)
 
 
 class Clock:

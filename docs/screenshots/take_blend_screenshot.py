@@ -4,23 +4,16 @@ python docs/screenshots/take_blend_screenshot.py BASE OTHER OUTDIR   (offscreen 
 Writes OUTDIR/blend-dialog.png (the dialog) and OUTDIR/blend.png (the dialog over the window).
 """
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QSettings, QTimer
+from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QApplication
 
-from stylegan_studio.app.bridge import EngineBridge
-from stylegan_studio.app.window import MainWindow
+from studio_shot import open_studio  # beside this script
 
 base, other, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
-app = QApplication(sys.argv[:1])
-bridge = EngineBridge(model_path=base)
-settings = QSettings(str(Path(tempfile.mkdtemp()) / "studio.ini"), QSettings.Format.IniFormat)
-win = MainWindow(bridge, settings)
-win.resize(1280, 720)
+app, bridge, win = open_studio(base, size=(1280, 720))
 bridge.start()
 win.show()
 

@@ -3,29 +3,23 @@
 python docs/screenshots/take_layers_screenshots.py [MODEL] [OUTDIR]   (default: the bundled model, docs/screenshots)
 """
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
-from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.panes.registry import Pane
-from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.contract.latents import Latent
+
+from studio_shot import open_studio  # beside this script
 
 model = (sys.argv[1] if len(sys.argv) > 1 else "") or None
 out = Path(sys.argv[2] if len(sys.argv) > 2 else Path(__file__).parent)
-app = QApplication(sys.argv[:1])
-bridge = EngineBridge(model_path=model)
-settings = QSettings(str(Path(tempfile.mkdtemp()) / "studio.ini"), QSettings.Format.IniFormat)
-win = MainWindow(bridge, settings)
+app, bridge, win = open_studio(model, size=(1360, 860))
 bridge.start()
-win.resize(1360, 860)
 win.show()
 
 

@@ -8,26 +8,18 @@ Xvfb (xvfb-run -s "-screen 0 1600x1000x24": the window opens at its first-launch
 QT_QPA_PLATFORM=offscreen (an 800×800 screen); waits for the renders each screenshot shows instead of sleeping.
 """
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
-
-from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.panes.registry import Pane
-from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.contract.latents import Latent
+
+from studio_shot import open_studio  # beside this script
 
 model, prefix, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 label_class = int(sys.argv[4]) if len(sys.argv) > 4 else None
 out.mkdir(parents=True, exist_ok=True)
-app = QApplication(sys.argv[:1])
-bridge = EngineBridge(model_path=model, load_bundled=False)
-# a fresh settings file: the screenshots show the default layout, not the last user's
-settings = QSettings(str(Path(tempfile.mkdtemp()) / "studio.ini"), QSettings.Format.IniFormat)
-win = MainWindow(bridge, settings)
+app, bridge, win = open_studio(model, load_bundled=False)
 errors = []
 bridge.error.connect(lambda ev: errors.append(ev.message))
 arrived: dict[str, int] = {}
@@ -66,7 +58,6 @@ def shot(name: str):
     path = out / f"{prefix}-{name}.png" if name else out / f"{prefix}.png"
     (win if not name else win.docks[Pane(name)]).grab().save(str(path))
     print("wrote", path)
-
 
 
 bridge.start()

@@ -8,25 +8,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.qtutil import latent_to_mime
-from stylegan_studio.app.window import MainWindow
 from stylegan_studio.engine.contract.latents import Latent
+
+from studio_shot import open_studio  # beside this script
 
 model, data, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 out.mkdir(parents=True, exist_ok=True)
-app = QApplication(sys.argv[:1])
-bridge = EngineBridge(model_path=model)
-pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-# a fresh settings file: the screenshots show the default layout, not the last user's
-settings = QSettings(str(Path(tempfile.mkdtemp()) / "studio.ini"), QSettings.Format.IniFormat)
-win = MainWindow(bridge, settings)
+app, bridge, win = open_studio(model)
 bridge.start()
 win.show()
 

@@ -5,24 +5,18 @@ Writes OUTDIR/NAME.png (the window) and OUTDIR/NAME-training.png (the pane), the
 probability; NAME defaults to training-run.
 """
 import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt, QTimer
 
-from stylegan_studio.app.bridge import EngineBridge
 from stylegan_studio.app.panes.registry import Pane
-from stylegan_studio.app.window import MainWindow
+
+from studio_shot import open_studio  # beside this script
 
 run, out = sys.argv[1], Path(sys.argv[2])
 name = sys.argv[3] if len(sys.argv) > 3 else "training-run"
 out.mkdir(parents=True, exist_ok=True)
-app = QApplication(sys.argv[:1])
-bridge = EngineBridge()
-settings = QSettings(str(Path(tempfile.mkdtemp()) / "studio.ini"), QSettings.Format.IniFormat)
-win = MainWindow(bridge, settings)
-win.resize(1600, 1000)
+app, bridge, win = open_studio(size=(1600, 1000))
 bridge.start()
 win.show()
 pane = win.panes[Pane.TRAINING]

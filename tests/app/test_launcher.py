@@ -20,3 +20,19 @@ def test_reexec_environment(monkeypatch, argv, passive):
     assert calls and calls[0][3:] == argv  # [python, -m, stylegan_studio.app, *argv]
     assert launcher.os.environ["GLIBC_TUNABLES"] == launcher.MALLOC_TUNING
     assert (launcher.os.environ.get("OMP_WAIT_POLICY") == "PASSIVE") is passive
+
+
+def test_scripts_reexec_themselves_with_the_window_tuning(monkeypatch):
+    """bench/ and docs/screenshots/ re-exec their own script, so they time and show what the window does."""
+    if sys.platform != "linux":
+        pytest.skip("the allocator tuning is Linux-only")
+    for name in ("GLIBC_TUNABLES", "OMP_WAIT_POLICY", "STYLEGAN_STUDIO_NO_REEXEC"):
+        monkeypatch.delenv(name, raising=False)
+    calls = []
+    monkeypatch.setattr(launcher.os, "execv", lambda exe, args: calls.append(args))
+    launcher.reexec_tuned(["take_shot.py", "model.safetensors"], window=True)
+    assert calls == [[sys.executable, "take_shot.py", "model.safetensors"]]
+    assert launcher.os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    calls.clear()
+    launcher.reexec_tuned(["again.py"], window=True)  # tuned already: runs on, no second re-exec
+    assert calls == []
