@@ -46,7 +46,8 @@ class LayersPane(QWidget):
             spin.setToolTip(f"Channel shown (RGB mode: in {colour})")
             spin.valueChanged.connect(self._changed)
         self.view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.view.setMinimumSize(VIEW_PX * 3 // 4, VIEW_PX * 3 // 4)
+        # Half the enlarged side at least: more and the channel row pushed Save view… out of the first-launch dock.
+        self.view.setMinimumSize(VIEW_PX // 2, VIEW_PX // 2)
         self.view.setStyleSheet("background: #202124;")
         self.view.mousePressEvent = self._clicked
         self.caption = QLabel(wordWrap=True)

@@ -18,6 +18,7 @@ from studio_shot import open_studio  # beside this script
 
 model = (sys.argv[1] if len(sys.argv) > 1 else "") or None
 out = Path(sys.argv[2] if len(sys.argv) > 2 else Path(__file__).parent)
+out.mkdir(parents=True, exist_ok=True)
 app, bridge, win = open_studio(model, size=(1360, 860))
 bridge.start()
 win.show()
@@ -35,10 +36,10 @@ def settle(pred=lambda: True, seconds: float = 3.0, timeout: float = 60.0) -> No
         time.sleep(0.02)
 
 
-def shot(name: str, dock: str | None = None) -> None:
+def shot(name: str, dock: Pane | None = None) -> None:
     win.grab().save(str(out / f"{name}.png"))
     if dock:
-        win.docks[dock].grab().save(str(out / f"{name}-{dock.lower()}.png"))
+        win.docks[dock].grab().save(str(out / f"{name}-{dock.value}.png"))
 
 
 settle(lambda: win.viewer.image is not None)
@@ -47,7 +48,7 @@ win.docks[Pane.LAYERS].show()
 win.docks[Pane.LAYERS].raise_()
 win.state.set_latent(Latent(seed=12))
 settle(lambda: pane.last is not None)
-shot("layers-grid", "Layers")
+shot("layers-grid", Pane.LAYERS)
 pix = pane.view.pixmap()   # click the grid's third tile: that channel for the Seeds pane's faces
 tile = pix.width() / pane.last.cols
 QTest.mouseClick(pane.view, Qt.MouseButton.LeftButton,
@@ -60,7 +61,7 @@ pane.mode.setCurrentIndex(2)
 for spin, c in zip(pane.chans, pane.last.order if pane.last.mode == "grid" else (0, 1, 2)):
     spin.setValue(c)
 settle(seconds=3)
-shot("layers-rgb", "Layers")
+shot("layers-rgb", Pane.LAYERS)
 win.panes[Pane.SEEDS].show_channel("", -1)
 win.docks[Pane.NOISE].raise_()
 win.state.set_latent(Latent(seed=12))

@@ -4,12 +4,14 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QPushButton
 from PySide6.QtTest import QTest
 
 from studio_window import start_window, tiny_model
 from stylegan_studio.app.panes.registry import Pane
 from stylegan_studio.app.qtutil import latent_from_mime
+from stylegan_studio.app.window import START_SIZE
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.contract import messages as m
 from stylegan_studio.engine.contract.latents import Latent
@@ -138,3 +140,23 @@ def test_video_path_errors_are_one_line(tmp_path, capsys):
     assert "not a travelled path file" in capsys.readouterr().err
     assert main(["video", "--kind", "noise", "--path", str(bad), "--out", str(tmp_path / "v.gif")]) == 1
     assert "use it with --kind walk" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_every_layers_view_fits_its_first_launch_dock(window, qtbot, mode):
+    # In "One channel" and "Three channels as RGB" the channel row pushed Save view… below the fold of the
+    # first-launch right dock (seen in a screenshot): the view's minimum side left no room for it.
+    window.resize(*START_SIZE)
+    pane = window.panes[Pane.LAYERS]
+    dock = window.docks[Pane.LAYERS]
+    dock.show()
+    dock.raise_()
+    pane.mode.setCurrentIndex(mode)
+    scroll = dock.widget()
+    qtbot.waitUntil(lambda: pane.isVisible() and scroll.viewport().height() > 0, timeout=5000)
+    qtbot.wait(100)
+    assert scroll.viewport().height() < START_SIZE[1] // 2 + 60   # the right dock, tabbed, as at first launch
+    assert scroll.verticalScrollBar().maximum() == 0
+    save = next(b for b in pane.findChildren(QPushButton) if b.text() == "Save view…")
+    for w in (save, pane.view, pane.caption):   # wholly inside the dock's visible part
+        assert scroll.viewport().rect().contains(QRect(w.mapTo(scroll.viewport(), QPoint(0, 0)), w.size())), w
