@@ -29,7 +29,7 @@ TYPED_SIGNALS = {
     m.TrainingSnapshot: "training_snapshot",
     m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
     m.ErrorEvent: "error", m.DirectionsReady: "directions_ready", m.ProjectionPreview: "projection_preview",
-    m.ProjectionDone: "projection_done", m.MetricResult: "metric_result",
+    m.ProjectionDone: "projection_done", m.MetricResult: "metric_result", m.ModelDescription: "model_description",
 }
 
 
@@ -54,6 +54,7 @@ class EngineBridge(QObject):
     training_snapshot = Signal(object)
     training_state = Signal(object)
     dataset_summary = Signal(object)
+    model_description = Signal(object)
     saved = Signal(object)
     projection_preview = Signal(object)
     projection_done = Signal(object)

@@ -17,6 +17,7 @@ from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.blend import BlendDialog
 from .dialogs.export_video import ExportVideoDialog
 from .dialogs.measure_fid import MeasureFidDialog
+from .dialogs.model_info import ModelInfoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
 from .qtutil import Squeezable, icon, save_name, to_pixmap
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.state = ExploreState()
         self.video_dialog = None
         self.blend_dialog = None
+        self.info_dialog = None
         self.fid_dialog = None
         self.project_dialog = ProjectImageDialog(bridge, self.state, self)  # non-modal; shown when an image is projected
         self.project_dialog.projected.connect(self.on_projected)
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Project Image…", self.project_image_dialog, "Ctrl+P", "fa5s.user-check")
         self._action(file, "Blend Models…", self.open_blend_dialog, "Ctrl+B", "fa5s.layer-group")
         self._action(file, "Measure FID…", self.measure_fid_dialog, None, "fa5s.ruler")
+        self._action(file, "Model Info…", self.model_info_dialog, "Ctrl+I", "fa5s.info-circle")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
         view = self.menuBar().addMenu("&View")
@@ -285,6 +288,14 @@ class MainWindow(QMainWindow):
             self.fid_dialog = MeasureFidDialog(self.bridge, self)
         self.fid_dialog.show()
         self.fid_dialog.raise_()
+
+    def model_info_dialog(self) -> None:
+        """Open the (non-modal) Model Info dialog: the open model's model card and details."""
+        if self.info_dialog is None:
+            self.info_dialog = ModelInfoDialog(self.bridge, self)
+        self.info_dialog.show()
+        self.info_dialog.raise_()
+        self.info_dialog.request()
 
     def open_blend_dialog(self) -> None:
         """Open the (non-modal) Blend Models dialog: the open model blended with a second one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .model import count
+from ..thread.describe import count
 from ..files.imported import describe_import, import_to_file, snapshot_model
 from ..files.modelfile import save_model
 from ..files.persist import pickle_kind, read_snapshot

@@ -3,20 +3,14 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
-from ..contract.modelconfig import ARCH_NAMES, ModelConfig
-from ..nets.device import default_device
-from ..files.imported import describe_import, is_official_pickle, snapshot_config, snapshot_model
+from ..contract.modelconfig import ModelConfig
+from ..files.imported import is_official_pickle, snapshot_config, snapshot_model
 from ..files.modelfile import ModelMeta, load_model, save_model
 from ..files.official import load_official
-from ..nets.api import GeneratorNet
-from ..nets.registry import can_train, new_discriminator, new_generator
+from ..nets.registry import new_generator
 from ..files.persist import describe_snapshot, pickle_kind, read_snapshot
-from ..nets.blend import describe_blend
 from ..files.bundled import resolve_model
-from ..train.warmstart import fresh_d_config
-from ..contract.latents import layer_ranges
+from ..thread.describe import card_path, count, describe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,26 +50,6 @@ def run_new(args: argparse.Namespace) -> int:
     return 0
 
 
-def count(module: torch.nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters())
-
-
-def layer_table(G: GeneratorNet) -> list[str]:
-    """Rows 'layer  res  styles  group' for every ws (styles: the values its affine makes from w)."""
-    groups = {i: name for name, idx in layer_ranges(G.ws_resolutions).items() for i in idx}
-    rows = [f"  {'layer':>5}  {'res':>5}  {'styles':>8}  group"]
-    for i in range(G.num_ws):
-        rows.append(f"  {i:>5}  {G.ws_labels[i]:>5}  {G.style_weights(i).shape[0]:>8}  {groups[i]}")
-    return rows
-
-
-def grown_line(grown: tuple[int, float]) -> str:
-    """The info line of a snapshot taken while growing."""
-    fade = f", fading in {grown[1]:.2f}" if grown[1] < 1 else ""
-    return f"growing   taken at {grown[0]}²{fade}: renders show that resolution, enlarged"
-
-
 def run_info(args: argparse.Namespace) -> int:
     """`info`: print config, provenance, parameter counts and the layer table."""
     path = resolve_model(args.model)
@@ -93,19 +67,6 @@ def run_info(args: argparse.Namespace) -> int:
     else:
         G, meta = load_model(path)
         cfg = G.cfg
-    lines = [f"model     {path}", *snapshot, f"arch      {ARCH_NAMES.get(G.arch, G.arch)}", f"id        {meta.model_id}", f"name      {meta.name}",
-             f"created   {meta.created}", f"source    {meta.source}", f"kimg      {meta.kimg:g}",
-             *([grown_line(meta.grown)] if meta.grown else []), f"dataset   {meta.dataset or '-'}", "config"]
-    keys = cfg.to_dict()
-    # a pickle's D as its kwargs give it; a model file holds none: the D a fine-tune of it would build
-    d_cfg = cfg if is_official_pickle(path) else fresh_d_config(cfg)
-    width = max(16, *(len(k) + 2 for k in keys))  # v2/v3 configs have longer names than v1's
-    lines += [f"  {k:<{width}}{v}" for k, v in keys.items()]
-    lines += ["parameters", f"  mapping         {count(G.mapping):,}", f"  synthesis       {count(G.synthesis):,}",
-              f"  G total         {count(G):,}",
-              f"  D               {count(new_discriminator(d_cfg)):,}" if can_train(G.arch) else "  D               -",
-              f"layers ({G.num_ws} ws, device here: {default_device().type})"]
-    imported = describe_import(meta.imported) if meta.imported else []
-    blend = ["blend of"] + [f"  {line}" for line in describe_blend(meta.blend)] if meta.blend else []
-    print("\n".join(lines + layer_table(G) + imported + blend))
+    lines, card = describe(G, meta, cfg, str(path)), card_path(str(path))
+    print("\n".join(lines[:1] + snapshot + lines[1:] + ([f"card      {card}"] if card else [])))
     return 0

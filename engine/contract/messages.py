@@ -235,6 +235,11 @@ class SaveBlend(Command):
 
 
 @dataclass(frozen=True)
+class DescribeModel(Command):
+    """Describe the model renders use (answers with ModelDescription)."""
+
+
+@dataclass(frozen=True)
 class CancelJob(Command):
     """Cancel a running job by id (0: every job)."""
 
@@ -549,6 +554,16 @@ class DatasetSummary(Event):
     count: int
     resolution: int
     skipped: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelDescription(Event):
+    """What the open model is: the `info` command's lines, and its model card (Markdown) when one lies beside it."""
+
+    model_id: str
+    lines: tuple[str, ...]
+    card: str = ""
+    card_path: str = ""
 
 
 @dataclass(frozen=True)

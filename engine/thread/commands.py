@@ -17,15 +17,15 @@ from ..files.fileio import WriteError, atomic_write_bytes, describe_os_error
 from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
-from ..contract.messages import (CancelJob, DatasetSummary, ErrorEvent, Event, ExploreTraining, ExportStill,
-                                 ExportTimelapse, ExportVideo, LoadModel, MakeAvatars, MeasureFID, MetricResult,
-                                 NewModel,
-                                 PauseTraining, ProjectImage, ResumeTraining, Saved, SaveBlend, SaveLatents,
-                                 SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState,
-                                 ValidateDataset)
+from ..contract.messages import (CancelJob, DatasetSummary, DescribeModel, ErrorEvent, Event, ExploreTraining,
+                                 ExportStill, ExportTimelapse, ExportVideo, LoadModel, MakeAvatars, MeasureFID,
+                                 MetricResult, ModelDescription, NewModel, PauseTraining, ProjectImage,
+                                 ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
+                                 StartTraining, StopTraining, TrainingState, ValidateDataset)
+from .describe import card_path, describe, read_card
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
-from ..files.modelfile import save_model
+from ..files.modelfile import ModelMeta, save_model
 from ..files.provenance import model_record
 from ..files.dataset import validate
 from ..render.blend_render import make_blend
@@ -66,6 +66,20 @@ def save(eng: EngineContext, cmd: SaveModel) -> None:
     eng.model.save(cmd.path)
     eng.emit(Saved(cmd.path, "model"))
     eng.emit(eng.model.info())
+
+
+def describe_model(eng: EngineContext, cmd: DescribeModel) -> None:
+    """The model renders use, in the `info` command's words, with the model card beside its file if there is one."""
+    slot, G = eng.model, eng.model.render_G
+    if slot.live:
+        meta = ModelMeta(name="live G_ema", source=f"training run {slot.live_source.run_dir}",
+                         kimg=round(slot.live_kimg, 3))
+        path = ""
+    else:
+        meta, path = slot.meta, slot.path
+    card = card_path(path)
+    eng.emit(ModelDescription(meta.model_id, tuple(describe(G, meta, G.cfg, path)), read_card(card) if card else "",
+                              str(card or "")))
 
 
 def save_blend(eng: EngineContext, cmd: SaveBlend) -> None:
@@ -293,6 +307,7 @@ def save_travel_path(eng: EngineContext, cmd: SaveTravelPath) -> None:
 
 
 HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: save, SaveBlend: save_blend,
+            DescribeModel: describe_model,
             StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,

@@ -267,6 +267,23 @@ def test_measure_fid_dialog_measures_the_open_model_and_lists_each_result(window
     assert dlg.cancel_btn.text() == "Close" and dlg.progress.value() == 100
 
 
+def test_model_info_shows_the_details_and_the_model_card_beside_the_file(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.bridge.model_description, timeout=20000):
+        window.model_info_dialog()              # File → Model Info… (Ctrl+I)
+    dialog = window.info_dialog
+    details = dialog.summary.toPlainText()
+    assert "G total" in details and "layers (6 ws" in details and str(tmp_path / "tiny.safetensors") in details
+    assert "No model card" in dialog.card.toPlainText() and dialog.tabs.currentWidget() is dialog.summary
+    card = tmp_path / "tiny.md"
+    card.write_bytes(b"# Tiny\n\nTrained on **nothing**: random weights.\n\xff\n")   # ends in a byte that is not UTF-8
+    with qtbot.waitSignal(window.bridge.model_description, timeout=20000):   # the open model changes: it follows
+        window.open_model(str(tmp_path / "tiny.safetensors"))
+    shown = dialog.card.toPlainText()
+    assert "Trained on nothing: random weights." in shown and "\ufffd" in shown   # Markdown rendered; bad byte: �
+    assert dialog.tabs.currentWidget() is dialog.card and "tiny.md" in dialog.note.text()
+    assert "Ctrl+I  Model Info" in window.shortcut_text()
+
+
 def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
     from stylegan_studio.app.panes.registry import PANES
     assert list(window.panes) == [e.key for e in PANES] == list(Pane)

@@ -30,6 +30,27 @@ def test_info_prints_config_and_layers(model, capsys):
     assert "    5    16²" in out and "middle" in out
 
 
+def test_info_names_the_model_card_beside_the_file(model, tmp_path, capsys):
+    card = model.with_suffix(".md")
+    assert main(["info", "--model", str(model)]) == 0 and "card " not in capsys.readouterr().out
+    card.write_text("# tiny\nA test model.\n")
+    try:
+        assert main(["info", "--model", str(model)]) == 0
+        assert capsys.readouterr().out.rstrip().endswith(f"card      {card}")
+    finally:
+        card.unlink()
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(model):
+    # `stylegan-studio info | head -1`: a closed pipe is the reader's choice, not an error with a traceback
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from stylegan_studio.engine.cli.main import main; "
+                             "sys.exit(main(sys.argv[1:]))", "info", "--model", str(model)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()   # before the command has written a line
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 1 and err == ""
+
+
 def test_generate_files_and_grid(tmp_path, model):
     out = tmp_path / "imgs"
     assert main(["generate", "--model", str(model), "--seeds", "0-2,9", "--psi", "0.7", "--out", str(out)]) == 0
