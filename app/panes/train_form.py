@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import TrainConfig
-from ...engine.contract.training import GROWING_OPTIONS, MODEL_OPTIONS, option_kind, options
+from ...engine.contract.training import GROWING_OPTIONS, MODEL_OPTIONS, choice_label, option_kind, options
 
 BASIC = ("architecture", "resolution", "total_kimg", "batch", "gamma", "augment", "augment_p", "mapping_layers", "growing",
          "mirror")
@@ -70,7 +70,7 @@ class TrainForm(QWidget):
     def _show_used_options(self, *_) -> None:
         """Grey out the settings a run will not use: those a model it starts from decides, growing for StyleGAN2."""
         from_model = "init" in self.widgets and bool(self.widgets["init"].text().strip())
-        no_growing = "architecture" in self.widgets and self.widgets["architecture"].currentText() != "stylegan1"
+        no_growing = "architecture" in self.widgets and self.widgets["architecture"].currentData() != "stylegan1"
         for name, w in self.widgets.items():
             w.setEnabled(not ((from_model and name in MODEL_OPTIONS) or (no_growing and name in GROWING_OPTIONS)))
 
@@ -94,7 +94,8 @@ def _widget(f) -> QWidget:
         return QCheckBox(f.metadata["label"])
     if kind == "choice":
         box = QComboBox()
-        box.addItems([str(c) if c != "" else "none" for c in f.metadata["choices"]])
+        for c in f.metadata["choices"]:
+            box.addItem(choice_label(f, c), c)   # the words shown, the value kept
         return box
     if kind in ("int", "float"):
         box = QSpinBox(maximum=1_000_000) if kind == "int" else QDoubleSpinBox(maximum=1_000_000, decimals=4)
@@ -119,7 +120,8 @@ def _set(w: QWidget, value) -> None:
     if isinstance(w, QCheckBox):
         w.setChecked(bool(value))
     elif isinstance(w, QComboBox):
-        w.setCurrentText(str(value) if value != "" else "none")
+        if w.findData(value) >= 0:   # a value the form does not offer leaves the choice as it was
+            w.setCurrentIndex(w.findData(value))
     elif isinstance(w, QLineEdit):
         w.setText("auto" if value is None else str(value))
     else:
@@ -131,8 +133,7 @@ def _get(w: QWidget, f):
     if kind == "bool":
         return w.isChecked()
     if kind == "choice":
-        text = w.currentText()
-        return "" if text == "none" else type(f.metadata["choices"][-1])(text)
+        return w.currentData()
     if kind in ("int", "float"):
         return w.value()
     text = w.text().strip()

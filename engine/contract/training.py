@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from .modelconfig import ModelConfig
+from .modelconfig import ARCH_NAMES, ModelConfig
 from .errors import UserError
 
 # Official minibatch per resolution on one GPU, halved for CPU where it would not fit a laptop's time.
@@ -39,17 +39,18 @@ def parse_policy(policy: str) -> tuple[str, ...]:
 
 
 def opt(default, help: str, label: str, flag: str = "", choices: tuple = (), resume: bool = False,
-        ui: bool = True, pick: tuple[str, str] = (), zero: str = ""):
+        ui: bool = True, pick: tuple[str, str] = (), zero: str = "", names: dict | None = None):
     """A TrainConfig field with what the CLI and the Training pane need to offer it (declared once).
 
     `pick` = (button text, file filter) gives a text setting a file picker in the pane; `zero` says what the
-    number 0 means (the help ends with it, the pane shows it instead of 0).
+    number 0 means (the help ends with it, the pane shows it instead of 0); `names`: the words the pane shows
+    for choices whose values are keys (the CLI takes the keys).
     """
     if zero:
         help = f"{help} (0: {zero})"
     return dataclasses.field(default=default, metadata={"help": help, "label": label, "flag": flag,
                                                         "choices": choices, "resume": resume, "ui": ui,
-                                                        "pick": pick, "zero": zero})
+                                                        "pick": pick, "zero": zero, "names": names or {}})
 
 
 EMA_RAMPUP = 0.25
@@ -69,7 +70,7 @@ class TrainConfig:
                     resume=True)
     architecture: str = opt("stylegan1", "stylegan1: StyleGAN (progressive growing); stylegan2: StyleGAN2 (skip G, "
                             "residual D, path-length regularisation, trained at full size without growing)",
-                            "Architecture", choices=ARCHITECTURES)
+                            "Architecture", choices=ARCHITECTURES, names=ARCH_NAMES)
     resolution: int = opt(64, "output resolution", "Resolution", choices=RESOLUTIONS)
     channels: int = opt(64, "G's feature maps up to 32² (halved per doubling above)", "G channels")
     channels_max: int = opt(0, "G's and D's feature maps below 32² double per halving of resolution up to this; "
@@ -325,6 +326,11 @@ def option_kind(f: dataclasses.Field) -> str:
     if f.metadata["choices"]:
         return "choice"
     return {"float | None": "auto-float"}.get(str(f.type), str(f.type))
+
+
+def choice_label(f: dataclasses.Field, value) -> str:
+    """The words the Training pane shows for one choice of a setting ("none" for an empty one)."""
+    return f.metadata["names"].get(value) or ("none" if value == "" else str(value))
 
 
 def resume_options() -> tuple[str, ...]:
