@@ -260,19 +260,6 @@ def test_settings_whose_zero_means_something_say_so(env, qtbot):
     assert pane.form.widgets["mapping_layers"].specialValueText() == ""  # 0 means nothing special: a plain 0
 
 
-def test_the_architecture_is_offered_in_words_and_kept_as_its_key(env, qtbot):
-    bridge, state = env
-    pane = TrainingPane(bridge, state)
-    qtbot.addWidget(pane)
-    arch = pane.form.widgets["architecture"]
-    assert [arch.itemText(i) for i in range(arch.count())] == ["StyleGAN", "StyleGAN2"]   # not "stylegan1"
-    assert pane.form.values()["architecture"] == "stylegan1" and pane.form.widgets["growing"].isEnabled()
-    arch.setCurrentText("StyleGAN2")
-    assert pane.form.values()["architecture"] == "stylegan2" and not pane.form.widgets["growing"].isEnabled()
-    pane.form.set_config(m.TrainConfig(architecture="stylegan1", resolution=32))
-    assert arch.currentText() == "StyleGAN" and pane.form.values()["resolution"] == 32
-
-
 def test_training_on_a_used_folder_offers_resume_or_another_folder(env, qtbot, tmp_path, monkeypatch):
     bridge, state = env
     pane = TrainingPane(bridge, state)

@@ -168,8 +168,11 @@ def test_training_pane_offers_stylegan2_and_greys_growing_for_it(qtbot, tmp_path
     pane = TrainingPane(bridge, ExploreState())
     qtbot.addWidget(pane)
     w = pane.form.widgets
-    assert w["architecture"].currentText() == "stylegan1" and w["growing"].isEnabled()
-    w["architecture"].setCurrentText("stylegan2")
+    arch = w["architecture"]   # offered in words, kept as the registry's key
+    assert [arch.itemText(i) for i in range(arch.count())] == ["StyleGAN", "StyleGAN2"]
+    assert arch.currentText() == "StyleGAN" and pane.form.values()["architecture"] == "stylegan1"
+    assert w["growing"].isEnabled()
+    arch.setCurrentText("StyleGAN2")
     assert not any(w[n].isEnabled() for n in ("growing", "start_res", "fade_kimg", "stable_kimg"))
     assert w["resolution"].isEnabled() and "StyleGAN2 does not grow" in pane.schedule.text()
     w["init"].setText(str(PKL))                  # a model decides the architecture too
@@ -178,8 +181,10 @@ def test_training_pane_offers_stylegan2_and_greys_growing_for_it(qtbot, tmp_path
     pane.data.setText(str(tmp_path))
     pane.start()
     assert bridge.last(m.StartTraining).config.architecture == "stylegan2"
-    w["architecture"].setCurrentText("stylegan1")
+    arch.setCurrentText("StyleGAN")
     assert w["growing"].isEnabled() and "Grows" in pane.schedule.text()
+    pane.form.set_config(m.TrainConfig(architecture="stylegan2", resolution=32))
+    assert arch.currentText() == "StyleGAN2" and pane.form.values()["resolution"] == 32
 
 
 def test_the_engine_fine_tunes_a_pickle_and_tells_the_window_in_contract_data(eng, data, tmp_path):
