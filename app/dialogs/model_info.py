@@ -16,6 +16,7 @@ class ModelInfoDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Model Info")
         self.bridge = bridge
+        self.asked = 0   # the latest DescribeModel's number: an older answer is not shown
         self.summary = QTextBrowser()
         self.summary.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.summary.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
@@ -37,10 +38,13 @@ class ModelInfoDialog(QDialog):
 
     def request(self) -> None:
         """Ask the engine to describe the model renders use now."""
-        self.bridge.post(DescribeModel())
+        self.asked += 1
+        self.bridge.post(DescribeModel(self.asked))
 
     def on_description(self, ev) -> None:
         """Show the details and the card (or say that the model has none)."""
+        if ev.request != self.asked:
+            return
         self.summary.setPlainText("\n".join(ev.lines))
         name = next((line.split(None, 1)[1] for line in ev.lines if line.startswith("name ")), "the model")
         if ev.card:

@@ -4,13 +4,10 @@ from __future__ import annotations
 import argparse
 
 from ..contract.modelconfig import ModelConfig
-from ..files.imported import is_official_pickle, snapshot_config, snapshot_model
-from ..files.modelfile import ModelMeta, load_model, save_model
-from ..files.official import load_official
+from ..files.modelfile import ModelMeta, save_model
 from ..nets.registry import new_generator
-from ..files.persist import describe_snapshot, pickle_kind, read_snapshot
 from ..files.bundled import resolve_model
-from ..thread.describe import card_path, count, describe
+from ..thread.describe import count, describe_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,21 +49,5 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """`info`: print config, provenance, parameter counts and the layer table."""
-    path = resolve_model(args.model)
-    snapshot: list[str] = []
-    if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read, then as opened
-        snap = read_snapshot(path)
-        snapshot = describe_snapshot(snap) + ["opened as (converted in memory only)"]
-        G, meta = snapshot_model(snap)
-        cfg = snapshot_config(snap, G.cfg)
-    elif is_official_pickle(path):  # what an import would give, converted in memory only
-        models = load_official(path)
-        G, cfg = models.G_ema, models.cfg
-        meta = ModelMeta(name=path.stem, source=f"official pickle {path.name} (not converted)",
-                         imported=models.record)
-    else:
-        G, meta = load_model(path)
-        cfg = G.cfg
-    lines, card = describe(G, meta, cfg, str(path)), card_path(str(path))
-    print("\n".join(lines[:1] + snapshot + lines[1:] + ([f"card      {card}"] if card else [])))
+    print("\n".join(describe_file(resolve_model(args.model))))
     return 0

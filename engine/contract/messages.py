@@ -236,7 +236,9 @@ class SaveBlend(Command):
 
 @dataclass(frozen=True)
 class DescribeModel(Command):
-    """Describe the model renders use (answers with ModelDescription)."""
+    """Describe the model renders use (answers with ModelDescription carrying the same `request`)."""
+
+    request: int = 0
 
 
 @dataclass(frozen=True)
@@ -560,7 +562,7 @@ class DatasetSummary(Event):
 class ModelDescription(Event):
     """What the open model is: the `info` command's lines, and its model card (Markdown) when one lies beside it."""
 
-    model_id: str
+    request: int                 # DescribeModel's: answers may arrive out of order (a large pickle reads slowly)
     lines: tuple[str, ...]
     card: str = ""
     card_path: str = ""

@@ -17,12 +17,12 @@ from ..files.fileio import WriteError, atomic_write_bytes, describe_os_error
 from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
-from ..contract.messages import (CancelJob, DatasetSummary, DescribeModel, ErrorEvent, Event, ExploreTraining,
-                                 ExportStill, ExportTimelapse, ExportVideo, LoadModel, MakeAvatars, MeasureFID,
-                                 MetricResult, ModelDescription, NewModel, PauseTraining, ProjectImage,
+from ..contract.messages import (CancelJob, Command, DatasetSummary, DescribeModel, ErrorEvent, Event,
+                                 ExploreTraining, ExportStill, ExportTimelapse, ExportVideo, LoadModel, MakeAvatars,
+                                 MeasureFID, MetricResult, ModelDescription, NewModel, PauseTraining, ProjectImage,
                                  ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
                                  StartTraining, StopTraining, TrainingState, ValidateDataset)
-from .describe import card_path, describe, read_card
+from .describe import card_path, describe, describe_file, read_card
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
 from ..files.modelfile import ModelMeta, save_model
@@ -69,17 +69,23 @@ def save(eng: EngineContext, cmd: SaveModel) -> None:
 
 
 def describe_model(eng: EngineContext, cmd: DescribeModel) -> None:
-    """The model renders use, in the `info` command's words, with the model card beside its file if there is one."""
-    slot, G = eng.model, eng.model.render_G
-    if slot.live:
-        meta = ModelMeta(name="live G_ema", source=f"training run {slot.live_source.run_dir}",
-                         kimg=round(slot.live_kimg, 3))
-        path = ""
-    else:
-        meta, path = slot.meta, slot.path
-    card = card_path(path)
-    eng.emit(ModelDescription(meta.model_id, tuple(describe(G, meta, G.cfg, path)), read_card(card) if card else "",
-                              str(card or "")))
+    """The model renders use, in the `info` command's words, with the model card beside its file if there is one.
+
+    A model from a file is described as `info` reads that file (a pickle's own D included), on a helper thread:
+    reading a large pickle again takes seconds, which renders should not wait for."""
+    slot = eng.model
+    if slot.live or not slot.path:
+        meta = (ModelMeta(name="live G_ema", source=f"training run {slot.live_source.run_dir}",
+                          kimg=round(slot.live_kimg, 3)) if slot.live else slot.meta)
+        eng.emit(ModelDescription(cmd.request, tuple(describe(slot.render_G, meta, slot.render_G.cfg))))
+        return
+    path = slot.path
+
+    def description() -> ModelDescription:
+        card = card_path(path)
+        return ModelDescription(cmd.request, tuple(describe_file(path)), read_card(card) if card else "",
+                                str(card or ""))
+    answer_off_thread(eng, cmd, "describe-model", description)
 
 
 def save_blend(eng: EngineContext, cmd: SaveBlend) -> None:
@@ -261,17 +267,26 @@ def project_image(eng: EngineContext, cmd: ProjectImage) -> None:
     eng.jobs.add("project", f"project {Path(cmd.path).name}", lambda job: projection_units(G, cmd, job), cmd)
 
 
-def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
-    """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
+def answer_off_thread(eng: EngineContext, cmd: Command, name: str, make_event: Callable[[], Event]) -> None:
+    """Make a command's answer on a helper thread (file work a render should not wait for); emit it, or its
+    failure as an ErrorEvent, on the engine thread."""
 
     def work() -> None:
         try:
-            report, _ = validate(cmd.path, cmd.resolution)
-            event = DatasetSummary(str(cmd.path), report.count, report.resolution, report.skipped)
+            event = make_event()
         except Exception as exc:
             event = ErrorEvent(eng.describe(exc), cmd)
         eng.call_soon(lambda: eng.emit(event))
-    threading.Thread(target=work, name="dataset-check", daemon=True).start()
+    threading.Thread(target=work, name=name, daemon=True).start()
+
+
+def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
+    """Check a dataset on a helper thread (pure file and image work, no torch), answer on the engine thread."""
+
+    def summary() -> DatasetSummary:
+        report, _ = validate(cmd.path, cmd.resolution)
+        return DatasetSummary(str(cmd.path), report.count, report.resolution, report.skipped)
+    answer_off_thread(eng, cmd, "dataset-check", summary)
 
 
 POLL_S = 0.02  # Make Faces: the longest a render waits for the job between two looks at its workers

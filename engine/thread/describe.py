@@ -7,8 +7,10 @@ import torch
 
 from ..contract.latents import layer_ranges
 from ..contract.modelconfig import ARCH_NAMES
-from ..files.imported import describe_import, is_official_pickle
-from ..files.modelfile import ModelMeta
+from ..files.imported import describe_import, is_official_pickle, snapshot_config, snapshot_model
+from ..files.modelfile import ModelMeta, load_model
+from ..files.official import load_official
+from ..files.persist import describe_snapshot, pickle_kind, read_snapshot
 from ..nets.api import GeneratorNet
 from ..nets.blend import describe_blend
 from ..nets.device import default_device
@@ -56,6 +58,27 @@ def describe(G: GeneratorNet, meta: ModelMeta, cfg, path: str = "") -> list[str]
     imported = describe_import(meta.imported) if meta.imported else []
     blend = ["blend of"] + [f"  {line}" for line in describe_blend(meta.blend)] if meta.blend else []
     return lines + layer_table(G) + imported + blend
+
+
+def describe_file(path: str | Path) -> list[str]:
+    """`describe` of a model file or official pickle as read from disk (a pickle's own D included), and its card."""
+    path = Path(path)
+    snapshot: list[str] = []
+    if is_official_pickle(path) and pickle_kind(path) == "pytorch":  # StyleGAN2-ADA / StyleGAN3: as read, then as opened
+        snap = read_snapshot(path)
+        snapshot = describe_snapshot(snap) + ["opened as (converted in memory only)"]
+        G, meta = snapshot_model(snap)
+        cfg = snapshot_config(snap, G.cfg)
+    elif is_official_pickle(path):  # what an import would give, converted in memory only
+        models = load_official(path)
+        G, cfg = models.G_ema, models.cfg
+        meta = ModelMeta(name=path.stem, source=f"official pickle {path.name} (not converted)",
+                         imported=models.record)
+    else:
+        G, meta = load_model(path)
+        cfg = G.cfg
+    lines, card = describe(G, meta, cfg, str(path)), card_path(str(path))
+    return lines[:1] + snapshot + lines[1:] + ([f"card      {card}"] if card else [])
 
 
 def card_path(path: str) -> Path | None:

@@ -267,12 +267,14 @@ def test_measure_fid_dialog_measures_the_open_model_and_lists_each_result(window
     assert dlg.cancel_btn.text() == "Close" and dlg.progress.value() == 100
 
 
-def test_model_info_shows_the_details_and_the_model_card_beside_the_file(window, qtbot, tmp_path):
+def test_model_info_shows_the_details_and_the_model_card_beside_the_file(window, qtbot, tmp_path, capsys):
     with qtbot.waitSignal(window.bridge.model_description, timeout=20000):
         window.model_info_dialog()              # File → Model Info… (Ctrl+I)
     dialog = window.info_dialog
     details = dialog.summary.toPlainText()
     assert "G total" in details and "layers (6 ws" in details and str(tmp_path / "tiny.safetensors") in details
+    assert main(["info", "--model", str(tmp_path / "tiny.safetensors")]) == 0
+    assert capsys.readouterr().out.rstrip("\n") == details          # the window and `info` say the same
     assert "No model card" in dialog.card.toPlainText() and dialog.tabs.currentWidget() is dialog.summary
     card = tmp_path / "tiny.md"
     card.write_bytes(b"# Tiny\n\nTrained on **nothing**: random weights.\n\xff\n")   # ends in a byte that is not UTF-8

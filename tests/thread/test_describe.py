@@ -32,7 +32,22 @@ def test_a_live_training_model_is_described_as_the_run_s_g_ema():
     slot.live_G, slot.live_kimg = tiny_generator(16), 12.3456
     slot.live_source = SimpleNamespace(run_dir="runs/faces")
     events = []
-    describe_model(SimpleNamespace(model=slot, emit=events.append), DescribeModel())
+    describe_model(SimpleNamespace(model=slot, emit=events.append), DescribeModel(7))
     (ev,) = events
     assert "source    training run runs/faces" in ev.lines and "kimg      12.346" in ev.lines
-    assert ev.lines[0] == "model     (not saved)" and ev.card == "" and ev.model_id == ""
+    assert ev.lines[0] == "model     (not saved)" and ev.card == "" and ev.request == 7
+
+
+def test_the_engine_describes_an_opened_pickle_as_info_reads_it(eng, capsys):
+    # The pickle's own D (72,561 parameters), not the default D its G's config would build (21.5 M)
+    import persist_fixtures as px
+    from stylegan_studio.engine.cli.main import main
+    from stylegan_studio.engine.contract import messages as m
+    pkl = px.NVIDIA_DATA / "sg2ada_uncond.pkl"
+    eng.post(m.LoadModel(str(pkl)))
+    eng.rec.wait(m.ModelInfo, name="sg2ada_uncond", timeout=60)
+    eng.post(m.DescribeModel(3))
+    ev = eng.rec.wait(m.ModelDescription, request=3, timeout=60)
+    assert main(["info", "--model", str(pkl)]) == 0
+    assert "\n".join(ev.lines) == capsys.readouterr().out.rstrip("\n") and ev.card == ""
+    assert any(line.split() == ["D", "72,561"] for line in ev.lines)
