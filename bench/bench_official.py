@@ -21,10 +21,10 @@ import subprocess
 import sys
 import time
 
-TUNE = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
-if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
-    os.environ["GLIBC_TUNABLES"] = TUNE  # see platform.md: only effective from process start
-    os.execv(sys.executable, [sys.executable, *sys.argv])
+from stylegan_studio.app.main import reexec_tuned  # no Qt: the launcher's tuning, one place
+
+if "--no-tune" not in sys.argv:
+    reexec_tuned(sys.argv, window=False)  # malloc tuning: effective only from process start (platform.md)
 
 
 THUMB = 64  # the Seeds pane's thumbnail size

@@ -16,11 +16,10 @@ import statistics
 import sys
 import time
 
-TUNE = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
-if "--no-tune" not in sys.argv and "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
-    os.environ["GLIBC_TUNABLES"] = TUNE  # platform.md: only effective from process start
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the window's engine runs (app/main.py)
-    os.execv(sys.executable, [sys.executable, *sys.argv])
+from stylegan_studio.app.main import reexec_tuned  # no Qt: the launcher's tuning, one place
+
+if "--no-tune" not in sys.argv:
+    reexec_tuned(sys.argv, window=True)  # malloc tuning and passive waits, as the window runs
 
 import torch  # noqa: E402
 

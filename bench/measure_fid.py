@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
-TUNE = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
-if "GLIBC_TUNABLES" not in os.environ and sys.platform == "linux":
-    os.environ["GLIBC_TUNABLES"] = TUNE
-    os.execv(sys.executable, [sys.executable, *sys.argv])
+from stylegan_studio.app.main import reexec_tuned  # no Qt: the launcher's tuning, one place
+
+reexec_tuned(sys.argv, window=False)  # malloc tuning: effective only from process start (platform.md)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
