@@ -17,6 +17,7 @@ class ModelInfoDialog(QDialog):
         self.setWindowTitle("Model Info")
         self.bridge = bridge
         self.asked = 0   # the latest DescribeModel's number: an older answer is not shown
+        self.live = False  # renders use a training run's G_ema: its refreshes are the same model, not asked again
         self.summary = QTextBrowser()
         self.summary.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.summary.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
@@ -34,7 +35,13 @@ class ModelInfoDialog(QDialog):
         lay.addWidget(buttons)
         self.resize(760, 620)
         bridge.model_description.connect(self.on_description)
-        bridge.model_info.connect(lambda info: self.request() if self.isVisible() and not info.live else None)
+        bridge.model_info.connect(self.on_model)
+
+    def on_model(self, info) -> None:
+        """Another model (or the live G_ema of a run, once): describe it while the dialog is shown."""
+        if self.isVisible() and not (info.live and self.live):
+            self.request()
+        self.live = info.live
 
     def request(self) -> None:
         """Ask the engine to describe the model renders use now."""
@@ -56,5 +63,5 @@ class ModelInfoDialog(QDialog):
             self.card.setMarkdown("*No model card lies beside this model's file* (a card is a Markdown file of the "
                                   "same name, e.g. `faces.md` beside `faces.safetensors`: how and on what the model "
                                   "was trained, and how good it is).")
-            self.note.setText(f"{name}: no model card; the details tab lists what the file records.")
+            self.note.setText(f"{name}: no model card; Details lists what is recorded of it.")
         self.tabs.setCurrentWidget(self.card if ev.card else self.summary)

@@ -552,3 +552,24 @@ def test_make_faces_from_the_training_pane_becomes_its_dataset(env, qtbot, tmp_p
     pane.data.editingFinished.emit()
     assert [c.path for c in bridge.commands[n:] if isinstance(c, m.ValidateDataset)] == [str(tmp_path)]
     assert pane.data.toolTip() == str(tmp_path)        # the whole path, however narrow the field
+
+
+def test_model_info_asks_again_for_another_model_but_not_for_each_live_refresh(qtbot):
+    import dataclasses
+    from stylegan_studio.app.dialogs.model_info import ModelInfoDialog
+    from test_app_nvidia_models import V2_UNCOND
+    bridge = FakeBridge()
+    dialog = ModelInfoDialog(bridge)
+    qtbot.addWidget(dialog)
+    bridge.model_info.emit(V2_UNCOND)                     # hidden: nothing asked
+    dialog.show()
+    dialog.request()
+    asked = lambda: [c.request for c in bridge.commands if isinstance(c, m.DescribeModel)]  # noqa: E731
+    live = dataclasses.replace(V2_UNCOND, live=True, kimg=1.0)
+    for info in (V2_UNCOND, live, dataclasses.replace(live, kimg=2.0), V2_UNCOND):
+        bridge.model_info.emit(info)
+    assert asked() == [1, 2, 3, 4]                         # the refresh at 2 kimg is the same live model
+    bridge.model_description.emit(m.ModelDescription(3, ("model     (not saved)", "name      live G_ema")))
+    assert dialog.summary.toPlainText() == ""              # an answer to an older request is not shown
+    bridge.model_description.emit(m.ModelDescription(4, ("model     x.safetensors", "name      x")))
+    assert dialog.summary.toPlainText().startswith("model     x.safetensors") and "x: no model card" in dialog.note.text()
