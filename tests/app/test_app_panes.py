@@ -572,4 +572,5 @@ def test_model_info_asks_again_for_another_model_but_not_for_each_live_refresh(q
     bridge.model_description.emit(m.ModelDescription(3, ("model     (not saved)", "name      live G_ema")))
     assert dialog.summary.toPlainText() == ""              # an answer to an older request is not shown
     bridge.model_description.emit(m.ModelDescription(4, ("model     x.safetensors", "name      x")))
-    assert dialog.summary.toPlainText().startswith("model     x.safetensors") and "x: no model card" in dialog.note.text()
+    assert dialog.summary.toPlainText().startswith("model     x.safetensors")
+    assert "x: no model card" in dialog.note.text()
