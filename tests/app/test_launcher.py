@@ -6,33 +6,33 @@ import pytest
 from stylegan_studio.app import main as launcher
 
 
-@pytest.mark.parametrize("argv, passive", [([], True), (["--model", "m.safetensors"], True),
-                                           (["m.safetensors"], True), (["train", "--data", "d"], False),
-                                           (["generate", "--seeds", "0"], False)])
-def test_reexec_environment(monkeypatch, argv, passive):
+@pytest.fixture
+def execs(monkeypatch):
+    """The re-execs asked for, from an untuned environment (none happens for real)."""
     if sys.platform != "linux":
         pytest.skip("the allocator tuning is Linux-only")
     for name in ("GLIBC_TUNABLES", "OMP_WAIT_POLICY", "STYLEGAN_STUDIO_NO_REEXEC"):
         monkeypatch.delenv(name, raising=False)
     calls = []
     monkeypatch.setattr(launcher.os, "execv", lambda exe, args: calls.append(args))
+    return calls
+
+
+@pytest.mark.parametrize("argv, passive", [([], True), (["--model", "m.safetensors"], True),
+                                           (["m.safetensors"], True), (["train", "--data", "d"], False),
+                                           (["generate", "--seeds", "0"], False)])
+def test_reexec_environment(execs, argv, passive):
     launcher._tune_allocator(argv)
-    assert calls and calls[0][3:] == argv  # [python, -m, stylegan_studio.app, *argv]
+    assert execs and execs[0][3:] == argv  # [python, -m, stylegan_studio.app, *argv]
     assert launcher.os.environ["GLIBC_TUNABLES"] == launcher.MALLOC_TUNING
     assert (launcher.os.environ.get("OMP_WAIT_POLICY") == "PASSIVE") is passive
 
 
-def test_scripts_reexec_themselves_with_the_window_tuning(monkeypatch):
+def test_scripts_reexec_themselves_with_the_window_tuning(execs):
     """bench/ and docs/screenshots/ re-exec their own script, so they time and show what the window does."""
-    if sys.platform != "linux":
-        pytest.skip("the allocator tuning is Linux-only")
-    for name in ("GLIBC_TUNABLES", "OMP_WAIT_POLICY", "STYLEGAN_STUDIO_NO_REEXEC"):
-        monkeypatch.delenv(name, raising=False)
-    calls = []
-    monkeypatch.setattr(launcher.os, "execv", lambda exe, args: calls.append(args))
     launcher.reexec_tuned(["take_shot.py", "model.safetensors"], window=True)
-    assert calls == [[sys.executable, "take_shot.py", "model.safetensors"]]
+    assert execs == [[sys.executable, "take_shot.py", "model.safetensors"]]
     assert launcher.os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
-    calls.clear()
+    execs.clear()
     launcher.reexec_tuned(["again.py"], window=True)  # tuned already: runs on, no second re-exec
-    assert calls == []
+    assert execs == []
