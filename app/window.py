@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QTabBar)
 
-from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
+from ..engine.contract.messages import ExportStill, LoadModel, ReadImageRecord, SaveTravelPath
 from ..engine.contract.latents import SEED_ROW, Latent, seed_position
 from ..engine.contract.modelconfig import ARCH_NAMES
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
@@ -21,6 +21,7 @@ from .dialogs.model_info import ModelInfoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
 from .qtutil import Squeezable, icon, save_name, to_pixmap
+from .restore import can_restore, restore
 from .state import ExploreState
 from .viewer import ImageViewer
 
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         self.fid_dialog = None
         self.project_dialog = ProjectImageDialog(bridge, self.state, self)  # non-modal; shown when an image is projected
         self.project_dialog.projected.connect(self.on_projected)
+        self._record_request = 0     # the newest Open Saved Image asked; older answers are not shown
+        self._pending_record = None  # an ImageRecord waiting for its model to open
         self.viewer = ImageViewer()
         self.setCentralWidget(self.viewer)
         self.setWindowTitle("StyleGAN Studio")
@@ -123,6 +126,7 @@ class MainWindow(QMainWindow):
         file = self.menuBar().addMenu("&File")
         self._action(file, "Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
         self.recent_menu = file.addMenu("Recent Models")
+        self._action(file, "Open Saved Image…", self.open_saved_image_dialog, "Ctrl+Shift+O", "fa5s.image")
         self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save, "fa5s.save")
         self._action(file, "Copy Image", self.copy_image, QKeySequence.StandardKey.Copy, "fa5s.copy")
         self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
@@ -177,6 +181,7 @@ class MainWindow(QMainWindow):
         b.results(VIEWER).connect(self.on_frame)
         b.model_info.connect(self.on_model)
         b.error.connect(self.on_error)
+        b.image_record.connect(self.on_image_record)
         b.saved.connect(lambda ev: self.statusBar().showMessage(f"Saved {ev.what}: {ev.path}", 8000))
         self.state.changed.connect(self.render)
         self.viewer.latent_dropped.connect(self.state.set_latent)
@@ -226,11 +231,15 @@ class MainWindow(QMainWindow):
         elif self.statusBar().currentMessage().startswith("Opening"):
             self.statusBar().showMessage(f"Opened {info.name}", 5000)   # the model is open: say so, not "Opening…"
         self.state.set_model(info)
+        pending = self._pending_record
+        if pending is not None and not info.live and Path(info.path) == Path(pending.model_path):
+            self._restore_record(pending)
 
     def on_error(self, ev) -> None:
         """Errors are shown, never fatal; a failed open keeps the previous model."""
         self.statusBar().showMessage(f"Error: {ev.message}", 15000)
         if isinstance(ev.source, LoadModel):
+            self._pending_record = None   # the model a saved image waited for did not open
             box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open model", ev.message, parent=self)
             box.setInformativeText("The previous model stays open.")
             box.open()
@@ -318,6 +327,55 @@ class MainWindow(QMainWindow):
                                               "*.gif *.tif *.tiff);;All files (*)")
         if path:
             self.project_image(path)
+
+    def open_saved_image(self, path: str) -> None:
+        """Open an image file: a PNG the studio saved comes back as it was saved (its model opened if it is not
+        the open one); any other image is projected (its closest face found)."""
+        self._record_request += 1
+        self._pending_record = None
+        self.statusBar().showMessage(f"Opening {Path(path).name}…", 5000)
+        self.bridge.post(ReadImageRecord(str(path), self._record_request))
+
+    def open_saved_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open saved image", "", "PNG images (*.png);;All files (*)")
+        if path:
+            self.open_saved_image(path)
+
+    def on_image_record(self, ev) -> None:
+        """What an opened image records: restore it, open its model first, project it, or say why not."""
+        if ev.request != self._record_request:
+            return
+        name, model = Path(ev.path).name, self.state.model
+        if ev.spec is None:
+            self.statusBar().showMessage(f"{name} was not saved by the studio: finding its closest face", 8000)
+            self.project_image(ev.path)
+        elif not can_restore(ev.spec):
+            self.statusBar().showMessage(f"{name} is a {ev.spec.kind} the window cannot show as it was; "
+                                         f"`stylegan-studio generate --from-png {name}` renders it again", 15000)
+        elif ev.training_kimg is not None or not ev.model_id:
+            made = f"a training run's G_ema at {ev.training_kimg:g} kimg" if ev.training_kimg is not None else \
+                "a model that was never saved"
+            self.statusBar().showMessage(f"{name} was made with {made}: that model is not in a file, so the "
+                                         "image cannot come back as it was", 15000)
+        elif model is not None and not model.live and model.model_id == ev.model_id:
+            self._restore_record(ev)
+        elif ev.model_path and Path(ev.model_path).is_file():
+            self._pending_record = ev
+            self.open_model(ev.model_path)
+        else:
+            self.statusBar().showMessage(f"{name} was made with {ev.model_name or 'another model'} "
+                                         f"({ev.model_path or 'no file recorded'}), which is not open and is not "
+                                         "at that path: open it first", 15000)
+
+    def _restore_record(self, ev) -> None:
+        """Restore a saved image onto the open model, if it is the one that made it."""
+        self._pending_record = None
+        name = Path(ev.path).name
+        if self.state.model is None or self.state.model.model_id != ev.model_id:
+            self.statusBar().showMessage(f"{ev.model_path} no longer holds the model {name} was made with: "
+                                         "nothing restored", 15000)
+            return
+        self.statusBar().showMessage(f"Opened {name} as saved: {restore(self, ev.spec)}", 15000)
 
     def on_projected(self, ev) -> None:
         """A projection finished: keep it as a favourite and show it untruncated (ψ 1), as it was found."""
@@ -445,8 +503,9 @@ class MainWindow(QMainWindow):
                 self.open_model(url.toLocalFile())
                 event.acceptProposedAction()
                 return
-            if is_image_path(url.toLocalFile()):  # an image dropped on the viewer: find its face in the model
-                self.project_image(url.toLocalFile())
+            if is_image_path(url.toLocalFile()):  # a saved PNG comes back as saved; another image is projected
+                path = url.toLocalFile()
+                self.open_saved_image(path) if path.lower().endswith(".png") else self.project_image(path)
                 event.acceptProposedAction()
                 return
 

@@ -63,6 +63,14 @@ class InterpolationPane(QWidget):
             self.grid.addWidget(cell, *divmod(k, PER_ROW))
         self.request_strip()
 
+    def set_end(self, seed: int, steps: int) -> None:
+        """Show the strip to `seed` in `steps` faces (e.g. a saved strip opened again)."""
+        for spin, value in ((self.to_seed, seed), (self.steps, steps)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self.on_steps()
+
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderInterpolation:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
         return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=self.state.seed_latent(self.to_seed.value()),

@@ -104,6 +104,23 @@ class LayersPane(QWidget):
         if self.shown:
             self.view_changed.emit()
 
+    def show_view(self, layer: str, mode: str, channels: tuple[int, ...]) -> bool:
+        """Choose a view (e.g. a saved one opened again); False when the model has no layer of that name."""
+        rows = [r for r in range(self.layers.count()) if self.layers.item(r).data(ROLE) == layer]
+        if not rows:
+            return False
+        for w in (self.layers, self.mode, *self.chans):
+            w.blockSignals(True)
+        self.layers.setCurrentRow(rows[0])
+        self._limit_channels()
+        self.mode.setCurrentIndex(self.mode.findData(mode))
+        for spin, channel in zip(self.chans, channels):
+            spin.setValue(channel)
+        for w in (self.layers, self.mode, *self.chans):
+            w.blockSignals(False)
+        self._changed()
+        return True
+
     def _changed(self) -> None:
         self._show_pickers()
         self.view_changed.emit()

@@ -181,6 +181,7 @@ class MixingPane(QWidget):
         self.grid.source_removed.connect(self.remove_source)
         self.grid.cell_clicked.connect(self._cell)
         self.prefilled = False
+        self.first_stamp = 0   # results of requests older than this show sources that are gone (cleared, removed)
         # the per-layer toggles sit beside the presets: one row, more grid
         self.picker = LayerPicker(("coarse", "middle", "fine"), beside=True)
         self.picker.changed.connect(lambda _: self.request())
@@ -232,16 +233,27 @@ class MixingPane(QWidget):
     def remove_source(self, kind: str, index: int) -> None:
         """Drop a row/column source."""
         (self.grid.rows if kind == "row" else self.grid.cols).pop(index)
+        self._forget_images()
+        self.request()
+
+    def _forget_images(self) -> None:
+        """The sources changed so that the images shown (and those still on their way) are of other faces."""
         self.grid.row_images = self.grid.col_images = self.grid.cells = None
         self.grid.ready = None
+        self.first_stamp = self.bridge.next_stamp()
+
+    def set_sources(self, rows, cols, layers) -> None:
+        """Show a whole grid: these row and column faces, mixed at `layers` (e.g. a saved grid opened again)."""
+        self.grid.rows[:], self.grid.cols[:] = map(self.state.fit_latent, rows), map(self.state.fit_latent, cols)
+        self._forget_images()
+        self.picker.set_layers(layers, emit=False)
         self.request()
 
     def clear(self) -> None:
         """Remove every source."""
         self.grid.rows.clear()
         self.grid.cols.clear()
-        self.grid.row_images = self.grid.col_images = self.grid.cells = None
-        self.grid.ready = None
+        self._forget_images()
         self.grid.sources_changed()
 
     def request(self) -> None:
@@ -258,6 +270,8 @@ class MixingPane(QWidget):
 
     def on_grid(self, ev) -> None:
         """Show a rendered grid; a streamed one replaces the shown images as its new ones arrive."""
+        if ev.stamp < self.first_stamp:   # e.g. the grid before Clear, arriving after it: its faces are gone
+            return
         g, new = self.grid, (ev.row_images, ev.col_images, ev.cells)
         old = (g.row_images, g.col_images, g.cells)
         if ev.done is not None and all(o is not None and o.shape == n.shape for o, n in zip(old, new)):

@@ -10,7 +10,7 @@ from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
 from ...engine.contract.messages import LayerReady, SaveLatents
 from ...engine.contract.requests import RenderLayer, RenderSeedGrid
-from ...engine.contract.latents import Latent, SpecError, parse_seeds
+from ...engine.contract.latents import Latent, SpecError, format_seeds, parse_seeds
 from ..qtutil import icon, latent_to_mime, save_name, to_pixmap
 
 PAGE = 64
@@ -124,6 +124,13 @@ class SeedsPane(QWidget):
             return
         self.page = 0
         self.request()
+
+    def show_seeds(self, seeds: tuple[int, ...], c: int | None = None) -> None:
+        """Show these seeds (in class `c` of a class-conditional model), e.g. a saved grid opened again."""
+        if c is not None and self.state.model is not None and c < self.state.model.c_dim:
+            self.class_box.setValue(c)
+        self.entry.setText(format_seeds(seeds))
+        self.apply_range()
 
     def turn(self, step: int) -> None:
         """Previous / next page of the range."""

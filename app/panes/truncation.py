@@ -123,6 +123,20 @@ class TruncationPane(QWidget):
         top = self.cutoff.maximum()
         self.cutoff.setValue(top if cutoff is None else min(cutoff, top))
 
+    def show_settings(self, settings) -> None:
+        """Show ψ, cutoff and the input transform of `settings` (RenderSettings) without echoing them back: the
+        caller sets them exactly (a saved ψ of 0.537 is not the slider's 0.54)."""
+        top = self.cutoff.maximum()
+        cutoff = top if settings.cutoff is None else settings.cutoff
+        values = ((self.psi, settings.psi * 100), (self.cutoff, cutoff),
+                  (self.move_x, settings.translate[0] * MOVE_STEPS), (self.move_y, settings.translate[1] * MOVE_STEPS),
+                  (self.rotate, settings.rotate))
+        for slider, value in values:
+            slider.blockSignals(True)
+            slider.setValue(round(value))
+            slider.blockSignals(False)
+        self._labels()
+
     def on_psi(self, value: int) -> None:
         self._labels()
         self.state.set_settings(psi=value / 100)

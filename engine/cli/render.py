@@ -14,8 +14,8 @@ from ..contract.errors import UserError
 from ..files.fileio import make_dir
 from ..files.imported import cached_conversion, is_official_pickle, open_model
 from ..files.modelfile import read_header
-from ..files.pngio import PngError, read_provenance
-from ..files.provenance import model_record, spec_from
+from ..files.pngio import read_request
+from ..files.provenance import model_record
 from ..contract.latents import (DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds,
                                parse_translate)
 from ..contract.requests import LAYER_MODES, RenderImage, RenderLayer, RenderMixGrid, RenderRequest, RenderSeedGrid
@@ -113,13 +113,10 @@ def ensure_dir(path: Path) -> None:
 
 def read_png_spec(args: argparse.Namespace) -> tuple[RenderRequest, dict]:
     """(request, record) a studio PNG carries; the model it names must be the one used."""
-    try:
-        rec = read_provenance(args.from_png)
-    except PngError as exc:
-        raise PngError(f"cannot read {args.from_png}: {exc}") from None
-    if not rec or rec.get("app") != "stylegan-studio":
+    found = read_request(args.from_png)
+    if found is None:
         raise UserError(f"{args.from_png} carries no stylegan-studio provenance")
-    spec = spec_from(rec)
+    spec, rec = found
     model = args.model or rec.get("model_path", "")
     if not isinstance(model, str):
         raise UserError(f"{args.from_png}: the provenance's model_path is not a file name")

@@ -48,6 +48,20 @@ def parse_seeds(text: str, limit: int = 100_000) -> tuple[int, ...]:
     return tuple(seeds)
 
 
+def format_seeds(seeds) -> str:
+    """(0, 1, …, 7, 42) → '0-7, 42': the shortest text parse_seeds reads back as the same seeds, in order."""
+    parts: list[str] = []
+    seeds = [int(s) for s in seeds]
+    k = 0
+    while k < len(seeds):
+        end = k
+        while end + 1 < len(seeds) and seeds[end + 1] == seeds[end] + 1:
+            end += 1
+        parts.append(str(seeds[k]) if end == k else f"{seeds[k]}-{seeds[end]}")
+        k = end + 1
+    return ", ".join(parts)
+
+
 def num_ws_for(resolution: int) -> int:
     """Number of ws (synthesis layers, two per resolution from 4²) of a `resolution`² StyleGAN v1 model."""
     return 2 * int(math.log2(resolution)) - 2

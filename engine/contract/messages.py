@@ -242,6 +242,14 @@ class DescribeModel(Command):
 
 
 @dataclass(frozen=True)
+class ReadImageRecord(Command):
+    """Read what a PNG the studio saved records (answers with ImageRecord carrying the same `request`)."""
+
+    path: str = ""
+    request: int = 0
+
+
+@dataclass(frozen=True)
 class CancelJob(Command):
     """Cancel a running job by id (0: every job)."""
 
@@ -566,6 +574,20 @@ class ModelDescription(Event):
     lines: tuple[str, ...]
     card: str = ""
     card_path: str = ""
+
+
+@dataclass(frozen=True)
+class ImageRecord(Event):
+    """What an image file records: the request that rendered it and its model, or `spec` None for an image the
+    studio did not save (a photo, a drawing: the window projects it instead)."""
+
+    request: int                 # ReadImageRecord's
+    path: str
+    spec: RenderRequest | None = None
+    model_id: str = ""
+    model_name: str = ""
+    model_path: str = ""
+    training_kimg: float | None = None   # saved from a training run's live G_ema, at this many kimg
 
 
 @dataclass(frozen=True)

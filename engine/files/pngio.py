@@ -10,6 +10,7 @@ from PIL import Image, PngImagePlugin
 
 from ..contract.errors import UserError
 from .fileio import atomic_write_bytes, cannot_read
+from .provenance import APP, spec_from
 
 PROVENANCE_KEY = "stylegan-studio"
 
@@ -55,6 +56,20 @@ def read_provenance(path: str | Path) -> dict | None:
     if not isinstance(rec, dict):
         raise PngError("the provenance is not a JSON object")
     return rec
+
+
+def read_request(path: str | Path):
+    """(request, record) of a PNG the studio saved, None for any other image; a damaged one is a UserError."""
+    try:
+        rec = read_provenance(path)
+    except PngError as exc:
+        raise PngError(f"cannot read {path}: {exc}") from None
+    if not rec or rec.get("app") != APP:
+        return None
+    try:
+        return spec_from(rec), rec
+    except UserError as exc:
+        raise UserError(f"{path}: {exc}") from None
 
 
 def make_grid(imgs: np.ndarray, cols: int, pad: int = 0, fill: int = 255) -> np.ndarray:

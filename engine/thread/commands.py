@@ -19,13 +19,14 @@ from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, Command, DatasetSummary, DescribeModel, ErrorEvent, Event,
                                  ExploreTraining, ExportStill, ExportTimelapse, ExportVideo, LoadModel, MakeAvatars,
-                                 MeasureFID, MetricResult, ModelDescription, NewModel, PauseTraining, ProjectImage,
-                                 ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
+                                 ImageRecord, MeasureFID, MetricResult, ModelDescription, NewModel, PauseTraining,
+                                 ProjectImage, ReadImageRecord, ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
                                  StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .describe import card_path, describe, describe_file, read_card
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS
 from ..files.modelfile import ModelMeta, save_model
+from ..files.pngio import read_request
 from ..files.provenance import model_record
 from ..files.dataset import validate
 from ..render.blend_render import make_blend
@@ -289,6 +290,28 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     answer_off_thread(eng, cmd, "dataset-check", summary)
 
 
+def read_image_record(eng: EngineContext, cmd: ReadImageRecord) -> None:
+    """What a PNG records (the request and model that made it), read on a helper thread: a file on a slow disk
+    should not hold up renders."""
+
+    def answer() -> ImageRecord:
+        found = read_request(cmd.path)
+        if found is None:
+            return ImageRecord(cmd.request, cmd.path)
+        spec, rec = found
+        kimg = rec.get("training_kimg")
+        return ImageRecord(cmd.request, cmd.path, spec, _text(rec, "model_id"), _text(rec, "model_name"),
+                           _text(rec, "model_path"),
+                           float(kimg) if isinstance(kimg, (int, float)) and not isinstance(kimg, bool) else None)
+    answer_off_thread(eng, cmd, "image-record", answer)
+
+
+def _text(rec: dict, key: str) -> str:
+    """A record's text field, or "" (a hostile record may hold anything there)."""
+    value = rec.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
 POLL_S = 0.02  # Make Faces: the longest a render waits for the job between two looks at its workers
 
 
@@ -329,4 +352,4 @@ HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: sav
             SaveLatents: save_latents, ExportVideo: export_video, ExportTimelapse: export_timelapse,
             MeasureFID: measure_fid,
             ValidateDataset: validate_dataset, MakeAvatars: make_avatars,
-            ProjectImage: project_image, SaveTravelPath: save_travel_path}
+            ProjectImage: project_image, SaveTravelPath: save_travel_path, ReadImageRecord: read_image_record}

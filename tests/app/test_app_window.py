@@ -145,6 +145,15 @@ def test_a_half_filled_mixing_grid_shows_its_faces_without_an_error(window, qtbo
     qtbot.waitUntil(lambda: pane.grid.col_images is not None and len(pane.grid.col_images) == 1, timeout=5000)
 
 
+def test_a_grid_still_rendering_when_cleared_does_not_come_back(window, qtbot):
+    """Seen in a screenshot: Clear while the grid rendered, and the cleared faces filled the empty drop slots."""
+    pane = window.panes[Pane.MIXING]
+    with qtbot.waitSignal(window.bridge.results("mixing"), timeout=20000, check_params_cb=lambda ev: ev.done is None):
+        window.state.set_latent(Latent(seed=3))   # the grid re-renders with the new settings …
+        pane.clear()                              # … and the user clears it before that arrives
+    assert pane.grid.col_images is None and pane.grid.row_images is None and pane.grid.cells is None
+
+
 def test_crisp_pixels_enlarge_small_images_with_nearest_neighbour(window, qtbot):
     window.resize(1280, 720)
     qtbot.waitUntil(lambda: window.viewer.pixmap() is not None and window.viewer.pixmap().width() > 64,

@@ -7,7 +7,7 @@ from helpers import tiny_generator
 from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.render.renderer import mix_ws, split_mix
 from stylegan_studio.engine.contract.latents import (Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, layer_ranges,
-                                          parse_layers, parse_seeds, seed_to_z)
+                                          format_seeds, parse_layers, parse_seeds, seed_to_z)
 
 SEEDS = [Latent(seed=s) for s in (0, 1, 2, 3)]
 
@@ -22,6 +22,9 @@ def test_seed_to_z_follows_nvidia_convention_and_is_stable():
 
 def test_parse_seeds_and_layers():
     assert parse_seeds("0-3, 7,42") == (0, 1, 2, 3, 7, 42)
+    for seeds in ((0, 1, 2, 3, 7, 42), (5,), (9, 3, 4, 5, 1), (2, 2, 3)):  # format_seeds: the text that reads back
+        assert parse_seeds(format_seeds(seeds)) == seeds
+    assert format_seeds((0, 1, 2, 3, 7, 42, 43)) == "0-3, 7, 42-43"
     for bad in ("", "a", "5-2", "-1"):
         with pytest.raises(SpecError):
             parse_seeds(bad)
