@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QMimeData, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ..engine.contract.latents import Edit, Latent
+from ..engine.contract.latents import Latent, latent_from_json, latent_to_json
 
 LATENT_MIME = "application/x-stylegan-studio-latent"
 
@@ -80,16 +80,9 @@ def icon(name: str) -> QIcon:
 
 
 def latent_to_mime(latent: Latent) -> QMimeData:
-    """Drag payload carrying a seed or a position in seed space (with its class, if any) or an explicit w."""
-    data = {"pos": list(latent.pos), "space": latent.space} if latent.pos is not None else \
-        {"seed": latent.seed} if latent.seed is not None else {"w": np.asarray(latent.w).tolist()}
-    if latent.c is not None:  # a face dragged from a class-conditional model keeps its class
-        data["c"] = latent.c
-    if latent.edit is not None:  # a face edited in the Directions pane keeps its edit when dragged
-        data["edit"] = {"offset": list(latent.edit.offset), "layers": list(latent.edit.layers),
-                        "label": latent.edit.label}
+    """Drag payload carrying a face: a seed, a position in seed space or an explicit w, with its class and edit."""
     mime = QMimeData()
-    mime.setData(LATENT_MIME, json.dumps(data).encode())
+    mime.setData(LATENT_MIME, json.dumps(latent_to_json(latent)).encode())
     mime.setText(latent.label())
     return mime
 
@@ -99,19 +92,8 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
     if not mime.hasFormat(LATENT_MIME):
         return None
     try:
-        data = json.loads(bytes(mime.data(LATENT_MIME)).decode())
-        e = data.get("edit")
-        edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) \
-            if e else None
-        if "pos" in data:
-            c = data.get("c")
-            return Latent(pos=tuple(float(v) for v in data["pos"]), space=str(data.get("space", "z")), edit=edit,
-                          c=None if c is None else int(c))
-        if "seed" in data:
-            c = data.get("c")
-            return Latent(seed=int(data["seed"]), edit=edit, c=None if c is None else int(c))
-        return Latent(w=np.asarray(data["w"], dtype=np.float32), edit=edit)
-    except (ValueError, KeyError, TypeError, AttributeError):  # SpecError is a ValueError
+        return latent_from_json(json.loads(bytes(mime.data(LATENT_MIME)).decode()))
+    except ValueError:  # SpecError (anything but a latent) and a payload that is not JSON
         return None
 
 

@@ -19,10 +19,16 @@ def restore(win, spec: RenderRequest) -> str:
 
 
 def _settings(win, s: RenderSettings) -> None:
-    """ψ, cutoff, noise and the input transform exactly as saved; the panes' widgets show them."""
+    """ψ, cutoff, noise and the input transform exactly as given; the panes' widgets show them."""
     win.panes[Pane.TRUNCATION].show_settings(s)
     win.panes[Pane.NOISE].apply_spec(s.noise)
     win.state.set_settings(psi=s.psi, cutoff=s.cutoff, noise=s.noise, translate=s.translate, rotate=s.rotate)
+
+
+def show_view(win, view) -> None:
+    """Show a view (history.View: the face, its mixing and settings) in the viewer, the panes' widgets following."""
+    _settings(win, view.settings)
+    win.state.set_latent(view.latent, view.mix_with, view.mix_layers)
 
 
 def _face(win, spec: RenderImage) -> str:

@@ -21,7 +21,8 @@ from .dialogs.model_info import ModelInfoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
 from .qtutil import Squeezable, icon, save_name, to_pixmap
-from .restore import can_restore, restore
+from .history import History
+from .restore import can_restore, restore, show_view
 from .state import ExploreState
 from .viewer import ImageViewer
 
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.qsettings = settings or QSettings("stylegan-studio", "stylegan-studio")
         self.state = ExploreState()
+        self.history = History(self.state)
         self.video_dialog = None
         self.blend_dialog = None
         self.info_dialog = None
@@ -116,7 +118,9 @@ class MainWindow(QMainWindow):
 
     def _action(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
         act = QAction(icon(icon_name) if icon_name else QAction(text).icon(), text, self)
-        if shortcut:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            act.setShortcuts(shortcut)   # every binding of the platform: Redo is Ctrl+Y and Ctrl+Shift+Z on Linux
+        elif shortcut:
             act.setShortcut(QKeySequence(shortcut))
         act.triggered.connect(slot)
         menu.addAction(act)
@@ -141,6 +145,12 @@ class MainWindow(QMainWindow):
         self._action(file, "Model Info…", self.model_info_dialog, "Ctrl+I", "fa5s.info-circle")
         file.addSeparator()
         self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action(edit, "Undo", self.undo, QKeySequence.StandardKey.Undo, "fa5s.undo")
+        self.redo_action = self._action(edit, "Redo", self.redo, QKeySequence.StandardKey.Redo, "fa5s.redo")
+        for signal in (self.history.changed, self.state.changed):
+            signal.connect(self._history_actions)
+        self._history_actions()
         view = self.menuBar().addMenu("&View")
         for entry in PANES:
             act = self.docks[entry.key].toggleViewAction()
@@ -222,6 +232,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{info.name}{live} · {ARCH_NAMES.get(info.arch, info.arch)} · {info.resolution}²"
                                  f"{grown}{classes} · {info.device}{differs}")
         self.model_label.setToolTip(info.source_note)
+        self.setWindowTitle(f"{info.name}{live} — StyleGAN Studio")   # which model, in the task bar and window list
         if info.path and not info.live and Path(info.path).is_file():
             self._add_recent(info.path)
         # e.g. "converted and cached", and that its source is not NVIDIA's (once: a conversion's notice may say it)
@@ -327,6 +338,25 @@ class MainWindow(QMainWindow):
                                               "*.gif *.tif *.tiff);;All files (*)")
         if path:
             self.project_image(path)
+
+    def undo(self) -> None:
+        """Back to the view before (the face, its mixing, ψ, cutoff, noise): Edit → Undo."""
+        self._step(self.history.undo(), "Back to", "Nothing to undo")
+
+    def redo(self) -> None:
+        """Forward to the view undone last: Edit → Redo."""
+        self._step(self.history.redo(), "Forward to", "Nothing to redo")
+
+    def _step(self, view, done: str, none: str) -> None:
+        if view is None:
+            self.statusBar().showMessage(none, 3000)
+            return
+        show_view(self, view)
+        self.statusBar().showMessage(f"{done} {self.state.describe()}", 5000)
+
+    def _history_actions(self) -> None:
+        self.undo_action.setEnabled(self.history.can_undo())
+        self.redo_action.setEnabled(self.history.can_redo())
 
     def open_saved_image(self, path: str) -> None:
         """Open an image file: a PNG the studio saved comes back as it was saved (its model opened if it is not

@@ -342,6 +342,50 @@ class RenderSettings:
 MAX_TRANSLATE = 1000.0  # in the input's units (its field of view is about 1): far beyond any useful shift
 
 
+def latent_to_json(latent: Latent) -> dict:
+    """A latent as JSON-ready data, for provenance records, drags and remembered favourites: {"seed": n},
+    {"w": [...]} (nested per layer for W+) or {"pos": [x, y], "space": s}, with "c" and "edit" when set."""
+    if latent.pos is not None:
+        out = {"pos": list(latent.pos), "space": latent.space}
+    elif latent.w is None:
+        out = {"seed": latent.seed}
+    else:
+        w = np.asarray(latent.w, np.float32)
+        out = {"w": (w if latent.per_layer else w.ravel()).tolist()}
+    if latent.c is not None:
+        out["c"] = int(latent.c)
+    if latent.edit is not None:
+        e = latent.edit
+        out["edit"] = {"offset": list(e.offset), "layers": list(e.layers), "label": e.label}
+    return out
+
+
+def is_latent_json(value) -> bool:
+    """Whether `value` looks like what latent_to_json writes (a record's other fields are numbers, lists, text)."""
+    return isinstance(value, dict) and ("seed" in value or "w" in value or "pos" in value)
+
+
+def latent_from_json(data) -> Latent:
+    """The latent latent_to_json wrote; SpecError for anything else (the data may come from a hostile file)."""
+    try:
+        e = data.get("edit")
+        edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) \
+            if e else None
+        if "pos" in data:
+            x, y = (float(v) for v in data["pos"])
+            return Latent(pos=(x, y), space=str(data.get("space", "z")), edit=edit, c=data.get("c"))
+        if "seed" in data:
+            return Latent(seed=int(data["seed"]), edit=edit, c=data.get("c"))
+        w = np.asarray(data["w"], np.float64)
+        if w.ndim not in (1, 2) or not np.isfinite(w).all() or np.abs(w).max(initial=0) > 1e30:
+            raise SpecError("w is not a list of finite float32 numbers")  # (1e30: float32 would overflow to inf)
+        return Latent(w=w.astype(np.float32), edit=edit)
+    except SpecError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+        raise SpecError(f"not a latent: {str(exc) or type(exc).__name__}") from None
+
+
 def parse_translate(text: str) -> tuple[float, float]:
     """'0.1,-0.2' → (0.1, -0.2); anything else is one line."""
     parts = [p.strip() for p in text.split(",")]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import fields
 
-import numpy as np
-
 from ..contract.errors import UserError
-from ..contract.latents import Edit, Latent, NoiseSpec, RenderSettings, SpecError
+from ..contract.latents import (Latent, NoiseSpec, RenderSettings, SpecError, is_latent_json, latent_from_json,
+                                latent_to_json)
 from ..contract.requests import REQUESTS, RenderRequest, RenderSeedGrid
 
 VERSION = 3
@@ -44,15 +43,7 @@ def record(spec: RenderRequest, model: dict) -> dict:
 
 def _encode(value):
     if isinstance(value, Latent):
-        w = np.asarray(value.w, np.float32) if value.w is not None else None
-        out = {"pos": list(value.pos), "space": value.space} if value.pos is not None else \
-            {"seed": value.seed} if w is None else {"w": (w if value.per_layer else w.ravel()).tolist()}
-        if value.c is not None:
-            out["c"] = int(value.c)
-        if value.edit is not None:
-            e = value.edit
-            out["edit"] = {"offset": list(e.offset), "layers": list(e.layers), "label": e.label}
-        return out
+        return latent_to_json(value)
     if isinstance(value, (tuple, list)):
         return [_encode(v) for v in value]
     return value
@@ -149,18 +140,8 @@ def _brief(value) -> str:
 
 
 def _decode(value):
-    if isinstance(value, dict) and ("seed" in value or "w" in value or "pos" in value):
-        e = value.get("edit")
-        edit = Edit(tuple(map(float, e["offset"])), tuple(map(int, e["layers"])), str(e.get("label", ""))) if e else None
-        if "pos" in value:
-            x, y = (float(v) for v in value["pos"])  # two numbers, or a ValueError / TypeError (damaged)
-            return Latent(pos=(x, y), space=str(value.get("space", "z")), edit=edit, c=value.get("c"))
-        if "seed" in value:
-            return Latent(seed=int(value["seed"]), edit=edit, c=value.get("c"))
-        w = np.asarray(value["w"], np.float64)
-        if not np.isfinite(w).all() or np.abs(w).max(initial=0) > 1e30:  # float32 would overflow to inf
-            raise ValueError("w holds values that are not finite float32 numbers")
-        return Latent(w=w.astype(np.float32), edit=edit)
+    if is_latent_json(value):
+        return latent_from_json(value)
     if isinstance(value, list):
         return tuple(_decode(v) for v in value)
     return value

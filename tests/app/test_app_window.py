@@ -36,6 +36,7 @@ def test_opens_on_a_model_and_shows_an_image(window):
     assert window.viewer.image is not None and window.viewer.image.shape == (16, 16, 3)
     assert "tiny" in window.model_label.text() and "16²" in window.model_label.text()
     assert "seed 0" in window.viewer.info.text()
+    assert window.windowTitle() == "tiny — StyleGAN Studio"
 
 
 def test_copy_image_puts_the_face_on_screen_on_the_clipboard(window, qtbot):

@@ -52,12 +52,12 @@ def test_a_streamed_mixing_grid_fills_in_and_keeps_old_images_until_replaced(env
     for k in range(2):
         pane.set_source("row", k, Latent(seed=k))
     pane.set_source("col", 0, Latent(seed=9))
-    g = pane.grid
-    bridge.results("mixing").emit(grid_event(1, 10, done=1))
+    g, s = pane.grid, bridge.next_stamp()   # results of the requests made after the grid was cleared
+    bridge.results("mixing").emit(grid_event(s, 10, done=1))
     assert g.ready == 1 and g._real(0, 0) and not g._real(0, 1) and not g._real(2, 0)
-    bridge.results("mixing").emit(grid_event(1, 10, done=None))
+    bridge.results("mixing").emit(grid_event(s, 10, done=None))
     assert g.ready is None and g._real(2, 1)
-    bridge.results("mixing").emit(grid_event(2, 20, done=3))       # a new grid (ψ changed) streams in
+    bridge.results("mixing").emit(grid_event(s + 1, 20, done=3))       # a new grid (ψ changed) streams in
     assert g.ready is None                                     # ... over the complete previous one
     assert g.row_images[1, 0, 0, 0] == 20 and g.col_images[0, 0, 0, 0] == 20 and g.cells[0, 0, 0, 0, 0] == 10
 

@@ -1,4 +1,6 @@
 """The exploration operations: seeds, truncation, mixing, noise, interpolation."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -6,8 +8,9 @@ import torch
 from helpers import tiny_generator
 from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.render.renderer import mix_ws, split_mix
-from stylegan_studio.engine.contract.latents import (Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, layer_ranges,
-                                          format_seeds, parse_layers, parse_seeds, seed_to_z)
+from stylegan_studio.engine.contract.latents import (Edit, Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, layer_ranges,
+                                          format_seeds, latent_from_json, latent_to_json, parse_layers,
+                                          parse_seeds, seed_to_z)
 
 SEEDS = [Latent(seed=s) for s in (0, 1, 2, 3)]
 
@@ -35,6 +38,18 @@ def test_parse_seeds_and_layers():
     assert parse_layers("middle,0-1", ws_64) == (0, 1, 4, 5, 6, 7)
     with pytest.raises(SpecError):
         parse_layers("12", ws_64)
+
+
+def test_one_json_form_of_a_latent_for_records_drags_and_favourites():
+    edit = Edit((0.5, -0.25), (0, 3), "pc 1 +2σ")
+    for lat in (Latent(seed=7), Latent(seed=7, c=2, edit=edit), Latent(w=np.arange(4, dtype=np.float32)),
+                Latent(w=np.ones((3, 4), np.float32), edit=edit), Latent(pos=(1.5, 2.25), space="w", c=1)):
+        assert latent_from_json(json.loads(json.dumps(latent_to_json(lat)))) == lat
+    for bad in ([1], "seed", {"seed": "x"}, {"w": "abc"}, {"w": [[[1.0]]]}, {"w": [1e40]}, {"w": [float("nan")]},
+                {"pos": [1.0]}, {"seed": 1, "c": -1}, {"seed": 1, "c": True}, {"seed": 1, "edit": {"offset": []}},
+                {"pos": [1, 2], "space": "x"}):
+        with pytest.raises(SpecError):
+            latent_from_json(bad)
 
 
 def test_same_seed_gives_identical_pixels():
