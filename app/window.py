@@ -22,6 +22,7 @@ from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
 from .qtutil import Squeezable, icon, save_name, to_pixmap
 from .history import History
+from .panes.latentlist import decode_favourites, encode_favourites
 from .restore import can_restore, restore, show_view
 from .state import ExploreState
 from .viewer import ImageViewer
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.project_dialog.projected.connect(self.on_projected)
         self._record_request = 0     # the newest Open Saved Image asked; older answers are not shown
         self._pending_record = None  # an ImageRecord waiting for its model to open
+        self._fav_model: str | None = None   # the model id whose favourites the Seeds pane shows
         self.viewer = ImageViewer()
         self.setCentralWidget(self.viewer)
         self.setWindowTitle("StyleGAN Studio")
@@ -132,7 +134,6 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Recent Models")
         self._action(file, "Open Saved Image…", self.open_saved_image_dialog, "Ctrl+Shift+O", "fa5s.image")
         self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save, "fa5s.save")
-        self._action(file, "Copy Image", self.copy_image, QKeySequence.StandardKey.Copy, "fa5s.copy")
         self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
                      "fa5s.th")
         figures = file.addMenu("Export Figure")
@@ -148,6 +149,8 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit, "Undo", self.undo, QKeySequence.StandardKey.Undo, "fa5s.undo")
         self.redo_action = self._action(edit, "Redo", self.redo, QKeySequence.StandardKey.Redo, "fa5s.redo")
+        edit.addSeparator()
+        self._action(edit, "Copy Image", self.copy_image, QKeySequence.StandardKey.Copy, "fa5s.copy")
         for signal in (self.history.changed, self.state.changed):
             signal.connect(self._history_actions)
         self._history_actions()
@@ -192,6 +195,7 @@ class MainWindow(QMainWindow):
         b.model_info.connect(self.on_model)
         b.error.connect(self.on_error)
         b.image_record.connect(self.on_image_record)
+        self.panes[Pane.SEEDS].favs.changed.connect(self._store_favourites)
         b.saved.connect(lambda ev: self.statusBar().showMessage(f"Saved {ev.what}: {ev.path}", 8000))
         self.state.changed.connect(self.render)
         self.viewer.latent_dropped.connect(self.state.set_latent)
@@ -242,9 +246,28 @@ class MainWindow(QMainWindow):
         elif self.statusBar().currentMessage().startswith("Opening"):
             self.statusBar().showMessage(f"Opened {info.name}", 5000)   # the model is open: say so, not "Opening…"
         self.state.set_model(info)
+        self._switch_favourites(info)
         pending = self._pending_record
         if pending is not None and not info.live and Path(info.path) == Path(pending.model_path):
             self._restore_record(pending)
+
+    def _switch_favourites(self, info) -> None:
+        """Each model keeps its own favourites (a face is a face of one model), remembered between launches; a
+        training run's live G_ema keeps the list it has, an unsaved model starts with none."""
+        if info.live or info.model_id == self._fav_model:
+            return
+        favs, unsaved = self.panes[Pane.SEEDS].favs, self._fav_model == ""
+        self._fav_model = info.model_id
+        stored = decode_favourites(self.qsettings.value(f"favourites/{info.model_id}", "") if info.model_id else "")
+        if unsaved and not stored:   # the unsaved model was saved (or a run's G_ema explored): its faces stay
+            favs.forget_icons()
+            self._store_favourites()
+            return
+        favs.set_entries(stored)
+
+    def _store_favourites(self) -> None:
+        if self._fav_model:
+            self.remember(**{f"favourites/{self._fav_model}": encode_favourites(self.panes[Pane.SEEDS].favs.entries())})
 
     def on_error(self, ev) -> None:
         """Errors are shown, never fatal; a failed open keeps the previous model."""

@@ -12,7 +12,7 @@ from ...engine.contract.requests import RenderImage
 from ...engine.contract.latents import SLIDER_SIGMAS as RANGE
 from ..qtutil import icon, save_name, to_pixmap
 from .layerpicker import LayerPicker
-from .seeds import LatentList
+from .latentlist import LatentList
 
 METHODS = (("PCA of w (GANSpace)", "pca"), ("Closed form (SeFa)", "sefa"),
            ("Attributes (classified faces)", "attributes"))

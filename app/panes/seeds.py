@@ -1,49 +1,19 @@
 """The Seeds pane: a paged grid of thumbnails for a seed range, and a small latent library."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
 from ...engine.contract.messages import LayerReady, SaveLatents
 from ...engine.contract.requests import RenderLayer, RenderSeedGrid
 from ...engine.contract.latents import Latent, SpecError, format_seeds, parse_seeds
-from ..qtutil import icon, latent_to_mime, save_name, to_pixmap
+from ..qtutil import icon, save_name, to_pixmap
+from .latentlist import ROLE, FavouritesList, LatentList
 
 PAGE = 64
 TARGET = "seeds"  # render target of the thumbnails
-ROLE = Qt.ItemDataRole.UserRole
-
-
-class LatentList(QListWidget):
-    """Icon grid whose items carry a Latent and can be dragged out with the studio MIME type."""
-
-    def __init__(self, thumb: int) -> None:
-        super().__init__()
-        self.setViewMode(QListWidget.ViewMode.IconMode)
-        self.setIconSize(QSize(thumb, thumb))
-        self.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.setMovement(QListWidget.Movement.Static)
-        self.setDragEnabled(True)
-        self.setUniformItemSizes(True)
-        self.setGridSize(QSize(thumb + 10, thumb + 22))
-        blank = QPixmap(thumb, thumb)
-        blank.fill(QColor("#3a3a3a"))
-        self.blank = QIcon(blank)  # placeholder until the thumbnail streams in
-
-    def mimeData(self, items):  # noqa: N802 (Qt name)
-        latent = items[0].data(ROLE) if items else None
-        return latent_to_mime(latent) if latent is not None else super().mimeData(items)
-
-    def add_latent(self, latent: Latent, text: str) -> QListWidgetItem:
-        """Append an item for `latent`."""
-        item = QListWidgetItem(self.blank, text)
-        item.setData(ROLE, latent)
-        self.addItem(item)
-        return item
 
 
 class SeedsPane(QWidget):
@@ -77,7 +47,9 @@ class SeedsPane(QWidget):
         self.faces_btn.hide()
         self.grid = LatentList(thumb)
         self.grid.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
-        self.favs = LatentList(40)
+        self.favs = FavouritesList(bridge, state, 40)
+        self.favs.setToolTip("Faces kept for the open model (each model has its own, remembered between launches); "
+                             "drag one into the mixing grid; Delete or right-click removes")
         self.favs.setMaximumHeight(76)
         self.favs.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
         keep, save, load = (QPushButton(icon(i), t) for i, t in
@@ -184,19 +156,22 @@ class SeedsPane(QWidget):
     def keep_current(self) -> None:
         """Add the viewer's latent to the favourites."""
         lat = self.state.latent
-        item = self.favs.add_latent(lat, lat.label())
         current = self._icon_for(lat)
+        if current is None and self.state.frame is not None and self.state.frame[0] == lat:  # e.g. a fractional seed
+            current = to_pixmap(self.state.frame[1], 40)
+        self.favs.add_latent(lat, lat.label())
         if current is not None:
-            item.setIcon(current)
-        elif self.state.frame is not None and self.state.frame[0] == lat:  # e.g. a fractional seed: the viewer's
-            item.setIcon(to_pixmap(self.state.frame[1], 40))
-        item.setToolTip(lat.label())
+            self.favs.item(self.favs.count() - 1).setIcon(current)
+        else:
+            self.favs.render_icons()
 
     def add_favourite(self, latent: Latent, text: str, image=None) -> None:
         """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon."""
         item = self.favs.add_latent(latent, text)
         if image is not None:
             item.setIcon(to_pixmap(image, 40))
+        else:
+            self.favs.render_icons()
 
     def _icon_for(self, lat: Latent):
         for i in range(self.grid.count()):
@@ -206,7 +181,7 @@ class SeedsPane(QWidget):
 
     def favourites(self) -> tuple[Latent, ...]:
         """The kept latents, in order."""
-        return tuple(self.favs.item(i).data(ROLE) for i in range(self.favs.count()))
+        return self.favs.latents()
 
     def save_favourites(self, path: str | None = None) -> None:
         """Write the favourites' w to an .npz (the engine maps seeds to w)."""
@@ -229,3 +204,4 @@ class SeedsPane(QWidget):
             return
         for i, w in enumerate(ws):
             self.favs.add_latent(Latent(w=w), labels[i] if i < len(labels) else f"w #{i}")
+        self.favs.render_icons()

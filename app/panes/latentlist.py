@@ -1,0 +1,154 @@
+"""Lists of faces that drag out as latents: the Directions pane's kept faces, and the favourites (Seeds pane), which
+each model keeps for itself and the window remembers between launches."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu
+
+from ...engine.contract.latents import Latent, SpecError, latent_from_json, latent_to_json
+from ...engine.contract.requests import RenderMixGrid
+from ..qtutil import latent_to_mime, to_pixmap
+
+ROLE = Qt.ItemDataRole.UserRole
+ICONS_TARGET = "favourite-icons"   # render target of the favourites' icons
+MAX_FAVOURITES = 500               # remembered per model (a W+ face of a 1024² model is ~100 KB of settings)
+
+
+class LatentList(QListWidget):
+    """Icon grid whose items carry a Latent and can be dragged out with the studio MIME type."""
+
+    def __init__(self, thumb: int) -> None:
+        super().__init__()
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(QSize(thumb, thumb))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setDragEnabled(True)
+        self.setUniformItemSizes(True)
+        self.setGridSize(QSize(thumb + 10, thumb + 22))
+        blank = QPixmap(thumb, thumb)
+        blank.fill(QColor("#3a3a3a"))
+        self.blank = QIcon(blank)  # placeholder until the thumbnail streams in
+
+    def mimeData(self, items):  # noqa: N802 (Qt name)
+        latent = items[0].data(ROLE) if items else None
+        return latent_to_mime(latent) if latent is not None else super().mimeData(items)
+
+    def add_latent(self, latent: Latent, text: str) -> QListWidgetItem:
+        """Append an item for `latent`."""
+        item = QListWidgetItem(self.blank, text)
+        item.setData(ROLE, latent)
+        self.addItem(item)
+        return item
+
+    def latents(self) -> tuple[Latent, ...]:
+        """The latents listed, in order."""
+        return tuple(self.item(i).data(ROLE) for i in range(self.count()))
+
+
+class FavouritesList(LatentList):
+    """The favourites: `changed` after each addition or removal (the window remembers them for the open model);
+    Delete or the context menu removes; faces without an icon (read from a file or from the settings, or all of
+    them when another model opens) get one rendered by the engine."""
+
+    changed = Signal()
+
+    def __init__(self, bridge, state, thumb: int) -> None:
+        super().__init__(thumb)
+        self.bridge, self.state, self.thumb = bridge, state, thumb
+        self.waiting: list[QListWidgetItem] = []   # the items the icons on their way are for, in order
+        self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        bridge.results(ICONS_TARGET).connect(self._on_icons)
+
+    def add_latent(self, latent: Latent, text: str) -> QListWidgetItem:
+        item = super().add_latent(latent, text)
+        item.setToolTip(latent.label())
+        self.changed.emit()
+        return item
+
+    def set_entries(self, entries: list[tuple[Latent, str]]) -> None:
+        """Show exactly these (latent, label) favourites, their icons rendered by the open model."""
+        self.blockSignals(True)   # one `changed` for the whole list, not one per face
+        self.clear()
+        for latent, text in entries:
+            self.add_latent(latent, text)
+        self.blockSignals(False)
+        self.render_icons()
+
+    def entries(self) -> list[tuple[Latent, str]]:
+        """(latent, label) of every favourite, in order."""
+        return [(self.item(i).data(ROLE), self.item(i).text()) for i in range(self.count())]
+
+    def render_icons(self) -> None:
+        """Ask for the icons of the favourites that show the placeholder (one request: the sources of a grid
+        without columns are exactly these faces)."""
+        self.waiting = [self.item(i) for i in range(self.count())
+                        if self.item(i).icon().cacheKey() == self.blank.cacheKey()]
+        if self.waiting and self.state.model is not None:
+            self.bridge.submit(RenderMixGrid(ICONS_TARGET, self.bridge.next_stamp(),
+                                             rows=tuple(item.data(ROLE) for item in self.waiting),
+                                             settings=self.state.settings, thumb=self.thumb))
+
+    def forget_icons(self) -> None:
+        """Another model opened: every face looks different in it, so every icon is rendered again."""
+        for i in range(self.count()):
+            self.item(i).setIcon(self.blank)
+        self.render_icons()
+
+    def _on_icons(self, ev) -> None:
+        done = len(ev.row_images) if ev.done is None else min(ev.done, len(ev.row_images))
+        live = {id(self.item(i)) for i in range(self.count())}   # a favourite removed meanwhile gets nothing
+        for item, img in zip(self.waiting[:done], ev.row_images[:done]):
+            if id(item) in live:
+                item.setIcon(to_pixmap(img, self.thumb))
+
+    def remove(self, items) -> None:
+        """Remove these favourites."""
+        gone = {id(item) for item in items}
+        for item in items:
+            self.takeItem(self.row(item))
+        self.waiting = [w for w in self.waiting if id(w) not in gone]
+        self.changed.emit()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selectedItems():
+            self.remove(self.selectedItems())
+            return
+        super().keyPressEvent(event)
+
+    def _menu(self, pos) -> None:
+        item = self.itemAt(pos)
+        menu = QMenu(self)
+        if item is not None:
+            chosen = self.selectedItems() if item.isSelected() else [item]
+            menu.addAction("Remove" if len(chosen) == 1 else f"Remove {len(chosen)} favourites",
+                           lambda: self.remove(chosen))
+        if self.count():
+            menu.addAction("Remove all favourites", lambda: self.remove([self.item(i) for i in range(self.count())]))
+        if not menu.isEmpty():
+            menu.popup(self.mapToGlobal(pos))
+
+
+def encode_favourites(entries: list[tuple[Latent, str]]) -> str:
+    """Favourites as the text the window's settings keep (JSON)."""
+    return json.dumps([{"latent": latent_to_json(lat), "label": text} for lat, text in entries[:MAX_FAVOURITES]])
+
+
+def decode_favourites(text) -> list[tuple[Latent, str]]:
+    """The favourites encode_favourites wrote; what cannot be read (a damaged settings file) is left out."""
+    try:
+        items = json.loads(text) if isinstance(text, str) and text else []
+    except (ValueError, RecursionError):
+        return []
+    out = []
+    for entry in items[:MAX_FAVOURITES] if isinstance(items, list) else []:
+        try:
+            out.append((latent_from_json(entry["latent"]), str(entry.get("label", ""))))
+        except (SpecError, KeyError, TypeError, AttributeError):
+            continue
+    return out

@@ -1,0 +1,115 @@
+"""Favourites: each model keeps its own, remembered between launches, with icons; Delete and the menu remove."""
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+
+from helpers import tiny_generator
+from studio_window import start_window, tiny_model
+from stylegan_studio.app.panes.latentlist import decode_favourites, encode_favourites
+from stylegan_studio.app.panes.registry import Pane
+from stylegan_studio.engine.contract.latents import Edit, Latent
+from stylegan_studio.engine.contract.messages import LoadModel, NewModel, SaveModel
+from stylegan_studio.engine.files.modelfile import save_model
+from stylegan_studio.engine.contract.latentfile import encode_latents
+
+
+def rendered(favs):
+    """True once every favourite shows its face, not the placeholder."""
+    return all(favs.item(i).icon().cacheKey() != favs.blank.cacheKey() for i in range(favs.count()))
+
+
+def open_model(win, qtbot, path):
+    with qtbot.waitSignal(win.bridge.model_info, timeout=20000):
+        win.bridge.post(LoadModel(str(path)))
+
+
+def test_favourites_come_back_at_the_next_launch_with_their_faces(qtbot, tmp_path):
+    model = str(tiny_model(tmp_path))
+    win = start_window(qtbot, tmp_path, model)
+    seeds = win.panes[Pane.SEEDS]
+    w_plus = np.linspace(-1, 1, 6 * 16, dtype=np.float32).reshape(6, 16)
+    win.state.set_latent(Latent(seed=12, edit=Edit(tuple([0.5] * 16), (0, 1), "pc 0 +1σ")))
+    seeds.keep_current()
+    seeds.add_favourite(Latent(w=w_plus), "projected me")
+    kept = seeds.favs.entries()
+    win.bridge.close()
+    win.close()
+    again = start_window(qtbot, tmp_path, model)    # the same settings file: a second launch
+    favs = again.panes[Pane.SEEDS].favs
+    assert favs.entries() == kept and [t for _, t in kept] == ["seed 12 (pc 0 +1σ)", "projected me"]
+    qtbot.waitUntil(lambda: rendered(favs), timeout=20000)
+    again.bridge.close()
+
+
+def test_each_model_keeps_its_own_favourites(qtbot, tmp_path):
+    first = str(tiny_model(tmp_path))
+    other = tmp_path / "other.safetensors"
+    save_model(tiny_generator(16, seed=1), other)
+    win = start_window(qtbot, tmp_path, first)
+    seeds = win.panes[Pane.SEEDS]
+    win.state.set_latent(Latent(seed=3))
+    seeds.keep_current()
+    open_model(win, qtbot, other)
+    assert seeds.favs.count() == 0                  # the other model has none yet
+    win.state.set_latent(Latent(seed=40))
+    seeds.keep_current()
+    open_model(win, qtbot, first)
+    assert seeds.favourites() == (Latent(seed=3),)
+    qtbot.waitUntil(lambda: rendered(seeds.favs), timeout=20000)   # its face in this model
+    open_model(win, qtbot, other)
+    assert seeds.favourites() == (Latent(seed=40),)
+    win.bridge.close()
+
+
+def test_favourites_of_a_new_model_stay_when_it_is_saved(qtbot, tmp_path):
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    seeds = win.panes[Pane.SEEDS]
+    with qtbot.waitSignal(win.bridge.model_info, timeout=20000):
+        win.bridge.post(NewModel(resolution=16, channels=16, z_dim=16))
+    assert seeds.favs.count() == 0
+    seeds.add_favourite(Latent(seed=5), "seed 5")
+    with qtbot.waitSignal(win.bridge.model_info, timeout=20000):
+        win.bridge.post(SaveModel(str(tmp_path / "new.safetensors")))
+    assert seeds.favourites() == (Latent(seed=5),)
+    stored = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    assert decode_favourites(stored.value(f"favourites/{win.state.model.model_id}")) == [(Latent(seed=5), "seed 5")]
+    win.bridge.close()
+
+
+def test_delete_and_the_menu_remove_favourites_and_that_is_remembered(qtbot, tmp_path):
+    model = str(tiny_model(tmp_path))
+    win = start_window(qtbot, tmp_path, model)
+    favs = win.panes[Pane.SEEDS].favs
+    for seed in (1, 2, 3):
+        win.panes[Pane.SEEDS].add_favourite(Latent(seed=seed), f"seed {seed}")
+    favs.setCurrentRow(1)
+    QTest.keyClick(favs, Qt.Key.Key_Delete)
+    assert win.panes[Pane.SEEDS].favourites() == (Latent(seed=1), Latent(seed=3))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    key = f"favourites/{win.state.model.model_id}"
+    assert [t for _, t in decode_favourites(settings.value(key))] == ["seed 1", "seed 3"]
+    favs.remove([favs.item(i) for i in range(favs.count())])   # the context menu's "Remove all favourites"
+    assert favs.count() == 0 and decode_favourites(QSettings(str(tmp_path / "settings.ini"),
+                                                             QSettings.Format.IniFormat).value(key)) == []
+    win.bridge.close()
+
+
+def test_loaded_favourites_get_their_faces_rendered(qtbot, tmp_path):
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    (tmp_path / "faces.npz").write_bytes(encode_latents(np.ones((3, 16), np.float32) * [[0.1], [0.5], [-1]],
+                                                        ["a", "b", "c"]))
+    win.panes[Pane.SEEDS].load_favourites(str(tmp_path / "faces.npz"))
+    favs = win.panes[Pane.SEEDS].favs
+    assert [t for _, t in favs.entries()] == ["a", "b", "c"]
+    qtbot.waitUntil(lambda: rendered(favs), timeout=20000)   # they were grey squares until opened again
+    win.bridge.close()
+
+
+def test_damaged_remembered_favourites_are_left_out():
+    good = encode_favourites([(Latent(seed=4), "four")])
+    assert decode_favourites(good) == [(Latent(seed=4), "four")]
+    for bad in ("", "not json", "[[[", '{"a": 1}', '[{"latent": {"w": "x"}}, 3, {"label": "no latent"}]', None, 7,
+                "[" * 100000):
+        assert decode_favourites(bad) == []
+    mixed = '[{"latent": {"seed": 1}, "label": "one"}, {"latent": {"seed": 2, "c": -1}}]'
+    assert decode_favourites(mixed) == [(Latent(seed=1), "one")]
