@@ -321,7 +321,8 @@ class MainWindow(QMainWindow):
     def export_video_dialog(self) -> None:
         """Open the (non-modal) Export Video dialog."""
         if self.video_dialog is None:
-            self.video_dialog = ExportVideoDialog(self.bridge, self.state, self)
+            self.video_dialog = ExportVideoDialog(self.bridge, self.state, self,
+                                                  favourites=self.panes[Pane.SEEDS].favourites)
         self.video_dialog.show()
         self.video_dialog.raise_()
 

@@ -21,9 +21,10 @@ class ExportVideoDialog(JobDialog):
 
     JOB_KIND = "video"
 
-    def __init__(self, bridge, state, parent=None) -> None:
+    def __init__(self, bridge, state, parent=None, favourites=tuple) -> None:
         super().__init__(bridge, "Export Video", "Export", parent)
         self.state = state
+        self.favourites = favourites   # () → the Seeds pane's favourites, in order
         self.kind = QComboBox()
         for k in KINDS:
             self.kind.addItem(KIND_TEXT[k], k)
@@ -38,21 +39,29 @@ class ExportVideoDialog(JobDialog):
         self.loop = QCheckBox("Loop back to the start", checked=True)
         self.travelled = QCheckBox("Along the path travelled in the viewer (a walk; frames per step: per seed)")
         self.travelled.setToolTip("Drag the image with Shift held (or in Seed → Travel Mode) to travel")
+        self.through_favs = QCheckBox("Through the favourites (Seeds pane), in their order, instead of the seeds")
+        self.through_favs.setToolTip("Any kept face: seeds, projected images, faces edited in Directions")
+        for one, other in ((self.travelled, self.through_favs), (self.through_favs, self.travelled)):
+            one.toggled.connect(lambda on, other=other: on and other.setChecked(False))   # one source at a time
         self.path = QLineEdit("video.mp4")
         browse = QPushButton("…")
         browse.clicked.connect(self.browse)
         self._layout(browse)
         self.kind.currentIndexChanged.connect(self._show_used)
         self.travelled.toggled.connect(self._show_used)
+        self.through_favs.toggled.connect(self._show_used)
         self._show_used()
 
     def _show_used(self, *_) -> None:
         """Grey out what the chosen kind does not read (a walk along the travelled path: its seeds and space too)."""
         kind = self.kind.currentData()
         along_path = reads(kind, "path") and self.travelled.isChecked()
+        through = reads(kind, "latents") and self.through_favs.isChecked()
         self.travelled.setEnabled(reads(kind, "path"))
-        self.seeds.setEnabled(not along_path)
-        self.space.setEnabled(reads(kind, "space") and not along_path)   # a path blends in its own space
+        self.through_favs.setEnabled(reads(kind, "latents"))
+        self.seeds.setEnabled(not (along_path or through))
+        # a path blends in its own space, a walk through faces in W
+        self.space.setEnabled(reads(kind, "space") and not (along_path or through))
         self.layers.setEnabled(kind == "morph")   # a direction's layers are the Directions pane's
         self.loop.setEnabled(reads(kind, "loop"))
 
@@ -64,7 +73,7 @@ class ExportVideoDialog(JobDialog):
         for label, w in (("Kind", self.kind), ("Seeds", self.seeds), ("Interpolate in", self.space),
                          ("Frames per step", self.frames), ("Frames per second", self.fps),
                          ("Size (px)", self.size), ("Morph layers", self.layers), ("", self.loop), ("", self.travelled),
-                         ("File", out)):
+                         ("", self.through_favs), ("File", out)):
             form.addRow(label, w)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -91,6 +100,11 @@ class ExportVideoDialog(JobDialog):
             if len(self.state.travel_path) < 2:
                 raise SpecError("no path travelled yet: drag the image with Shift held (or in travel mode)")
             return replace(spec, kind="walk", path=tuple(self.state.travel_path), space=self.state.travel_space)
+        if self.through_favs.isChecked() and reads(spec.kind, "latents"):
+            faces = tuple(self.favourites())
+            if len(faces) < 2:
+                raise SpecError(f"keep two or more favourites first (Seeds pane: Keep current); there are {len(faces)}")
+            return replace(spec, latents=faces, space="w")
         return replace(spec, layers=self.state.direction.layers) if spec.kind == "direction" else spec
 
     def _direction(self) -> dict:

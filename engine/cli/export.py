@@ -9,7 +9,8 @@ from ..contract.directions import read
 from ..contract.errors import UserError
 from ..render import exports
 from .render import add_class_option, add_transform_options, cli_model_record, load_cli_model
-from ..contract.latents import DEFAULT_PSI, parse_layers, parse_seeds
+from ..contract.latentfile import read_latents
+from ..contract.latents import DEFAULT_PSI, Latent, parse_layers, parse_seeds
 from ..contract.requests import FIGURES, RenderFigure
 from ..render.video import video_job
 from ..contract.video import KINDS, VideoSpec, check_format, decode_path
@@ -23,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space", choices=("w", "z"), default="w", help="interpolate in W (lerp) or Z (slerp)")
     p.add_argument("--path", help="walk: a travelled path file (the window's Seed → Save Travelled Path…) instead "
                    "of --seeds; --frames-per-step is then frames per seed travelled, --space the path's own")
+    p.add_argument("--latents", help="walk: a latents file (.npz of w, the window's favourites Save…, or `project`'s) "
+                   "instead of --seeds: a walk in W through those faces")
     p.add_argument("--frames-per-step", type=int, default=30)
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--size", type=int, help="output size in px (upscaled with --filter)")
@@ -64,6 +67,13 @@ def spec_from_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) ->
             extra["path"], args.space = decode_path(Path(args.path).read_bytes())
         except OSError as exc:
             raise UserError(f"cannot read {args.path}: {exc.strerror or exc}") from None
+    if args.latents:
+        if args.kind != "walk" or args.path:
+            raise UserError("--latents are the faces a walk goes through: use them with --kind walk, without --path")
+        ws, _ = read_latents(args.latents)
+        if len(ws) < 2:
+            raise UserError(f"{args.latents} holds {len(ws)} face; a walk needs two or more")
+        extra["latents"] = tuple(Latent(w=w) for w in ws)
     return VideoSpec(**extra, kind=args.kind, seeds=parse_seeds(args.seeds), space=args.space,
                      frames_per_step=args.frames_per_step, fps=args.fps, size=args.size, psi=args.psi,
                      cutoff=args.cutoff, layers=layers,

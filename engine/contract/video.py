@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .latents import DEFAULT_PSI, TRAVEL_SPACES, RenderSettings, SpecError, check_amounts, check_class
+from .latents import (DEFAULT_PSI, TRAVEL_SPACES, Latent, RenderSettings, SpecError, check_amounts, check_class,
+                      latent_to_json)
 
 MAX_PATH_POINTS = 100_000
 
@@ -18,7 +19,7 @@ FILTERS = ("nearest", "bilinear", "lanczos")
 # The VideoSpec fields only some kinds read (all read seeds, frames_per_step, fps, size, ψ): the export dialog
 # greys the others out. tests/render/test_video.py renders each kind with each field changed to hold it true.
 READ_BY = {"space": ("walk", "morph", "grid"), "layers": ("morph", "direction"),
-           "loop": ("walk", "noise", "grid", "direction"), "path": ("walk",)}
+           "loop": ("walk", "noise", "grid", "direction"), "path": ("walk",), "latents": ("walk",)}
 
 
 def reads(kind: str, field: str) -> bool:
@@ -53,6 +54,8 @@ class VideoSpec:
     path: tuple[tuple[float, float], ...] = ()  # walk: a travelled path in seed space (fractional seeds) instead
                                                 # of the seeds; frames_per_step frames per seed travelled
     c: int | None = None                  # the class every seed is mapped with (class-conditional models)
+    latents: tuple[Latent, ...] = ()      # walk: these faces instead of the seeds (favourites: seeds, w, W+, edited),
+                                          # their truncated ws lerped; the space is W
     translate: tuple[float, float] = (0.0, 0.0)  # the input transform of a model that has one (StyleGAN3)
     rotate: float = 0.0
 
@@ -78,10 +81,18 @@ class VideoSpec:
         if self.path and (self.kind != "walk" or len(self.path) < 2 or len(self.path) > MAX_PATH_POINTS or
                           not all(len(p) == 2 and all(math.isfinite(v) and v >= 0 for v in p) for p in self.path)):
             raise SpecError("a travelled path is a walk through 2 or more points of seed space (numbers from 0)")
+        if self.latents and (self.kind != "walk" or self.path or len(self.latents) < 2 or
+                             not all(isinstance(lat, Latent) for lat in self.latents)):
+            raise SpecError("a walk through faces needs two or more of them (and no travelled path)")
         if self.kind == "direction" and not self.direction:
             raise SpecError("a direction video needs a direction (compute or open one in Directions)")
         if self.kind == "direction":
             check_amounts(self.amount_range)
+
+
+def describe_spec(spec: VideoSpec) -> dict:
+    """The spec as JSON-ready data (a video file's comment records it)."""
+    return {k: [latent_to_json(lat) for lat in v] if k == "latents" else v for k, v in spec.__dict__.items()}
 
 
 def check_format(path: str) -> str:

@@ -19,7 +19,7 @@ from ..files.modelfile import ModelMeta
 from ..nets.api import GeneratorNet
 from ..files.pngio import make_grid
 from ..contract.latents import Edit, Latent, RenderSettings, seed_to_z
-from ..contract.video import VideoSpec, check_format, path_frames
+from ..contract.video import VideoSpec, check_format, describe_spec, path_frames
 
 BATCH = 8
 
@@ -53,6 +53,16 @@ def _walk_ws(G: GeneratorNet, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.
     return styled_ws(G, w, RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
 
 
+def _keys_walk_ws(G: GeneratorNet, spec: VideoSpec) -> torch.Tensor:
+    """ws for every frame of a walk through `spec.latents` [F, num_ws, w_dim]: their ws (truncated, edits added)
+    lerped, which is the walk in W for plain faces and also carries W+ faces and edits along."""
+    keys = latents_ws(G, list(spec.latents), RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
+    pos = _positions(spec, len(keys))
+    a = keys[[s for s, _ in pos]]
+    b = keys[[(s + 1) % len(keys) for s, _ in pos]]
+    return torch.lerp(a, b, torch.tensor([x for _, x in pos], device=keys.device).view(-1, 1, 1))
+
+
 def _batches(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings) -> Iterator[np.ndarray]:
     noise = prepare(G, settings)
     for i in range(0, ws.shape[0], BATCH):
@@ -65,11 +75,14 @@ def _moved(spec: VideoSpec) -> RenderSettings:
 
 
 def frames_walk(G, spec):
-    """Walk through the seeds, lerp in W or slerp in Z; or along a travelled path, each frame a fractional seed."""
+    """Walk through the seeds, lerp in W or slerp in Z; along a travelled path, each frame a fractional seed; or
+    through the spec's faces (favourites)."""
     if spec.path:
         latents = [Latent(pos=(float(x), float(y)), space=spec.space, c=spec.c)
                    for x, y in path_frames(spec.path, spec.frames_per_step)]
         return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), _moved(spec))
+    if spec.latents:
+        return _batches(G, _keys_walk_ws(G, spec), _moved(spec))
     return _batches(G, _walk_ws(G, spec, spec.seeds), _moved(spec))
 
 
@@ -161,7 +174,7 @@ def frame_count(G: GeneratorNet, spec: VideoSpec) -> int:
         return spec.frames_per_step * len(spec.seeds)
     if spec.kind == "morph":
         return spec.frames_per_step + 1
-    keys = len(spec.seeds) if spec.kind != "noise" else (max(2, len(spec.seeds)) if spec.loop else 2)
+    keys = len(spec.latents or spec.seeds) if spec.kind != "noise" else (max(2, len(spec.seeds)) if spec.loop else 2)
     return spec.frames_per_step * (keys if spec.loop else keys - 1) + (0 if spec.loop else 1)
 
 
@@ -228,7 +241,7 @@ def video_job(G: GeneratorNet, meta: ModelMeta, model_path: str | Path, spec: Vi
     """Render and encode; yields (frames done, total) per batch; no partial file on cancel or failure."""
     total = frame_count(G, spec)
     comment = json.dumps({"app": "stylegan-studio", "model_id": meta.model_id, "model_path": str(model_path),
-                          "video": {k: v for k, v in spec.__dict__.items()}})
+                          "video": describe_spec(spec)})
     batches = (resize(frames, spec.size, spec.filter) for frames in FRAMES[spec.kind](G, spec))
     for done in encode(batches, out_path, spec.fps, spec.quality, comment):
         yield done, total

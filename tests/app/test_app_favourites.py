@@ -113,3 +113,29 @@ def test_damaged_remembered_favourites_are_left_out():
         assert decode_favourites(bad) == []
     mixed = '[{"latent": {"seed": 1}, "label": "one"}, {"latent": {"seed": 2, "c": -1}}]'
     assert decode_favourites(mixed) == [(Latent(seed=1), "one")]
+
+
+def test_a_video_through_the_favourites_from_the_export_dialog(qtbot, tmp_path):
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    seeds = win.panes[Pane.SEEDS]
+    win.export_video_dialog()
+    dialog = win.video_dialog
+    dialog.through_favs.setChecked(True)
+    assert not dialog.seeds.isEnabled() and not dialog.space.isEnabled()
+    dialog.path.setText(str(tmp_path / "favs.gif"))
+    dialog.start()
+    assert "keep two or more favourites first" in dialog.message.text()
+    seeds.add_favourite(Latent(seed=2), "seed 2")
+    seeds.add_favourite(Latent(w=np.linspace(-1, 1, 6 * 16, dtype=np.float32).reshape(6, 16)), "projected")
+    dialog.frames.setValue(3)
+    dialog.loop.setChecked(False)
+    with qtbot.waitSignal(win.bridge.job_finished, timeout=60000) as done:
+        dialog.start()
+    assert done.args[0].status == "ok", done.args[0].message
+    from PIL import Image
+    assert Image.open(tmp_path / "favs.gif").n_frames == 4            # 3 per step, and the last face
+    dialog.travelled.setChecked(True)                                 # one source at a time
+    assert not dialog.through_favs.isChecked()
+    dialog.kind.setCurrentIndex(dialog.kind.findData("noise"))
+    assert not dialog.through_favs.isEnabled()
+    win.bridge.close()

@@ -8,7 +8,8 @@ from helpers import tiny_generator
 from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import ModelMeta, save_model
-from stylegan_studio.engine.contract.latents import Latent, RenderSettings, SpecError
+from stylegan_studio.engine.contract.latentfile import encode_latents
+from stylegan_studio.engine.contract.latents import Edit, Latent, RenderSettings, SpecError
 from stylegan_studio.engine.render.video import FRAMES, frame_count, video_job
 from stylegan_studio.engine.contract.video import KINDS, READ_BY, VideoSpec, reads
 
@@ -129,4 +130,46 @@ def test_the_fields_a_kind_reads_are_the_ones_that_change_its_frames(kind):
     if not reads(kind, "path"):
         with pytest.raises(SpecError):
             VideoSpec(**{**base.__dict__, "path": ((0.0, 0.0), (1.0, 0.0))})
-    assert set(READ_BY) == set(changed) | {"path"}
+    if not reads(kind, "latents"):
+        with pytest.raises(SpecError):
+            VideoSpec(**{**base.__dict__, "latents": (Latent(seed=1), Latent(seed=2))})
+    assert set(READ_BY) == set(changed) | {"path", "latents"}
+
+
+def test_a_walk_through_faces_passes_through_each_of_them(tmp_path):
+    """Favourites in a video: seeds, a w, a W+ face (a projection's) and an edited face, each a key frame."""
+    G = tiny_generator(16)
+    w_plus = np.random.RandomState(0).randn(G.num_ws, G.w_dim).astype(np.float32)
+    faces = (Latent(seed=3), Latent(w=np.linspace(-1, 1, G.w_dim).astype(np.float32)), Latent(w=w_plus),
+             Latent(seed=8, edit=Edit(tuple([0.8] * G.w_dim), (0, 1, 2), "x")))
+    spec = VideoSpec(kind="walk", latents=faces, frames_per_step=4, psi=0.6, loop=False, easing="linear")
+    from stylegan_studio.engine.render.video import frames_walk
+    frames = np.concatenate(list(frames_walk(G, spec)))
+    stills = render_latents(G, list(faces), RenderSettings(psi=0.6))
+    assert len(frames) == frame_count(G, spec) == 4 * 3 + 1
+    for k, still in enumerate(stills):                      # every 4th frame is a face, the last one the last face
+        assert np.abs(frames[4 * k].astype(int) - still.astype(int)).max() <= 1, k
+    assert not np.array_equal(frames[1], frames[0]) and not np.array_equal(frames[1], frames[4])
+    for bad in (dict(latents=faces[:1]), dict(latents=faces, path=((0.0, 0.0), (1.0, 0.0)))):
+        with pytest.raises(SpecError):
+            VideoSpec(kind="walk", **bad)
+    run(G, VideoSpec(kind="walk", latents=faces, frames_per_step=2), tmp_path / "faces.webm")   # the comment records them
+    with av.open(str(tmp_path / "faces.webm")) as c:
+        assert "\"latents\": [{\"seed\": 3}" in {k.lower(): v for k, v in c.metadata.items()}["comment"]
+
+
+def test_the_cli_walks_through_a_latents_file(tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    save_model(tiny_generator(16), model)
+    (tmp_path / "favs.npz").write_bytes(encode_latents(np.random.RandomState(1).randn(3, 16), ["a", "b", "c"]))
+    out = tmp_path / "favs.gif"
+    assert main(["video", "--model", str(model), "--latents", str(tmp_path / "favs.npz"), "--frames-per-step", "3",
+                 "--no-loop", "--out", str(out)]) == 0
+    assert len(decode(out)[0]) == 7
+    (tmp_path / "one.npz").write_bytes(encode_latents(np.ones((1, 16)), ["a"]))
+    for argv in (["--latents", str(tmp_path / "one.npz")], ["--latents", str(tmp_path / "favs.npz"), "--kind", "noise"],
+                 ["--latents", str(tmp_path / "missing.npz")]):
+        capsys.readouterr()
+        assert main(["video", "--model", str(model), "--out", str(out), *argv]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("stylegan-studio: error:") and "\n" not in err, err
