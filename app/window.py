@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox,
                                QScrollArea, QTabBar)
 
 from ..engine.contract.messages import ExportStill, LoadModel, ReadImageRecord, SaveTravelPath
@@ -133,7 +133,8 @@ class MainWindow(QMainWindow):
         self._action(file, "Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
         self.recent_menu = file.addMenu("Recent Models")
         self._action(file, "Open Saved Image…", self.open_saved_image_dialog, "Ctrl+Shift+O", "fa5s.image")
-        self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save, "fa5s.save")
+        self.save_action = self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save,
+                                        "fa5s.save")
         self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
                      "fa5s.th")
         figures = file.addMenu("Export Figure")
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action(edit, "Undo", self.undo, QKeySequence.StandardKey.Undo, "fa5s.undo")
         self.redo_action = self._action(edit, "Redo", self.redo, QKeySequence.StandardKey.Redo, "fa5s.redo")
         edit.addSeparator()
-        self._action(edit, "Copy Image", self.copy_image, QKeySequence.StandardKey.Copy, "fa5s.copy")
+        self.copy_action = self._action(edit, "Copy Image", self.copy_image, QKeySequence.StandardKey.Copy, "fa5s.copy")
         for signal in (self.history.changed, self.state.changed):
             signal.connect(self._history_actions)
         self._history_actions()
@@ -196,6 +197,11 @@ class MainWindow(QMainWindow):
         b.error.connect(self.on_error)
         b.image_record.connect(self.on_image_record)
         self.panes[Pane.SEEDS].favs.changed.connect(self._store_favourites)
+        for faces in (self.panes[Pane.SEEDS].grid, self.panes[Pane.SEEDS].favs, self.panes[Pane.DIRECTIONS].kept_list):
+            faces.face_actions = self.add_face_actions
+        self.viewer.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.viewer.customContextMenuRequested.connect(
+            lambda pos: self.viewer_menu().popup(self.viewer.mapToGlobal(pos)))
         b.saved.connect(lambda ev: self.statusBar().showMessage(f"Saved {ev.what}: {ev.path}", 8000))
         self.state.changed.connect(self.render)
         self.viewer.latent_dropped.connect(self.state.set_latent)
@@ -362,6 +368,36 @@ class MainWindow(QMainWindow):
                                               "*.gif *.tif *.tiff);;All files (*)")
         if path:
             self.project_image(path)
+
+    def add_face_actions(self, menu, latent, shown: bool = False, keep: bool = True) -> None:
+        """What a right-click on a face offers (a thumbnail, a favourite, the viewer's face when `shown`): in words,
+        what dragging it does; `keep`: offer to keep it as a favourite (not for a favourite)."""
+        if not shown:
+            menu.addAction(icon("fa5s.eye"), "Show", lambda: self.state.set_latent(latent))
+        seeds = self.panes[Pane.SEEDS]
+        if keep:
+            menu.addAction(icon("fa5s.star"), "Keep as Favourite",
+                           seeds.keep_current if shown else lambda: seeds.add_favourite(latent, latent.label()))
+        for kind, where in (("row", "Row"), ("col", "Column")):
+            menu.addAction(icon("fa5s.th"), f"Add to Mixing Grid as {where}",
+                           lambda kind=kind: self.add_to_mixing(kind, latent))
+
+    def add_to_mixing(self, kind: str, latent) -> None:
+        """Append a face to the mixing grid as a row or a column (what dropping it on the grid's empty slot does)."""
+        mixing = self.panes[Pane.MIXING]
+        mixing.set_source(kind, len(mixing.grid.rows if kind == "row" else mixing.grid.cols), latent)
+        self.docks[Pane.MIXING].raise_()
+        where = "row" if kind == "row" else "column"
+        self.statusBar().showMessage(f"Added {latent.label()} to the mixing grid as a {where}", 5000)
+
+    def viewer_menu(self) -> QMenu:
+        """The right-click menu of the image: the face's actions, then Copy, Save, Undo and Redo."""
+        menu = QMenu(self)
+        self.add_face_actions(menu, self.state.latent, shown=True)
+        menu.addSeparator()
+        for act in (self.copy_action, self.save_action, None, self.undo_action, self.redo_action):
+            menu.addSeparator() if act is None else menu.addAction(act)
+        return menu
 
     def undo(self) -> None:
         """Back to the view before (the face, its mixing, ψ, cutoff, noise): Edit → Undo."""

@@ -32,6 +32,21 @@ class LatentList(QListWidget):
         blank = QPixmap(thumb, thumb)
         blank.fill(QColor("#3a3a3a"))
         self.blank = QIcon(blank)  # placeholder until the thumbnail streams in
+        self.face_actions = None   # the window's (menu, latent) → what a right-click on a face offers
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(lambda pos: self._popup(self.menu_at(pos), pos))
+
+    def menu_at(self, pos) -> QMenu:
+        """The menu a right-click at `pos` opens: the face's actions (show it, keep it, put it in the mixing grid)."""
+        menu = QMenu(self)
+        item = self.itemAt(pos)
+        if item is not None and self.face_actions is not None:
+            self.face_actions(menu, item.data(ROLE), keep=not isinstance(self, FavouritesList))
+        return menu
+
+    def _popup(self, menu: QMenu, pos) -> None:
+        if not menu.isEmpty():
+            menu.popup(self.mapToGlobal(pos))
 
     def mimeData(self, items):  # noqa: N802 (Qt name)
         latent = items[0].data(ROLE) if items else None
@@ -61,8 +76,6 @@ class FavouritesList(LatentList):
         self.bridge, self.state, self.thumb = bridge, state, thumb
         self.waiting: list[QListWidgetItem] = []   # the items the icons on their way are for, in order
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.customContextMenuRequested.connect(self._menu)
         bridge.results(ICONS_TARGET).connect(self._on_icons)
 
     def add_latent(self, latent: Latent, text: str) -> QListWidgetItem:
@@ -121,17 +134,19 @@ class FavouritesList(LatentList):
             return
         super().keyPressEvent(event)
 
-    def _menu(self, pos) -> None:
+    def menu_at(self, pos) -> QMenu:
+        """The face's actions, then Remove (the selection, if the face is in it) and Remove all."""
+        menu = super().menu_at(pos)
         item = self.itemAt(pos)
-        menu = QMenu(self)
+        if not menu.isEmpty():
+            menu.addSeparator()
         if item is not None:
             chosen = self.selectedItems() if item.isSelected() else [item]
             menu.addAction("Remove" if len(chosen) == 1 else f"Remove {len(chosen)} favourites",
                            lambda: self.remove(chosen))
         if self.count():
             menu.addAction("Remove all favourites", lambda: self.remove([self.item(i) for i in range(self.count())]))
-        if not menu.isEmpty():
-            menu.popup(self.mapToGlobal(pos))
+        return menu
 
 
 def encode_favourites(entries: list[tuple[Latent, str]]) -> str:

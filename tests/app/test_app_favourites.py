@@ -1,6 +1,6 @@
 """Favourites: each model keeps its own, remembered between launches, with icons; Delete and the menu remove."""
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 
 from helpers import tiny_generator
@@ -138,4 +138,36 @@ def test_a_video_through_the_favourites_from_the_export_dialog(qtbot, tmp_path):
     assert not dialog.through_favs.isChecked()
     dialog.kind.setCurrentIndex(dialog.kind.findData("noise"))
     assert not dialog.through_favs.isEnabled()
+    win.bridge.close()
+
+
+def texts(menu):
+    return [a.text() for a in menu.actions() if not a.isSeparator()]
+
+
+def test_right_click_offers_what_a_drag_does(qtbot, tmp_path):
+    """Thumbnails, favourites and the image itself: show, keep, and add to the mixing grid, in words."""
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    seeds, mixing = win.panes[Pane.SEEDS], win.panes[Pane.MIXING]
+    thumb = seeds.grid.visualItemRect(seeds.grid.item(7)).center()
+    menu = seeds.grid.menu_at(thumb)
+    assert texts(menu) == ["Show", "Keep as Favourite", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column"]
+    rows = len(mixing.grid.rows)
+    menu.actions()[2].trigger()
+    assert mixing.grid.rows[-1] == Latent(seed=7) and len(mixing.grid.rows) == rows + 1
+    menu.actions()[1].trigger()
+    assert seeds.favourites() == (Latent(seed=7),)
+    menu.actions()[0].trigger()
+    assert win.state.latent == Latent(seed=7)
+    fav_menu = seeds.favs.menu_at(seeds.favs.visualItemRect(seeds.favs.item(0)).center())
+    assert texts(fav_menu) == ["Show", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column", "Remove",
+                               "Remove all favourites"]
+    fav_menu.actions()[2].trigger()
+    assert mixing.grid.cols[-1] == Latent(seed=7)
+    assert texts(seeds.favs.menu_at(QPoint(seeds.favs.viewport().width() - 3, 3))) == ["Remove all favourites"]
+    image_menu = win.viewer_menu()
+    assert texts(image_menu) == ["Keep as Favourite", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column",
+                                 "Copy Image", "Save Image…", "Undo", "Redo"]
+    image_menu.actions()[0].trigger()
+    assert seeds.favourites() == (Latent(seed=7), Latent(seed=7))
     win.bridge.close()
