@@ -61,7 +61,7 @@ class DirectionsPane(QWidget):
         keep.clicked.connect(self.keep)
         self.kept_list = LatentList(KEEP_THUMB)
         self.kept_list.setMaximumHeight(KEEP_THUMB + 30)
-        self.kept_list.itemClicked.connect(lambda item: self.state.set_latent(item.data(ROLE)))
+        self.kept_list.chosen.connect(self.state.set_latent)
         self._layout(open_btn, save_btn, reset, keep)
         bridge.directions_ready.connect(self.on_directions)
         bridge.job_started.connect(self.on_job_started)

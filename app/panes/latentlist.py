@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu
+from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QMenu
 
 from ...engine.contract.latents import Latent, SpecError, latent_from_json, latent_to_json
 from ...engine.contract.requests import RenderMixGrid
@@ -18,7 +18,10 @@ MAX_FAVOURITES = 500               # remembered per model (a W+ face of a 1024²
 
 
 class LatentList(QListWidget):
-    """Icon grid whose items carry a Latent and can be dragged out with the studio MIME type."""
+    """Icon grid whose items carry a Latent and can be dragged out with the studio MIME type; `chosen` carries the
+    face clicked, or reached with the arrow keys (Home, End, Page Up/Down too)."""
+
+    chosen = Signal(object)
 
     def __init__(self, thumb: int) -> None:
         super().__init__()
@@ -33,8 +36,15 @@ class LatentList(QListWidget):
         blank.fill(QColor("#3a3a3a"))
         self.blank = QIcon(blank)  # placeholder until the thumbnail streams in
         self.face_actions = None   # the window's (menu, latent) → what a right-click on a face offers
+        self.itemClicked.connect(lambda item: self.chosen.emit(item.data(ROLE)))
+        self.currentItemChanged.connect(self._keyed)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(lambda pos: self._popup(self.menu_at(pos), pos))
+
+    def _keyed(self, item, _previous) -> None:
+        # The keyboard moved the current face (a click is itemClicked's; a refilled page moves it without focus).
+        if item is not None and self.hasFocus() and QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+            self.chosen.emit(item.data(ROLE))
 
     def menu_at(self, pos) -> QMenu:
         """The menu a right-click at `pos` opens: the face's actions (show it, keep it, put it in the mixing grid)."""

@@ -46,12 +46,12 @@ class SeedsPane(QWidget):
         self.faces_btn.clicked.connect(lambda: self.show_channel("", -1))
         self.faces_btn.hide()
         self.grid = LatentList(thumb)
-        self.grid.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
+        self.grid.chosen.connect(self.latent_chosen)
         self.favs = FavouritesList(bridge, state, 40)
         self.favs.setToolTip("Faces kept for the open model (each model has its own, remembered between launches); "
                              "drag one into the mixing grid; Delete or right-click removes")
         self.favs.setMaximumHeight(76)
-        self.favs.itemClicked.connect(lambda item: self.latent_chosen.emit(item.data(ROLE)))
+        self.favs.chosen.connect(self.latent_chosen)
         keep, save, load = (QPushButton(icon(i), t) for i, t in
                             (("fa5s.star", "Keep current"), ("fa5s.save", "Save…"), ("fa5s.folder-open", "Load…")))
         keep.clicked.connect(self.keep_current)

@@ -171,3 +171,21 @@ def test_right_click_offers_what_a_drag_does(qtbot, tmp_path):
     image_menu.actions()[0].trigger()
     assert seeds.favourites() == (Latent(seed=7), Latent(seed=7))
     win.bridge.close()
+
+
+def test_the_arrow_keys_walk_the_seed_thumbnails_and_the_viewer_follows(qtbot, tmp_path):
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    grid = win.panes[Pane.SEEDS].grid
+    win.activateWindow()
+    grid.setFocus()
+    qtbot.waitUntil(grid.hasFocus, timeout=5000)
+    grid.setCurrentRow(4)                  # (a click on seed 4)
+    assert win.state.latent == Latent(seed=4)
+    QTest.keyClick(grid, Qt.Key.Key_Right)
+    assert win.state.latent == Latent(seed=5)
+    QTest.keyClick(grid, Qt.Key.Key_Down)  # four to a row at this width: the one below
+    assert win.state.latent.seed > 5
+    win.panes[Pane.SEEDS].entry.setText("10-20")
+    win.panes[Pane.SEEDS].apply_range()    # a new page refills the grid: the viewer stays where it is
+    assert win.state.latent.seed < 10
+    win.bridge.close()
