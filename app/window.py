@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox,
                                QScrollArea, QTabBar)
 
-from ..engine.contract.messages import ExportStill, LoadModel, ReadImageRecord, SaveTravelPath
+from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
 from ..engine.contract.latents import SEED_ROW, Latent, seed_position
 from ..engine.contract.modelconfig import ARCH_NAMES
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
@@ -22,8 +22,8 @@ from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
 from .qtutil import Squeezable, icon, save_name, to_pixmap
 from .history import History
-from .panes.latentlist import decode_favourites, encode_favourites
-from .restore import can_restore, restore, show_view
+from .panes.latentlist import RememberedFavourites
+from .restore import SavedImages, show_view
 from .state import ExploreState
 from .viewer import ImageViewer
 
@@ -59,9 +59,6 @@ class MainWindow(QMainWindow):
         self.fid_dialog = None
         self.project_dialog = ProjectImageDialog(bridge, self.state, self)  # non-modal; shown when an image is projected
         self.project_dialog.projected.connect(self.on_projected)
-        self._record_request = 0     # the newest Open Saved Image asked; older answers are not shown
-        self._pending_record = None  # an ImageRecord waiting for its model to open
-        self._fav_model: str | None = None   # the model id whose favourites the Seeds pane shows
         self.viewer = ImageViewer()
         self.setCentralWidget(self.viewer)
         self.setWindowTitle("StyleGAN Studio")
@@ -72,6 +69,8 @@ class MainWindow(QMainWindow):
         self._status_widgets()   # before the docks are tabbed: a status bar added later left a stale tab bar over it
         self._arrange()
         self.default_state = self.saveState()
+        self.saved_images = SavedImages(self)   # File → Open Saved Image
+        self.favourites = RememberedFavourites(self.panes[Pane.SEEDS].favs, self.qsettings, self.remember)
         self._menus()
         self._connect()
         self._restore()
@@ -195,8 +194,6 @@ class MainWindow(QMainWindow):
         b.results(VIEWER).connect(self.on_frame)
         b.model_info.connect(self.on_model)
         b.error.connect(self.on_error)
-        b.image_record.connect(self.on_image_record)
-        self.panes[Pane.SEEDS].favs.changed.connect(self._store_favourites)
         for faces in (self.panes[Pane.SEEDS].grid, self.panes[Pane.SEEDS].favs, self.panes[Pane.DIRECTIONS].kept_list):
             faces.face_actions = self.add_face_actions
         self.viewer.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -252,34 +249,14 @@ class MainWindow(QMainWindow):
         elif self.statusBar().currentMessage().startswith("Opening"):
             self.statusBar().showMessage(f"Opened {info.name}", 5000)   # the model is open: say so, not "Opening…"
         self.state.set_model(info)
-        self._switch_favourites(info)
-        pending = self._pending_record
-        if pending is not None and not info.live and Path(info.path) == Path(pending.model_path):
-            self._restore_record(pending)
-
-    def _switch_favourites(self, info) -> None:
-        """Each model keeps its own favourites (a face is a face of one model), remembered between launches; a
-        training run's live G_ema keeps the list it has, an unsaved model starts with none."""
-        if info.live or info.model_id == self._fav_model:
-            return
-        favs, unsaved = self.panes[Pane.SEEDS].favs, self._fav_model == ""
-        self._fav_model = info.model_id
-        stored = decode_favourites(self.qsettings.value(f"favourites/{info.model_id}", "") if info.model_id else "")
-        if unsaved and not stored:   # the unsaved model was saved (or a run's G_ema explored): its faces stay
-            favs.forget_icons()
-            self._store_favourites()
-            return
-        favs.set_entries(stored)
-
-    def _store_favourites(self) -> None:
-        if self._fav_model:
-            self.remember(**{f"favourites/{self._fav_model}": encode_favourites(self.panes[Pane.SEEDS].favs.entries())})
+        self.favourites.on_model(info)
+        self.saved_images.on_model(info)
 
     def on_error(self, ev) -> None:
         """Errors are shown, never fatal; a failed open keeps the previous model."""
         self.statusBar().showMessage(f"Error: {ev.message}", 15000)
         if isinstance(ev.source, LoadModel):
-            self._pending_record = None   # the model a saved image waited for did not open
+            self.saved_images.on_model_failed()
             box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open model", ev.message, parent=self)
             box.setInformativeText("The previous model stays open.")
             box.open()
@@ -421,51 +398,12 @@ class MainWindow(QMainWindow):
     def open_saved_image(self, path: str) -> None:
         """Open an image file: a PNG the studio saved comes back as it was saved (its model opened if it is not
         the open one); any other image is projected (its closest face found)."""
-        self._record_request += 1
-        self._pending_record = None
-        self.statusBar().showMessage(f"Opening {Path(path).name}…", 5000)
-        self.bridge.post(ReadImageRecord(str(path), self._record_request))
+        self.saved_images.open(path)
 
     def open_saved_image_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open saved image", "", "PNG images (*.png);;All files (*)")
         if path:
             self.open_saved_image(path)
-
-    def on_image_record(self, ev) -> None:
-        """What an opened image records: restore it, open its model first, project it, or say why not."""
-        if ev.request != self._record_request:
-            return
-        name, model = Path(ev.path).name, self.state.model
-        if ev.spec is None:
-            self.statusBar().showMessage(f"{name} was not saved by the studio: finding its closest face", 8000)
-            self.project_image(ev.path)
-        elif not can_restore(ev.spec):
-            self.statusBar().showMessage(f"{name} is a {ev.spec.kind} the window cannot show as it was; "
-                                         f"`stylegan-studio generate --from-png {name}` renders it again", 15000)
-        elif ev.training_kimg is not None or not ev.model_id:
-            made = f"a training run's G_ema at {ev.training_kimg:g} kimg" if ev.training_kimg is not None else \
-                "a model that was never saved"
-            self.statusBar().showMessage(f"{name} was made with {made}: that model is not in a file, so the "
-                                         "image cannot come back as it was", 15000)
-        elif model is not None and not model.live and model.model_id == ev.model_id:
-            self._restore_record(ev)
-        elif ev.model_path and Path(ev.model_path).is_file():
-            self._pending_record = ev
-            self.open_model(ev.model_path)
-        else:
-            self.statusBar().showMessage(f"{name} was made with {ev.model_name or 'another model'} "
-                                         f"({ev.model_path or 'no file recorded'}), which is not open and is not "
-                                         "at that path: open it first", 15000)
-
-    def _restore_record(self, ev) -> None:
-        """Restore a saved image onto the open model, if it is the one that made it."""
-        self._pending_record = None
-        name = Path(ev.path).name
-        if self.state.model is None or self.state.model.model_id != ev.model_id:
-            self.statusBar().showMessage(f"{ev.model_path} no longer holds the model {name} was made with: "
-                                         "nothing restored", 15000)
-            return
-        self.statusBar().showMessage(f"Opened {name} as saved: {restore(self, ev.spec)}", 15000)
 
     def on_projected(self, ev) -> None:
         """A projection finished: keep it as a favourite and show it untruncated (ψ 1), as it was found."""

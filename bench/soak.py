@@ -90,7 +90,8 @@ class Soak:
         self.ops = [(1, self.seed_range), (2, self.page), (6, self.click_thumbnail), (4, self.mix_drop),
                     (2, self.mix_remove), (3, self.mix_toggle), (6, self.psi), (3, self.cutoff), (4, self.resample),
                     (2, self.noise_row), (1, self.variation), (1, self.save_image), (1, self.save_latents),
-                    (4, self.step_seed), (1, self.training_op), (0.5, self.video), (0.3, self.damaged_model)]
+                    (4, self.step_seed), (1, self.training_op), (0.5, self.video), (0.3, self.damaged_model),
+                    (2, self.undo_redo), (0.5, self.open_saved), (0.5, self.remove_favourite)]
         w = np.array([p for p, _ in self.ops], float)
         self.p = w / w.sum()
 
@@ -277,6 +278,22 @@ class Soak:
             pane.load_favourites(str(self.work / "favs.npz"))
         return False
 
+    def undo_redo(self) -> bool:
+        (self.win.undo if self.rng.random() < 0.6 else self.win.redo)()
+        return False
+
+    def open_saved(self) -> bool:
+        saved = sorted(self.work.glob("img*.png"))
+        if saved:
+            self.win.open_saved_image(str(saved[int(self.rng.integers(len(saved)))]))
+        return False
+
+    def remove_favourite(self) -> bool:
+        favs = self.win.panes[Pane.SEEDS].favs
+        if favs.count():
+            favs.remove([favs.item(int(self.rng.integers(favs.count())))])
+        return False
+
     def step_seed(self) -> bool:
         if self.rng.random() < 0.5:
             self.win.step_seed(int(self.rng.choice([-1, 1])))
@@ -307,6 +324,7 @@ class Soak:
             self.pump(until=lambda: not dlg.job_id)
             return False
         dlg.seeds.setText(f"{self._seed()}, {self._seed()}")
+        dlg.through_favs.setChecked(self.rng.random() < 0.3)   # a walk through the favourites (needs two)
         dlg.frames.setValue(int(self.rng.integers(2, 6)))
         dlg.size.setValue(0)
         dlg.path.setText(str(self.work / "walk.gif"))

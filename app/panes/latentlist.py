@@ -159,6 +159,37 @@ class FavouritesList(LatentList):
         return menu
 
 
+class RememberedFavourites:
+    """Each model keeps its own favourites (a face is a face of one model) in the window's settings, one key per
+    model id, so they come back at the next launch; a training run's live G_ema keeps the list it has, an unsaved
+    model starts with none (and keeps them when it is saved)."""
+
+    def __init__(self, favs: FavouritesList, settings, remember) -> None:
+        self.favs, self.settings, self.remember = favs, settings, remember   # remember(**values): the window's
+        self.model_id: str | None = None   # whose favourites are shown ("": an unsaved model's, not stored)
+        favs.changed.connect(self.store)
+
+    def on_model(self, info) -> None:
+        """A model is open: show its favourites."""
+        if info.live or info.model_id == self.model_id:
+            return
+        unsaved, self.model_id = self.model_id == "", info.model_id
+        stored = decode_favourites(self.settings.value(self.key(), "") if info.model_id else "")
+        if unsaved and not stored:   # the unsaved model was saved (or a run's G_ema explored): its faces stay
+            self.favs.forget_icons()
+            self.store()
+            return
+        self.favs.set_entries(stored)
+
+    def key(self) -> str:
+        return f"favourites/{self.model_id}"
+
+    def store(self) -> None:
+        """Write the shown favourites under the open model's id."""
+        if self.model_id:
+            self.remember(**{self.key(): encode_favourites(self.favs.entries())})
+
+
 def encode_favourites(entries: list[tuple[Latent, str]]) -> str:
     """Favourites as the text the window's settings keep (JSON)."""
     return json.dumps([{"latent": latent_to_json(lat), "label": text} for lat, text in entries[:MAX_FAVOURITES]])
