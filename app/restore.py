@@ -75,11 +75,8 @@ def _mix(win, spec: RenderMixGrid) -> str:
 def _interpolation(win, spec: RenderInterpolation) -> str:
     win.state.set_latent(spec.start)
     win.docks[Pane.INTERPOLATION].raise_()
-    end = spec.end
-    if end.seed is None or end.edit is not None:  # the pane ends at a seed; a strip from the CLI may end anywhere
-        return f"the strip's first face ({win.state.describe()}); its end is {end.label()}, not a seed"
-    win.panes[Pane.INTERPOLATION].set_end(end.seed, spec.steps)
-    return f"the interpolation to seed {end.seed} in {spec.steps} steps, {win.state.describe()}"
+    win.panes[Pane.INTERPOLATION].set_end(spec.end, spec.steps)
+    return f"the interpolation to {spec.end.label()} in {spec.steps} steps, {win.state.describe()}"
 
 
 def _seed_grid(win, spec: RenderSeedGrid) -> str:

@@ -358,6 +358,8 @@ class MainWindow(QMainWindow):
         for kind, where in (("row", "Row"), ("col", "Column")):
             menu.addAction(icon("fa5s.th"), f"Add to Mixing Grid as {where}",
                            lambda kind=kind: self.add_to_mixing(kind, latent))
+        if not shown:   # (the image in the viewer is where a strip starts)
+            menu.addAction(icon("fa5s.arrows-alt-h"), "Interpolate to This Face", lambda: self.interpolate_to(latent))
 
     def add_to_mixing(self, kind: str, latent) -> None:
         """Append a face to the mixing grid as a row or a column (what dropping it on the grid's empty slot does)."""
@@ -366,6 +368,11 @@ class MainWindow(QMainWindow):
         self.docks[Pane.MIXING].raise_()
         where = "row" if kind == "row" else "column"
         self.statusBar().showMessage(f"Added {latent.label()} to the mixing grid as a {where}", 5000)
+
+    def interpolate_to(self, latent) -> None:
+        """End the Interpolation pane's strip at this face and show the pane."""
+        self.panes[Pane.INTERPOLATION].end_at(latent)
+        self.docks[Pane.INTERPOLATION].raise_()
 
     def viewer_menu(self) -> QMenu:
         """The right-click menu of the image: the face's actions, then Copy, Save, Undo and Redo."""

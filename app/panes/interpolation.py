@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSp
 from ...engine.contract.latents import Latent
 from ...engine.contract.messages import ExportStill
 from ...engine.contract.requests import RenderInterpolation
-from ..qtutil import save_name, to_pixmap
+from ..qtutil import latent_from_mime, save_name, to_pixmap
 
 THUMB = 64  # the strip's thumbnails, four to a row: fits a narrow side dock
 PER_ROW = 4
@@ -15,17 +15,20 @@ TARGET = "interpolation"  # render target of the strip
 
 
 class InterpolationPane(QWidget):
-    """From the face in the viewer (as shown: truncated, edited) to a seed, in 2 to 16 steps."""
+    """From the face in the viewer (as shown: truncated, edited) to a seed, or to any face dropped on the pane (a
+    favourite, a projected image), in 2 to 16 steps."""
 
     def __init__(self, bridge, state) -> None:
         super().__init__()
         self.bridge, self.state = bridge, state
         self.shown: bool | None = None  # set by the window from its dock (isVisible() is True for a tab behind another)
+        self.end_face: Latent | None = None   # a face dropped here; None: the seed below
         self.to_seed = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1)
-        self.to_seed.setToolTip("The seed of the face the strip ends at")
+        self.to_seed.setToolTip("The seed of the face the strip ends at (or drop any face on this pane)")
         self.steps = QSpinBox(minimum=2, maximum=16, value=8)
         self.steps.setToolTip("Faces in the strip, both ends included")
-        self.to_seed.valueChanged.connect(self.request_strip)
+        self.to_seed.valueChanged.connect(self.end_at_seed)
+        self.setAcceptDrops(True)
         self.steps.valueChanged.connect(self.on_steps)
         self.note = QLabel(wordWrap=True)
         self.note.setStyleSheet("color: #777;")
@@ -63,17 +66,44 @@ class InterpolationPane(QWidget):
             self.grid.addWidget(cell, *divmod(k, PER_ROW))
         self.request_strip()
 
-    def set_end(self, seed: int, steps: int) -> None:
-        """Show the strip to `seed` in `steps` faces (e.g. a saved strip opened again)."""
-        for spin, value in ((self.to_seed, seed), (self.steps, steps)):
+    def set_end(self, end: Latent, steps: int) -> None:
+        """Show the strip to `end` in `steps` faces (e.g. a saved strip opened again): a plain seed goes into the
+        seed box, any other face is the dropped end."""
+        plain_seed = end.seed is not None and end.edit is None
+        for spin, value in ((self.to_seed, end.seed if plain_seed else self.to_seed.value()), (self.steps, steps)):
             spin.blockSignals(True)
             spin.setValue(value)
             spin.blockSignals(False)
+        self.end_face = None if plain_seed else end
         self.on_steps()
+
+    def end_at(self, latent: Latent) -> None:
+        """End the strip at any face (dropped on the pane, or the faces' right-click menu)."""
+        self.end_face = self.state.fit_latent(latent)
+        self.request_strip()
+
+    def end_at_seed(self) -> None:
+        """The seed box changed: the strip ends at that seed again."""
+        self.end_face = None
+        self.request_strip()
+
+    def end(self) -> Latent:
+        """The face the strip ends at."""
+        return self.end_face if self.end_face is not None else self.state.seed_latent(self.to_seed.value())
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if latent_from_mime(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        latent = latent_from_mime(event.mimeData())
+        if latent is not None:
+            self.end_at(latent)
+            event.acceptProposedAction()
 
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderInterpolation:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
-        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=self.state.seed_latent(self.to_seed.value()),
+        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=self.end(),
                                    steps=self.steps.value(), settings=self.state.settings, thumb=thumb)
 
     def request_strip(self) -> None:
@@ -81,7 +111,7 @@ class InterpolationPane(QWidget):
         shown = self.isVisible() if self.shown is None else self.shown
         if self.state.model is None or not shown:
             return
-        self.note.setText(f"From {self.state.latent.label()} to {self.state.seed_latent(self.to_seed.value()).label()}")
+        self.note.setText(f"From {self.state.latent.label()} to {self.end().label()}")
         self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
 
     def set_shown(self, shown: bool) -> None:

@@ -4,6 +4,8 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 
 from helpers import tiny_generator
+from stylegan_studio.app.qtutil import latent_to_mime
+from test_app_panes import drop
 from studio_window import start_window, tiny_model
 from stylegan_studio.app.panes.latentlist import decode_favourites, encode_favourites
 from stylegan_studio.app.panes.registry import Pane
@@ -151,7 +153,8 @@ def test_right_click_offers_what_a_drag_does(qtbot, tmp_path):
     seeds, mixing = win.panes[Pane.SEEDS], win.panes[Pane.MIXING]
     thumb = seeds.grid.visualItemRect(seeds.grid.item(7)).center()
     menu = seeds.grid.menu_at(thumb)
-    assert texts(menu) == ["Show", "Keep as Favourite", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column"]
+    assert texts(menu) == ["Show", "Keep as Favourite", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column",
+                           "Interpolate to This Face"]
     rows = len(mixing.grid.rows)
     menu.actions()[2].trigger()
     assert mixing.grid.rows[-1] == Latent(seed=7) and len(mixing.grid.rows) == rows + 1
@@ -160,16 +163,24 @@ def test_right_click_offers_what_a_drag_does(qtbot, tmp_path):
     menu.actions()[0].trigger()
     assert win.state.latent == Latent(seed=7)
     fav_menu = seeds.favs.menu_at(seeds.favs.visualItemRect(seeds.favs.item(0)).center())
-    assert texts(fav_menu) == ["Show", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column", "Remove",
-                               "Remove all favourites"]
+    assert texts(fav_menu) == ["Show", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column",
+                               "Interpolate to This Face", "Remove", "Remove all favourites"]
     fav_menu.actions()[2].trigger()
     assert mixing.grid.cols[-1] == Latent(seed=7)
+    win.state.set_latent(Latent(w=np.zeros(16, np.float32)))
+    fav_menu.actions()[3].trigger()
+    interpolation = win.panes[Pane.INTERPOLATION]
+    assert interpolation.strip_request().end == Latent(seed=7) and interpolation.end_face == Latent(seed=7)
+    interpolation.to_seed.setValue(30)                   # the seed box takes over again
+    assert interpolation.strip_request().end == Latent(seed=30)
+    drop(interpolation, latent_to_mime(Latent(w=np.ones(16, np.float32))), 10, 10)   # a face dropped on the pane
+    assert interpolation.strip_request().end == Latent(w=np.ones(16, np.float32))
     assert texts(seeds.favs.menu_at(QPoint(seeds.favs.viewport().width() - 3, 3))) == ["Remove all favourites"]
     image_menu = win.viewer_menu()
     assert texts(image_menu) == ["Keep as Favourite", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column",
                                  "Copy Image", "Save Image…", "Undo", "Redo"]
     image_menu.actions()[0].trigger()
-    assert seeds.favourites() == (Latent(seed=7), Latent(seed=7))
+    assert seeds.favourites() == (Latent(seed=7), Latent(w=np.zeros(16, np.float32)))   # the face in the viewer
     win.bridge.close()
 
 

@@ -31,6 +31,7 @@ SAVED = [
     RenderMixGrid(rows=(Latent(seed=1), Latent(w=W)), cols=(Latent(seed=2),), layers=(4, 5), settings=SETTINGS,
                   thumb=None),
     RenderInterpolation(start=Latent(seed=11), end=Latent(seed=7), steps=5, settings=SETTINGS, thumb=None),
+    RenderInterpolation(start=Latent(seed=11), end=Latent(w=-W), steps=3, settings=SETTINGS, thumb=None),  # to a face
     RenderSeedGrid(seeds=(3, 4, 5, 6, 20), settings=SETTINGS, thumb=None),
 ]
 
