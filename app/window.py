@@ -39,6 +39,15 @@ MODEL_FILTER = ("Models (*.safetensors *.pkl);;Studio models (*.safetensors);;"
 
 
 
+# What the mouse does, listed under the keyboard shortcuts (Help → Keyboard Shortcuts).
+GESTURES = (("Shift+drag on the image", "travel through seeds"),
+            ("Drag a face", "onto the image, the mixing grid's top row or left column, or the Interpolation pane"),
+            ("Right-click a face", "show it, keep it, add it to the mixing grid, interpolate to it"),
+            ("Arrow keys in the thumbnails", "view the next face"),
+            ("Drop a file on the window", "a model opens; a PNG the studio saved comes back as saved; any other "
+                                          "image is projected"))
+
+
 def is_model_path(path: str) -> bool:
     """True for a file name the window opens as a model."""
     return path.lower().endswith(MODEL_SUFFIXES)
@@ -473,7 +482,7 @@ class MainWindow(QMainWindow):
                     continue
                 what = act.text().replace("&", "").rstrip("…")
                 lines.append(f"{act.shortcut().toString()}  {'show or hide ' + what if act in toggles else what}")
-        return "\n".join(lines + ["Shift+drag on the image  travel through seeds"])
+        return "\n".join(lines + [""] + [f"{how}  {what}" for how, what in GESTURES])
 
     def show_shortcuts(self) -> None:
         QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", self.shortcut_text(), parent=self).open()

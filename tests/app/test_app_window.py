@@ -308,6 +308,7 @@ def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
     keyed = [a for menu in menus for a in menu.actions() if not a.shortcut().isEmpty()]
     assert len(keyed) >= 20 and all(a.shortcut().toString() in window.shortcut_text() for a in keyed)  # read from the menus
     assert "Ctrl+C  Copy Image" in window.shortcut_text() and "Ctrl+E  Export Video" in window.shortcut_text()
+    assert "Ctrl+Z  Undo" in window.shortcut_text() and "Right-click a face  show it" in window.shortcut_text()
     from importlib.metadata import version
     assert window.about_text().startswith(f"StyleGAN Studio {version('stylegan-studio')} — ")
 
