@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
                                         "fa5s.save")
         self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
                      "fa5s.th")
+        self._action(file, "Export Seed Page…", lambda: self.panes[Pane.SEEDS].export_page(), None, "fa5s.border-all")
         figures = file.addMenu("Export Figure")
         for name in FIGURES:
             self._action(figures, f"{name.capitalize()} (paper figure)…", lambda _=False, n=name: self.export_figure(n))

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPush
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
-from ...engine.contract.messages import LayerReady, SaveLatents
+from ...engine.contract.messages import ExportStill, LayerReady, SaveLatents
 from ...engine.contract.requests import RenderLayer, RenderSeedGrid
 from ...engine.contract.latents import Latent, SpecError, format_seeds, parse_seeds
 from ..qtutil import icon, save_name, to_pixmap
@@ -182,6 +182,16 @@ class SeedsPane(QWidget):
     def favourites(self) -> tuple[Latent, ...]:
         """The kept latents, in order."""
         return self.favs.latents()
+
+    def export_page(self, path: str | None = None) -> None:
+        """Save the page of thumbnails at the model's own size as one PNG with provenance (a contact sheet; Open
+        Saved Image brings the range back)."""
+        seeds = self.page_seeds()
+        name = f"seeds{seeds[0]}-{seeds[-1]}.png" if seeds else "seeds.png"
+        path = save_name(self, "Export seed page", name, "PNG (*.png)", path)
+        if path and seeds:
+            self.bridge.post(ExportStill(path, RenderSeedGrid(seeds=seeds, settings=self.state.settings, thumb=None,
+                                                              c=self.state.label_class)))
 
     def save_favourites(self, path: str | None = None) -> None:
         """Write the favourites' w to an .npz (the engine maps seeds to w)."""

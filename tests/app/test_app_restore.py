@@ -169,3 +169,22 @@ def test_an_image_that_cannot_come_back_is_one_line_and_changes_nothing(case, wi
         assert "generate --from-png x.png" in message
     qtbot.wait(200)   # nothing follows (no model opens, no projection starts)
     assert unchanged(window) == before and not window.project_dialog.isVisible()
+
+
+def test_a_seed_page_exported_from_the_window_comes_back_and_regenerates(window, qtbot, tmp_path):  # noqa: F811
+    from stylegan_studio.engine.cli.main import main
+    seeds = window.panes[Pane.SEEDS]
+    seeds.entry.setText("5-9, 30")
+    seeds.apply_range()
+    with qtbot.waitSignal(window.bridge.saved, timeout=20000):
+        seeds.export_page(str(tmp_path / "page.png"))      # File → Export Seed Page…
+    rec = read_provenance(tmp_path / "page.png")
+    assert rec["kind"] == "grid" and rec["seeds"] == [5, 6, 7, 8, 9, 30] and rec["thumb"] is None
+    assert Image.open(tmp_path / "page.png").size[0] >= 3 * 16
+    seeds.entry.setText("0-63")
+    seeds.apply_range()
+    opened(window, qtbot, tmp_path / "page.png")
+    assert seeds.entry.text() == "5-9, 30" and seeds.seeds == (5, 6, 7, 8, 9, 30)
+    assert main(["generate", "--from-png", str(tmp_path / "page.png"), "--grid", str(tmp_path / "again.png")]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "page.png")),
+                                  np.asarray(Image.open(tmp_path / "again.png")))
