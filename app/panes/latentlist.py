@@ -84,7 +84,7 @@ class FavouritesList(LatentList):
     def __init__(self, bridge, state, thumb: int) -> None:
         super().__init__(thumb)
         self.bridge, self.state, self.thumb = bridge, state, thumb
-        self.waiting: list[QListWidgetItem] = []   # the items the icons on their way are for, in order
+        self.waiting: tuple[int, list] = (0, [])   # (stamp, items) of the icons on their way, in order
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         bridge.results(ICONS_TARGET).connect(self._on_icons)
 
@@ -110,12 +110,13 @@ class FavouritesList(LatentList):
     def render_icons(self) -> None:
         """Ask for the icons of the favourites that show the placeholder (one request: the sources of a grid
         without columns are exactly these faces)."""
-        self.waiting = [self.item(i) for i in range(self.count())
-                        if self.item(i).icon().cacheKey() == self.blank.cacheKey()]
-        if self.waiting and self.state.model is not None:
-            self.bridge.submit(RenderMixGrid(ICONS_TARGET, self.bridge.next_stamp(),
-                                             rows=tuple(item.data(ROLE) for item in self.waiting),
-                                             settings=self.state.settings, thumb=self.thumb))
+        items = [self.item(i) for i in range(self.count()) if self.item(i).icon().cacheKey() == self.blank.cacheKey()]
+        if not items or self.state.model is None:
+            self.waiting = (0, [])
+            return
+        self.waiting = (self.bridge.next_stamp(), items)
+        self.bridge.submit(RenderMixGrid(ICONS_TARGET, self.waiting[0], rows=tuple(item.data(ROLE) for item in items),
+                                         settings=self.state.settings, thumb=self.thumb))
 
     def forget_icons(self) -> None:
         """Another model opened: every face looks different in it, so every icon is rendered again."""
@@ -124,18 +125,18 @@ class FavouritesList(LatentList):
         self.render_icons()
 
     def _on_icons(self, ev) -> None:
+        stamp, items = self.waiting
+        if ev.stamp != stamp:   # the icons of a list since replaced (another model's, or asked for again)
+            return
         done = len(ev.row_images) if ev.done is None else min(ev.done, len(ev.row_images))
-        live = {id(self.item(i)) for i in range(self.count())}   # a favourite removed meanwhile gets nothing
-        for item, img in zip(self.waiting[:done], ev.row_images[:done]):
-            if id(item) in live:
+        for item, img in zip(items[:done], ev.row_images[:done]):
+            if self.row(item) >= 0:   # a favourite removed meanwhile gets nothing (the images keep their order)
                 item.setIcon(to_pixmap(img, self.thumb))
 
     def remove(self, items) -> None:
         """Remove these favourites."""
-        gone = {id(item) for item in items}
         for item in items:
             self.takeItem(self.row(item))
-        self.waiting = [w for w in self.waiting if id(w) not in gone]
         self.changed.emit()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802

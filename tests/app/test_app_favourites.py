@@ -200,3 +200,34 @@ def test_the_arrow_keys_walk_the_seed_thumbnails_and_the_viewer_follows(qtbot, t
     win.panes[Pane.SEEDS].apply_range()    # a new page refills the grid: the viewer stays where it is
     assert win.state.latent.seed < 10
     win.bridge.close()
+
+
+def test_icons_on_their_way_go_to_their_own_faces(qtbot):
+    """A favourite removed while the icons render: the others still get their own faces (the images keep the
+    order they were asked for in), and icons of a list asked for again are not used."""
+    from fake_bridge import FakeBridge
+    from stylegan_studio.app.panes.latentlist import FavouritesList
+    from stylegan_studio.app.state import ExploreState
+    from stylegan_studio.engine.contract import messages as m
+    from test_app_panes import INFO
+    bridge, state = FakeBridge(), ExploreState()
+    state.set_model(INFO)
+    favs = FavouritesList(bridge, state, 8)
+    qtbot.addWidget(favs)
+    favs.set_entries([(Latent(seed=k), f"seed {k}") for k in (1, 2, 3)])
+    asked = bridge.last(m.RenderMixGrid)
+    assert asked.rows == (Latent(seed=1), Latent(seed=2), Latent(seed=3)) and asked.cols == ()
+    favs.remove([favs.item(1)])
+
+    def icons(stamp):
+        img = np.stack([np.full((8, 8, 3), v, np.uint8) for v in (10, 20, 30)])
+        return m.MixGridReady("favourite-icons", stamp, 0.1, row_images=img, col_images=img[:0],
+                              cells=np.zeros((3, 0, 8, 8, 3), np.uint8))
+
+    def grey(i):
+        return favs.item(i).icon().pixmap(8, 8).toImage().pixelColor(4, 4).red()
+    bridge.results("favourite-icons").emit(icons(asked.stamp))
+    assert [grey(0), grey(1)] == [10, 30]
+    favs.forget_icons()                                      # asked again: the earlier answer is not used
+    bridge.results("favourite-icons").emit(icons(asked.stamp))
+    assert favs.item(0).icon().cacheKey() == favs.blank.cacheKey()
