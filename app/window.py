@@ -1,6 +1,7 @@
 """The main window: wires the viewer, the five panes, menus, status bar and settings together."""
 from __future__ import annotations
 
+import html
 import importlib.metadata
 import random
 from pathlib import Path
@@ -44,6 +45,7 @@ GESTURES = (("Shift+drag on the image", "travel through seeds"),
             ("Drag a face", "onto the image, the mixing grid's top row or left column, or the Interpolation pane"),
             ("Right-click a face", "show it, keep it, add it to the mixing grid, interpolate to it"),
             ("Arrow keys in the thumbnails", "view the next face"),
+            ("Delete in the favourites", "remove the selected favourites"),
             ("Drop a file on the window", "a model opens; a PNG the studio saved comes back as saved; any other "
                                           "image is projected"))
 
@@ -362,11 +364,13 @@ class MainWindow(QMainWindow):
         if not shown:
             menu.addAction(icon("fa5s.eye"), "Show", lambda: self.state.set_latent(latent))
         seeds = self.panes[Pane.SEEDS]
+        # a face is one latent: the viewer's mixing (layers from a second face) does not go with it, and says so
+        unmixed = " (Without Its Mixing)" if shown and self.state.mix_with is not None and self.state.mix_layers else ""
         if keep:
-            menu.addAction(icon("fa5s.star"), "Keep as Favourite",
+            menu.addAction(icon("fa5s.star"), f"Keep as Favourite{unmixed}",
                            seeds.keep_current if shown else lambda: seeds.add_favourite(latent, latent.label()))
         for kind, where in (("row", "Row"), ("col", "Column")):
-            menu.addAction(icon("fa5s.th"), f"Add to Mixing Grid as {where}",
+            menu.addAction(icon("fa5s.th"), f"Add to Mixing Grid as {where}{unmixed}",
                            lambda kind=kind: self.add_to_mixing(kind, latent))
         if not shown:   # (the image in the viewer is where a strip starts)
             menu.addAction(icon("fa5s.arrows-alt-h"), "Interpolate to This Face", lambda: self.interpolate_to(latent))
@@ -473,20 +477,32 @@ class MainWindow(QMainWindow):
     def random_seed(self) -> None:
         self.state.set_latent(self.state.seed_latent(random.randrange(2 ** 31)))
 
-    def shortcut_text(self) -> str:
-        """Help → Keyboard Shortcuts: every menu action that has one, in menu order (read from the menus)."""
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """Help → Keyboard Shortcuts: (keys, what) of every menu action that has keys, in menu order (read from the
+        menus; an action's first two Ctrl bindings, e.g. Redo's Ctrl+Shift+Z or Ctrl+Y)."""
         toggles = {self.docks[e.key].toggleViewAction() for e in PANES}
-        lines = []
+        rows = []
         for top in self.menuBar().actions():
             for act in _menu_actions(top.menu()):
-                if act.shortcut().isEmpty():
-                    continue
-                what = act.text().replace("&", "").rstrip("…")
-                lines.append(f"{act.shortcut().toString()}  {'show or hide ' + what if act in toggles else what}")
-        return "\n".join(lines + [""] + [f"{how}  {what}" for how, what in GESTURES])
+                keys = [k.toString() for k in act.shortcuts() if "+" in k.toString()]
+                keys = ([k for k in keys if k.startswith("Ctrl+")] or keys)[:2]   # not Undo's Alt+Backspace
+                if keys:
+                    what = act.text().replace("&", "").rstrip("…")
+                    rows.append((" or ".join(keys), f"show or hide {what}" if act in toggles else what))
+        return rows
+
+    def shortcut_text(self) -> str:
+        """The shortcuts, then what the mouse does, one "keys  what" line each."""
+        return "\n".join([f"{k}  {w}" for k, w in self.shortcut_rows()] + [""] + [f"{k}  {w}" for k, w in GESTURES])
 
     def show_shortcuts(self) -> None:
-        QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", self.shortcut_text(), parent=self).open()
+        def table(rows) -> str:
+            return "<table cellspacing='3'>" + "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td>"
+                                                       f"<td>{html.escape(w)}</td></tr>" for k, w in rows) + "</table>"
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "", parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)   # two columns: keys, then what they do
+        box.setText(table(self.shortcut_rows()) + "<p><b>With the mouse</b></p>" + table(GESTURES))
+        box.open()
 
     def about_text(self) -> str:
         """Help → About: what the studio does and its installed version."""

@@ -69,7 +69,7 @@ class InterpolationPane(QWidget):
     def set_end(self, end: Latent, steps: int) -> None:
         """Show the strip to `end` in `steps` faces (e.g. a saved strip opened again): a plain seed goes into the
         seed box, any other face is the dropped end."""
-        plain_seed = end.seed is not None and end.edit is None
+        plain_seed = self._seed_box_holds(end)
         for spin, value in ((self.to_seed, end.seed if plain_seed else self.to_seed.value()), (self.steps, steps)):
             spin.blockSignals(True)
             spin.setValue(value)
@@ -78,9 +78,18 @@ class InterpolationPane(QWidget):
         self.on_steps()
 
     def end_at(self, latent: Latent) -> None:
-        """End the strip at any face (dropped on the pane, or the faces' right-click menu)."""
-        self.end_face = self.state.fit_latent(latent)
+        """End the strip at any face (dropped on the pane, or the faces' right-click menu); a plain seed goes into
+        the seed box, so the box never names another end than the strip's."""
+        latent = self.state.fit_latent(latent)
+        if self._seed_box_holds(latent):
+            self.set_end(latent, self.steps.value())
+            return
+        self.end_face = latent
         self.request_strip()
+
+    def _seed_box_holds(self, latent: Latent) -> bool:
+        """Whether the seed box can name this face: a seed, unedited, in the class the Seeds pane shows."""
+        return latent.seed is not None and latent.edit is None and latent == self.state.seed_latent(latent.seed)
 
     def end_at_seed(self) -> None:
         """The seed box changed: the strip ends at that seed again."""
@@ -111,7 +120,9 @@ class InterpolationPane(QWidget):
         shown = self.isVisible() if self.shown is None else self.shown
         if self.state.model is None or not shown:
             return
-        self.note.setText(f"From {self.state.latent.label()} to {self.end().label()}")
+        mixed = " (the strip leaves out the viewer's mixing)" if self.state.mix_with is not None and \
+            self.state.mix_layers else ""
+        self.note.setText(f"From {self.state.latent.label()} to {self.end().label()}{mixed}")
         self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
 
     def set_shown(self, shown: bool) -> None:

@@ -38,12 +38,14 @@ class LatentList(QListWidget):
         self.face_actions = None   # the window's (menu, latent) → what a right-click on a face offers
         self.itemClicked.connect(lambda item: self.chosen.emit(item.data(ROLE)))
         self.currentItemChanged.connect(self._keyed)
+        self.quiet = False   # True while the list moves its current item itself (a removal, following the viewer)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(lambda pos: self._popup(self.menu_at(pos), pos))
 
     def _keyed(self, item, _previous) -> None:
         # The keyboard moved the current face (a click is itemClicked's; a refilled page moves it without focus).
-        if item is not None and self.hasFocus() and QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+        if item is not None and not self.quiet and self.hasFocus() and \
+                QApplication.mouseButtons() == Qt.MouseButton.NoButton:
             self.chosen.emit(item.data(ROLE))
 
     def menu_at(self, pos) -> QMenu:
@@ -86,11 +88,12 @@ class FavouritesList(LatentList):
         self.bridge, self.state, self.thumb = bridge, state, thumb
         self.waiting: tuple[int, list] = (0, [])   # (stamp, items) of the icons on their way, in order
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.setGridSize(QSize(thumb + 34, thumb + 22))   # "seed 12" under a 40-px face, not "se…"
         bridge.results(ICONS_TARGET).connect(self._on_icons)
 
     def add_latent(self, latent: Latent, text: str) -> QListWidgetItem:
         item = super().add_latent(latent, text)
-        item.setToolTip(latent.label())
+        item.setToolTip(text if text == latent.label() else f"{text} ({latent.label()})")   # the cell shows a few letters
         self.changed.emit()
         return item
 
@@ -135,8 +138,10 @@ class FavouritesList(LatentList):
 
     def remove(self, items) -> None:
         """Remove these favourites."""
+        self.quiet = True   # the item after a removed one becomes current: that is not the user choosing it
         for item in items:
             self.takeItem(self.row(item))
+        self.quiet = False
         self.changed.emit()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802

@@ -1,6 +1,8 @@
 """The Seeds pane: a paged grid of thumbnails for a seed range, and a small latent library."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
@@ -27,6 +29,7 @@ class SeedsPane(QWidget):
         self.bridge, self.state, self.thumb = bridge, state, thumb
         self.seeds: tuple[int, ...] = tuple(range(PAGE))
         self.page = 0
+        self.page_settings = None   # the settings the page's thumbnails were asked for with
         self.entry = QLineEdit("0-63", placeholderText="e.g. 0-63 or 7, 42, 100-120")
         self.entry.returnPressed.connect(self.apply_range)
         self.prev_btn = QPushButton(icon("fa5s.chevron-left"), "")
@@ -72,6 +75,7 @@ class SeedsPane(QWidget):
         bridge.results(TARGET).connect(self.on_chunk)
         state.model_changed.connect(self.on_model)
         state.class_changed.connect(lambda _: self.request())
+        state.changed.connect(self.on_state)
 
     def on_model(self, info) -> None:
         """The class picker shows for a class-conditional model only; then the page renders."""
@@ -122,14 +126,38 @@ class SeedsPane(QWidget):
             self.grid.add_latent(self.state.seed_latent(s), str(s))
         pages = (len(self.seeds) - 1) // PAGE + 1
         self.page_label.setText(f"{self.page + 1}/{pages}")
+        self.render_page()
+        self.follow_viewer()
+
+    def render_page(self) -> None:
+        """Render the page's thumbnails with the current settings (the shown ones stay until new ones arrive)."""
+        seeds, settings = self.page_seeds(), self.state.settings
+        self.page_settings = settings
         if self.channel is not None:  # one layer channel of each face (the Layers pane picked it)
             layer, channel = self.channel
             self.bridge.submit(RenderLayer(TARGET, self.bridge.next_stamp(), tuple(self.state.seed_latent(s) for s in seeds),
-                                           self.state.settings, layer=layer, mode="channel", channels=(channel,),
-                                           size=self.thumb))
+                                           settings, layer=layer, mode="channel", channels=(channel,), size=self.thumb))
             return
-        self.bridge.submit(RenderSeedGrid(TARGET, self.bridge.next_stamp(), seeds, self.state.settings,
-                                          thumb=self.thumb, chunk=8, c=self.state.label_class))
+        self.bridge.submit(RenderSeedGrid(TARGET, self.bridge.next_stamp(), seeds, settings, thumb=self.thumb, chunk=8,
+                                          c=self.state.label_class))
+
+    def on_state(self) -> None:
+        """The view changed: thumbnails follow ψ, cutoff and noise (as the viewer, so a saved page matches the
+        screen), and the viewer's seed is the highlighted thumbnail."""
+        if self.state.model is not None and self.state.settings != self.page_settings:
+            self.render_page()
+        self.follow_viewer()
+
+    def follow_viewer(self) -> None:
+        """Highlight the thumbnail of the face in the viewer (none if it is not on the page), so the arrow keys
+        go on from it."""
+        rows = [i for i in range(self.grid.count()) if self.grid.item(i).data(ROLE) == self.state.latent]
+        self.grid.quiet = True
+        if rows:
+            self.grid.setCurrentRow(rows[0])
+        else:
+            self.grid.clearSelection()
+        self.grid.quiet = False
 
     def show_channel(self, layer: str, channel: int) -> None:
         """Show `channel` of `layer` for every seed on the page instead of the faces (layer '': the faces)."""
@@ -156,6 +184,8 @@ class SeedsPane(QWidget):
     def keep_current(self) -> None:
         """Add the viewer's latent to the favourites."""
         lat = self.state.latent
+        if self._already_kept(lat):
+            return
         current = self._icon_for(lat)
         if current is None and self.state.frame is not None and self.state.frame[0] == lat:  # e.g. a fractional seed
             current = to_pixmap(self.state.frame[1], 40)
@@ -167,11 +197,23 @@ class SeedsPane(QWidget):
 
     def add_favourite(self, latent: Latent, text: str, image=None) -> None:
         """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon."""
+        if self._already_kept(latent):
+            return
         item = self.favs.add_latent(latent, text)
         if image is not None:
             item.setIcon(to_pixmap(image, 40))
         else:
             self.favs.render_icons()
+
+    def _already_kept(self, latent: Latent) -> bool:
+        """True (the favourite selected, a status line) when `latent` is a favourite already."""
+        rows = [i for i in range(self.favs.count()) if self.favs.item(i).data(ROLE) == latent]
+        if rows:
+            self.favs.quiet = True
+            self.favs.setCurrentRow(rows[0])
+            self.favs.quiet = False
+            self.status.emit(f"{latent.label()} is a favourite already")
+        return bool(rows)
 
     def _icon_for(self, lat: Latent):
         for i in range(self.grid.count()):
@@ -211,6 +253,13 @@ class SeedsPane(QWidget):
             ws, labels = read_latents(path)
         except UserError as exc:
             self.status.emit(str(exc)[:1].upper() + str(exc)[1:])
+            return
+        model = self.state.model
+        need = (model.num_ws, model.w_dim) if model is not None and ws.ndim == 3 else \
+            (model.w_dim,) if model is not None else ws.shape[1:]
+        if ws.shape[1:] != need:   # another model's faces: each would fail to render (and blank every icon)
+            self.status.emit(f"{Path(path).name} holds faces of {'×'.join(map(str, ws.shape[1:]))} values; this open "
+                             f"model needs {'×'.join(map(str, need))}: nothing loaded")
             return
         for i, w in enumerate(ws):
             self.favs.add_latent(Latent(w=w), labels[i] if i < len(labels) else f"w #{i}")

@@ -14,6 +14,7 @@ from PIL import Image
 from .synth import (broadcast, latents_to_w, latents_ws, map_z, prepare, psi_sweep, slerp, styled_ws, synthesize,
                     to_uint8)
 from ..contract.errors import UserError
+from .renderer import check_request
 from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path_for
 from ..files.modelfile import ModelMeta
 from ..nets.api import GeneratorNet
@@ -56,7 +57,10 @@ def _walk_ws(G: GeneratorNet, spec: VideoSpec, seeds: tuple[int, ...]) -> torch.
 def _keys_walk_ws(G: GeneratorNet, spec: VideoSpec) -> torch.Tensor:
     """ws for every frame of a walk through `spec.latents` [F, num_ws, w_dim]: their ws (truncated, edits added)
     lerped, which is the walk in W for plain faces and also carries W+ faces and edits along."""
-    keys = latents_ws(G, list(spec.latents), RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
+    settings = RenderSettings(psi=spec.psi, cutoff=spec.cutoff)
+    for latent in spec.latents:   # a w of another model is one line, not a tensor size error
+        check_request(G, latent, (), settings)
+    keys = latents_ws(G, list(spec.latents), settings)
     pos = _positions(spec, len(keys))
     a = keys[[s for s, _ in pos]]
     b = keys[[(s + 1) % len(keys) for s, _ in pos]]

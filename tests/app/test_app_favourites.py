@@ -170,7 +170,7 @@ def test_right_click_offers_what_a_drag_does(qtbot, tmp_path):
     win.state.set_latent(Latent(w=np.zeros(16, np.float32)))
     fav_menu.actions()[3].trigger()
     interpolation = win.panes[Pane.INTERPOLATION]
-    assert interpolation.strip_request().end == Latent(seed=7) and interpolation.end_face == Latent(seed=7)
+    assert interpolation.strip_request().end == Latent(seed=7) and interpolation.to_seed.value() == 7   # in the box
     interpolation.to_seed.setValue(30)                   # the seed box takes over again
     assert interpolation.strip_request().end == Latent(seed=30)
     drop(interpolation, latent_to_mime(Latent(w=np.ones(16, np.float32))), 10, 10)   # a face dropped on the pane
@@ -231,3 +231,45 @@ def test_icons_on_their_way_go_to_their_own_faces(qtbot):
     favs.forget_icons()                                      # asked again: the earlier answer is not used
     bridge.results("favourite-icons").emit(icons(asked.stamp))
     assert favs.item(0).icon().cacheKey() == favs.blank.cacheKey()
+
+
+def test_what_a_user_found_in_the_favourites(qtbot, tmp_path):
+    """Another model's latents file is refused whole; Delete leaves the viewer alone; a face is kept once; the
+    highlighted thumbnail is the viewer's face; a favourite's own name is in its tooltip."""
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    seeds, favs = win.panes[Pane.SEEDS], win.panes[Pane.SEEDS].favs
+    (tmp_path / "other.npz").write_bytes(encode_latents(np.ones((3, 7), np.float32), ["a", "b", "c"]))
+    seeds.load_favourites(str(tmp_path / "other.npz"))
+    assert favs.count() == 0 and win.statusBar().currentMessage() == \
+        "other.npz holds faces of 7 values; this open model needs 16: nothing loaded"
+    for seed in (30, 31, 32):
+        seeds.add_favourite(Latent(seed=seed), f"seed {seed}")
+    seeds.add_favourite(Latent(seed=31), "again")                      # kept once
+    assert favs.count() == 3 and "seed 31 is a favourite already" in win.statusBar().currentMessage()
+    win.activateWindow()
+    favs.setFocus()
+    qtbot.waitUntil(favs.hasFocus, timeout=5000)
+    favs.setCurrentRow(0)                                              # (a click on seed 30: the viewer shows it)
+    assert win.state.latent == Latent(seed=30)
+    QTest.keyClick(favs, Qt.Key.Key_Delete)
+    assert seeds.favourites() == (Latent(seed=31), Latent(seed=32)) and win.state.latent == Latent(seed=30)
+    win.state.set_latent(Latent(seed=5))
+    assert seeds.grid.currentRow() == 5                                # the arrow keys go on from the viewer's face
+    win.state.set_latent(Latent(w=np.zeros(16, np.float32)))
+    assert not seeds.grid.selectedItems()
+    seeds.add_favourite(Latent(w=np.ones(16, np.float32)), "projected holiday-photo")
+    assert favs.item(favs.count() - 1).toolTip() == "projected holiday-photo (custom w)"
+    win.bridge.close()
+
+
+def test_the_thumbnails_follow_psi_without_going_grey(qtbot, tmp_path):
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    seeds = win.panes[Pane.SEEDS]
+    qtbot.waitUntil(lambda: rendered(seeds.grid), timeout=20000)
+    before = seeds.grid.item(3).icon().cacheKey()
+    with qtbot.waitSignal(win.bridge.results("seeds"), timeout=20000,
+                          check_params_cb=lambda ev: ev.start + len(ev.images) > 3):
+        win.panes[Pane.TRUNCATION].psi.setValue(-50)
+        assert seeds.grid.item(3).icon().cacheKey() == before           # no grey placeholders meanwhile
+    assert seeds.grid.item(3).icon().cacheKey() != before and seeds.page_settings.psi == -0.5
+    win.bridge.close()

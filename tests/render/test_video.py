@@ -167,7 +167,8 @@ def test_the_cli_walks_through_a_latents_file(tmp_path, capsys):
                  "--no-loop", "--out", str(out)]) == 0
     assert len(decode(out)[0]) == 7
     (tmp_path / "one.npz").write_bytes(encode_latents(np.ones((1, 16)), ["a"]))
-    for argv in (["--latents", str(tmp_path / "one.npz")], ["--latents", str(tmp_path / "favs.npz"), "--kind", "noise"],
+    (tmp_path / "other.npz").write_bytes(encode_latents(np.ones((2, 7)), ["a", "b"]))   # another model's w
+    for argv in (["--latents", str(tmp_path / "one.npz")], ["--latents", str(tmp_path / "other.npz")], ["--latents", str(tmp_path / "favs.npz"), "--kind", "noise"],
                  ["--latents", str(tmp_path / "missing.npz")]):
         capsys.readouterr()
         assert main(["video", "--model", str(model), "--out", str(out), *argv]) == 1
