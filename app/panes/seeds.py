@@ -1,6 +1,7 @@
 """The Seeds pane: a paged grid of thumbnails for a seed range, and a small latent library."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -142,9 +143,11 @@ class SeedsPane(QWidget):
                                           c=self.state.label_class))
 
     def on_state(self) -> None:
-        """The view changed: thumbnails follow ψ, cutoff and noise (as the viewer, so a saved page matches the
-        screen), and the viewer's seed is the highlighted thumbnail."""
-        if self.state.model is not None and self.state.settings != self.page_settings:
+        """The view changed: thumbnails follow ψ, cutoff and the input transform (as the viewer, so a saved page
+        matches the screen), not noise (Animate redraws it 8 times a second; at thumbnail size it barely shows),
+        and the viewer's seed is the highlighted thumbnail."""
+        shown = self.page_settings
+        if self.state.model is not None and (shown is None or replace(self.state.settings, noise=shown.noise) != shown):
             self.render_page()
         self.follow_viewer()
 

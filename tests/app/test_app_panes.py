@@ -574,3 +574,21 @@ def test_model_info_asks_again_for_another_model_but_not_for_each_live_refresh(q
     bridge.model_description.emit(m.ModelDescription(4, ("model     x.safetensors", "name      x")))
     assert dialog.summary.toPlainText().startswith("model     x.safetensors")
     assert "x: no model card" in dialog.note.text()
+
+
+def test_the_seed_page_re_renders_for_psi_not_for_noise_or_another_face(env, qtbot):
+    from stylegan_studio.engine.contract.latents import NoiseSpec
+    bridge, state = env
+    pane = SeedsPane(bridge, state)
+    qtbot.addWidget(pane)
+    state.set_model(INFO)
+
+    def grids():
+        return sum(isinstance(r, m.RenderSeedGrid) for r in bridge.requests)
+    first = grids()
+    state.set_latent(Latent(seed=3))
+    state.set_noise(NoiseSpec.parse("random#4"))          # Animate does this 8 times a second
+    assert grids() == first
+    state.set_settings(psi=0.3)
+    assert grids() == first + 1 and bridge.last(m.RenderSeedGrid).settings.psi == 0.3
+    assert pane.grid.count() == 64 and pane.grid.currentRow() == 3   # the page stays; the viewer's face is lit
