@@ -97,6 +97,12 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
         return None
 
 
+def sentence(text: str) -> str:
+    """A message as a line in the window: its first letter capitalised (the engine's errors start lowercase, to be
+    quoted after "error:" on the command line)."""
+    return text[:1].upper() + text[1:]
+
+
 def save_name(parent, title: str, default: str, filters: str, path: str | None = None) -> str:
     """A file name to save to (asked for unless given), with `default`'s extension added when typed without one."""
     if not path:

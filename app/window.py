@@ -21,7 +21,7 @@ from .dialogs.measure_fid import MeasureFidDialog
 from .dialogs.model_info import ModelInfoDialog
 from .dialogs.project_image import ProjectImageDialog, is_image_path
 from .panes.registry import PANES, Pane
-from .qtutil import Squeezable, icon, save_name, to_pixmap
+from .qtutil import Squeezable, icon, save_name, sentence, to_pixmap
 from .history import History
 from .panes.latentlist import RememberedFavourites
 from .restore import SavedImages, show_view
@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
         self.panes[Pane.LAYERS].channel_chosen.connect(self.panes[Pane.SEEDS].show_channel)
         for pane in self.panes.values():
             if hasattr(pane, "status"):
-                pane.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+                pane.status.connect(lambda text: self.statusBar().showMessage(sentence(text), 8000))
 
     # ---------------------------------------------------------------- rendering
     def render(self) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from ...engine.contract.messages import GridChunk, LoadModel, RenderBlend, RenderSeedGrid, SaveBlend
 from ...engine.contract.blend import MAX_WIDTH, BlendSpec
 from ...engine.contract.latents import SpecError, parse_seeds
-from ..qtutil import save_name, to_pixmap
+from ..qtutil import save_name, sentence, to_pixmap
 
 TARGET = "blend"        # the render target of the three rows
 THUMB = 96              # px per face
@@ -192,7 +192,7 @@ class BlendDialog(QDialog):
             seeds = parse_seeds(self.seeds.text(), limit=MAX_FACES)
             spec = self.spec()
         except SpecError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(sentence(str(exc)))
             return
         self.curve.set_curve(spec, self._resolutions())
         if self.state.model is None:
@@ -230,7 +230,7 @@ class BlendDialog(QDialog):
         self._label_rows(ev.other_name)
         if ev.done is None:
             shares = ", ".join(f"{r}² {t:.0%}" for r, t in ev.weights)
-            note = f"\n{ev.note[:1].upper()}{ev.note[1:]}" if ev.note else ""
+            note = f"\n{sentence(ev.note)}" if ev.note else ""
             self.message.setText(f"Share of the second model ({ev.other_name}, id {ev.other_id}): {shares}{note}")
 
     def on_error(self, ev) -> None:

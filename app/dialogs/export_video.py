@@ -10,6 +10,7 @@ from ...engine.contract.messages import ExportVideo
 from ...engine.contract.latents import SpecError, parse_layers, parse_seeds
 from ...engine.contract.video import KINDS, VideoSpec, check_format, reads
 from .jobdialog import JobDialog
+from ..qtutil import sentence
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
              "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks",
@@ -103,7 +104,7 @@ class ExportVideoDialog(JobDialog):
         if self.through_favs.isChecked() and reads(spec.kind, "latents"):
             faces = tuple(self.favourites())
             if len(faces) < 2:
-                raise SpecError(f"keep two or more favourites first (Seeds pane: Keep current); there are {len(faces)}")
+                raise SpecError(f"Keep two or more favourites first (Seeds pane: Keep current); there are {len(faces)}")
             return replace(spec, latents=faces, space="w")
         return replace(spec, layers=self.state.direction.layers) if spec.kind == "direction" else spec
 
@@ -122,7 +123,7 @@ class ExportVideoDialog(JobDialog):
             spec = self.spec()
             check_format(self.path.text())
         except SpecError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(sentence(str(exc)))
             return
         self.post_job(ExportVideo(self.path.text(), spec), "Starting…")
 

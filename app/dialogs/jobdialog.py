@@ -4,6 +4,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar
 
 from ...engine.contract.messages import CancelJob
+from ..qtutil import sentence
 
 
 class JobDialog(QDialog):
@@ -74,4 +75,4 @@ class JobDialog(QDialog):
 
     def outcome_text(self, ev) -> str:
         """The message line once the job ended with ev.status "ok", "cancelled" or "failed"."""
-        return ev.message[:1].upper() + ev.message[1:]
+        return sentence(ev.message)

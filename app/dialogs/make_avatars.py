@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import AVATAR_RESOLUTIONS, MAX_AVATARS, MakeAvatars
 from .jobdialog import JobDialog
+from ..qtutil import sentence
 
 
 class MakeAvatarsDialog(JobDialog):
@@ -80,7 +81,7 @@ class MakeAvatarsDialog(JobDialog):
         try:
             request = self.request()
         except UserError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(sentence(str(exc)))
             return
         self.post_job(request, "Starting the workers…")
 

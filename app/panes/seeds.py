@@ -255,7 +255,7 @@ class SeedsPane(QWidget):
         try:
             ws, labels = read_latents(path)
         except UserError as exc:
-            self.status.emit(str(exc)[:1].upper() + str(exc)[1:])
+            self.status.emit(str(exc))   # (the window writes it as a sentence)
             return
         model = self.state.model
         need = (model.num_ws, model.w_dim) if model is not None and ws.ndim == 3 else \

@@ -16,9 +16,19 @@ from ..files.imported import cached_conversion, is_official_pickle, open_model
 from ..files.modelfile import read_header
 from ..files.pngio import read_request
 from ..files.provenance import model_record
-from ..contract.latents import (DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, parse_layers, parse_seeds,
-                               parse_translate)
+from ..contract.latents import (DEFAULT_PSI, Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, parse_layers,
+                               parse_seeds, parse_translate)
 from ..contract.requests import LAYER_MODES, RenderImage, RenderLayer, RenderMixGrid, RenderRequest, RenderSeedGrid
+
+def as_argument(parse):
+    """An argparse type from a parser that raises SpecError: its own message, not "invalid parse_x value"."""
+    def parsed(text: str):
+        try:
+            return parse(text)
+        except SpecError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parsed
+
 
 def add_class_option(p: argparse.ArgumentParser) -> None:
     """--class N: the class seeds are mapped with on a class-conditional model."""
@@ -28,7 +38,7 @@ def add_class_option(p: argparse.ArgumentParser) -> None:
 
 def add_transform_options(p: argparse.ArgumentParser) -> None:
     """--translate X,Y and --rotate DEG: the input transform of a StyleGAN3 model."""
-    p.add_argument("--translate", type=parse_translate, default=(0.0, 0.0), metavar="X,Y",
+    p.add_argument("--translate", type=as_argument(parse_translate), default=(0.0, 0.0), metavar="X,Y",
                    help="move a StyleGAN3 model's input, e.g. 0.1,-0.2 (as NVIDIA's gen_images.py)")
     p.add_argument("--rotate", type=float, default=0.0, metavar="DEG",
                    help="rotate a StyleGAN3 model's input by DEG degrees")

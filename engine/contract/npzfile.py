@@ -44,6 +44,12 @@ def read_npz(path, wanted: Mapping[str, Wanted], max_bytes: int) -> dict[str, np
                     for name, want in wanted.items() if name + ".npy" in members}
     except NpzError:
         raise
+    except FileNotFoundError:
+        raise NpzError("no such file") from None
+    except IsADirectoryError:
+        raise NpzError("it is a folder, not a file") from None
+    except zipfile.BadZipFile:
+        raise NpzError("not an .npz file (not a zip archive)") from None
     except Exception as exc:  # zipfile, zlib and numpy raise a dozen unrelated types for a damaged archive
         raise NpzError(short(exc)) from None
 

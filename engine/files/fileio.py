@@ -31,6 +31,8 @@ def make_dir(path: str | Path) -> None:
     """Create a folder (and its parents), or fail with one line."""
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
+    except FileExistsError:   # (mkdir's "File exists" for a file in the way reads as if the folder were there)
+        raise WriteError(f"cannot create the folder {path}: a file of that name is in the way") from None
     except OSError as exc:
         raise WriteError(f"cannot create {path}: {describe_os_error(exc)}") from None
 

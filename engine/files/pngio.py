@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from ..contract.errors import UserError
 from .fileio import atomic_write_bytes, cannot_read
@@ -43,7 +43,9 @@ def read_provenance(path: str | Path) -> dict | None:
     except (SyntaxError, EOFError, Image.DecompressionBombError, ValueError) as exc:
         # Pillow reports a broken chunk as SyntaxError ("broken PNG file"); `text` reads past the image data
         raise PngError(str(exc).splitlines()[0] if str(exc) else "a damaged PNG file") from None
-    except OSError as exc:  # missing, a folder, or not an image Pillow knows (UnidentifiedImageError)
+    except UnidentifiedImageError:
+        raise PngError("not an image file") from None
+    except OSError as exc:  # missing, a folder, or a damaged image
         raise (cannot_read(path, exc) if exc.errno else PngError(str(exc) or "not an image")) from None
     if not text:
         return None

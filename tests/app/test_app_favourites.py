@@ -126,7 +126,7 @@ def test_a_video_through_the_favourites_from_the_export_dialog(qtbot, tmp_path):
     assert not dialog.seeds.isEnabled() and not dialog.space.isEnabled()
     dialog.path.setText(str(tmp_path / "favs.gif"))
     dialog.start()
-    assert "keep two or more favourites first" in dialog.message.text()
+    assert "Keep two or more favourites first" in dialog.message.text()
     seeds.add_favourite(Latent(seed=2), "seed 2")
     seeds.add_favourite(Latent(w=np.linspace(-1, 1, 6 * 16, dtype=np.float32).reshape(6, 16)), "projected")
     dialog.frames.setValue(3)

@@ -85,9 +85,16 @@ def test_mix_sources_equal_generate(tmp_path, model):
     (["mix", "--rows", "1", "--cols", "2", "--layers", "40", "--out", "o.png"], "does not exist"),
     (["generate", "--seeds", "1", "--noise", "loud", "--out", "o"], "noise"),
     (["generate", "--seeds", "1", "--out", "/proc/nope/o"], "cannot create /proc/nope/o"),
+    # as a user wrote them: the library's words and a doubled path read badly
+    (["generate", "--seeds", "1", "--out", "notes.txt"], "a file of that name is in the way"),
+    (["video", "--latents", "notes.txt", "--out", "o.gif"], "notes.txt: not an .npz file"),
+    (["video", "--latents", "missing.npz", "--out", "o.gif"], "missing.npz: no such file"),
+    (["generate", "--from-png", "notes.txt", "--out", "o"], "notes.txt: not an image file"),
 ])
 def test_user_errors_are_one_line(tmp_path, model, capsys, args, text):
-    args = [str(tmp_path / a) if a in ("o", "o.png") else a for a in args] + ["--model", str(model)]
+    (tmp_path / "notes.txt").write_text("notes")
+    args = [str(tmp_path / a) if a in ("o", "o.png", "o.gif", "notes.txt", "missing.npz") else a for a in args] + \
+        ["--model", str(model)]
     assert main(args) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("stylegan-studio: error:") and text in err
@@ -104,6 +111,10 @@ def test_impossible_config_and_usage_errors(tmp_path, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "invalid float" in err and "\n" not in err
+    with pytest.raises(SystemExit):
+        main(["generate", "--seeds", "1", "--translate", "1"])
+    err = capsys.readouterr().err.strip()
+    assert "argument --translate: cannot read translate '1'; use X,Y" in err and "parse_translate" not in err
 
 
 def test_bad_model_file_is_one_line(tmp_path, capsys):
