@@ -98,9 +98,10 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
 
 
 def sentence(text: str) -> str:
-    """A message as a line in the window: its first letter capitalised (the engine's errors start lowercase, to be
-    quoted after "error:" on the command line)."""
-    return text[:1].upper() + text[1:]
+    """A message as a line in the window: its first word capitalised (the engine's errors start lowercase, to be
+    quoted after "error:" on the command line); a first word that is a file name stays as it is."""
+    first = text.split(" ", 1)[0]
+    return text[:1].upper() + text[1:] if first.isalpha() else text
 
 
 def save_name(parent, title: str, default: str, filters: str, path: str | None = None) -> str:

@@ -245,7 +245,7 @@ def test_what_a_user_found_in_the_favourites(qtbot, tmp_path):
     for seed in (30, 31, 32):
         seeds.add_favourite(Latent(seed=seed), f"seed {seed}")
     seeds.add_favourite(Latent(seed=31), "again")                      # kept once
-    assert favs.count() == 3 and "seed 31 is a favourite already" in win.statusBar().currentMessage()
+    assert favs.count() == 3 and "Seed 31 is a favourite already" in win.statusBar().currentMessage()
     win.activateWindow()
     favs.setFocus()
     qtbot.waitUntil(favs.hasFocus, timeout=5000)
