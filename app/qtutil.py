@@ -97,6 +97,23 @@ def latent_from_mime(mime: QMimeData) -> Latent | None:
         return None
 
 
+class AcceptsFaces:
+    """Mixin for a widget a face (a dragged latent) can be dropped on anywhere: it calls `face_dropped(latent)`."""
+
+    def face_dropped(self, latent: Latent) -> None:
+        raise NotImplementedError
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if latent_from_mime(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        latent = latent_from_mime(event.mimeData())
+        if latent is not None:
+            self.face_dropped(latent)
+            event.acceptProposedAction()
+
+
 def sentence(text: str) -> str:
     """A message as a line in the window: its first word capitalised (the engine's errors start lowercase, to be
     quoted after "error:" on the command line); a first word that is a file name stays as it is."""

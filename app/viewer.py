@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from .qtutil import latent_from_mime, to_pixmap
+from .qtutil import AcceptsFaces, to_pixmap
 
 
 class ElidedLabel(QLabel):
@@ -38,7 +38,7 @@ class ElidedLabel(QLabel):
         return QSize(0, super().sizeHint().height())
 
 
-class ImageViewer(QWidget):
+class ImageViewer(AcceptsFaces, QWidget):
     """Shows one image; accepts latent drops (shows the dropped face); a drag with Shift held (or any drag in
     travel mode) reports how far it has moved, in image sides, for travelling through seed space."""
 
@@ -134,12 +134,6 @@ class ImageViewer(QWidget):
         super().resizeEvent(event)
         self._refresh()
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if latent_from_mime(event.mimeData()) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        latent = latent_from_mime(event.mimeData())
-        if latent is not None:
-            self.latent_dropped.emit(latent)
-            event.acceptProposedAction()
+    def face_dropped(self, latent) -> None:
+        """A face dropped on the image: the window shows it."""
+        self.latent_dropped.emit(latent)

@@ -7,14 +7,14 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSp
 from ...engine.contract.latents import Latent
 from ...engine.contract.messages import ExportStill
 from ...engine.contract.requests import RenderInterpolation
-from ..qtutil import latent_from_mime, save_name, to_pixmap
+from ..qtutil import AcceptsFaces, save_name, to_pixmap
 
 THUMB = 64  # the strip's thumbnails, four to a row: fits a narrow side dock
 PER_ROW = 4
 TARGET = "interpolation"  # render target of the strip
 
 
-class InterpolationPane(QWidget):
+class InterpolationPane(AcceptsFaces, QWidget):
     """From the face in the viewer (as shown: truncated, edited) to a seed, or to any face dropped on the pane (a
     favourite, a projected image), in 2 to 16 steps."""
 
@@ -100,15 +100,9 @@ class InterpolationPane(QWidget):
         """The face the strip ends at."""
         return self.end_face if self.end_face is not None else self.state.seed_latent(self.to_seed.value())
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if latent_from_mime(event.mimeData()) is not None:
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        latent = latent_from_mime(event.mimeData())
-        if latent is not None:
-            self.end_at(latent)
-            event.acceptProposedAction()
+    def face_dropped(self, latent: Latent) -> None:
+        """A face dropped on the pane is the strip's end."""
+        self.end_at(latent)
 
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderInterpolation:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
