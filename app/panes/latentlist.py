@@ -93,7 +93,8 @@ class FavouritesList(LatentList):
 
     def add_latent(self, latent: Latent, text: str) -> QListWidgetItem:
         item = super().add_latent(latent, text)
-        item.setToolTip(text if text == latent.label() else f"{text} ({latent.label()})")   # the cell shows a few letters
+        # the cell shows a few letters of the name; the tooltip all of it, and what the face is
+        item.setToolTip(text if text == latent.label() else f"{text} ({latent.label()})")
         self.changed.emit()
         return item
 

@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space", choices=("w", "z"), default="w", help="interpolate in W (lerp) or Z (slerp)")
     p.add_argument("--path", help="walk: a travelled path file (the window's Seed → Save Travelled Path…) instead "
                    "of --seeds; --frames-per-step is then frames per seed travelled, --space the path's own")
-    p.add_argument("--latents", help="walk: a latents file (.npz of w, the window's favourites Save…, or `project`'s) "
-                   "instead of --seeds: a walk in W through those faces")
+    p.add_argument("--latents", help="walk: a latents file (.npz of w: the window's favourites Save…, or "
+                   "`project`'s) instead of --seeds: a walk in W through those faces")
     p.add_argument("--frames-per-step", type=int, default=30)
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--size", type=int, help="output size in px (upscaled with --filter)")

@@ -20,8 +20,8 @@ from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, Command, DatasetSummary, DescribeModel, ErrorEvent, Event,
                                  ExploreTraining, ExportStill, ExportTimelapse, ExportVideo, LoadModel, MakeAvatars,
                                  ImageRecord, MeasureFID, MetricResult, ModelDescription, NewModel, PauseTraining,
-                                 ProjectImage, ReadImageRecord, ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
-                                 StartTraining, StopTraining, TrainingState, ValidateDataset)
+                                 ProjectImage, ReadImageRecord, ResumeTraining, Saved, SaveBlend, SaveLatents,
+                                 SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .describe import card_path, describe, describe_file, read_card
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS

@@ -310,7 +310,8 @@ def test_docks_view_menu_and_shortcut_help_come_from_the_pane_registry(window):
     rows = dict((w, k) for k, w in window.shortcut_rows())
     assert rows["Copy Image"].startswith("Ctrl+C") and rows["Export Video"] == "Ctrl+E" and rows["Undo"] == "Ctrl+Z"
     assert set(rows["Redo"].split(" or ")) == {"Ctrl+Shift+Z", "Ctrl+Y"}
-    assert "Right-click a face  show it" in window.shortcut_text() and "Delete in the favourites" in window.shortcut_text()
+    text = window.shortcut_text()
+    assert "Right-click a face  show it" in text and "Delete in the favourites" in text
     from importlib.metadata import version
     assert window.about_text().startswith(f"StyleGAN Studio {version('stylegan-studio')} — ")
 

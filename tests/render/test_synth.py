@@ -8,9 +8,9 @@ import torch
 from helpers import tiny_generator
 from stylegan_studio.engine.render import synth as ex
 from stylegan_studio.engine.render.renderer import mix_ws, split_mix
-from stylegan_studio.engine.contract.latents import (Edit, Latent, NoiseSpec, RenderSettings, ResNoise, SpecError, layer_ranges,
-                                          format_seeds, latent_from_json, latent_to_json, parse_layers,
-                                          parse_seeds, seed_to_z)
+from stylegan_studio.engine.contract.latents import (Edit, Latent, NoiseSpec, RenderSettings, ResNoise, SpecError,
+                                                     format_seeds, latent_from_json, latent_to_json, layer_ranges,
+                                                     parse_layers, parse_seeds, seed_to_z)
 
 SEEDS = [Latent(seed=s) for s in (0, 1, 2, 3)]
 

@@ -153,7 +153,7 @@ def test_a_walk_through_faces_passes_through_each_of_them(tmp_path):
     for bad in (dict(latents=faces[:1]), dict(latents=faces, path=((0.0, 0.0), (1.0, 0.0)))):
         with pytest.raises(SpecError):
             VideoSpec(kind="walk", **bad)
-    run(G, VideoSpec(kind="walk", latents=faces, frames_per_step=2), tmp_path / "faces.webm")   # the comment records them
+    run(G, VideoSpec(kind="walk", latents=faces, frames_per_step=2), tmp_path / "faces.webm")   # its comment: the faces
     with av.open(str(tmp_path / "faces.webm")) as c:
         assert "\"latents\": [{\"seed\": 3}" in {k.lower(): v for k, v in c.metadata.items()}["comment"]
 
@@ -168,7 +168,8 @@ def test_the_cli_walks_through_a_latents_file(tmp_path, capsys):
     assert len(decode(out)[0]) == 7
     (tmp_path / "one.npz").write_bytes(encode_latents(np.ones((1, 16)), ["a"]))
     (tmp_path / "other.npz").write_bytes(encode_latents(np.ones((2, 7)), ["a", "b"]))   # another model's w
-    for argv in (["--latents", str(tmp_path / "one.npz")], ["--latents", str(tmp_path / "other.npz")], ["--latents", str(tmp_path / "favs.npz"), "--kind", "noise"],
+    for argv in (["--latents", str(tmp_path / "one.npz")], ["--latents", str(tmp_path / "other.npz")],
+                 ["--latents", str(tmp_path / "favs.npz"), "--kind", "noise"],
                  ["--latents", str(tmp_path / "missing.npz")]):
         capsys.readouterr()
         assert main(["video", "--model", str(model), "--out", str(out), *argv]) == 1
