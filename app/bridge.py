@@ -30,7 +30,7 @@ TYPED_SIGNALS = {
     m.TrainingState: "training_state", m.DatasetSummary: "dataset_summary", m.Saved: "saved",
     m.ErrorEvent: "error", m.DirectionsReady: "directions_ready", m.ProjectionPreview: "projection_preview",
     m.ProjectionDone: "projection_done", m.MetricResult: "metric_result", m.ModelDescription: "model_description",
-    m.ImageRecord: "image_record",
+    m.ImageRecord: "image_record", m.FaceLatent: "face_latent",
 }
 
 
@@ -57,6 +57,7 @@ class EngineBridge(QObject):
     dataset_summary = Signal(object)
     model_description = Signal(object)
     image_record = Signal(object)
+    face_latent = Signal(object)
     saved = Signal(object)
     projection_preview = Signal(object)
     projection_done = Signal(object)

@@ -364,14 +364,13 @@ class MainWindow(QMainWindow):
         if not shown:
             menu.addAction(icon("fa5s.eye"), "Show", lambda: self.state.set_latent(latent))
         seeds = self.panes[Pane.SEEDS]
-        # a face is one latent: the viewer's mixing (layers from a second face) does not go with it, and says so
-        unmixed = " (Without Its Mixing)" if shown and self.state.mix_with is not None and self.state.mix_layers else ""
         if keep:
-            menu.addAction(icon("fa5s.star"), f"Keep as Favourite{unmixed}",
+            menu.addAction(icon("fa5s.star"), "Keep as Favourite",
                            seeds.keep_current if shown else lambda: seeds.add_favourite(latent, latent.label()))
-        for kind, where in (("row", "Row"), ("col", "Column")):
-            menu.addAction(icon("fa5s.th"), f"Add to Mixing Grid as {where}{unmixed}",
-                           lambda kind=kind: self.add_to_mixing(kind, latent))
+        for kind, where in (("row", "Row"), ("col", "Column")):   # the viewer's face as shown: mixed, if it is
+            add = (lambda kind=kind: seeds.current_face(lambda face, _: self.add_to_mixing(kind, face))) if shown \
+                else (lambda kind=kind: self.add_to_mixing(kind, latent))
+            menu.addAction(icon("fa5s.th"), f"Add to Mixing Grid as {where}", add)
         if not shown:   # (the image in the viewer is where a strip starts)
             menu.addAction(icon("fa5s.arrows-alt-h"), "Interpolate to This Face", lambda: self.interpolate_to(latent))
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPush
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.latentfile import read_latents
-from ...engine.contract.messages import ExportStill, LayerReady, SaveLatents
+from ...engine.contract.messages import ExportStill, LayerReady, MixFace, SaveLatents
 from ...engine.contract.requests import RenderLayer, RenderSeedGrid
 from ...engine.contract.latents import Latent, SpecError, format_seeds, parse_seeds
 from ..qtutil import icon, save_name, to_pixmap
@@ -31,6 +31,7 @@ class SeedsPane(QWidget):
         self.seeds: tuple[int, ...] = tuple(range(PAGE))
         self.page = 0
         self.page_settings = None   # the settings the page's thumbnails were asked for with
+        self.face_request, self.waiting_face = 0, None   # current_face's question to the engine, and its use
         self.entry = QLineEdit("0-63", placeholderText="e.g. 0-63 or 7, 42, 100-120")
         self.entry.returnPressed.connect(self.apply_range)
         self.prev_btn = QPushButton(icon("fa5s.chevron-left"), "")
@@ -74,6 +75,7 @@ class SeedsPane(QWidget):
         lay.addLayout(fav_bar)
         lay.addWidget(self.favs)
         bridge.results(TARGET).connect(self.on_chunk)
+        bridge.face_latent.connect(self._on_face)
         state.model_changed.connect(self.on_model)
         state.class_changed.connect(lambda _: self.request())
         state.changed.connect(self.on_state)
@@ -185,18 +187,44 @@ class SeedsPane(QWidget):
                                     "click to view the full image")
 
     def keep_current(self) -> None:
-        """Add the viewer's latent to the favourites."""
-        lat = self.state.latent
-        if self._already_kept(lat):
+        """Add the face in the viewer, as shown (mixed, edited), to the favourites."""
+        st = self.state
+        frame = st.frame[1] if st.frame is not None and st.frame[0] == st.latent else None   # the face on screen
+        self.current_face(lambda latent, text: self._keep(latent, text, frame))
+
+    def _keep(self, latent: Latent, text: str, frame) -> None:
+        if self._already_kept(latent):
             return
-        current = self._icon_for(lat)
-        if current is None and self.state.frame is not None and self.state.frame[0] == lat:  # e.g. a fractional seed
-            current = to_pixmap(self.state.frame[1], 40)
-        self.favs.add_latent(lat, lat.label())
+        current = self._icon_for(latent)
+        if current is None and frame is not None:  # e.g. a fractional seed, a mixed face
+            current = to_pixmap(frame, 40)
+        self.favs.add_latent(latent, text)
         if current is not None:
             self.favs.item(self.favs.count() - 1).setIcon(current)
         else:
             self.favs.render_icons()
+
+    def current_face(self, use) -> None:
+        """Call `use(latent, label)` with the face in the viewer as one latent: a mixed face becomes one per-layer w
+        (asked of the engine; the answer comes back as FaceLatent), so it keeps, drags and renders as shown."""
+        st = self.state
+        if st.mix_with is None or not st.mix_layers:
+            use(st.latent, st.latent.label())
+            return
+        if st.latent.edit is not None or st.mix_with.edit is not None:   # an edit has no per-layer w form
+            self.status.emit(f"{st.latent.label()} is kept without its mixing: a face edited in Directions cannot be "
+                             "kept mixed")
+            use(st.latent, st.latent.label())
+            return
+        self.face_request += 1
+        self.waiting_face = (self.face_request, use, f"{st.latent.label()} mixed with {st.mix_with.label()}")
+        self.bridge.post(MixFace(st.latent, st.mix_with, st.mix_layers, self.face_request))
+
+    def _on_face(self, ev) -> None:
+        if self.waiting_face is not None and ev.request == self.waiting_face[0]:
+            _, use, text = self.waiting_face
+            self.waiting_face = None
+            use(ev.latent, text)
 
     def add_favourite(self, latent: Latent, text: str, image=None) -> None:
         """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon."""

@@ -250,6 +250,16 @@ class ReadImageRecord(Command):
 
 
 @dataclass(frozen=True)
+class MixFace(Command):
+    """The face `latent` with `mix_layers` from `mix_with`, as one latent (answers with FaceLatent)."""
+
+    latent: Latent = None
+    mix_with: Latent = None
+    mix_layers: tuple[int, ...] = ()
+    request: int = 0
+
+
+@dataclass(frozen=True)
 class CancelJob(Command):
     """Cancel a running job by id (0: every job)."""
 
@@ -574,6 +584,14 @@ class ModelDescription(Event):
     lines: tuple[str, ...]
     card: str = ""
     card_path: str = ""
+
+
+@dataclass(frozen=True)
+class FaceLatent(Event):
+    """MixFace's answer: the mixed face as one latent (per-layer w), which drags, keeps and renders like any."""
+
+    request: int
+    latent: Latent
 
 
 @dataclass(frozen=True)

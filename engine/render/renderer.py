@@ -77,6 +77,19 @@ def latent_ws(G: GeneratorNet, latent: Latent, settings: RenderSettings, mix_wit
 
 
 @torch.inference_mode()
+def mixed_latent(G: GeneratorNet, latent: Latent, mix_with: Latent, mix_layers: Sequence[int]) -> Latent:
+    """The face `latent` with `mix_layers` from `mix_with` as one latent: its per-layer ws (W+), untruncated, so
+    it renders as the mix does at any ψ (truncation acts on each layer alone). An edited face has no such form
+    (its edit is added after truncation, to its own layers): UserError."""
+    if latent.edit is not None or mix_with.edit is not None:
+        raise UserError("a face edited in Directions cannot be kept mixed: Keep it (Directions pane) before mixing")
+    check_request(G, latent, mix_layers, RenderSettings())
+    check_request(G, mix_with, mix_layers, RenderSettings())
+    ws = latents_to_ws(G, [latent, mix_with])
+    return Latent(w=mix(ws[:1], ws[1:], mix_layers)[0].cpu().numpy())
+
+
+@torch.inference_mode()
 def render_thumbs(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings, thumb: int | None,
                   batch: int = 16, res: int | None = None) -> np.ndarray:
     """ws [N, num_ws, w_dim] → thumbnails [N, thumb, thumb, 3] uint8, in batches; `res`: stop at that ToRGB."""

@@ -18,8 +18,9 @@ from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, Command, DatasetSummary, DescribeModel, ErrorEvent, Event,
-                                 ExploreTraining, ExportStill, ExportTimelapse, ExportVideo, LoadModel, MakeAvatars,
-                                 ImageRecord, MeasureFID, MetricResult, ModelDescription, NewModel, PauseTraining,
+                                 ExploreTraining, ExportStill, ExportTimelapse, ExportVideo, FaceLatent, LoadModel,
+                                 MakeAvatars, ImageRecord, MeasureFID, MetricResult, MixFace, ModelDescription,
+                                 NewModel, PauseTraining,
                                  ProjectImage, ReadImageRecord, ResumeTraining, Saved, SaveBlend, SaveLatents,
                                  SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .describe import card_path, describe, describe_file, read_card
@@ -30,6 +31,7 @@ from ..files.pngio import read_request
 from ..files.provenance import model_record
 from ..files.dataset import validate
 from ..render.blend_render import make_blend
+from ..render.renderer import mixed_latent
 from ..render.video import video_job
 from ..train.avatars import avatar_zip_steps
 from ..train.timelapse import timelapse_job, timelapse_ticks
@@ -290,6 +292,11 @@ def validate_dataset(eng: EngineContext, cmd: ValidateDataset) -> None:
     answer_off_thread(eng, cmd, "dataset-check", summary)
 
 
+def mix_face(eng: EngineContext, cmd: MixFace) -> None:
+    """A mixed face as one latent (for the favourites and the mixing grid, which hold one latent per face)."""
+    eng.emit(FaceLatent(cmd.request, mixed_latent(eng.model.render_G, cmd.latent, cmd.mix_with, cmd.mix_layers)))
+
+
 def read_image_record(eng: EngineContext, cmd: ReadImageRecord) -> None:
     """What a PNG records (the request and model that made it), read on a helper thread: a file on a slow disk
     should not hold up renders."""
@@ -352,4 +359,5 @@ HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: sav
             SaveLatents: save_latents, ExportVideo: export_video, ExportTimelapse: export_timelapse,
             MeasureFID: measure_fid,
             ValidateDataset: validate_dataset, MakeAvatars: make_avatars,
-            ProjectImage: project_image, SaveTravelPath: save_travel_path, ReadImageRecord: read_image_record}
+            ProjectImage: project_image, SaveTravelPath: save_travel_path, ReadImageRecord: read_image_record,
+            MixFace: mix_face}

@@ -273,3 +273,26 @@ def test_the_thumbnails_follow_psi_without_going_grey(qtbot, tmp_path):
         assert seeds.grid.item(3).icon().cacheKey() == before           # no grey placeholders meanwhile
     assert seeds.grid.item(3).icon().cacheKey() != before and seeds.page_settings.psi == -0.5
     win.bridge.close()
+
+
+def test_a_mixed_face_is_kept_and_added_as_shown(qtbot, tmp_path):
+    """Keep current on a face mixed in the grid kept only its row face (seen by a user): now one per-layer w."""
+    win = start_window(qtbot, tmp_path, str(tiny_model(tmp_path)))
+    seeds, mixing = win.panes[Pane.SEEDS], win.panes[Pane.MIXING]
+    with qtbot.waitSignal(win.bridge.results("viewer"), timeout=20000):
+        win.state.set_latent(Latent(seed=12), Latent(seed=40), (0, 1, 2, 3))
+    mixed = win.viewer.image.copy()
+    with qtbot.waitSignal(win.bridge.face_latent, timeout=20000):
+        seeds.keep_current()
+    face = seeds.favourites()[-1]
+    assert face.per_layer and face.w.shape == (6, 16) and seeds.favs.item(0).text() == "seed 12 mixed with seed 40"
+    with qtbot.waitSignal(win.bridge.face_latent, timeout=20000):
+        next(a for a in win.viewer_menu().actions() if a.text() == "Add to Mixing Grid as Row").trigger()
+    assert mixing.grid.rows[-1] == face
+    with qtbot.waitSignal(win.bridge.results("viewer"), timeout=20000) as shown:
+        win.state.set_latent(face)                     # the kept face renders as the mix did
+    np.testing.assert_array_equal(shown.args[0].image, mixed)
+    win.state.set_latent(Latent(seed=12, edit=Edit(tuple([0.5] * 16), (0,), "e")), Latent(seed=40), (0, 1))
+    seeds.keep_current()                               # an edited face has no per-layer form: kept unmixed, said so
+    assert seeds.favourites()[-1].edit is not None and "kept without its mixing" in win.statusBar().currentMessage()
+    win.bridge.close()

@@ -133,3 +133,20 @@ def test_unusable_provenance_is_one_line(rec, text, model, tmp_path, capsys):
     assert main(["generate", "--from-png", str(path), "--model", str(model)]) == 1
     err = capsys.readouterr().err.strip()
     assert text in err and "\n" not in err
+
+
+def test_a_mixed_face_as_one_latent_renders_as_the_mix_at_any_psi():
+    from stylegan_studio.engine.contract.errors import UserError
+    from stylegan_studio.engine.render.renderer import mixed_latent
+    G = tiny_generator(16)
+    row, col, layers = Latent(seed=12), Latent(w=W), (0, 1, 4)
+    face = mixed_latent(G, row, col, layers)
+    assert face.per_layer and face.w.shape == (G.num_ws, G.w_dim)
+    for settings in (RenderSettings(psi=1.0), SETTINGS, RenderSettings(psi=-0.5, cutoff=2)):
+        np.testing.assert_array_equal(exports.image(G, RenderImage(latent=face, settings=settings)),
+                                      exports.image(G, RenderImage(latent=row, settings=settings, mix_with=col,
+                                                                   mix_layers=layers)))
+    with pytest.raises(UserError, match="edited"):
+        mixed_latent(G, Latent(seed=1, edit=Edit(tuple(W.tolist()), (0,), "x")), col, layers)
+    with pytest.raises(UserError, match="this model needs"):
+        mixed_latent(G, row, Latent(w=np.ones(7, np.float32)), layers)
