@@ -73,7 +73,7 @@ def _mix(win, spec: RenderMixGrid) -> str:
 
 
 def _interpolation(win, spec: RenderInterpolation) -> str:
-    win.state.set_latent(spec.start)
+    win.state.set_latent(spec.start, spec.mix_with, spec.mix_layers)
     win.docks[Pane.INTERPOLATION].raise_()
     win.panes[Pane.INTERPOLATION].set_end(spec.end, spec.steps)
     return f"the interpolation to {spec.end.label()} in {spec.steps} steps, {win.state.describe()}"

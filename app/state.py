@@ -92,6 +92,12 @@ class ExploreState(QObject):
         """The current seed, if the latent is a seed."""
         return self.latent.seed
 
+    def describe_face(self) -> str:
+        """The face in the viewer in words: 'seed 12', or 'seed 12 with layers 0,1 from seed 40'."""
+        if self.mix_with is not None and self.mix_layers:
+            return f"{self.latent.label()} with layers {','.join(map(str, self.mix_layers))} from {self.mix_with.label()}"
+        return self.latent.label()
+
     def describe(self) -> str:
         """Info line: seed, ψ, cutoff, noise, mixed layers."""
         s = self.settings

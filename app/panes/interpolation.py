@@ -15,7 +15,7 @@ TARGET = "interpolation"  # render target of the strip
 
 
 class InterpolationPane(AcceptsFaces, QWidget):
-    """From the face in the viewer (as shown: truncated, edited) to a seed, or to any face dropped on the pane (a
+    """From the face in the viewer (as shown: truncated, edited, mixed) to a seed, or to any face dropped on the pane (a
     favourite, a projected image), in 2 to 16 steps."""
 
     def __init__(self, bridge, state) -> None:
@@ -106,17 +106,17 @@ class InterpolationPane(AcceptsFaces, QWidget):
 
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderInterpolation:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
-        return RenderInterpolation(TARGET, stamp, start=self.state.latent, end=self.end(),
-                                   steps=self.steps.value(), settings=self.state.settings, thumb=thumb)
+        st = self.state
+        return RenderInterpolation(TARGET, stamp, start=st.latent, end=self.end(), steps=self.steps.value(),
+                                   settings=st.settings, thumb=thumb, mix_with=st.mix_with if st.mix_layers else None,
+                                   mix_layers=st.mix_layers if st.mix_with is not None else ())
 
     def request_strip(self) -> None:
         """Render the strip from the current face to the chosen seed."""
         shown = self.isVisible() if self.shown is None else self.shown
         if self.state.model is None or not shown:
             return
-        mixed = " (the strip leaves out the viewer's mixing)" if self.state.mix_with is not None and \
-            self.state.mix_layers else ""
-        self.note.setText(f"From {self.state.latent.label()} to {self.end().label()}{mixed}")
+        self.note.setText(f"From {self.state.describe_face()} to {self.end().label()}")
         self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
 
     def set_shown(self, shown: bool) -> None:

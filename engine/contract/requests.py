@@ -137,7 +137,8 @@ class RenderTruncationStrip(RenderRequest):
 
 @dataclass(frozen=True)
 class RenderInterpolation(RenderRequest):
-    """`steps` faces on the straight line in W from `start` to `end` (both ends included), side by side."""
+    """`steps` faces on the straight line in W from `start` (with `mix_layers` from `mix_with`: the viewer's face
+    as shown) to `end` (both ends included), side by side."""
 
     kind: ClassVar[str] = "interpolation"
     start: Latent = None
@@ -145,6 +146,8 @@ class RenderInterpolation(RenderRequest):
     steps: int = 7
     settings: RenderSettings = field(default_factory=RenderSettings)
     thumb: int | None = 64
+    mix_with: Latent | None = None
+    mix_layers: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, int) or isinstance(self.steps, bool) or not 2 <= self.steps <= 64:

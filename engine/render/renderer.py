@@ -187,8 +187,8 @@ def interpolation_ws(G: GeneratorNet, req: RenderInterpolation) -> torch.Tensor:
 
     Both faces are truncated (and edited) first, so the ends are exactly the faces the viewer shows for them.
     """
-    for lat in (req.start, req.end):
-        check_request(G, lat, (), req.settings)
-    ends = latents_ws(G, [req.start, req.end], req.settings)  # [2, num_ws, w_dim]
-    t = torch.linspace(0, 1, req.steps, device=ends.device).view(-1, 1, 1)
-    return torch.lerp(ends[:1], ends[1:], t)
+    check_request(G, req.end, (), req.settings)
+    start = latent_ws(G, req.start, req.settings, req.mix_with, req.mix_layers)   # [1, num_ws, w_dim]
+    end = latents_ws(G, [req.end], req.settings)
+    t = torch.linspace(0, 1, req.steps, device=start.device).view(-1, 1, 1)
+    return torch.lerp(start, end, t)

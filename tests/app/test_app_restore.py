@@ -32,6 +32,8 @@ SAVED = [
                   thumb=None),
     RenderInterpolation(start=Latent(seed=11), end=Latent(seed=7), steps=5, settings=SETTINGS, thumb=None),
     RenderInterpolation(start=Latent(seed=11), end=Latent(w=-W), steps=3, settings=SETTINGS, thumb=None),  # to a face
+    RenderInterpolation(start=Latent(seed=11), end=Latent(seed=2), steps=4, settings=SETTINGS, thumb=None,
+                        mix_with=Latent(seed=30), mix_layers=(3, 4)),                                       # mixed
     RenderSeedGrid(seeds=(3, 4, 5, 6, 20), settings=SETTINGS, thumb=None),
 ]
 

@@ -36,6 +36,8 @@ SPECS = [
     RenderEditGrid(latents=(Latent(seed=1), Latent(w=W)), direction=tuple((W / np.linalg.norm(W)).tolist()),
                    sigma=0.8, amounts=(-2.0, 0.0, 2.5), layers=(2, 3, 4, 5), name="pc1", settings=SETTINGS),
     RenderInterpolation(start=Latent(seed=1), end=Latent(w=W), steps=4, settings=SETTINGS, thumb=None),
+    RenderInterpolation(start=Latent(seed=1), end=Latent(seed=3), steps=3, settings=SETTINGS, thumb=None,
+                        mix_with=Latent(w=W), mix_layers=(0, 1)),     # from a face mixed in the viewer
     RenderMixGrid(rows=(Latent(seed=1),), cols=(Latent(seed=2),), layers=(0,), settings=SETTINGS, thumb=12),
 ]
 
@@ -150,3 +152,14 @@ def test_a_mixed_face_as_one_latent_renders_as_the_mix_at_any_psi():
         mixed_latent(G, Latent(seed=1, edit=Edit(tuple(W.tolist()), (0,), "x")), col, layers)
     with pytest.raises(UserError, match="this model needs"):
         mixed_latent(G, row, Latent(w=np.ones(7, np.float32)), layers)
+
+
+def test_an_interpolation_starts_at_the_mixed_face_the_viewer_shows():
+    G = tiny_generator(16)
+    strip = RenderInterpolation(start=Latent(seed=12), end=Latent(seed=3), steps=3, settings=SETTINGS, thumb=None,
+                                mix_with=Latent(seed=40), mix_layers=(0, 1, 2))
+    first = exports.interpolation(G, strip)[:, :16]
+    shown = exports.image(G, RenderImage(latent=Latent(seed=12), settings=SETTINGS, mix_with=Latent(seed=40),
+                                         mix_layers=(0, 1, 2)))
+    np.testing.assert_array_equal(first, shown)
+    assert not np.array_equal(first, exports.image(G, RenderImage(latent=Latent(seed=12), settings=SETTINGS)))
