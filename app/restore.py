@@ -51,7 +51,7 @@ def _variation(win, spec: RenderVariation) -> str:
 
 
 def _strip(win, spec: RenderTruncationStrip) -> str:
-    win.state.set_latent(spec.latent)
+    win.state.set_latent(spec.latent, spec.mix_with, spec.mix_layers)
     win.docks[Pane.TRUNCATION].raise_()
     return f"the face of the ψ strip, {win.state.describe()}"
 

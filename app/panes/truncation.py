@@ -162,8 +162,10 @@ class TruncationPane(QWidget):
 
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderTruncationStrip:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""
-        return RenderTruncationStrip(TARGET, stamp, latent=self.state.latent, settings=self.state.settings,
-                                     psis=PSIS, thumb=thumb)
+        st = self.state
+        return RenderTruncationStrip(TARGET, stamp, latent=st.latent, settings=st.settings, psis=PSIS, thumb=thumb,
+                                     mix_with=st.mix_with if st.mix_layers else None,
+                                     mix_layers=st.mix_layers if st.mix_with is not None else ())
 
     def save_strip(self, path: str | None = None) -> None:
         """Save the current face at the strip's ψ values as one PNG with provenance."""

@@ -126,13 +126,16 @@ class RenderVariation(RenderRequest):
 
 @dataclass(frozen=True)
 class RenderTruncationStrip(RenderRequest):
-    """One latent at each ψ in `psis` (other settings from `settings`), side by side."""
+    """One latent (with `mix_layers` from `mix_with`: the viewer's face as shown) at each ψ in `psis` (other
+    settings from `settings`), side by side."""
 
     kind: ClassVar[str] = "truncation-strip"
     latent: Latent = None
     settings: RenderSettings = field(default_factory=RenderSettings)
     psis: tuple[float, ...] = PAPER_PSIS
     thumb: int | None = 64
+    mix_with: Latent | None = None
+    mix_layers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

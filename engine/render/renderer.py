@@ -1,6 +1,8 @@
 """Render requests → numpy images: pure functions of (G, request), run on the engine thread."""
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -171,6 +173,9 @@ def strip_ws(G: GeneratorNet, req: RenderTruncationStrip) -> torch.Tensor:
     if not req.psis:
         raise UserError("a truncation strip needs at least one ψ value")
     check_request(G, req.latent, (), req.settings)
+    if req.mix_with is not None and req.mix_layers:   # each ψ as the viewer would show the mixed face at it
+        return torch.cat([latent_ws(G, req.latent, dataclasses.replace(req.settings, psi=float(psi)), req.mix_with,
+                                    req.mix_layers) for psi in req.psis])
     return edited_sweep(G, req.latent, req.psis, req.settings.cutoff)
 
 

@@ -26,6 +26,7 @@ SAVED = [
     RenderImage(latent=Latent(w=W), settings=SETTINGS, mix_with=Latent(seed=9), mix_layers=(0, 1, 2)),
     RenderVariation(latent=Latent(seed=3), settings=SETTINGS, mix_with=Latent(seed=4), mix_layers=(0,), draws=12),
     RenderTruncationStrip(latent=Latent(seed=6), settings=SETTINGS, thumb=None),
+    RenderTruncationStrip(latent=Latent(seed=6), settings=SETTINGS, thumb=None, mix_with=Latent(seed=1), mix_layers=(5,)),
     RenderLayer(latents=(Latent(seed=5),), settings=SETTINGS, layer="8x8/conv0", mode="rgb", channels=(3, 1, 2),
                 size=320),
     RenderMixGrid(rows=(Latent(seed=1), Latent(w=W)), cols=(Latent(seed=2),), layers=(4, 5), settings=SETTINGS,
@@ -68,7 +69,7 @@ def shown(win, spec):
     elif isinstance(spec, RenderVariation):
         req = RenderVariation(latent=st.latent, **face, draws=p[Pane.NOISE].draws.value())
     elif isinstance(spec, RenderTruncationStrip):
-        req = RenderTruncationStrip(latent=st.latent, settings=st.settings, thumb=None)
+        req = replace(p[Pane.TRUNCATION].strip_request(), thumb=None)
     elif isinstance(spec, RenderLayer):
         req = replace(p[Pane.LAYERS].view_request(latents=(st.latent,)), mix_with=st.mix_with,
                       mix_layers=st.mix_layers)

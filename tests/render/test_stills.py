@@ -1,4 +1,6 @@
 """Still exports: one provenance format for every kind, regenerated exactly by `generate --from-png`."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -29,6 +31,8 @@ SPECS = [
     RenderVariation(latent=Latent(seed=3), settings=SETTINGS, mix_with=Latent(seed=4), mix_layers=(0,), draws=4,
                     seed=2),
     RenderTruncationStrip(latent=Latent(w=W), settings=SETTINGS, psis=(1.0, 0.0, -1.0), thumb=None),
+    RenderTruncationStrip(latent=Latent(seed=2), settings=SETTINGS, psis=(1.0, 0.5), thumb=None, mix_with=Latent(w=W),
+                          mix_layers=(0, 1)),                          # the viewer's face mixed
     RenderImage(latent=Latent(seed=5, edit=Edit(tuple((W * 0.7).tolist()), (0, 1, 2), "pc0 +2σ")), settings=SETTINGS,
                 mix_with=Latent(seed=9), mix_layers=(5,)),                # a face edited in the Directions pane
     RenderTruncationStrip(latent=Latent(seed=2, edit=Edit(tuple((-W).tolist()), (4, 5), "x")), settings=SETTINGS,
@@ -163,3 +167,14 @@ def test_an_interpolation_starts_at_the_mixed_face_the_viewer_shows():
                                          mix_layers=(0, 1, 2)))
     np.testing.assert_array_equal(first, shown)
     assert not np.array_equal(first, exports.image(G, RenderImage(latent=Latent(seed=12), settings=SETTINGS)))
+
+
+def test_a_psi_strip_of_a_mixed_face_shows_it_at_each_psi():
+    G = tiny_generator(16)
+    strip = exports.export(G, RenderTruncationStrip(latent=Latent(seed=12), settings=SETTINGS, psis=(1.0, 0.2),
+                                                    thumb=None, mix_with=Latent(seed=40), mix_layers=(0, 1, 2)),
+                           model_record("id", "n", "m"))[0]
+    for k, psi in enumerate((1.0, 0.2)):
+        shown = exports.image(G, RenderImage(latent=Latent(seed=12), settings=replace(SETTINGS, psi=psi),
+                                             mix_with=Latent(seed=40), mix_layers=(0, 1, 2)))
+        np.testing.assert_array_equal(strip[:, k * 18:k * 18 + 16], shown)
