@@ -503,8 +503,9 @@ def test_noise_map_and_psi_strip_save_as_stills(env, qtbot):
         "variation", 0, latent=Latent(seed=3), settings=state.settings, mix_with=Latent(seed=4), mix_layers=(0, 1),
         draws=noise.draws.value())
     trunc.save_strip("strip.png")
-    assert bridge.last(m.ExportStill).request == RenderTruncationStrip("truncation-strip", 0, latent=Latent(seed=3),
-                                                                       settings=state.settings, psis=PSIS, thumb=None)
+    assert bridge.last(m.ExportStill).request == RenderTruncationStrip(   # the face as shown: mixed
+        "truncation-strip", 0, latent=Latent(seed=3), settings=state.settings, psis=PSIS, thumb=None,
+        mix_with=Latent(seed=4), mix_layers=(0, 1))
 
 
 def test_favourites_saved_under_a_name_without_extension_get_npz(env, qtbot, tmp_path):
