@@ -323,8 +323,9 @@ class RenderSettings:
     rotate: float = 0.0
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.psi):
-            raise SpecError("psi must be a finite number")
+        if not math.isfinite(self.psi) or abs(self.psi) > MAX_PSI:
+            raise SpecError(f"ψ must be a number within ±{MAX_PSI:g} (the window's slider spans −1 to 2; much past "
+                            "that, faces are saturated)")
         if self.cutoff is not None and self.cutoff < 0:
             raise SpecError("cutoff must be 0 or more")
         if len(self.translate) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -339,6 +340,7 @@ class RenderSettings:
         return tuple(self.translate) != (0.0, 0.0) or self.rotate % 360 != 0
 
 
+MAX_PSI = 100.0          # ψ a render takes: far past any useful value, short of numbers that overflow
 MAX_TRANSLATE = 1000.0  # in the input's units (its field of view is about 1): far beyond any useful shift
 
 

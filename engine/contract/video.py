@@ -77,7 +77,7 @@ class VideoSpec:
         if not 0 <= self.quality <= 100:
             raise SpecError("quality must be 0-100")
         check_class(self.c)
-        RenderSettings(translate=self.translate, rotate=self.rotate)  # the same checks as a still's transform
+        RenderSettings(psi=self.psi, translate=self.translate, rotate=self.rotate)  # a still's checks of ψ and transform
         if self.path and (self.kind != "walk" or len(self.path) < 2 or len(self.path) > MAX_PATH_POINTS or
                           not all(len(p) == 2 and all(math.isfinite(v) and v >= 0 for v in p) for p in self.path)):
             raise SpecError("a travelled path is a walk through 2 or more points of seed space (numbers from 0)")

@@ -11,7 +11,7 @@ import math
 from dataclasses import fields
 
 from ..contract.errors import UserError
-from ..contract.latents import (Latent, NoiseSpec, RenderSettings, SpecError, is_latent_json, latent_from_json,
+from ..contract.latents import (MAX_PSI, Latent, NoiseSpec, RenderSettings, SpecError, is_latent_json, latent_from_json,
                                 latent_to_json)
 from ..contract.requests import REQUESTS, RenderRequest, RenderSeedGrid
 
@@ -74,7 +74,7 @@ def spec_from(rec: dict) -> RenderRequest:
 
 # What a PNG may ask for: a PNG is untrusted input, and one text chunk must not make the studio render for hours
 # or allocate gigabytes. Far above what the window or a figure ever saves.
-MAX_IMAGES, MAX_SIZE, MAX_DRAWS, MAX_PSI = 1024, 4096, 1024, 100.0
+MAX_IMAGES, MAX_SIZE, MAX_DRAWS = 1024, 4096, 1024
 
 
 def check_types(spec: RenderRequest) -> None:

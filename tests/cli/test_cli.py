@@ -84,6 +84,8 @@ def test_mix_sources_equal_generate(tmp_path, model):
     (["generate", "--seeds", "1", "--cutoff", "99", "--out", "o"], "beyond"),
     (["mix", "--rows", "1", "--cols", "2", "--layers", "40", "--out", "o.png"], "does not exist"),
     (["generate", "--seeds", "1", "--noise", "loud", "--out", "o"], "noise"),
+    (["generate", "--seeds", "1", "--psi", "1e9", "--out", "o"], "ψ must be a number within ±100"),
+    (["video", "--psi", "1e9", "--out", "o.gif"], "ψ must be a number within ±100"),
     (["generate", "--seeds", "1", "--out", "/proc/nope/o"], "cannot create /proc/nope/o"),
     # as a user wrote them: the library's words and a doubled path read badly
     (["generate", "--seeds", "1", "--out", "notes.txt"], "a file of that name is in the way"),
