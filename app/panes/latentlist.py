@@ -99,9 +99,19 @@ class FavouritesList(LatentList):
         return item
 
     def set_entries(self, entries: list[tuple[Latent, str]]) -> None:
-        """Show exactly these (latent, label) favourites, their icons rendered by the open model."""
-        self.blockSignals(True)   # one `changed` for the whole list, not one per face
+        """Show exactly these (latent, label) favourites (e.g. the remembered ones: no `changed`), their icons
+        rendered by the open model."""
         self.clear()
+        self._append(entries)
+
+    def add_entries(self, entries: list[tuple[Latent, str]]) -> None:
+        """Append these favourites (e.g. a file's) with one `changed`: the window writes its settings once, not
+        once per face."""
+        self._append(entries)
+        self.changed.emit()
+
+    def _append(self, entries) -> None:
+        self.blockSignals(True)
         for latent, text in entries:
             self.add_latent(latent, text)
         self.blockSignals(False)

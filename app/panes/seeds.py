@@ -286,12 +286,9 @@ class SeedsPane(QWidget):
             self.status.emit(str(exc))   # (the window writes it as a sentence)
             return
         model = self.state.model
-        need = (model.num_ws, model.w_dim) if model is not None and ws.ndim == 3 else \
-            (model.w_dim,) if model is not None else ws.shape[1:]
-        if ws.shape[1:] != need:   # another model's faces: each would fail to render (and blank every icon)
+        need = None if model is None else (model.num_ws, model.w_dim) if ws.ndim == 3 else (model.w_dim,)
+        if need is not None and ws.shape[1:] != need:   # another model's faces: each would fail (and blank every icon)
             self.status.emit(f"{Path(path).name} holds faces of {'×'.join(map(str, ws.shape[1:]))} values; this open "
                              f"model needs {'×'.join(map(str, need))}: nothing loaded")
             return
-        for i, w in enumerate(ws):
-            self.favs.add_latent(Latent(w=w), labels[i] if i < len(labels) else f"w #{i}")
-        self.favs.render_icons()
+        self.favs.add_entries([(Latent(w=w), labels[i] if i < len(labels) else f"w #{i}") for i, w in enumerate(ws)])

@@ -296,3 +296,23 @@ def test_a_mixed_face_is_kept_and_added_as_shown(qtbot, tmp_path):
     seeds.keep_current()                               # an edited face has no per-layer form: kept unmixed, said so
     assert seeds.favourites()[-1].edit is not None and "kept without its mixing" in win.statusBar().currentMessage()
     win.bridge.close()
+
+
+def test_a_loaded_file_is_one_change_of_the_favourites(qtbot):
+    """Loading 50 faces wrote the settings 50 times (one `changed` per face): now once."""
+    from fake_bridge import FakeBridge
+    from stylegan_studio.app.panes.seeds import SeedsPane
+    from stylegan_studio.app.state import ExploreState
+    from test_app_panes import INFO
+    import tempfile
+    from pathlib import Path
+    bridge, state = FakeBridge(), ExploreState()
+    state.set_model(INFO)
+    pane = SeedsPane(bridge, state)
+    qtbot.addWidget(pane)
+    path = Path(tempfile.mkdtemp()) / "many.npz"
+    path.write_bytes(encode_latents(np.ones((50, 16), np.float32), [f"f{k}" for k in range(50)]))
+    changes = []
+    pane.favs.changed.connect(lambda: changes.append(1))
+    pane.load_favourites(str(path))
+    assert pane.favs.count() == 50 and len(changes) == 1
