@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QSizePolicy, QToolButton, QWidget
 
 from ..engine.contract.latents import Latent, latent_from_json, latent_to_json
 
@@ -77,6 +77,13 @@ def icon(name: str) -> QIcon:
         return qtawesome.icon(name)
     except Exception:  # icons are decoration; never fail the UI over one
         return QIcon()
+
+
+def compact(button: QToolButton) -> QToolButton:
+    """A tool button as tall as a push button and as narrow as its text (and icon)."""
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+    return button
 
 
 def latent_to_mime(latent: Latent) -> QMimeData:

@@ -88,6 +88,17 @@ class TrainForm(QWidget):
         return TrainConfig(data=data, **self.values())
 
 
+class TrimmedSpinBox(QDoubleSpinBox):
+    """A number box that shows 20, not 20.0000: four decimals are kept for a learning rate's sake."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802
+        text = self.locale().toString(value, "f", self.decimals())
+        if not self.isGroupSeparatorShown():  # as QDoubleSpinBox's own: 1000, not 1,000
+            text = text.replace(self.locale().groupSeparator(), "")
+        point = self.locale().decimalPoint()
+        return text.rstrip("0").rstrip(point) if point in text else text
+
+
 def _widget(f) -> QWidget:
     kind = option_kind(f)
     if kind == "bool":
@@ -98,7 +109,7 @@ def _widget(f) -> QWidget:
             box.addItem(choice_label(f, c), c)   # the words shown, the value kept
         return box
     if kind in ("int", "float"):
-        box = QSpinBox(maximum=1_000_000) if kind == "int" else QDoubleSpinBox(maximum=1_000_000, decimals=4)
+        box = QSpinBox(maximum=1_000_000) if kind == "int" else TrimmedSpinBox(maximum=1_000_000, decimals=4)
         box.setMinimum(0)
         box.setSpecialValueText(f.metadata["zero"])  # shown at the minimum, 0: "per resolution", not "0"
         return box

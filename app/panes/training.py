@@ -8,15 +8,15 @@ import time
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout,
-                               QWidget)
+                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSizePolicy, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import (ExploreTraining, ExportTimelapse, LoadModel, PauseTraining, ResumeTraining,
                                          StartTraining, StopTraining, TrainConfig, ValidateDataset)
 from ...engine.contract.training import fitted_phase_kimg, holds_run, moved_data, schedule_text
 from ..dialogs.make_avatars import MakeAvatarsDialog
-from ..qtutil import icon, to_pixmap
+from ..qtutil import compact, icon, to_pixmap
 from .train_form import TrainForm, changed_signal
 
 FIRST_RUN = TrainConfig(resolution=32, total_kimg=20)  # a first run that ends in minutes
@@ -68,9 +68,10 @@ class TrainingPane(QWidget):
         self.buttons["Pause"].clicked.connect(lambda: bridge.post(PauseTraining()))
         self.buttons["Resume"].clicked.connect(lambda: bridge.post(ResumeTraining()))
         self.buttons["Stop"].clicked.connect(lambda: bridge.post(StopTraining()))
-        self.resume_button = QPushButton(icon("fa5s.history"), "Resume run…")
+        self.resume_button = compact(QToolButton(icon=icon("fa5s.history"), text="Resume…"))
+        self.resume_button.setToolTip("Go on with a run from its folder: its settings, its latest snapshot")
         self.resume_button.clicked.connect(lambda: self.resume_run())
-        self.new_button = QPushButton(icon("fa5s.file"), "New run")
+        self.new_button = compact(QToolButton(icon=icon("fa5s.file"), text="New"))
         self.new_button.setToolTip("New-run settings in a new run folder (the form may show another run's)")
         self.new_button.clicked.connect(self.new_run)
         self.timelapse_button = QPushButton(icon("fa5s.film"), "Timelapse…")
@@ -141,8 +142,9 @@ class TrainingPane(QWidget):
         bridge.job_finished.connect(self.on_finished)
 
     def _layout(self, explore: QPushButton) -> None:
-        browse_dir, browse_zip = QPushButton("Folder…"), QPushButton("Zip…")
-        self.faces_button = QPushButton("Faces…")
+        # tool buttons: a push button's minimum width left the path field 70 px at the default size
+        browse_dir, browse_zip = compact(QToolButton(text="Folder…")), compact(QToolButton(text="Zip…"))
+        self.faces_button = compact(QToolButton(text="Faces…"))
         self.faces_button.setToolTip("No images at hand? Make a set of cartoon faces (the bundled model's data)")
         self.faces_button.clicked.connect(self.make_faces)
         browse_dir.clicked.connect(lambda: self._pick(QFileDialog.getExistingDirectory(self, "Image folder")))

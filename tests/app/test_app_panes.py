@@ -260,6 +260,19 @@ def test_settings_whose_zero_means_something_say_so(env, qtbot):
     assert pane.form.widgets["mapping_layers"].specialValueText() == ""  # 0 means nothing special: a plain 0
 
 
+def test_number_settings_show_no_trailing_zeros(env, qtbot):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    kimg, lr = pane.form.widgets["total_kimg"], pane.form.widgets["lr"]
+    kimg.setValue(20)
+    assert kimg.text() == "20"                          # not 20.0000
+    assert lr.text() == "0.001" and pane.form.values()["lr"] == 0.001
+    lr.lineEdit().setText("0.0015")
+    lr.interpretText()                                  # typed: read back as typed, to the fourth decimal
+    assert pane.form.values()["lr"] == 0.0015 and lr.text() == "0.0015"
+
+
 def test_training_on_a_used_folder_offers_resume_or_another_folder(env, qtbot, tmp_path, monkeypatch):
     bridge, state = env
     pane = TrainingPane(bridge, state)
