@@ -98,14 +98,19 @@ class ExploreState(QObject):
             return f"{self.latent.label()} with layers {','.join(map(str, self.mix_layers))} from {self.mix_with.label()}"
         return self.latent.label()
 
-    def describe(self) -> str:
-        """Info line: seed, ψ, cutoff, noise, mixed layers."""
+    def describe_settings(self) -> str:
+        """The render settings in words: 'ψ 0.70 · cutoff all · noise const' (and the input transform)."""
         s = self.settings
-        parts = [self.latent.label(), f"ψ {s.psi:.2f}", f"cutoff {'all' if s.cutoff is None else s.cutoff}"]
+        parts = [f"ψ {s.psi:.2f}", f"cutoff {'all' if s.cutoff is None else s.cutoff}"]
         if self.model is None or self.model.has_noise:
             parts.append(f"noise {s.noise.describe()}")
         if s.transformed:
             parts.append(f"moved {s.translate[0]:+.2f},{s.translate[1]:+.2f} rotated {s.rotate:+.0f}°")
+        return " · ".join(parts)
+
+    def describe(self) -> str:
+        """Info line: seed, ψ, cutoff, noise, mixed layers."""
+        parts = [self.latent.label(), self.describe_settings()]
         if self.mix_with is not None and self.mix_layers:
             parts.append(f"layers {','.join(map(str, self.mix_layers))} from {self.mix_with.label()}")
         return " · ".join(parts)

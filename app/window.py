@@ -16,6 +16,7 @@ from ..engine.contract.latents import SEED_ROW, Latent, seed_position
 from ..engine.contract.modelconfig import ARCH_NAMES
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
 from .dialogs.blend import BlendDialog
+from .dialogs.export_faces import ExportFacesDialog
 from .dialogs.export_video import ExportVideoDialog
 from .dialogs.measure_fid import MeasureFidDialog
 from .dialogs.model_info import ModelInfoDialog
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.state = ExploreState()
         self.history = History(self.state)
         self.video_dialog = None
+        self.faces_dialog = None
         self.blend_dialog = None
         self.info_dialog = None
         self.fid_dialog = None
@@ -148,6 +150,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
                      "fa5s.th")
         self._action(file, "Export Seed Page…", lambda: self.panes[Pane.SEEDS].export_page(), None, "fa5s.border-all")
+        self._action(file, "Export Faces…", self.export_faces_dialog, "Ctrl+Shift+E", "fa5s.images")
         figures = file.addMenu("Export Figure")
         for name in FIGURES:
             self._action(figures, f"{name.capitalize()} (paper figure)…", lambda _=False, n=name: self.export_figure(n))
@@ -320,6 +323,15 @@ class MainWindow(QMainWindow):
                                                   favourites=self.panes[Pane.SEEDS].favourites)
         self.video_dialog.show()
         self.video_dialog.raise_()
+
+    def export_faces_dialog(self) -> None:
+        """Open the (non-modal) Export Faces dialog: seeds or the favourites, one PNG each."""
+        seeds = self.panes[Pane.SEEDS]
+        if self.faces_dialog is None:
+            self.faces_dialog = ExportFacesDialog(self.bridge, self.state, seeds.entry.text, seeds.favs.entries, self)
+        self.faces_dialog.refresh()
+        self.faces_dialog.show()
+        self.faces_dialog.raise_()
 
     def measure_fid_dialog(self) -> None:
         """Open the (non-modal) Measure FID dialog for the open model."""

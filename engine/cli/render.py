@@ -11,6 +11,7 @@ from ..files.bundled import resolve_model
 from ..nets.api import feature_layers
 from ..nets.device import default_device
 from ..contract.errors import UserError
+from ..contract.latentfile import read_latents
 from ..files.fileio import make_dir
 from ..files.imported import cached_conversion, is_official_pickle, open_model
 from ..files.modelfile import read_header
@@ -62,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `generate` and `mix` to the CLI."""
     p = sub.add_parser("generate", help="render seeds to PNG files or one grid")
     p.add_argument("--seeds", help="e.g. 0-7,42")
+    p.add_argument("--latents", help="a latents file (.npz: the window's favourites Save…, or `project`'s) "
+                   "instead of --seeds, with --out: one PNG per face, numbered in the file's order")
     p.add_argument("--from-png", help="regenerate a studio PNG exactly from its provenance (image, grid, "
                    "mixing grid, figure, noise map or ψ strip, saved by the window or the CLI)")
     add_render_options(p)
@@ -160,8 +163,10 @@ def run_generate(args: argparse.Namespace) -> int:
     """`generate`: one PNG per seed (--out) or a single grid (--grid)."""
     if args.from_png:
         return regenerate(args)
+    if args.latents:
+        return generate_latents(args)
     if not args.seeds or not (args.out or args.grid):
-        raise UserError("generate needs --seeds and --out DIR or --grid FILE (or --from-png FILE)")
+        raise UserError("generate needs --seeds (or --latents) and --out DIR or --grid FILE (or --from-png FILE)")
     seeds = parse_seeds(args.seeds)
     settings = settings_from_args(args)
     G, meta, path = load_cli_model(args)
@@ -173,12 +178,27 @@ def run_generate(args: argparse.Namespace) -> int:
         exports.save(args.grid, G, spec, model)
         print(f"wrote {args.grid} ({len(seeds)} images)")
         return 0
-    out = Path(args.out)
-    ensure_dir(out)
     specs = [RenderImage(latent=Latent(seed=s, c=args.cls), settings=settings) for s in seeds]
-    for spec, img in zip(specs, exports.images(G, specs)):
-        exports.save_image(out / f"seed{spec.latent.seed:04d}.png", img, spec, model)
-    print(f"wrote {len(seeds)} images to {out}")
+    for _ in exports.write_faces(G, specs, args.out, model):
+        pass
+    print(f"wrote {len(seeds)} images to {args.out}")
+    return 0
+
+
+def generate_latents(args: argparse.Namespace) -> int:
+    """`generate --latents FILE --out DIR`: one PNG per face of a latents file, named by its labels."""
+    if args.seeds or args.grid or not args.out:
+        raise UserError("--latents takes the place of --seeds and writes one PNG per face: give --out DIR")
+    if args.cls is not None:
+        raise UserError("--class goes with seeds; a latents file's w already holds its class")
+    ws, labels = read_latents(args.latents)
+    settings = settings_from_args(args)
+    G, meta, path = load_cli_model(args)
+    check_cutoff(settings, G.num_ws)
+    specs = [RenderImage(latent=Latent(w=w), settings=settings) for w in ws]
+    for _ in exports.write_faces(G, specs, args.out, cli_model_record(meta, path), labels):
+        pass
+    print(f"wrote {len(specs)} images to {args.out}")
     return 0
 
 

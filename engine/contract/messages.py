@@ -120,6 +120,16 @@ class ExportStill(Command):
 
 
 @dataclass(frozen=True)
+class ExportFaces(Command):
+    """Write each request's image as its own PNG with provenance into `folder` (a job), named by
+    contract/facefiles.py from `labels` (one per request, or none)."""
+
+    folder: str = ""
+    requests: tuple[RenderImage, ...] = ()
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SaveTravelPath(Command):
     """Write the window's travelled path (points in seed space, blended in `space`) for `video --path`."""
 

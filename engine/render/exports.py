@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,8 @@ from ..contract.errors import UserError
 from .layers import layer_pictures
 from .synth import latents_ws, render_still, variation_units
 from ..nets.api import GeneratorNet
+from ..contract.facefiles import face_file_names
+from ..files.fileio import make_dir
 from ..files.pngio import grey_image, make_grid, mixing_figure, save_png
 from ..files.provenance import record
 from .renderer import check_request, interpolation_ws, latent_ws, mix_ws, split_mix, strip_ws
@@ -65,6 +67,24 @@ def images(G: GeneratorNet, reqs: Sequence[RenderImage]) -> np.ndarray:
         raise UserError("images exported together need the same settings and size")
     ws = torch.cat([latent_ws(G, r.latent, r.settings, r.mix_with, r.mix_layers) for r in reqs])
     return render_still(G, ws, first.settings, first.size)
+
+
+def write_faces(G: GeneratorNet, reqs: Sequence[RenderImage], folder: str | Path, model: dict,
+                labels: Sequence[str] = (), batch: int = 8) -> Iterator[tuple[int, int]]:
+    """One PNG with provenance per request into `folder`, named by contract/facefiles.py (from `labels` where
+    the faces have them), a batch at a time: yields (written, total) after each batch, so that a job can report
+    and be cancelled between them."""
+    if not reqs:
+        raise UserError("no faces to export")
+    for r in reqs:   # a face this model cannot render (another model's w) is one line before anything is written
+        check_request(G, r.latent, r.mix_layers, r.settings)
+    make_dir(folder)
+    names = face_file_names([r.latent for r in reqs], labels)
+    for i in range(0, len(reqs), batch):
+        chunk = reqs[i:i + batch]
+        for name, req, img in zip(names[i:i + batch], chunk, images(G, chunk)):
+            save_image(Path(folder) / name, img, req, model)
+        yield min(i + batch, len(reqs)), len(reqs)
 
 
 @exporter(RenderImage)

@@ -18,8 +18,8 @@ from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, Command, DatasetSummary, DescribeModel, ErrorEvent, Event,
-                                 ExploreTraining, ExportStill, ExportTimelapse, ExportVideo, FaceLatent, LoadModel,
-                                 MakeAvatars, ImageRecord, MeasureFID, MetricResult, MixFace, ModelDescription,
+                                 ExploreTraining, ExportFaces, ExportStill, ExportTimelapse, ExportVideo, FaceLatent,
+                                 LoadModel, MakeAvatars, ImageRecord, MeasureFID, MetricResult, MixFace, ModelDescription,
                                  NewModel, PauseTraining,
                                  ProjectImage, ReadImageRecord, ResumeTraining, Saved, SaveBlend, SaveLatents,
                                  SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState, ValidateDataset)
@@ -200,12 +200,31 @@ def cancel(eng: EngineContext, cmd: CancelJob) -> None:
 
 
 # ---------------------------------------------------------------- exports
-def export_still(eng: EngineContext, cmd: ExportStill) -> None:
-    """What a render request renders, as a PNG with provenance."""
+def _render_model_record(eng: EngineContext) -> dict:
+    """The provenance's model record of what renders use (a live training run's G_ema: with its kimg)."""
     m = eng.model
     extra = {"training_kimg": round(m.live_kimg, 3)} if m.live else {}
-    exports.save(cmd.path, m.render_G, cmd.request, model_record(m.meta.model_id, m.meta.name, m.path, **extra))
+    return model_record(m.meta.model_id, m.meta.name, m.path, **extra)
+
+
+def export_still(eng: EngineContext, cmd: ExportStill) -> None:
+    """What a render request renders, as a PNG with provenance."""
+    exports.save(cmd.path, eng.model.render_G, cmd.request, _render_model_record(eng))
     eng.emit(Saved(cmd.path, cmd.request.kind))
+
+
+def export_faces(eng: EngineContext, cmd: ExportFaces) -> None:
+    """Each face as its own PNG with provenance, as a job (a batch of faces per unit)."""
+    if not cmd.folder:
+        raise UserError("no folder given to export the faces into")
+    G, model = eng.model.render_G, _render_model_record(eng)
+
+    def factory(job):
+        for done, total in exports.write_faces(G, cmd.requests, cmd.folder, model, cmd.labels):
+            yield Unit(done, total, f"face {done} of {total}")
+        eng.emit(Saved(cmd.folder, "faces"))
+        return Outcome(f"wrote {len(cmd.requests)} images to {cmd.folder}", cmd.folder)
+    eng.jobs.add("faces", f"faces into {Path(cmd.folder).name}", factory, cmd)
 
 
 def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:
@@ -356,7 +375,8 @@ HANDLERS = {**DIRECTION_HANDLERS, LoadModel: load, NewModel: new, SaveModel: sav
             StartTraining: start_training,
             PauseTraining: pause, ResumeTraining: resume, StopTraining: stop, ExploreTraining: explore,
             CancelJob: cancel, ExportStill: export_still,
-            SaveLatents: save_latents, ExportVideo: export_video, ExportTimelapse: export_timelapse,
+            SaveLatents: save_latents, ExportFaces: export_faces, ExportVideo: export_video,
+            ExportTimelapse: export_timelapse,
             MeasureFID: measure_fid,
             ValidateDataset: validate_dataset, MakeAvatars: make_avatars,
             ProjectImage: project_image, SaveTravelPath: save_travel_path, ReadImageRecord: read_image_record,

@@ -107,7 +107,7 @@ def test_impossible_config_and_usage_errors(tmp_path, capsys):
     assert main(["new", "--resolution", "48", "--out", str(tmp_path / "m")]) == 1
     assert "power of two" in capsys.readouterr().err
     assert main(["generate", "--seeds", "1"]) == 1
-    assert "needs --seeds and --out" in capsys.readouterr().err
+    assert "needs --seeds (or --latents) and --out" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["generate", "--seeds", "1", "--psi", "abc"])
     assert exc.value.code == 2
