@@ -8,10 +8,8 @@ from .latents import Latent
 
 
 def _seed_name(latent: Latent) -> str | None:
-    """seed0042.png (seed0042-class3.png with a class) for a plain seed, else None."""
-    if latent.seed is None or latent.edit is not None:
-        return None
-    return f"seed{latent.seed:04d}" + (f"-class{latent.c}" if latent.c is not None else "") + ".png"
+    """seed0042.png for a plain seed (of any class, as NVIDIA's gen_images.py names it), else None."""
+    return f"seed{latent.seed:04d}.png" if latent.seed is not None and latent.edit is None else None
 
 
 def _slug(text: str) -> str:

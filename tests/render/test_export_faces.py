@@ -18,7 +18,9 @@ from stylegan_studio.engine.render import exports
 
 
 def test_plain_seeds_keep_their_names_and_any_other_list_is_numbered_in_order():
-    assert face_file_names([Latent(seed=3), Latent(seed=42, c=1)]) == ["seed0003.png", "seed0042-class1.png"]
+    assert face_file_names([Latent(seed=3), Latent(seed=42, c=1)]) == ["seed0003.png", "seed0042.png"]
+    assert face_file_names([Latent(seed=3, c=0), Latent(seed=3, c=1)]) == ["001-seed-3-class-0.png",
+                                                                          "002-seed-3-class-1.png"]
     edited = Latent(seed=42, edit=Edit((0.5,) * 16, (0,), "pc 3 +2σ"))
     names = face_file_names([Latent(seed=3), edited, Latent(w=np.zeros((6, 16), np.float32)), Latent(seed=3)])
     assert names == ["001-seed-3.png", "002-seed-42-pc-3-2.png", "003-custom-w-plus.png", "004-seed-3.png"]
