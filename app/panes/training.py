@@ -16,7 +16,7 @@ from ...engine.contract.messages import (ExploreTraining, ExportTimelapse, LoadM
                                          StartTraining, StopTraining, TrainConfig, ValidateDataset)
 from ...engine.contract.training import fitted_phase_kimg, holds_run, moved_data, schedule_text
 from ..dialogs.make_avatars import MakeAvatarsDialog
-from ..qtutil import compact, icon, to_pixmap
+from ..qtutil import compact, icon, sentence, to_pixmap
 from .train_form import TrainForm, changed_signal
 
 FIRST_RUN = TrainConfig(resolution=32, total_kimg=20)  # a first run that ends in minutes
@@ -59,6 +59,7 @@ class TrainingPane(QWidget):
         self.schedule.setWordWrap(True)
         for name in ("resolution", "total_kimg", "start_res", "growing"):
             changed_signal(w[name]).connect(self._fit_phases)
+        changed_signal(self.resolution).connect(self._recheck)
         self.form.changed.connect(self._show_schedule)
         self._fit_phases()
         self.buttons = {n: QPushButton(icon(i), n) for n, i in
@@ -77,7 +78,7 @@ class TrainingPane(QWidget):
         self.timelapse_button = QPushButton(icon("fa5s.film"), "Timelapse…")
         self.timelapse_button.setToolTip("The run's fakes grids, tick after tick, as a video")
         self.timelapse_button.clicked.connect(lambda: self.export_timelapse())
-        self.readout = QLabel("Not training")
+        self.readout = QLabel(IDLE)
         self.readout.setWordWrap(True)
         # the legend is a line above the plot: inside it, it covered the curves
         # non-breaking spaces inside an entry: a narrow pane wraps between entries, not inside one
@@ -122,7 +123,7 @@ class TrainingPane(QWidget):
         self.metric_plot.setMinimumHeight(70)
         self.metric_plot.hide()  # shown with the first measurement
         # top-aligned: a bottom dock shorter than the pane scrolls, and the grid stays in its visible part
-        self.fakes = QLabel("Fakes appear after the first tick",
+        self.fakes = QLabel(NO_FAKES,
                             alignment=Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.fakes.setMinimumSize(160, 90)
         self.snapshots = QListWidget()
@@ -139,6 +140,7 @@ class TrainingPane(QWidget):
         bridge.training_snapshot.connect(self.on_snapshot)
         bridge.training_state.connect(self.on_state)
         bridge.dataset_summary.connect(self.on_summary)
+        bridge.error.connect(self.on_error)
         bridge.job_finished.connect(self.on_finished)
 
     def _layout(self, explore: QPushButton) -> None:
@@ -231,6 +233,16 @@ class TrainingPane(QWidget):
             self.summary.setText("Checking…")
             self.bridge.post(ValidateDataset(self.data.text().strip(), int(self.resolution.currentText())))
 
+    def _recheck(self, *_: object) -> None:
+        """The summary counts images at a resolution: another resolution checks the dataset again."""
+        if self.checked and not self._showing_run:
+            self.check()
+
+    def on_error(self, ev) -> None:
+        """A dataset that cannot be used says why in its summary line, not only in the passing status bar."""
+        if isinstance(ev.source, ValidateDataset) and ev.source.path == self.checked:
+            self.summary.setText(sentence(ev.message))
+
     def on_summary(self, ev) -> None:
         skipped = "; ".join(f"{n}: {r}" for n, r in ev.skipped[:5])
         more = f" (+{len(ev.skipped) - 5} more)" if len(ev.skipped) > 5 else ""
@@ -320,7 +332,15 @@ class TrainingPane(QWidget):
         self.shown_run = ""
         self._fit_phases()
         self.summary.setText("No dataset checked yet")  # the last run's notes are not this one's
+        self._forget_run()                               # nor its curves, fakes, snapshots and last figures
         self.check()                                     # the dataset, at the first run's resolution
+
+    def _forget_run(self) -> None:
+        self._reset_curves()
+        self.snapshots.clear()
+        self.fakes.clear()
+        self.fakes.setText(NO_FAKES)
+        self.readout.setText(IDLE)
 
     def show_run(self, cfg: TrainConfig) -> None:
         """Show the settings a run trains with: a resumed run's own, not what the form held before."""
@@ -407,6 +427,10 @@ class TrainingPane(QWidget):
         item.setToolTip(ev.path)
         item.setData(Qt.ItemDataRole.UserRole, ev.path)
         self.snapshots.addItem(item)
+        if ev.kept is not None:   # the run keeps its newest few: the pruned ones leave the list
+            for row in reversed(range(self.snapshots.count())):
+                if self.snapshots.item(row).data(Qt.ItemDataRole.UserRole) not in ev.kept:
+                    self.snapshots.takeItem(row)
 
     def on_fakes(self, ev) -> None:
         """Show the latest fakes grid, scaled to the space the pane gives it."""
@@ -429,7 +453,9 @@ class TrainingPane(QWidget):
             if self.live.isChecked():  # the box stays ticked across runs: the new run is explored live too
                 self.bridge.post(ExploreTraining(live=True))
         self.running = ev.state in ("running", "paused")
-        if ev.state != "running":  # keep the last statistics visible after pause/stop
+        if ev.state == "failed":   # its reason follows with the job's end (on_finished)
+            self.readout.setText("Training failed")
+        elif ev.state != "running":  # keep the last statistics visible after pause/stop
             last = self.readout.text().split(" — ")[-1] if self.kimgs else ""
             if ev.state != "paused":
                 last = last.split(" · ETA")[0]   # an ended run has nothing left to wait for
@@ -440,6 +466,8 @@ class TrainingPane(QWidget):
         if ev.kind == "train":
             self.running = False
             self._enable()
+            if ev.status == "failed":   # it stays in the pane: the status bar's copy is gone in 15 s
+                self.readout.setText(f"Training failed: {ev.message}")
 
     def _enable(self, state: str = "") -> None:
         self.buttons["Start"].setEnabled(not self.running)
@@ -449,6 +477,9 @@ class TrainingPane(QWidget):
         self.buttons["Resume"].setEnabled(state == "paused")
         self.buttons["Stop"].setEnabled(self.running)
         self.form.setEnabled(not self.running)  # it shows the run's settings; edits apply to the next run
+
+
+IDLE, NO_FAKES = "Not training", "Fakes appear after the first tick"
 
 
 def new_run_dir() -> str:

@@ -542,11 +542,12 @@ class TrainingFakes(Event):
 
 @dataclass(frozen=True)
 class TrainingSnapshot(Event):
-    """A model snapshot was written."""
+    """A model snapshot was written; `kept`: the run's snapshots still on disk (older ones are pruned)."""
 
     job_id: int
     path: str
     kimg: float
+    kept: tuple[str, ...] | None = None   # None: not said (nothing was pruned)
 
 
 @dataclass(frozen=True)
@@ -566,7 +567,8 @@ class MetricResult(Event):
 
 @dataclass(frozen=True)
 class TrainingState(Event):
-    """Training state changed: 'running', 'paused', 'stopped' (by the user or an error) or 'finished'."""
+    """Training state changed: 'running', 'paused', 'stopped' (by the user), 'failed' (the reason comes with the
+    job's JobFinished) or 'finished'."""
 
     job_id: int
     state: str

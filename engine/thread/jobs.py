@@ -165,7 +165,8 @@ class TrainingJob:
         return TrainingRun(self.cmd.config, self.cmd.run_dir)
 
     def units(self) -> Iterator[Unit]:
-        """The job: build the run, then one minibatch per unit; ends with TrainingState 'finished' or 'stopped'."""
+        """The job: build the run, then one minibatch per unit; ends with TrainingState 'finished', 'stopped' or
+        'failed'."""
         jid, ended = self.job.job_id, "stopped"
         try:
             if self.stopping:
@@ -183,8 +184,12 @@ class TrainingJob:
             if drive.end.status == "finished":
                 ended = "finished"
                 return Outcome(f"finished at {self.run.kimg:.2f} kimg", drive.end.snapshot)
-            self.emit(TrainingSnapshot(jid, drive.end.snapshot, self.run.kimg))
+            self.emit(TrainingSnapshot(jid, drive.end.snapshot, self.run.kimg,
+                                       tuple(str(p) for p in self.run.files.snapshot_paths())))
             return Outcome(f"stopped at {self.run.kimg:.2f} kimg", drive.end.snapshot)
+        except Exception:   # (its reason follows in the job's JobFinished; Stop and cancel are not failures)
+            ended = "failed"
+            raise
         finally:
             self.emit(TrainingState(jid, ended))
 
@@ -217,5 +222,6 @@ class TrainingJob:
         if update.fakes is not None:
             out.append(TrainingFakes(jid, update.kimg, update.fakes))
         if update.snapshot_path:
-            out.append(TrainingSnapshot(jid, update.snapshot_path, update.kimg))
+            kept = tuple(str(p) for p in self.run.files.snapshot_paths())
+            out.append(TrainingSnapshot(jid, update.snapshot_path, update.kimg, kept))
         return tuple(out)

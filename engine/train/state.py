@@ -93,6 +93,10 @@ class RunFiles:
         return sorted(int(m.group(1)) for p in self.root.glob(f"{prefix}-*.safetensors")
                       if (m := re.fullmatch(rf"{prefix}-(\d+)\.safetensors", p.name)))
 
+    def snapshot_paths(self) -> list[Path]:
+        """The snapshots in the folder now, oldest first (pruning keeps the newest few)."""
+        return [self.model_path(t) for t in self._ticks("snapshot")]
+
     def latest_state(self) -> Path | None:
         """The newest full training state, or None."""
         ticks = self._ticks("state")

@@ -606,3 +606,64 @@ def test_the_seed_page_re_renders_for_psi_not_for_noise_or_another_face(env, qtb
     state.set_settings(psi=0.3)
     assert grids() == first + 1 and bridge.last(m.RenderSeedGrid).settings.psi == 0.3
     assert pane.grid.count() == 64 and pane.grid.currentRow() == 3   # the page stays; the viewer's face is lit
+
+
+def test_a_failed_run_says_so_and_why_and_shows_no_old_figures(env, qtbot):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
+                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
+    bridge.training_state.emit(m.TrainingState(1, "running"))
+    bridge.training_tick.emit(tick)
+    bridge.training_state.emit(m.TrainingState(1, "stopped"))       # Stop: the last figures stay
+    assert pane.readout.text().startswith("Training stopped — kimg 0.50")
+    bridge.training_state.emit(m.TrainingState(2, "failed"))        # e.g. a run folder under /proc
+    bridge.job_finished.emit(m.JobFinished(2, "train", "failed", "cannot create /proc/run1: permission denied"))
+    assert pane.readout.text() == "Training failed: cannot create /proc/run1: permission denied"
+    assert pane.buttons["Start"].isEnabled() and not pane.buttons["Stop"].isEnabled()
+
+
+def test_pruned_snapshots_leave_the_list(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    snap = [str(tmp_path / f"snapshot-{t:06d}.safetensors") for t in range(4)]
+    for t in range(3):
+        bridge.training_snapshot.emit(m.TrainingSnapshot(1, snap[t], t, kept=tuple(snap[:t + 1])))
+    bridge.training_snapshot.emit(m.TrainingSnapshot(1, snap[3], 3, kept=tuple(snap[1:])))   # keep 3
+    assert [pane.snapshots.item(i).data(Qt.ItemDataRole.UserRole) for i in range(3)] == snap[1:]
+    assert pane.snapshots.count() == 3
+
+
+def test_the_dataset_line_says_why_a_check_failed_and_follows_the_resolution(env, qtbot):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    pane.data.setText("/data/notes")
+    pane.check()
+    assert pane.summary.text() == "Checking…"
+    source = bridge.last(m.ValidateDataset)
+    bridge.error.emit(m.ErrorEvent("/data/notes: no images in the folder", source))
+    assert pane.summary.text() == "/data/notes: no images in the folder"       # not "Checking…" for ever
+    bridge.error.emit(m.ErrorEvent("another failure", m.ValidateDataset("/elsewhere", 32)))
+    assert pane.summary.text() == "/data/notes: no images in the folder"       # another path's: not this one
+    pane.resolution.setCurrentText("16")
+    assert bridge.last(m.ValidateDataset) == m.ValidateDataset("/data/notes", 16)
+
+
+def test_new_forgets_the_last_runs_curves_snapshots_and_figures(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
+                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
+    bridge.training_state.emit(m.TrainingState(1, "running"))
+    bridge.training_tick.emit(tick)
+    bridge.training_fakes.emit(m.TrainingFakes(1, 0.5, np.zeros((32, 32, 3), np.uint8)))
+    bridge.training_snapshot.emit(m.TrainingSnapshot(1, str(tmp_path / "snapshot-000001.safetensors"), 0.5))
+    bridge.training_state.emit(m.TrainingState(1, "finished"))
+    pane.new_run()
+    assert pane.readout.text() == "Not training" and pane.snapshots.count() == 0 and pane.kimgs == []
+    assert pane.fakes.pixmap().isNull() and pane.fakes.text() == "Fakes appear after the first tick"
+    assert list(pane.curves["loss_g"].getData()[0] or []) == []

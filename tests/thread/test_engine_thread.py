@@ -534,3 +534,21 @@ def test_make_avatars_is_a_job_that_writes_a_dataset_or_nothing_when_cancelled(e
         m.MakeAvatars(str(big), count=0)
     with pytest.raises(m.UserError):
         m.MakeAvatars(str(big), resolution=48)
+
+
+def test_a_run_that_cannot_start_ends_failed_with_its_reason(eng, tmp_path):
+    eng.post(m.StartTraining(config=m.TrainConfig(data=str(tmp_path / "missing.zip")), run_dir=str(tmp_path / "r")))
+    state = eng.rec.wait(m.TrainingState, state="failed")
+    done = eng.rec.wait(m.JobFinished, kind="train")
+    assert done.job_id == state.job_id and done.status == "failed" and "missing.zip" in done.message
+    assert not [e for e in eng.rec.events if isinstance(e, m.TrainingState) and e.state == "stopped"]
+
+
+def test_snapshot_events_name_the_snapshots_pruning_kept(eng, dataset, tmp_path):
+    cfg = m.TrainConfig(data=dataset, resolution=16, channels=8, z_dim=8, total_kimg=0.032, batch=4, growing=False,
+                        tick_kimg=0.008, snapshot_ticks=1, keep_snapshots=2)
+    eng.post(m.StartTraining(config=cfg, run_dir=str(tmp_path / "run")))
+    eng.rec.wait(m.TrainingState, state="finished", timeout=60)
+    snaps = [e for e in eng.rec.events if isinstance(e, m.TrainingSnapshot)]
+    assert len(snaps) >= 3 and all(e.path in e.kept and len(e.kept) <= 2 for e in snaps)
+    assert list(snaps[-1].kept) == sorted(str(p) for p in (tmp_path / "run").glob("snapshot-*.safetensors"))
