@@ -128,6 +128,12 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if first.isalpha() else text
 
 
+def absolute(path: str) -> str:
+    """A typed path as the engine should get it: `~` expanded and made absolute, so that the file lands, and its
+    "Saved" line names it, where the user can find it whatever folder the studio was started in."""
+    return os.path.abspath(os.path.expanduser(path.strip())) if path.strip() else ""
+
+
 def save_name(parent, title: str, default: str, filters: str, path: str | None = None) -> str:
     """A file name to save to (asked for unless given), with `default`'s extension added when typed without one."""
     if not path:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QFormLayout, QHBoxLayo
 from ...engine.contract.facefiles import face_file_names
 from ...engine.contract.latents import Latent, SpecError, parse_seeds
 from ...engine.contract.messages import ExportFaces, RenderImage
-from ..qtutil import compact, sentence
+from ..qtutil import absolute, compact, sentence
 from .jobdialog import JobDialog
 
 Entries = Callable[[], list[tuple[Latent, str]]]
@@ -92,12 +92,11 @@ class ExportFacesDialog(JobDialog):
     def request(self) -> ExportFaces:
         """The export the form describes (raises SpecError on bad input)."""
         latents, labels = self.faces()
-        folder = self.folder.text().strip()
+        folder = absolute(self.folder.text())
         if not folder:
             raise SpecError("choose a folder for the faces")
         s = self.state.settings
-        return ExportFaces(str(Path(folder).expanduser()), tuple(RenderImage(latent=lat, settings=s) for lat in latents),
-                           tuple(labels))
+        return ExportFaces(folder, tuple(RenderImage(latent=lat, settings=s) for lat in latents), tuple(labels))
 
     def start(self) -> None:
         """Validate, ask before replacing files already in the folder, and post the job."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton,
                                QSpinBox, QVBoxLayout)
@@ -10,7 +11,7 @@ from ...engine.contract.messages import ExportVideo
 from ...engine.contract.latents import SpecError, parse_layers, parse_seeds
 from ...engine.contract.video import KINDS, VideoSpec, check_format, reads
 from .jobdialog import JobDialog
-from ..qtutil import sentence
+from ..qtutil import absolute, sentence
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
              "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks",
@@ -44,7 +45,7 @@ class ExportVideoDialog(JobDialog):
         self.through_favs.setToolTip("Any kept face: seeds, projected images, faces edited in Directions")
         for one, other in ((self.travelled, self.through_favs), (self.through_favs, self.travelled)):
             one.toggled.connect(lambda on, other=other: on and other.setChecked(False))   # one source at a time
-        self.path = QLineEdit("video.mp4")
+        self.path = QLineEdit(str(Path.cwd() / "video.mp4"))   # a full path: where it goes is on screen
         browse = QPushButton("…")
         browse.clicked.connect(self.browse)
         self._layout(browse)
@@ -119,13 +120,14 @@ class ExportVideoDialog(JobDialog):
 
     def start(self) -> None:
         """Validate and post the export job."""
+        path = absolute(self.path.text())
         try:
             spec = self.spec()
-            check_format(self.path.text())
+            check_format(path)
         except SpecError as exc:
             self.message.setText(sentence(str(exc)))
             return
-        self.post_job(ExportVideo(self.path.text(), spec), "Starting…")
+        self.post_job(ExportVideo(path, spec), "Starting…")
 
     def progress_text(self, ev) -> str:
         return f"{ev.done:g} / {ev.total:g} frames"

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import AVATAR_RESOLUTIONS, MAX_AVATARS, MakeAvatars
 from .jobdialog import JobDialog
-from ..qtutil import sentence
+from ..qtutil import absolute, sentence
 
 
 class MakeAvatarsDialog(JobDialog):
@@ -71,7 +71,7 @@ class MakeAvatarsDialog(JobDialog):
 
     def request(self) -> MakeAvatars:
         """The command the form describes (UserError for impossible settings)."""
-        path = self.path.text().strip()
+        path = absolute(self.path.text())
         if not path.lower().endswith(".zip"):
             raise UserError("the faces are written as a .zip: give the file a .zip name")
         return MakeAvatars(path, self.count.value(), int(self.resolution.currentText()), self.seed.value())

@@ -17,6 +17,7 @@ DEFAULT_BATCH = ((4, 32), (8, 32), (16, 32), (32, 16), (64, 16), (128, 8), (256,
 PRECISIONS = ("fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
 METRICS = ("", "fid1k")
+PATH_FIELDS = ("data", "init", "metric_data")  # files a run reads: stored absolute in its config.json
 ARCHITECTURES = ("stylegan1", "stylegan2")  # what a run trains (registry keys); a model's own when it starts from one
 AUGMENT_OPS = ("color", "translation", "cutout")  # engine/train/augment.py implements them, in this order
 # Adaptive augmentation (StyleGAN2-ADA's heuristic): every ADA_INTERVAL minibatches p moves by the images shown
@@ -286,6 +287,11 @@ class TrainConfig:
         """Plain JSON-ready dict."""
         return dataclasses.asdict(self)
 
+    def with_absolute_paths(self) -> "TrainConfig":
+        """The data, init and held-out paths made absolute: config.json must name them from anywhere, as a
+        resume may run in another folder."""
+        return dataclasses.replace(self, **absolute_paths(dataclasses.asdict(self)))
+
     def portable(self) -> "TrainConfig":
         """This config as events carry it to the window: `arch` as contract data (another architecture's config
         object is the engine's, a plain dict here)."""
@@ -383,3 +389,8 @@ def moved_data(folder: str) -> str:
     except (OSError, ValueError, AttributeError):  # no or a damaged config: resuming says so itself
         return ""
     return data if isinstance(data, str) and data and not os.path.exists(data) else ""
+
+
+def absolute_paths(values: dict) -> dict:
+    """The path settings among `values` (PATH_FIELDS, when set) made absolute."""
+    return {k: os.path.abspath(os.path.expanduser(v)) for k, v in values.items() if k in PATH_FIELDS and v}

@@ -116,6 +116,8 @@ class TrainingRun:
         self.files = RunFiles(Path(run_dir), Path(export) if export and self.rank == 0 else None)
         if resume:
             cfg = self.files.resumed_config(total_kimg, overrides)
+        else:
+            cfg = cfg.with_absolute_paths()
         init = read_init(cfg.init) if cfg.init and not resume else None  # a resume continues from its state
         if init is not None:
             cfg = with_init(cfg, init)

@@ -20,7 +20,7 @@ from ..files.dataset import decode
 from ..files.fileio import WriteError, append_line, atomic_write_bytes, stale_temps
 from ..files.modelfile import ModelMeta, read_header, save_model
 from ..files.pngio import save_png
-from ..contract.training import RUN_CONFIG, TrainConfig, holds_run, resume_options
+from ..contract.training import RUN_CONFIG, TrainConfig, absolute_paths, holds_run, resume_options
 
 STATE_FORMAT = "stylegan-studio/train-state"
 # An export folder is copied back from a lent GPU machine: at most 8 files of 16 MiB, 64 MiB together
@@ -73,6 +73,7 @@ class RunFiles:
         except (OSError, ValueError, AttributeError) as exc:  # unreadable, not UTF-8, not JSON, not an object
             raise UserError(f"{path}: damaged run config ({' '.join(str(exc).split())[:120]})") from None
         changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES}
+        changes.update(absolute_paths(changes))   # a moved dataset, as the run's own paths, from anywhere
         if total_kimg is not None and total_kimg > stored.total_kimg:
             changes["total_kimg"] = total_kimg
         cfg = TrainConfig.from_dict({**stored.to_dict(), **changes})

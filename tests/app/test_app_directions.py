@@ -156,3 +156,19 @@ def test_video_dialog_greys_out_what_the_kind_does_not_read(pane, qtbot):
     assert enabled("walk") == {"loop", "travelled"}      # along the path: its points and space, not seeds
     with pytest.raises(SpecError):
         dialog.spec()                                    # nothing travelled yet
+
+
+def test_relative_output_names_go_to_a_full_path_on_screen(pane, qtbot, tmp_path, monkeypatch):
+    from stylegan_studio.app.dialogs.make_avatars import MakeAvatarsDialog
+    monkeypatch.chdir(tmp_path)
+    dialog = ExportVideoDialog(pane.bridge, pane.state)
+    qtbot.addWidget(dialog)
+    assert dialog.path.text() == str(tmp_path / "video.mp4")          # not a bare name that lands who knows where
+    dialog.path.setText("clips/walk.gif")
+    dialog.start()
+    assert pane.bridge.last(m.ExportVideo).path == str(tmp_path / "clips" / "walk.gif")
+    faces = MakeAvatarsDialog(pane.bridge, 32)
+    qtbot.addWidget(faces)
+    faces.path.setText(" rel.zip ")
+    faces.start()
+    assert pane.bridge.last(m.MakeAvatars).path == str(tmp_path / "rel.zip")   # the Dataset field gets this

@@ -207,3 +207,19 @@ def test_a_training_metric_without_the_extra_is_refused_before_training(tmp_path
     data = make_folder(tmp_path / "data", n=16)
     with pytest.raises(UserError, match="pip install"):
         TrainingRun(tiny_cfg(data, metric="fid1k", metric_data=str(data)), tmp_path / "r")
+
+
+def test_a_run_started_and_moved_with_relative_paths_resumes_from_any_folder(tmp_path, monkeypatch, capsys):
+    make_folder(tmp_path / "data", n=16)
+    args = ["--resolution", "8", "--channels", "8", "--z-dim", "8", "--batch", "8", "--mapping-layers", "2"]
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "data", "--out", "r", "--kimg", "0.016", *args]) == 0
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["data"] == str(tmp_path / "data")
+    (tmp_path / "data").rename(tmp_path / "moved")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["train", "--resume", "../r", "--kimg", "0.024", "--data", "../moved"]) == 0
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["data"] == str(tmp_path / "moved")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["train", "--resume", "r", "--kimg", "0.032"]) == 0   # its own (moved) data, from another folder
