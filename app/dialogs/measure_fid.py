@@ -71,7 +71,8 @@ class MeasureFidDialog(JobDialog):
     def on_result(self, ev) -> None:
         """List the measurement with what it was measured on."""
         self.results.addItem(f"{ev.model}: FID {ev.value:.2f} · {ev.n_fake:,} samples at ψ {ev.psi:g} against "
-                             f"{ev.n_real:,} images of {Path(ev.data).name} · {_duration(ev.seconds)}")
+                             f"{ev.n_real:,} images of {Path(ev.data).name} · {_duration(ev.seconds)}"
+                             + (f" — note: {ev.note}" if ev.note else ""))
         self.results.scrollToBottom()
 
 

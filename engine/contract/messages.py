@@ -563,6 +563,7 @@ class MetricResult(Event):
     psi: float
     data: str
     seconds: float
+    note: str = ""               # why the figure may mislead (too few images), or nothing
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class FidResult:
     value: float
     n_fake: int
     n_real: int
+    note: str = ""      # why the figure may mislead: fewer real images than asked, or too few on a side
 
 
 def fid_steps(G, data: str, count: int, real: int = 5000, psi: float = 1.0, seed: int = 100_000,
@@ -103,7 +104,18 @@ def fid_steps(G, data: str, count: int, real: int = 5000, psi: float = 1.0, seed
         done += len(fake[-1])
         yield "samples", done, total, None
     value = fid_from_features(np.concatenate(fake), real_feats)
-    yield "done", total, total, FidResult(value, count, len(real_feats))
+    yield "done", total, total, FidResult(value, count, len(real_feats), fid_note(data, count, len(real_feats), real))
+
+
+FEW = 1000   # below this many images on a side, FID reads markedly high and varies from draw to draw
+
+
+def fid_note(data: str, n_fake: int, n_real: int, asked_real: int) -> str:
+    """A warning to print with the figure when it was measured on less than asked or on too few images."""
+    notes = [f"only {n_real:,} real images in {data} (asked for {asked_real:,})"] if n_real < asked_real else []
+    if min(n_fake, n_real) < FEW:
+        notes.append(f"with fewer than {FEW:,} images on a side FID reads high: compare only figures of equal counts")
+    return "; ".join(notes)
 
 
 def fid(G, real_features: np.ndarray, count: int, net=None, seed: int = 0, psi: float = 1.0) -> float:

@@ -262,7 +262,7 @@ def measure_fid(eng: EngineContext, cmd: MeasureFID) -> None:
         for stage, done, total, result in fid_steps(G, cmd.data, cmd.count, cmd.real, cmd.psi, cmd.seed):
             yield Unit(done, total, f"{stage}: {done:,} of {total:,} images")
         eng.emit(MetricResult(job.job_id, "fid", result.value, name, result.n_fake, result.n_real, cmd.psi,
-                              cmd.data, round(time.monotonic() - t0, 1)))
+                              cmd.data, round(time.monotonic() - t0, 1), result.note))
         return Outcome(f"FID {result.value:.2f}: {result.n_fake:,} samples against {result.n_real:,} real images")
     eng.jobs.add("fid", f"FID of {name}", factory, cmd)
 

@@ -274,6 +274,7 @@ def test_measure_fid_dialog_measures_the_open_model_and_lists_each_result(window
         assert sig.args[0].status == "ok" and dlg.message.text().startswith("FID ")
     assert dlg.results.count() == 2 and "tiny: FID" in dlg.results.item(0).text()
     assert "100 samples at ψ 1 against 12 images of held" in dlg.results.item(1).text()
+    assert "note: only 12 real images in" in dlg.results.item(1).text()        # of 5,000 asked: said, not hidden
     assert dlg.cancel_btn.text() == "Close" and dlg.progress.value() == 100
 
 

@@ -57,6 +57,14 @@ def test_the_cli_prints_the_measurement(tmp_path, tiny_inception, capsys):
     assert main(["metrics", "fid", "--model", str(model), "--data", str(data), "--count", "8"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (line["n_fake"], line["n_real"]) == (8, 12) and line["fid"] > 0
+    assert line["note"] == (f"only 12 real images in {data} (asked for 5,000); with fewer than 1,000 images on a "
+                            "side FID reads high: compare only figures of equal counts")
+
+
+def test_a_figure_measured_on_less_than_asked_or_on_few_images_says_so():
+    assert fid.fid_note("held", 5000, 5000, 5000) == ""
+    assert fid.fid_note("held", 1000, 3000, 5000) == "only 3,000 real images in held (asked for 5,000)"
+    assert fid.fid_note("held", 100, 5, 100).startswith("only 5 real images in held (asked for 100); with fewer")
 
 
 def test_the_engine_measures_the_open_model_as_a_job_and_says_what_it_measured(tmp_path, tiny_inception):
@@ -74,6 +82,7 @@ def test_the_engine_measures_the_open_model_as_a_job_and_says_what_it_measured(t
         eng.post(m.MeasureFID(data=str(data), count=8, psi=0.7))
         res = rec.wait(m.MetricResult)
         assert (res.name, res.model, res.n_fake, res.n_real, res.psi, res.data) == ("fid", "g", 8, 12, 0.7, str(data))
+        assert res.note.startswith("only 12 real images")
         done = rec.wait(m.JobFinished, kind="fid", status="ok")
         assert done.message == f"FID {res.value:.2f}: 8 samples against 12 real images" and np.isfinite(res.value)
         assert [p.done for p in rec.of(m.JobProgress) if p.kind == "fid"][-1] == 20
