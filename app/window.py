@@ -439,11 +439,12 @@ class MainWindow(QMainWindow):
 
     def on_projected(self, ev) -> None:
         """A projection finished: keep it as a favourite and show it untruncated (ψ 1), as it was found."""
-        name = Path(ev.path).stem
-        self.panes[Pane.SEEDS].add_favourite(ev.latent, f"projected {name}", ev.image)
+        name, seeds = Path(ev.path).stem, self.panes[Pane.SEEDS]
+        added = seeds.add_favourite(ev.latent, f"projected {name}", ev.image)
         self.panes[Pane.TRUNCATION].set_values(1.0, None)
         self.state.set_latent(ev.latent)
-        self.statusBar().showMessage(f"Projected {name} ({ev.psnr:.1f} dB): a favourite now, shown at ψ 1", 15000)
+        kept = "a favourite now" if added else f"the same face as the favourite \"{seeds.favs.currentItem().text()}\""
+        self.statusBar().showMessage(f"Projected {name} ({ev.psnr:.1f} dB): {kept}, shown at ψ 1", 15000)
 
     def set_crisp(self, crisp: bool) -> None:
         """Nearest-neighbour enlarging of small images in the viewer (remembered)."""

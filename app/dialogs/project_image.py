@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGridLayout, QLabel, QSpinBox, QVBoxLayout
 
 from ...engine.contract.messages import ProjectImage
-from ...engine.contract.projection import DEFAULT_STEPS, ProjectionOptions
+from ...engine.contract.projection import DEFAULT_SPACE, DEFAULT_STEPS, ProjectionOptions
 from ..qtutil import to_pixmap
 from .jobdialog import JobDialog
 
@@ -34,6 +34,7 @@ class ProjectImageDialog(JobDialog):
         self.space = QComboBox()
         for key, text in SPACE_TEXT.items():
             self.space.addItem(text, key)
+        self.space.setCurrentIndex(self.space.findData(DEFAULT_SPACE))   # one default with the CLI's
         self.steps = QSpinBox(minimum=10, maximum=5000, value=DEFAULT_STEPS, singleStep=50)
         self.steps.setToolTip("More steps get closer; each takes a fraction of a second on a CPU")
         self.target_view, self.result_view = QLabel(), QLabel()
@@ -88,5 +89,5 @@ class ProjectImageDialog(JobDialog):
 
     def outcome_text(self, ev) -> str:
         if ev.status == "ok":
-            return f"{ev.message}. Added to the favourites (Seeds pane): drag it into the mixing grid."
+            return f"{ev.message}. In the favourites (Seeds pane): drag it into the mixing grid."
         return super().outcome_text(ev)

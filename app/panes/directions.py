@@ -16,6 +16,7 @@ from .latentlist import LatentList
 
 METHODS = (("PCA of w (GANSpace)", "pca"), ("Closed form (SeFa)", "sefa"),
            ("Attributes (classified faces)", "attributes"))
+KIND_WORDS = {"pca": "PCA", "sefa": "SeFa", "attributes": "attribute"}   # as the method names write them
 SAMPLES = {"pca": 20000, "sefa": 20000, "attributes": 3000}  # mapped w, or faces rendered and classified
 STEPS = 10        # slider ticks per σ
 KEEP_THUMB = 48
@@ -133,7 +134,8 @@ class DirectionsPane(QWidget):
         model = self.state.model
         other = model is not None and model.model_id and ds.model_id != model.model_id
         where = f" from {ev.path}" if ev.path else ""
-        self.info.setText(f"{len(ds)} {ds.kind.upper() if ds.kind != 'attributes' else 'attribute'} directions{where}"
+        kind = KIND_WORDS.get(ds.kind, ds.kind)
+        self.info.setText(f"{len(ds)} {kind} directions{where}"
                           f"{' (made for another model)' if other else ''}. Sliders move the face ±{RANGE}σ "
                           f"along each; σ is the spread of this model's faces along it.")
         self.apply()

@@ -226,15 +226,17 @@ class SeedsPane(QWidget):
             self.waiting_face = None
             use(ev.latent, text)
 
-    def add_favourite(self, latent: Latent, text: str, image=None) -> None:
-        """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon."""
+    def add_favourite(self, latent: Latent, text: str, image=None) -> bool:
+        """Add `latent` (e.g. a projected image's) to the favourites, with `image` [H, W, 3] as its icon; False
+        (that favourite selected) when it is one already."""
         if self._already_kept(latent):
-            return
+            return False
         item = self.favs.add_latent(latent, text)
         if image is not None:
             item.setIcon(to_pixmap(image, 40))
         else:
             self.favs.render_icons()
+        return True
 
     def _already_kept(self, latent: Latent) -> bool:
         """True (the favourite selected, a status line) when `latent` is a favourite already."""
@@ -243,7 +245,7 @@ class SeedsPane(QWidget):
             self.favs.quiet = True
             self.favs.setCurrentRow(rows[0])
             self.favs.quiet = False
-            self.status.emit(f"{latent.label()} is a favourite already")
+            self.status.emit(f"{self.favs.item(rows[0]).text()} is a favourite already")  # by its own name
         return bool(rows)
 
     def _icon_for(self, lat: Latent):

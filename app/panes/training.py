@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout,
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import (ExploreTraining, ExportTimelapse, LoadModel, PauseTraining, ResumeTraining,
                                          StartTraining, StopTraining, TrainConfig, ValidateDataset)
-from ...engine.contract.training import fitted_phase_kimg, holds_run, moved_data, schedule_text
+from ...engine.contract.training import fitted_phase_kimg, has_state, holds_run, moved_data, schedule_text
 from ..dialogs.make_avatars import MakeAvatarsDialog
 from ..qtutil import compact, icon, sentence, to_pixmap
 from .train_form import TrainForm, changed_signal
@@ -272,14 +272,24 @@ class TrainingPane(QWidget):
 
     def ask_used_folder(self, run_dir: str) -> str | None:
         """The run folder already holds a run: 'resume' it, choose an 'other' folder, or None (cancel)."""
+        box, choices = self.used_folder_box(run_dir)
+        box.exec()
+        return choices.get(box.clickedButton())
+
+    def used_folder_box(self, run_dir: str) -> tuple[QMessageBox, dict]:
+        """The question ask_used_folder asks, and its buttons' answers (no Resume for a run with nothing saved)."""
         box = QMessageBox(QMessageBox.Icon.Question, "Run folder in use",
                           f"{run_dir} already holds a training run.", parent=self)
-        box.setInformativeText("Continue that run, or start this one in another folder?")
-        resume = box.addButton("Resume that run", QMessageBox.ButtonRole.AcceptRole)
-        other = box.addButton("Choose another folder…", QMessageBox.ButtonRole.ActionRole)
+        choices = {}
+        if has_state(run_dir):
+            box.setInformativeText("Continue that run, or start this one in another folder?")
+            choices[box.addButton("Resume that run", QMessageBox.ButtonRole.AcceptRole)] = "resume"
+        else:
+            box.setInformativeText("It ended before its first snapshot, so there is nothing to resume. Start this "
+                                   "one in another folder?")
+        choices[box.addButton("Choose another folder…", QMessageBox.ButtonRole.ActionRole)] = "other"
         box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return {resume: "resume", other: "other"}.get(box.clickedButton())
+        return box, choices
 
     def choose_run_dir(self) -> str:
         """Ask for an empty (or new) run folder; it becomes the pane's run folder."""

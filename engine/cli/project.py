@@ -17,7 +17,7 @@ from ..files.pngio import save_png
 from ..render import exports
 from ..render.synth import check_class
 from ..render.project import Projection, load_target, psnr, ssim
-from ..contract.projection import DEFAULT_DISTANCE, DEFAULT_STEPS, DISTANCES, SPACES, ProjectionOptions
+from ..contract.projection import DEFAULT_DISTANCE, DEFAULT_SPACE, DEFAULT_STEPS, DISTANCES, SPACES, ProjectionOptions
 from ..contract.latents import Latent, RenderSettings
 from ..contract.requests import RenderImage
 from .render import add_class_option, cli_model_record, ensure_dir, load_cli_model
@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("project", help="find the latent whose image is closest to an image file")
     p.add_argument("image", help="the image (any size or mode; centre-cropped and resized to the model)")
     p.add_argument("--model", help="model file (default: the bundled model)")
-    p.add_argument("--space", choices=SPACES, default="w", help="w: one w for all layers; w+: one w per layer")
+    p.add_argument("--space", choices=SPACES, default=DEFAULT_SPACE,
+                   help=f"w+: one w per layer (closer); w: one w for all layers (mixes and edits like a seed); "
+                   f"default {DEFAULT_SPACE}, as the window")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--noise", action="store_true", help="optimise the noise maps too (kept in the .npz)")
     p.add_argument("--distance", choices=DISTANCES, default=DEFAULT_DISTANCE,
@@ -81,7 +83,8 @@ def run_project(args: argparse.Namespace) -> int:
         save_png(out / f"{stem}-projected-noise.png", result.image)  # with its own noise maps (in the .npz)
     atomic_write_bytes(out / f"{stem}.npz", _npz(result, options, stem, meta.model_id))
     shown = result.image if result.noise is not None else img
-    print(f"wrote {out / (stem + '.npz')} and {out / (stem + '-projected.png')}: PSNR {psnr(shown, target):.2f} dB, "
+    print(f"wrote {out / (stem + '.npz')} and {out / (stem + '-projected.png')}: in {options.space.upper()}, "
+          f"PSNR {psnr(shown, target):.2f} dB, "
           f"SSIM {ssim(shown, target):.3f}, {seconds:.1f} s ({seconds / options.steps * 1000:.0f} ms a step)")
     if args.video:
         _write_video(args.video, frames, options, meta.model_id)

@@ -180,7 +180,8 @@ class TrainConfig:
         if self.metric not in METRICS:
             raise UserError(f"metric must be one of {', '.join(m for m in METRICS if m)}, got {self.metric!r}")
         if self.metric and not self.metric_data:
-            raise UserError("a training metric needs held-out images (--metric-data)")
+            raise UserError("a training metric needs held-out images to measure against (Held-out images, "
+                            "--metric-data)")
         if self.d_warmup_kimg < 0 or self.d_warmup_kimg >= self.total_kimg:
             raise UserError("D warm-up must be at least 0 kimg and shorter than the run")
         if not 0.0 <= self.style_mixing <= 1.0:
@@ -379,6 +380,15 @@ RUN_CONFIG = "config.json"  # a folder holding this file holds a run (resume it 
 def holds_run(folder: str) -> bool:
     """Whether `folder` already holds a training run."""
     return os.path.isfile(os.path.join(folder, RUN_CONFIG))
+
+
+def has_state(folder: str) -> bool:
+    """Whether a run folder holds a training state to resume from (a run that failed before its first snapshot
+    holds a config and no state)."""
+    try:
+        return any(n.startswith("state-") and n.endswith(".safetensors") for n in os.listdir(folder))
+    except OSError:
+        return False
 
 
 def moved_data(folder: str) -> str:

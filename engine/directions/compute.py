@@ -11,7 +11,7 @@ import torch
 
 from ..nets.api import GeneratorNet
 from ..render.synth import map_random
-from ..files.fileio import atomic_write_bytes
+from ..files.fileio import atomic_write_bytes, check_suffix
 from ..contract.directions import DirectionSet, encode
 
 SAMPLE_BATCH = 2000
@@ -99,4 +99,5 @@ def run(job: Iterator) -> DirectionSet:
 
 def save(path, ds: DirectionSet) -> None:
     """Write a direction set as .npz, atomically."""
+    check_suffix(path, ".npz")
     atomic_write_bytes(path, encode(ds))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..contract.errors import UserError
 from ..files.fileio import atomic_write_bytes, cache_root
@@ -136,7 +136,11 @@ def _probe(source: ImageSource, name: str) -> tuple[int | None, str]:
         im = decode(data)
     except OSError as exc:
         text = str(exc)
-        return None, "truncated" if "truncat" in text.lower() else f"corrupt ({text.splitlines()[0][:80]})"
+        if "truncat" in text.lower():
+            return None, "truncated"
+        if isinstance(exc, UnidentifiedImageError):   # its text names an in-memory buffer's address
+            return None, "corrupt (not an image Pillow can read)"
+        return None, f"corrupt ({text.splitlines()[0][:80]})"
     except Image.DecompressionBombError:
         return None, "decompression bomb (more pixels than Pillow's limit allows; not decoded)"
     except (ValueError, SyntaxError) as exc:

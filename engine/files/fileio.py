@@ -27,6 +27,17 @@ def cannot_read(path, exc: OSError) -> ReadError:
     return ReadError(f"cannot read {path}: {why}")
 
 
+KINDS = {".png": "images are PNG files (they carry the record of how they were made)",
+         ".safetensors": "models are .safetensors files", ".npz": "directions and latents are .npz files"}
+
+
+def check_suffix(path: str | Path, suffix: str) -> None:
+    """Refuse to write a file under a name its format does not have (PNG data in photo.jpg), in one line."""
+    p = Path(path)
+    if p.suffix.lower() != suffix:
+        raise WriteError(f"cannot write {p.name}: {KINDS[suffix]}; name it {p.stem if p.suffix else p.name}{suffix}")
+
+
 def make_dir(path: str | Path) -> None:
     """Create a folder (and its parents), or fail with one line."""
     try:

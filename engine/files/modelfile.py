@@ -16,7 +16,7 @@ from ..contract.errors import StudioError
 from ..contract.modelconfig import ConfigError
 from ..nets.api import GeneratorNet
 from ..nets.registry import ARCHS, DEFAULT_ARCH, config_from_dict, generator_from_config
-from .fileio import atomic_write_bytes
+from .fileio import atomic_write_bytes, check_suffix
 
 FORMAT = "stylegan-studio/model"
 FORMAT_VERSION = 1
@@ -56,6 +56,7 @@ def save_model(G: GeneratorNet, path: str | Path, meta: ModelMeta | None = None,
 
     The growing phase recorded is `meta.grown` (a trainer's G_ema, which renders at explicit phases), else G's own.
     """
+    check_suffix(path, ".safetensors")
     dtype = torch.float16 if half else torch.float32
     if G.has_input_transform:  # a render's translate/rotate is state on G (NVIDIA's buffer); the file keeps the input as trained
         G.set_input_transform(0.0, 0.0, 0.0)

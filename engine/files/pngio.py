@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from ..contract.errors import UserError
-from .fileio import atomic_write_bytes, cannot_read
+from .fileio import atomic_write_bytes, cannot_read, check_suffix
 from .provenance import APP, spec_from
 
 PROVENANCE_KEY = "stylegan-studio"
@@ -27,7 +27,8 @@ def encode_png(img: np.ndarray, provenance: dict | None = None) -> bytes:
 
 
 def save_png(path: str | Path, img: np.ndarray, provenance: dict | None = None) -> None:
-    """Write a PNG atomically, with provenance."""
+    """Write a PNG atomically, with provenance (under a .png name only)."""
+    check_suffix(path, ".png")
     atomic_write_bytes(path, encode_png(img, provenance))
 
 

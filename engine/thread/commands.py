@@ -13,7 +13,7 @@ from typing import Protocol
 from ..render import exports
 from ..contract.errors import UserError
 from ..render.synth import latents_to_w, latents_to_ws
-from ..files.fileio import WriteError, atomic_write_bytes, describe_os_error
+from ..files.fileio import WriteError, atomic_write_bytes, check_suffix, describe_os_error
 from ..contract.latentfile import encode_latents
 from ..contract.video import encode_path
 from .jobs import JobSet, Outcome, TrainingJob, Unit
@@ -231,6 +231,7 @@ def save_latents(eng: EngineContext, cmd: SaveLatents) -> None:
     """An .npz with w [N, w_dim] (before truncation; ws [N, num_ws, w_dim] if one is per layer) and labels."""
     if not cmd.latents:
         raise UserError("no latents to save")
+    check_suffix(cmd.path, ".npz")
     lats, G = list(cmd.latents), eng.model.render_G
     w = (latents_to_ws(G, lats) if any(lat.per_layer for lat in lats) else latents_to_w(G, lats)).cpu().numpy()
     atomic_write_bytes(cmd.path, encode_latents(w, [lat.label() for lat in cmd.latents]))

@@ -217,7 +217,8 @@ class TrainingRun:
     def load_state(self, path: Path | None) -> None:
         """Restore the run from a full training state file."""
         if path is None:
-            raise UserError(f"{self.files.root}: no training state to resume from")
+            raise UserError(f"{self.files.root}: no training state to resume from (the run ended before its first "
+                            "snapshot): start a new run in another folder")
         meta, tensors = read_state(path)
         try:
             self._restore(meta, tensors)

@@ -349,7 +349,9 @@ def write_state(path: Path, tensors: dict, meta: dict) -> None:
     try:
         atomic_write_bytes(path, st_save(tensors, metadata=meta))
     except WriteError as exc:
-        raise UserError(f"{exc} (the previous snapshot is intact)") from None
+        earlier = any(p != path for p in path.parent.glob("state-*.safetensors"))
+        raise UserError(f"{exc} ({'the previous snapshot is intact' if earlier else 'no snapshot was saved yet'})"
+                        ) from None
 
 
 def is_state_file(path: Path) -> bool:

@@ -667,3 +667,15 @@ def test_new_forgets_the_last_runs_curves_snapshots_and_figures(env, qtbot, tmp_
     assert pane.readout.text() == "Not training" and pane.snapshots.count() == 0 and pane.kimgs == []
     assert pane.fakes.pixmap().isNull() and pane.fakes.text() == "Fakes appear after the first tick"
     assert list(pane.curves["loss_g"].getData()[0] or []) == []
+
+
+def test_a_run_folder_with_nothing_saved_offers_no_resume(env, qtbot, tmp_path):
+    bridge, state = env
+    pane = TrainingPane(bridge, state)
+    qtbot.addWidget(pane)
+    (tmp_path / "config.json").write_text("{}")                   # a run that failed before its first snapshot
+    box, choices = pane.used_folder_box(str(tmp_path))
+    assert sorted(choices.values()) == ["other"] and "nothing to resume" in box.informativeText()
+    (tmp_path / "state-000004.safetensors").write_bytes(b"")
+    box, choices = pane.used_folder_box(str(tmp_path))
+    assert sorted(choices.values()) == ["other", "resume"]

@@ -92,10 +92,14 @@ def test_mix_sources_equal_generate(tmp_path, model):
     (["video", "--latents", "notes.txt", "--out", "o.gif"], "notes.txt: not an .npz file"),
     (["video", "--latents", "missing.npz", "--out", "o.gif"], "missing.npz: no such file"),
     (["generate", "--from-png", "notes.txt", "--out", "o"], "notes.txt: not an image file"),
+    # PNG data under a .jpg name (or none) looked saved, and was not what its name said
+    (["generate", "--seeds", "1", "--grid", "o.jpg"], "cannot write o.jpg: images are PNG files"),
+    (["mix", "--rows", "1", "--cols", "2", "--out", "o"], "name it o.png"),
 ])
 def test_user_errors_are_one_line(tmp_path, model, capsys, args, text):
     (tmp_path / "notes.txt").write_text("notes")
-    args = [str(tmp_path / a) if a in ("o", "o.png", "o.gif", "notes.txt", "missing.npz") else a for a in args] + \
+    args = [str(tmp_path / a) if a in ("o", "o.png", "o.jpg", "o.gif", "notes.txt", "missing.npz") else a
+            for a in args] + \
         ["--model", str(model)]
     assert main(args) == 1
     err = capsys.readouterr().err.strip()
@@ -106,6 +110,9 @@ def test_user_errors_are_one_line(tmp_path, model, capsys, args, text):
 def test_impossible_config_and_usage_errors(tmp_path, capsys):
     assert main(["new", "--resolution", "48", "--out", str(tmp_path / "m")]) == 1
     assert "power of two" in capsys.readouterr().err
+    assert main(["new", "--resolution", "16", "--out", str(tmp_path / "m.png")]) == 1
+    assert "models are .safetensors files; name it m.safetensors" in capsys.readouterr().err
+    assert not (tmp_path / "m.png").exists()
     assert main(["generate", "--seeds", "1"]) == 1
     assert "needs --seeds (or --latents) and --out" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:

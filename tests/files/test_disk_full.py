@@ -157,3 +157,17 @@ def test_the_window_shows_write_errors_and_keeps_rendering(bad, qtbot, tmp_path)
         assert win.isVisible()
     finally:
         bridge.close()
+
+
+def test_a_failed_state_write_says_whether_an_earlier_snapshot_is_there(tmp_path, monkeypatch):
+    from stylegan_studio.engine.files.fileio import WriteError
+    from stylegan_studio.engine.train import state
+
+    def full(path, data):
+        raise WriteError(f"cannot write {path}: the disk is full")
+    monkeypatch.setattr(state, "atomic_write_bytes", full)
+    with pytest.raises(EXPECTED, match=r"the disk is full \(no snapshot was saved yet\)$"):
+        write_state(tmp_path / "state-000005.safetensors", _tensors(), {"counters": "{}"})
+    (tmp_path / "state-000005.safetensors").write_bytes(b"")
+    with pytest.raises(EXPECTED, match=r"\(the previous snapshot is intact\)$"):
+        write_state(tmp_path / "state-000010.safetensors", _tensors(), {"counters": "{}"})

@@ -149,6 +149,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path):
     assert report.count == 7 and "sub/nested.jpg" in usable
     assert set(reasons) == {"trunc.png", "junk.jpg", "empty.webp", "tiny.png"}
     assert reasons["tiny.png"].startswith("too small") and reasons["empty.webp"] == "empty file"
+    assert reasons["junk.jpg"] == "corrupt (not an image Pillow can read)"   # no "<_io.BytesIO object at 0x…>"
     run = TrainingRun(tiny_cfg(data, total_kimg=0.016), tmp_path / "r")
     for _ in run.steps():
         pass
