@@ -42,8 +42,21 @@ def run(argv: list[str]) -> int:
     if _is_cli(argv):
         from . import bridge  # deliberate: a CLI command never builds the window (nor loads pyqtgraph)
         return bridge.run_cli(argv)
+    if (missing := no_display()):
+        print(f"stylegan-studio: error: {missing}", file=sys.stderr)
+        return 1
     from .studio import launch  # deliberate: the window's modules load only when the window opens
     return launch(argv)
+
+
+def no_display() -> str:
+    """Why the window cannot open here (Qt itself aborts the process, core dump and all), or ''."""
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM", "xcb").split(":")[0] not in ("xcb", "wayland"):
+        return ""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return ""
+    return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); the commands need "
+            "none: stylegan-studio --help (or start the window under xvfb-run)")
 
 
 def main() -> int:

@@ -3,10 +3,12 @@ the pickle runs)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..thread.describe import count
 from ..files.imported import describe_import, import_to_file, snapshot_model
-from ..files.modelfile import save_model
+from ..contract.errors import StudioError, UserError
+from ..files.modelfile import read_header, save_model
 from ..files.persist import pickle_kind, read_snapshot
 
 
@@ -25,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     """`import`: convert, write atomically, report what was read."""
+    if is_model_file(args.pkl):
+        raise UserError(f"{Path(args.pkl).name} is a studio model file already: open it as it is (--model, or in the "
+                        "window); import converts NVIDIA's .pkl files")
     if pickle_kind(args.pkl) == "pytorch":
         G, meta = snapshot_model(read_snapshot(args.pkl))
         meta = save_model(G, args.out, meta, half=args.half)
@@ -38,3 +43,12 @@ def run_import(args: argparse.Namespace) -> int:
           f"{cfg.num_ws} layers, id {meta.model_id}")
     print("\n".join(describe_import(models.record) + [f"note      {n}" for n in models.notes]))
     return 0
+
+
+def is_model_file(path: str) -> bool:
+    """Whether `path` is one of our model files (its header reads as one; nothing else is loaded)."""
+    try:
+        read_header(path)
+    except StudioError:
+        return False
+    return True

@@ -232,6 +232,10 @@ def run_layers(args: argparse.Namespace) -> int:
         channels = tuple(int(c) for c in args.channels.replace(" ", "").split(",") if c)
     except ValueError:
         raise UserError(f"cannot read channels {args.channels!r}; use numbers like 0,5,7") from None
+    need = {"channel": 1, "rgb": 3}.get(args.mode, 0)
+    if len(channels) != need:   # the contract's line, in the command line's words
+        raise UserError(f"--mode {args.mode} takes {need or 'no'} channel number{'s' * (need != 1)} in --channels, "
+                        f"got {len(channels)}" + (" (e.g. --channels 0,5,7)" if need == 3 else ""))
     settings = settings_from_args(args)
     check_cutoff(settings, G.num_ws)
     req = RenderLayer(latents=tuple(Latent(seed=s) for s in parse_seeds(args.seeds)), settings=settings,

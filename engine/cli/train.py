@@ -151,8 +151,15 @@ def _kept_on_resume(args: argparse.Namespace, cfg: TrainConfig) -> tuple[str, ..
     if not kept:
         return ()
     flag = {f.name: flag_of(f) for f in options()}
-    flags = ", ".join(f"{flag[k]} {v}" for k, v in kept.items())
-    return (f"{flags} not used: a resumed run keeps its own (the settings marked 'resumable' in --help may change)",)
+    notes = []
+    if "total_kimg" in kept:   # a longer length is taken; only a shorter one ends here
+        notes.append(f"{flag['total_kimg']} {kept.pop('total_kimg')} not used: a resume can make a run longer, not "
+                     f"shorter (it is {cfg.total_kimg:g} kimg)")
+    if kept:
+        flags = ", ".join(f"{flag[k]} {v}" for k, v in kept.items())
+        notes.append(f"{flags} not used: a resumed run keeps its own (the settings marked 'resumable' in --help may "
+                     "change)")
+    return tuple(notes)
 
 
 class _Interrupt:

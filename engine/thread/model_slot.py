@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import time
+from pathlib import Path
 
 import torch
 
@@ -128,8 +129,9 @@ class ModelSlot:
         if source.run is not None:
             self.refresh(force=True)
             self.G = self.live_G
-            self.meta = ModelMeta(name=f"{source.run_dir}", source=f"training run {source.run_dir}",
-                                  kimg=round(self.live_kimg, 3))
+            # the title bar names it: the run folder's name and where it ended, not a long path
+            self.meta = ModelMeta(name=f"{Path(source.run_dir).name} at {self.live_kimg:.2f} kimg",
+                                  source=f"training run {source.run_dir}", kimg=round(self.live_kimg, 3))
             self.path = snapshot
         self.stop_live()
         return self.G is not None

@@ -36,3 +36,18 @@ def test_scripts_reexec_themselves_with_the_window_tuning(execs):
     execs.clear()
     launcher.reexec_tuned(["again.py"], window=True)  # tuned already: runs on, no second re-exec
     assert execs == []
+
+
+def test_no_display_is_one_line_not_a_core_dump(monkeypatch, capsys):
+    if sys.platform != "linux":
+        pytest.skip("Linux's display variables")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert launcher.run([]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("stylegan-studio: error: no display") and err.count("\n") == 1
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")            # no display needed: not refused
+    assert launcher.no_display() == ""
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setenv("DISPLAY", ":99")
+    assert launcher.no_display() == ""

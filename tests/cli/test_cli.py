@@ -95,6 +95,8 @@ def test_mix_sources_equal_generate(tmp_path, model):
     # PNG data under a .jpg name (or none) looked saved, and was not what its name said
     (["generate", "--seeds", "1", "--grid", "o.jpg"], "cannot write o.jpg: images are PNG files"),
     (["mix", "--rows", "1", "--cols", "2", "--out", "o"], "name it o.png"),
+    (["layers", "--seeds", "1", "--layer", "8x8/conv1", "--mode", "rgb", "--out", "o.png"],
+     "--mode rgb takes 3 channel numbers in --channels, got 0 (e.g. --channels 0,5,7)"),
 ])
 def test_user_errors_are_one_line(tmp_path, model, capsys, args, text):
     (tmp_path / "notes.txt").write_text("notes")
@@ -198,3 +200,11 @@ def test_layers_writes_one_grid_per_seed_and_regenerates(tmp_path, model, capsys
     assert "16x16/conv1    16x16  16" in capsys.readouterr().out
     assert main(["layers", "--model", str(model), "--seeds", "0", "--layer", "64x64/conv1", "--out", str(out)]) == 1
     assert "error: no layer '64x64/conv1'; this model has 4x4/const" in capsys.readouterr().err
+
+
+def test_importing_a_model_file_says_it_needs_no_import(tmp_path, model, capsys):
+    assert main(["import", str(model), "--out", str(tmp_path / "again.safetensors")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("stylegan-studio: error: tiny.safetensors is a studio model file already: open it as it is "
+                   "(--model, or in the window); import converts NVIDIA's .pkl files")
+    assert not (tmp_path / "again.safetensors").exists()

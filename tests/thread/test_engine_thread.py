@@ -325,6 +325,7 @@ def test_training_job_ticks_pauses_explores_live_and_stops_with_a_snapshot(eng, 
     eng.rec.wait(m.TrainingState, state="stopped")
     final = eng.rec.wait(m.ModelInfo, live=False, path=snap.path)   # the explored run's G_ema stays as the model
     assert final.z_dim == 8
+    assert final.name == f"run at {snap.kimg:.2f} kimg"               # named for the title bar, not a long path
 
 
 def test_a_run_that_ends_reads_finished_and_a_resumed_run_replays_its_curves_from_its_moved_images(eng, dataset, tmp_path):

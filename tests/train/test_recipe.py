@@ -153,7 +153,7 @@ def test_a_resume_finds_its_moved_data_and_names_the_flags_it_keeps(tmp_path, ca
     out = capsys.readouterr().out
     assert main(["train", "--resume", str(tmp_path / "r"), "--kimg", "0.008", "--data", str(moved)]) == 0
     out_short = capsys.readouterr().out
-    assert "note: --kimg 0.008 not used" in out_short                   # a resume only makes a run longer
+    assert "note: --kimg 0.008 not used: a resume can make a run longer, not shorter (it is 0.032 kimg)" in out_short
     assert "note: the run is already at its length (0.032 kimg)" in out_short
     assert "already at its length" not in out                          # it was longer than its run then
     cfg = json.loads((tmp_path / "r" / "config.json").read_text())
