@@ -108,8 +108,10 @@ def test_cli_metrics_print_the_tables(avatars, tmp_path, capsys):
     assert lines[0].split() == ["full", "end"] and lines[1].startswith("Z") and lines[2].startswith("W")
     assert set(json.loads(lines[-1])["ppl"]) == {"z_full", "z_end", "w_full", "w_end"}
     assert main(["metrics", "ls", "--model", str(model), "--classifier", str(clf), "--count", "40"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
     assert out[-2].startswith("separability") and json.loads(out[-1])["kept"] == 20
+    assert json.loads(out[-1])["note"].startswith("only 20 faces kept") and captured.err.startswith("note: only 20")
     assert main(["metrics", "fid", "--model", str(model)]) == 1
     assert "needs --data" in capsys.readouterr().err
 
