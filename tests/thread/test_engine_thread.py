@@ -426,7 +426,7 @@ def test_training_with_a_bad_dataset_fails_alone(eng, tmp_path):
     done = eng.rec.wait(m.JobFinished, kind="train")
     assert done.status == "failed" and "no such dataset" in done.message
     assert eng.rec.wait(m.ErrorEvent).source.__class__ is m.StartTraining
-    eng.rec.wait(m.TrainingState, state="stopped")
+    eng.rec.wait(m.TrainingState, state="failed")
     eng.submit(m.RenderImage("main", 1, Latent(seed=1)))
     eng.rec.wait(m.FrameReady)
 
