@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Export Mixing Grid…", lambda: self.panes[Pane.MIXING].export(), None,
                      "fa5s.th")
         self._action(file, "Export Seed Page…", lambda: self.panes[Pane.SEEDS].export_page(), None, "fa5s.border-all")
-        self._action(file, "Export Faces…", self.export_faces_dialog, "Ctrl+Shift+E", "fa5s.images")
+        self._action(file, "Export Faces…", lambda: self.export_faces_dialog(), "Ctrl+Shift+E", "fa5s.images")
         figures = file.addMenu("Export Figure")
         for name in FIGURES:
             self._action(figures, f"{name.capitalize()} (paper figure)…", lambda _=False, n=name: self.export_figure(n))
@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         b.error.connect(self.on_error)
         for faces in (self.panes[Pane.SEEDS].grid, self.panes[Pane.SEEDS].favs, self.panes[Pane.DIRECTIONS].kept_list):
             faces.face_actions = self.add_face_actions
+        self.panes[Pane.SEEDS].favs.export_all = lambda: self.export_faces_dialog(favourites=True)
         self.viewer.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.viewer.customContextMenuRequested.connect(
             lambda pos: self.viewer_menu().popup(self.viewer.mapToGlobal(pos)))
@@ -324,12 +325,14 @@ class MainWindow(QMainWindow):
         self.video_dialog.show()
         self.video_dialog.raise_()
 
-    def export_faces_dialog(self) -> None:
-        """Open the (non-modal) Export Faces dialog: seeds or the favourites, one PNG each."""
+    def export_faces_dialog(self, favourites: bool = False) -> None:
+        """Open the (non-modal) Export Faces dialog: seeds or (chosen already) the favourites, one PNG each."""
         seeds = self.panes[Pane.SEEDS]
         if self.faces_dialog is None:
             self.faces_dialog = ExportFacesDialog(self.bridge, self.state, seeds.entry.text, seeds.favs.entries, self)
         self.faces_dialog.refresh()
+        if favourites and self.faces_dialog.from_favs.isEnabled():
+            self.faces_dialog.from_favs.setChecked(True)
         self.faces_dialog.show()
         self.faces_dialog.raise_()
 

@@ -87,6 +87,7 @@ class FavouritesList(LatentList):
         super().__init__(thumb)
         self.bridge, self.state, self.thumb = bridge, state, thumb
         self.waiting: tuple[int, list] = (0, [])   # (stamp, items) of the icons on their way, in order
+        self.export_all = None   # the window's: Export Faces with the favourites chosen
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setGridSize(QSize(thumb + 34, thumb + 22))   # "seed 12" under a 40-px face, not "se…"
         bridge.results(ICONS_TARGET).connect(self._on_icons)
@@ -162,7 +163,7 @@ class FavouritesList(LatentList):
         super().keyPressEvent(event)
 
     def menu_at(self, pos) -> QMenu:
-        """The face's actions, then Remove (the selection, if the face is in it) and Remove all."""
+        """The face's actions, then Remove (the selection, if the face is in it), Export All and Remove all."""
         menu = super().menu_at(pos)
         item = self.itemAt(pos)
         if not menu.isEmpty():
@@ -171,6 +172,8 @@ class FavouritesList(LatentList):
             chosen = self.selectedItems() if item.isSelected() else [item]
             menu.addAction("Remove" if len(chosen) == 1 else f"Remove {len(chosen)} favourites",
                            lambda: self.remove(chosen))
+        if self.count() and self.export_all is not None:
+            menu.addAction("Export All as Images…", self.export_all)
         if self.count():
             menu.addAction("Remove all favourites", lambda: self.remove([self.item(i) for i in range(self.count())]))
         return menu

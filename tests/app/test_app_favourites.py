@@ -164,7 +164,7 @@ def test_right_click_offers_what_a_drag_does(qtbot, tmp_path):
     assert win.state.latent == Latent(seed=7)
     fav_menu = seeds.favs.menu_at(seeds.favs.visualItemRect(seeds.favs.item(0)).center())
     assert texts(fav_menu) == ["Show", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column",
-                               "Interpolate to This Face", "Remove", "Remove all favourites"]
+                               "Interpolate to This Face", "Remove", "Export All as Images…", "Remove all favourites"]
     fav_menu.actions()[2].trigger()
     assert mixing.grid.cols[-1] == Latent(seed=7)
     win.state.set_latent(Latent(w=np.zeros(16, np.float32)))
@@ -175,7 +175,12 @@ def test_right_click_offers_what_a_drag_does(qtbot, tmp_path):
     assert interpolation.strip_request().end == Latent(seed=30)
     drop(interpolation, latent_to_mime(Latent(w=np.ones(16, np.float32))), 10, 10)   # a face dropped on the pane
     assert interpolation.strip_request().end == Latent(w=np.ones(16, np.float32))
-    assert texts(seeds.favs.menu_at(QPoint(seeds.favs.viewport().width() - 3, 3))) == ["Remove all favourites"]
+    empty_space = seeds.favs.menu_at(QPoint(seeds.favs.viewport().width() - 3, 3))
+    assert texts(empty_space) == ["Export All as Images…", "Remove all favourites"]
+    empty_space.actions()[0].trigger()                   # Export Faces, the favourites chosen
+    assert win.faces_dialog.isVisible() and win.faces_dialog.from_favs.isChecked()
+    assert win.faces_dialog.from_favs.text() == "The favourites (1)"
+    win.faces_dialog.close()
     image_menu = win.viewer_menu()
     assert texts(image_menu) == ["Keep as Favourite", "Add to Mixing Grid as Row", "Add to Mixing Grid as Column",
                                  "Copy Image", "Save Image…", "Undo", "Redo"]
