@@ -100,10 +100,8 @@ class ExportFacesDialog(JobDialog):
 
     def start(self) -> None:
         """Validate, ask before replacing files already in the folder, and post the job."""
-        try:
-            req = self.request()
-        except SpecError as exc:
-            self.message.setText(sentence(str(exc)))
+        req = self.valid(self.request)
+        if req is None:
             return
         names = face_file_names([r.latent for r in req.requests], req.labels)
         there = sum((Path(req.folder) / name).exists() for name in names)

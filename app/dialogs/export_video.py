@@ -11,7 +11,7 @@ from ...engine.contract.messages import ExportVideo
 from ...engine.contract.latents import SpecError, parse_layers, parse_seeds
 from ...engine.contract.video import KINDS, VideoSpec, check_format, reads
 from .jobdialog import JobDialog
-from ..qtutil import absolute, sentence
+from ..qtutil import absolute
 
 KIND_TEXT = {"walk": "Latent walk", "truncation": "Truncation sweep", "noise": "Noise (stochastic variation)",
              "morph": "Style morph (chosen layers A → B)", "grid": "Grid of walks",
@@ -109,6 +109,12 @@ class ExportVideoDialog(JobDialog):
             return replace(spec, latents=faces, space="w")
         return replace(spec, layers=self.state.direction.layers) if spec.kind == "direction" else spec
 
+    def _spec_for(self, path: str) -> VideoSpec:
+        """The form's VideoSpec, for a file whose format is one a video can have."""
+        spec = self.spec()
+        check_format(path)
+        return spec
+
     def _direction(self) -> dict:
         """A direction sweep's fields from the Directions pane's current direction (its layers, not Morph's)."""
         d = self.state.direction
@@ -121,13 +127,9 @@ class ExportVideoDialog(JobDialog):
     def start(self) -> None:
         """Validate and post the export job."""
         path = absolute(self.path.text())
-        try:
-            spec = self.spec()
-            check_format(path)
-        except SpecError as exc:
-            self.message.setText(sentence(str(exc)))
-            return
-        self.post_job(ExportVideo(path, spec), "Starting…")
+        spec = self.valid(lambda: self._spec_for(path))
+        if spec is not None:
+            self.post_job(ExportVideo(path, spec), "Starting…")
 
     def progress_text(self, ev) -> str:
         return f"{ev.done:g} / {ev.total:g} frames"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QProgressBar
 
+from ...engine.contract.errors import StudioError
 from ...engine.contract.messages import CancelJob
 from ..qtutil import sentence
 
@@ -34,6 +35,14 @@ class JobDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+
+    def valid(self, build):
+        """What `build()` returns, or None with its error (bad input in the form) said on the message line."""
+        try:
+            return build()
+        except StudioError as exc:
+            self.message.setText(sentence(str(exc)))
+            return None
 
     def post_job(self, request, text: str) -> None:
         """Reset the progress, say `text` and post `request`; Start stays off until the job finishes."""

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 from ...engine.contract.errors import UserError
 from ...engine.contract.messages import AVATAR_RESOLUTIONS, MAX_AVATARS, MakeAvatars
 from .jobdialog import JobDialog
-from ..qtutil import absolute, sentence
+from ..qtutil import absolute
 
 
 class MakeAvatarsDialog(JobDialog):
@@ -78,12 +78,9 @@ class MakeAvatarsDialog(JobDialog):
 
     def start(self) -> None:
         """Validate and post the job."""
-        try:
-            request = self.request()
-        except UserError as exc:
-            self.message.setText(sentence(str(exc)))
-            return
-        self.post_job(request, "Starting the workers…")
+        request = self.valid(self.request)
+        if request is not None:
+            self.post_job(request, "Starting the workers…")
 
     def on_finished(self, ev) -> None:
         mine = bool(self.job_id) and ev.job_id == self.job_id

@@ -20,10 +20,22 @@ INFO = m.ModelInfo(name="t", path="", model_id="x", resolution=16, num_ws=6, z_d
                    layer_resolutions=(4, 4, 8, 8, 16, 16), device="cpu")
 
 
+TICK = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
+                      job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)   # a run's first tick
+
+
 @pytest.fixture
 def env(qtbot):
     bridge, state = FakeBridge(), ExploreState()
     return bridge, state
+
+
+@pytest.fixture
+def training(env, qtbot):
+    """(bridge, a Training pane on it)."""
+    pane = TrainingPane(*env)
+    qtbot.addWidget(pane)
+    return env[0], pane
 
 
 def drop(widget, mime, x, y):
@@ -218,8 +230,7 @@ def test_training_pane_posts_commands_and_plots_ticks(env, qtbot, tmp_path):
     bridge.training_metric.emit(m.TrainingMetric(1, 4.0, "fid1k", 120.5))
     assert list(pane.metric_curve.getData()[1]) == [120.5] and not pane.metric_plot.isHidden()
     assert list(pane.diversity_curve.getData()[1]) == [0.8] and "diversity" in pane.legend.text()
-    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
-                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
+    tick = TICK
     bridge.training_state.emit(m.TrainingState(1, "running", config=m.TrainConfig(augment_p=None,
                                                                                  augment_target=0.5)))
     assert pane.target_line.isVisible() and pane.target_line.value() == 0.5   # adaptive p: r_t's target shown
@@ -260,10 +271,8 @@ def test_settings_whose_zero_means_something_say_so(env, qtbot):
     assert pane.form.widgets["mapping_layers"].specialValueText() == ""  # 0 means nothing special: a plain 0
 
 
-def test_number_settings_show_no_trailing_zeros(env, qtbot):
-    bridge, state = env
-    pane = TrainingPane(bridge, state)
-    qtbot.addWidget(pane)
+def test_number_settings_show_no_trailing_zeros(training):
+    _, pane = training
     kimg, lr = pane.form.widgets["total_kimg"], pane.form.widgets["lr"]
     kimg.setValue(20)
     assert kimg.text() == "20"                          # not 20.0000
@@ -375,8 +384,7 @@ def test_a_new_run_restarts_the_curves_and_keeps_exploring_live(env, qtbot, tmp_
     bridge, state = env
     pane = TrainingPane(bridge, state)
     qtbot.addWidget(pane)
-    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
-                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
+    tick = TICK
     bridge.training_state.emit(m.TrainingState(1, "running"))
     bridge.training_tick.emit(tick)
     pane.live.setChecked(True)
@@ -608,12 +616,9 @@ def test_the_seed_page_re_renders_for_psi_not_for_noise_or_another_face(env, qtb
     assert pane.grid.count() == 64 and pane.grid.currentRow() == 3   # the page stays; the viewer's face is lit
 
 
-def test_a_failed_run_says_so_and_why_and_shows_no_old_figures(env, qtbot):
-    bridge, state = env
-    pane = TrainingPane(bridge, state)
-    qtbot.addWidget(pane)
-    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
-                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
+def test_a_failed_run_says_so_and_why_and_shows_no_old_figures(training):
+    bridge, pane = training
+    tick = TICK
     bridge.training_state.emit(m.TrainingState(1, "running"))
     bridge.training_tick.emit(tick)
     bridge.training_state.emit(m.TrainingState(1, "stopped"))       # Stop: the last figures stay
@@ -624,10 +629,8 @@ def test_a_failed_run_says_so_and_why_and_shows_no_old_figures(env, qtbot):
     assert pane.buttons["Start"].isEnabled() and not pane.buttons["Stop"].isEnabled()
 
 
-def test_pruned_snapshots_leave_the_list(env, qtbot, tmp_path):
-    bridge, state = env
-    pane = TrainingPane(bridge, state)
-    qtbot.addWidget(pane)
+def test_pruned_snapshots_leave_the_list(training, tmp_path):
+    bridge, pane = training
     snap = [str(tmp_path / f"snapshot-{t:06d}.safetensors") for t in range(4)]
     for t in range(3):
         bridge.training_snapshot.emit(m.TrainingSnapshot(1, snap[t], t, kept=tuple(snap[:t + 1])))
@@ -636,10 +639,8 @@ def test_pruned_snapshots_leave_the_list(env, qtbot, tmp_path):
     assert pane.snapshots.count() == 3
 
 
-def test_the_dataset_line_says_why_a_check_failed_and_follows_the_resolution(env, qtbot):
-    bridge, state = env
-    pane = TrainingPane(bridge, state)
-    qtbot.addWidget(pane)
+def test_the_dataset_line_says_why_a_check_failed_and_follows_the_resolution(training):
+    bridge, pane = training
     pane.data.setText("/data/notes")
     pane.check()
     assert pane.summary.text() == "Checking…"
@@ -652,12 +653,9 @@ def test_the_dataset_line_says_why_a_check_failed_and_follows_the_resolution(env
     assert bridge.last(m.ValidateDataset) == m.ValidateDataset("/data/notes", 16)
 
 
-def test_new_forgets_the_last_runs_curves_snapshots_and_figures(env, qtbot, tmp_path):
-    bridge, state = env
-    pane = TrainingPane(bridge, state)
-    qtbot.addWidget(pane)
-    tick = m.TrainingTick(1, 0.5, 16, 1.0, 8, 10.0, 100.0, 0.7, 1.2, 0.01, 0.3, -0.2, 0.0,
-                          job_id=1, run_dir="r", total_kimg=20, seconds=1.0, eta_s=60.0)
+def test_new_forgets_the_last_runs_curves_snapshots_and_figures(training, tmp_path):
+    bridge, pane = training
+    tick = TICK
     bridge.training_state.emit(m.TrainingState(1, "running"))
     bridge.training_tick.emit(tick)
     bridge.training_fakes.emit(m.TrainingFakes(1, 0.5, np.zeros((32, 32, 3), np.uint8)))
@@ -669,10 +667,8 @@ def test_new_forgets_the_last_runs_curves_snapshots_and_figures(env, qtbot, tmp_
     assert list(pane.curves["loss_g"].getData()[0] or []) == []
 
 
-def test_a_run_folder_with_nothing_saved_offers_no_resume(env, qtbot, tmp_path):
-    bridge, state = env
-    pane = TrainingPane(bridge, state)
-    qtbot.addWidget(pane)
+def test_a_run_folder_with_nothing_saved_offers_no_resume(training, tmp_path):
+    _, pane = training
     (tmp_path / "config.json").write_text("{}")                   # a run that failed before its first snapshot
     box, choices = pane.used_folder_box(str(tmp_path))
     assert sorted(choices.values()) == ["other"] and "nothing to resume" in box.informativeText()
