@@ -30,8 +30,15 @@ class ExploreState(QObject):
         self.travel_space = "z"          # how a travel blends the seeds around a point: slerp in Z or lerp in W
 
     def set_model(self, info: ModelInfo) -> None:
-        """A (new) model is in use: clamp settings that depend on its layers, classes and input."""
+        """A (new) model is in use: clamp settings that depend on its layers, classes and input; another model
+        drops the viewer's edit (a direction of one model moves another's face anywhere, or fails)."""
+        other = self.model is None or (info.model_id, info.path, info.live) != \
+            (self.model.model_id, self.model.path, self.model.live)
         self.model = info
+        if other:
+            self.direction = None
+            self.latent = self.latent.unedited()
+            self.mix_with = self.mix_with.unedited() if self.mix_with is not None else None
         if info.c_dim == 0:
             self.label_class = None
         elif self.label_class is None or self.label_class >= info.c_dim:

@@ -33,6 +33,7 @@ class DirectionsPane(QWidget):
         super().__init__()
         self.bridge, self.state = bridge, state
         self.ds, self.base, self.own, self.job_id = None, state.latent, state.latent, 0
+        self.ds_path = ""   # the file the shown set came from (none: computed here)
         self.sliders: list[QSlider] = []
         self.values: list[QLabel] = []
         self.kept = 0
@@ -131,14 +132,19 @@ class DirectionsPane(QWidget):
         self.ds = ds = ev.directions
         self.picker.set_layers(ds.layers, emit=False)
         self._build_rows()
-        model = self.state.model
-        other = model is not None and model.model_id and ds.model_id != model.model_id
-        where = f" from {ev.path}" if ev.path else ""
+        self.ds_path = ev.path
+        self._describe()
+        self.apply()
+
+    def _describe(self) -> None:
+        """The set in words: its kind, its file, and whether the open model is the one it was made for."""
+        ds, model = self.ds, self.state.model
+        other = model is not None and bool(model.model_id) and ds.model_id != model.model_id
+        where = f" from {self.ds_path}" if self.ds_path else ""
         kind = KIND_WORDS.get(ds.kind, ds.kind)
         self.info.setText(f"{len(ds)} {kind} directions{where}"
                           f"{' (made for another model)' if other else ''}. Sliders move the face ±{RANGE}σ "
                           f"along each; σ is the spread of this model's faces along it.")
-        self.apply()
 
     def _build_rows(self) -> None:
         """One row per direction of the set (none without a set)."""
@@ -219,6 +225,9 @@ class DirectionsPane(QWidget):
             self.ds = None
             self._build_rows()
             self.info.setText("The open model has another w size: compute or open directions for it.")
+        elif self.ds is not None:   # the viewer dropped its edit; the set stays, said to be another model's
+            self._zero()
+            self._describe()
 
     def on_job_started(self, ev) -> None:
         if ev.kind == "directions":

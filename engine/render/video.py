@@ -163,7 +163,9 @@ def frames_direction(G, spec):
     d = np.asarray(spec.direction, np.float32)
     latents = [Latent(seed=s, c=spec.c, edit=Edit(tuple((np.float32(a * spec.sigma) * d).tolist()), layers))
                for s in spec.seeds for a in direction_amounts(spec)]
-    return _batches(G, latents_ws(G, latents, RenderSettings(psi=spec.psi, cutoff=spec.cutoff)), _moved(spec))
+    settings = RenderSettings(psi=spec.psi, cutoff=spec.cutoff)
+    check_request(G, latents[0], (), settings)   # another model's direction: one line, not a tensor size error
+    return _batches(G, latents_ws(G, latents, settings), _moved(spec))
 
 
 FRAMES = {"walk": frames_walk, "truncation": frames_truncation, "morph": frames_morph, "noise": frames_noise,

@@ -138,6 +138,23 @@ def test_in_the_window_a_computed_direction_changes_the_viewer(window, qtbot):
     qtbot.waitUntil(lambda: np.array_equal(window.viewer.image, plain), timeout=20000)
 
 
+def test_another_model_drops_the_viewers_edit_and_says_whose_directions_they_are(window, qtbot, tmp_path):
+    from helpers import tiny_generator
+    from stylegan_studio.engine.files.modelfile import save_model
+    pane = window.panes[Pane.DIRECTIONS]
+    with qtbot.waitSignal(window.bridge.directions_ready, timeout=60000):
+        pane.compute()
+    with qtbot.waitSignal(window.bridge.results("viewer"), timeout=20000):
+        pane.sliders[0].setValue(30)
+    assert window.state.latent.edit is not None and window.state.direction is not None
+    other = tmp_path / "other.safetensors"
+    save_model(tiny_generator(16, seed=3), other)         # the same w size: the edit would apply, silently
+    with qtbot.waitSignal(window.bridge.model_info, timeout=20000):
+        window.bridge.post(m.LoadModel(str(other)))
+    assert window.state.latent == Latent(seed=0) and window.state.direction is None
+    assert pane.sliders[0].value() == 0 and "(made for another model)" in pane.info.text()
+
+
 def test_video_dialog_greys_out_what_the_kind_does_not_read(pane, qtbot):
     dialog = ExportVideoDialog(pane.bridge, pane.state)
     qtbot.addWidget(dialog)

@@ -9,6 +9,7 @@ from stylegan_studio.engine.cli.main import main
 from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import ModelMeta, save_model
 from stylegan_studio.engine.contract.latentfile import encode_latents
+from stylegan_studio.engine.contract.errors import UserError
 from stylegan_studio.engine.contract.latents import Edit, Latent, RenderSettings, SpecError
 from stylegan_studio.engine.render.video import FRAMES, frame_count, video_job
 from stylegan_studio.engine.contract.video import KINDS, READ_BY, VideoSpec, reads
@@ -175,3 +176,10 @@ def test_the_cli_walks_through_a_latents_file(tmp_path, capsys):
         assert main(["video", "--model", str(model), "--out", str(out), *argv]) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith("stylegan-studio: error:") and "\n" not in err, err
+
+
+def test_a_direction_of_another_models_w_is_one_line():
+    G = tiny_generator(16)
+    spec = VideoSpec(kind="direction", seeds=(0,), frames_per_step=2, direction=tuple(np.ones(32)), sigma=1.0)
+    with pytest.raises(UserError, match="an edit has 32 values; this model's w has 16"):
+        FRAMES["direction"](G, spec)
