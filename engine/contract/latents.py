@@ -30,6 +30,9 @@ def seed_to_z(seeds, z_dim: int) -> np.ndarray:
     return np.stack([np.random.RandomState(int(s) % 2**32).randn(z_dim) for s in seeds]).astype(np.float32)
 
 
+MAX_SEED = 2 ** 32 - 1
+
+
 def parse_seeds(text: str, limit: int = 100_000) -> tuple[int, ...]:
     """'0-7, 42' → (0, 1, …, 7, 42); rejects anything else with a clear message."""
     seeds: list[int] = []
@@ -40,6 +43,8 @@ def parse_seeds(text: str, limit: int = 100_000) -> tuple[int, ...]:
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
         if hi < lo:
             raise SpecError(f"seed range {part!r} runs backwards")
+        if hi > MAX_SEED:   # NVIDIA's RandomState takes 0..2³²−1: a larger seed would repeat a smaller one's face
+            raise SpecError(f"seed {hi} is beyond the largest seed, {MAX_SEED}")
         if len(seeds) + hi - lo + 1 > limit:
             raise SpecError(f"too many seeds (more than {limit})")
         seeds.extend(range(lo, hi + 1))
@@ -265,6 +270,8 @@ class Latent:
     def __post_init__(self) -> None:
         if sum(v is not None for v in (self.seed, self.w, self.pos)) != 1:
             raise SpecError("a latent is either a seed, an explicit w or a position in seed space")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise SpecError(f"a seed is 0 to {MAX_SEED}, not {self.seed}")
         if self.pos is not None and (len(self.pos) != 2 or not all(math.isfinite(v) and 0 <= v < 2 ** 31
                                                                    for v in self.pos)):
             raise SpecError("a position in seed space needs two finite numbers from 0")

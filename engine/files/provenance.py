@@ -7,6 +7,8 @@ and specs were one) are read into today's requests. stdlib + numpy only.
 """
 from __future__ import annotations
 
+import os
+
 import math
 from dataclasses import fields
 
@@ -21,8 +23,9 @@ APP = "stylegan-studio"
 
 
 def model_record(model_id: str, name: str, path, **extra) -> dict:
-    """The model part of a record (extra: e.g. training_kimg of a live G_ema)."""
-    return {"model_id": model_id, "model_name": name, "model_path": str(path), **extra}
+    """The model part of a record (extra: e.g. training_kimg of a live G_ema); the path absolute, so that the
+    image is regenerated from any folder."""
+    return {"model_id": model_id, "model_name": name, "model_path": os.path.abspath(path) if path else "", **extra}
 
 
 def record(spec: RenderRequest, model: dict) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
 from pathlib import Path
 
@@ -74,7 +75,7 @@ class ModelSlot:
         if not path:
             raise UserError("no model file given")
         G, meta, notice = open_model(path, self.device)
-        self.G, self.meta, self.path = G, meta, str(path)
+        self.G, self.meta, self.path = G, meta, os.path.abspath(path)   # Recent Models and records: from anywhere
         self.stop_live()
         return notice
 
@@ -92,11 +93,11 @@ class ModelSlot:
         if self.live:
             meta = ModelMeta(name="", source=f"training run {self.live_source.run_dir}", kimg=round(self.live_kimg, 3))
             self.meta = save_model(self.live_G, path, meta)
-            self.G, self.path = self.live_G, str(path)
+            self.G, self.path = self.live_G, os.path.abspath(path)
             self.stop_live()
             return
         self.meta = save_model(self.render_G, path, ModelMeta(**{**self.meta.__dict__, "model_id": "", "name": ""}))
-        self.path = str(path)
+        self.path = os.path.abspath(path)
 
     # ---------------------------------------------------------------- live G_ema of a training run
     def start_live(self, source, refresh_s: float) -> bool:

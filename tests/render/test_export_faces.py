@@ -92,3 +92,15 @@ def test_generate_latents_writes_a_favourites_file_face_by_face(tmp_path, capsys
         args = ["generate", "--model", str(tmp_path / "m.safetensors"), "--latents", str(tmp_path / "f.npz")]
         assert main(args + (bad if bad[0] == "--grid" else bad + ["--out", str(out)])) == 1
         assert capsys.readouterr().err.count("\n") == 1                         # one line each
+
+
+def test_a_relative_model_path_is_recorded_absolute_and_regenerates_from_anywhere(tmp_path, monkeypatch, capsys):
+    save_model(tiny_generator(16), tmp_path / "m.safetensors")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--model", "m.safetensors", "--seeds", "5", "--out", "out"]) == 0
+    assert read_provenance(tmp_path / "out" / "seed0005.png")["model_path"] == str(tmp_path / "m.safetensors")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["generate", "--from-png", "../out/seed0005.png", "--grid", "again.png"]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open("again.png")),
+                                  np.asarray(Image.open(tmp_path / "out" / "seed0005.png")))

@@ -31,6 +31,11 @@ def test_parse_seeds_and_layers():
     for bad in ("", "a", "5-2", "-1"):
         with pytest.raises(SpecError):
             parse_seeds(bad)
+    assert parse_seeds("4294967295") == (2 ** 32 - 1,)          # RandomState's largest seed
+    with pytest.raises(SpecError, match="seed 4294967299 is beyond the largest seed, 4294967295"):
+        parse_seeds("4294967290-4294967299")                   # 2³² would wrap to seed 0's face
+    with pytest.raises(SpecError, match="a seed is 0 to 4294967295"):
+        Latent(seed=2 ** 32)
     ws_64 = (4, 4, 8, 8, 16, 16, 32, 32, 64, 64)             # the ws resolutions of a v1 64² model
     ws_1024 = tuple(2 ** (i // 2 + 2) for i in range(18))   # and of a v1 1024² model
     assert layer_ranges(ws_64) == {"coarse": (0, 1, 2, 3), "middle": (4, 5, 6, 7), "fine": (8, 9)}
