@@ -37,6 +37,9 @@ def show_view(win, view) -> None:
 
 
 def _face(win, spec: RenderImage) -> str:
+    # the Seeds pane draws in the face's class too: Next Seed after a class-2 face is a class-2 face
+    win.panes[Pane.SEEDS].choose_class(spec.latent.c if spec.latent.c is not None else
+                                       spec.mix_with.c if spec.mix_with is not None else None)
     win.state.set_latent(spec.latent, spec.mix_with, spec.mix_layers)
     return f"the face, {win.state.describe()}"
 

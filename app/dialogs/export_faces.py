@@ -40,6 +40,7 @@ class ExportFacesDialog(JobDialog):
         self.setMinimumWidth(520)
         self.from_seeds.setChecked(True)
         self.refresh()
+        state.changed.connect(self._show_settings)   # ψ moved with the dialog open: the line follows
 
     def _layout(self, browse: QToolButton) -> None:
         seeds_row = QHBoxLayout()
@@ -69,10 +70,17 @@ class ExportFacesDialog(JobDialog):
         self.from_favs.setEnabled(n > 0)
         if not n:
             self.from_seeds.setChecked(True)
-        self.settings_line.setText(f"{self.state.describe_settings()}  (the viewer's)")
+        self._show_settings()
+
+    def _show_settings(self) -> None:
+        """The viewer's settings the faces render at, and the class seeds are drawn in (a conditional model)."""
+        c = self.state.label_class
+        drawn = f" · seeds in class {c}" if c is not None and self.from_seeds.isChecked() else ""
+        self.settings_line.setText(f"{self.state.describe_settings()}{drawn}  (the viewer's)")
 
     def _show_used(self, *_) -> None:
         self.seeds.setEnabled(self.from_seeds.isChecked())
+        self._show_settings()
 
     def browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Folder for the faces", self.folder.text())
@@ -108,6 +116,7 @@ class ExportFacesDialog(JobDialog):
         if there and QMessageBox.question(
                 self, "Replace files?", f"{there:,} of the {len(names):,} files are in {req.folder} already. "
                                         "Replace them?") != QMessageBox.StandardButton.Yes:
+            self.message.setText("Nothing exported: choose another folder, or replace the files")
             return
         self.post_job(req, f"Exporting {len(names):,} faces…")
 

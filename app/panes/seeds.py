@@ -106,10 +106,14 @@ class SeedsPane(QWidget):
 
     def show_seeds(self, seeds: tuple[int, ...], c: int | None = None) -> None:
         """Show these seeds (in class `c` of a class-conditional model), e.g. a saved grid opened again."""
-        if c is not None and self.state.model is not None and c < self.state.model.c_dim:
-            self.class_box.setValue(c)
+        self.choose_class(c)
         self.entry.setText(format_seeds(seeds))
         self.apply_range()
+
+    def choose_class(self, c: int | None) -> None:
+        """Draw seeds in class `c` from now on (a class this model has; None changes nothing)."""
+        if c is not None and self.state.model is not None and c < self.state.model.c_dim:
+            self.class_box.setValue(c)
 
     def turn(self, step: int) -> None:
         """Previous / next page of the range."""

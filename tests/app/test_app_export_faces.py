@@ -63,6 +63,9 @@ def test_seeds_ask_before_replacing_files_and_bad_input_is_one_line(qtbot, tmp_p
     dialog.seeds.setText("6-9")
     dialog.start()
     assert asked == [f"2 of the 4 files are in {tmp_path / 'out'} already. Replace them?"] and posted == []
+    assert dialog.message.text().startswith("Nothing exported")      # not the last export's "Wrote 3 images"
+    win.state.set_settings(psi=0.3)                                   # with the dialog open: its line follows
+    assert dialog.settings_line.text().startswith("ψ 0.30 · cutoff all")
     monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
     dialog.start()
     assert isinstance(posted[-1], ExportFaces) and len(posted[-1].requests) == 4

@@ -218,6 +218,15 @@ def test_the_class_and_the_input_transform_travel_into_save_image(window, tmp_pa
     assert window.bridge.last(m.RenderImage).latent == Latent(seed=4, c=3)   # the viewer renders in that class
 
 
+def test_a_saved_face_opened_again_brings_its_class_to_the_seeds_pane(window):
+    from stylegan_studio.app import restore
+    window.bridge.model_info.emit(V2_COND)
+    restore._face(window, m.RenderImage(latent=Latent(seed=5, c=2)))
+    assert window.panes["seeds"].class_box.value() == 2 and window.state.latent == Latent(seed=5, c=2)
+    window.step_seed(1)
+    assert window.state.latent == Latent(seed=6, c=2)          # the next seed stays in the face's class
+
+
 def test_the_side_docks_tabs_show_their_full_names(window, qtbot):
     window.resize(*START_SIZE)   # the first launch's size on a screen that has it
     window.show()
