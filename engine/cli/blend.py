@@ -8,6 +8,7 @@ import numpy as np
 
 from ..nets.device import default_device
 from ..files.bundled import resolve_model
+from ..files.fileio import check_suffix
 from ..files.modelfile import save_model
 from ..files.pngio import save_png
 from ..files.provenance import APP
@@ -15,6 +16,7 @@ from .render import add_class_option
 from ..nets.blend import describe_blend
 from ..files.imported import open_model
 from ..render.blend_render import CACHE, blend_rows, make_blend
+from ..render.synth import check_class
 from ..contract.blend import BlendSpec
 from ..contract.latents import DEFAULT_PSI, RenderSettings, parse_seeds
 
@@ -48,6 +50,9 @@ def run_blend(args: argparse.Namespace) -> int:
     base, base_meta, notice = open_model(base_path, default_device())
     if notice:
         print(notice, file=sys.stderr)
+    if args.preview:   # what the preview needs is checked before the model is written, not after
+        check_suffix(args.preview, ".png")
+        check_class(base, args.cls)
     G, meta = make_blend(base, str(base_path), base_meta, args.other, spec)
     meta = save_model(G, args.out, meta, half=args.half)
     print(f"wrote {args.out}: id {meta.model_id}, {meta.source}")

@@ -238,6 +238,11 @@ def test_cli_blend_refuses_in_one_line(files, tmp_path, capsys):
     assert err == ("stylegan-studio: error: cannot blend: the resolution differs "
                    "(16² in the base, 32² in the other model)")
     assert not (tmp_path / "x.safetensors").exists()
+    for bad, text in ((["--class", "1"], "this model is unconditional"), ([], "cannot write p.jpg")):
+        preview = "p.png" if bad else "p.jpg"     # what the preview would fail on is said before the model is written
+        assert main(["blend", "--base", str(pb), "--other", str(pb), "--out", str(tmp_path / "x.safetensors"),
+                     "--preview", str(tmp_path / preview), *bad]) == 1
+        assert text in capsys.readouterr().err and not (tmp_path / "x.safetensors").exists()
     assert main(["blend", "--base", str(pb), "--other", str(big), "--at", "12", "--out", "y"]) == 1
     assert "power of two" in capsys.readouterr().err
 
