@@ -227,6 +227,7 @@ class BlendDialog(QDialog):
             return
         for view, images in zip(self.row_views, (ev.base_images, ev.blend_images, ev.other_images)):
             view.setPixmap(to_pixmap(np.concatenate(list(images), axis=1)))
+        self.save_btn.setEnabled(not self._saving)   # a blend is shown: it can be saved
         self._label_rows(ev.other_name)
         if ev.done is None:
             shares = ", ".join(f"{r}² {t:.0%}" for r, t in ev.weights)
@@ -239,11 +240,12 @@ class BlendDialog(QDialog):
                 and ev.source.stamp >= self._shown_stamp:
             for view in self.row_views[1:]:
                 view.clear()
-            self.message.setText(ev.message)
+            self.message.setText(sentence(ev.message))
+            self.save_btn.setEnabled(False)   # nothing to save until a blend can be made
         elif isinstance(ev.source, SaveBlend):
             self._saving = ""
             self.save_btn.setEnabled(True)
-            self.message.setText(ev.message)
+            self.message.setText(sentence(ev.message))
 
     # ---------------------------------------------------------------- saving
     def save(self, path: str | None = None) -> None:

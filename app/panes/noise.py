@@ -86,7 +86,8 @@ class NoisePane(QWidget):
         """Build one row per noise resolution of the model; none (StyleGAN3): say so and disable the pane."""
         if not info.has_noise:
             self.animate.setChecked(False)
-        self.none_note.setText("This model has no noise inputs (StyleGAN3): nothing to set here.")
+        why = " (StyleGAN3 has none)" if info.arch == "stylegan3" else " (trained without them)"
+        self.none_note.setText(f"This model has no noise inputs{why}: nothing to set here.")
         self.none_note.setVisible(not info.has_noise)
         self.controls.setEnabled(info.has_noise)
         while self.table.count():

@@ -37,6 +37,10 @@ def _res_name(res: int | None) -> str:
     return "the mapping network" if res is None else f"the synthesis layers at {res}²"
 
 
+def _differ(where: str) -> str:
+    return "differs" if where == "the mapping network" else "differ"
+
+
 def check_blendable(base, other) -> None:
     """Raise a one-line BlendError unless `other` has `base`'s architecture, sizes and layer shapes."""
     if base.arch != other.arch:
@@ -52,9 +56,9 @@ def check_blendable(base, other) -> None:
         where = _res_name(base.param_resolution(name) if name in mine else other.param_resolution(name))
         if name not in theirs or name not in mine:
             side = "the other model" if name not in theirs else "the base"
-            raise BlendError(f"cannot blend: {where} differ ({side} has no {name})")
+            raise BlendError(f"cannot blend: {where} {_differ(where)} ({side} has no {name})")
         if mine[name] != theirs[name]:
-            raise BlendError(f"cannot blend: {where} differ ({name} is {list(mine[name])} in the base, "
+            raise BlendError(f"cannot blend: {where} {_differ(where)} ({name} is {list(mine[name])} in the base, "
                              f"{list(theirs[name])} in the other model)")
 
 

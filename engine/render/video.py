@@ -113,7 +113,8 @@ def frames_noise(G, spec) -> Iterator[np.ndarray]:
     ws = styled_ws(G, latents_to_w(G, [Latent(seed=spec.seeds[0], c=spec.c)]),
                    RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
     if not G.noise_resolutions:
-        raise UserError("this model has no noise inputs (StyleGAN3): a noise video would not move")
+        raise UserError("this model has no noise inputs (StyleGAN3 has none; a StyleGAN2 may be trained without): a noise video "
+                        "would not move")
     chosen = set(spec.noise_res or G.noise_resolutions)
     keys = max(2, len(spec.seeds)) if spec.loop else 2
     gen = torch.Generator().manual_seed(spec.seeds[0])

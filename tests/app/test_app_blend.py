@@ -52,10 +52,12 @@ def test_the_dialog_blends_live_refuses_in_one_line_and_saves(window, qtbot, tmp
     with qtbot.waitSignal(window.bridge.error, timeout=30000):
         dialog.choose_other(str(big))
     text = dialog.message.text()
-    assert text.startswith("cannot blend: the resolution differs") and "\n" not in text
+    assert text.startswith("Cannot blend: the resolution differs") and "\n" not in text
+    assert not dialog.save_btn.isEnabled()              # no blend to save
 
     # save the blend and open it: its card names both parents
     blend_done(window, qtbot, lambda: dialog.choose_other(str(other)))
+    assert dialog.save_btn.isEnabled()
     out = tmp_path / "blend.safetensors"
     with qtbot.waitSignal(window.bridge.model_info, timeout=30000,
                           check_params_cb=lambda info: info.path == str(out)):
