@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton,
-                               QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QVBoxLayout)
 
 from ...engine.contract.messages import ExportVideo
 from ...engine.contract.latents import SpecError, parse_layers, parse_seeds
@@ -48,11 +48,19 @@ class ExportVideoDialog(JobDialog):
         self.path = QLineEdit(str(Path.cwd() / "video.mp4"))   # a full path: where it goes is on screen
         browse = QPushButton("…")
         browse.clicked.connect(self.browse)
+        self.settings_line = QLabel(wordWrap=True)
+        state.changed.connect(self._show_settings)
+        self._show_settings()
         self._layout(browse)
         self.kind.currentIndexChanged.connect(self._show_used)
         self.travelled.toggled.connect(self._show_used)
         self.through_favs.toggled.connect(self._show_used)
         self._show_used()
+
+    def _show_settings(self) -> None:
+        """ψ, cutoff, noise and input transform every frame is rendered at: the viewer's."""
+        self.settings_line.setText(f"{self.state.describe_settings()}  (the viewer's; a noise video animates its "
+                                   "own)")
 
     def _show_used(self, *_) -> None:
         """Grey out what the chosen kind does not read (a walk along the travelled path: its seeds and space too)."""
@@ -75,7 +83,7 @@ class ExportVideoDialog(JobDialog):
         for label, w in (("Kind", self.kind), ("Seeds", self.seeds), ("Interpolate in", self.space),
                          ("Frames per step", self.frames), ("Frames per second", self.fps),
                          ("Size (px)", self.size), ("Morph layers", self.layers), ("", self.loop), ("", self.travelled),
-                         ("", self.through_favs), ("File", out)):
+                         ("", self.through_favs), ("Rendered at", self.settings_line), ("File", out)):
             form.addRow(label, w)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -97,7 +105,7 @@ class ExportVideoDialog(JobDialog):
                          layers=parse_layers(self.layers.text(), ws_res) if self.layers.isEnabled() and
                          self.layers.text().strip() else (),
                          loop=self.loop.isChecked(), c=self.state.label_class, translate=s.translate,
-                         rotate=s.rotate)
+                         rotate=s.rotate, noise=s.noise)
         if self.travelled.isChecked() and reads(spec.kind, "path"):
             if len(self.state.travel_path) < 2:
                 raise SpecError("no path travelled yet: drag the image with Shift held (or in travel mode)")

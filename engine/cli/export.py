@@ -10,7 +10,7 @@ from ..contract.errors import UserError
 from ..render import exports
 from .render import add_class_option, add_transform_options, cli_model_record, load_cli_model
 from ..contract.latentfile import read_latents
-from ..contract.latents import DEFAULT_PSI, Latent, parse_layers, parse_seeds
+from ..contract.latents import DEFAULT_PSI, Latent, NoiseSpec, parse_layers, parse_seeds
 from ..contract.requests import FIGURES, RenderFigure
 from ..render.video import video_job
 from ..contract.video import KINDS, VideoSpec, check_format, decode_path
@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cutoff", type=int)
     p.add_argument("--layers", default="", help="morph: layers to interpolate (coarse, middle, fine, 0-3 …)")
     p.add_argument("--noise-res", default="", help="noise: resolutions to animate, e.g. 32,64 (default all)")
+    p.add_argument("--noise", default="const", help="the other kinds: the noise every frame gets, as generate's "
+                   "--noise (const, zero, random#SEED, or per resolution: 'const; 64:zero')")
     p.add_argument("--psi-range", default="-1,1.5", help="truncation: from,to")
     p.add_argument("--directions", help="direction: a directions file (from `directions`)")
     p.add_argument("--pick", default="0", help="direction: which one, by 0-based index or name")
@@ -80,7 +82,7 @@ def spec_from_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) ->
                      noise_res=_numbers("--noise-res", args.noise_res, int, "32,64"),
                      psi_range=_pair("--psi-range", args.psi_range), loop=not args.no_loop, easing=args.easing,
                      quality=args.quality, filter=args.filter, c=args.cls, translate=args.translate,
-                     rotate=args.rotate)
+                     rotate=args.rotate, noise=NoiseSpec.parse(args.noise))
 
 
 def direction_args(args: argparse.Namespace, ws_resolutions: tuple[int, ...]) -> dict:

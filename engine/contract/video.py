@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .latents import (DEFAULT_PSI, TRAVEL_SPACES, Latent, RenderSettings, SpecError, check_amounts, check_class,
-                      latent_to_json)
+from .latents import (DEFAULT_PSI, TRAVEL_SPACES, Latent, NoiseSpec, RenderSettings, SpecError, check_amounts,
+                      check_class, latent_to_json)
 
 MAX_PATH_POINTS = 100_000
 
@@ -19,7 +19,8 @@ FILTERS = ("nearest", "bilinear", "lanczos")
 # The VideoSpec fields only some kinds read (all read seeds, frames_per_step, fps, size, ψ): the export dialog
 # greys the others out. tests/render/test_video.py renders each kind with each field changed to hold it true.
 READ_BY = {"space": ("walk", "morph", "grid"), "layers": ("morph", "direction"),
-           "loop": ("walk", "noise", "grid", "direction"), "path": ("walk",), "latents": ("walk",)}
+           "loop": ("walk", "noise", "grid", "direction"), "path": ("walk",), "latents": ("walk",),
+           "noise": ("walk", "truncation", "morph", "grid", "direction")}   # a noise video animates its own
 
 
 def reads(kind: str, field: str) -> bool:
@@ -58,6 +59,7 @@ class VideoSpec:
                                           # their truncated ws lerped; the space is W
     translate: tuple[float, float] = (0.0, 0.0)  # the input transform of a model that has one (StyleGAN3)
     rotate: float = 0.0
+    noise: NoiseSpec = field(default_factory=NoiseSpec)   # the noise every frame is rendered with (the viewer's)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -92,7 +94,8 @@ class VideoSpec:
 
 def describe_spec(spec: VideoSpec) -> dict:
     """The spec as JSON-ready data (a video file's comment records it)."""
-    return {k: [latent_to_json(lat) for lat in v] if k == "latents" else v for k, v in spec.__dict__.items()}
+    return {k: [latent_to_json(lat) for lat in v] if k == "latents" else v.describe() if k == "noise" else v
+            for k, v in spec.__dict__.items()}
 
 
 def check_format(path: str) -> str:

@@ -277,8 +277,8 @@ def variation_units(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings,
     so memory stays at one batch however many draws are asked for.
     """
     if not G.noise_resolutions:
-        raise UserError("this model has no noise inputs (StyleGAN3 has none; a StyleGAN2 may be trained without): there is "
-                        "no noise variation to show")
+        raise UserError("this model has no noise inputs (StyleGAN3 has none; a StyleGAN2 may be trained "
+                        "without): there is no noise variation to show")
     if draws < 2 or draws > 1024:
         raise UserError(f"noise draws must be 2 to 1024, got {draws}")
     gen = torch.Generator().manual_seed(seed)

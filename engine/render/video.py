@@ -19,7 +19,7 @@ from ..files.fileio import WriteError, commit_temp, describe_os_error, temp_path
 from ..files.modelfile import ModelMeta
 from ..nets.api import GeneratorNet
 from ..files.pngio import make_grid
-from ..contract.latents import Edit, Latent, RenderSettings, seed_to_z
+from ..contract.latents import Edit, Latent, NoiseSpec, RenderSettings, seed_to_z
 from ..contract.video import VideoSpec, check_format, describe_spec, path_frames
 
 BATCH = 8
@@ -73,9 +73,9 @@ def _batches(G: GeneratorNet, ws: torch.Tensor, settings: RenderSettings) -> Ite
         yield to_uint8(synthesize(G, ws[i:i + BATCH], noise))
 
 
-def _moved(spec: VideoSpec) -> RenderSettings:
-    """Stored noise and the spec's input transform: the settings every frame is rendered with."""
-    return RenderSettings(translate=spec.translate, rotate=spec.rotate)
+def _moved(spec: VideoSpec, noise: bool = True) -> RenderSettings:
+    """The spec's noise (else the stored maps) and input transform: the settings every frame is rendered with."""
+    return RenderSettings(translate=spec.translate, rotate=spec.rotate, noise=spec.noise if noise else NoiseSpec())
 
 
 def frames_walk(G, spec):
@@ -113,12 +113,12 @@ def frames_noise(G, spec) -> Iterator[np.ndarray]:
     ws = styled_ws(G, latents_to_w(G, [Latent(seed=spec.seeds[0], c=spec.c)]),
                    RenderSettings(psi=spec.psi, cutoff=spec.cutoff))
     if not G.noise_resolutions:
-        raise UserError("this model has no noise inputs (StyleGAN3 has none; a StyleGAN2 may be trained without): a noise video "
-                        "would not move")
+        raise UserError("this model has no noise inputs (StyleGAN3 has none; a StyleGAN2 may be trained "
+                        "without): a noise video would not move")
     chosen = set(spec.noise_res or G.noise_resolutions)
     keys = max(2, len(spec.seeds)) if spec.loop else 2
     gen = torch.Generator().manual_seed(spec.seeds[0])
-    stored = prepare(G, _moved(spec))
+    stored = prepare(G, _moved(spec, noise=False))   # what it does not animate stays as stored
     anchors = [torch.randn(keys, 1, r, r, generator=gen) for r in G.noise_resolutions]
     pos = _positions(spec, keys)
     for i in range(0, len(pos), BATCH):

@@ -189,3 +189,13 @@ def test_relative_output_names_go_to_a_full_path_on_screen(pane, qtbot, tmp_path
     faces.path.setText(" rel.zip ")
     faces.start()
     assert pane.bridge.last(m.MakeAvatars).path == str(tmp_path / "rel.zip")   # the Dataset field gets this
+
+
+def test_a_video_is_rendered_with_the_viewers_noise(pane, qtbot):
+    from stylegan_studio.engine.contract.latents import NoiseSpec, ResNoise
+    dialog = ExportVideoDialog(pane.bridge, pane.state)
+    qtbot.addWidget(dialog)
+    assert dialog.spec().noise == NoiseSpec()
+    pane.state.set_settings(noise=NoiseSpec(ResNoise("zero")))
+    assert dialog.spec().noise == NoiseSpec(ResNoise("zero"))
+    assert "noise zero" in dialog.settings_line.text()          # said in the dialog, following the viewer

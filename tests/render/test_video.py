@@ -10,7 +10,7 @@ from stylegan_studio.engine.render.synth import render_latents
 from stylegan_studio.engine.files.modelfile import ModelMeta, save_model
 from stylegan_studio.engine.contract.latentfile import encode_latents
 from stylegan_studio.engine.contract.errors import UserError
-from stylegan_studio.engine.contract.latents import Edit, Latent, RenderSettings, SpecError
+from stylegan_studio.engine.contract.latents import Edit, Latent, NoiseSpec, RenderSettings, ResNoise, SpecError
 from stylegan_studio.engine.render.video import FRAMES, frame_count, video_job
 from stylegan_studio.engine.contract.video import KINDS, READ_BY, VideoSpec, reads
 
@@ -120,7 +120,8 @@ def test_the_fields_a_kind_reads_are_the_ones_that_change_its_frames(kind):
     direction = tuple(np.eye(G.w_dim, dtype=np.float64)[0])
     base = VideoSpec(kind=kind, seeds=(0, 1, 2), frames_per_step=3, psi=1.0, layers=(0, 1), direction=direction,
                      sigma=2.0)
-    changed = {"space": {"space": "z"}, "layers": {"layers": (2, 3)}, "loop": {"loop": False}}
+    changed = {"space": {"space": "z"}, "layers": {"layers": (2, 3)}, "loop": {"loop": False},
+               "noise": {"noise": NoiseSpec(ResNoise("zero"))}}
 
     def frames(spec):
         return np.concatenate(list(FRAMES[spec.kind](G, spec)))
@@ -183,3 +184,21 @@ def test_a_direction_of_another_models_w_is_one_line():
     spec = VideoSpec(kind="direction", seeds=(0,), frames_per_step=2, direction=tuple(np.ones(32)), sigma=1.0)
     with pytest.raises(UserError, match="an edit has 32 values; this model's w has 16"):
         FRAMES["direction"](G, spec)
+
+
+def test_the_cli_renders_frames_with_the_noise_asked_for(tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    save_model(tiny_generator(16), model)
+    first = {}
+    for noise in ("const", "zero"):
+        out = tmp_path / f"{noise}.webm"
+        assert main(["video", "--model", str(model), "--seeds", "0,1", "--frames-per-step", "2", "--noise", noise,
+                     "--quality", "100", "--out", str(out)]) == 0
+        first[noise] = decode(out)[0][0].astype(int)
+        with av.open(str(out)) as c:
+            assert f'"noise": "{noise}"' in {k.lower(): v for k, v in c.metadata.items()}["comment"]
+    still = tmp_path / "still"
+    assert main(["generate", "--model", str(model), "--seeds", "0", "--noise", "zero", "--out", str(still)]) == 0
+    want = np.asarray(Image.open(still / "seed0000.png")).astype(int)
+    assert np.abs(first["zero"] - want).mean() < np.abs(first["const"] - want).mean()   # (lossy: nearer, not equal)
+    assert main(["video", "--model", str(model), "--noise", "loud", "--out", str(tmp_path / "x.gif")]) == 1
