@@ -6,7 +6,7 @@ import importlib.metadata
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox,
                                QScrollArea, QTabBar)
@@ -223,8 +223,12 @@ class MainWindow(QMainWindow):
         self.panes[Pane.SEEDS].latent_chosen.connect(self.state.set_latent)
         self.panes[Pane.MIXING].cell_chosen.connect(self.state.set_latent)
         self.panes[Pane.LAYERS].view_changed.connect(self.render)
-        for key in (Pane.LAYERS, Pane.INTERPOLATION):  # panes that render only while their dock is in sight
-            self.docks[key].visibilityChanged.connect(self.panes[key].set_shown)
+        for key in (Pane.LAYERS, Pane.INTERPOLATION, Pane.TRUNCATION):  # panes that render only while in sight
+            dock = self.docks[key]
+            dock.visibilityChanged.connect(self.panes[key].set_shown)
+            # a tab floated out of its group was "visible" already (Qt moves a tab behind another off-screen): no
+            # visibilityChanged comes, so its pane stayed blank; once the window has placed it, look again
+            dock.topLevelChanged.connect(lambda floating, k=key: self._floated(k, floating))
         self.panes[Pane.LAYERS].channel_chosen.connect(self.panes[Pane.SEEDS].show_channel)
         for pane in self.panes.values():
             if hasattr(pane, "status"):
@@ -244,6 +248,19 @@ class MainWindow(QMainWindow):
         self.state.frame = (ev.request.latent, ev.image) if ev.request is not None else None
         self.viewer.show_image(ev.image, self.state.describe() + f" · {ev.seconds * 1000:.0f} ms")
         self.render_label.setText(f"render {ev.seconds * 1000:.0f} ms")
+
+    def _floated(self, key: str, floating: bool) -> None:
+        """A dock was floated or docked again: a tab floated from behind another kept its off-screen place (Qt
+        parks hidden tabs there), so it is brought over the window; then its pane is told whether it is in sight."""
+        dock = self.docks[key]
+        if floating and not self.screen().availableGeometry().intersects(dock.geometry()):
+            dock.move(self.geometry().center() - dock.rect().center())
+        QTimer.singleShot(0, lambda: self._look_again(key))
+
+    def _look_again(self, key: str) -> None:
+        """Tell a pane whether its dock is on screen now: shown, and not a tab behind another."""
+        dock = self.docks[key]
+        self.panes[key].set_shown(dock.isVisible() and (dock.isFloating() or not dock.visibleRegion().isEmpty()))
 
     def on_model(self, info) -> None:
         """A model is in use: update the status bar, the recent list and every pane."""

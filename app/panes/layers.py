@@ -41,7 +41,9 @@ class LayersPane(QWidget):
         for mode in LAYER_MODES:
             self.mode.addItem(MODE_TEXT[mode], mode)
         self.mode.currentIndexChanged.connect(self._changed)
-        self.chans = [QSpinBox(minimum=0, maximum=0, value=k) for k in range(3)]
+        # RGB starts at channels 0, 1, 2 (a maximum of 0 here clamped all three to 0: a grey picture); the open
+        # layer's channel count limits them later
+        self.chans = [QSpinBox(minimum=0, maximum=65535, value=k) for k in range(3)]
         for spin, colour in zip(self.chans, ("red", "green", "blue")):
             spin.setToolTip(f"Channel shown (RGB mode: in {colour})")
             spin.valueChanged.connect(self._changed)

@@ -23,6 +23,7 @@ class TruncationPane(QWidget):
     def __init__(self, bridge, state) -> None:
         super().__init__()
         self.bridge, self.state = bridge, state
+        self.shown: bool | None = None  # set by the window from its dock (isVisible() is True for a tab behind another)
         self.psi = QSlider(Qt.Orientation.Horizontal, minimum=-100, maximum=200, value=round(state.settings.psi * 100))
         self.psi_label = QLabel()
         self.cutoff = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=10, value=10)
@@ -156,9 +157,16 @@ class TruncationPane(QWidget):
 
     def request_strip(self) -> None:
         """Render the current face at the paper's ψ values."""
-        if self.state.model is None or not self.isVisible():
+        shown = self.isVisible() if self.shown is None else self.shown
+        if self.state.model is None or not shown:
             return
         self.bridge.submit(self.strip_request(self.bridge.next_stamp(), THUMB))
+
+    def set_shown(self, shown: bool) -> None:
+        """Its dock came into sight (its tab raised) or went out: a strip out of sight is not rendered."""
+        self.shown = bool(shown)
+        if self.shown:
+            self.request_strip()
 
     def strip_request(self, stamp: int = 0, thumb: int | None = None) -> RenderTruncationStrip:
         """The strip as shown (thumbnails of `thumb` px) or as saved (None: the model's size)."""

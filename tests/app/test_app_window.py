@@ -366,3 +366,15 @@ def test_the_status_bar_says_opened_once_the_model_is_open(window, qtbot):
     with qtbot.waitSignal(window.bridge.model_info, timeout=20000):
         window.open_model(window.state.model.path)
     assert window.statusBar().currentMessage().startswith("Opened tiny")
+
+
+def test_the_psi_strip_renders_only_while_its_tab_is_in_sight(window, monkeypatch):
+    from stylegan_studio.engine.contract.requests import RenderTruncationStrip
+    sent = []
+    submit = window.bridge.submit
+    monkeypatch.setattr(window.bridge, "submit", lambda req: sent.append(req) or submit(req))
+    window.docks[Pane.NOISE].raise_()                         # the strip's tab behind Noise's
+    window.panes[Pane.TRUNCATION].set_values(0.4, None)
+    assert not [r for r in sent if isinstance(r, RenderTruncationStrip)]   # six faces nobody sees: not rendered
+    window.docks[Pane.TRUNCATION].raise_()
+    assert [r.settings.psi for r in sent if isinstance(r, RenderTruncationStrip)] == [0.4]

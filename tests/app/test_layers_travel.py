@@ -32,6 +32,7 @@ def test_the_layers_pane_follows_the_face_and_picks_a_channel_for_the_seeds(wind
         "4x4/const", "4x4/conv1", "8x8/conv0", "8x8/conv1", "16x16/conv0", "16x16/conv1"]
     assert "16² " in pane.layers.item(5).text() and pane.layer() == "16x16/conv1"
     assert window.panes[Pane.LAYERS].live_request(1) is None            # hidden: the frame carries nothing
+    assert [c.value() for c in pane.chans] == [0, 1, 2]                 # RGB of three channels, not one grey
     with qtbot.waitSignal(window.bridge.results("layers"), timeout=20000):
         window.docks[Pane.LAYERS].show()
         window.docks[Pane.LAYERS].raise_()
@@ -62,6 +63,14 @@ def test_the_layers_pane_follows_the_face_and_picks_a_channel_for_the_seeds(wind
     with qtbot.waitSignal(window.bridge.saved, timeout=20000):         # Save view…: the same pixels, with provenance
         pane.save_view(str(tmp_path / "view.png"))
     assert np.array_equal(np.asarray(Image.open(tmp_path / "view.png").convert("RGB")), pane.last.images[0])
+
+
+def test_a_pane_floated_out_from_behind_its_tab_renders(window, qtbot):
+    pane, dock = window.panes[Pane.LAYERS], window.docks[Pane.LAYERS]   # a tab behind Noise at the start
+    assert not pane.shown
+    with qtbot.waitSignal(window.bridge.results("layers"), timeout=20000):
+        dock.setFloating(True)                                         # as its title bar's float button does
+    assert pane.shown and not pane.view.pixmap().isNull()
 
 
 def test_a_shift_drag_travels_through_seed_space_and_the_result_drags_into_the_mixing_grid(window, qtbot, tmp_path):
