@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
     def _action(self, menu, text: str, slot, shortcut=None, icon_name: str | None = None) -> QAction:
         act = QAction(icon(icon_name) if icon_name else QAction(text).icon(), text, self)
         if isinstance(shortcut, QKeySequence.StandardKey):
-            act.setShortcuts(shortcut)   # every binding of the platform: Redo is Ctrl+Y and Ctrl+Shift+Z on Linux
+            act.setShortcuts(shortcut)   # every binding of the platform (Redo: Ctrl+Shift+Z; Ctrl+Y is added)
         elif shortcut:
             act.setShortcut(QKeySequence(shortcut))
         act.triggered.connect(slot)
@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         file = self.menuBar().addMenu("&File")
         self._action(file, "Open Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
         self.recent_menu = file.addMenu("Recent Models")
+        self.recent_menu.aboutToShow.connect(self._refresh_recent)   # a file moved since: said when it is looked at
         self._action(file, "Open Saved Image…", self.open_saved_image_dialog, "Ctrl+Shift+O", "fa5s.image")
         self.save_action = self._action(file, "Save Image…", lambda: self.save_image(), QKeySequence.StandardKey.Save,
                                         "fa5s.save")
@@ -164,6 +165,8 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit, "Undo", self.undo, QKeySequence.StandardKey.Undo, "fa5s.undo")
         self.redo_action = self._action(edit, "Redo", self.redo, QKeySequence.StandardKey.Redo, "fa5s.redo")
+        if QKeySequence("Ctrl+Y") not in self.redo_action.shortcuts():   # the platform's may lack it (Linux themes)
+            self.redo_action.setShortcuts([*self.redo_action.shortcuts(), QKeySequence("Ctrl+Y")])
         edit.addSeparator()
         self.copy_action = self._action(edit, "Copy Image", self.copy_image, QKeySequence.StandardKey.Copy, "fa5s.copy")
         for signal in (self.history.changed, self.state.changed):
@@ -555,9 +558,22 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
 
     def _refresh_recent(self) -> None:
+        """The Recent Models menu (rebuilt as it opens): a file that is gone is greyed out, not offered to fail."""
         self.recent_menu.clear()
-        for p in self.qsettings.value("recent", [], type=list):
-            self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_model(p)).setToolTip(p)
+        recent = self.qsettings.value("recent", [], type=list)
+        for p in recent:
+            there = Path(p).is_file()
+            act = self.recent_menu.addAction(Path(p).name + ("" if there else " (not found)"),
+                                             lambda p=p: self.open_model(p))
+            act.setToolTip(p)
+            act.setEnabled(there)
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Recent Models", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.remember(recent=[])
+        self._refresh_recent()
 
     def _restore(self) -> None:
         geometry, layout = self.qsettings.value("geometry"), self.qsettings.value("layout")

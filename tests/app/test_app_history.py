@@ -17,7 +17,7 @@ def test_undo_and_redo_step_through_the_views(window, qtbot):  # noqa: F811
     settled(window, qtbot, 1)                          # the first view
     assert not window.undo_action.isEnabled() and not window.redo_action.isEnabled()
     assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
-    assert QKeySequence("Ctrl+Shift+Z") in window.redo_action.shortcuts()   # as well as Ctrl+Y
+    assert {QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")} <= set(window.redo_action.shortcuts())   # any theme
     window.state.set_latent(Latent(seed=5), Latent(seed=9), (0, 1))
     settled(window, qtbot, 2)
     for value in range(60, 20, -5):                    # a drag of the ψ slider: one step

@@ -196,7 +196,17 @@ def test_the_window_opens_nvidia_pickles_and_shows_their_source_note(window, tmp
     assert window.model_label.toolTip() == V3.source_note
     assert window.statusBar().currentMessage() == f"Converted once · {V3.source_note}"
     assert window.qsettings.value("recent", [], type=list)[0] == str(pkl)
-    assert [a.text() for a in window.recent_menu.actions()] == [pkl.name]
+    assert [a.text() for a in window.recent_menu.actions()] == [pkl.name, "", "Clear Recent Models"]
+
+
+def test_a_recent_model_that_is_gone_is_greyed_out_and_the_list_can_be_cleared(window, tmp_path):
+    gone = tmp_path / "moved.safetensors"
+    window.remember(recent=[str(gone)])
+    window.recent_menu.aboutToShow.emit()                     # as the menu opens
+    first = window.recent_menu.actions()[0]
+    assert first.text() == "moved.safetensors (not found)" and not first.isEnabled() and first.toolTip() == str(gone)
+    window.recent_menu.actions()[-1].trigger()                # Clear Recent Models
+    assert window.recent_menu.actions() == [] and window.qsettings.value("recent", [], type=list) == []
 
 
 def test_the_class_and_the_input_transform_travel_into_save_image(window, tmp_path):
