@@ -168,11 +168,12 @@ class LayersPane(QWidget):
         if ev.layer != self.layer():
             return  # an older view, asked for before the layer changed
         self.last = ev
-        self.view.setPixmap(to_pixmap(ev.images[0], self._side(ev.images[0].shape[1])))
         what = "whole layer" if ev.mode == "grid" else "shown channels"
         self.caption.setText(f"{ev.layer} · {ev.channels} channels · values {ev.lo:.3g} … {ev.hi:.3g} ({what}); "
                              "each channel scaled to its own range" +
                              (" · click a channel to pick it" if ev.mode == "grid" else ""))
+        self.layout().activate()   # the caption may take two lines: the view's room is measured after that
+        self.view.setPixmap(to_pixmap(ev.images[0], self._side(ev.images[0].shape[1])))
 
     def _side(self, w: int) -> int:
         """The displayed side: the view's room (enlarged with nearest neighbour: cells stay crisp)."""

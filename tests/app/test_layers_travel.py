@@ -38,6 +38,7 @@ def test_the_layers_pane_follows_the_face_and_picks_a_channel_for_the_seeds(wind
         window.docks[Pane.LAYERS].raise_()
     first = pane.last
     assert first.layer == "16x16/conv1" and first.mode == "grid" and not pane.view.pixmap().isNull()
+    assert pane.view.pixmap().height() <= pane.view.height()          # the first view fits, caption and all
     with qtbot.waitSignal(window.bridge.results("layers"), timeout=20000) as sig:
         window.panes[Pane.TRUNCATION].set_values(0.2, None)             # ψ moves: the view follows
     assert not np.array_equal(sig.args[0].images, first.images)
