@@ -500,6 +500,10 @@ class MainWindow(QMainWindow):
 
     def save_travel_path(self, path: str | None = None) -> None:
         """Write the path travelled in this window, for `video --kind walk --path FILE`."""
+        if len(self.state.travel_path) < 2:   # said before a file name is asked for, not after
+            self.statusBar().showMessage("No path travelled yet: drag the image with Shift held (or in Seed → "
+                                         "Travel Mode)", 8000)
+            return
         path = save_name(self, "Save travelled path", "travel.json", "Travelled path (*.json)", path)
         if path:
             self.bridge.post(SaveTravelPath(path, tuple(self.state.travel_path), self.state.travel_space))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QFileDialog, QPushButton
 from PySide6.QtTest import QTest
 
 from studio_window import start_window, tiny_model
@@ -74,7 +74,12 @@ def test_a_pane_floated_out_from_behind_its_tab_renders(window, qtbot):
     assert pane.shown and not pane.view.pixmap().isNull()
 
 
-def test_a_shift_drag_travels_through_seed_space_and_the_result_drags_into_the_mixing_grid(window, qtbot, tmp_path):
+def test_a_shift_drag_travels_through_seed_space_and_the_result_drags_into_the_mixing_grid(window, qtbot, tmp_path,
+                                                                                           monkeypatch):
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: asked.append(a) or ("", ""))
+    window.save_travel_path()                            # nothing travelled: said at once, no file name asked for
+    assert asked == [] and window.statusBar().currentMessage().startswith("No path travelled yet")
     window.state.set_latent(Latent(seed=3))
     label = window.viewer.label
     start = window.viewer.image.copy()
