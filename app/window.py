@@ -433,11 +433,23 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         """Back to the view before (the face, its mixing, ψ, cutoff, noise): Edit → Undo."""
-        self._step(self.history.undo(), "Back to", "Nothing to undo")
+        if not self._stop_animation():
+            self._step(self.history.undo(), "Back to", "Nothing to undo")
 
     def redo(self) -> None:
         """Forward to the view undone last: Edit → Redo."""
-        self._step(self.history.redo(), "Forward to", "Nothing to redo")
+        if not self._stop_animation():
+            self._step(self.history.redo(), "Forward to", "Nothing to redo")
+
+    def _stop_animation(self) -> bool:
+        """Undo or Redo while the noise animates stops it, back to the noise before it (the animation redraws
+        the noise 8 times a second: a step through the history would be overwritten at once); True if it ran."""
+        animate = self.panes[Pane.NOISE].animate
+        if not animate.isChecked():
+            return False
+        animate.setChecked(False)
+        self.statusBar().showMessage("Noise animation stopped: back to the noise before it", 5000)
+        return True
 
     def _step(self, view, done: str, none: str) -> None:
         if view is None:

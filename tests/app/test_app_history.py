@@ -54,3 +54,15 @@ def test_another_model_starts_the_history_again(window, qtbot):  # noqa: F811
         window.bridge.post(NewModel(resolution=16, channels=16, z_dim=8))   # another w_dim: that w does not fit it
     settled(window, qtbot, 1)
     assert window.history.undo() is None and not window.undo_action.isEnabled()
+
+
+def test_undo_while_the_noise_animates_stops_it_back_at_the_noise_before(window, qtbot):  # noqa: F811
+    noise = window.panes[Pane.NOISE]
+    settled(window, qtbot, 1)
+    before = window.state.settings.noise
+    noise.animate.setChecked(True)
+    qtbot.waitUntil(lambda: window.state.settings.noise != before, timeout=5000)   # it redraws the noise
+    window.undo()
+    assert not noise.animate.isChecked() and noise.rows
+    assert all(window.state.settings.noise.at(r) == before.at(r) for r in noise.rows)
+    assert window.statusBar().currentMessage().startswith("Noise animation stopped")
