@@ -8,6 +8,19 @@ from PySide6.QtCore import QObject, Signal
 from ..engine.contract.messages import ModelInfo
 from ..engine.contract.latents import DEFAULT_PSI, Latent, NoiseSpec, RenderSettings
 
+NOISE_MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))   # the window's words for the modes
+
+
+def noise_words(spec: NoiseSpec, resolutions=()) -> str:
+    """The noise in the Noise pane's words: 'stored', or 'stored; 8² off; 16² stored ×0.5; 32² resampled'."""
+    word = {mode: text.lower() for text, mode in NOISE_MODES}
+
+    def one(n) -> str:
+        return word[n.mode] + (f" ×{n.strength:g}" if n.strength != 1.0 else "")
+    rest = [f"{r}² {one(spec.at(r))}" for r in sorted(set(resolutions) | dict(spec.per_res).keys())
+            if spec.at(r) != spec.default]
+    return "; ".join([one(spec.default), *rest])
+
 
 class ExploreState(QObject):
     """Holds the exploration settings; panes change it, the window renders on `changed`."""
@@ -110,7 +123,7 @@ class ExploreState(QObject):
         s = self.settings
         parts = [f"ψ {s.psi:.2f}", f"cutoff {'all' if s.cutoff is None else s.cutoff}"]
         if self.model is None or self.model.has_noise:
-            parts.append(f"noise {s.noise.describe()}")
+            parts.append(f"noise {noise_words(s.noise)}")
         if s.transformed:
             parts.append(f"moved {s.translate[0]:+.2f},{s.translate[1]:+.2f} rotated {s.rotate:+.0f}°")
         return " · ".join(parts)

@@ -11,8 +11,9 @@ from ...engine.contract.messages import ExportStill
 from ...engine.contract.requests import RenderVariation
 from ...engine.contract.latents import COARSE_MAX, MIDDLE_MAX, NoiseSpec, ResNoise
 from ..qtutil import grey_pixmap, icon, save_name
+from ..state import NOISE_MODES
 
-MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))
+MODES = NOISE_MODES   # (the words the viewer's caption uses too)
 TARGET = "variation"  # render target of the std map
 
 

@@ -198,4 +198,4 @@ def test_a_video_is_rendered_with_the_viewers_noise(pane, qtbot):
     assert dialog.spec().noise == NoiseSpec()
     pane.state.set_settings(noise=NoiseSpec(ResNoise("zero")))
     assert dialog.spec().noise == NoiseSpec(ResNoise("zero"))
-    assert "noise zero" in dialog.settings_line.text()          # said in the dialog, following the viewer
+    assert "noise off" in dialog.settings_line.text()           # said in the dialog (the Noise pane's word)

@@ -14,7 +14,7 @@ from stylegan_studio.app.panes.truncation import PSIS, TruncationPane
 from stylegan_studio.app.qtutil import latent_from_mime, latent_to_mime
 from stylegan_studio.app.state import ExploreState
 from stylegan_studio.engine.contract import messages as m
-from stylegan_studio.engine.contract.latents import Latent
+from stylegan_studio.engine.contract.latents import Latent, NoiseSpec, ResNoise
 
 INFO = m.ModelInfo(name="t", path="", model_id="x", resolution=16, num_ws=6, z_dim=16, w_dim=16,
                    layer_resolutions=(4, 4, 8, 8, 16, 16), device="cpu")
@@ -599,7 +599,6 @@ def test_model_info_asks_again_for_another_model_but_not_for_each_live_refresh(q
 
 
 def test_the_seed_page_re_renders_for_psi_not_for_noise_or_another_face(env, qtbot):
-    from stylegan_studio.engine.contract.latents import NoiseSpec
     bridge, state = env
     pane = SeedsPane(bridge, state)
     qtbot.addWidget(pane)
@@ -675,3 +674,10 @@ def test_a_run_folder_with_nothing_saved_offers_no_resume(training, tmp_path):
     (tmp_path / "state-000004.safetensors").write_bytes(b"")
     box, choices = pane.used_folder_box(str(tmp_path))
     assert sorted(choices.values()) == ["other", "resume"]
+
+
+def test_the_caption_names_the_noise_in_the_noise_panes_words():
+    from stylegan_studio.app.state import noise_words
+    spec = NoiseSpec(per_res=((8, ResNoise("zero")), (16, ResNoise("const", 0, 0.5)), (32, ResNoise("random", 1))))
+    assert noise_words(NoiseSpec()) == "stored"
+    assert noise_words(spec) == "stored; 8² off; 16² stored ×0.5; 32² resampled"
