@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from ..engine.contract.messages import NewModel
 from .bridge import EngineBridge, bundled_model_path
-from .window import MainWindow
+from .window import MainWindow, last_model, studio_settings
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -27,9 +27,10 @@ def launch(argv: list[str]) -> int:
     app.setApplicationName("StyleGAN Studio")
     app.setOrganizationName("stylegan-studio")
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-    path = args.model or args.path
+    settings = studio_settings()
+    path = args.model or args.path or last_model(settings)   # where the last session left off; first: bundled
     bridge = EngineBridge(model_path=path, load_bundled=path is None)
-    window = MainWindow(bridge)
+    window = MainWindow(bridge, settings)
     bridge.start()
     if path is None and bundled_model_path() is None:
         bridge.post(NewModel())

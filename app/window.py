@@ -15,6 +15,7 @@ from ..engine.contract.messages import ExportStill, LoadModel, SaveTravelPath
 from ..engine.contract.latents import SEED_ROW, Latent, seed_position
 from ..engine.contract.modelconfig import ARCH_NAMES
 from ..engine.contract.requests import FIGURES, RenderFigure, RenderImage
+from .bridge import bundled_model_path
 from .dialogs.blend import BlendDialog
 from .dialogs.export_faces import ExportFacesDialog
 from .dialogs.export_video import ExportVideoDialog
@@ -31,6 +32,16 @@ from .viewer import ImageViewer
 
 VIEWER = "viewer"   # the render target of the central image
 MAX_RECENT = 8
+def studio_settings() -> QSettings:
+    """The window's settings (layout, recent models, favourites) in the user's settings folder."""
+    return QSettings("stylegan-studio", "stylegan-studio")
+
+
+def last_model(settings: QSettings) -> str | None:
+    """The model the studio had open when it was closed (the newest Recent Models entry still there), or None."""
+    return next((p for p in settings.value("recent", [], type=list) if Path(p).is_file()), None)
+
+
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
 SEEDS_PER_SIDE = 2.0  # a drag across the whole image travels two seeds
 PATH_STEP = 0.005     # the travelled path keeps points at least this far apart (in seeds): it stays small
@@ -62,7 +73,7 @@ class MainWindow(QMainWindow):
     def __init__(self, bridge, settings: QSettings | None = None) -> None:
         super().__init__()
         self.bridge = bridge
-        self.qsettings = settings or QSettings("stylegan-studio", "stylegan-studio")
+        self.qsettings = settings or studio_settings()
         self.state = ExploreState()
         self.history = History(self.state)
         self.video_dialog = None
@@ -291,6 +302,13 @@ class MainWindow(QMainWindow):
     def on_error(self, ev) -> None:
         """Errors are shown, never fatal; a failed open keeps the previous model."""
         self.statusBar().showMessage(f"Error: {ev.message}", 15000)
+        if isinstance(ev.source, LoadModel) and self.state.model is None and bundled_model_path() is not None \
+                and ev.source.path != str(bundled_model_path()):
+            # the model of the last session did not open: the bundled one rather than an empty window
+            self.bridge.post(LoadModel(str(bundled_model_path())))
+            self.statusBar().showMessage(f"Could not reopen the last model ({ev.message}): showing the bundled one",
+                                         20000)
+            return
         if isinstance(ev.source, LoadModel):
             self.saved_images.on_model_failed()
             box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open model", ev.message, parent=self)

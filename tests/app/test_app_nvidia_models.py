@@ -254,3 +254,22 @@ def test_the_status_bar_says_when_a_snapshot_was_taken_while_growing(window):
     assert "64² (grown to 32²) ·" in window.model_label.text()
     window.bridge.model_info.emit(v1)
     assert "grown" not in window.model_label.text()
+
+
+def test_the_studio_reopens_the_last_model_or_falls_back_to_the_bundled_one(window, tmp_path):
+    from stylegan_studio.app.bridge import bundled_model_path
+    from stylegan_studio.app.window import last_model
+    kept = tmp_path / "mine.safetensors"
+    kept.write_bytes(b"x")
+    window.remember(recent=[str(tmp_path / "gone.safetensors"), str(kept)])
+    assert last_model(window.qsettings) == str(kept)           # the newest entry still there
+    window.remember(recent=[])
+    assert last_model(window.qsettings) is None               # a first launch: the bundled model
+    # the last model no longer opens (damaged since): the bundled one, not an empty window
+    window.bridge.error.emit(m.ErrorEvent("mine.safetensors: damaged", m.LoadModel(str(kept))))
+    assert window.bridge.last(m.LoadModel) == m.LoadModel(str(bundled_model_path()))
+    assert window.statusBar().currentMessage().startswith("Could not reopen the last model")
+    window.bridge.model_info.emit(V2_COND)                    # a model is open: a failed open keeps it, as before
+    n = len(window.bridge.commands)
+    window.bridge.error.emit(m.ErrorEvent("other: damaged", m.LoadModel(str(tmp_path / "other.safetensors"))))
+    assert len(window.bridge.commands) == n
