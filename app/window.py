@@ -263,6 +263,23 @@ class MainWindow(QMainWindow):
         self.viewer.show_image(ev.image, self.state.describe() + f" · {ev.seconds * 1000:.0f} ms")
         self.render_label.setText(f"render {ev.seconds * 1000:.0f} ms")
 
+    def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802 (Qt name)
+        """Tab skips the controls of a pane whose tab is behind another: Qt parks such a pane off-screen, not
+        hidden, so Tab reached its sliders and keys changed settings no one could see."""
+        start = QApplication.focusWidget()
+        for _ in range(2000):   # (a bound: the focus chain is a cycle)
+            if not super().focusNextPrevChild(forward):
+                return False
+            widget = QApplication.focusWidget()
+            if widget is None or widget is start or not self._parked(widget):
+                return True
+        return True
+
+    def _parked(self, widget) -> bool:
+        """Whether `widget` is in a docked pane that is out of sight (a tab behind another)."""
+        return any(d.isAncestorOf(widget) and d.isVisible() and not d.isFloating() and d.visibleRegion().isEmpty()
+                   for d in self.docks.values())
+
     def _floated(self, key: str, floating: bool) -> None:
         """A dock was floated or docked again: a tab floated from behind another kept its off-screen place (Qt
         parks hidden tabs there), so it is brought over the window; then its pane is told whether it is in sight."""

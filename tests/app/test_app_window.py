@@ -378,3 +378,19 @@ def test_the_psi_strip_renders_only_while_its_tab_is_in_sight(window, monkeypatc
     assert not [r for r in sent if isinstance(r, RenderTruncationStrip)]   # six faces nobody sees: not rendered
     window.docks[Pane.TRUNCATION].raise_()
     assert [r.settings.psi for r in sent if isinstance(r, RenderTruncationStrip)] == [0.4]
+
+
+def test_tab_skips_the_panes_whose_tabs_are_behind_others(window):
+    from PySide6.QtWidgets import QApplication
+    window.docks[Pane.NOISE].raise_()
+    window.docks[Pane.MIXING].raise_()
+    QApplication.processEvents()
+    window.panes[Pane.NOISE].animate.setFocus()
+    visited = set()
+    for _ in range(60):
+        window.focusNextPrevChild(True)
+        focus = QApplication.focusWidget()
+        visited |= {k for k, d in window.docks.items() if d.isAncestorOf(focus)}
+    # Truncation, Directions, Interpolation, Layers and Training sit behind Noise's and Mixing's tabs: their
+    # sliders were reached, and a key changed a setting no one could see
+    assert visited == {Pane.SEEDS, Pane.MIXING, Pane.NOISE}
