@@ -321,10 +321,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Error: {ev.message}", 15000)
         if isinstance(ev.source, LoadModel) and self.state.model is None and bundled_model_path() is not None \
                 and ev.source.path != str(bundled_model_path()):
-            # the model of the last session did not open: the bundled one rather than an empty window
+            # the first model (the last session's, or one named on the command line) did not open: the bundled
+            # one rather than an empty window
             self.bridge.post(LoadModel(str(bundled_model_path())))
-            self.statusBar().showMessage(f"Could not reopen the last model ({ev.message}): showing the bundled one",
-                                         20000)
+            self.statusBar().showMessage(f"Could not open {Path(ev.source.path).name} ({ev.message}): showing the "
+                                         "bundled model", 20000)
             return
         if isinstance(ev.source, LoadModel):
             self.saved_images.on_model_failed()
