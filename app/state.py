@@ -11,14 +11,13 @@ from ..engine.contract.latents import DEFAULT_PSI, Latent, NoiseSpec, RenderSett
 NOISE_MODES = (("Stored", "const"), ("Resampled", "random"), ("Off", "zero"))   # the window's words for the modes
 
 
-def noise_words(spec: NoiseSpec, resolutions=()) -> str:
+def noise_words(spec: NoiseSpec) -> str:
     """The noise in the Noise pane's words: 'stored', or 'stored; 8² off; 16² stored ×0.5; 32² resampled'."""
     word = {mode: text.lower() for text, mode in NOISE_MODES}
 
     def one(n) -> str:
         return word[n.mode] + (f" ×{n.strength:g}" if n.strength != 1.0 else "")
-    rest = [f"{r}² {one(spec.at(r))}" for r in sorted(set(resolutions) | dict(spec.per_res).keys())
-            if spec.at(r) != spec.default]
+    rest = [f"{r}² {one(n)}" for r, n in sorted(spec.per_res) if n != spec.default]
     return "; ".join([one(spec.default), *rest])
 
 

@@ -32,6 +32,8 @@ from .viewer import ImageViewer
 
 VIEWER = "viewer"   # the render target of the central image
 MAX_RECENT = 8
+
+
 def studio_settings() -> QSettings:
     """The window's settings (layout, recent models, favourites) in the user's settings folder."""
     return QSettings("stylegan-studio", "stylegan-studio")
@@ -40,6 +42,11 @@ def studio_settings() -> QSettings:
 def last_model(settings: QSettings) -> str | None:
     """The model the studio had open when it was closed (the newest Recent Models entry still there), or None."""
     return next((p for p in settings.value("recent", [], type=list) if Path(p).is_file()), None)
+
+
+def in_sight(dock: QDockWidget) -> bool:
+    """Whether a dock is on screen: shown, and floating or not a tab behind another (Qt parks those off-screen)."""
+    return dock.isVisible() and (dock.isFloating() or not dock.visibleRegion().isEmpty())
 
 
 START_SIZE = (1360, 860)  # first launch, shrunk to the screen; every pane scrolls rather than force a larger window
@@ -276,9 +283,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _parked(self, widget) -> bool:
-        """Whether `widget` is in a docked pane that is out of sight (a tab behind another)."""
-        return any(d.isAncestorOf(widget) and d.isVisible() and not d.isFloating() and d.visibleRegion().isEmpty()
-                   for d in self.docks.values())
+        """Whether `widget` is in a shown pane that is out of sight (a tab behind another)."""
+        return any(d.isAncestorOf(widget) and d.isVisible() and not in_sight(d) for d in self.docks.values())
 
     def _floated(self, key: str, floating: bool) -> None:
         """A dock was floated or docked again: a tab floated from behind another kept its off-screen place (Qt
@@ -290,8 +296,7 @@ class MainWindow(QMainWindow):
 
     def _look_again(self, key: str) -> None:
         """Tell a pane whether its dock is on screen now: shown, and not a tab behind another."""
-        dock = self.docks[key]
-        self.panes[key].set_shown(dock.isVisible() and (dock.isFloating() or not dock.visibleRegion().isEmpty()))
+        self.panes[key].set_shown(in_sight(self.docks[key]))
 
     def on_model(self, info) -> None:
         """A model is in use: update the status bar, the recent list and every pane."""

@@ -337,7 +337,11 @@ class TrainingPane(QWidget):
 
     def new_run(self) -> None:
         """The first-run settings in a fresh run folder (the dataset stays)."""
-        self.form.set_config(FIRST_RUN)
+        self.resolution.blockSignals(True)   # its change would check the dataset too: once, below, is enough
+        try:
+            self.form.set_config(FIRST_RUN)
+        finally:
+            self.resolution.blockSignals(False)
         self.run_dir.setText(new_run_dir())
         self.shown_run = ""
         self._fit_phases()

@@ -178,11 +178,8 @@ def run_generate(args: argparse.Namespace) -> int:
         exports.save(args.grid, G, spec, model)
         print(f"wrote {args.grid} ({len(seeds)} images)")
         return 0
-    specs = [RenderImage(latent=Latent(seed=s, c=args.cls), settings=settings) for s in seeds]
-    for _ in exports.write_faces(G, specs, args.out, model):
-        pass
-    print(f"wrote {len(seeds)} images to {args.out}")
-    return 0
+    return write_faces(args, G, [RenderImage(latent=Latent(seed=s, c=args.cls), settings=settings) for s in seeds],
+                       model)
 
 
 def generate_latents(args: argparse.Namespace) -> int:
@@ -195,8 +192,13 @@ def generate_latents(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     G, meta, path = load_cli_model(args)
     check_cutoff(settings, G.num_ws)
-    specs = [RenderImage(latent=Latent(w=w), settings=settings) for w in ws]
-    for _ in exports.write_faces(G, specs, args.out, cli_model_record(meta, path), labels):
+    return write_faces(args, G, [RenderImage(latent=Latent(w=w), settings=settings) for w in ws],
+                       cli_model_record(meta, path), labels)
+
+
+def write_faces(args: argparse.Namespace, G, specs: list[RenderImage], model: dict, labels=()) -> int:
+    """One PNG per face into --out, as the window's Export Faces writes them."""
+    for _ in exports.write_faces(G, specs, args.out, model, labels):
         pass
     print(f"wrote {len(specs)} images to {args.out}")
     return 0

@@ -20,8 +20,9 @@ from .jobs import JobSet, Outcome, TrainingJob, Unit
 from ..contract.messages import (CancelJob, Command, DatasetSummary, DescribeModel, ErrorEvent, Event,
                                  ExploreTraining, ExportFaces, ExportStill, ExportTimelapse, ExportVideo, FaceLatent,
                                  LoadModel, MakeAvatars, ImageRecord, MeasureFID, MetricResult, MixFace,
-                                 ModelDescription, NewModel, PauseTraining, ProjectImage, ReadImageRecord, ResumeTraining, Saved, SaveBlend, SaveLatents,
-                                 SaveModel, SaveTravelPath, StartTraining, StopTraining, TrainingState, ValidateDataset)
+                                 ModelDescription, NewModel, PauseTraining, ProjectImage, ReadImageRecord,
+                                 ResumeTraining, Saved, SaveBlend, SaveLatents, SaveModel, SaveTravelPath,
+                                 StartTraining, StopTraining, TrainingState, ValidateDataset)
 from .describe import card_path, describe, describe_file, read_card
 from .model_slot import ModelSlot
 from .direction_jobs import HANDLERS as DIRECTION_HANDLERS

@@ -654,6 +654,10 @@ def test_the_dataset_line_says_why_a_check_failed_and_follows_the_resolution(tra
 
 def test_new_forgets_the_last_runs_curves_snapshots_and_figures(training, tmp_path):
     bridge, pane = training
+    pane.data.setText(str(tmp_path))
+    pane.check()
+    pane.resolution.setCurrentText("64")                # another resolution than a first run's: checked again
+    checks = sum(isinstance(c, m.ValidateDataset) for c in bridge.commands)
     tick = TICK
     bridge.training_state.emit(m.TrainingState(1, "running"))
     bridge.training_tick.emit(tick)
@@ -661,6 +665,7 @@ def test_new_forgets_the_last_runs_curves_snapshots_and_figures(training, tmp_pa
     bridge.training_snapshot.emit(m.TrainingSnapshot(1, str(tmp_path / "snapshot-000001.safetensors"), 0.5))
     bridge.training_state.emit(m.TrainingState(1, "finished"))
     pane.new_run()
+    assert sum(isinstance(c, m.ValidateDataset) for c in bridge.commands) == checks + 1   # one dataset scan, not two
     assert pane.readout.text() == "Not training" and pane.snapshots.count() == 0 and pane.kimgs == []
     assert pane.fakes.pixmap().isNull() and pane.fakes.text() == "Fakes appear after the first tick"
     assert list(pane.curves["loss_g"].getData()[0] or []) == []
